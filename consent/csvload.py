@@ -1,0 +1,164 @@
+"""All-or-nothing CSV imports through PostgreSQL COPY (DESIGN §8).
+
+An import reads the file once: each row is checked in Python (shape and field formats,
+with its line number) and streamed with COPY into a temporary staging table. Rules that
+involve other rows or other tables (duplicates in the file, unknown customers) are then
+checked in SQL on the staging table. Only when nothing is wrong is the staging table
+merged into the real tables, set-based and keyed, so re-importing a file changes nothing.
+Any error rolls the whole transaction back.
+"""
+
+import csv
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+from django.db import connection, transaction
+
+
+@dataclass(frozen=True, order=True)
+class RowError:
+    line: int
+    reason: str
+
+    def __str__(self):
+        return f"line {self.line}: {self.reason}"
+
+
+class ImportFailed(Exception):
+    def __init__(self, errors: Sequence[RowError]):
+        self.errors = sorted(errors)
+        super().__init__(f"{len(self.errors)} bad row(s); nothing was imported")
+
+
+class Progress:
+    """A one-line progress bar on stderr, shown only on a terminal."""
+
+    def __init__(self, path, stream=None):
+        self.stream = stream or sys.stderr
+        self.total = os.path.getsize(path) or 1
+        self.enabled = self.stream.isatty()
+        self.last = -1
+
+    def update(self, done: int):
+        percent = min(100, done * 100 // self.total)
+        if self.enabled and percent != self.last:
+            self.last = percent
+            bar = "#" * (percent // 4)
+            self.stream.write(f"\r[{bar:<25}] {percent:3d}%")
+            self.stream.flush()
+
+    def close(self):
+        if self.enabled:
+            self.stream.write("\n")
+
+
+class CsvImport:
+    """Subclasses declare the columns, the staging table and three pieces of SQL."""
+
+    columns: ClassVar[tuple[str, ...]]
+    # Column definitions of the staging table after `line integer`, in `columns` order.
+    staging_columns: ClassVar[str]
+    # The key column(s) a row is identified by, for duplicate detection within a file.
+    key: ClassVar[tuple[str, ...]]
+
+    def parse(self, row: dict[str, str]) -> tuple:
+        """Return the staging values for one row, or raise ValueError with a reason."""
+        raise NotImplementedError
+
+    def check_sql(self) -> Iterable[str]:
+        """SQL statements over `staging` returning (line, reason) for rows that break rules."""
+        return ()
+
+    def merge(self, cursor) -> dict[str, int]:
+        """Merge `staging` into the real tables; return counts for the summary."""
+        raise NotImplementedError
+
+    def run(self, path, *, progress_stream=None) -> dict[str, int]:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("DROP TABLE IF EXISTS staging")
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE staging (line integer NOT NULL, {self.staging_columns})"
+                " ON COMMIT DROP"
+            )
+            errors = self._copy(cursor, path, progress_stream)
+            if not errors:
+                errors += self._duplicates(cursor)
+                for sql in self.check_sql():
+                    cursor.execute(sql)
+                    errors += [RowError(line, reason) for line, reason in cursor.fetchall()]
+            if errors:
+                raise ImportFailed(errors)
+            return self.merge(cursor)
+
+    def _copy(self, cursor, path, progress_stream) -> list[RowError]:
+        errors: list[RowError] = []
+        progress = Progress(path, progress_stream)
+        names = ", ".join(("line", *self.columns))
+        with (
+            open(path, encoding="utf-8", newline="") as handle,
+            cursor.copy(f"COPY staging ({names}) FROM STDIN") as copy,
+        ):
+            reader = csv.reader(handle)
+            try:
+                header = next(reader, None)
+            except UnicodeDecodeError:
+                return [RowError(1, "the file is not UTF-8")]
+            if header is None or [h.strip() for h in header] != list(self.columns):
+                return [RowError(1, "the header must be exactly: " + ",".join(self.columns))]
+            line = reader.line_num
+            try:
+                for values in reader:
+                    line = reader.line_num
+                    if line % 10000 == 0:
+                        progress.update(handle.buffer.tell())
+                    error = self._row(values, line, copy, write=not errors)
+                    if error:
+                        errors.append(error)
+            except UnicodeDecodeError:
+                errors.append(RowError(line + 1, "the file is not UTF-8 from here on"))
+            except csv.Error as exc:
+                errors.append(RowError(reader.line_num, f"unreadable CSV: {exc}"))
+            progress.close()
+        return errors
+
+    def _row(self, values, line, copy, *, write) -> RowError | None:
+        if values == []:
+            return None  # a blank line
+        if len(values) != len(self.columns):
+            return RowError(line, f"expected {len(self.columns)} fields, found {len(values)}")
+        try:
+            parsed = self.parse(dict(zip(self.columns, values, strict=True)))
+        except ValueError as exc:
+            return RowError(line, str(exc))
+        if write:
+            copy.write_row((line, *parsed))
+        return None
+
+    def _duplicates(self, cursor) -> list[RowError]:
+        key = ", ".join(self.key)
+        cursor.execute(
+            f"""
+            SELECT line, first_line, {key} FROM (
+                SELECT line, {key}, min(line) OVER (PARTITION BY {key}) AS first_line
+                  FROM staging) s
+             WHERE line <> first_line
+            """
+        )
+        return [
+            RowError(
+                line,
+                f"duplicate {'/'.join(self.key)} {'/'.join(map(str, key_values))}"
+                f" (first on line {first})",
+            )
+            for line, first, *key_values in cursor.fetchall()
+        ]
+
+
+def required(row: dict[str, str], name: str) -> str:
+    value = row[name].strip()
+    if not value:
+        raise ValueError(f"{name} is missing")
+    return value

@@ -1,0 +1,27 @@
+"""What other apps do when a customer's consent ends.
+
+`consent` knows nothing of offers. An app that relies on consent registers a callable
+here (in its AppConfig.ready), and `record_choice` calls every one of them inside the
+transaction that records the withdrawal, so their effects commit or roll back with it.
+
+A hook is called as hook(customer_id=..., purpose_code=..., event=..., at=...) and
+returns a dict of counts to tell the customer (e.g. {"offers_retracted": 2}).
+"""
+
+from collections import Counter
+from collections.abc import Callable
+
+CONSENT_ENDED_HOOKS: list[Callable[..., dict[str, int]]] = []
+
+
+def on_consent_ended(hook):
+    if hook not in CONSENT_ENDED_HOOKS:
+        CONSENT_ENDED_HOOKS.append(hook)
+    return hook
+
+
+def consent_ended(**kwargs) -> Counter:
+    effects = Counter()
+    for hook in CONSENT_ENDED_HOOKS:
+        effects.update(hook(**kwargs))
+    return effects

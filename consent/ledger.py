@@ -1,0 +1,73 @@
+"""Checking the ledger: every chain intact, and the state table equal to the ledger."""
+
+from django.db import connection
+
+from .models import GENESIS_HASH, ConsentEvent, ConsentState
+
+
+def broken_chains() -> dict[str, str]:
+    """Customer number → the first problem found in that customer's chain."""
+    problems: dict[str, str] = {}
+    current, expected_sequence, expected_previous = None, 1, GENESIS_HASH
+    events = (
+        ConsentEvent.objects.select_related("customer", "purpose", "purpose_version")
+        .order_by("customer_id", "sequence")
+        .iterator(chunk_size=5000)
+    )
+    for event in events:
+        number = event.customer.customer_number
+        if number != current:
+            current, expected_sequence, expected_previous = number, 1, GENESIS_HASH
+        if number in problems:
+            continue
+        if event.sequence != expected_sequence:
+            problems[number] = (
+                f"event {event.pk}: sequence {event.sequence}, expected {expected_sequence}"
+            )
+        elif event.previous_hash != expected_previous:
+            problems[number] = f"event {event.pk}: previous_hash does not match the event before it"
+        elif event.hash != event.compute_hash(
+            customer_number=number,
+            purpose_code=event.purpose.code,
+            version=event.purpose_version.version,
+        ):
+            problems[number] = f"event {event.pk}: hash does not match its contents"
+        expected_sequence, expected_previous = event.sequence + 1, event.hash
+    return problems
+
+
+STATE_MISMATCH_SQL = """
+WITH last AS (
+    SELECT DISTINCT ON (customer_id, purpose_id)
+           id, customer_id, purpose_id, action, purpose_version_id, occurred_at
+      FROM {event}
+  ORDER BY customer_id, purpose_id, sequence DESC
+)
+SELECT c.customer_number
+  FROM last l
+  FULL JOIN {state} s ON s.customer_id = l.customer_id AND s.purpose_id = l.purpose_id
+  JOIN {customer} c ON c.id = COALESCE(l.customer_id, s.customer_id)
+ WHERE s.id IS NULL OR l.id IS NULL
+    OR s.event_id <> l.id OR s.state <> l.action
+    OR s.purpose_version_id <> l.purpose_version_id OR s.changed_at <> l.occurred_at
+ GROUP BY c.customer_number
+"""
+
+
+def state_mismatches() -> list[str]:
+    """Customer numbers whose ConsentState differs from the last event per purpose."""
+    sql = STATE_MISMATCH_SQL.format(
+        event=ConsentEvent._meta.db_table,
+        state=ConsentState._meta.db_table,
+        customer=ConsentState._meta.get_field("customer").related_model._meta.db_table,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return [number for (number,) in cursor.fetchall()]
+
+
+def verify() -> dict[str, list[str]]:
+    problems = {number: [reason] for number, reason in broken_chains().items()}
+    for number in state_mismatches():
+        problems.setdefault(number, []).append("current state differs from the ledger")
+    return problems

@@ -1,0 +1,28 @@
+"""The five purposes of DESIGN §4 and their first published texts."""
+
+import datetime as dt
+
+from django.db import migrations
+
+from consent.catalogue import PURPOSE_FIELDS, PURPOSES, VERSION_FIELDS
+
+FIRST_PUBLISHED_AT = dt.datetime(2019, 7, 1, tzinfo=dt.UTC)
+
+
+def create_catalogue(apps, schema_editor):
+    Purpose = apps.get_model("consent", "Purpose")
+    PurposeVersion = apps.get_model("consent", "PurposeVersion")
+    for spec in PURPOSES:
+        purpose = Purpose.objects.create(**{name: spec[name] for name in PURPOSE_FIELDS})
+        PurposeVersion.objects.create(
+            purpose=purpose,
+            version=1,
+            material=True,
+            published_at=FIRST_PUBLISHED_AT,
+            **{name: spec[name] for name in VERSION_FIELDS},
+        )
+
+
+class Migration(migrations.Migration):
+    dependencies = [("consent", "0001_initial")]
+    operations = [migrations.RunPython(create_catalogue, migrations.RunPython.noop)]

@@ -1,0 +1,252 @@
+"""Customers' choices: the purpose catalogue, the append-only ledger and the current state.
+
+Integrity lives in the database: the ledger and published notice versions refuse UPDATE
+and DELETE through triggers, the per-customer sequence is unique (so a chain cannot
+fork), and required purposes are exactly the ones not based on consent.
+"""
+
+import datetime as dt
+import hashlib
+import json
+import uuid
+
+import pgtrigger
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+GENESIS_HASH = "0" * 64
+
+
+class Language(models.TextChoices):
+    DUTCH = "nl", _("Nederlands")
+    ENGLISH = "en", _("English")
+
+
+class Customer(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="customer"
+    )
+    customer_number = models.CharField(max_length=20, unique=True)
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    email = models.EmailField()
+    birth_date = models.DateField()
+    language = models.CharField(max_length=2, choices=Language.choices, default=Language.DUTCH)
+
+    class Meta:
+        ordering = ["customer_number"]
+
+    def __str__(self):
+        return self.customer_number
+
+    @property
+    def full_name(self):
+        return f"{self.first_name} {self.last_name}"
+
+    def age_on(self, day: dt.date) -> int:
+        had_birthday = (day.month, day.day) >= (self.birth_date.month, self.birth_date.day)
+        return day.year - self.birth_date.year - (0 if had_birthday else 1)
+
+
+class LegalBasis(models.TextChoices):
+    CONTRACT = "contract", _("Overeenkomst (AVG art. 6 lid 1 sub b)")
+    LEGAL_OBLIGATION = "legal_obligation", _("Wettelijke plicht (AVG art. 6 lid 1 sub c)")
+    CONSENT = "consent", _("Toestemming (AVG art. 6 lid 1 sub a)")
+
+
+class Purpose(models.Model):
+    code = models.SlugField(max_length=40, unique=True)
+    legal_basis = models.CharField(max_length=20, choices=LegalBasis.choices)
+    required = models.BooleanField(
+        help_text=_("Needed to provide the service; the customer cannot switch it off.")
+    )
+    data_categories = ArrayField(models.CharField(max_length=60))
+    retention_nl = models.CharField(max_length=200)
+    retention_en = models.CharField(max_length=200)
+    recipients = models.CharField(
+        max_length=200, default="Alleen de bank zelf / the bank only (no third parties)"
+    )
+    dpia_reference = models.CharField(max_length=40, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "code"]
+        constraints = [
+            # A purpose is optional exactly when it rests on consent.
+            models.CheckConstraint(
+                condition=models.Q(required=True, legal_basis__in=["contract", "legal_obligation"])
+                | models.Q(required=False, legal_basis="consent"),
+                name="purpose_required_iff_not_consent",
+            ),
+        ]
+
+    def __str__(self):
+        return self.code
+
+    @property
+    def is_consent_based(self) -> bool:
+        return self.legal_basis == LegalBasis.CONSENT
+
+
+@pgtrigger.register(
+    pgtrigger.Protect(
+        name="published_versions_are_immutable", operation=pgtrigger.Update | pgtrigger.Delete
+    )
+)
+class PurposeVersion(models.Model):
+    """The texts a customer reads for a purpose. Published once, never edited."""
+
+    purpose = models.ForeignKey(Purpose, on_delete=models.PROTECT, related_name="versions")
+    version = models.PositiveIntegerField()
+    material = models.BooleanField(
+        help_text=_(
+            "A material change makes earlier consents invalid until the customer chooses again."
+        )
+    )
+    published_at = models.DateTimeField()
+    title_nl = models.CharField(max_length=120)
+    title_en = models.CharField(max_length=120)
+    description_nl = models.TextField()
+    description_en = models.TextField()
+    data_used_nl = models.TextField()
+    data_used_en = models.TextField()
+
+    class Meta:
+        ordering = ["purpose", "version"]
+        constraints = [
+            models.UniqueConstraint(fields=["purpose", "version"], name="one_number_per_version"),
+            models.CheckConstraint(condition=models.Q(version__gte=1), name="version_from_one"),
+        ]
+
+    def __str__(self):
+        return f"{self.purpose_id}/v{self.version}"
+
+    def text(self, field: str, language: str) -> str:
+        return getattr(self, f"{field}_{'en' if language == 'en' else 'nl'}")
+
+    def notice_text(self, language: str) -> str:
+        """The exact notice a customer reads in `language`; its hash goes into the ledger."""
+        return "\n\n".join(
+            self.text(field, language) for field in ("title", "description", "data_used")
+        )
+
+    def notice_sha256(self, language: str) -> str:
+        return hashlib.sha256(self.notice_text(language).encode()).hexdigest()
+
+
+class Action(models.TextChoices):
+    GRANTED = "granted", _("toestemming gegeven")
+    WITHDRAWN = "withdrawn", _("toestemming ingetrokken")
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("website")
+    APP = "app", _("app")
+    BRANCH = "branch", _("kantoor")
+    IMPORT = "import", _("import")
+    SYSTEM = "system", _("systeem")
+
+
+@pgtrigger.register(
+    pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)
+)
+class ConsentEvent(models.Model):
+    """One choice, forever. Chained per customer: `hash` covers the row and `previous_hash`.
+
+    Field names follow ISO/IEC TS 27560 where they can: the receipt id is the record id,
+    `notice_sha256` identifies the notice, `channel` the collection method.
+    """
+
+    receipt_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="consent_events")
+    purpose = models.ForeignKey(Purpose, on_delete=models.PROTECT, related_name="+")
+    purpose_version = models.ForeignKey(PurposeVersion, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=10, choices=Action.choices)
+    occurred_at = models.DateTimeField()
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The customer, or the staff member acting for them; empty for the system."),
+    )
+    notice_language = models.CharField(max_length=2, choices=Language.choices)
+    notice_sha256 = models.CharField(max_length=64)
+    sequence = models.PositiveIntegerField()
+    previous_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["customer", "sequence"]
+        constraints = [
+            # One successor per event: concurrent writers cannot fork a chain.
+            models.UniqueConstraint(fields=["customer", "sequence"], name="one_event_per_position"),
+            models.CheckConstraint(
+                condition=models.Q(action__in=Action.values), name="event_action_known"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(channel__in=Channel.values), name="event_channel_known"
+            ),
+        ]
+        indexes = [models.Index(fields=["customer", "purpose", "sequence"])]
+
+    def __str__(self):
+        return f"{self.customer_id}#{self.sequence} {self.purpose_id} {self.action}"
+
+    def hash_payload(self, *, customer_number: str, purpose_code: str, version: int) -> bytes:
+        payload = {
+            "receipt_id": str(self.receipt_id),
+            "customer": customer_number,
+            "purpose": purpose_code,
+            "version": version,
+            "action": self.action,
+            "occurred_at": self.occurred_at.astimezone(dt.UTC).isoformat(),
+            "channel": self.channel,
+            "actor": self.actor_id,
+            "notice_language": self.notice_language,
+            "notice_sha256": self.notice_sha256,
+            "sequence": self.sequence,
+            "previous_hash": self.previous_hash,
+        }
+        return json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
+
+    def compute_hash(self, *, customer_number: str, purpose_code: str, version: int) -> str:
+        payload = self.hash_payload(
+            customer_number=customer_number, purpose_code=purpose_code, version=version
+        )
+        return hashlib.sha256(payload).hexdigest()
+
+
+class ConsentState(models.Model):
+    """The current choice per customer and purpose, for fast reads.
+
+    Written only by `consent.services.record_choice`, together with the event it mirrors.
+    """
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="consent_states")
+    purpose = models.ForeignKey(Purpose, on_delete=models.PROTECT, related_name="+")
+    state = models.CharField(max_length=10, choices=Action.choices)
+    purpose_version = models.ForeignKey(PurposeVersion, on_delete=models.PROTECT, related_name="+")
+    changed_at = models.DateTimeField()
+    event = models.OneToOneField(ConsentEvent, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "purpose"], name="one_state_per_purpose"),
+            models.CheckConstraint(condition=models.Q(state__in=Action.values), name="state_known"),
+        ]
+        indexes = [
+            # The gate's lookup: granted consents for one purpose.
+            models.Index(
+                fields=["purpose", "customer"],
+                condition=models.Q(state="granted"),
+                name="granted_by_purpose",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.customer_id}/{self.purpose_id}: {self.state}"

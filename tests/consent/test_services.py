@@ -1,0 +1,155 @@
+import threading
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from consent import hooks
+from consent.models import Action, Channel, ConsentEvent, ConsentState
+from consent.services import (
+    ChoiceError,
+    RequiredPurpose,
+    UnknownPurpose,
+    record_choice,
+    withdraw_all,
+)
+from tests.factories import CustomerFactory
+
+
+def test_a_grant_writes_one_event_and_the_current_state(customer_who_did_not, choose, now):
+    recorded = choose(customer_who_did_not, "offers_balance")
+    (event,) = recorded.events
+    state = ConsentState.objects.get(customer=customer_who_did_not)
+    assert (state.purpose.code, state.state, state.event_id) == (
+        "offers_balance",
+        "granted",
+        event.pk,
+    )
+    assert state.changed_at == now
+    assert event.notice_sha256 == state.purpose_version.notice_sha256("nl")
+    assert event.actor == customer_who_did_not.user
+
+
+def test_a_withdrawal_replaces_the_state_and_keeps_the_grant_in_the_ledger(
+    customer_who_consented, choose
+):
+    choose(customer_who_consented, "offers_spending", Action.WITHDRAWN)
+    state = ConsentState.objects.get(
+        customer=customer_who_consented, purpose__code="offers_spending"
+    )
+    assert state.state == "withdrawn"
+    assert list(
+        ConsentEvent.objects.filter(customer=customer_who_consented).values_list(
+            "action", flat=True
+        )
+    ) == ["granted", "withdrawn"]
+
+
+@pytest.mark.parametrize("purpose_code", ["payments", "fraud_prevention"])
+def test_a_required_purpose_cannot_be_withdrawn(customer_who_did_not, choose, purpose_code):
+    with pytest.raises(RequiredPurpose, match="niet worden uitgezet"):
+        choose(customer_who_did_not, purpose_code, Action.WITHDRAWN)
+    assert not ConsentEvent.objects.exists()
+    assert not ConsentState.objects.exists()
+
+
+def test_an_unknown_purpose_is_an_error_and_writes_nothing(customer_who_did_not, choose):
+    with pytest.raises(UnknownPurpose, match="sell_to_partners"):
+        choose(customer_who_did_not, "sell_to_partners")
+    assert not ConsentEvent.objects.exists()
+
+
+def test_an_unknown_action_is_an_error_and_writes_nothing(customer_who_did_not, choose):
+    with pytest.raises(ChoiceError):
+        choose(customer_who_did_not, "offers_balance", "maybe")
+    assert not ConsentEvent.objects.exists()
+
+
+def test_stop_all_withdraws_every_consent_based_purpose_with_one_event_each(
+    customer_who_consented, now
+):
+    recorded = withdraw_all(
+        customer=customer_who_consented,
+        channel=Channel.WEB,
+        actor=customer_who_consented.user,
+        at=now,
+    )
+    assert sorted(e.purpose.code for e in recorded.events) == [
+        "offers_balance",
+        "offers_income",
+        "offers_spending",
+    ]
+    states = ConsentState.objects.filter(customer=customer_who_consented)
+    assert {s.state for s in states} == {"withdrawn"} and states.count() == 3
+
+
+def test_hooks_run_inside_the_withdrawal_so_a_failing_hook_writes_nothing(
+    customer_who_consented, choose
+):
+    def broken_hook(**kwargs):
+        raise RuntimeError("offers database unavailable")
+
+    hooks.CONSENT_ENDED_HOOKS.append(broken_hook)
+    try:
+        with pytest.raises(RuntimeError):
+            choose(customer_who_consented, "offers_spending", Action.WITHDRAWN)
+    finally:
+        hooks.CONSENT_ENDED_HOOKS.remove(broken_hook)
+    assert ConsentEvent.objects.filter(customer=customer_who_consented).count() == 1
+    assert ConsentState.objects.get(customer=customer_who_consented).state == "granted"
+
+
+def test_hook_effects_are_reported_to_the_caller(customer_who_consented, choose):
+    seen = []
+
+    def retract_offers(**kwargs):
+        seen.append(kwargs["purpose_code"])
+        return {"offers_retracted": 2}
+
+    hooks.CONSENT_ENDED_HOOKS.append(retract_offers)
+    try:
+        recorded = choose(customer_who_consented, "offers_spending", Action.WITHDRAWN)
+    finally:
+        hooks.CONSENT_ENDED_HOOKS.remove(retract_offers)
+    assert seen == ["offers_spending"]
+    assert recorded.effects["offers_retracted"] == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_choices_for_one_customer_are_all_in_the_ledger(now):
+    customer = CustomerFactory(customer_number="400001")
+    purposes = ["offers_spending", "offers_income", "offers_balance"]
+    choices = [(purposes[i % 3], Action.GRANTED if i % 2 else Action.WITHDRAWN) for i in range(24)]
+    barrier = threading.Barrier(len(choices))
+    failures = []
+
+    def make_choice(purpose_code, action):
+        try:
+            barrier.wait()
+            record_choice(
+                customer=customer,
+                purpose_code=purpose_code,
+                action=action,
+                channel=Channel.WEB,
+                actor=None,
+                at=now,
+            )
+        except Exception as exc:
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=make_choice, args=choice) for choice in choices]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert failures == []
+    events = list(ConsentEvent.objects.filter(customer=customer).order_by("sequence"))
+    assert [e.sequence for e in events] == list(range(1, 25))
+    for purpose_code in purposes:
+        last = [e for e in events if e.purpose.code == purpose_code][-1]
+        state = ConsentState.objects.get(customer=customer, purpose__code=purpose_code)
+        assert (state.state, state.event_id) == (last.action, last.pk)
+    call_command("verify_consent_ledger")
