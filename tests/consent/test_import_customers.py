@@ -33,7 +33,10 @@ def test_imports_customers_with_a_login_whose_password_is_unusable(db, csv_file,
     assert "created: 2, updated: 0, unchanged: 0" in capsys.readouterr().out
     fleur = Customer.objects.get(customer_number="500001")
     assert (fleur.first_name, fleur.last_name, str(fleur.birth_date), fleur.language) == (
-        "Fleur", "de Boer", "1990-04-01", "nl",
+        "Fleur",
+        "de Boer",
+        "1990-04-01",
+        "nl",
     )
     assert fleur.user.username == "500001"
     assert not fleur.user.has_usable_password()
