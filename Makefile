@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench db-stop clean
+.PHONY: run serve test lint bench db-stop clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || "$$(bin/find-python)" -m venv $(VENV)
@@ -18,6 +18,9 @@ run: $(STAMP)
 	$(PY) manage.py load_demo --if-empty
 	@echo "Serving on http://127.0.0.1:8000 (Ctrl-C stops)"
 	$(PY) manage.py runserver 127.0.0.1:8000
+
+serve: $(STAMP)
+	bin/serve
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -12,3 +12,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("consent.urls")),
 ]
+
+handler500 = "config.errors.server_error"

@@ -1,10 +1,12 @@
 import os
 
 from django.core.exceptions import ImproperlyConfigured
+from psycopg_pool import ConnectionPool
 
 from config.database import database_settings
 
 from .base import *  # noqa: F403
+from .base import MIDDLEWARE
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
@@ -12,19 +14,37 @@ if not SECRET_KEY:
 
 DEBUG = False
 ALLOWED_HOSTS = [
-    h for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h
+    host
+    for host in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
+    if host
 ]
 CSRF_TRUSTED_ORIGINS = [
-    o for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o
+    origin for origin in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if origin
 ]
 
-# Django's own psycopg pool; CONN_MAX_AGE must be 0 with it.
+# Django's psycopg pool, one per process (CONN_MAX_AGE is 0 with it). Each connection is
+# checked before use, so after a database restart a broken one is replaced, not served.
+# DB_POOL_SIZE x processes must stay below the server's max_connections (100).
 DATABASES = {
     "default": database_settings(
-        pool={"min_size": 2, "max_size": int(os.environ.get("DB_POOL_SIZE", 10)), "timeout": 5}
+        pool={
+            "min_size": 2,
+            "max_size": int(os.environ.get("DB_POOL_SIZE", 8)),
+            "timeout": 5,
+            "check": ConnectionPool.check_connection,
+        }
     )
 }
 
+# WhiteNoise serves static files with hashed names and pre-compressed copies.
+MIDDLEWARE = [MIDDLEWARE[0], "whitenoise.middleware.WhiteNoiseMiddleware", *MIDDLEWARE[1:]]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# TLS is terminated by the reverse proxy in front (see README). `make serve` on loopback
+# sets DJANGO_SECURE_SSL_REDIRECT=false; everything else stays on.
 SECURE_SSL_REDIRECT = os.environ.get("DJANGO_SECURE_SSL_REDIRECT", "true") == "true"
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = 31536000
@@ -35,3 +55,12 @@ CSRF_COOKIE_SECURE = True
 SESSION_COOKIE_SAMESITE = "Lax"
 if os.environ.get("DJANGO_BEHIND_PROXY") == "true":
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "config.logging.JsonFormatter"}},
+    "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": "json"}},
+    "root": {"handlers": ["stdout"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

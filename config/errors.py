@@ -1,0 +1,26 @@
+"""Error pages. A database outage is a 503 that says the choice was not saved, not a 500."""
+
+import sys
+
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse, HttpResponseServerError
+from django.template import loader
+from django.views.decorators.csrf import requires_csrf_token
+
+DATABASE_DOWN = (OperationalError, InterfaceError)
+
+
+@requires_csrf_token
+def server_error(request):
+    # Django calls this while handling the exception, so it is still current.
+    if isinstance(sys.exception(), DATABASE_DOWN):
+        return service_unavailable(request)
+    template = loader.get_template("500.html")
+    return HttpResponseServerError(template.render({}, request))
+
+
+def service_unavailable(request):
+    template = loader.get_template("503.html")
+    response = HttpResponse(template.render({}, request), status=503)
+    response["Retry-After"] = "5"
+    return response
