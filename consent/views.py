@@ -7,11 +7,12 @@ Pages with personal data are `never_cache`, for shared computers.
 
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.db import DatabaseError, connection
 from django.http import Http404, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -19,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from .dashboard import (
     customer_history,
@@ -43,8 +45,15 @@ def customer_required(view):
     """
 
     @wraps(view)
-    @login_required
     def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            if request.htmx:
+                # A session that ran out while the page was open: send the whole page to
+                # the login, not the login form into a card. Afterwards, the dashboard.
+                return HttpResponseClientRedirect(
+                    f"{resolve_url(settings.LOGIN_URL)}?next={reverse('dashboard')}"
+                )
+            return redirect_to_login(request.get_full_path())
         try:
             request.customer = request.user.customer
         except Customer.DoesNotExist:

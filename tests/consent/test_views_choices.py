@@ -157,6 +157,14 @@ def test_anonymous_choices_go_to_login_and_write_nothing(client, db):
     assert not ConsentEvent.objects.exists()
 
 
+def test_an_htmx_choice_after_the_session_ended_sends_the_page_to_login(client, db):
+    response = client.post(
+        "/choices/offers_spending/", {"choice": "grant"}, headers={"HX-Request": "true"}
+    )
+    assert response["HX-Redirect"] == f"{reverse('login')}?next=/"
+    assert not ConsentEvent.objects.exists()
+
+
 def test_a_choice_is_recorded_in_the_language_the_customer_read(customer_client, customer):
     customer_client.post(reverse("set_language"), {"language": "en", "next": "/"})
     customer_client.post("/choices/offers_income/", {"choice": "grant"})

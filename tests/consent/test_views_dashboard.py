@@ -1,9 +1,12 @@
+import datetime as dt
+
 import pytest
 from django.test.utils import override_settings
 from django.urls import reverse
+from django.utils import timezone
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
-from tests.factories import UserFactory, publish_version
+from tests.factories import CustomerFactory, UserFactory, publish_version
 
 
 def test_anonymous_visitors_are_sent_to_login(client, db):
@@ -77,6 +80,18 @@ def test_an_expired_consent_asks_for_a_choice_again(client, customer_who_did_not
     response = client.get("/")
     assertContains(response, "Kies opnieuw.")
     assertContains(response, "hoogstens 30 dagen")
+
+
+def test_a_customer_under_16_is_told_why_consent_does_not_count(client, db, choose_now):
+    young = CustomerFactory(
+        customer_number="300010", birth_date=timezone.localdate() - dt.timedelta(days=15 * 365)
+    )
+    choose_now(young, "offers_spending")
+    client.force_login(young.user)
+    response = client.get("/")
+    assertContains(response, "U moet 16 jaar of ouder zijn")
+    assertNotContains(response, "Kies opnieuw.")
+    assert response.context["cards"][2].invalid_because == "too_young"
 
 
 def test_the_dashboard_is_in_english_one_click_away(customer_client):
