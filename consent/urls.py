@@ -4,4 +4,16 @@ from . import views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    # stop-all before the purpose pattern: "stop-all" is not a purpose code.
+    path("choices/stop-all/", views.stop_all, name="stop_all"),
+    path("choices/<slug:purpose_code>/", views.choose, name="choose"),
+    path("history/", views.history, name="history"),
+    path("history/<int:event_id>/receipt.json", views.receipt, name="receipt"),
+    path("export/", views.export_page, name="export"),
+    path("export.json", views.export_json, name="export_json"),
+    path(
+        "purposes/<slug:purpose_code>/v<int:version>/",
+        views.purpose_version,
+        name="purpose_version",
+    ),
 ]

@@ -1,0 +1,25 @@
+"""Template helpers for the customer's pages."""
+
+from django import template
+from django.utils.translation import get_language
+
+register = template.Library()
+
+
+@register.simple_tag
+def notice_text(version, field):
+    """A notice field (`title`, `description`, `data_used`) in the active language."""
+    return version.text(field, get_language() or "nl")
+
+
+@register.simple_tag
+def in_language(obj, field):
+    """A model's `<field>_nl` / `<field>_en` in the active language."""
+    suffix = "en" if (get_language() or "nl").startswith("en") else "nl"
+    return getattr(obj, f"{field}_{suffix}")
+
+
+@register.simple_tag
+def notice_hash(version, language):
+    """The SHA-256 the ledger stores for this version read in `language`."""
+    return version.notice_sha256(language)

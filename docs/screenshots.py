@@ -1,0 +1,44 @@
+"""Takes the README's screenshots from a running demo (`make run`), with Debian's Chromium.
+
+Usage: `.venv/bin/python docs/screenshots.py [http://127.0.0.1:8000]`
+"""
+
+import sys
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+DOCS = Path(__file__).parent
+PASSWORD = "demo-privacy-2026"  # noqa: S105 - the demo password printed by `make run`
+ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+
+
+def log_in(page, base, username):
+    page.goto(f"{base}/accounts/login/")
+    page.locator("#id_username").fill(username)
+    page.locator("#id_password").fill(PASSWORD)
+    page.locator(".login-form [type=submit]").click()
+    page.wait_for_url(f"{base}/")
+
+
+def main(base="http://127.0.0.1:8000"):
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", headless=True, args=ARGS
+        )
+        viewport = {"width": 1100, "height": 900}
+        # Emma: one consent on, one that expired and asks for a new choice.
+        page = browser.new_page(viewport=viewport, locale="nl-NL")
+        log_in(page, base, "100003")
+        page.screenshot(path=DOCS / "dashboard-nl.png", full_page=True)
+        page.close()
+        # Sanne: the longest history.
+        page = browser.new_page(viewport=viewport, locale="nl-NL")
+        log_in(page, base, "100001")
+        page.goto(f"{base}/history/")
+        page.screenshot(path=DOCS / "history-nl.png", full_page=True)
+        browser.close()
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])

@@ -1,0 +1,122 @@
+"""A customer at the dashboard, in a real browser: choose, see, stop, switch language."""
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from consent.models import Action, Channel, ConsentEvent, ConsentState
+from consent.services import record_choice
+from tests.browser.conftest import log_in
+from tests.factories import publish_version
+
+pytestmark = pytest.mark.browser
+
+
+def grant(customer, code):
+    record_choice(
+        customer=customer,
+        purpose_code=code,
+        action=Action.GRANTED,
+        channel=Channel.WEB,
+        actor=customer.user,
+        at=timezone.now(),
+    )
+
+
+def state_of(customer, code):
+    return ConsentState.objects.get(customer=customer, purpose__code=code).state
+
+
+def test_a_customer_logs_in_and_sees_the_dashboard_in_dutch(page, shopper):
+    log_in(page, shopper.customer_number)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Mijn privacykeuzes")
+    expect(page.locator("html")).to_have_attribute("lang", "nl")
+    expect(page.get_by_text("Wij verkopen uw gegevens nooit")).to_be_visible()
+    expect(page.get_by_role("switch")).to_have_count(3)
+
+
+def test_flipping_a_switch_changes_it_in_place_and_the_choice_is_kept(page, shopper):
+    log_in(page, shopper.customer_number)
+    page.evaluate("window.notReloaded = true")
+    switch = page.locator("#switch-offers_income")
+    expect(switch).to_have_attribute("aria-checked", "false")
+
+    switch.click()
+
+    expect(switch).to_have_attribute("aria-checked", "true")
+    expect(page.locator("#announcer")).to_contain_text("U heeft toestemming gegeven")
+    assert page.evaluate("window.notReloaded") is True, "the page was reloaded"
+    assert state_of(shopper, "offers_income") == Action.GRANTED
+
+    page.reload()
+    expect(page.locator("#switch-offers_income")).to_have_attribute("aria-checked", "true")
+    expect(page.locator("#status-offers_income")).to_contain_text("Aan sinds")
+
+    page.locator("#switch-offers_income").click()
+    expect(page.locator("#switch-offers_income")).to_have_attribute("aria-checked", "false")
+    expect(page.locator("#announcer")).to_contain_text("ingetrokken")
+    assert state_of(shopper, "offers_income") == Action.WITHDRAWN
+
+
+def test_a_card_that_needs_a_new_choice_offers_two_equal_buttons(page, shopper):
+    grant(shopper, "offers_spending")
+    publish_version("offers_spending", material=True)
+    log_in(page, shopper.customer_number)
+    card = page.locator("#purpose-offers_spending")
+    expect(card).to_contain_text("Kies opnieuw.")
+    yes, no = card.locator("#grant-offers_spending"), card.locator("#withdraw-offers_spending")
+    assert yes.evaluate("e => e.className") == no.evaluate("e => e.className")
+    assert yes.bounding_box()["height"] == no.bounding_box()["height"]
+
+    yes.click()
+
+    expect(page.locator("#switch-offers_spending")).to_have_attribute("aria-checked", "true")
+    expect(page.locator("#switch-offers_spending")).to_be_focused()
+
+
+def test_stop_all_switches_everything_off(page, shopper):
+    grant(shopper, "offers_spending")
+    grant(shopper, "offers_balance")
+    log_in(page, shopper.customer_number)
+    expect(page.locator('[role=switch][aria-checked="true"]')).to_have_count(2)
+
+    page.get_by_role("button", name="Stop alle persoonlijke aanbiedingen").click()
+
+    expect(page.get_by_role("status")).to_contain_text(
+        "Alle persoonlijke aanbiedingen zijn gestopt"
+    )
+    expect(page.locator('[role=switch][aria-checked="true"]')).to_have_count(0)
+    expect(page.locator('[role=switch][aria-checked="false"]')).to_have_count(3)
+    assert ConsentEvent.objects.filter(customer=shopper, action=Action.WITHDRAWN).count() == 3
+
+
+def test_english_is_one_click_away(page, shopper):
+    log_in(page, shopper.customer_number)
+    page.get_by_role("button", name="English").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("My privacy choices")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.get_by_text("Offers based on where and how you pay")).to_be_visible()
+
+    page.locator("#switch-offers_balance").click()
+    expect(page.locator("#announcer")).to_contain_text("You have given consent")
+
+    page.get_by_role("button", name="Nederlands").click()
+    expect(page.locator("html")).to_have_attribute("lang", "nl")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Mijn privacykeuzes")
+
+
+def test_history_shows_the_choice_and_a_receipt(page, shopper):
+    log_in(page, shopper.customer_number)
+    page.locator("#switch-offers_spending").click()
+    expect(page.locator("#switch-offers_spending")).to_have_attribute("aria-checked", "true")
+
+    page.get_by_role("link", name="Geschiedenis").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Geschiedenis van uw keuzes")
+    row = page.locator("table.history tbody tr").first
+    expect(row).to_contain_text("aangezet")
+    expect(row.get_by_role("link", name="Versie 1")).to_have_attribute(
+        "href", "/purposes/offers_spending/v1/"
+    )
+    with page.expect_download() as download:
+        row.get_by_role("link", name="Download").click()
+    assert download.value.suggested_filename.startswith("consent-receipt-")

@@ -1,0 +1,196 @@
+import pytest
+from django.test import Client
+from django.urls import reverse
+from pytest_django.asserts import assertContains, assertRedirects
+
+from consent import hooks
+from consent.models import ConsentEvent, ConsentState
+
+
+def state_of(customer, code):
+    state = ConsentState.objects.filter(customer=customer, purpose__code=code).first()
+    return state.state if state else None
+
+
+def test_without_javascript_a_grant_is_recorded_and_redirects_to_the_dashboard(
+    customer_client, customer
+):
+    response = customer_client.post("/choices/offers_income/", {"choice": "grant"})
+    assertRedirects(response, "/", fetch_redirect_response=False)
+    assert state_of(customer, "offers_income") == "granted"
+    event = ConsentEvent.objects.filter(customer=customer).latest("sequence")
+    assert (event.channel, event.actor, event.notice_language) == ("web", customer.user, "nl")
+    page = customer_client.get("/")
+    assertContains(page, "U heeft toestemming gegeven voor ‘Aanbiedingen op basis van wie u")
+
+
+def test_without_javascript_a_withdrawal_says_what_it_did(customer_client, customer):
+    response = customer_client.post(
+        "/choices/offers_spending/", {"choice": "withdraw"}, follow=True
+    )
+    assert state_of(customer, "offers_spending") == "withdrawn"
+    assertContains(response, "Wij gebruiken uw gegevens hier vanaf nu niet meer voor.")
+    assertContains(response, 'role="status"')
+
+
+def test_a_withdrawal_tells_how_many_open_offers_were_withdrawn(customer_client, customer):
+    def retract_offers(**kwargs):
+        return {"offers_retracted": 2}
+
+    hooks.CONSENT_ENDED_HOOKS.append(retract_offers)
+    try:
+        response = customer_client.post(
+            "/choices/offers_spending/", {"choice": "withdraw"}, follow=True
+        )
+    finally:
+        hooks.CONSENT_ENDED_HOOKS.remove(retract_offers)
+    assertContains(response, "2 open aanbiedingen die hierop steunden zijn ingetrokken.")
+
+
+def test_with_htmx_only_the_card_is_returned_and_announced(customer_client, customer):
+    response = customer_client.post(
+        "/choices/offers_spending/", {"choice": "withdraw"}, headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.lstrip().startswith('<article class="purpose-card" id="purpose-offers_spending"')
+    assert "<html" not in html and "<h1>" not in html
+    assert 'id="switch-offers_spending"' in html and 'aria-checked="false"' in html
+    assert 'id="announcer"' in html and 'hx-swap-oob="innerHTML"' in html
+    assert 'aria-live="polite"' in html
+    assert html.count("ingetrokken") >= 2  # in the card and in the live region
+    assert state_of(customer, "offers_spending") == "withdrawn"
+
+
+def test_with_htmx_a_grant_flips_the_switch_on(customer_client):
+    response = customer_client.post(
+        "/choices/offers_balance/", {"choice": "grant"}, headers={"HX-Request": "true"}
+    )
+    html = response.content.decode()
+    switch = html[html.index('id="switch-offers_balance"') :][:200]
+    assert 'aria-checked="true"' in switch
+
+
+def test_granting_again_after_a_material_change_shows_the_switch(customer_client, customer):
+    from tests.factories import publish_version
+
+    publish_version("offers_spending", material=True)
+    response = customer_client.post(
+        "/choices/offers_spending/", {"choice": "grant"}, headers={"HX-Request": "true"}
+    )
+    html = response.content.decode()
+    assert "Kies opnieuw." not in html and 'aria-checked="true"' in html
+    assert "tekstversie 2" in html
+
+
+def test_the_htmx_card_runs_a_constant_number_of_queries(
+    customer_client, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(14):
+        customer_client.post(
+            "/choices/offers_spending/", {"choice": "withdraw"}, headers={"HX-Request": "true"}
+        )
+
+
+@pytest.mark.parametrize("choice", ["", "yes", "granted", "GRANT", "withdrawn"])
+def test_any_other_choice_is_a_400_and_writes_nothing(customer_client, choice):
+    before = ConsentEvent.objects.count()
+    response = customer_client.post("/choices/offers_spending/", {"choice": choice})
+    assertContains(response, "Keuze niet opgeslagen", status_code=400)
+    assert ConsentEvent.objects.count() == before
+
+
+def test_a_missing_choice_is_a_400(customer_client):
+    before = ConsentEvent.objects.count()
+    assert customer_client.post("/choices/offers_spending/").status_code == 400
+    assert ConsentEvent.objects.count() == before
+
+
+def test_an_unknown_purpose_is_a_404_and_writes_nothing(customer_client):
+    before = ConsentEvent.objects.count()
+    response = customer_client.post("/choices/sell_to_partners/", {"choice": "grant"})
+    assert response.status_code == 404
+    assert ConsentEvent.objects.count() == before
+
+
+@pytest.mark.parametrize("purpose_code", ["payments", "fraud_prevention"])
+@pytest.mark.parametrize("choice", ["grant", "withdraw"])
+def test_a_required_purpose_is_refused_with_a_message(customer_client, purpose_code, choice):
+    before = ConsentEvent.objects.count()
+    response = customer_client.post(f"/choices/{purpose_code}/", {"choice": choice})
+    assertContains(response, "kan niet worden uitgezet", status_code=409)
+    assert ConsentEvent.objects.count() == before
+
+
+def test_get_is_not_allowed(customer_client):
+    before = ConsentEvent.objects.count()
+    assert customer_client.get("/choices/offers_spending/?choice=withdraw").status_code == 405
+    assert customer_client.get("/choices/stop-all/").status_code == 405
+    assert ConsentEvent.objects.count() == before
+
+
+def test_a_post_without_csrf_token_is_refused(customer):
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(customer.user)
+    before = ConsentEvent.objects.count()
+    assert browser.post("/choices/offers_spending/", {"choice": "withdraw"}).status_code == 403
+    assert browser.post("/choices/stop-all/").status_code == 403
+    assert ConsentEvent.objects.count() == before
+
+
+def test_the_htmx_csrf_header_is_accepted(customer):
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(customer.user)
+    browser.get("/")
+    token = browser.cookies["csrftoken"].value
+    response = browser.post(
+        "/choices/offers_spending/",
+        {"choice": "withdraw"},
+        headers={"HX-Request": "true", "X-CSRFToken": token},
+    )
+    assert response.status_code == 200
+
+
+def test_anonymous_choices_go_to_login_and_write_nothing(client, db):
+    response = client.post("/choices/offers_spending/", {"choice": "grant"})
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+    assert not ConsentEvent.objects.exists()
+
+
+def test_an_htmx_choice_after_the_session_ended_sends_the_page_to_login(client, db):
+    response = client.post(
+        "/choices/offers_spending/", {"choice": "grant"}, headers={"HX-Request": "true"}
+    )
+    assert response["HX-Redirect"] == f"{reverse('login')}?next=/"
+    assert not ConsentEvent.objects.exists()
+
+
+def test_a_choice_is_recorded_in_the_language_the_customer_read(customer_client, customer):
+    customer_client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    customer_client.post("/choices/offers_income/", {"choice": "grant"})
+    event = ConsentEvent.objects.filter(customer=customer).latest("sequence")
+    assert event.notice_language == "en"
+    assert event.notice_sha256 == event.purpose_version.notice_sha256("en")
+
+
+def test_stop_all_withdraws_every_consent_based_purpose_and_confirms(customer_client, customer):
+    before = ConsentEvent.objects.filter(customer=customer).count()
+    response = customer_client.post("/choices/stop-all/", follow=True)
+    assertContains(response, "Alle persoonlijke aanbiedingen zijn gestopt.")
+    assert ConsentEvent.objects.filter(customer=customer).count() == before + 3
+    codes = ("offers_spending", "offers_income", "offers_balance")
+    assert {state_of(customer, code) for code in codes} == {"withdrawn"}
+    assert 'aria-checked="true"' not in response.content.decode()
+
+
+def test_stop_all_only_touches_the_logged_in_customer(customer_client, customer_who_consented):
+    customer_client.post("/choices/stop-all/")
+    assert state_of(customer_who_consented, "offers_spending") == "granted"
+
+
+def test_a_staff_member_without_a_customer_cannot_choose(client, db):
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(username="staff", is_staff=True))
+    assert client.post("/choices/offers_spending/", {"choice": "grant"}).status_code == 403
+    assert not ConsentEvent.objects.exists()

@@ -1,0 +1,142 @@
+import datetime as dt
+
+import pytest
+from django.test.utils import override_settings
+from django.urls import reverse
+from django.utils import timezone
+from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
+
+from tests.factories import CustomerFactory, UserFactory, publish_version
+
+
+def test_anonymous_visitors_are_sent_to_login(client, db):
+    response = client.get("/")
+    assertRedirects(response, f"{reverse('login')}?next=/", fetch_redirect_response=False)
+
+
+def test_staff_without_a_customer_record_get_a_page_that_says_so(client, db):
+    staff = UserFactory(username="medewerker", is_staff=True)
+    client.force_login(staff)
+    response = client.get("/")
+    assertContains(response, "Deze pagina is voor klanten", status_code=403)
+
+
+def test_the_dashboard_shows_every_purpose_as_a_card(customer_client):
+    response = customer_client.get("/")
+    assertContains(response, "<h1>Mijn privacykeuzes</h1>", html=True)
+    for code in ("payments", "fraud_prevention", "offers_spending", "offers_income"):
+        assertContains(response, f'id="purpose-{code}"')
+    # Required purposes say so, and have no switch.
+    assertContains(response, "Altijd aan", count=2)
+    assertContains(response, 'role="switch"', count=3)
+    assertNotContains(response, 'id="switch-payments"')
+
+
+def test_the_dashboard_promises_data_is_never_sold_or_shared(customer_client):
+    assertContains(customer_client.get("/"), "Wij verkopen uw gegevens nooit")
+
+
+def test_a_granted_purpose_is_on_and_says_since_when(customer_client, customer):
+    response = customer_client.get("/")
+    card = response.context["cards"][2]
+    assert card.code == "offers_spending" and card.is_on
+    assertContains(response, 'id="switch-offers_spending" role="switch"\n')
+    html = response.content.decode()
+    switch = html[html.index('id="switch-offers_spending"') :][:200]
+    assert 'aria-checked="true"' in switch
+    assertContains(response, "Aan sinds")
+    assertContains(response, "tekstversie 1")
+
+
+def test_a_purpose_never_chosen_is_off(customer_client):
+    html = customer_client.get("/").content.decode()
+    switch = html[html.index('id="switch-offers_income"') :][:200]
+    assert 'aria-checked="false"' in switch
+    assert "U heeft hier nog geen keuze over gemaakt" in html
+
+
+def test_a_material_new_version_asks_for_a_choice_again(customer_client):
+    publish_version("offers_spending", material=True)
+    response = customer_client.get("/")
+    assertContains(response, "Kies opnieuw.")
+    assertContains(response, "op een belangrijk punt gewijzigd (nu versie 2)")
+    # Two equal buttons, same class: granting and withdrawing weigh the same.
+    assertContains(response, 'class="button choice" id="grant-offers_spending"')
+    assertContains(response, 'class="button choice" id="withdraw-offers_spending"')
+    assertNotContains(response, 'id="switch-offers_spending"')
+
+
+def test_a_non_material_new_version_keeps_the_switch_on(customer_client):
+    publish_version("offers_spending", material=False)
+    response = customer_client.get("/")
+    assertNotContains(response, "Kies opnieuw.")
+    assert response.context["cards"][2].is_on
+
+
+@override_settings(CONSENT_MAX_AGE_DAYS=30)
+def test_an_expired_consent_asks_for_a_choice_again(client, customer_who_did_not, choose_now):
+    choose_now(customer_who_did_not, "offers_balance", days_ago=40)
+    client.force_login(customer_who_did_not.user)
+    response = client.get("/")
+    assertContains(response, "Kies opnieuw.")
+    assertContains(response, "hoogstens 30 dagen")
+
+
+def test_a_customer_under_16_is_told_why_consent_does_not_count(client, db, choose_now):
+    young = CustomerFactory(
+        customer_number="300010", birth_date=timezone.localdate() - dt.timedelta(days=15 * 365)
+    )
+    choose_now(young, "offers_spending")
+    client.force_login(young.user)
+    response = client.get("/")
+    assertContains(response, "U moet 16 jaar of ouder zijn")
+    assertNotContains(response, "Kies opnieuw.")
+    assert response.context["cards"][2].invalid_because == "too_young"
+
+
+def test_the_dashboard_is_in_english_one_click_away(customer_client):
+    response = customer_client.post(
+        reverse("set_language"), {"language": "en", "next": "/"}, follow=True
+    )
+    assertContains(response, '<html lang="en">')
+    assertContains(response, "My privacy choices")
+    assertContains(response, "Offers based on where and how you pay")
+    assertContains(response, "Nederlands")
+
+
+def test_the_dashboard_is_dutch_by_default(customer_client):
+    response = customer_client.get("/")
+    assertContains(response, '<html lang="nl">')
+    assertContains(response, "Aanbiedingen op basis van waar en hoe u betaalt")
+
+
+@pytest.mark.parametrize("extra", [0, 20])
+def test_the_dashboard_runs_a_constant_number_of_queries(
+    client, customer_who_did_not, choose_now, add_purposes, django_assert_num_queries, extra
+):
+    add_purposes(extra)
+    for n in range(extra):
+        choose_now(customer_who_did_not, f"extra_{n}")
+    choose_now(customer_who_did_not, "offers_spending")
+    client.force_login(customer_who_did_not.user)
+    # session, user, customer, current versions, the customer's states.
+    with django_assert_num_queries(5):
+        response = client.get("/")
+    assert len(response.context["cards"]) == 5 + extra
+
+
+def test_the_page_sets_the_security_headers(customer_client):
+    response = customer_client.get("/")
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+    csp = response["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "style-src 'self'" in csp
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_no_inline_scripts_or_styles_on_the_dashboard(customer_client):
+    html = customer_client.get("/").content.decode()
+    assert "style=" not in html and "<style" not in html
+    assert "<script>" not in html and " on" + "click=" not in html

@@ -1,0 +1,107 @@
+import json
+
+import pytest
+from pytest_django.asserts import assertContains
+
+from consent import export
+from consent.models import Action, ConsentEvent
+
+
+def download(client):
+    response = client.get("/export.json")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert 'attachment; filename="privacykeuzes-' in response["Content-Disposition"]
+    return json.loads(response.content)
+
+
+def test_the_export_follows_the_documented_format(customer_client, customer, choose_now):
+    choose_now(customer, "offers_spending", Action.WITHDRAWN)
+    data = download(customer_client)
+    assert set(data) == {"customer_number", "exported_at", "choices", "history", "offers"}
+    assert data["customer_number"] == customer.customer_number
+    choices = {c["purpose"]: c for c in data["choices"]}
+    assert set(choices) == {"offers_spending", "offers_income", "offers_balance"}
+    assert choices["offers_spending"]["state"] == "withdrawn"
+    assert choices["offers_spending"]["valid"] is False
+    assert choices["offers_spending"]["version"] == 1
+    assert choices["offers_income"] == {
+        "purpose": "offers_income",
+        "state": "not_set",
+        "valid": False,
+        "version": None,
+        "changed_at": None,
+    }
+    events = ConsentEvent.objects.filter(customer=customer).order_by("sequence")
+    assert data["history"] == [
+        {
+            "purpose": "offers_spending",
+            "action": e.action,
+            "at": e.occurred_at.isoformat(),
+            "channel": "web",
+            "version": 1,
+            "notice_sha256": e.notice_sha256,
+        }
+        for e in events
+    ]
+    assert data["offers"] == []
+
+
+def test_a_valid_choice_is_exported_as_valid(customer_client):
+    choices = {c["purpose"]: c for c in download(customer_client)["choices"]}
+    assert choices["offers_spending"]["state"] == "granted"
+    assert choices["offers_spending"]["valid"] is True
+
+
+def test_the_export_holds_only_the_logged_in_customers_data(
+    customer_client, customer_who_consented
+):
+    data = download(customer_client)
+    assert data["customer_number"] != customer_who_consented.customer_number
+    assert len(data["history"]) == 1
+
+
+def test_other_apps_fill_their_sections_without_consent_importing_them(customer_client, customer):
+    seen = []
+
+    def offers_section(who):
+        seen.append(who)
+        return [{"id": 17, "product": "travel_insurance_world"}]
+
+    export.register_export_section("offers", offers_section)
+    try:
+        data = download(customer_client)
+    finally:
+        export.EXPORT_SECTIONS.pop("offers")
+    assert seen == [customer]
+    assert data["offers"] == [{"id": 17, "product": "travel_insurance_world"}]
+
+
+def test_an_app_cannot_replace_consents_own_sections():
+    with pytest.raises(ValueError):
+        export.register_export_section("history", lambda customer: [])
+
+
+@pytest.mark.parametrize("extra", [0, 20])
+def test_the_export_runs_a_constant_number_of_queries(
+    customer_client, customer, choose_now, django_assert_num_queries, extra
+):
+    for _ in range(extra):
+        choose_now(customer, "offers_income")
+    # session, user, customer, current versions, states, events.
+    with django_assert_num_queries(6):
+        data = download(customer_client)
+    assert len(data["history"]) == 1 + extra
+
+
+def test_the_export_page_links_the_download(customer_client):
+    response = customer_client.get("/export/")
+    assertContains(response, 'href="/export.json"')
+
+
+def test_the_dashboard_links_the_download(customer_client):
+    assertContains(customer_client.get("/"), 'href="/export.json" download')
+
+
+def test_anonymous_visitors_get_no_export(client, db):
+    assert client.get("/export.json").status_code == 302

@@ -1,0 +1,120 @@
+import json
+
+import pytest
+from django.urls import reverse
+from pytest_django.asserts import assertContains, assertNotContains
+
+from consent.models import Action, ConsentEvent
+from tests.factories import publish_version
+
+
+def test_history_lists_every_event_newest_first(customer_client, customer, choose_now):
+    choose_now(customer, "offers_spending", Action.WITHDRAWN)
+    choose_now(customer, "offers_balance")
+    response = customer_client.get("/history/")
+    events = list(response.context["events"])
+    assert [e.sequence for e in events] == [3, 2, 1]
+    html = response.content.decode()
+    assert html.index("Aanbiedingen op basis van uw saldo") < html.index("uitgezet")
+    assertContains(response, "aangezet", count=2)
+
+
+def test_history_links_the_exact_text_version_and_a_receipt(customer_client, customer):
+    event = ConsentEvent.objects.get(customer=customer)
+    response = customer_client.get("/history/")
+    assertContains(response, 'href="/purposes/offers_spending/v1/"')
+    assertContains(response, f'href="/history/{event.pk}/receipt.json"')
+
+
+def test_history_shows_the_version_each_choice_was_made_on(customer_client, customer, choose_now):
+    publish_version("offers_spending", material=True)
+    choose_now(customer, "offers_spending")
+    response = customer_client.get("/history/")
+    assertContains(response, 'href="/purposes/offers_spending/v2/"')
+    assertContains(response, 'href="/purposes/offers_spending/v1/"')
+
+
+def test_history_shows_only_the_logged_in_customers_events(customer_client, customer_who_consented):
+    other = ConsentEvent.objects.get(customer=customer_who_consented)
+    response = customer_client.get("/history/")
+    assertNotContains(response, f"/history/{other.pk}/receipt.json")
+    assert len(response.context["events"]) == 1
+
+
+def test_an_empty_history_says_so(client, customer_who_did_not):
+    client.force_login(customer_who_did_not.user)
+    assertContains(client.get("/history/"), "U heeft nog geen keuzes gemaakt.")
+
+
+@pytest.mark.parametrize("extra", [0, 30])
+def test_history_runs_a_constant_number_of_queries(
+    customer_client, customer, choose_now, django_assert_num_queries, extra
+):
+    for n in range(extra):
+        choose_now(customer, "offers_income", Action.GRANTED if n % 2 else Action.WITHDRAWN)
+    # session, user, customer, events with their purpose and version.
+    with django_assert_num_queries(4):
+        response = customer_client.get("/history/")
+    assert len(response.context["events"]) == 1 + extra
+
+
+def test_a_receipt_has_the_kantara_fields(customer_client, customer):
+    event = ConsentEvent.objects.get(customer=customer)
+    response = customer_client.get(f"/history/{event.pk}/receipt.json")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert "attachment" in response["Content-Disposition"]
+    receipt = json.loads(response.content)
+    assert receipt["version"] == "KI-CR-v1.1.0"
+    assert receipt["jurisdiction"] == "NL"
+    assert receipt["consentReceiptID"] == str(event.receipt_id)
+    assert receipt["consentTimestamp"] == int(event.occurred_at.timestamp())
+    assert receipt["collectionMethod"] == "web"
+    assert receipt["piiPrincipalId"] == customer.customer_number
+    assert receipt["piiControllers"][0]["piiController"] == "Voorbeeldbank N.V."
+    assert receipt["policyUrl"].endswith("/purposes/offers_spending/v1/")
+    (service,) = receipt["services"]
+    (purpose,) = service["purposes"]
+    assert service["service"] == "offers_spending"
+    assert purpose["piiCategory"] == ["card_payments.country", "card_payments.merchant_category"]
+    assert purpose["consentType"] == "EXPLICIT" and purpose["thirdPartyDisclosure"] is False
+    assert receipt["legalBasis"] == "consent"
+    assert receipt["action"] == "granted"
+    assert receipt["noticeVersion"] == 1
+    assert receipt["noticeSha256"] == event.notice_sha256
+    assert receipt["ledgerHash"] == event.hash
+
+
+def test_another_customers_receipt_is_a_404(customer_client, customer_who_consented):
+    other = ConsentEvent.objects.get(customer=customer_who_consented)
+    assert customer_client.get(f"/history/{other.pk}/receipt.json").status_code == 404
+
+
+def test_a_receipt_that_does_not_exist_is_a_404(customer_client):
+    assert customer_client.get("/history/999999/receipt.json").status_code == 404
+
+
+def test_anonymous_visitors_get_no_receipt(client, customer_who_consented):
+    event = ConsentEvent.objects.get(customer=customer_who_consented)
+    response = client.get(f"/history/{event.pk}/receipt.json")
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+def test_a_version_page_shows_the_exact_text_in_both_languages_with_hashes(client, db):
+    response = client.get("/purposes/offers_spending/v1/")
+    notice = response.context["notice"]
+    assertContains(response, notice.description_nl.replace("'", "&#x27;"))
+    assertContains(response, notice.description_en.replace("'", "&#x27;"))
+    assertContains(response, notice.notice_sha256("nl"))
+    assertContains(response, notice.notice_sha256("en"))
+
+
+def test_an_unpublished_or_unknown_version_is_a_404(client, db):
+    from django.utils import timezone
+
+    publish_version(
+        "offers_spending", material=True, at=timezone.now() + timezone.timedelta(days=5)
+    )
+    assert client.get("/purposes/offers_spending/v2/").status_code == 404
+    assert client.get("/purposes/offers_spending/v9/").status_code == 404
+    assert client.get("/purposes/nope/v1/").status_code == 404
