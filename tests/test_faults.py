@@ -98,7 +98,8 @@ def production_server(transactional_db):
         "WEB_THREADS": "4",
         "DB_POOL_SIZE": "4",
     }
-    env.pop("DJANGO_SETTINGS_MODULE", None)
+    for name in ("DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE"):
+        env.pop(name, None)
     server = subprocess.Popen(
         [str(settings.BASE_DIR / "bin" / "serve")],
         cwd=settings.BASE_DIR,
@@ -140,9 +141,10 @@ def test_choices_survive_a_database_restart_and_failures_are_reported_as_not_sav
 
     numbers = [f"81000{n}" for n in range(4)]
     for number in numbers:
-        CustomerFactory(
-            customer_number=number, user__password=make_password(PASSWORD, hasher="pbkdf2_sha256")
-        )
+        # The server runs production settings, whose hashers are the real ones.
+        user = CustomerFactory(customer_number=number).user
+        user.password = make_password(PASSWORD, hasher="pbkdf2_sha256")
+        user.save()
     port, probe = production_server, Browserless(production_server)
     sessions = {}
     for number in numbers:

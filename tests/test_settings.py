@@ -6,7 +6,9 @@ from django.conf import settings
 
 
 def production_check(**env):
-    environment = {k: v for k, v in os.environ.items() if k != "DJANGO_SECRET_KEY"}
+    # Browser tests set DJANGO_ALLOW_ASYNC_UNSAFE for live_server; production must not have it.
+    unset = ("DJANGO_SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    environment = {k: v for k, v in os.environ.items() if k not in unset}
     environment.update(DJANGO_SETTINGS_MODULE="config.settings.production", **env)
     return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
