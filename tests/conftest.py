@@ -1,7 +1,10 @@
 import datetime as dt
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection
 from django.utils import timezone
+from pytest_django.plugin import blocking_manager_key
 
 from consent.models import Action, Channel
 from consent.services import record_choice
@@ -44,3 +47,45 @@ def customer_who_consented(db, choose):
 def customer_who_did_not(db):
     """Daan never switched anything on."""
     return CustomerFactory(customer_number="300002", first_name="Daan")
+
+
+# --- The catalogue survives transactional tests' flush ----------------------------------
+# live_server and threaded tests need a transactional database, which pytest-django
+# empties after each test; that would also delete the catalogues the data migrations
+# created, for every later test. So the rows are snapshotted once and put back after
+# each flush.
+_snapshot: dict[str, str] = {}
+
+
+@pytest.fixture(autouse=True)
+def _snapshot_migrated_data(django_db_setup, django_db_blocker):
+    if "data" not in _snapshot:
+        with django_db_blocker.unblock():
+            _snapshot["data"] = connection.creation.serialize_db_to_string()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    result = yield
+    # With no next test the session (and its test database) may be gone already.
+    needed = nextitem is not None and flushes_database(item)
+    if needed and "data" in _snapshot:
+        with item.config.stash[blocking_manager_key].unblock():
+            # The flush re-created content types and permissions under new ids; put the
+            # original ones back so that rows pointing at them (groups) stay right. The
+            # other tables are empty, so deserialising only inserts, which the
+            # append-only triggers allow.
+            ContentType.objects.all().delete()
+            ContentType.objects.clear_cache()
+            connection.creation.deserialize_db_from_string(_snapshot["data"])
+    return result
+
+
+def flushes_database(item) -> bool:
+    fixtures = getattr(item, "fixturenames", ())
+    marker = item.get_closest_marker("django_db")
+    return (
+        "live_server" in fixtures
+        or "transactional_db" in fixtures
+        or bool(marker and marker.kwargs.get("transaction"))
+    )

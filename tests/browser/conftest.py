@@ -10,9 +10,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from django.contrib.contenttypes.models import ContentType
-from django.db import connection
-from pytest_django.plugin import blocking_manager_key
 
 from tests.factories import CustomerFactory
 
@@ -59,37 +56,6 @@ def browser():
         )
         yield browser
         browser.close()
-
-
-# --- The catalogue survives live_server's flush ---------------------------------------
-# live_server needs a transactional database, which pytest-django empties after each
-# test; that would also delete the purpose catalogue the data migrations created, for
-# every later test. So the rows are snapshotted once and put back after each flush.
-_snapshot: dict[str, str] = {}
-
-
-@pytest.fixture(autouse=True)
-def _snapshot_migrated_data(django_db_setup, django_db_blocker):
-    if "data" not in _snapshot:
-        with django_db_blocker.unblock():
-            _snapshot["data"] = connection.creation.serialize_db_to_string()
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_teardown(item, nextitem):
-    result = yield
-    # With no next test the session (and its test database) may be gone already.
-    needed = nextitem is not None and "live_server" in getattr(item, "fixturenames", ())
-    if needed and "data" in _snapshot:
-        with item.config.stash[blocking_manager_key].unblock():
-            # The flush re-created content types and permissions under new ids; put the
-            # original ones back so that rows pointing at them (groups) stay right. The
-            # other tables are empty, so deserialising only inserts, which the
-            # append-only triggers allow.
-            ContentType.objects.all().delete()
-            ContentType.objects.clear_cache()
-            connection.creation.deserialize_db_from_string(_snapshot["data"])
-    return result
 
 
 # --- Pages -------------------------------------------------------------------------------
