@@ -25,3 +25,21 @@ def consent_ended(**kwargs) -> Counter:
     for hook in CONSENT_ENDED_HOOKS:
         effects.update(hook(**kwargs))
     return effects
+
+
+# Called as hook(purpose_code=..., version=..., at=...) when a privacy officer publishes a
+# material new version: every earlier consent for that purpose stops counting at once.
+MATERIAL_CHANGE_HOOKS: list[Callable[..., dict[str, int]]] = []
+
+
+def on_material_change(hook):
+    if hook not in MATERIAL_CHANGE_HOOKS:
+        MATERIAL_CHANGE_HOOKS.append(hook)
+    return hook
+
+
+def material_change(**kwargs) -> Counter:
+    effects = Counter()
+    for hook in MATERIAL_CHANGE_HOOKS:
+        effects.update(hook(**kwargs))
+    return effects

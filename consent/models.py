@@ -73,6 +73,9 @@ class Purpose(models.Model):
 
     class Meta:
         ordering = ["position", "code"]
+        permissions = [
+            ("view_privacy_overview", _("Can see the privacy overview and the Art. 30 record")),
+        ]
         constraints = [
             # A purpose is optional exactly when it rests on consent.
             models.CheckConstraint(
@@ -106,6 +109,9 @@ class PurposeVersion(models.Model):
         )
     )
     published_at = models.DateTimeField()
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     title_nl = models.CharField(max_length=120)
     title_en = models.CharField(max_length=120)
     description_nl = models.TextField()

@@ -13,7 +13,15 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from . import hooks
-from .models import GENESIS_HASH, Action, ConsentEvent, ConsentState, Customer, Purpose
+from .models import (
+    GENESIS_HASH,
+    Action,
+    ConsentEvent,
+    ConsentState,
+    Customer,
+    Purpose,
+    PurposeVersion,
+)
 
 
 class ChoiceError(Exception):
@@ -152,3 +160,52 @@ def _record(*, customer, purpose, action, channel, actor, at, language):
             customer_id=customer.pk, purpose_code=purpose.code, event=event, at=at
         )
     return event, effects
+
+
+TEXT_FIELDS = (
+    "title_nl",
+    "title_en",
+    "description_nl",
+    "description_en",
+    "data_used_nl",
+    "data_used_en",
+)
+
+
+@dataclass(frozen=True)
+class PublishedVersion:
+    version: PurposeVersion
+    consents_needing_renewal: int
+    effects: Counter = field(default_factory=Counter)
+
+
+def publish_version(
+    *, purpose_code: str, material: bool, texts: dict[str, str], actor, at: dt.datetime
+) -> PublishedVersion:
+    """A privacy officer publishes new texts for a purpose; they apply from `at` on.
+
+    A material version makes every earlier consent for the purpose invalid at once: the
+    engine stops using them (validity is computed from the versions table), hooks retract
+    what relied on them, and the customers' dashboards ask for a new choice.
+    """
+    purpose = get_purpose(purpose_code)
+    missing = [name for name in TEXT_FIELDS if not texts.get(name, "").strip()]
+    if missing:
+        raise ChoiceError(_("Ontbrekende teksten: %(fields)s") % {"fields": ", ".join(missing)})
+    with transaction.atomic():
+        # Serialise publications per purpose so two officers cannot take the same number.
+        Purpose.objects.select_for_update().get(pk=purpose.pk)
+        latest = purpose.versions.order_by("-version").values_list("version", flat=True).first()
+        version = PurposeVersion.objects.create(
+            purpose=purpose,
+            version=(latest or 0) + 1,
+            material=material,
+            published_at=at,
+            published_by=actor,
+            **{name: texts[name].strip() for name in TEXT_FIELDS},
+        )
+        renewals, effects = 0, Counter()
+        if material:
+            renewals = ConsentState.objects.filter(purpose=purpose, state=Action.GRANTED).count()
+            effects = hooks.material_change(purpose_code=purpose.code, version=version, at=at)
+    return PublishedVersion(version=version, consents_needing_renewal=renewals, effects=effects)

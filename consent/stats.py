@@ -1,0 +1,83 @@
+"""Numbers for the privacy officer: how consent is given and withdrawn. Set-based."""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Count, Q
+from django.db.models.functions import TruncWeek
+
+from .models import Action, ConsentEvent, ConsentState, Customer, Purpose
+from .validity import annotate_validity
+
+
+@dataclass(frozen=True)
+class PurposeFigures:
+    code: str
+    granted: int  # valid consents today
+    needs_renewal: int  # granted, but no longer valid (material change, expired, age)
+    withdrawn: int
+    never_chosen: int
+
+
+def consent_overview(*, on: dt.date) -> list[PurposeFigures]:
+    """Per consent-based purpose, where every customer stands. Two queries."""
+    customers = Customer.objects.count()
+    counts = {
+        row["purpose__code"]: row
+        for row in annotate_validity(ConsentState.objects.filter(purpose__required=False), on=on)
+        .values("purpose__code")
+        .annotate(
+            granted=Count("pk", filter=Q(is_valid=True)),
+            needs_renewal=Count("pk", filter=Q(state=Action.GRANTED, is_valid=False)),
+            withdrawn=Count("pk", filter=Q(state=Action.WITHDRAWN)),
+            chosen=Count("pk"),
+        )
+        .order_by()
+    }
+    figures = []
+    for code in Purpose.objects.filter(required=False).values_list("code", flat=True):
+        row = counts.get(code, {"granted": 0, "needs_renewal": 0, "withdrawn": 0, "chosen": 0})
+        figures.append(
+            PurposeFigures(
+                code=code,
+                granted=row["granted"],
+                needs_renewal=row["needs_renewal"],
+                withdrawn=row["withdrawn"],
+                never_chosen=customers - row["chosen"],
+            )
+        )
+    return figures
+
+
+@dataclass(frozen=True)
+class Week:
+    starts_on: dt.date
+    granted: int
+    withdrawn: int
+
+
+def weekly_choices(*, purpose_code: str, weeks: int, until: dt.date) -> list[Week]:
+    """Grants and withdrawals per ISO week, the last `weeks` weeks up to `until`, gaps as 0."""
+    last_monday = until - dt.timedelta(days=until.weekday())
+    first_monday = last_monday - dt.timedelta(weeks=weeks - 1)
+    rows = (
+        ConsentEvent.objects.filter(
+            purpose__code=purpose_code,
+            occurred_at__date__gte=first_monday,
+            occurred_at__date__lte=until,
+        )
+        .annotate(week=TruncWeek("occurred_at"))
+        .values("week")
+        .annotate(
+            granted=Count("pk", filter=Q(action=Action.GRANTED)),
+            withdrawn=Count("pk", filter=Q(action=Action.WITHDRAWN)),
+        )
+        .order_by()
+    )
+    by_week = {row["week"].date(): row for row in rows}
+    result = []
+    for n in range(weeks):
+        monday = first_monday + dt.timedelta(weeks=n)
+        row = by_week.get(monday, {"granted": 0, "withdrawn": 0})
+        result.append(Week(starts_on=monday, granted=row["granted"], withdrawn=row["withdrawn"]))
+    return result
