@@ -177,6 +177,8 @@ def write_offers(*, run: OfferRun, candidates: list[Candidate], now: dt.datetime
     )
     priority = {rule.code: i for i, rule in enumerate(RULES)}
     with connection.cursor() as cursor:
+        # Within one transaction (several chunks under a test, say) the table may exist.
+        cursor.execute("DROP TABLE IF EXISTS offer_candidate")
         cursor.execute(
             "CREATE TEMPORARY TABLE offer_candidate (customer_id bigint, rule text,"
             " product text, priority int, event_ids bigint[], explanation_nl text,"
