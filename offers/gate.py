@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 
 from consent.models import Customer
 from consent.validity import start_of_day, valid_consents
@@ -196,10 +196,7 @@ def _transactions_pass(sql: Sql, rules, as_of, txn, account, customers):
     for k, rule in reading:
         start = window_start(as_of, rule.lookback_days)
         if "card_payments" in rule.features:
-            cond = (
-                f"e{k}.customer_id IS NOT NULL AND t.booked_at >= %s"
-                " AND t.amount < 0 AND t.mcc IS NOT NULL"
-            )
+            cond = f"a.in_{k} AND t.booked_at >= %s AND t.amount < 0 AND t.mcc IS NOT NULL"
             inner.append(
                 f"count(*) FILTER (WHERE {cond}) AS card_n_{k},"
                 f" max(t.booked_at) FILTER (WHERE {cond}) AS card_last_{k}"
@@ -212,7 +209,7 @@ def _transactions_pass(sql: Sql, rules, as_of, txn, account, customers):
             )
         if "student_finance" in rule.features:
             cond = (
-                f"e{k}.customer_id IS NOT NULL AND t.booked_at >= %s AND t.amount > 0"
+                f"a.in_{k} AND t.booked_at >= %s AND t.amount > 0"
                 f" AND t.mcc IS NULL AND {student_finance}"
             )
             inner.append(
@@ -226,33 +223,32 @@ def _transactions_pass(sql: Sql, rules, as_of, txn, account, customers):
                 f" (max(sf_last_{k}) AT TIME ZONE '{tz}')::date AS sf_last_{k}"
             )
     earliest = min(window_start(as_of, r.lookback_days) for _, r in reading)
-    joins = " ".join(
-        f"LEFT JOIN eligible_{k} e{k} ON e{k}.customer_id = a.customer_id" for k, _ in reading
+    # Accounts of customers eligible for at least one of these rules, with a flag per
+    # rule: transactions are joined to this once (a single hash probe per row).
+    flags = ", ".join(
+        f"a.customer_id IN (SELECT customer_id FROM eligible_{k}) AS in_{k}" for k, _ in reading
     )
-    any_eligible = " OR ".join(f"e{k}.customer_id IS NOT NULL" for k, _ in reading)
+    any_eligible = " UNION ALL ".join(f"SELECT customer_id FROM eligible_{k}" for k, _ in reading)
     ibans = list(settings.OFFERS_STUDENT_FINANCE_IBANS)
     sql.add(
         f"""tx AS (
             SELECT customer_id, {", ".join(outer)} FROM (
                 SELECT a.customer_id, t.country, {", ".join(inner)}
                   FROM {txn} t
-                  JOIN {account} a ON a.id = t.account_id
-                  {joins}
+                  JOIN (SELECT a.id, a.customer_id, {flags} FROM {account} a
+                         WHERE a.customer_id IN ({any_eligible})) a ON a.id = t.account_id
                  WHERE t.booked_at >= %s AND t.booked_at < %s
-                   AND ({any_eligible})
                    -- special categories and vulnerability: gone before any feature
                    AND (t.mcc IS NULL OR t.mcc NOT IN {_sql_list(EXCLUDED_MCC_CODES)})
                    -- card payments, or the allow-listed institutional payer; never
                    -- transfers with private persons
                    AND (t.mcc IS NOT NULL OR {student_finance})
-                   {"" if customers is None else "AND a.customer_id BETWEEN %s AND %s"}
                  GROUP BY a.customer_id, t.country
             ) per_country GROUP BY customer_id)""",
         *params,
         earliest,
         window_end(as_of),
         ibans,
-        *(() if customers is None else tuple(customers)),
     )
 
 
@@ -286,15 +282,17 @@ def _rule_branch(k: int, rule: Rule, as_of: dt.date, customer_table: str):
 def features(*, rules: Iterable[Rule], as_of: dt.date, customers=None) -> Iterator[GateRow]:
     """Per rule, per customer with valid consent for the rule's purposes: its features.
 
-    One row per eligible customer and rule comes back, fetched in batches. (Not a
-    server-side cursor: PostgreSQL plans those for the first rows, not the whole scan.)
+    One row per eligible customer and rule: a few small values each. (Not a server-side
+    cursor: PostgreSQL plans those for the first rows, not for the whole scan.)
     """
     sql = gate_sql(rules=rules, as_of=as_of, customers=customers)
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Enough memory to hash-aggregate per customer instead of sorting to disk.
+        cursor.execute("SET LOCAL work_mem = '128MB'")
         cursor.execute(str(sql), sql.params)
-        while batch := cursor.fetchmany(5000):
-            for row in batch:
-                yield _gate_row(row, as_of)
+        rows = cursor.fetchall()
+    for row in rows:
+        yield _gate_row(row, as_of)
 
 
 def _gate_row(row, as_of) -> GateRow:
@@ -322,7 +320,8 @@ def _gate_row(row, as_of) -> GateRow:
 
 def scan_sql(*, purposes: Iterable[str], as_of: dt.date, lookback_days: int) -> Sql:
     """The floor the engine is measured against (DESIGN §12): one bare consent-joined
-    GROUP BY over the transactions in the window. Not used by the engine."""
+    GROUP BY over the transactions in the window, reading one column of each row (a
+    count alone could be answered from the index). Not used by the engine."""
     account, txn = Account._meta.db_table, Transaction._meta.db_table
     sql = Sql().add("WITH consenting AS (")
     sql.add_query(
@@ -330,7 +329,7 @@ def scan_sql(*, purposes: Iterable[str], as_of: dt.date, lookback_days: int) -> 
     )
     sql.add(
         f""")
-        SELECT a.customer_id, count(*) FROM {txn} t
+        SELECT a.customer_id, count(*), sum(t.amount) FROM {txn} t
           JOIN {account} a ON a.id = t.account_id
          WHERE a.customer_id IN (SELECT customer_id FROM consenting)
            AND t.booked_at >= %s AND t.booked_at < %s

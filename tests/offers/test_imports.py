@@ -186,3 +186,18 @@ def test_a_field_spanning_lines_keeps_line_numbers_right(accounts, write, capsys
 def test_a_wrong_header_is_refused(accounts, write, capsys):
     err = failing("import_transactions", write("tx.csv", "id,iban"), capsys)
     assert "line 1: the header must be exactly" in err
+
+
+def test_a_bulk_load_rebuilds_the_index_and_keeps_it(accounts, write, capsys, monkeypatch):
+    from django.db import connection
+
+    from offers import imports
+
+    monkeypatch.setattr(imports, "BULK_LOAD_ROWS", 1)
+    rows = [f"T{i},{IBAN_1},2026-11-02T14:05:00+01:00,-1.00,EUR,Shop,,5812,US," for i in range(3)]
+    assert run("import_transactions", write("tx.csv", TX_HEADER, *rows), capsys).startswith(
+        "created: 3"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'offers_transaction'")
+        assert "transaction_by_account" in {name for (name,) in cursor.fetchall()}

@@ -105,11 +105,12 @@ def test_student_finance_by_iban_from_settings(db, choose, as_of, settings):
 
 @pytest.mark.parametrize(("balance", "fires"), [("9999.99", False), ("10000.00", True)])
 def test_savings_threshold_through_the_gate(db, choose, as_of, balance, fires):
-    noor = CustomerFactory()
+    noor, saver = CustomerFactory(), CustomerFactory()
     AccountFactory(customer=noor, balance=balance)
-    AccountFactory(customer=noor, kind="savings", balance="99999.00", iban="NL54DEMO0000000000")
+    AccountFactory(customer=saver, balance=balance)
+    AccountFactory(customer=saver, kind="savings", balance="99999.00")
     choose(noor, "offers_balance", days_ago=10)
-    # Her savings account means she holds savings_account: never fires here.
-    assert ("savings_account", noor.pk) not in fired(as_of)
-    noor.accounts.filter(kind="savings").delete()
+    choose(saver, "offers_balance", days_ago=10)
     assert (("savings_account", noor.pk) in fired(as_of)) is fires
+    # A savings account means she holds savings_account already.
+    assert ("savings_account", saver.pk) not in fired(as_of)
