@@ -64,6 +64,30 @@ DEMO_CUSTOMERS = (
             (90, "offers_balance", Action.GRANTED),
         ],
     ),
+    (
+        # 17 until June 2027: may consent (16+), too young for the student account (18+).
+        "100006",
+        "Milan",
+        "Smit",
+        "milan@example.nl",
+        dt.date(2009, 6, 1),
+        "nl",
+        [
+            (20, "offers_income", Action.GRANTED),
+        ],
+    ),
+    (
+        "100007",
+        "Tess",
+        "Mulder",
+        "tess@example.com",
+        dt.date(1996, 4, 9),
+        "en",
+        [
+            (300, "offers_spending", Action.GRANTED),
+            (300, "offers_income", Action.GRANTED),
+        ],
+    ),
 )
 
 

@@ -134,3 +134,18 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
+
+# --- Offers engine (DESIGN §7) — owned by the offers app; keep this block last ---
+from decimal import Decimal  # noqa: E402
+
+# A checking account balance at or above this (EUR) makes the savings rule fire.
+OFFERS_SAVINGS_THRESHOLD = Decimal(os.environ.get("OFFERS_SAVINGS_THRESHOLD", "10000.00"))
+# IBANs of student finance (DUO) besides the name match; comma-separated in the environment.
+OFFERS_STUDENT_FINANCE_IBANS = [
+    iban for iban in os.environ.get("OFFERS_STUDENT_FINANCE_IBANS", "").split(",") if iban
+]
+# How long an offer stays valid after its as-of date, and how long a dismissed, accepted
+# or rejected offer keeps the engine from suggesting that product again.
+OFFERS_VALID_DAYS = 60
+OFFERS_COOLDOWN_DAYS = 180
+# --- end of offers engine block ---

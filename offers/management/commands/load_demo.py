@@ -3,6 +3,7 @@ from django.utils import timezone
 
 from consent.demo import demo_logins, load_demo_customers
 from consent.models import Customer
+from offers.demo import load_demo_banking, load_synthetic_customers
 
 
 class Command(BaseCommand):
@@ -11,6 +12,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument(
             "--if-empty", action="store_true", help="do nothing when customers already exist"
+        )
+        parser.add_argument(
+            "--customers",
+            type=int,
+            default=0,
+            help="also N synthetic customers with accounts, holdings, transactions, consents",
         )
 
     def handle(self, *args, **options):
@@ -21,7 +28,11 @@ class Command(BaseCommand):
                 return
             self.stderr.write("customers exist already; load_demo only fills an empty database")
             raise SystemExit(1)
-        load_demo_customers(now=timezone.now())
+        now = timezone.now()
+        load_demo_customers(now=now)
+        load_demo_banking(now=now)
+        if options["customers"]:
+            load_synthetic_customers(count=options["customers"], now=now)
         self.stdout.write(self.style.SUCCESS("demo data loaded"))
         self.print_logins()
 

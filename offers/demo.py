@@ -1,0 +1,182 @@
+"""Demo banking data for `load_demo`: each rule fires for someone and not for others.
+
+Expected offers when `generate_offers` runs on the day the demo was loaded:
+
+- 100001 Sanne (spending, balance): Europe insurance, 3 card payments in the US
+  → travel_world_cover (her pharmacy payment there is excluded and not counted);
+- 100002 Daan (no consent): the same data and a high balance → nothing;
+- 100003 Emma (spending; balance consent too old): her only payment outside Europe is
+  at a hospital in Thailand (MCC 8062, excluded), high balance → nothing;
+- 100004 Lucas (income): DUO every month, 20 years old → student_account;
+- 100005 Noor (all three): 12,500 on checking → savings_account; already insured
+  world-wide, so her US payments change nothing;
+- 100006 Milan (income): DUO payments, but 17 → nothing;
+- 100007 Tess (spending, income): a US payment 120 days ago, DUO 200 days ago → nothing,
+  both are outside the 90-day window.
+"""
+
+import datetime as dt
+import tempfile
+from decimal import Decimal
+from pathlib import Path
+
+from django.db import transaction
+
+from consent.models import Action, Channel, Customer
+from consent.services import record_choice
+
+from . import synthetic
+from .imports import AccountImport, HoldingImport, TransactionImport
+from .models import Account, Holding, Product, Transaction
+
+# customer number: [(account kind, balance)], [products held]
+ACCOUNTS = {
+    "100001": [("checking", "4200.00")],
+    "100002": [("checking", "25000.00")],
+    "100003": [("checking", "15000.00"), ("savings", "30000.00")],
+    "100004": [("checking", "850.00")],
+    "100005": [("checking", "12500.00")],
+    "100006": [("checking", "120.00")],
+    "100007": [("checking", "2300.00")],
+}
+HOLDINGS = {
+    "100001": ["travel_insurance_europe"],
+    "100002": ["travel_insurance_europe"],
+    "100003": ["travel_insurance_europe"],
+    "100005": ["travel_insurance_world"],
+    "100007": ["travel_insurance_europe"],
+}
+SUPERMARKET, RESTAURANT, HOTEL, HOSPITAL, PHARMACY = "5411", "5812", "7011", "8062", "5912"
+# customer number: [(days ago, amount, counterparty, mcc or None, country)]
+TRANSACTIONS = {
+    "100001": [
+        (40, "-62.10", "Albert Heijn", SUPERMARKET, "NL"),
+        (21, "-184.00", "Hotel Chelsea", HOTEL, "US"),
+        (20, "-38.50", "Joe's Diner", RESTAURANT, "US"),
+        (19, "-12.75", "Whole Foods", SUPERMARKET, "US"),
+        (18, "-45.00", "Walgreens", PHARMACY, "US"),  # excluded: not counted
+        (10, "-250.00", "P. Jansen", None, "NL"),  # a private person: never used
+    ],
+    "100002": [
+        (30, "-90.00", "Macy's", "5311", "US"),
+        (15, "-20.00", "Jumbo", SUPERMARKET, "NL"),
+    ],
+    "100003": [
+        (50, "-35.20", "Mercadona", SUPERMARKET, "ES"),
+        (25, "-420.00", "Bangkok Hospital", HOSPITAL, "TH"),
+        (5, "-18.00", "Bakker Bart", "5462", "NL"),
+    ],
+    "100004": [
+        (75, "312.00", "DUO", None, "NL"),
+        (45, "312.00", "DUO", None, "NL"),
+        (14, "312.00", "Dienst Uitvoering Onderwijs", None, "NL"),
+        (12, "-4.50", "Coffee Company", "5814", "NL"),
+    ],
+    "100005": [
+        (60, "-300.00", "Delta Air Lines", "3058", "US"),
+        (55, "-75.00", "Shake Shack", RESTAURANT, "US"),
+    ],
+    "100006": [
+        (40, "120.00", "DUO", None, "NL"),
+        (10, "120.00", "DUO", None, "NL"),
+    ],
+    "100007": [
+        (120, "-88.00", "Target", "5311", "US"),
+        (200, "312.00", "DUO", None, "NL"),
+        (30, "-15.00", "Lidl", SUPERMARKET, "NL"),
+    ],
+}
+
+
+def demo_iban(customer_number: str, position: int) -> str:
+    return synthetic.iban("NL", "DEMO", int(customer_number) * 10 + position)
+
+
+@transaction.atomic
+def load_demo_banking(*, now: dt.datetime) -> None:
+    customers = {c.customer_number: c for c in Customer.objects.filter(pk__in=_demo_ids())}
+    products = {p.code: p for p in Product.objects.all()}
+    accounts = {}
+    for number, kinds in ACCOUNTS.items():
+        for position, (kind, balance) in enumerate(kinds):
+            accounts[(number, position)] = Account.objects.create(
+                iban=demo_iban(number, position),
+                customer=customers[number],
+                kind=kind,
+                balance=Decimal(balance),
+            )
+    Holding.objects.bulk_create(
+        Holding(customer=customers[number], product=products[code])
+        for number, codes in HOLDINGS.items()
+        for code in codes
+    )
+    Transaction.objects.bulk_create(
+        Transaction(
+            transaction_id=f"DEMO-{number}-{i:03d}",
+            account=accounts[(number, 0)],
+            booked_at=now - dt.timedelta(days=days_ago),
+            amount=Decimal(amount),
+            currency="EUR",
+            counterparty_name=name,
+            mcc=mcc,
+            country=country,
+        )
+        for number, rows in TRANSACTIONS.items()
+        for i, (days_ago, amount, name, mcc, country) in enumerate(rows)
+    )
+
+
+def _demo_ids():
+    return Customer.objects.filter(customer_number__in=ACCOUNTS).values("pk")
+
+
+def load_synthetic_customers(*, count: int, now: dt.datetime, seed: int = 7) -> None:
+    """`count` more customers with banking data, through the real import path."""
+    from consent.imports import CustomerImport
+
+    today = now.date()
+    numbers = [str(700000 + i) for i in range(count)]
+    with tempfile.TemporaryDirectory() as folder, transaction.atomic():
+        path = Path(folder)
+        CustomerImport(today=today).run(
+            synthetic.write_csv(
+                path / "customers.csv",
+                CustomerImport.columns,
+                synthetic.customer_rows(count=count, first_number=700000, today=today, seed=seed),
+            )
+        )
+        accounts = list(synthetic.account_rows(customer_numbers=numbers, seed=seed))
+        AccountImport().run(
+            synthetic.write_csv(path / "accounts.csv", AccountImport.columns, accounts)
+        )
+        HoldingImport().run(
+            synthetic.write_csv(
+                path / "holdings.csv",
+                HoldingImport.columns,
+                synthetic.holding_rows(customer_numbers=numbers, seed=seed),
+            )
+        )
+        checking = [row[0] for row in accounts if row[2] == "checking"]
+        TransactionImport().run(
+            synthetic.write_transactions_csv(
+                path / "transactions.csv",
+                ibans=checking,
+                count=count * 60,
+                as_of=today,
+                first_id=9_000_000_000,
+            )
+        )
+        by_number = {
+            c.customer_number: c for c in Customer.objects.filter(customer_number__in=numbers)
+        }
+        for number, purpose, days_ago in synthetic.consent_choices(
+            customer_numbers=numbers, seed=seed
+        ):
+            record_choice(
+                customer=by_number[number],
+                purpose_code=purpose,
+                action=Action.GRANTED,
+                channel=Channel.IMPORT,
+                actor=None,
+                at=now - dt.timedelta(days=days_ago),
+            )

@@ -1,0 +1,12 @@
+from consent.management.commands._importing import ImportCommand
+from offers.imports import TransactionImport
+
+
+class Command(ImportCommand):
+    help = (
+        "Import transactions: transaction_id,iban,booked_at,amount,currency,"
+        "counterparty_name,counterparty_iban,mcc,country,description"
+    )
+
+    def make_import(self, **options):
+        return TransactionImport()

@@ -1,0 +1,51 @@
+"""The shape of a rule, and the texts it shows customers."""
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from offers.features import FEATURE_PURPOSES, Features
+
+MONTHS = {
+    "nl": ("jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec"),
+    "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
+}
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """Why a rule fires for a customer, in the words the customer will read."""
+
+    explanation_nl: str
+    explanation_en: str
+    evidence_nl: str
+    evidence_en: str
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    product: str
+    purposes: tuple[str, ...]
+    lookback_days: int
+    features: tuple[str, ...]
+    # Pure: features in, a Proposal (fires) or None out. No database, no clock.
+    decide: Callable[[Features], Proposal | None]
+
+    def __post_init__(self):
+        for name in self.features:
+            needs = FEATURE_PURPOSES[name]
+            if needs is not None and needs not in self.purposes:
+                raise ValueError(f"rule {self.code}: feature {name} needs consent for {needs}")
+
+
+def short_date(day: dt.date, language: str) -> str:
+    """'2 Nov' / '2 nov': the year is clear from a look-back of weeks."""
+    return f"{day.day} {MONTHS[language][day.month - 1]}"
+
+
+def euros(amount, language: str) -> str:
+    text = f"{amount:,.2f}"
+    if language == "nl":
+        text = text.replace(",", " ").replace(".", ",").replace(" ", ".")
+    return f"€ {text}"

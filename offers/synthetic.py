@@ -1,0 +1,186 @@
+"""Synthetic banking data as CSV files in the import formats of DESIGN §8.
+
+Used by `load_demo --customers N` and by `make bench`. Customers, accounts and holdings
+are made in Python (they are few); transactions are made by PostgreSQL itself and
+streamed out with `COPY … TO STDOUT`, because ten million rows made one by one in
+Python would take longer than importing them.
+"""
+
+import csv
+import datetime as dt
+import random
+from pathlib import Path
+
+from django.db import connection
+
+from .rules.travel_world_cover import EUROPE
+
+STUDENT_FINANCE_IBAN = "NL11INGB0000000001"  # synthetic: matched by name, not by this IBAN
+
+# Merchant category codes for everyday card payments, used when the shared MCC list is
+# not there; the benchmark reads /work/shared/data/mcc_codes.csv when it is.
+EVERYDAY_MCCS = ("5411", "5812", "5814", "5541", "4111", "5311", "5999", "7011", "4511", "5691")
+# A few codes the gate must exclude (DESIGN §6): a hospital, a pharmacy, a union, betting.
+SENSITIVE_MCCS = ("8062", "5912", "8699", "7995", "8651", "8011")
+OUTSIDE_EUROPE = ("US", "TH", "JP", "MA", "AU", "CA", "MX", "ID", "ZA", "AE")
+TRAVEL_EUROPE = ("BE", "DE", "FR", "ES", "IT", "AT", "GB", "GR", "PT", "CH")
+FIRST_NAMES = ("Sanne", "Daan", "Emma", "Lucas", "Noor", "Sem", "Julia", "Finn", "Tess", "Milan")
+LAST_NAMES = ("de Jong", "Jansen", "de Vries", "van den Berg", "Bakker", "Visser", "Smit")
+
+assert not set(OUTSIDE_EUROPE) & EUROPE and set(TRAVEL_EUROPE) <= EUROPE
+
+
+def iban(country: str, bank: str, number: int) -> str:
+    """A well-formed IBAN with correct check digits (ISO 13616 mod 97)."""
+    bban = f"{bank}{number:010d}"
+    digits = "".join(str(int(ch, 36)) for ch in f"{bban}{country}00")
+    return f"{country}{98 - int(digits) % 97:02d}{bban}"
+
+
+def write_csv(path: Path, header: tuple[str, ...], rows) -> Path:
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def customer_rows(*, count: int, first_number: int, today: dt.date, seed: int):
+    rng = random.Random(seed)
+    for i in range(count):
+        # Ages 14 to 85: some too young to consent, some students, mostly adults.
+        birth = today - dt.timedelta(days=rng.randint(14 * 365, 85 * 365))
+        number = str(first_number + i)
+        yield (
+            number,
+            rng.choice(FIRST_NAMES),
+            rng.choice(LAST_NAMES),
+            f"{number}@example.nl",
+            birth.isoformat(),
+            "en" if rng.random() < 0.15 else "nl",
+        )
+
+
+def account_rows(*, customer_numbers, seed: int, first_account: int = 1):
+    """Every customer has a checking account; some a savings and a student account.
+
+    A tenth of checking balances are 10,000 EUR or more (the savings rule's threshold).
+    """
+    rng = random.Random(seed)
+    number = first_account
+    for customer_number in customer_numbers:
+        kinds = ["checking"]
+        if rng.random() < 0.2:
+            kinds.append("savings")
+        if rng.random() < 0.08:
+            kinds.append("student")
+        for kind in kinds:
+            rich = rng.random() < 0.1
+            balance = rng.uniform(10_000, 60_000) if rich else rng.uniform(-500, 9_999.99)
+            yield (iban("NL", "DEMO", number), customer_number, kind, f"{balance:.2f}", "EUR")
+            number += 1
+
+
+def holding_rows(*, customer_numbers, seed: int):
+    rng = random.Random(seed)
+    for customer_number in customer_numbers:
+        draw = rng.random()
+        if draw < 0.3:
+            yield (customer_number, "travel_insurance_europe")
+        elif draw < 0.35:
+            yield (customer_number, "travel_insurance_world")
+
+
+def consent_choices(*, customer_numbers, seed: int):
+    """About a third of customers switch on each offers purpose (independently)."""
+    rng = random.Random(seed)
+    for customer_number in customer_numbers:
+        for purpose in ("offers_spending", "offers_income", "offers_balance"):
+            if rng.random() < 1 / 3:
+                yield customer_number, purpose, rng.randint(1, 600)
+
+
+def write_transactions_csv(
+    path: Path,
+    *,
+    ibans: list[str],
+    count: int,
+    as_of: dt.date,
+    days: int = 365,
+    mccs: tuple[str, ...] = EVERYDAY_MCCS,
+    first_id: int = 1,
+    seed: float = 0.42,
+) -> Path:
+    """`count` transactions over the `days` before `as_of`, spread over `ibans`.
+
+    The mix: card payments (mostly in the Netherlands, some elsewhere in Europe, a few
+    outside it, some at sensitive merchants), refunds, transfers to and from private
+    persons, and student finance from DUO into one account in eight.
+    """
+    sql = """
+        SELECT 'T' || lpad(n::text, 10, '0'), i.iban,
+               to_char((%(end)s::timestamptz - (random() * %(days)s) * interval '1 day')
+                       AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"+00:00"'),
+               CASE WHEN kind < 0.03 OR kind >= 0.97 THEN round((random() * 400)::numeric, 2)
+                    ELSE -round((1 + random() * 150)::numeric, 2) END,
+               'EUR',
+               CASE WHEN duo THEN 'DUO'
+                    WHEN kind >= 0.80 THEN 'J. de Vries'
+                    ELSE 'Merchant ' || mod(n, 997) END,
+               CASE WHEN duo THEN %(duo)s
+                    WHEN kind >= 0.80 THEN 'NL02ABNA0123456789' END,
+               CASE WHEN kind < 0.80 THEN coalesce(s.mcc, m.mcc) END,
+               CASE WHEN kind >= 0.80 OR place < 0.85 THEN 'NL'
+                    WHEN place < 0.96 THEN (%(europe)s::text[])[1 + mod(n, %(europe_n)s)]
+                    ELSE (%(outside)s::text[])[1 + mod(n, %(outside_n)s)] END,
+               CASE WHEN duo THEN 'Studiefinanciering'
+                    WHEN kind >= 0.80 THEN 'Tikkie'
+                    ELSE '' END
+          FROM (SELECT *, kind >= 0.985 AND mod(account, 8) = 0 AS duo
+                  FROM (SELECT n, random() AS kind, random() AS place,
+                               mod(mod(mod(n, 2147483647) * 2654435761, 2147483647),
+                                   %(ibans_n)s) AS account
+                          FROM generate_series(%(first)s::bigint, %(last)s::bigint) AS n) g0
+               ) g
+          JOIN synthetic_iban i ON i.k = g.account
+          JOIN synthetic_mcc m ON m.k = mod(n, %(mccs_n)s)
+          LEFT JOIN synthetic_sensitive s ON g.place < 0.03 AND s.k = mod(n, %(sensitive_n)s)
+    """
+    params = {
+        "end": dt.datetime.combine(as_of, dt.time(20, 0), tzinfo=dt.UTC),
+        "days": days,
+        "duo": STUDENT_FINANCE_IBAN,
+        "ibans_n": len(ibans),
+        "mccs_n": len(mccs),
+        "sensitive_n": len(SENSITIVE_MCCS),
+        "europe": list(TRAVEL_EUROPE),
+        "europe_n": len(TRAVEL_EUROPE),
+        "outside": list(OUTSIDE_EUROPE),
+        "outside_n": len(OUTSIDE_EUROPE),
+        "first": first_id,
+        "last": first_id + count - 1,
+    }
+    pools = {"iban": ibans, "mcc": list(mccs), "sensitive": list(SENSITIVE_MCCS)}
+    header = (
+        "transaction_id,iban,booked_at,amount,currency,counterparty_name,"
+        "counterparty_iban,mcc,country,description\n"
+    )
+    with connection.cursor() as cursor, open(path, "wb") as handle:
+        cursor.execute("SELECT setseed(%s)", [seed])
+        # Lookup tables, joined by number: subscripting a long text[] costs O(index).
+        for name, values in pools.items():
+            cursor.execute(f"DROP TABLE IF EXISTS synthetic_{name}")
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE synthetic_{name} AS SELECT (k - 1)::bigint AS k,"
+                f" v AS {name if name != 'sensitive' else 'mcc'}"
+                " FROM unnest(%s::text[]) WITH ORDINALITY AS u(v, k)",
+                [values],
+            )
+            cursor.execute(f"ANALYZE synthetic_{name}")
+        handle.write(header.encode())
+        with cursor.copy(
+            f"COPY ({cursor.mogrify(sql, params)}) TO STDOUT WITH (FORMAT csv)"
+        ) as copy:
+            for data in copy:
+                handle.write(data)
+    return path

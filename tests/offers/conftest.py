@@ -1,0 +1,58 @@
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from tests.factories import CustomerFactory
+
+from .factories import AccountFactory, TransactionFactory, hold
+
+AS_OF = dt.date(2026, 11, 2)
+
+
+@pytest.fixture
+def as_of():
+    return AS_OF
+
+
+def days_before(days: int, hour: int = 12) -> dt.datetime:
+    """Noon (Amsterdam) `days` days before the as-of date."""
+    return timezone.make_aware(dt.datetime.combine(AS_OF - dt.timedelta(days=days), dt.time(hour)))
+
+
+@pytest.fixture
+def traveller(db, choose):
+    """Sanne: insured for Europe only, switched on offers based on where she pays, and
+    paid by card in the United States twice last month."""
+    sanne = CustomerFactory(customer_number="500001", first_name="Sanne")
+    hold(sanne, "travel_insurance_europe")
+    account = AccountFactory(customer=sanne)
+    choose(sanne, "offers_spending", days_ago=30)
+    for days in (20, 12):
+        TransactionFactory(account=account, booked_at=days_before(days), country="US", mcc="5812")
+    return sanne
+
+
+@pytest.fixture
+def student(db, choose):
+    """Lucas, 20: receives student finance and switched on offers based on who pays him."""
+    lucas = CustomerFactory(customer_number="500002", birth_date=dt.date(2006, 9, 1))
+    account = AccountFactory(customer=lucas)
+    choose(lucas, "offers_income", days_ago=30)
+    TransactionFactory(
+        account=account,
+        booked_at=days_before(14),
+        amount="312.00",
+        mcc=None,
+        counterparty_name="DUO",
+    )
+    return lucas
+
+
+@pytest.fixture
+def saver(db, choose):
+    """Noor: 12,500 on her checking account, offers based on her balance switched on."""
+    noor = CustomerFactory(customer_number="500003")
+    AccountFactory(customer=noor, balance="12500.00")
+    choose(noor, "offers_balance", days_ago=30)
+    return noor

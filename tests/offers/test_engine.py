@@ -1,0 +1,162 @@
+"""generate_offers: runs, contact policy, idempotency, expiry, lapsed consent."""
+
+import datetime as dt
+
+import pytest
+from django.core.management import call_command
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from consent.models import ConsentEvent
+from offers import engine
+from offers.models import Offer, OfferRun, OfferStatus, Product
+from tests.factories import publish_version
+
+from .conftest import AS_OF
+from .factories import TransactionFactory
+
+
+def generate(now, as_of=AS_OF, **kwargs):
+    return engine.generate_offers(as_of=as_of, now=now, **kwargs)
+
+
+def test_a_run_proposes_offers_with_evidence_and_counts_per_rule(traveller, student, saver, now):
+    run = generate(now)
+    offers = {o.rule: o for o in Offer.objects.all()}
+    assert set(offers) == {"travel_world_cover", "student_account", "savings_account"}
+    travel = offers["travel_world_cover"]
+    assert (travel.customer, travel.product.code, travel.status, travel.run) == (
+        traveller,
+        "travel_insurance_world",
+        "proposed",
+        run,
+    )
+    assert travel.evidence_en == "2 card payments in the United States, last on 21 Oct"
+    assert list(travel.relied_on.values_list("purpose__code", flat=True)) == ["offers_spending"]
+    assert travel.valid_until == AS_OF + dt.timedelta(days=60)
+    assert run.status == "finished" and run.finished_at >= run.started_at
+    assert run.counts["travel_world_cover"] == {
+        "considered": 1,
+        "candidates": 1,
+        "offered": 1,
+        "already_offered": 0,
+        "suppressed_by_policy": 0,
+    }
+
+
+def test_running_twice_for_the_same_date_creates_no_second_offer(traveller, student, now):
+    generate(now)
+    second = generate(now + dt.timedelta(minutes=5))
+    assert Offer.objects.count() == 2
+    assert second.counts["travel_world_cover"]["already_offered"] == 1
+    assert second.counts["travel_world_cover"]["offered"] == 0
+
+
+def test_an_interrupted_run_is_completed_by_running_again(traveller, student, saver, now):
+    # The first chunk commits, then the process dies before the rest.
+    slices = engine.customer_slices(1)
+    run = OfferRun.objects.create(as_of=AS_OF, started_at=now)
+    engine.run_chunk(run=run, rules=engine.RULES, customers=slices[0], now=now)
+    assert Offer.objects.count() == 1
+
+    rerun = generate(now + dt.timedelta(hours=1), chunk_size=1)
+    assert Offer.objects.count() == 3
+    assert OfferRun.objects.get(pk=run.pk).status == "interrupted"
+    assert len(rerun.chunks_done) == len(slices)
+
+
+def test_chunked_and_whole_runs_make_the_same_offers(traveller, student, saver, now):
+    generate(now, chunk_size=1)
+    chunked = set(Offer.objects.values_list("customer", "rule", "evidence_en"))
+    Offer.relied_on.through.objects.all().delete()
+    Offer.objects.all().delete()
+    generate(now)
+    assert set(Offer.objects.values_list("customer", "rule", "evidence_en")) == chunked
+
+
+def test_the_database_refuses_a_second_open_offer_for_a_product(traveller, now):
+    generate(now)
+    offer = Offer.objects.get()
+    offer.pk = None
+    offer.as_of = AS_OF + dt.timedelta(days=1)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        offer.save()
+
+
+def test_no_new_offer_for_a_product_dismissed_in_the_last_180_days(traveller, now):
+    generate(now)
+    Offer.objects.update(status=OfferStatus.DISMISSED, status_changed_at=now)
+    later = now + dt.timedelta(days=179)
+    # She travels again, so the rule fires again, but she said no 179 days ago.
+    TransactionFactory(
+        account=traveller.accounts.get(), booked_at=later - dt.timedelta(days=2), country="JP"
+    )
+    run = generate(later, as_of=AS_OF + dt.timedelta(days=179))
+    assert run.counts["travel_world_cover"]["candidates"] == 1
+    assert run.counts["travel_world_cover"]["suppressed_by_policy"] == 1
+    assert not Offer.objects.filter(status="proposed").exists()
+
+
+def test_a_dismissal_older_than_180_days_no_longer_blocks(traveller, now):
+    generate(now)
+    Offer.objects.update(
+        status=OfferStatus.DISMISSED, status_changed_at=now - dt.timedelta(days=181)
+    )
+    run = generate(now, as_of=AS_OF + dt.timedelta(days=1))
+    assert run.counts["travel_world_cover"]["offered"] == 1
+
+
+def test_at_most_three_open_offers_per_customer(traveller, now, choose):
+    # Two open offers for other products already: only one more may be proposed.
+    run = OfferRun.objects.create(as_of=AS_OF, started_at=now)
+    event = ConsentEvent.objects.filter(customer=traveller).first()
+    for days, code in enumerate(("checking_account", "student_account"), start=1):
+        offer = Offer.objects.create(
+            customer=traveller,
+            product=Product.objects.get(code=code),
+            rule="manual",
+            run=run,
+            as_of=AS_OF - dt.timedelta(days=days),
+            explanation_nl="x",
+            explanation_en="x",
+            evidence_nl="x",
+            evidence_en="x",
+            created_at=now,
+            valid_until=AS_OF + dt.timedelta(days=30),
+            status_changed_at=now,
+        )
+        offer.relied_on.add(event)
+    traveller.accounts.update(balance="20000.00")
+    choose(traveller, "offers_balance")
+    result = generate(now)
+    assert Offer.objects.filter(customer=traveller, status="proposed").count() == 3
+    assert result.counts["savings_account"]["suppressed_by_policy"] == 1
+    assert result.counts["travel_world_cover"]["offered"] == 1  # higher priority
+
+
+def test_overdue_offers_expire(traveller, now):
+    generate(now)
+    later = now + dt.timedelta(days=61)
+    run = generate(later, as_of=timezone.localdate(later))
+    assert run.expired == 1
+    assert Offer.objects.filter(status="expired").count() == 1
+
+
+def test_offers_whose_consent_lapsed_are_retracted_by_the_next_run(traveller, now):
+    generate(now)
+    publish_version("offers_spending", material=True, at=now + dt.timedelta(hours=1))
+    later = now + dt.timedelta(days=1)
+    run = generate(later, as_of=AS_OF + dt.timedelta(days=1))
+    assert run.retracted == 1
+    assert Offer.objects.get().status == "retracted"
+
+
+def test_rule_option_runs_only_that_rule(traveller, saver, now):
+    generate(now, rule_codes=["savings_account"])
+    assert list(Offer.objects.values_list("rule", flat=True)) == ["savings_account"]
+
+
+def test_the_command_prints_counts(traveller, capsys):
+    call_command("generate_offers", "--as-of", "2026-11-02", "--rule", "travel_world_cover")
+    out = capsys.readouterr().out
+    assert "travel_world_cover: considered 1, candidates 1, offered 1" in out

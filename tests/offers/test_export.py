@@ -1,0 +1,18 @@
+from consent.export import EXPORT_SECTIONS
+from offers import engine
+from offers.models import Offer
+
+from .conftest import AS_OF
+
+
+def test_export_lists_every_offer_in_the_documented_format(traveller, now):
+    engine.generate_offers(as_of=AS_OF, now=now)
+    Offer.objects.update(status="dismissed")
+    (item,) = EXPORT_SECTIONS["offers"](traveller)
+    assert set(item) == {"id", "product", "rule", "status", "explanation", "evidence", "created_at"}
+    assert (item["product"], item["rule"], item["status"]) == (
+        "travel_insurance_world",
+        "travel_world_cover",
+        "dismissed",
+    )
+    assert item["evidence"] == "2 kaartbetalingen in de Verenigde Staten, laatst op 21 okt"

@@ -1,0 +1,63 @@
+"""Withdrawing consent retracts the open offers that relied on it, in one transaction."""
+
+import pytest
+
+from consent import hooks
+from consent.models import Action, Channel, ConsentState
+from consent.services import withdraw_all
+from offers import engine
+from offers.models import Offer
+
+from .conftest import AS_OF
+
+
+@pytest.fixture
+def offered(traveller, student, now):
+    engine.generate_offers(as_of=AS_OF, now=now)
+    return traveller
+
+
+def test_withdrawing_retracts_open_offers_relying_on_that_purpose(offered, choose):
+    recorded = choose(offered, "offers_spending", Action.WITHDRAWN)
+    assert recorded.effects["offers_retracted"] == 1
+    assert Offer.objects.get(customer=offered).status == "retracted"
+    # Lucas's offer rests on another customer's consent: untouched.
+    assert Offer.objects.exclude(customer=offered).get().status == "proposed"
+
+
+def test_withdrawing_another_purpose_retracts_nothing(offered, choose):
+    recorded = choose(offered, "offers_balance", Action.WITHDRAWN)
+    assert recorded.effects["offers_retracted"] == 0
+    assert Offer.objects.get(customer=offered).status == "proposed"
+
+
+def test_approved_offers_are_retracted_too_but_answered_ones_stay(offered, student, choose):
+    Offer.objects.filter(customer=offered).update(status="approved")
+    Offer.objects.filter(customer=student).update(status="dismissed")
+    choose(offered, "offers_spending", Action.WITHDRAWN)
+    choose(student, "offers_income", Action.WITHDRAWN)
+    assert Offer.objects.get(customer=offered).status == "retracted"
+    assert Offer.objects.get(customer=student).status == "dismissed"
+
+
+def test_stop_all_retracts_and_tells_how_many(offered, now):
+    recorded = withdraw_all(customer=offered, channel=Channel.WEB, actor=offered.user, at=now)
+    assert recorded.effects["offers_retracted"] == 1
+
+
+def test_retraction_and_withdrawal_commit_or_fail_together(offered, choose):
+    def later_hook_fails(**kwargs):
+        raise RuntimeError("boom")
+
+    hooks.CONSENT_ENDED_HOOKS.append(later_hook_fails)
+    try:
+        with pytest.raises(RuntimeError):
+            choose(offered, "offers_spending", Action.WITHDRAWN)
+    finally:
+        hooks.CONSENT_ENDED_HOOKS.remove(later_hook_fails)
+    assert Offer.objects.get(customer=offered).status == "proposed"
+    assert ConsentState.objects.get(customer=offered).state == "granted"
+
+
+def test_the_hook_is_registered_by_the_offers_app():
+    assert engine.retract_on_withdrawal in hooks.CONSENT_ENDED_HOOKS
