@@ -155,7 +155,7 @@ def main() -> None:
     log(f"warm-up scan: {run_scan():.2f} s")
     log("engine: manage.py generate_offers in its own process")
     wall = time.perf_counter()
-    subprocess.run(  # noqa: S603 - our own manage.py, with our interpreter
+    subprocess.run(
         [sys.executable, str(ROOT / "manage.py"), "generate_offers", "--as-of", as_of.isoformat()],
         check=True,
         cwd=ROOT,
