@@ -5,7 +5,9 @@
    a third of them, and known passwords for the simulated customers.
 2. `bin/serve` (production settings under gunicorn) serves it on loopback.
 3. A separate process drives it: first /healthz alone (the floor), then 50 customers who
-   log in and keep opening the dashboard, making choices, opening history and exporting.
+   log in and keep opening the dashboard, making a choice, sometimes opening history or
+   exporting, then reading for a while (`--think`, mean 1 s) before the next visit, as a
+   person does. The floor clients ask /healthz at about the same rate.
 4. Every choice the server acknowledged is looked up in the ledger afterwards.
 
 Prints `bench <name> <value>` lines; never part of `make test`.
@@ -78,6 +80,7 @@ def prepare(*, customers: int, clients: int, env) -> None:
 def seed(*, clients: int) -> None:
     """Inside Django: passwords for the simulated customers, a history for a third of all."""
     from django.contrib.auth import get_user_model
+    from django.db.models.functions import Mod
     from django.utils import timezone
 
     from consent.models import (
@@ -100,7 +103,7 @@ def seed(*, clients: int) -> None:
     now = timezone.now()
     versions = {v.purpose.code: v for v in PurposeVersion.objects.select_related("purpose")}
     events, states = [], []
-    for customer in Customer.objects.filter(id__in=range(0, 10**9, 3)).iterator():
+    for customer in Customer.objects.alias(third=Mod("id", 3)).filter(third=0).iterator():
         previous = GENESIS_HASH
         for sequence, (days_ago, code) in enumerate(
             ((200, "offers_spending"), (100, "offers_balance")), 1
@@ -192,7 +195,7 @@ async def timed(samples, name, coroutine):
     return result
 
 
-async def drive(base, *, clients, seconds, floor_seconds):
+async def drive(base, *, clients, seconds, floor_seconds, think):
     import aiohttp
 
     connector = aiohttp.TCPConnector(limit=0)
@@ -201,21 +204,20 @@ async def drive(base, *, clients, seconds, floor_seconds):
     ) as http:
         samples: dict[str, list[float]] = {}
 
+        # The floor: the smallest view (/healthz, one SELECT 1) under the same load pattern.
         deadline = time.perf_counter() + floor_seconds
         await asyncio.gather(
-            *(measured_floor_one(http, base, samples, deadline) for _ in range(clients))
+            *(floor_loop(http, base, samples, deadline, think, n) for n in range(clients))
         )
 
         people = [Customer(http, base, f"{700000 + n}") for n in range(clients)]
         for person in people:  # logging in is set-up, not measured
             await person.log_in()
 
-        count = 0
         started = time.perf_counter()
         deadline = started + seconds
 
         async def customer_loop(person):
-            nonlocal count
             rng = random.Random(person.number)
             while time.perf_counter() < deadline:
                 await timed(samples, "dashboard", person.request("GET", "/"))
@@ -227,7 +229,8 @@ async def drive(base, *, clients, seconds, floor_seconds):
                     await timed(samples, "history", person.request("GET", "/history/"))
                 if rng.random() < 0.1:
                     await timed(samples, "export", person.request("GET", "/export.json"))
-                count += 1
+                # A person reads before the next click (uniform, mean `think` seconds).
+                await asyncio.sleep(rng.uniform(0.5 * think, 1.5 * think))
 
         await asyncio.gather(*(customer_loop(person) for person in people))
         elapsed = time.perf_counter() - started
@@ -239,12 +242,14 @@ async def drive(base, *, clients, seconds, floor_seconds):
         return samples, requests / elapsed, people
 
 
-async def measured_floor_one(http, base, samples, deadline):
+async def floor_loop(http, base, samples, deadline, think, n):
+    rng = random.Random(n)
     while time.perf_counter() < deadline:
         started = time.perf_counter()
         async with http.get(base + "/healthz") as response:
             await response.read()
         samples.setdefault("healthz", []).append((time.perf_counter() - started) * 1000)
+        await asyncio.sleep(rng.uniform(0.5 * think, 1.5 * think) / 2)
 
 
 def percentile(values, fraction):
@@ -289,6 +294,12 @@ def main(argv=None):
     parser.add_argument("--seconds", type=int, default=40)
     parser.add_argument("--floor-seconds", type=int, default=15)
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=1.0,
+        help="mean seconds a simulated customer waits between actions (0: flat out)",
+    )
     args = parser.parse_args(argv)
 
     sys.path.insert(0, str(ROOT))
@@ -317,7 +328,11 @@ def main(argv=None):
         wait_for(base + "/healthz")
         samples, rate, people = asyncio.run(
             drive(
-                base, clients=args.clients, seconds=args.seconds, floor_seconds=args.floor_seconds
+                base,
+                clients=args.clients,
+                seconds=args.seconds,
+                floor_seconds=args.floor_seconds,
+                think=args.think,
             )
         )
     finally:
