@@ -16,7 +16,6 @@ Prints `bench <name> <value>` lines; never part of `make test`.
 import argparse
 import asyncio
 import csv
-import datetime as dt
 import os
 import random
 import re
@@ -83,15 +82,8 @@ def seed(*, clients: int) -> None:
     from django.db.models.functions import Mod
     from django.utils import timezone
 
-    from consent.models import (
-        GENESIS_HASH,
-        Action,
-        Channel,
-        ConsentEvent,
-        ConsentState,
-        Customer,
-        PurposeVersion,
-    )
+    from bench.consents import grant_in_bulk
+    from consent.models import Customer
 
     User = get_user_model()
     hashed = User(username="x")
@@ -100,46 +92,18 @@ def seed(*, clients: int) -> None:
     User.objects.filter(username__in=numbers).update(password=hashed.password)
     # A history for every third customer, written in bulk with the same hash chain
     # record_choice writes (the simulated customers then add theirs through the web).
-    now = timezone.now()
-    versions = {v.purpose.code: v for v in PurposeVersion.objects.select_related("purpose")}
-    events, states = [], []
-    for customer in Customer.objects.alias(third=Mod("id", 3)).filter(third=0).iterator():
-        previous = GENESIS_HASH
-        for sequence, (days_ago, code) in enumerate(
-            ((200, "offers_spending"), (100, "offers_balance")), 1
-        ):
-            version = versions[code]
-            event = ConsentEvent(
-                customer=customer,
-                purpose=version.purpose,
-                purpose_version=version,
-                action=Action.GRANTED,
-                occurred_at=now - dt.timedelta(days=days_ago),
-                channel=Channel.IMPORT,
-                notice_language="nl",
-                notice_sha256=version.notice_sha256("nl"),
-                sequence=sequence,
-                previous_hash=previous,
-            )
-            event.hash = previous = event.compute_hash(
-                customer_number=customer.customer_number,
-                purpose_code=code,
-                version=version.version,
-            )
-            events.append(event)
-    ConsentEvent.objects.bulk_create(events, batch_size=5000)
-    for event in events:
-        states.append(
-            ConsentState(
-                customer_id=event.customer_id,
-                purpose=event.purpose,
-                state=event.action,
-                purpose_version=event.purpose_version,
-                changed_at=event.occurred_at,
-                event=event,
-            )
-        )
-    ConsentState.objects.bulk_create(states, batch_size=5000)
+    customers = {
+        c.customer_number: c for c in Customer.objects.alias(third=Mod("id", 3)).filter(third=0)
+    }
+    grant_in_bulk(
+        [
+            (number, code, days_ago)
+            for number in customers
+            for days_ago, code in ((200, "offers_spending"), (100, "offers_balance"))
+        ],
+        customers_by_number=customers,
+        now=timezone.now(),
+    )
     print(f"seeded {clients} logins", flush=True)
 
 
