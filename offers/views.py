@@ -47,7 +47,13 @@ def _answer(request, offer_id, answer):
         offer = answer_offer(request.customer, offer_id, answer=answer, at=timezone.now())
     except OfferNotOpen:
         message = _("Dit aanbod is niet meer beschikbaar. Misschien heeft u het al beantwoord.")
-        return render(request, "offers/not_open.html", {"message": message}, status=409)
+        response = render(request, "offers/not_open.html", {"message": message}, status=409)
+        if request.htmx:
+            # htmx does not swap an error response: reload the page instead, which shows
+            # the offers as they are now, with this message on top.
+            messages.warning(request, message)
+            response["HX-Refresh"] = "true"
+        return response
     product = offer.product.name(request.LANGUAGE_CODE)
     if answer == "interested":
         message = _(

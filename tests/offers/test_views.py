@@ -144,6 +144,16 @@ def test_an_offer_the_customer_cannot_answer_now_is_a_409_and_nothing_changes(
     assert Offer.objects.get().status == status
 
 
+def test_with_htmx_an_offer_answered_elsewhere_reloads_the_page_with_a_message(client, sanne):
+    offer = make_offer(sanne, status="dismissed")
+    client.force_login(sanne.user)
+    response = client.post(f"/offers/{offer.pk}/interested/", headers={"HX-Request": "true"})
+    assert response.status_code == 409 and response["HX-Refresh"] == "true"
+    page = client.get("/offers/").content.decode()
+    assert "Dit aanbod is niet meer beschikbaar." in page
+    assert Offer.objects.get().status == "dismissed"
+
+
 def test_answering_needs_a_post_and_a_login(client, approved):
     assert client.post(f"/offers/{approved.pk}/dismiss/").status_code == 302
     client.force_login(approved.customer.user)
