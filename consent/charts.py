@@ -12,15 +12,18 @@ WIDTH, HEIGHT, PAD = 640, 220, 36
 GRANT_COLOUR, WITHDRAW_COLOUR = "#1a6b2f", "#a4000f"
 
 
-def weekly_chart_svg(weeks, *, title: str, granted_label: str, withdrawn_label: str) -> str:
+def weekly_chart_svg(
+    weeks, *, title: str, granted_label: str, withdrawn_label: str, chart_id: str = "chart"
+) -> str:
+    """`chart_id` keeps element ids unique when a page shows several charts."""
     peak = max([1, *(max(w.granted, w.withdrawn) for w in weeks)])
     plot_w, plot_h = WIDTH - 2 * PAD, HEIGHT - 2 * PAD
     slot = plot_w / max(1, len(weeks))
     bar = max(1.0, slot / 2 - 2)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
-        f'role="img" aria-labelledby="chart-title" class="chart">',
-        f'<title id="chart-title">{escape(title)}</title>',
+        f'role="img" aria-labelledby="{escape(chart_id)}-title" class="chart">',
+        f'<title id="{escape(chart_id)}-title">{escape(title)}</title>',
         f'<line x1="{PAD}" y1="{HEIGHT - PAD}" x2="{WIDTH - PAD}" y2="{HEIGHT - PAD}" '
         'stroke="#4a4a55"/>',
         f'<text x="{PAD - 4}" y="{PAD + 4}" text-anchor="end" font-size="11">{peak}</text>',

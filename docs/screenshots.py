@@ -1,5 +1,8 @@
 """Takes the README's screenshots from a running demo (`make run`), with Debian's Chromium.
 
+Run `python manage.py generate_offers` first, so the review queue and the funnel have
+the engine's offers in them.
+
 Usage: `.venv/bin/python docs/screenshots.py [http://127.0.0.1:8000]`
 """
 
@@ -21,6 +24,14 @@ def log_in(page, base, username):
     page.wait_for_url(f"{base}/")
 
 
+def log_in_to_admin(page, base, username, next_path):
+    page.goto(f"{base}/admin/login/?next={next_path}")
+    page.locator("#id_username").fill(username)
+    page.locator("#id_password").fill(PASSWORD)
+    page.locator("#login-form [type=submit]").click()
+    page.wait_for_url(f"{base}{next_path}")
+
+
 def main(base="http://127.0.0.1:8000"):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
@@ -37,6 +48,16 @@ def main(base="http://127.0.0.1:8000"):
         log_in(page, base, "100001")
         page.goto(f"{base}/history/")
         page.screenshot(path=DOCS / "history-nl.png", full_page=True)
+        page.close()
+        # The demo reviewer's queue: the engine's proposals, waiting for a person.
+        page = browser.new_page(viewport={"width": 1700, "height": 600}, locale="nl-NL")
+        log_in_to_admin(page, base, "reviewer", "/admin/offers/offer/")
+        page.screenshot(path=DOCS / "review-queue-nl.png", full_page=True)
+        page.close()
+        # The demo privacy officer's overview: figures, weekly charts, funnel, Art. 30.
+        page = browser.new_page(viewport={"width": 1400, "height": 900}, locale="nl-NL")
+        log_in_to_admin(page, base, "privacy", "/admin/offers/offer/overview/")
+        page.screenshot(path=DOCS / "privacy-overview-nl.png", full_page=True)
         browser.close()
 
 

@@ -20,6 +20,8 @@ import tempfile
 from decimal import Decimal
 from pathlib import Path
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.db import transaction
 
 from consent.models import Action, Channel, Customer
@@ -124,6 +126,28 @@ def load_demo_banking(*, now: dt.datetime) -> None:
         for number, rows in TRANSACTIONS.items()
         for i, (days_ago, amount, name, mcc, country) in enumerate(rows)
     )
+
+
+# Staff for the demo: (username, group, name). Permissions come from the group only
+# (the migration that creates the groups), never from the user.
+DEMO_STAFF = (
+    ("reviewer", "Offer reviewers", "Rik", "Reviewer"),
+    ("privacy", "Privacy officers", "Petra", "Privacy"),
+)
+
+
+@transaction.atomic
+def load_demo_staff(*, password: str) -> None:
+    User = get_user_model()
+    for username, group, first, last in DEMO_STAFF:
+        user = User(username=username, first_name=first, last_name=last, is_staff=True)
+        user.set_password(password)
+        user.save()
+        user.groups.set([Group.objects.get(name=group)])
+
+
+def demo_staff_logins(*, password: str) -> list[tuple[str, str, str]]:
+    return [(username, password, f"staff: {group}") for username, group, *_ in DEMO_STAFF]
 
 
 def _demo_ids():

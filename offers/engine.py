@@ -312,3 +312,22 @@ def retract_on_withdrawal(*, customer_id, purpose_code, event, at) -> dict[str, 
         .update(status=OfferStatus.RETRACTED, status_changed_at=at)
     )
     return {"offers_retracted": retracted}
+
+
+def retract_on_material_change(*, purpose_code, version, at) -> dict[str, int]:
+    """The `consent.hooks` material-change hook: runs inside the publication's transaction.
+
+    Every open offer that relied on a consent to an older version of the purpose is
+    retracted at once, in one UPDATE: that consent no longer counts (DESIGN §4), so the
+    offer must not be approved or shown, whatever the engine's next run would find.
+    """
+    retracted = (
+        Offer.objects.filter(
+            status__in=OPEN_STATUSES,
+            relied_on__purpose__code=purpose_code,
+            relied_on__purpose_version__version__lt=version.version,
+        )
+        .distinct()
+        .update(status=OfferStatus.RETRACTED, status_changed_at=at)
+    )
+    return {"offers_retracted": retracted}

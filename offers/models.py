@@ -7,12 +7,16 @@ are CHECK constraints, and "one open offer per customer and product" is a partia
 unique index, so an interrupted or concurrent engine run cannot create a second one.
 """
 
+import datetime as dt
+
 import pgtrigger
 from django.conf import settings
 from django.db import models
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
 from consent.models import ConsentEvent, Customer
+from consent.validity import valid_consents
 
 
 class Product(models.Model):
@@ -193,6 +197,27 @@ class OfferStatus(models.TextChoices):
 OPEN_STATUSES = (OfferStatus.PROPOSED, OfferStatus.APPROVED)
 
 
+class OfferQuerySet(models.QuerySet):
+    def consent_still_valid(self, *, on: dt.date):
+        """Offers every consent event of which is still the customer's valid consent on
+        `on` (DESIGN §7: checked again at review and at display time, in the same SQL).
+
+        The event itself must be the current, valid state: a consent withdrawn and given
+        again is a new choice, and an offer made on the old one does not count.
+        """
+        relied = Offer.relied_on.through.objects.filter(offer_id=OuterRef("pk"))
+        lapsed = relied.exclude(
+            Exists(valid_consents(on=on).filter(event_id=OuterRef("consentevent_id")))
+        )
+        return self.filter(Exists(relied)).exclude(Exists(lapsed))
+
+    def shown_to_customers(self, *, on: dt.date):
+        """What a customer sees on `/offers/`: approved, not past its date, consent valid."""
+        return self.filter(status=OfferStatus.APPROVED, valid_until__gte=on).consent_still_valid(
+            on=on
+        )
+
+
 class Offer(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="offers")
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="offers")
@@ -214,6 +239,8 @@ class Offer(models.Model):
     created_at = models.DateTimeField()
     valid_until = models.DateField()
     status_changed_at = models.DateTimeField()
+    # Who last acted on the offer in the review queue, and when (DESIGN §7: a person looks
+    # at every offer before a customer sees it; the bank must be able to say who).
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -221,7 +248,10 @@ class Offer(models.Model):
         blank=True,
         related_name="+",
     )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
     rejection_reason = models.TextField(blank=True)
+
+    objects = OfferQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -248,6 +278,7 @@ class Offer(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["status", "created_at"], name="offer_queue")]
+        permissions = [("review_offer", _("Can approve or reject offers in the review queue"))]
 
     def __str__(self):
         return f"{self.rule} for {self.customer_id} ({self.status})"

@@ -17,3 +17,12 @@ document.addEventListener("htmx:afterSettle", function (event) {
     control.focus();
   }
 });
+
+// An answered offer is replaced by a short confirmation; its buttons are gone, so move
+// focus to the confirmation instead of leaving it on the page body.
+document.addEventListener("htmx:afterSettle", function (event) {
+  const card = event.detail.elt;
+  if (card.classList && card.classList.contains("answered")) {
+    card.focus();
+  }
+});

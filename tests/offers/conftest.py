@@ -1,9 +1,10 @@
 import datetime as dt
 
 import pytest
+from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from tests.factories import CustomerFactory
+from tests.factories import CustomerFactory, UserFactory
 
 from .factories import AccountFactory, TransactionFactory, hold
 
@@ -56,3 +57,38 @@ def saver(db, choose):
     AccountFactory(customer=noor, balance="12500.00")
     choose(noor, "offers_balance", days_ago=30)
     return noor
+
+
+# --- Staff and customers on the real clock (the admin and the pages use timezone.now) ----
+@pytest.fixture
+def reviewer(db):
+    """Rik works the offers queue: a staff member in the `Offer reviewers` group only."""
+    return staff_in_group("rik", "Offer reviewers")
+
+
+@pytest.fixture
+def privacy_officer(db):
+    """Petra is the bank's privacy officer: in the `Privacy officers` group only."""
+    return staff_in_group("petra", "Privacy officers")
+
+
+def staff_in_group(username, group):
+    user = UserFactory(username=username, is_staff=True)
+    user.groups.set([Group.objects.get(name=group)])
+    return user
+
+
+@pytest.fixture
+def sanne(db, choose):
+    """Sanne switched on offers based on where she pays, ten days ago (real clock)."""
+    sanne = CustomerFactory(customer_number="510001", first_name="Sanne")
+    choose(sanne, "offers_spending", at=timezone.now() - dt.timedelta(days=10))
+    return sanne
+
+
+@pytest.fixture
+def daan(db, choose):
+    """Daan switched on offers based on his balance, ten days ago (real clock)."""
+    daan = CustomerFactory(customer_number="510002", first_name="Daan")
+    choose(daan, "offers_balance", at=timezone.now() - dt.timedelta(days=10))
+    return daan

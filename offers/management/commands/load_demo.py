@@ -1,13 +1,21 @@
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from consent.demo import demo_logins, load_demo_customers
+from consent.demo import DEMO_PASSWORD, demo_logins, load_demo_customers
 from consent.models import Customer
-from offers.demo import load_demo_banking, load_synthetic_customers
+from offers.demo import (
+    demo_staff_logins,
+    load_demo_banking,
+    load_demo_staff,
+    load_synthetic_customers,
+)
 
 
 class Command(BaseCommand):
-    help = "Load demo customers, their choices and banking data (only into an empty database)."
+    help = (
+        "Load demo customers, their choices, banking data and staff users"
+        " (only into an empty database)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -31,6 +39,7 @@ class Command(BaseCommand):
         now = timezone.now()
         load_demo_customers(now=now)
         load_demo_banking(now=now)
+        load_demo_staff(password=DEMO_PASSWORD)
         if options["customers"]:
             load_synthetic_customers(count=options["customers"], now=now)
         self.stdout.write(self.style.SUCCESS("demo data loaded"))
@@ -38,5 +47,5 @@ class Command(BaseCommand):
 
     def print_logins(self):
         self.stdout.write("Demo logins (username / password):")
-        for username, password, who in demo_logins():
+        for username, password, who in [*demo_logins(), *demo_staff_logins(password=DEMO_PASSWORD)]:
             self.stdout.write(f"  {username} / {password}   {who}")

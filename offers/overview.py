@@ -1,0 +1,104 @@
+"""The privacy officer's overview (DESIGN §9): how consent is given and withdrawn, and
+what the offers engine did with it. Set-based, and a fixed number of queries whatever
+the number of customers, purposes, products or offers.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Count, Q
+from django.utils.translation import gettext as _
+
+from consent.charts import weekly_chart_svg
+from consent.dashboard import current_versions
+from consent.stats import PurposeFigures, Week, consent_overview, weekly_choices_per_purpose
+from consent.validity import start_of_day
+
+from .models import Offer, OfferStatus, Product
+from .rules import RULES
+
+# Offers a reviewer approved that reached the customer (whatever the customer did since).
+REACHED_CUSTOMER = (OfferStatus.APPROVED, OfferStatus.ACCEPTED, OfferStatus.DISMISSED)
+# The funnel's columns, in the order an offer moves through them (DESIGN §7), with the
+# filter that counts it. `proposed` is every offer the engine ever made.
+FUNNEL = {
+    "proposed": Q(),
+    "waiting": Q(status=OfferStatus.PROPOSED),
+    "rejected": Q(status=OfferStatus.REJECTED),
+    "approved": Q(status__in=REACHED_CUSTOMER),
+    "shown": Q(status=OfferStatus.APPROVED),
+    "accepted": Q(status=OfferStatus.ACCEPTED),
+    "dismissed": Q(status=OfferStatus.DISMISSED),
+    "retracted": Q(status=OfferStatus.RETRACTED),
+    "expired": Q(status=OfferStatus.EXPIRED),
+}
+
+
+@dataclass(frozen=True)
+class PurposeOverview:
+    figures: PurposeFigures
+    title: str
+    weeks: list[Week]
+    chart: str  # SVG; every text in it is escaped
+
+
+@dataclass(frozen=True)
+class FunnelRow:
+    product_code: str
+    product_name: str
+    counts: dict[str, int]
+
+
+@dataclass(frozen=True)
+class Overview:
+    on: dt.date
+    purposes: list[PurposeOverview]
+    funnel: list[FunnelRow]
+
+
+def offers_funnel(*, language: str) -> list[FunnelRow]:
+    """Per product, how many offers are at each stage. One grouped query with FILTER,
+    plus the product names; products no rule suggests and never offered are left out."""
+    rows = (
+        Offer.objects.values("product_id")
+        .annotate(**{name: Count("pk", filter=q) for name, q in FUNNEL.items()})
+        .order_by()
+    )
+    by_product = {row.pop("product_id"): row for row in rows}
+    suggested = {rule.product for rule in RULES}
+    return [
+        FunnelRow(
+            product_code=product.code,
+            product_name=product.name(language),
+            counts=by_product.get(product.pk, dict.fromkeys(FUNNEL, 0)),
+        )
+        for product in Product.objects.order_by("code")
+        if product.pk in by_product or product.code in suggested
+    ]
+
+
+def privacy_overview(*, on: dt.date, language: str, weeks: int = 26) -> Overview:
+    """Everything the overview page shows on day `on`, texts in `language`."""
+    figures = consent_overview(on=on)
+    titles = {
+        version.purpose.code: version.text("title", language)
+        for version in current_versions(at=start_of_day(on + dt.timedelta(days=1)))
+    }
+    weekly = weekly_choices_per_purpose(codes=[f.code for f in figures], weeks=weeks, until=on)
+    purposes = [
+        PurposeOverview(
+            figures=purpose,
+            title=titles.get(purpose.code, purpose.code),
+            weeks=weekly[purpose.code],
+            chart=weekly_chart_svg(
+                weekly[purpose.code],
+                title=_("Toestemmingen per week: %(title)s")
+                % {"title": titles.get(purpose.code, purpose.code)},
+                granted_label=_("gegeven"),
+                withdrawn_label=_("ingetrokken"),
+                chart_id=f"chart-{purpose.code}",
+            ),
+        )
+        for purpose in figures
+    ]
+    return Overview(on=on, purposes=purposes, funnel=offers_funnel(language=language))

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.offers, name="offers"),
+    path("<int:offer_id>/interested/", views.interested, name="offer_interested"),
+    path("<int:offer_id>/dismiss/", views.dismiss, name="offer_dismiss"),
+]

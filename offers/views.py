@@ -1,0 +1,74 @@
+"""The customer's offers page (DESIGN §9). Each view makes one call into the domain.
+
+Like the dashboard: `customer_required`, only the logged-in customer's rows, never cached.
+An offer id of another customer is a 404; an offer the customer cannot answer now
+(not approved, retracted, already answered) is a 409, and nothing changes.
+"""
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from consent.views import customer_required
+
+from .customer import OfferNotOpen, answer_offer, shown_offers
+
+
+@require_GET
+@never_cache
+@customer_required
+def offers(request):
+    shown = shown_offers(request.customer, language=request.LANGUAGE_CODE, at=timezone.now())
+    return render(request, "offers/offers.html", {"offers": shown})
+
+
+@require_POST
+@never_cache
+@customer_required
+def interested(request, offer_id):
+    return _answer(request, offer_id, "interested")
+
+
+@require_POST
+@never_cache
+@customer_required
+def dismiss(request, offer_id):
+    return _answer(request, offer_id, "dismiss")
+
+
+def _answer(request, offer_id, answer):
+    try:
+        offer = answer_offer(request.customer, offer_id, answer=answer, at=timezone.now())
+    except OfferNotOpen:
+        message = _("Dit aanbod is niet meer beschikbaar. Misschien heeft u het al beantwoord.")
+        response = render(request, "offers/not_open.html", {"message": message}, status=409)
+        if request.htmx:
+            # htmx does not swap an error response: reload the page instead, which shows
+            # the offers as they are now, with this message on top.
+            messages.warning(request, message)
+            response["HX-Refresh"] = "true"
+        return response
+    product = offer.product.name(request.LANGUAGE_CODE)
+    if answer == "interested":
+        message = _(
+            "Dank u. Een medewerker van de bank neemt contact met u op over ‘%(product)s’."
+        ) % {"product": product}
+    else:
+        message = _(
+            "Wij laten ‘%(product)s’ voortaan weg. U krijgt dit aanbod minstens %(days)d dagen niet"
+            " opnieuw."
+        ) % {"product": product, "days": settings.OFFERS_COOLDOWN_DAYS}
+    if not request.htmx:
+        messages.success(request, message)
+        return redirect("offers")
+    # htmx: the offer's article becomes the answer, read out in the live region.
+    html = render_to_string(
+        "offers/offers.html#answered", {"offer_id": offer.pk, "message": message}, request
+    ) + render_to_string("offers/offers.html#announcement", {"announcement": message})
+    return HttpResponse(html)
