@@ -6,8 +6,8 @@
 2. `bin/serve` (production settings under gunicorn) serves it on loopback.
 3. A separate process drives it: first /healthz alone (the floor), then 50 customers who
    log in and keep opening the dashboard, making a choice, sometimes opening history or
-   exporting, then reading for a while (`--think`, mean 1 s) before the next visit, as a
-   person does. The floor clients ask /healthz at about the same rate.
+   exporting, then reading for a while (`--think`, uniform around a mean of 3 s) before
+   the next visit, as a person does. The floor clients ask /healthz at about the same rate.
 4. Every choice the server acknowledged is looked up in the ledger afterwards.
 
 Prints `bench <name> <value>` lines; never part of `make test`.
@@ -162,7 +162,9 @@ async def timed(samples, name, coroutine):
 async def drive(base, *, clients, seconds, floor_seconds, think):
     import aiohttp
 
-    connector = aiohttp.TCPConnector(limit=0)
+    # A fresh connection per request: a pooled one that the server closed while the
+    # customer was reading (gunicorn's keep-alive is 5 s) would fail the next request.
+    connector = aiohttp.TCPConnector(limit=0, force_close=True)
     async with aiohttp.ClientSession(
         connector=connector, cookie_jar=aiohttp.DummyCookieJar()
     ) as http:
@@ -183,6 +185,9 @@ async def drive(base, *, clients, seconds, floor_seconds, think):
 
         async def customer_loop(person):
             rng = random.Random(person.number)
+            # Customers arrive over the first think time, not all in the same millisecond
+            # (a ramp-up, like locust's spawn rate).
+            await asyncio.sleep(rng.uniform(0, think))
             while time.perf_counter() < deadline:
                 await timed(samples, "dashboard", person.request("GET", "/"))
                 purpose = rng.choice(PURPOSES)
@@ -208,6 +213,7 @@ async def drive(base, *, clients, seconds, floor_seconds, think):
 
 async def floor_loop(http, base, samples, deadline, think, n):
     rng = random.Random(n)
+    await asyncio.sleep(rng.uniform(0, think))
     while time.perf_counter() < deadline:
         started = time.perf_counter()
         async with http.get(base + "/healthz") as response:
@@ -261,7 +267,7 @@ def main(argv=None):
     parser.add_argument(
         "--think",
         type=float,
-        default=1.0,
+        default=3.0,
         help="mean seconds a simulated customer waits between actions (0: flat out)",
     )
     args = parser.parse_args(argv)

@@ -89,8 +89,8 @@ def test_the_export_runs_a_constant_number_of_queries(
 ):
     for _ in range(extra):
         choose_now(customer, "offers_income")
-    # session, user, customer, current versions, states, events, and the offers app's section.
-    with django_assert_num_queries(7):
+    # session, user with customer, current versions, states, events, the offers section.
+    with django_assert_num_queries(6):
         data = download(customer_client)
     assert len(data["history"]) == 1 + extra
 
