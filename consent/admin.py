@@ -14,9 +14,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from .catalogue import VERSION_FIELDS
 from .models import ConsentEvent, ConsentState, Purpose, PurposeVersion
 from .records import processing_record, processing_record_csv
-from .services import TEXT_FIELDS, ChoiceError, publish_version
+from .services import ChoiceError, publish_version
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -115,7 +116,7 @@ class PurposeAdmin(ReadOnlyAdmin):
 class PublishVersionForm(forms.ModelForm):
     class Meta:
         model = PurposeVersion
-        fields = ("purpose", "material", *TEXT_FIELDS)
+        fields = ("purpose", "material", *VERSION_FIELDS)
         help_texts = {
             "material": _(
                 "Materieel: de klant moet opnieuw kiezen. Alle eerdere toestemmingen voor dit "
@@ -150,7 +151,7 @@ class PurposeVersionAdmin(admin.ModelAdmin):
             .first()
         )
         if latest:
-            initial.update({name: getattr(latest, name) for name in TEXT_FIELDS})
+            initial.update({name: getattr(latest, name) for name in VERSION_FIELDS})
         return initial
 
     def save_model(self, request, obj, form, change):
@@ -158,7 +159,7 @@ class PurposeVersionAdmin(admin.ModelAdmin):
             published = publish_version(
                 purpose_code=obj.purpose.code,
                 material=obj.material,
-                texts={name: getattr(obj, name) for name in TEXT_FIELDS},
+                texts={name: getattr(obj, name) for name in VERSION_FIELDS},
                 actor=request.user,
                 at=timezone.now(),
             )

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from . import hooks
+from .catalogue import VERSION_FIELDS
 from .models import (
     GENESIS_HASH,
     Action,
@@ -162,16 +163,6 @@ def _record(*, customer, purpose, action, channel, actor, at, language):
     return event, effects
 
 
-TEXT_FIELDS = (
-    "title_nl",
-    "title_en",
-    "description_nl",
-    "description_en",
-    "data_used_nl",
-    "data_used_en",
-)
-
-
 @dataclass(frozen=True)
 class PublishedVersion:
     version: PurposeVersion
@@ -189,7 +180,7 @@ def publish_version(
     what relied on them, and the customers' dashboards ask for a new choice.
     """
     purpose = get_purpose(purpose_code)
-    missing = [name for name in TEXT_FIELDS if not texts.get(name, "").strip()]
+    missing = [name for name in VERSION_FIELDS if not texts.get(name, "").strip()]
     if missing:
         raise ChoiceError(_("Ontbrekende teksten: %(fields)s") % {"fields": ", ".join(missing)})
     with transaction.atomic():
@@ -202,7 +193,7 @@ def publish_version(
             material=material,
             published_at=at,
             published_by=actor,
-            **{name: texts[name].strip() for name in TEXT_FIELDS},
+            **{name: texts[name].strip() for name in VERSION_FIELDS},
         )
         renewals, effects = 0, Counter()
         if material:

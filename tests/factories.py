@@ -4,7 +4,9 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from consent.models import Customer, Purpose, PurposeVersion
+from consent import services
+from consent.catalogue import VERSION_FIELDS
+from consent.models import Customer, PurposeVersion
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -30,24 +32,16 @@ class CustomerFactory(factory.django.DjangoModelFactory):
 
 
 def publish_version(purpose_code: str, *, material: bool, at=None, **texts) -> PurposeVersion:
-    """What a privacy officer does: publish the next version of a purpose's texts."""
-    purpose = Purpose.objects.get(code=purpose_code)
-    latest = purpose.versions.order_by("-version").first()
+    """What a privacy officer does, through the real service: publish the next version,
+    starting from the current texts."""
+    latest = PurposeVersion.objects.filter(purpose__code=purpose_code).order_by("-version")[0]
     fields = {
-        name: texts.get(name, getattr(latest, name) + " (herzien)")
-        for name in (
-            "title_nl",
-            "title_en",
-            "description_nl",
-            "description_en",
-            "data_used_nl",
-            "data_used_en",
-        )
+        name: texts.get(name, getattr(latest, name) + " (herzien)") for name in VERSION_FIELDS
     }
-    return PurposeVersion.objects.create(
-        purpose=purpose,
-        version=latest.version + 1,
+    return services.publish_version(
+        purpose_code=purpose_code,
         material=material,
-        published_at=at or timezone.now(),
-        **fields,
-    )
+        texts=fields,
+        actor=None,
+        at=at or timezone.now(),
+    ).version

@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth.models import Permission
 
 from consent import hooks
+from consent.catalogue import VERSION_FIELDS
 from consent.models import Action, ConsentEvent, ConsentState, PurposeVersion
 from consent.validity import is_consent_valid
 from tests.factories import UserFactory
@@ -75,14 +76,7 @@ def publish(client, *, material):
     version = PurposeVersion.objects.get(purpose__code="offers_spending", version=1)
     texts = {
         name: getattr(version, name) + " Nu ook met de naam van de winkel."
-        for name in (
-            "title_nl",
-            "title_en",
-            "description_nl",
-            "description_en",
-            "data_used_nl",
-            "data_used_en",
-        )
+        for name in VERSION_FIELDS
     }
     return client.post(
         "/admin/consent/purposeversion/add/",

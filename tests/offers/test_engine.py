@@ -5,12 +5,12 @@ import datetime as dt
 import pytest
 from django.core.management import call_command
 from django.db import IntegrityError, transaction
+from django.test import override_settings
 from django.utils import timezone
 
 from consent.models import ConsentEvent
 from offers import engine
 from offers.models import Offer, OfferRun, OfferStatus, Product
-from tests.factories import publish_version
 
 from .conftest import AS_OF
 from .factories import TransactionFactory
@@ -142,9 +142,11 @@ def test_overdue_offers_expire(traveller, now):
     assert Offer.objects.filter(status="expired").count() == 1
 
 
-def test_offers_whose_consent_lapsed_are_retracted_by_the_next_run(traveller, now):
+@override_settings(CONSENT_MAX_AGE_DAYS=31)
+def test_offers_whose_consent_expired_are_retracted_by_the_next_run(traveller, now):
+    # Sanne consented 30 days ago: valid on AS_OF, expired the day after. Nothing is
+    # recorded when a consent grows too old, so the next run is what retracts.
     generate(now)
-    publish_version("offers_spending", material=True, at=now + dt.timedelta(hours=1))
     later = now + dt.timedelta(days=1)
     run = generate(later, as_of=AS_OF + dt.timedelta(days=1))
     assert run.retracted == 1

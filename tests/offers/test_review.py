@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from consent import hooks
+from consent.catalogue import VERSION_FIELDS
 from consent.models import Action
 from consent.services import publish_version
 from consent.validity import is_consent_valid
@@ -23,14 +24,7 @@ def texts_of(purpose_code):
     latest = PurposeVersion.objects.filter(purpose__code=purpose_code).order_by("-version")[0]
     return {
         name: getattr(latest, name) + " Nu ook met de naam van de winkel."
-        for name in (
-            "title_nl",
-            "title_en",
-            "description_nl",
-            "description_en",
-            "data_used_nl",
-            "data_used_en",
-        )
+        for name in VERSION_FIELDS
     }
 
 
