@@ -79,17 +79,15 @@ def prepare(*, customers: int, clients: int, env) -> None:
 def seed(*, clients: int) -> None:
     """Inside Django: passwords for the simulated customers, a history for a third of all."""
     from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import make_password
     from django.db.models.functions import Mod
     from django.utils import timezone
 
     from bench.consents import grant_in_bulk
     from consent.models import Customer
 
-    User = get_user_model()
-    hashed = User(username="x")
-    hashed.set_password(PASSWORD)
     numbers = [f"{700000 + n}" for n in range(clients)]
-    User.objects.filter(username__in=numbers).update(password=hashed.password)
+    get_user_model().objects.filter(username__in=numbers).update(password=make_password(PASSWORD))
     # A history for every third customer, written in bulk with the same hash chain
     # record_choice writes (the simulated customers then add theirs through the web).
     customers = {
@@ -107,7 +105,7 @@ def seed(*, clients: int) -> None:
     print(f"seeded {clients} logins", flush=True)
 
 
-class Customer:
+class SimulatedCustomer:
     """One simulated customer: a session, and every choice the server acknowledged."""
 
     def __init__(self, http, base, number):
@@ -176,7 +174,7 @@ async def drive(base, *, clients, seconds, floor_seconds, think):
             *(floor_loop(http, base, samples, deadline, think, n) for n in range(clients))
         )
 
-        people = [Customer(http, base, f"{700000 + n}") for n in range(clients)]
+        people = [SimulatedCustomer(http, base, f"{700000 + n}") for n in range(clients)]
         for person in people:  # logging in is set-up, not measured
             await person.log_in()
 
