@@ -142,6 +142,7 @@ def main() -> None:
     scan = gate.scan_sql(
         purposes=sorted({p for rule in RULES for p in rule.purposes}),
         as_of=as_of,
+        at=timezone.now(),
         lookback_days=max(rule.lookback_days for rule in RULES),
     )
 

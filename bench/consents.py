@@ -13,9 +13,14 @@ from consent.models import GENESIS_HASH, Action, Channel, ConsentEvent, ConsentS
 
 def grant_in_bulk(choices, *, customers_by_number, now: dt.datetime, batch: int = 5000) -> int:
     """`choices`: (customer number, purpose code, days ago), one grant each, in order."""
-    purposes = {p.code: p for p in Purpose.objects.prefetch_related("versions")}
+    purposes = {p.code: p for p in Purpose.objects.prefetch_related("versions__purpose")}
     versions = {
         code: max(p.versions.all(), key=lambda v: v.version) for code, p in purposes.items()
+    }
+    hashes = {
+        (code, language): version.notice_sha256(language)
+        for code, version in versions.items()
+        for language in ("nl", "en")
     }
     chains: dict[int, tuple[int, str]] = {}
     events, states = [], []
@@ -33,7 +38,7 @@ def grant_in_bulk(choices, *, customers_by_number, now: dt.datetime, batch: int 
             channel=Channel.IMPORT,
             actor=None,
             notice_language=customer.language,
-            notice_sha256=version.notice_sha256(customer.language),
+            notice_sha256=hashes[code, "en" if customer.language == "en" else "nl"],
             sequence=sequence + 1,
             previous_hash=previous,
         )

@@ -7,6 +7,7 @@ application; it exists to show what the set-based gate saves.
 import datetime as dt
 
 from django.conf import settings
+from django.utils import timezone
 
 from consent.validity import is_consent_valid
 from offers.features import CountryPayments, Features
@@ -16,11 +17,12 @@ from offers.rules import RULES
 
 
 def naive_offers(*, customers, as_of: dt.date) -> int:
+    at = timezone.now()
     fired = 0
     for customer in customers:
         for rule in RULES:
             if not all(
-                is_consent_valid(customer=customer, purpose_code=p, on=as_of) for p in rule.purposes
+                is_consent_valid(customer=customer, purpose_code=p, at=at) for p in rule.purposes
             ):
                 continue
             if rule.decide(_features(customer, rule, as_of)) is not None:

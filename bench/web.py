@@ -31,6 +31,12 @@ DATABASE = "consent_webbench"
 PURPOSES = ("offers_spending", "offers_income", "offers_balance")
 PASSWORD = "bench-password-2026"
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+# What a card's choice form sends besides the choice: the version and hash of its text.
+CARD_FORM = re.compile(
+    r'action="/choices/(\w+)/".*?name="version" value="(\d+)".*?'
+    r'name="notice_sha256" value="([0-9a-f]{64})"',
+    re.DOTALL,
+)
 
 
 def database_url() -> str:
@@ -112,6 +118,7 @@ class SimulatedCustomer:
         self.http, self.base, self.number = http, base, number
         self.cookies: dict[str, str] = {}
         self.acknowledged: list[tuple[str, str]] = []
+        self.forms: dict[str, dict[str, str]] = {}
 
     def _remember(self, response):
         for morsel in response.cookies.values():
@@ -138,11 +145,18 @@ class SimulatedCustomer:
         if status != 302:
             raise RuntimeError(f"login failed for {self.number}: {status}")
 
+    async def dashboard(self):
+        """Open the dashboard, and remember what its forms would send, as a browser does."""
+        status, page = await self.request("GET", "/")
+        for purpose, version, notice_sha256 in CARD_FORM.findall(page):
+            self.forms[purpose] = {"version": version, "notice_sha256": notice_sha256}
+        return status
+
     async def choose(self, purpose, choice):
         status, _ = await self.request(
             "POST",
             f"/choices/{purpose}/",
-            data={"choice": choice},
+            data={**self.forms.get(purpose, {}), "choice": choice},
             headers={"X-CSRFToken": self.cookies["csrftoken"], "HX-Request": "true"},
         )
         if status in (200, 302):
@@ -187,7 +201,7 @@ async def drive(base, *, clients, seconds, floor_seconds, think):
             # (a ramp-up, like locust's spawn rate).
             await asyncio.sleep(rng.uniform(0, think))
             while time.perf_counter() < deadline:
-                await timed(samples, "dashboard", person.request("GET", "/"))
+                await timed(samples, "dashboard", person.dashboard())
                 purpose = rng.choice(PURPOSES)
                 await timed(
                     samples, "choice", person.choose(purpose, rng.choice(["grant", "withdraw"]))

@@ -52,7 +52,7 @@ class ConsentEventAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("versie"), ordering="purpose_version__version")
     def version(self, event):
-        return event.purpose_version.version
+        return event.purpose_version.version if event.purpose_version else "—"
 
 
 @admin.register(ConsentState)
@@ -65,7 +65,7 @@ class ConsentStateAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("versie"))
     def version(self, state):
-        return state.purpose_version.version
+        return state.purpose_version.version if state.purpose_version else "—"
 
 
 class VersionInline(admin.TabularInline):
@@ -85,7 +85,7 @@ class VersionInline(admin.TabularInline):
 
 @admin.register(Purpose)
 class PurposeAdmin(ReadOnlyAdmin):
-    list_display = ("code", "legal_basis", "required", "dpia_reference", "retention_nl")
+    list_display = ("code", "legal_basis", "required", "direct_marketing", "dpia_reference")
     inlines = [VersionInline]
 
     def get_urls(self):

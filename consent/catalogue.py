@@ -1,14 +1,42 @@
 """The purposes the bank uses customers' data for, with their first published texts.
 
-Used once, by the data migration that creates them. Later versions are published by a
+Used by the data migrations that create them. Later versions are published by a
 privacy officer and never edit these (the versions table refuses UPDATE).
 """
+
+import hashlib
+
+CONTROLLER_NL = "Voorbeeldbank N.V., Bankplein 1, 1000 AA Amsterdam, Nederland"
+CONTROLLER_EN = "Voorbeeldbank N.V., Bankplein 1, 1000 AA Amsterdam, the Netherlands"
+DPO_CONTACT_NL = (
+    "Functionaris gegevensbescherming van Voorbeeldbank N.V., Postbus 1000, 1000 AA Amsterdam,"
+    " privacy@voorbeeldbank.example"
+)
+DPO_CONTACT_EN = (
+    "Data protection officer of Voorbeeldbank N.V., PO Box 1000, 1000 AA Amsterdam,"
+    " the Netherlands, privacy@voorbeeldbank.example"
+)
+BANK_ONLY_NL = (
+    "Alleen Voorbeeldbank N.V. zelf. Wij verkopen uw gegevens nooit en delen ze niet met"
+    " andere bedrijven voor hun marketing."
+)
+BANK_ONLY_EN = (
+    "Only Voorbeeldbank N.V. itself. We never sell your data and do not share it with other"
+    " companies for their marketing."
+)
+WHO_RUNS_IT = {
+    "controller_nl": CONTROLLER_NL,
+    "controller_en": CONTROLLER_EN,
+    "dpo_contact_nl": DPO_CONTACT_NL,
+    "dpo_contact_en": DPO_CONTACT_EN,
+}
 
 PURPOSES = (
     {
         "code": "payments",
         "legal_basis": "contract",
         "required": True,
+        "direct_marketing": False,
         "position": 1,
         "data_categories": ["account", "transactions"],
         "retention_nl": "7 jaar na het einde van de klantrelatie (fiscale bewaarplicht)",
@@ -27,11 +55,21 @@ PURPOSES = (
         ),
         "data_used_nl": "Uw rekeninggegevens en al uw betalingen.",
         "data_used_en": "Your account details and all your payments.",
+        "recipients_nl": (
+            "De bank van wie u betaalt of van wie u geld krijgt, en de betaalsystemen die"
+            " een betaling verwerken (zoals kaartorganisaties). Nooit voor hun marketing."
+        ),
+        "recipients_en": (
+            "The bank of whoever you pay or who pays you, and the payment systems that"
+            " process a payment (such as card schemes). Never for their marketing."
+        ),
+        **WHO_RUNS_IT,
     },
     {
         "code": "fraud_prevention",
         "legal_basis": "legal_obligation",
         "required": True,
+        "direct_marketing": False,
         "position": 2,
         "data_categories": ["account", "transactions"],
         "retention_nl": "5 jaar na de transactie (Wwft)",
@@ -49,11 +87,21 @@ PURPOSES = (
         ),
         "data_used_nl": "Uw rekeninggegevens en al uw betalingen.",
         "data_used_en": "Your account details and all your payments.",
+        "recipients_nl": (
+            "Alleen de bank zelf; bij een ongebruikelijke transactie de Financial Intelligence"
+            " Unit Nederland, omdat de wet ons verplicht die te melden."
+        ),
+        "recipients_en": (
+            "Only the bank itself; for an unusual transaction the Financial Intelligence Unit"
+            " Netherlands, because the law obliges us to report it."
+        ),
+        **WHO_RUNS_IT,
     },
     {
         "code": "offers_spending",
         "legal_basis": "consent",
         "required": False,
+        "direct_marketing": True,
         "position": 3,
         "data_categories": ["card_payments.country", "card_payments.merchant_category"],
         "retention_nl": "Zolang uw toestemming geldt; aanbiedingen 1 jaar",
@@ -78,11 +126,15 @@ PURPOSES = (
         ),
         "data_used_nl": "Van uw pasbetalingen: het land en het soort winkel. Niet de naam of omschrijving.",
         "data_used_en": "Of your card payments: the country and the kind of shop. Not the name or description.",
+        "recipients_nl": BANK_ONLY_NL,
+        "recipients_en": BANK_ONLY_EN,
+        **WHO_RUNS_IT,
     },
     {
         "code": "offers_income",
         "legal_basis": "consent",
         "required": False,
+        "direct_marketing": True,
         "position": 4,
         "data_categories": ["incoming_payments.institutional_payer"],
         "retention_nl": "Zolang uw toestemming geldt; aanbiedingen 1 jaar",
@@ -104,11 +156,15 @@ PURPOSES = (
         ),
         "data_used_nl": "Van uw ontvangen betalingen: alleen of ze van een bekende instelling komen, zoals DUO.",
         "data_used_en": "Of the payments you receive: only whether they come from a known institution, such as DUO.",
+        "recipients_nl": BANK_ONLY_NL,
+        "recipients_en": BANK_ONLY_EN,
+        **WHO_RUNS_IT,
     },
     {
         "code": "offers_balance",
         "legal_basis": "consent",
         "required": False,
+        "direct_marketing": True,
         "position": 5,
         "data_categories": ["account_balances"],
         "retention_nl": "Zolang uw toestemming geldt; aanbiedingen 1 jaar",
@@ -128,24 +184,76 @@ PURPOSES = (
         ),
         "data_used_nl": "Het saldo van uw betaalrekening.",
         "data_used_en": "The balance of your current account.",
+        "recipients_nl": BANK_ONLY_NL,
+        "recipients_en": BANK_ONLY_EN,
+        **WHO_RUNS_IT,
     },
 )
 
+# What a purpose is (fixed once created) ...
 PURPOSE_FIELDS = (
     "code",
     "legal_basis",
     "required",
+    "direct_marketing",
     "position",
-    "data_categories",
-    "retention_nl",
-    "retention_en",
     "dpia_reference",
 )
-VERSION_FIELDS = (
+# ... and what its notice says, per published version: the texts, in both languages, that a
+# privacy officer writes when publishing, plus the machine-readable data categories.
+VERSION_TEXT_FIELDS = (
     "title_nl",
     "title_en",
     "description_nl",
     "description_en",
     "data_used_nl",
     "data_used_en",
+    "retention_nl",
+    "retention_en",
+    "recipients_nl",
+    "recipients_en",
+    "controller_nl",
+    "controller_en",
+    "dpo_contact_nl",
+    "dpo_contact_en",
 )
+VERSION_FIELDS = (*VERSION_TEXT_FIELDS, "data_categories")
+
+# What a customer reads next to "stop all personal offers" and next to lifting that
+# objection. The ledger stores the SHA-256 of the text shown, as for a purpose's notice,
+# so these are constants here, never translations a .po file could alter.
+OBJECTION_NOTICE = {
+    "nl": (
+        "Stop alle persoonlijke aanbiedingen. Wij zetten al uw keuzes voor aanbiedingen uit"
+        " en leggen vast dat u bezwaar maakt tegen direct marketing: dat wij uw gegevens"
+        " gebruiken om u producten aan te bieden (AVG artikel 21 lid 2). Zolang uw bezwaar"
+        " geldt, doen wij dat niet, ook niet als u iets aanzet. U kunt uw bezwaar later zelf"
+        " opheffen."
+    ),
+    "en": (
+        "Stop all personal offers. We switch off all your choices for offers and record that"
+        " you object to direct marketing: our using your data to offer you products (GDPR"
+        " Article 21(2)). As long as your objection stands, we do not do that, not even if"
+        " you switch something on. You can lift your objection yourself later."
+    ),
+}
+LIFT_OBJECTION_NOTICE = {
+    "nl": (
+        "Bezwaar tegen direct marketing opheffen. Daarmee gaat nog niets aan: daarna kunt u"
+        " zelf kiezen welke aanbiedingen u wilt."
+    ),
+    "en": (
+        "Lift the objection to direct marketing. This switches nothing on: afterwards you"
+        " choose yourself which offers you want."
+    ),
+}
+STATEMENTS = {"objected": OBJECTION_NOTICE, "objection_lifted": LIFT_OBJECTION_NOTICE}
+
+
+def statement_text(action: str, language: str) -> str:
+    """The statement a customer read for an objection event (`objected`, `objection_lifted`)."""
+    return STATEMENTS[action]["en" if language == "en" else "nl"]
+
+
+def statement_sha256(action: str, language: str) -> str:
+    return hashlib.sha256(statement_text(action, language).encode()).hexdigest()

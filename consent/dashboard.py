@@ -8,17 +8,21 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from .catalogue import statement_sha256, statement_text
 from .models import Action, ConsentEvent, ConsentState, Customer, Purpose, PurposeVersion
-from .validity import annotate_validity
-
-# Why a granted consent no longer counts; the template words each one.
-MATERIAL_CHANGE = "material_change"
-EXPIRED = "expired"
-TOO_YOUNG = "too_young"
+from .validity import (
+    EXPIRED,
+    GIVEN_UNDER_16,
+    MATERIAL_CHANGE,
+    annotate_validity,
+    last_valid_day,
+    sixteenth_birthday,
+    why_not_valid,
+)
 
 
 @dataclass(frozen=True)
@@ -31,26 +35,48 @@ class Card:
     is_valid: bool
     language: str
     invalid_because: str | None = None
+    too_young_until: dt.date | None = None  # under 16: the day they may choose
+    objection: ConsentState | None = None  # the standing objection, for offers purposes
 
     @property
     def code(self) -> str:
         return self.purpose.code
 
+    def _text(self, field: str) -> str:
+        return self.version.text(field, self.language)
+
     @property
     def title(self) -> str:
-        return self.version.text("title", self.language)
+        return self._text("title")
 
     @property
     def description(self) -> str:
-        return self.version.text("description", self.language)
+        return self._text("description")
 
     @property
     def data_used(self) -> str:
-        return self.version.text("data_used", self.language)
+        return self._text("data_used")
 
     @property
     def retention(self) -> str:
-        return getattr(self.purpose, "retention_en" if self.language == "en" else "retention_nl")
+        return self._text("retention")
+
+    @property
+    def recipients(self) -> str:
+        return self._text("recipients")
+
+    @property
+    def controller(self) -> str:
+        return self._text("controller")
+
+    @property
+    def dpo_contact(self) -> str:
+        return self._text("dpo_contact")
+
+    @property
+    def notice_sha256(self) -> str:
+        """The hash of the text on this card: the choice form sends it back."""
+        return self.version.notice_sha256(self.language)
 
     @property
     def is_on(self) -> bool:
@@ -60,17 +86,64 @@ class Card:
     @property
     def needs_choice(self) -> bool:
         """Granted once, but no longer valid: the customer is asked to choose again."""
-        return self.invalid_because is not None
+        return self.invalid_because in (MATERIAL_CHANGE, EXPIRED, GIVEN_UNDER_16)
+
+    @property
+    def max_age_years(self) -> int | None:
+        """The maximum age in whole years ("2 jaar", not "730 dagen"), if it is that."""
+        days = settings.CONSENT_MAX_AGE_DAYS
+        return days // 365 if days % 365 == 0 else None
 
     @property
     def max_age_days(self) -> int:
         return settings.CONSENT_MAX_AGE_DAYS
 
     @property
-    def valid_until(self) -> dt.datetime | None:
+    def may_grant(self) -> bool:
+        """Whether the dashboard offers a grant button at all."""
+        return self.too_young_until is None and self.blocked_by_objection is False
+
+    @property
+    def blocked_by_objection(self) -> bool:
+        return self.objection is not None and self.purpose.direct_marketing
+
+    @property
+    def valid_until(self) -> dt.date | None:
+        """The last day the consent counts (the same arithmetic as the validity SQL)."""
         if not self.is_valid:
             return None
-        return self.state.changed_at + dt.timedelta(days=settings.CONSENT_MAX_AGE_DAYS)
+        return last_valid_day(self.state.changed_at)
+
+
+@dataclass(frozen=True)
+class Objection:
+    """The customer's standing objection to direct marketing (GDPR Art. 21(2))."""
+
+    state: ConsentState
+    language: str
+
+    @property
+    def since(self) -> dt.datetime:
+        return self.state.changed_at
+
+    @property
+    def lift_text(self) -> str:
+        return statement_text(Action.OBJECTION_LIFTED, self.language)
+
+    @property
+    def lift_sha256(self) -> str:
+        return statement_sha256(Action.OBJECTION_LIFTED, self.language)
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    cards: list[Card]
+    objection: Objection | None
+    language: str
+
+    @property
+    def stop_all_text(self) -> str:
+        return statement_text(Action.OBJECTED, self.language)
 
 
 def current_versions(*, at: dt.datetime, code: str | None = None) -> QuerySet:
@@ -86,49 +159,61 @@ def current_versions(*, at: dt.datetime, code: str | None = None) -> QuerySet:
     return versions
 
 
-def purpose_cards(
+def customer_dashboard(
     customer: Customer, *, language: str, at: dt.datetime, code: str | None = None
-) -> list[Card]:
-    """Every purpose (or only `code`) as the customer's card. Two queries."""
-    today = timezone.localdate(at)
+) -> Dashboard:
+    """Every purpose (or only `code`) as the customer's card, and the objection. Two
+    queries, however many purposes."""
     states = annotate_validity(
-        ConsentState.objects.filter(customer=customer).select_related("purpose_version"),
-        on=today,
+        ConsentState.objects.filter(customer=customer).select_related("purpose", "purpose_version"),
+        at=at,
     )
     if code is not None:
-        states = states.filter(purpose__code=code)
-    by_purpose = {state.purpose_id: state for state in states}
+        states = states.filter(Q(purpose__code=code) | Q(purpose__isnull=True))
+    by_purpose, objection = {}, None
+    for state in states:
+        if state.purpose_id is None:
+            objection = state if state.state == Action.OBJECTED else None
+        else:
+            by_purpose[state.purpose_id] = state
+    today = timezone.localdate(at)
+    too_young_until = (
+        sixteenth_birthday(customer.birth_date)
+        if customer.age_on(today) < settings.CONSENT_MIN_AGE_YEARS
+        else None
+    )
     cards = []
     for version in current_versions(at=at, code=code):
         state = by_purpose.get(version.purpose_id)
-        is_valid = bool(state and state.is_valid)
         cards.append(
             Card(
                 purpose=version.purpose,
                 version=version,
                 state=state,
-                is_valid=is_valid,
+                is_valid=bool(state and state.is_valid),
                 language=language,
-                invalid_because=_invalid_because(state, customer, today) if not is_valid else None,
+                invalid_because=why_not_valid(state, customer, at=at),
+                too_young_until=too_young_until,
+                objection=objection,
             )
         )
     cards.sort(key=lambda card: (card.purpose.position, card.code))
-    return cards
+    return Dashboard(
+        cards=cards,
+        objection=Objection(state=objection, language=language) if objection else None,
+        language=language,
+    )
 
 
-def _invalid_because(state: ConsentState | None, customer: Customer, today: dt.date) -> str | None:
-    """Explains an invalid *granted* consent. Validity itself was decided in SQL."""
-    if state is None or state.state != Action.GRANTED:
-        return None
-    if state.purpose_version.version < (state._material_version or 1):
-        return MATERIAL_CHANGE
-    if customer.age_on(today) < settings.CONSENT_MIN_AGE_YEARS:
-        return TOO_YOUNG
-    return EXPIRED
+def purpose_cards(
+    customer: Customer, *, language: str, at: dt.datetime, code: str | None = None
+) -> list[Card]:
+    return customer_dashboard(customer, language=language, at=at, code=code).cards
 
 
 def customer_history(customer: Customer) -> QuerySet:
-    """Every event of the customer, newest first, with what the page shows joined in."""
+    """Every event of the customer, newest first, with what the page shows joined in
+    (objection events have no purpose and no version)."""
     return (
         ConsentEvent.objects.filter(customer=customer)
         .select_related("purpose", "purpose_version")

@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from .models import Action, Channel, Customer
-from .services import record_choice
+from .services import notice_on_screen, record_choice
 
 DEMO_PASSWORD = "demo-privacy-2026"  # noqa: S105 - printed for the demo on purpose
 
@@ -123,6 +123,11 @@ def load_demo_customers(*, now: dt.datetime) -> list[Customer]:
                 actor=user,
                 at=now - dt.timedelta(days=days_ago),
                 language=language,
+                **notice_on_screen(
+                    purpose_code=purpose_code,
+                    at=now - dt.timedelta(days=days_ago),
+                    language=language,
+                ),
             )
         customers.append(customer)
     return customers

@@ -14,12 +14,12 @@ from collections.abc import Callable
 
 from django.utils import timezone
 
-from .dashboard import customer_history, purpose_cards
+from .dashboard import customer_dashboard, customer_history
 
 EXPORT_SECTIONS: dict[str, Callable] = {}
 
 # Keys that consent fills itself; an app cannot replace them.
-OWN_KEYS = ("customer_number", "exported_at", "choices", "history")
+OWN_KEYS = ("customer_number", "exported_at", "objection", "choices", "history")
 # Keys the format promises even before any app fills them.
 PROMISED_SECTIONS = ("offers",)
 
@@ -36,7 +36,17 @@ def _iso(moment: dt.datetime | None) -> str | None:
 
 def customer_export(customer, *, at: dt.datetime | None = None) -> dict:
     at = at or timezone.now()
-    cards = purpose_cards(customer, language="en", at=at)
+    page = customer_dashboard(customer, language="en", at=at)
+    cards = page.cards
+    objection = (
+        {
+            "active": True,
+            "since": _iso(page.objection.since),
+            "event_id": page.objection.state.event_id,
+        }
+        if page.objection
+        else {"active": False}
+    )
     choices = [
         {
             "purpose": card.code,
@@ -51,11 +61,12 @@ def customer_export(customer, *, at: dt.datetime | None = None) -> dict:
     ]
     history = [
         {
-            "purpose": event.purpose.code,
+            "id": event.pk,
+            "purpose": event.purpose.code if event.purpose else None,
             "action": event.action,
             "at": _iso(event.occurred_at),
             "channel": event.channel,
-            "version": event.purpose_version.version,
+            "version": event.purpose_version.version if event.purpose_version else None,
             "notice_sha256": event.notice_sha256,
         }
         # The ledger's own order: oldest first, as the chain runs.
@@ -64,6 +75,7 @@ def customer_export(customer, *, at: dt.datetime | None = None) -> dict:
     document = {
         "customer_number": customer.customer_number,
         "exported_at": _iso(at),
+        "objection": objection,
         "choices": choices,
         "history": history,
     }

@@ -2,7 +2,15 @@
 
 from django.db import connection
 
+from .catalogue import statement_sha256
 from .models import GENESIS_HASH, ConsentEvent, ConsentState
+
+
+def notice_sha256_of(event: ConsentEvent) -> str:
+    """The hash of the text the event says the customer read, recomputed."""
+    if event.purpose_version is None:
+        return statement_sha256(event.action, event.notice_language)
+    return event.purpose_version.notice_sha256(event.notice_language)
 
 
 def broken_chains() -> dict[str, str]:
@@ -10,7 +18,7 @@ def broken_chains() -> dict[str, str]:
     problems: dict[str, str] = {}
     current, expected_sequence, expected_previous = None, 1, GENESIS_HASH
     events = (
-        ConsentEvent.objects.select_related("customer", "purpose", "purpose_version")
+        ConsentEvent.objects.select_related("customer", "purpose", "purpose_version__purpose")
         .order_by("customer_id", "sequence")
         .iterator(chunk_size=5000)
     )
@@ -28,10 +36,12 @@ def broken_chains() -> dict[str, str]:
             problems[number] = f"event {event.pk}: previous_hash does not match the event before it"
         elif event.hash != event.compute_hash(
             customer_number=number,
-            purpose_code=event.purpose.code,
-            version=event.purpose_version.version,
+            purpose_code=event.purpose.code if event.purpose else None,
+            version=event.purpose_version.version if event.purpose_version else None,
         ):
             problems[number] = f"event {event.pk}: hash does not match its contents"
+        elif event.notice_sha256 != notice_sha256_of(event):
+            problems[number] = f"event {event.pk}: notice hash is not that of the text it names"
         expected_sequence, expected_previous = event.sequence + 1, event.hash
     return problems
 
@@ -45,11 +55,13 @@ WITH last AS (
 )
 SELECT c.customer_number
   FROM last l
-  FULL JOIN {state} s ON s.customer_id = l.customer_id AND s.purpose_id = l.purpose_id
+  FULL JOIN {state} s
+    ON s.customer_id = l.customer_id AND s.purpose_id IS NOT DISTINCT FROM l.purpose_id
   JOIN {customer} c ON c.id = COALESCE(l.customer_id, s.customer_id)
  WHERE s.id IS NULL OR l.id IS NULL
     OR s.event_id <> l.id OR s.state <> l.action
-    OR s.purpose_version_id <> l.purpose_version_id OR s.changed_at <> l.occurred_at
+    OR s.purpose_version_id IS DISTINCT FROM l.purpose_version_id
+    OR s.changed_at <> l.occurred_at
  GROUP BY c.customer_number
 """
 

@@ -56,17 +56,27 @@ class LegalBasis(models.TextChoices):
     CONSENT = "consent", _("Toestemming (AVG art. 6 lid 1 sub a)")
 
 
+@pgtrigger.register(
+    # What a purpose *is* is part of every notice's hashed text (the legal basis) and of
+    # every consent's meaning: it never changes once created. Texts change by versions.
+    pgtrigger.Protect(
+        name="purpose_classification_is_fixed",
+        operation=pgtrigger.Update,
+        condition=pgtrigger.AnyChange("code", "legal_basis", "required", "direct_marketing"),
+    )
+)
 class Purpose(models.Model):
+    """A use the bank makes of customers' data. What the customer reads about it (data,
+    retention, recipients, controller) lives in its published versions."""
+
     code = models.SlugField(max_length=40, unique=True)
     legal_basis = models.CharField(max_length=20, choices=LegalBasis.choices)
     required = models.BooleanField(
         help_text=_("Needed to provide the service; the customer cannot switch it off.")
     )
-    data_categories = ArrayField(models.CharField(max_length=60))
-    retention_nl = models.CharField(max_length=200)
-    retention_en = models.CharField(max_length=200)
-    recipients = models.CharField(
-        max_length=200, default="Alleen de bank zelf / the bank only (no third parties)"
+    direct_marketing = models.BooleanField(
+        default=False,
+        help_text=_("Processing for direct marketing: an objection (GDPR Art. 21(2)) stops it."),
     )
     dpia_reference = models.CharField(max_length=40, blank=True)
     position = models.PositiveSmallIntegerField(default=0)
@@ -99,7 +109,13 @@ class Purpose(models.Model):
     )
 )
 class PurposeVersion(models.Model):
-    """The texts a customer reads for a purpose. Published once, never edited."""
+    """The notice a customer reads for a purpose. Published once, never edited.
+
+    Everything GDPR Art. 13 asks the customer to be told is a field here, in Dutch and
+    English, and all of it is in `notice_text`, whose SHA-256 the ledger stores: the
+    proof of what a customer read covers the data, the retention, the recipients, the
+    controller and the DPO, not only the title.
+    """
 
     purpose = models.ForeignKey(Purpose, on_delete=models.PROTECT, related_name="versions")
     version = models.PositiveIntegerField()
@@ -118,6 +134,17 @@ class PurposeVersion(models.Model):
     description_en = models.TextField()
     data_used_nl = models.TextField()
     data_used_en = models.TextField()
+    # Machine-readable categories (receipts, the Art. 30 record); `data_used_*` says the
+    # same in words.
+    data_categories = ArrayField(models.CharField(max_length=60))
+    retention_nl = models.TextField()
+    retention_en = models.TextField()
+    recipients_nl = models.TextField()
+    recipients_en = models.TextField()
+    controller_nl = models.TextField()
+    controller_en = models.TextField()
+    dpo_contact_nl = models.TextField()
+    dpo_contact_en = models.TextField()
 
     class Meta:
         ordering = ["purpose", "version"]
@@ -134,22 +161,102 @@ class PurposeVersion(models.Model):
 
     def notice_text(self, language: str) -> str:
         """The exact notice a customer reads in `language`; its hash goes into the ledger."""
-        return "\n\n".join(
-            self.text(field, language) for field in ("title", "description", "data_used")
-        )
+        labels = NOTICE_LABELS["en" if language == "en" else "nl"]
+        lines = [self.text("title", language), "", self.text("description", language), ""]
+        lines += [
+            f"{labels['data_used']}: {self.text('data_used', language)}",
+            f"{labels['data_categories']}: {', '.join(self.data_categories)}",
+            f"{labels['legal_basis']}: {LEGAL_BASIS_TEXT[self.purpose.legal_basis][language]}",
+            *(
+                f"{labels[field]}: {self.text(field, language)}"
+                for field in ("retention", "recipients", "controller", "dpo_contact")
+            ),
+            f"{labels['version']}: {self.version}",
+        ]
+        return "\n".join(lines)
 
     def notice_sha256(self, language: str) -> str:
         return hashlib.sha256(self.notice_text(language).encode()).hexdigest()
+
+    def language_of(self, notice_sha256: str) -> str | None:
+        """The language whose text has this hash: which text the customer had on screen."""
+        for language in ("nl", "en"):
+            if self.notice_sha256(language) == notice_sha256:
+                return language
+        return None
+
+
+# The labels inside a notice's hashed text. Changing one changes every notice's hash, so
+# they are plain constants here, not translations that a .po file could alter.
+NOTICE_LABELS = {
+    "nl": {
+        "data_used": "Welke gegevens",
+        "data_categories": "Categorieën",
+        "legal_basis": "Grondslag",
+        "retention": "Bewaartermijn",
+        "recipients": "Ontvangers",
+        "controller": "Verwerkingsverantwoordelijke",
+        "dpo_contact": "Functionaris gegevensbescherming",
+        "version": "Tekstversie",
+    },
+    "en": {
+        "data_used": "Data used",
+        "data_categories": "Categories",
+        "legal_basis": "Legal basis",
+        "retention": "Retention",
+        "recipients": "Recipients",
+        "controller": "Controller",
+        "dpo_contact": "Data protection officer",
+        "version": "Text version",
+    },
+}
+LEGAL_BASIS_TEXT = {
+    "contract": {
+        "nl": "nodig voor de overeenkomst met u (AVG artikel 6 lid 1 onder b)",
+        "en": "necessary for the contract with you (GDPR Article 6(1)(b))",
+    },
+    "legal_obligation": {
+        "nl": "wettelijke plicht van de bank (AVG artikel 6 lid 1 onder c)",
+        "en": "a legal obligation of the bank (GDPR Article 6(1)(c))",
+    },
+    "consent": {
+        "nl": "uw toestemming (AVG artikel 6 lid 1 onder a)",
+        "en": "your consent (GDPR Article 6(1)(a))",
+    },
+}
 
 
 class Action(models.TextChoices):
     GRANTED = "granted", _("toestemming gegeven")
     WITHDRAWN = "withdrawn", _("toestemming ingetrokken")
+    # GDPR Art. 21(2): the objection to direct marketing, about no single purpose.
+    OBJECTED = "objected", _("bezwaar tegen direct marketing")
+    OBJECTION_LIFTED = "objection_lifted", _("bezwaar opgeheven")
+
+
+# Events about a purpose, and events about the customer's objection (purpose empty).
+PURPOSE_ACTIONS = (Action.GRANTED, Action.WITHDRAWN)
+OBJECTION_ACTIONS = (Action.OBJECTED, Action.OBJECTION_LIFTED)
+
+
+def about_a_purpose_or_not(action_field: str) -> models.Q:
+    """A choice about a purpose names the purpose and the version read; an objection
+    names neither."""
+    return models.Q(
+        **{f"{action_field}__in": [a.value for a in PURPOSE_ACTIONS]},
+        purpose__isnull=False,
+        purpose_version__isnull=False,
+    ) | models.Q(
+        **{f"{action_field}__in": [a.value for a in OBJECTION_ACTIONS]},
+        purpose__isnull=True,
+        purpose_version__isnull=True,
+    )
 
 
 class Channel(models.TextChoices):
     WEB = "web", _("website")
     APP = "app", _("app")
+    PHONE = "phone", _("telefoon")
     BRANCH = "branch", _("kantoor")
     IMPORT = "import", _("import")
     SYSTEM = "system", _("systeem")
@@ -167,9 +274,15 @@ class ConsentEvent(models.Model):
 
     receipt_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="consent_events")
-    purpose = models.ForeignKey(Purpose, on_delete=models.PROTECT, related_name="+")
-    purpose_version = models.ForeignKey(PurposeVersion, on_delete=models.PROTECT, related_name="+")
-    action = models.CharField(max_length=10, choices=Action.choices)
+    # Empty for an objection, which is about direct marketing as a whole; then the notice
+    # is the objection statement (`consent.objection`).
+    purpose = models.ForeignKey(
+        Purpose, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    purpose_version = models.ForeignKey(
+        PurposeVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    action = models.CharField(max_length=20, choices=Action.choices)
     occurred_at = models.DateTimeField()
     channel = models.CharField(max_length=10, choices=Channel.choices)
     actor = models.ForeignKey(
@@ -197,13 +310,16 @@ class ConsentEvent(models.Model):
             models.CheckConstraint(
                 condition=models.Q(channel__in=Channel.values), name="event_channel_known"
             ),
+            models.CheckConstraint(condition=about_a_purpose_or_not("action"), name="event_shape"),
         ]
         indexes = [models.Index(fields=["customer", "purpose", "sequence"])]
 
     def __str__(self):
         return f"{self.customer_id}#{self.sequence} {self.purpose_id} {self.action}"
 
-    def hash_payload(self, *, customer_number: str, purpose_code: str, version: int) -> bytes:
+    def hash_payload(
+        self, *, customer_number: str, purpose_code: str | None, version: int | None
+    ) -> bytes:
         payload = {
             "receipt_id": str(self.receipt_id),
             "customer": customer_number,
@@ -220,7 +336,9 @@ class ConsentEvent(models.Model):
         }
         return json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
 
-    def compute_hash(self, *, customer_number: str, purpose_code: str, version: int) -> str:
+    def compute_hash(
+        self, *, customer_number: str, purpose_code: str | None, version: int | None
+    ) -> str:
         payload = self.hash_payload(
             customer_number=customer_number, purpose_code=purpose_code, version=version
         )
@@ -228,22 +346,31 @@ class ConsentEvent(models.Model):
 
 
 class ConsentState(models.Model):
-    """The current choice per customer and purpose, for fast reads.
+    """The current choice per customer and purpose, for fast reads; the row with an empty
+    purpose is the customer's objection to direct marketing (`objected` or lifted).
 
-    Written only by `consent.services.record_choice`, together with the event it mirrors.
+    Written only by `consent.services`, together with the event it mirrors.
     """
 
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="consent_states")
-    purpose = models.ForeignKey(Purpose, on_delete=models.PROTECT, related_name="+")
-    state = models.CharField(max_length=10, choices=Action.choices)
-    purpose_version = models.ForeignKey(PurposeVersion, on_delete=models.PROTECT, related_name="+")
+    purpose = models.ForeignKey(
+        Purpose, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    state = models.CharField(max_length=20, choices=Action.choices)
+    purpose_version = models.ForeignKey(
+        PurposeVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     changed_at = models.DateTimeField()
     event = models.OneToOneField(ConsentEvent, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["customer", "purpose"], name="one_state_per_purpose"),
+            # One row per purpose, and one objection row (NULL purpose) per customer.
+            models.UniqueConstraint(
+                fields=["customer", "purpose"], name="one_state_per_purpose", nulls_distinct=False
+            ),
             models.CheckConstraint(condition=models.Q(state__in=Action.values), name="state_known"),
+            models.CheckConstraint(condition=about_a_purpose_or_not("state"), name="state_shape"),
         ]
         indexes = [
             # The gate's lookup: granted consents for one purpose.

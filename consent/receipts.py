@@ -1,24 +1,49 @@
-"""Consent receipts: one JSON document per ledger event (DESIGN §5).
+"""Consent receipts: one JSON document per ledger event.
 
 The fields follow the Kantara Initiative Consent Receipt Specification 1.1. Kantara has
-no field for some of what DESIGN §5 asks (the action, the legal basis, the notice version
-and hash, the ledger hash); they follow the Kantara fields, so that a receipt proves
-which exact text the customer was shown and where the event sits in the hash chain.
+no field for some of what the ledger proves (the action, the legal basis, the notice
+version and hash, the ledger hash); they follow the Kantara fields, so that a receipt
+proves which exact text the customer was shown and where the event sits in the hash
+chain. Everything the customer was told (data, retention, recipients, controller, DPO)
+comes from the published version the event points to: the same fields the card showed.
 """
+
+import re
 
 from django.conf import settings
 
-from .models import Action, ConsentEvent, LegalBasis
+from .catalogue import (
+    CONTROLLER_EN,
+    CONTROLLER_NL,
+    DPO_CONTACT_EN,
+    DPO_CONTACT_NL,
+    statement_text,
+)
+from .models import LEGAL_BASIS_TEXT, Action, ConsentEvent
 
 KANTARA_VERSION = "KI-CR-v1.1.0"
 
 
 def consent_receipt(event: ConsentEvent, *, policy_url: str) -> dict:
-    purpose = event.purpose
-    version = event.purpose_version
     language = event.notice_language
-    controller = settings.CONSENT_CONTROLLER
-    return {
+    if event.purpose is None:
+        controller, dpo = (
+            (CONTROLLER_EN, DPO_CONTACT_EN)
+            if language == "en"
+            else (
+                CONTROLLER_NL,
+                DPO_CONTACT_NL,
+            )
+        )
+        services = [_objection_service(event, language)]
+    else:
+        version = event.purpose_version
+        controller, dpo = (
+            version.text("controller", language),
+            version.text("dpo_contact", language),
+        )
+        services = [_purpose_service(event, language)]
+    receipt = {
         "version": KANTARA_VERSION,
         "jurisdiction": settings.CONSENT_JURISDICTION,
         # Kantara's timestamp is whole seconds since the epoch, in UTC.
@@ -29,42 +54,74 @@ def consent_receipt(event: ConsentEvent, *, policy_url: str) -> dict:
         "piiPrincipalId": event.customer.customer_number,
         "piiControllers": [
             {
-                "piiController": controller["name"],
-                "contact": controller["contact"],
-                "address": controller["address"],
-                "email": controller["contact"],
-                "phone": controller.get("phone", ""),
+                "piiController": controller,
+                "contact": dpo,
+                "address": controller,
+                "email": _email_in(dpo),
+                "phone": "",
             }
         ],
         "policyUrl": policy_url,
-        "services": [
-            {
-                "service": purpose.code,
-                "purposes": [
-                    {
-                        "purpose": version.text("title", language),
-                        "purposeCategory": [purpose.code],
-                        "consentType": "EXPLICIT",
-                        "piiCategory": list(purpose.data_categories),
-                        "primaryPurpose": purpose.required,
-                        "termination": purpose.retention_en
-                        if language == "en"
-                        else purpose.retention_nl,
-                        "thirdPartyDisclosure": False,
-                    }
-                ],
-            }
-        ],
+        "services": services,
         "sensitive": False,
         "spiCat": [],
         # Beyond Kantara 1.1: what happened, on which basis, to which exact text.
         "action": event.action,
         "consentGiven": event.action == Action.GRANTED,
-        "legalBasis": purpose.legal_basis,
-        "legalBasisText": str(LegalBasis(purpose.legal_basis).label),
-        "noticeVersion": version.version,
         "noticeSha256": event.notice_sha256,
         "ledgerSequence": event.sequence,
         "ledgerPreviousHash": event.previous_hash,
         "ledgerHash": event.hash,
+    }
+    if event.purpose is not None:
+        receipt["legalBasis"] = event.purpose.legal_basis
+        receipt["legalBasisText"] = LEGAL_BASIS_TEXT[event.purpose.legal_basis][language]
+        receipt["noticeVersion"] = event.purpose_version.version
+    else:
+        receipt["legalBasis"] = "objection_art_21_2"
+        receipt["notice"] = statement_text(event.action, language)
+    return receipt
+
+
+def _email_in(text: str) -> str:
+    """The e-mail address inside a contact text: one source for the card and the receipt."""
+    found = re.search(r"[\w.+-]+@[\w-]+(\.[\w-]+)+", text)
+    return found.group(0) if found else ""
+
+
+def _purpose_service(event, language) -> dict:
+    purpose, version = event.purpose, event.purpose_version
+    return {
+        "service": purpose.code,
+        "purposes": [
+            {
+                "purpose": version.text("title", language),
+                "purposeCategory": [purpose.code],
+                "consentType": "EXPLICIT",
+                "piiCategory": list(version.data_categories),
+                "primaryPurpose": purpose.required,
+                "termination": version.text("retention", language),
+                "thirdPartyDisclosure": False,
+                "recipients": version.text("recipients", language),
+            }
+        ],
+    }
+
+
+def _objection_service(event, language) -> dict:
+    return {
+        "service": "direct_marketing",
+        "purposes": [
+            {
+                "purpose": "Objection to direct marketing"
+                if language == "en"
+                else "Bezwaar tegen direct marketing",
+                "purposeCategory": ["direct_marketing"],
+                "consentType": "EXPLICIT",
+                "piiCategory": [],
+                "primaryPurpose": False,
+                "termination": "",
+                "thirdPartyDisclosure": False,
+            }
+        ],
     }

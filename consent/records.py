@@ -4,11 +4,23 @@ Nothing here is typed in twice: a new purpose or version shows up in the record 
 """
 
 import csv
+import datetime as dt
 import io
 
-from django.conf import settings
+from django.utils import timezone
 
-from .models import LegalBasis, Purpose
+from .models import LEGAL_BASIS_TEXT, Purpose
+from .services import current_version
+
+# Art. 30(1)(g): a general description of the technical and organisational measures.
+SECURITY_MEASURES = (
+    "Customers' choices are kept in an append-only, hash-chained ledger that the database"
+    " refuses to change; the application runs as a database role without UPDATE or DELETE"
+    " on it. Offers are computed only from data of customers whose consent is valid, inside"
+    " the database; special-category merchant codes are excluded before any feature exists."
+    " Staff see no transactions or exact amounts; staff access is by group, with a second"
+    " factor. Sessions expire after 15 minutes of inactivity; all traffic is TLS."
+)
 
 FIELDS = (
     "purpose",
@@ -25,30 +37,38 @@ FIELDS = (
     "dpia_reference",
     "current_version",
     "controller",
+    "dpo_contact",
+    "security_measures",
 )
 
 
-def processing_record() -> list[dict]:
+def processing_record(*, at: dt.datetime | None = None) -> list[dict]:
+    """One row per purpose, read from the notice customers are shown now: the same
+    fields as the card and the receipt."""
+    at = at or timezone.now()
     rows = []
-    purposes = Purpose.objects.prefetch_related("versions")
-    for purpose in purposes:
-        current = max(purpose.versions.all(), key=lambda v: v.version)
+    for purpose in Purpose.objects.all():
+        current = current_version(purpose, at=at)
+        if current is None:
+            continue
         rows.append(
             {
                 "purpose": purpose.code,
                 "name_nl": current.title_nl,
                 "name_en": current.title_en,
-                "legal_basis": str(LegalBasis(purpose.legal_basis).label),
+                "legal_basis": LEGAL_BASIS_TEXT[purpose.legal_basis]["en"],
                 "required": purpose.required,
                 "data_subjects": "customers (account holders)",
-                "data_categories": purpose.data_categories,
-                "recipients": purpose.recipients,
+                "data_categories": list(current.data_categories),
+                "recipients": current.recipients_en,
                 "transfers_outside_eea": "none",
-                "retention_nl": purpose.retention_nl,
-                "retention_en": purpose.retention_en,
+                "retention_nl": current.retention_nl,
+                "retention_en": current.retention_en,
                 "dpia_reference": purpose.dpia_reference,
                 "current_version": current.version,
-                "controller": settings.CONSENT_CONTROLLER["name"],
+                "controller": current.controller_en,
+                "dpo_contact": current.dpo_contact_en,
+                "security_measures": SECURITY_MEASURES,
             }
         )
     return rows

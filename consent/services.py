@@ -3,17 +3,25 @@
 Every choice becomes one ConsentEvent (chained to the customer's previous one) and the
 matching ConsentState, in one transaction, with the customer's row locked so that
 concurrent choices for one customer are serialised and the chain never forks.
+
+A grant is bound to the notice the customer read: the caller passes the version number
+and the SHA-256 of the text that was on the screen, and if that is no longer the current
+text nothing is written (`StaleNotice`). A withdrawal always succeeds, whatever text was
+on the screen: withdrawing is never harder than granting.
 """
 
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from . import hooks
-from .catalogue import VERSION_FIELDS
+from .catalogue import VERSION_FIELDS, statement_sha256
 from .models import (
     GENESIS_HASH,
     Action,
@@ -23,6 +31,7 @@ from .models import (
     Purpose,
     PurposeVersion,
 )
+from .validity import sixteenth_birthday
 
 
 class ChoiceError(Exception):
@@ -35,6 +44,26 @@ class UnknownPurpose(ChoiceError):
 
 class RequiredPurpose(ChoiceError):
     pass
+
+
+class StaleNotice(ChoiceError):
+    """The customer chose on a text that is no longer the current one (or never was)."""
+
+    def __init__(self, message, *, current: PurposeVersion | None):
+        super().__init__(message)
+        self.current = current
+
+
+class TooYoung(ChoiceError):
+    """Nobody under 16 can consent (UAVG art. 5); `from_date` is when they can."""
+
+    def __init__(self, message, *, from_date: dt.date):
+        super().__init__(message)
+        self.from_date = from_date
+
+
+class ObjectionStands(ChoiceError):
+    """The customer objected to direct marketing; they lift the objection first."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +79,21 @@ def get_purpose(code: str) -> Purpose:
         raise UnknownPurpose(_("Onbekend doel: %(code)s") % {"code": code}) from None
 
 
+def current_version(purpose: Purpose, *, at: dt.datetime) -> PurposeVersion | None:
+    """The text a customer is shown at `at`: the newest version published by then."""
+    return purpose.versions.filter(published_at__lte=at).order_by("-version").first()
+
+
+def notice_on_screen(*, purpose_code: str, at: dt.datetime, language: str = "nl") -> dict:
+    """What a channel showing the current text at `at` passes to `record_choice`:
+    `{"version": n, "notice_sha256": "…"}`. For demo data, imports and tests; a
+    customer's own choice sends back what their screen showed."""
+    version = current_version(get_purpose(purpose_code), at=at)
+    if version is None:
+        return {"version": None, "notice_sha256": None}
+    return {"version": version.version, "notice_sha256": version.notice_sha256(language)}
+
+
 def record_choice(
     *,
     customer: Customer,
@@ -58,63 +102,179 @@ def record_choice(
     channel: str,
     actor,
     at: dt.datetime,
+    version: int | None = None,
+    notice_sha256: str | None = None,
     language: str = "nl",
 ) -> RecordedChoice:
+    """Record one grant or withdrawal.
+
+    `version` and `notice_sha256` identify the text the customer had on screen; a grant
+    needs both and must match the current version (in either language: the hash tells
+    which one was read). A withdrawal records the version shown when it is known, else
+    the current one in `language`.
+    """
+    if action not in (Action.GRANTED, Action.WITHDRAWN):
+        raise ChoiceError(_("Onbekende keuze: %(action)s") % {"action": action})
     purpose = get_purpose(purpose_code)
+    if purpose.required:
+        raise RequiredPurpose(
+            _("Dit is nodig om uw rekening te kunnen aanbieden en kan niet worden uitgezet.")
+        )
     with transaction.atomic():
         locked = _lock(customer)
+        shown, language = _notice_shown(
+            purpose=purpose,
+            action=action,
+            at=at,
+            version=version,
+            notice_sha256=notice_sha256,
+            language=language,
+        )
+        if action == Action.GRANTED:
+            _check_may_grant(customer=locked, purpose=purpose, at=at)
         event, effects = _record(
             customer=locked,
             purpose=purpose,
+            version=shown,
             action=action,
             channel=channel,
             actor=actor,
             at=at,
             language=language,
+            notice_sha256=shown.notice_sha256(language),
         )
     return RecordedChoice(events=[event], effects=effects)
 
 
-def withdraw_all(*, customer: Customer, channel: str, actor, at: dt.datetime, language: str = "nl"):
-    """'Stop all personal offers': one withdrawal event per consent-based purpose.
-
-    Also serves as the GDPR Art. 21 objection to direct marketing, so it is recorded
-    even for purposes the customer never switched on.
-    """
+def stop_all_offers(
+    *, customer: Customer, channel: str, actor, at: dt.datetime, language: str = "nl"
+) -> RecordedChoice:
+    """'Stop all personal offers': a withdrawal for every direct-marketing purpose that is
+    granted now, and the GDPR Art. 21(2) objection to direct marketing as its own event
+    (unless it already stands). While it stands no offers purpose is valid."""
     events, effects = [], Counter()
     with transaction.atomic():
         locked = _lock(customer)
-        for purpose in Purpose.objects.filter(required=False):
+        granted = (
+            ConsentState.objects.filter(
+                customer=locked, state=Action.GRANTED, purpose__direct_marketing=True
+            )
+            .select_related("purpose", "purpose_version__purpose")
+            .order_by("purpose__position", "purpose__code")
+        )
+        for state in granted:
+            # The version the customer last chose on: the text they are withdrawing from.
             event, purpose_effects = _record(
                 customer=locked,
-                purpose=purpose,
+                purpose=state.purpose,
+                version=state.purpose_version,
                 action=Action.WITHDRAWN,
                 channel=channel,
                 actor=actor,
                 at=at,
                 language=language,
+                notice_sha256=state.purpose_version.notice_sha256(language),
             )
             events.append(event)
             effects.update(purpose_effects)
+        if objection(locked) is None:
+            event, _effects = _record(
+                customer=locked,
+                purpose=None,
+                version=None,
+                action=Action.OBJECTED,
+                channel=channel,
+                actor=actor,
+                at=at,
+                language=language,
+                notice_sha256=statement_sha256(Action.OBJECTED, language),
+            )
+            events.append(event)
     return RecordedChoice(events=events, effects=effects)
+
+
+def lift_objection(
+    *, customer: Customer, channel: str, actor, at: dt.datetime, language: str = "nl"
+) -> RecordedChoice:
+    """The customer lifts their objection. It switches nothing back on."""
+    with transaction.atomic():
+        locked = _lock(customer)
+        if objection(locked) is None:
+            raise ChoiceError(_("U heeft geen bezwaar tegen direct marketing openstaan."))
+        event, effects = _record(
+            customer=locked,
+            purpose=None,
+            version=None,
+            action=Action.OBJECTION_LIFTED,
+            channel=channel,
+            actor=actor,
+            at=at,
+            language=language,
+            notice_sha256=statement_sha256(Action.OBJECTION_LIFTED, language),
+        )
+    return RecordedChoice(events=[event], effects=effects)
+
+
+def objection(customer: Customer) -> ConsentState | None:
+    """The customer's standing objection to direct marketing, if any."""
+    return ConsentState.objects.filter(
+        customer=customer, purpose__isnull=True, state=Action.OBJECTED
+    ).first()
 
 
 def _lock(customer: Customer) -> Customer:
     return Customer.objects.select_for_update().get(pk=customer.pk)
 
 
-def _record(*, customer, purpose, action, channel, actor, at, language):
-    if action not in Action.values:
-        raise ChoiceError(_("Onbekende keuze: %(action)s") % {"action": action})
-    if purpose.required:
-        raise RequiredPurpose(
-            _("‘%(code)s’ is nodig om uw rekening te kunnen aanbieden en kan niet worden uitgezet.")
+def _notice_shown(*, purpose, action, at, version, notice_sha256, language):
+    """The version the customer read and its language, or StaleNotice for a grant."""
+    current = current_version(purpose, at=at)
+    if current is None:
+        raise ChoiceError(
+            _("Er is nog geen tekst gepubliceerd voor dit doel (%(code)s).")
             % {"code": purpose.code}
         )
-    version = purpose.versions.filter(published_at__lte=at).order_by("-version").first()
-    if version is None:
-        raise ChoiceError(
-            _("Er is nog geen tekst gepubliceerd voor %(code)s.") % {"code": purpose.code}
+    shown = None
+    if version is not None:
+        shown = purpose.versions.filter(version=version, published_at__lte=at).first()
+    read_in = shown.language_of(notice_sha256 or "") if shown else None
+    if action == Action.GRANTED:
+        if shown is None or shown.pk != current.pk or read_in is None:
+            raise StaleNotice(
+                _("De tekst is veranderd; lees hem en kies opnieuw."), current=current
+            )
+        return shown, read_in
+    if read_in is not None:
+        return shown, read_in
+    return current, "en" if language == "en" else "nl"
+
+
+def _check_may_grant(*, customer: Customer, purpose: Purpose, at: dt.datetime):
+    today = timezone.localdate(at)
+    if customer.age_on(today) < settings.CONSENT_MIN_AGE_YEARS:
+        from_date = sixteenth_birthday(customer.birth_date)
+        raise TooYoung(
+            _(
+                "U kunt hier toestemming voor geven vanaf uw 16e verjaardag, op %(date)s."
+                " Tot die tijd staat het uit."
+            )
+            % {"date": date_format(from_date, "j F Y")},
+            from_date=from_date,
+        )
+    if purpose.direct_marketing and objection(customer) is not None:
+        raise ObjectionStands(
+            _(
+                "U heeft bezwaar gemaakt tegen direct marketing, dus wij doen u geen"
+                " persoonlijke aanbiedingen. Wilt u dit toch aanzetten? Hef dan eerst uw"
+                " bezwaar op, bovenaan de pagina Mijn privacykeuzes."
+            )
+        )
+
+
+def _record(*, customer, purpose, version, action, channel, actor, at, language, notice_sha256):
+    if purpose is not None and purpose.required:
+        raise RequiredPurpose(
+            _("Dit is nodig om uw rekening te kunnen aanbieden en kan niet worden uitgezet.")
         )
     previous = (
         ConsentEvent.objects.filter(customer=customer)
@@ -132,12 +292,14 @@ def _record(*, customer, purpose, action, channel, actor, at, language):
         channel=channel,
         actor=actor,
         notice_language=language,
-        notice_sha256=version.notice_sha256(language),
+        notice_sha256=notice_sha256,
         sequence=sequence,
         previous_hash=previous_hash,
     )
     event.hash = event.compute_hash(
-        customer_number=customer.customer_number, purpose_code=purpose.code, version=version.version
+        customer_number=customer.customer_number,
+        purpose_code=purpose.code if purpose else None,
+        version=version.version if version else None,
     )
     event.save(force_insert=True)
     ConsentState.objects.bulk_create(
@@ -171,7 +333,7 @@ class PublishedVersion:
 
 
 def publish_version(
-    *, purpose_code: str, material: bool, texts: dict[str, str], actor, at: dt.datetime
+    *, purpose_code: str, material: bool, texts: dict, actor, at: dt.datetime
 ) -> PublishedVersion:
     """A privacy officer publishes new texts for a purpose; they apply from `at` on.
 
@@ -180,7 +342,7 @@ def publish_version(
     what relied on them, and the customers' dashboards ask for a new choice.
     """
     purpose = get_purpose(purpose_code)
-    missing = [name for name in VERSION_FIELDS if not texts.get(name, "").strip()]
+    missing = [name for name in VERSION_FIELDS if not _filled(texts.get(name))]
     if missing:
         raise ChoiceError(_("Ontbrekende teksten: %(fields)s") % {"fields": ", ".join(missing)})
     with transaction.atomic():
@@ -193,10 +355,22 @@ def publish_version(
             material=material,
             published_at=at,
             published_by=actor,
-            **{name: texts[name].strip() for name in VERSION_FIELDS},
+            **{name: _cleaned(texts[name]) for name in VERSION_FIELDS},
         )
         renewals, effects = 0, Counter()
         if material:
             renewals = ConsentState.objects.filter(purpose=purpose, state=Action.GRANTED).count()
             effects = hooks.material_change(purpose_code=purpose.code, version=version, at=at)
     return PublishedVersion(version=version, consents_needing_renewal=renewals, effects=effects)
+
+
+def _filled(value) -> bool:
+    if isinstance(value, list | tuple):
+        return any(str(item).strip() for item in value)
+    return bool((value or "").strip())
+
+
+def _cleaned(value):
+    if isinstance(value, list | tuple):
+        return [str(item).strip() for item in value if str(item).strip()]
+    return value.strip()

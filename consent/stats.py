@@ -20,12 +20,12 @@ class PurposeFigures:
     never_chosen: int
 
 
-def consent_overview(*, on: dt.date) -> list[PurposeFigures]:
+def consent_overview(*, at: dt.datetime) -> list[PurposeFigures]:
     """Per consent-based purpose, where every customer stands. Two queries."""
     customers = Customer.objects.count()
     counts = {
         row["purpose__code"]: row
-        for row in annotate_validity(ConsentState.objects.filter(purpose__required=False), on=on)
+        for row in annotate_validity(ConsentState.objects.filter(purpose__required=False), at=at)
         .values("purpose__code")
         .annotate(
             granted=Count("pk", filter=Q(is_valid=True)),

@@ -4,8 +4,9 @@ from . import views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
-    # stop-all before the purpose pattern: "stop-all" is not a purpose code.
+    # Before the purpose pattern: "stop-all" and "lift-objection" are not purpose codes.
     path("choices/stop-all/", views.stop_all, name="stop_all"),
+    path("choices/lift-objection/", views.lift_objection_view, name="lift_objection"),
     path("choices/<slug:purpose_code>/", views.choose, name="choose"),
     path("history/", views.history, name="history"),
     path("history/<int:event_id>/receipt.json", views.receipt, name="receipt"),

@@ -1,22 +1,50 @@
-"""When a consent counts (DESIGN §5), once, as a queryset the engine can join.
+"""When a consent counts, defined once, as a queryset the engine can join.
 
-A consent is valid on day D when: the state is `granted`; it was given to the purpose's
-latest material version published by D (or a later, non-material one); it was given on
-or before D and fewer than CONSENT_MAX_AGE_DAYS days before D; and the customer is at
-least CONSENT_MIN_AGE_YEARS old on D.
+A consent is valid at a moment `at` when:
 
-Every other place (the dashboard, the gate, the offers page) asks this module, so the
-rule cannot drift between them.
+- its state is `granted`, given at or before `at`;
+- it was given to the purpose's newest material version published by `at` (or a later,
+  non-material one);
+- it is not too old: the last day it counts is `last_valid_day(changed_at)`, the day
+  before its CONSENT_MAX_AGE_DAYS-th day;
+- the customer was at least CONSENT_MIN_AGE_YEARS old on the day they chose, and is now;
+- for a direct-marketing purpose, no objection to direct marketing stands.
+
+Validity is always judged at the moment data is read (the engine's run start, a page
+render), never on a past date: the state tables say what holds now.
+
+Every other place (the dashboard, the gate, the offers page, the statistics) asks this
+module, so the rule cannot drift between them.
 """
 
 import datetime as dt
 
 from django.conf import settings
-from django.db.models import BooleanField, Case, OuterRef, Q, QuerySet, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    BooleanField,
+    Case,
+    DateField,
+    Exists,
+    F,
+    Func,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
-from .models import Action, ConsentState, PurposeVersion
+from .models import Action, ConsentState, Customer, PurposeVersion
+
+# Why a granted consent does not count; pages word each one.
+MATERIAL_CHANGE = "material_change"
+EXPIRED = "expired"
+TOO_YOUNG = "too_young"  # under 16 now
+GIVEN_UNDER_16 = "given_under_16"  # 16 now, but not on the day they chose
+OBJECTION = "objection"
 
 
 def start_of_day(day: dt.date) -> dt.datetime:
@@ -31,57 +59,107 @@ def years_before(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year - years, day=28)
 
 
-def latest_material_version() -> Subquery:
-    """Per consent state: the number of the newest material version published so far."""
-    return Subquery(
+def sixteenth_birthday(birth_date: dt.date) -> dt.date:
+    """The first day on which the customer may consent (`Customer.age_on` >= 16)."""
+    years = settings.CONSENT_MIN_AGE_YEARS
+    try:
+        return birth_date.replace(year=birth_date.year + years)
+    except ValueError:  # born on 29 February, and that year has none
+        return dt.date(birth_date.year + years, 3, 1)
+
+
+def last_valid_day(changed_at: dt.datetime) -> dt.date:
+    """The last day (Amsterdam) on which a consent given at `changed_at` still counts."""
+    return timezone.localdate(changed_at) + dt.timedelta(days=settings.CONSENT_MAX_AGE_DAYS - 1)
+
+
+def _oldest_valid_grant(at: dt.datetime) -> dt.datetime:
+    """Consents given before this moment are too old at `at`: the inverse of
+    `last_valid_day`, so the card's "valid until" and the SQL agree to the day."""
+    today = timezone.localdate(at)
+    return start_of_day(today - dt.timedelta(days=settings.CONSENT_MAX_AGE_DAYS - 1))
+
+
+class _PlusYears(Func):
+    """date + N years, in SQL (PostgreSQL moves 29 February to 28 February)."""
+
+    output_field = DateField()
+
+    def __init__(self, expression, years: int):
+        super().__init__(expression, template=f"(%(expressions)s + interval '{int(years)} years')")
+
+
+def with_validity_inputs(states: QuerySet, *, at: dt.datetime) -> QuerySet:
+    material = (
         PurposeVersion.objects.filter(
-            purpose=OuterRef("purpose"), material=True, published_at__lt=OuterRef("_valid_until")
+            purpose=OuterRef("purpose"), material=True, published_at__lte=at
         )
         .order_by("-version")
         .values("version")[:1]
     )
+    objected = ConsentState.objects.filter(
+        customer=OuterRef("customer"), purpose__isnull=True, state=Action.OBJECTED
+    )
+    return states.annotate(
+        _material_version=Subquery(material),
+        _may_consent_from=_PlusYears(F("customer__birth_date"), settings.CONSENT_MIN_AGE_YEARS),
+        _objected=Exists(objected),
+    )
 
 
-def validity_condition(on: dt.date) -> Q:
+def validity_condition(at: dt.datetime) -> Q:
     """A Q over ConsentState (annotated by `with_validity_inputs`) true for valid consents."""
-    end_of_day = start_of_day(on + dt.timedelta(days=1))
-    oldest = start_of_day(on - dt.timedelta(days=settings.CONSENT_MAX_AGE_DAYS - 1))
+    today = timezone.localdate(at)
     return Q(
         state=Action.GRANTED,
-        changed_at__lt=end_of_day,
-        changed_at__gte=oldest,
-        customer__birth_date__lte=years_before(on, settings.CONSENT_MIN_AGE_YEARS),
+        changed_at__lte=at,
+        changed_at__gte=_oldest_valid_grant(at),
+        customer__birth_date__lte=years_before(today, settings.CONSENT_MIN_AGE_YEARS),
+        _may_consent_from__lte=TruncDate("changed_at"),
         purpose_version__version__gte=Coalesce("_material_version", Value(1)),
-    )
+    ) & (Q(purpose__direct_marketing=False) | Q(_objected=False))
 
 
-def with_validity_inputs(states: QuerySet, *, on: dt.date) -> QuerySet:
-    end_of_day = start_of_day(on + dt.timedelta(days=1))
-    return states.annotate(_valid_until=Value(end_of_day)).annotate(
-        _material_version=latest_material_version()
-    )
-
-
-def valid_consents(*, purpose_code: str | None = None, on: dt.date) -> QuerySet:
-    """ConsentState rows that are valid consents on `on` (for one purpose, or for all).
+def valid_consents(*, purpose_code: str | None = None, at: dt.datetime) -> QuerySet:
+    """ConsentState rows that are valid consents at `at` (for one purpose, or for all).
 
     Set-based: the engine joins `.values("customer_id", "event_id")` of this queryset,
     so consent is checked inside the SQL that reads customers' data.
     """
-    states = ConsentState.objects.all()
+    states = ConsentState.objects.filter(purpose__isnull=False)
     if purpose_code is not None:
         states = states.filter(purpose__code=purpose_code)
-    return with_validity_inputs(states, on=on).filter(validity_condition(on))
+    return with_validity_inputs(states, at=at).filter(validity_condition(at))
 
 
-def is_consent_valid(*, customer, purpose_code: str, on: dt.date) -> bool:
-    return valid_consents(purpose_code=purpose_code, on=on).filter(customer=customer).exists()
+def is_consent_valid(*, customer, purpose_code: str, at: dt.datetime) -> bool:
+    return valid_consents(purpose_code=purpose_code, at=at).filter(customer=customer).exists()
 
 
-def annotate_validity(states: QuerySet, *, on: dt.date) -> QuerySet:
+def annotate_validity(states: QuerySet, *, at: dt.datetime) -> QuerySet:
     """Adds `is_valid` to each state, for pages that show valid and invalid ones together."""
-    return with_validity_inputs(states, on=on).annotate(
+    return with_validity_inputs(states, at=at).annotate(
         is_valid=Case(
-            When(validity_condition(on), then=True), default=False, output_field=BooleanField()
+            When(validity_condition(at), then=True), default=False, output_field=BooleanField()
         )
     )
+
+
+def why_not_valid(state: ConsentState, customer: Customer, *, at: dt.datetime) -> str | None:
+    """Why a *granted* consent (annotated by `annotate_validity`) does not count at `at`.
+
+    Validity itself is decided in SQL; this only names the reason, for pages and staff.
+    None for a valid consent or one that was never granted.
+    """
+    if state is None or state.state != Action.GRANTED or state.is_valid:
+        return None
+    today = timezone.localdate(at)
+    if state.purpose.direct_marketing and state._objected:
+        return OBJECTION
+    if customer.age_on(today) < settings.CONSENT_MIN_AGE_YEARS:
+        return TOO_YOUNG
+    if timezone.localdate(state.changed_at) < sixteenth_birthday(customer.birth_date):
+        return GIVEN_UNDER_16
+    if state.purpose_version.version < (state._material_version or 1):
+        return MATERIAL_CHANGE
+    return EXPIRED

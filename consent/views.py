@@ -23,15 +23,21 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from .dashboard import (
+    customer_dashboard,
     customer_history,
     get_event_for_customer,
     get_published_version,
-    purpose_cards,
 )
 from .export import customer_export
 from .models import Action, Channel, Customer
 from .receipts import consent_receipt
-from .services import ChoiceError, UnknownPurpose, record_choice, withdraw_all
+from .services import (
+    ChoiceError,
+    UnknownPurpose,
+    lift_objection,
+    record_choice,
+    stop_all_offers,
+)
 
 # The form field `choice` and the ledger action it records; anything else is a 400.
 CHOICES = {"grant": Action.GRANTED, "withdraw": Action.WITHDRAWN}
@@ -78,8 +84,7 @@ def healthz(request):
 @never_cache
 @customer_required
 def dashboard(request):
-    cards = purpose_cards(request.customer, language=request.LANGUAGE_CODE, at=timezone.now())
-    return render(request, "consent/dashboard.html", {"cards": cards})
+    return _dashboard_page(request)
 
 
 @require_POST
@@ -98,47 +103,71 @@ def choose(request, purpose_code):
             channel=Channel.WEB,
             actor=request.user,
             at=now,
+            version=_int_or_none(request.POST.get("version")),
+            notice_sha256=request.POST.get("notice_sha256", ""),
             language=request.LANGUAGE_CODE,
         )
     except UnknownPurpose:
         raise Http404(purpose_code) from None
     except ChoiceError as error:
-        # Required purposes and purposes without a published text: understood, refused.
-        return _refused(request, str(error), status=409)
+        # Understood, refused, nothing written: a changed text, under 16, an objection,
+        # a required purpose. The customer sees the current card and why.
+        return _card_response(request, purpose_code, message=str(error), at=now, status=409)
     message = _choice_message(recorded, action, request.LANGUAGE_CODE)
     if not request.htmx:
         messages.success(request, message)
         return redirect("dashboard")
-    # htmx: swap just this card, and say what happened in the page's live region.
-    (card,) = purpose_cards(
-        request.customer, language=request.LANGUAGE_CODE, at=now, code=purpose_code
-    )
-    html = render_to_string(
-        "consent/dashboard.html#card", {"card": card, "result": message}, request
-    ) + render_to_string("consent/dashboard.html#announcement", {"announcement": message})
-    return HttpResponse(html)
+    return _card_response(request, purpose_code, message=message, at=now)
 
 
 @require_POST
 @never_cache
 @customer_required
 def stop_all(request):
-    recorded = withdraw_all(
+    recorded = stop_all_offers(
         customer=request.customer,
         channel=Channel.WEB,
         actor=request.user,
         at=timezone.now(),
         language=request.LANGUAGE_CODE,
     )
-    message = (
-        _("Alle persoonlijke aanbiedingen zijn gestopt.")
-        + " "
-        + _(
-            "Wij gebruiken uw gegevens niet meer voor aanbiedingen, en hebben dit ook vastgelegd"
-            " als bezwaar tegen direct marketing."
+    withdrawn = sum(1 for event in recorded.events if event.action == Action.WITHDRAWN)
+    sentences = [
+        _("Alle persoonlijke aanbiedingen zijn gestopt."),
+        ngettext("%(count)d keuze is uitgezet.", "%(count)d keuzes zijn uitgezet.", withdrawn)
+        % {"count": withdrawn},
+        _(
+            "Uw bezwaar tegen direct marketing is vastgelegd: zolang het geldt, gebruiken wij"
+            " uw gegevens niet voor aanbiedingen."
+        ),
+        *_effects_sentences(recorded.effects),
+    ]
+    messages.success(request, " ".join(sentences))
+    return redirect("dashboard")
+
+
+@require_POST
+@never_cache
+@customer_required
+def lift_objection_view(request):
+    try:
+        lift_objection(
+            customer=request.customer,
+            channel=Channel.WEB,
+            actor=request.user,
+            at=timezone.now(),
+            language=request.LANGUAGE_CODE,
         )
+    except ChoiceError as error:
+        messages.info(request, str(error))
+        return redirect("dashboard")
+    messages.success(
+        request,
+        _(
+            "Uw bezwaar tegen direct marketing is opgeheven. Er staat nog niets aan: u kiest"
+            " hieronder zelf wat u wilt."
+        ),
     )
-    messages.success(request, " ".join([message, *_effects_sentences(recorded.effects)]))
     return redirect("dashboard")
 
 
@@ -155,9 +184,12 @@ def history(request):
 @customer_required
 def receipt(request, event_id):
     event = get_event_for_customer(request.customer, event_id)
-    policy_url = request.build_absolute_uri(
-        reverse("purpose_version", args=[event.purpose.code, event.purpose_version.version])
-    )
+    if event.purpose is None:  # an objection: its statement is in the receipt itself
+        policy_url = request.build_absolute_uri(reverse("dashboard"))
+    else:
+        policy_url = request.build_absolute_uri(
+            reverse("purpose_version", args=[event.purpose.code, event.purpose_version.version])
+        )
     response = JsonResponse(
         consent_receipt(event, policy_url=policy_url),
         json_dumps_params={"indent": 2, "ensure_ascii": False},
@@ -195,7 +227,42 @@ def purpose_version(request, purpose_code, version):
     Public: a notice is what the bank publishes, not personal data.
     """
     notice = get_published_version(purpose_code, version, at=timezone.now())
-    return render(request, "consent/purpose_version.html", {"notice": notice})
+    context = {
+        "notice": notice,
+        "notice_nl": notice.notice_text("nl"),
+        "notice_en": notice.notice_text("en"),
+    }
+    return render(request, "consent/purpose_version.html", context)
+
+
+def _dashboard_page(request, *, message=None, status=200):
+    page = customer_dashboard(request.customer, language=request.LANGUAGE_CODE, at=timezone.now())
+    context = {"dashboard": page, "cards": page.cards, "refusal": message}
+    return render(request, "consent/dashboard.html", context, status=status)
+
+
+def _card_response(request, purpose_code, *, message, at, status=200):
+    """The card as it is now, with `message` in it and in the live region (htmx); without
+    JavaScript the whole dashboard, saying the same at the top."""
+    if not request.htmx:
+        return _dashboard_page(request, message=message, status=status)
+    page = customer_dashboard(
+        request.customer, language=request.LANGUAGE_CODE, at=at, code=purpose_code
+    )
+    if len(page.cards) != 1:  # a purpose with no published text yet
+        return _refused(request, message, status=status)
+    (card,) = page.cards
+    html = render_to_string(
+        "consent/dashboard.html#card", {"card": card, "result": message}, request
+    ) + render_to_string("consent/dashboard.html#announcement", {"announcement": message})
+    return HttpResponse(html, status=status)
+
+
+def _int_or_none(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _refused(request, message, *, status):

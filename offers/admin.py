@@ -93,8 +93,8 @@ class OfferAdmin(ReadOnlyAdmin):
         "valid_until",
         "explanation_nl",
         "explanation_en",
-        "evidence_nl",
-        "evidence_en",
+        "staff_evidence_nl",
+        "staff_evidence_en",
         "consents_relied_on",
         "status_changed_at",
         "reviewed_by",
@@ -234,9 +234,7 @@ class OfferAdmin(ReadOnlyAdmin):
     def overview_view(self, request):
         if not request.user.has_perm("consent.view_privacy_overview"):
             raise PermissionDenied
-        overview = privacy_overview(
-            on=timezone.localdate(), language=request.LANGUAGE_CODE, weeks=26
-        )
+        overview = privacy_overview(at=timezone.now(), language=request.LANGUAGE_CODE, weeks=26)
         context = {
             **self.admin_site.each_context(request),
             "title": _("Privacyoverzicht"),

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 
 from consent.models import ConsentEvent, Customer
 
@@ -67,7 +66,7 @@ class ShownOffer:
 def shown_offers(customer: Customer, *, language: str, at: dt.datetime) -> list[ShownOffer]:
     """The customer's approved offers whose consent is still valid now. Two queries."""
     offers = (
-        Offer.objects.shown_to_customers(on=timezone.localdate(at))
+        Offer.objects.shown_to_customers(at=at)
         .filter(customer=customer)
         .select_related("product")
         .prefetch_related(
@@ -99,7 +98,7 @@ def answer_offer(customer: Customer, offer_id: int, *, answer: str, at: dt.datet
     status = ANSWERS[answer]
     offer = get_offer_for_customer(customer, offer_id)
     changed = (
-        Offer.objects.shown_to_customers(on=timezone.localdate(at))
+        Offer.objects.shown_to_customers(at=at)
         .filter(pk=offer.pk)
         .update(status=status, status_changed_at=at)
     )

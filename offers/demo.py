@@ -25,7 +25,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 from consent.models import Action, Channel, Customer
-from consent.services import record_choice
+from consent.services import notice_on_screen, record_choice
 
 from . import synthetic
 from .imports import AccountImport, HoldingImport, TransactionImport
@@ -203,4 +203,5 @@ def load_synthetic_customers(*, count: int, now: dt.datetime, seed: int = 7) -> 
                 channel=Channel.IMPORT,
                 actor=None,
                 at=now - dt.timedelta(days=days_ago),
+                **notice_on_screen(purpose_code=purpose, at=now - dt.timedelta(days=days_ago)),
             )

@@ -53,13 +53,14 @@ def select_rules(codes: Iterable[str] | None = None) -> tuple[Rule, ...]:
 
 
 def evaluate(
-    *, rules: Iterable[Rule], as_of: dt.date, customers=None
+    *, rules: Iterable[Rule], as_of: dt.date, at: dt.datetime, customers=None
 ) -> tuple[list[Candidate], Counter]:
     """Ask the gate, let every rule decide. Reads only; returns candidates and how many
-    customers each rule considered (those with valid consent)."""
+    customers each rule considered (those with valid consent at `at`, when the data is
+    read; `as_of` only places the data windows)."""
     considered: Counter = Counter()
     candidates = []
-    for row in gate.features(rules=rules, as_of=as_of, customers=customers):
+    for row in gate.features(rules=rules, as_of=as_of, at=at, customers=customers):
         considered[row.rule] += 1
         proposal = RULES_BY_CODE[row.rule].decide(row.features)
         if proposal is not None:
@@ -104,9 +105,8 @@ def generate_offers(
             counts={rule.code: _zero_counts() for rule in rules},
         )
         try:
-            today = timezone.localdate(now)
-            run.expired = expire_overdue(today=today, at=now)
-            run.retracted = retract_where_consent_ended(on=today, at=now)
+            run.expired = expire_overdue(today=timezone.localdate(now), at=now)
+            run.retracted = retract_where_consent_ended(at=now)
             run.save(update_fields=["expired", "retracted"])
             say(f"expired {run.expired}, retracted {run.retracted} (consent no longer valid)")
             slices = customer_slices(chunk_size)
@@ -138,7 +138,10 @@ def _zero_counts():
 @transaction.atomic
 def run_chunk(*, run: OfferRun, rules: tuple[Rule, ...], customers, now: dt.datetime) -> dict:
     """Everything for one slice of customers, in one transaction."""
-    candidates, considered = evaluate(rules=rules, as_of=run.as_of, customers=customers)
+    # Consent is judged when the data is read: at the run's start, whatever its as-of date.
+    candidates, considered = evaluate(
+        rules=rules, as_of=run.as_of, at=run.started_at, customers=customers
+    )
     written = write_offers(run=run, candidates=candidates, now=now)
     proposed = Counter(c.rule for c in candidates)
     counts = {}
@@ -182,7 +185,8 @@ def write_offers(*, run: OfferRun, candidates: list[Candidate], now: dt.datetime
         cursor.execute(
             "CREATE TEMPORARY TABLE offer_candidate (customer_id bigint, rule text,"
             " product text, priority int, event_ids bigint[], explanation_nl text,"
-            " explanation_en text, evidence_nl text, evidence_en text) ON COMMIT DROP"
+            " explanation_en text, evidence_nl text, evidence_en text, staff_evidence_nl text,"
+            " staff_evidence_en text) ON COMMIT DROP"
         )
         with cursor.copy("COPY offer_candidate FROM STDIN") as copy:
             for c in candidates:
@@ -190,7 +194,7 @@ def write_offers(*, run: OfferRun, candidates: list[Candidate], now: dt.datetime
                 copy.write_row(
                     (c.customer_id, c.rule, RULES_BY_CODE[c.rule].product, priority[c.rule],
                      list(c.consent_event_ids), p.explanation_nl, p.explanation_en,
-                     p.evidence_nl, p.evidence_en)
+                     p.evidence_nl, p.evidence_en, p.staff_evidence_nl, p.staff_evidence_en)
                 )  # fmt: skip
         # A customer withdrawing right now must not end up with a fresh offer: lock the
         # customers (as a withdrawal does first) and the consent states relied on, then
@@ -241,11 +245,11 @@ def write_offers(*, run: OfferRun, candidates: list[Candidate], now: dt.datetime
             inserted AS (
                 INSERT INTO {offer} (customer_id, product_id, rule, run_id, as_of, status,
                                      explanation_nl, explanation_en, evidence_nl, evidence_en,
-                                     created_at, valid_until, status_changed_at,
-                                     rejection_reason)
+                                     staff_evidence_nl, staff_evidence_en, created_at,
+                                     valid_until, status_changed_at, rejection_reason)
                 SELECT customer_id, product_id, rule, %(run)s, %(as_of)s, 'proposed',
                        explanation_nl, explanation_en, evidence_nl, evidence_en,
-                       %(now)s, %(valid_until)s, %(now)s, ''
+                       staff_evidence_nl, staff_evidence_en, %(now)s, %(valid_until)s, %(now)s, ''
                   FROM chosen
                 ON CONFLICT DO NOTHING
                 RETURNING id, customer_id, rule
@@ -285,11 +289,11 @@ def expire_overdue(*, today: dt.date, at: dt.datetime) -> int:
     )
 
 
-def retract_where_consent_ended(*, on: dt.date, at: dt.datetime) -> int:
+def retract_where_consent_ended(*, at: dt.datetime) -> int:
     """Open offers relying on a purpose for which the customer no longer has valid
     consent (it expired, a material new version came out, …) become `retracted`.
     Withdrawals retract at once through the hook; this catches consent that lapsed."""
-    still_valid = valid_consents(on=on).filter(
+    still_valid = valid_consents(at=at).filter(
         customer_id=OuterRef("customer_id"), purpose_id=OuterRef("purpose_id")
     )
     lapsed = ConsentEvent.objects.filter(~Exists(still_valid))

@@ -117,8 +117,10 @@ def _sql_list(values: Iterable[str]) -> str:
     return "(" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + ")"
 
 
-def gate_sql(*, rules: Iterable[Rule], as_of: dt.date, customers=None) -> Sql:
-    """The one statement behind `features`. Public so that tests can run it themselves."""
+def gate_sql(*, rules: Iterable[Rule], as_of: dt.date, at: dt.datetime, customers=None) -> Sql:
+    """The one statement behind `features`. Public so that tests can run it themselves.
+
+    Consent is judged at `at`, the moment the data is read; `as_of` places the windows."""
     rules = tuple(rules)
     purposes = sorted({p for rule in rules for p in rule.purposes})
     customer_table, account, holding, product, txn = (
@@ -134,9 +136,7 @@ def gate_sql(*, rules: Iterable[Rule], as_of: dt.date, customers=None) -> Sql:
     sql = Sql().add("WITH")
     for i, purpose in enumerate(purposes):
         sql.add(f"consent_{i} AS (SELECT customer_id, event_id FROM (")
-        sql.add_query(
-            valid_consents(purpose_code=purpose, on=as_of).values("customer_id", "event_id")
-        )
+        sql.add_query(valid_consents(purpose_code=purpose, at=at).values("customer_id", "event_id"))
         sql.add(f") v WHERE true{in_slice}),", *slice_params)
     for k, rule in enumerate(rules):
         joined = [purposes.index(p) for p in rule.purposes]
@@ -279,13 +279,15 @@ def _rule_branch(k: int, rule: Rule, as_of: dt.date, customer_table: str):
     return text, params
 
 
-def features(*, rules: Iterable[Rule], as_of: dt.date, customers=None) -> Iterator[GateRow]:
+def features(
+    *, rules: Iterable[Rule], as_of: dt.date, at: dt.datetime, customers=None
+) -> Iterator[GateRow]:
     """Per rule, per customer with valid consent for the rule's purposes: its features.
 
     One row per eligible customer and rule: a few small values each. (Not a server-side
     cursor: PostgreSQL plans those for the first rows, not for the whole scan.)
     """
-    sql = gate_sql(rules=rules, as_of=as_of, customers=customers)
+    sql = gate_sql(rules=rules, as_of=as_of, at=at, customers=customers)
     with transaction.atomic(), connection.cursor() as cursor:
         # Enough memory to hash-aggregate per customer instead of sorting to disk.
         cursor.execute("SET LOCAL work_mem = '128MB'")
@@ -318,14 +320,16 @@ def _gate_row(row, as_of) -> GateRow:
     )
 
 
-def scan_sql(*, purposes: Iterable[str], as_of: dt.date, lookback_days: int) -> Sql:
+def scan_sql(
+    *, purposes: Iterable[str], as_of: dt.date, at: dt.datetime, lookback_days: int
+) -> Sql:
     """The floor the engine is measured against (DESIGN §12): one bare consent-joined
     GROUP BY over the transactions in the window, reading one column of each row (a
     count alone could be answered from the index). Not used by the engine."""
     account, txn = Account._meta.db_table, Transaction._meta.db_table
     sql = Sql().add("WITH consenting AS (")
     sql.add_query(
-        valid_consents(on=as_of).filter(purpose__code__in=list(purposes)).values("customer_id")
+        valid_consents(at=at).filter(purpose__code__in=list(purposes)).values("customer_id")
     )
     sql.add(
         f""")

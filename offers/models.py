@@ -13,6 +13,7 @@ import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.db.models import Exists, OuterRef
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from consent.models import ConsentEvent, Customer
@@ -198,24 +199,24 @@ OPEN_STATUSES = (OfferStatus.PROPOSED, OfferStatus.APPROVED)
 
 
 class OfferQuerySet(models.QuerySet):
-    def consent_still_valid(self, *, on: dt.date):
-        """Offers every consent event of which is still the customer's valid consent on
-        `on` (DESIGN §7: checked again at review and at display time, in the same SQL).
+    def consent_still_valid(self, *, at: dt.datetime):
+        """Offers every consent event of which is still the customer's valid consent at
+        `at` (checked again at review and at display time, in the same SQL).
 
         The event itself must be the current, valid state: a consent withdrawn and given
         again is a new choice, and an offer made on the old one does not count.
         """
         relied = Offer.relied_on.through.objects.filter(offer_id=OuterRef("pk"))
         lapsed = relied.exclude(
-            Exists(valid_consents(on=on).filter(event_id=OuterRef("consentevent_id")))
+            Exists(valid_consents(at=at).filter(event_id=OuterRef("consentevent_id")))
         )
         return self.filter(Exists(relied)).exclude(Exists(lapsed))
 
-    def shown_to_customers(self, *, on: dt.date):
+    def shown_to_customers(self, *, at: dt.datetime):
         """What a customer sees on `/offers/`: approved, not past its date, consent valid."""
-        return self.filter(status=OfferStatus.APPROVED, valid_until__gte=on).consent_still_valid(
-            on=on
-        )
+        return self.filter(
+            status=OfferStatus.APPROVED, valid_until__gte=timezone.localdate(at)
+        ).consent_still_valid(at=at)
 
 
 class Offer(models.Model):
@@ -229,8 +230,12 @@ class Offer(models.Model):
     )
     explanation_nl = models.TextField()
     explanation_en = models.TextField()
+    # What the customer reads: their own details ("balance € 12.500,00").
     evidence_nl = models.CharField(max_length=300)
     evidence_en = models.CharField(max_length=300)
+    # What staff read: banded, never an exact amount ("balance above € 10.000").
+    staff_evidence_nl = models.CharField(max_length=300)
+    staff_evidence_en = models.CharField(max_length=300)
     relied_on = models.ManyToManyField(
         ConsentEvent,
         related_name="+",
@@ -288,3 +293,6 @@ class Offer(models.Model):
 
     def evidence(self, language: str) -> str:
         return self.evidence_en if language == "en" else self.evidence_nl
+
+    def staff_evidence(self, language: str) -> str:
+        return self.staff_evidence_en if language == "en" else self.staff_evidence_nl

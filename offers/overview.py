@@ -7,12 +7,12 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import Count, Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from consent.charts import weekly_chart_svg
 from consent.dashboard import current_versions
 from consent.stats import PurposeFigures, Week, consent_overview, weekly_choices_per_purpose
-from consent.validity import start_of_day
 
 from .models import Offer, OfferStatus, Product
 from .rules import RULES
@@ -77,12 +77,12 @@ def offers_funnel(*, language: str) -> list[FunnelRow]:
     ]
 
 
-def privacy_overview(*, on: dt.date, language: str, weeks: int = 26) -> Overview:
-    """Everything the overview page shows on day `on`, texts in `language`."""
-    figures = consent_overview(on=on)
+def privacy_overview(*, at: dt.datetime, language: str, weeks: int = 26) -> Overview:
+    """Everything the overview page shows at `at`, texts in `language`."""
+    on = timezone.localdate(at)
+    figures = consent_overview(at=at)
     titles = {
-        version.purpose.code: version.text("title", language)
-        for version in current_versions(at=start_of_day(on + dt.timedelta(days=1)))
+        version.purpose.code: version.text("title", language) for version in current_versions(at=at)
     }
     weekly = weekly_choices_per_purpose(codes=[f.code for f in figures], weeks=weeks, until=on)
     purposes = [

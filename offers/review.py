@@ -50,7 +50,7 @@ def approve(*, offer_ids: Iterable[int], reviewer, at: dt.datetime) -> Reviewed:
     offers = Offer.objects.filter(pk__in=waiting, status=OfferStatus.PROPOSED)
     expired = offers.filter(valid_until__lt=today).update(status=OfferStatus.EXPIRED, **stamp)
     offers = offers.filter(valid_until__gte=today)
-    still_valid = offers.consent_still_valid(on=today).values("pk")
+    still_valid = offers.consent_still_valid(at=at).values("pk")
     retracted = offers.exclude(pk__in=still_valid).update(status=OfferStatus.RETRACTED, **stamp)
     approved = offers.filter(pk__in=still_valid).update(status=OfferStatus.APPROVED, **stamp)
     return Reviewed(

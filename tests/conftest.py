@@ -1,21 +1,60 @@
 import datetime as dt
+import zoneinfo
 
 import pytest
+import time_machine
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.utils import timezone
 from pytest_django.plugin import blocking_manager_key
 
 from consent.models import Action, Channel
-from consent.services import record_choice
+from consent.services import notice_on_screen, record_choice
 from tests.factories import CustomerFactory
 
 NOW = timezone.make_aware(dt.datetime(2026, 11, 2, 10, 30))
+AMSTERDAM = zoneinfo.ZoneInfo("Europe/Amsterdam")
+
+# --- The clock -----------------------------------------------------------------------------
+# Every test runs on a frozen clock (that keeps ticking from there), so no test depends on
+# the day or the hour it runs at. Tests marked `any_hour` run once at each of these
+# instants instead: the hours around midnight in Amsterdam, when a local date and a UTC
+# date differ, and both days on which the clocks change.
+INSTANTS = {
+    "before-midnight-winter": dt.datetime(2026, 11, 28, 23, 30, tzinfo=AMSTERDAM),
+    "after-midnight-winter": dt.datetime(2026, 11, 29, 0, 30, tzinfo=AMSTERDAM),
+    "before-midnight-summer": dt.datetime(2026, 7, 15, 23, 59, 30, tzinfo=AMSTERDAM),
+    "clocks-forward-day": dt.datetime(2026, 3, 29, 3, 30, tzinfo=AMSTERDAM),
+    "clocks-back-night": dt.datetime(2026, 10, 25, 2, 30, fold=1, tzinfo=AMSTERDAM),
+    "clocks-back-day-late": dt.datetime(2026, 10, 25, 23, 30, tzinfo=AMSTERDAM),
+}
+
+
+def pytest_generate_tests(metafunc):
+    if metafunc.definition.get_closest_marker("any_hour"):
+        metafunc.parametrize("clock_instant", list(INSTANTS.values()), ids=list(INSTANTS))
 
 
 @pytest.fixture
-def now():
+def clock_instant():
     return NOW
+
+
+@pytest.fixture(autouse=True)
+def _frozen_clock(request, clock_instant):
+    # A browser, or a server in another process, runs on the machine's clock; so do their
+    # tests (a session cookie from a frozen 2 November would be stale in a real browser).
+    if request.node.get_closest_marker("real_clock") or request.node.get_closest_marker("browser"):
+        yield None
+        return
+    with time_machine.travel(clock_instant, tick=True) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def now(clock_instant):
+    """The instant the test's clock started at (NOW, or one of INSTANTS)."""
+    return clock_instant.astimezone(dt.UTC)
 
 
 @pytest.fixture
@@ -23,13 +62,15 @@ def choose(now):
     """Record a customer's choice on the web, as the customer, `days_ago` before now."""
 
     def choose(customer, purpose_code, action=Action.GRANTED, *, days_ago=0, at=None):
+        at = at or now - dt.timedelta(days=days_ago)
         return record_choice(
             customer=customer,
             purpose_code=purpose_code,
             action=action,
             channel=Channel.WEB,
             actor=customer.user,
-            at=at or now - dt.timedelta(days=days_ago),
+            at=at,
+            **notice_on_screen(purpose_code=purpose_code, at=at),
         )
 
     return choose

@@ -5,8 +5,8 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from consent import services
-from consent.catalogue import VERSION_FIELDS
-from consent.models import Customer, PurposeVersion
+from consent.catalogue import VERSION_FIELDS, VERSION_TEXT_FIELDS
+from consent.models import Customer, Purpose, PurposeVersion
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -31,13 +31,31 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     language = "nl"
 
 
+def add_purpose(code: str, *, position: int = 10, at=None, **texts) -> PurposeVersion:
+    """A further consent-based offers purpose, with a complete first version published
+    through the real service."""
+    Purpose.objects.create(
+        code=code, legal_basis="consent", required=False, direct_marketing=True, position=position
+    )
+    fields = {name: f"{code} {name}" for name in VERSION_TEXT_FIELDS}
+    fields["data_categories"] = ["account_balances"]
+    fields.update(texts)
+    return services.publish_version(
+        purpose_code=code,
+        material=True,
+        texts=fields,
+        actor=None,
+        at=at or timezone.now() - dt.timedelta(days=1),
+    ).version
+
+
 def publish_version(purpose_code: str, *, material: bool, at=None, **texts) -> PurposeVersion:
     """What a privacy officer does, through the real service: publish the next version,
     starting from the current texts."""
     latest = PurposeVersion.objects.filter(purpose__code=purpose_code).order_by("-version")[0]
-    fields = {
-        name: texts.get(name, getattr(latest, name) + " (herzien)") for name in VERSION_FIELDS
-    }
+    fields = {name: getattr(latest, name) for name in VERSION_FIELDS}
+    fields.update({name: fields[name] + " (herzien)" for name in VERSION_TEXT_FIELDS[:6]})
+    fields.update(texts)
     return services.publish_version(
         purpose_code=purpose_code,
         material=material,

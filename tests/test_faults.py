@@ -22,9 +22,11 @@ from django.db import connection
 
 from consent.models import ConsentEvent
 from tests.factories import CustomerFactory
+from tests.pages import form_fields
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.real_clock,
     pytest.mark.skipif(
         bool(os.environ.get("DATABASE_URL")),
         reason="stops and starts the embedded PostgreSQL; with DATABASE_URL there is none",
@@ -75,12 +77,17 @@ class Browserless:
             {"csrfmiddlewaretoken": token, "username": number, "password": PASSWORD},
         )
         assert status == 302, f"could not log in {number}"
+        # What the dashboard's forms send besides the choice: the text's version and hash.
+        _, dashboard = self.request("GET", "/")
+        self.forms = {
+            purpose: form_fields(dashboard, f"/choices/{purpose}/") for purpose in PURPOSES
+        }
 
     def choose(self, purpose, choice):
         return self.request(
             "POST",
             f"/choices/{purpose}/",
-            {"choice": choice},
+            {**self.forms[purpose], "choice": choice},
             {"X-CSRFToken": self.cookies["csrftoken"]},
         )
 

@@ -121,11 +121,6 @@ CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, never from t
 # --- Consent rules (DESIGN §5) ---
 CONSENT_MAX_AGE_DAYS = int(os.environ.get("CONSENT_MAX_AGE_DAYS", 730))
 CONSENT_MIN_AGE_YEARS = 16
-CONSENT_CONTROLLER = {
-    "name": "Voorbeeldbank N.V.",
-    "contact": "privacy@voorbeeldbank.example",
-    "address": "Bankplein 1, 1000 AA Amsterdam, NL",
-}
 CONSENT_JURISDICTION = "NL"
 
 LOGGING = {

@@ -4,9 +4,28 @@ import datetime as dt
 
 from django.db import migrations
 
-from consent.catalogue import PURPOSE_FIELDS, PURPOSES, VERSION_FIELDS
+from consent.catalogue import PURPOSES
 
 FIRST_PUBLISHED_AT = dt.datetime(2019, 7, 1, tzinfo=dt.UTC)
+# The fields as the models had them at this migration (0004 moved some to the versions).
+PURPOSE_FIELDS = (
+    "code",
+    "legal_basis",
+    "required",
+    "position",
+    "data_categories",
+    "retention_nl",
+    "retention_en",
+    "dpia_reference",
+)
+VERSION_FIELDS = (
+    "title_nl",
+    "title_en",
+    "description_nl",
+    "description_en",
+    "data_used_nl",
+    "data_used_en",
+)
 
 
 def create_catalogue(apps, schema_editor):

@@ -14,12 +14,16 @@ MONTHS = {
 
 @dataclass(frozen=True)
 class Proposal:
-    """Why a rule fires for a customer, in the words the customer will read."""
+    """Why a rule fires for a customer: in the words the customer will read (their own
+    details), and the banded summary staff review it on (never an exact amount or a
+    count of payments: staff decide whether the offer fits, not what the customer spent)."""
 
     explanation_nl: str
     explanation_en: str
     evidence_nl: str
     evidence_en: str
+    staff_evidence_nl: str
+    staff_evidence_en: str
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,14 @@ class Rule:
 def short_date(day: dt.date, language: str) -> str:
     """'2 Nov' / '2 nov': the year is clear from a look-back of weeks."""
     return f"{day.day} {MONTHS[language][day.month - 1]}"
+
+
+def whole_euros(amount, language: str) -> str:
+    """'€ 10.000' / '€ 10,000': a threshold, not somebody's balance."""
+    text = f"{int(amount):,}"
+    if language == "nl":
+        text = text.replace(",", ".")
+    return f"€ {text}"
 
 
 def euros(amount, language: str) -> str:

@@ -6,7 +6,7 @@ from django.conf import settings
 
 from offers.features import Features
 
-from .base import Proposal, Rule, euros
+from .base import Proposal, Rule, euros, whole_euros
 
 
 def decide(features: Features, *, threshold: Decimal | None = None) -> Proposal | None:
@@ -29,6 +29,12 @@ def decide(features: Features, *, threshold: Decimal | None = None) -> Proposal 
         ),
         evidence_nl=f"Saldo van uw betaalrekening: {euros(balance, 'nl')}",
         evidence_en=f"Balance of your checking account: {euros(balance, 'en')}",
+        staff_evidence_nl=(
+            f"Saldo betaalrekening: boven de drempel van {whole_euros(threshold, 'nl')}"
+        ),
+        staff_evidence_en=(
+            f"Checking account balance: above the threshold of {whole_euros(threshold, 'en')}"
+        ),
     )
 
 

@@ -5,6 +5,7 @@ from offers.features import Features
 from .base import Proposal, Rule, short_date
 
 MINIMUM_AGE = 18
+RULE_LOOKBACK_DAYS = 90
 
 
 def decide(features: Features) -> Proposal | None:
@@ -34,6 +35,10 @@ def decide(features: Features) -> Proposal | None:
             f"{count} {'payment' if count == 1 else 'payments'} from DUO "
             f"(student finance), last on {short_date(when, 'en')}"
         ),
+        staff_evidence_nl=(
+            f"Studiefinanciering van DUO in de afgelopen {RULE_LOOKBACK_DAYS} dagen: ja"
+        ),
+        staff_evidence_en=(f"Student finance from DUO in the last {RULE_LOOKBACK_DAYS} days: yes"),
     )
 
 
@@ -41,7 +46,7 @@ RULE = Rule(
     code="student_account",
     product="student_account",
     purposes=("offers_income",),
-    lookback_days=90,
+    lookback_days=RULE_LOOKBACK_DAYS,
     features=("age", "products", "student_finance"),
     decide=decide,
 )

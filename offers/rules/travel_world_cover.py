@@ -39,6 +39,8 @@ def decide(features: Features) -> Proposal | None:
         ),
         evidence_nl=_evidence(abroad, total, last_on, "nl"),
         evidence_en=_evidence(abroad, total, last_on, "en"),
+        staff_evidence_nl=_staff_evidence(abroad, "nl"),
+        staff_evidence_en=_staff_evidence(abroad, "en"),
     )
 
 
@@ -56,6 +58,15 @@ def _evidence(abroad, total, last_on, language) -> str:
     if language == "en":
         return f"{total} card payments outside Europe ({names}{more}), last on {when}"
     return f"{total} kaartbetalingen buiten Europa ({names}{more}), laatst op {when}"
+
+
+def _staff_evidence(abroad, language) -> str:
+    """Yes, and where: no counts and no dates (staff judge the fit, not the trips)."""
+    names = ", ".join(country_name(p.country, language) for p in abroad[:3])
+    more = ", …" if len(abroad) > 3 else ""
+    if language == "en":
+        return f"Card payments outside Europe: yes, in {names}{more}"
+    return f"Kaartbetalingen buiten Europa: ja, in {names}{more}"
 
 
 RULE = Rule(

@@ -64,11 +64,16 @@ class ConsoleWatch:
 
     def __init__(self, page):
         self.errors: list[str] = []
+        self.allowed: list[str] = []
         page.on("console", self._on_console)
         page.on("pageerror", lambda error: self.errors.append(f"pageerror: {error}"))
 
+    def allow(self, text: str):
+        """A console error the test causes on purpose (e.g. a refused choice's 409)."""
+        self.allowed.append(text)
+
     def _on_console(self, message):
-        if message.type == "error":
+        if message.type == "error" and not any(a in message.text for a in self.allowed):
             self.errors.append(message.text)
 
     @property

@@ -5,8 +5,6 @@ from axe_playwright_python.sync_playwright import Axe
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from consent.models import Action, Channel
-from consent.services import record_choice
 from tests.browser.conftest import PASSWORD, log_in, wait_for_dashboard
 from tests.factories import publish_version
 
@@ -72,17 +70,10 @@ def test_keyboard_only_stop_all(page, shopper):
 
 
 @pytest.mark.parametrize("language", ["nl", "en"])
-def test_axe_finds_nothing_serious_on_any_customer_page(page, shopper, language):
+def test_axe_finds_nothing_serious_on_any_customer_page(page, shopper, choose, language):
     now = timezone.now()
     for code in ("offers_spending", "offers_balance"):
-        record_choice(
-            customer=shopper,
-            purpose_code=code,
-            action=Action.GRANTED,
-            channel=Channel.WEB,
-            actor=shopper.user,
-            at=now,
-        )
+        choose(shopper, code, at=now)
     # One card asks for a new choice, so that state is checked too.
     publish_version("offers_balance", material=True)
 

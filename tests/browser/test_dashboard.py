@@ -5,7 +5,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from consent.models import Action, Channel, ConsentEvent, ConsentState
-from consent.services import record_choice
+from consent.services import notice_on_screen, record_choice
 from tests.browser.conftest import log_in
 from tests.factories import publish_version
 
@@ -20,6 +20,7 @@ def grant(customer, code):
         channel=Channel.WEB,
         actor=customer.user,
         at=timezone.now(),
+        **notice_on_screen(purpose_code=code, at=timezone.now()),
     )
 
 
@@ -31,7 +32,7 @@ def test_a_customer_logs_in_and_sees_the_dashboard_in_dutch(page, shopper):
     log_in(page, shopper.customer_number)
     expect(page.get_by_role("heading", level=1)).to_have_text("Mijn privacykeuzes")
     expect(page.locator("html")).to_have_attribute("lang", "nl")
-    expect(page.get_by_text("Wij verkopen uw gegevens nooit")).to_be_visible()
+    expect(page.get_by_text("Wij verkopen uw gegevens nooit, en wij delen")).to_be_visible()
     expect(page.get_by_role("switch")).to_have_count(3)
 
 
@@ -56,6 +57,29 @@ def test_flipping_a_switch_changes_it_in_place_and_the_choice_is_kept(page, shop
     expect(page.locator("#switch-offers_income")).to_have_attribute("aria-checked", "false")
     expect(page.locator("#announcer")).to_contain_text("ingetrokken")
     assert state_of(shopper, "offers_income") == Action.WITHDRAWN
+
+
+def test_a_grant_on_a_text_changed_meanwhile_shows_the_new_text_and_saves_nothing(page, shopper):
+    """The page is open on version 1; a privacy officer publishes version 2; the customer
+    clicks. htmx swaps in the card with the new text and says why nothing was saved."""
+    log_in(page, shopper.customer_number)
+    page.evaluate("window.notReloaded = true")
+    publish_version("offers_income", material=True, title_nl="Aanbiedingen op basis van inkomen")
+    page.console.allow("status of 409 (Conflict)")
+
+    page.locator("#switch-offers_income").click()
+
+    card = page.locator("#purpose-offers_income")
+    expect(card).to_contain_text("De tekst is veranderd; lees hem en kies opnieuw.")
+    expect(card.get_by_role("heading")).to_have_text("Aanbiedingen op basis van inkomen")
+    expect(page.locator("#announcer")).to_contain_text("De tekst is veranderd")
+    expect(page.locator("#switch-offers_income")).to_have_attribute("aria-checked", "false")
+    assert page.evaluate("window.notReloaded") is True
+    assert not ConsentEvent.objects.filter(customer=shopper).exists()
+
+    page.locator("#switch-offers_income").click()  # now on the text it shows
+    expect(page.locator("#switch-offers_income")).to_have_attribute("aria-checked", "true")
+    assert ConsentEvent.objects.get(customer=shopper).purpose_version.version == 2
 
 
 def test_a_card_that_needs_a_new_choice_offers_two_equal_buttons(page, shopper):
@@ -86,8 +110,11 @@ def test_stop_all_switches_everything_off(page, shopper):
         "Alle persoonlijke aanbiedingen zijn gestopt"
     )
     expect(page.locator('[role=switch][aria-checked="true"]')).to_have_count(0)
-    expect(page.locator('[role=switch][aria-checked="false"]')).to_have_count(3)
-    assert ConsentEvent.objects.filter(customer=shopper, action=Action.WITHDRAWN).count() == 3
+    # The objection stands at the top; the offers purposes wait behind it, switched off.
+    expect(page.get_by_role("heading", name="U heeft bezwaar gemaakt")).to_be_visible()
+    expect(page.get_by_role("button", name="Bezwaar opheffen")).to_be_visible()
+    assert ConsentEvent.objects.filter(customer=shopper, action=Action.WITHDRAWN).count() == 2
+    assert ConsentEvent.objects.filter(customer=shopper, action=Action.OBJECTED).count() == 1
 
 
 def test_english_is_one_click_away(page, shopper):

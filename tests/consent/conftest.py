@@ -5,8 +5,9 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from consent.models import Action, Channel, Purpose, PurposeVersion
-from consent.services import record_choice
+from consent.models import Action, Channel
+from consent.services import notice_on_screen, record_choice
+from tests.factories import add_purpose
 
 
 @pytest.fixture
@@ -14,13 +15,15 @@ def choose_now():
     """Record a choice `days_ago` before the real clock: the views judge validity today."""
 
     def choose_now(customer, purpose_code, action=Action.GRANTED, *, days_ago=0):
+        at = timezone.now() - dt.timedelta(days=days_ago)
         return record_choice(
             customer=customer,
             purpose_code=purpose_code,
             action=action,
             channel=Channel.WEB,
             actor=customer.user,
-            at=timezone.now() - dt.timedelta(days=days_ago),
+            at=at,
+            **notice_on_screen(purpose_code=purpose_code, at=at),
         )
 
     return choose_now
@@ -44,28 +47,9 @@ def add_purposes(db):
     """Extra consent-based purposes, each with a published text: a longer dashboard."""
 
     def add_purposes(count):
-        published = timezone.now() - dt.timedelta(days=1)
         for n in range(count):
-            purpose = Purpose.objects.create(
-                code=f"extra_{n}",
-                legal_basis="consent",
-                required=False,
-                data_categories=["account_balances"],
-                retention_nl="1 jaar",
-                retention_en="1 year",
-                position=10 + n,
-            )
-            PurposeVersion.objects.create(
-                purpose=purpose,
-                version=1,
-                material=True,
-                published_at=published,
-                title_nl=f"Extra doel {n}",
-                title_en=f"Extra purpose {n}",
-                description_nl="Omschrijving",
-                description_en="Description",
-                data_used_nl="Saldo",
-                data_used_en="Balance",
+            add_purpose(
+                f"extra_{n}", position=10 + n, title_nl=f"Extra doel {n}", title_en=f"Extra {n}"
             )
 
     return add_purposes

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.models import Permission
 
 from consent import hooks
-from consent.catalogue import VERSION_FIELDS
+from consent.catalogue import VERSION_TEXT_FIELDS
 from consent.models import Action, ConsentEvent, ConsentState, PurposeVersion
 from consent.validity import is_consent_valid
 from tests.factories import UserFactory
@@ -75,8 +75,11 @@ def test_published_texts_cannot_be_changed_or_deleted_in_the_admin(client, super
 def publish(client, *, material):
     version = PurposeVersion.objects.get(purpose__code="offers_spending", version=1)
     texts = {
-        name: getattr(version, name) + " Nu ook met de naam van de winkel."
-        for name in VERSION_FIELDS
+        "data_categories": ",".join(version.data_categories),
+        **{
+            name: getattr(version, name) + " Nu ook met de naam van de winkel."
+            for name in VERSION_TEXT_FIELDS
+        },
     }
     return client.post(
         "/admin/consent/purposeversion/add/",
@@ -104,7 +107,7 @@ def test_a_privacy_officer_publishes_a_material_version_and_consents_need_renewa
     assert new.material and new.published_by == privacy_officer
     assert [kw["version"] for kw in seen] == [new]
     assert not is_consent_valid(
-        customer=customer_who_consented, purpose_code="offers_spending", on=new.published_at.date()
+        customer=customer_who_consented, purpose_code="offers_spending", at=new.published_at
     )
 
 
@@ -121,7 +124,7 @@ def test_a_non_material_version_keeps_consents_valid_and_calls_no_hook(
     new = PurposeVersion.objects.get(purpose__code="offers_spending", version=2)
     assert calls == []
     assert is_consent_valid(
-        customer=customer_who_consented, purpose_code="offers_spending", on=new.published_at.date()
+        customer=customer_who_consented, purpose_code="offers_spending", at=new.published_at
     )
 
 
@@ -139,15 +142,30 @@ def test_the_record_of_processing_comes_from_the_catalogue_as_csv_and_json(clien
         "offers_balance",
     }
     spending = rows["offers_spending"]
-    assert spending["legal_basis"].startswith("Toestemming")
+    assert spending["legal_basis"] == "your consent (GDPR Article 6(1)(a))"
     assert spending["data_categories"] == "card_payments.country; card_payments.merchant_category"
     assert spending["transfers_outside_eea"] == "none"
     assert spending["dpia_reference"] == "DPIA-2026-07"
-    assert "no third parties" in spending["recipients"]
 
     record = json.loads(client.get("/admin/consent/purpose/record-of-processing.json").content)
     payments = next(r for r in record["processing_activities"] if r["purpose"] == "payments")
     assert payments["required"] is True and payments["retention_en"].startswith("7 years")
+
+
+def test_the_record_of_processing_reads_the_fields_the_customer_reads(client, privacy_officer):
+    """Art. 30(1)(a) and (g): controller, DPO and security measures, from the notice."""
+    version = PurposeVersion.objects.get(purpose__code="offers_balance", version=1)
+    client.force_login(privacy_officer)
+    record = json.loads(client.get("/admin/consent/purpose/record-of-processing.json").content)
+    row = next(r for r in record["processing_activities"] if r["purpose"] == "offers_balance")
+    assert row["controller"] == version.controller_en
+    assert row["dpo_contact"] == version.dpo_contact_en
+    assert row["recipients"] == version.recipients_en
+    assert row["retention_nl"] == version.retention_nl
+    assert row["data_categories"] == version.data_categories
+    assert "append-only" in row["security_measures"]
+    for text in (version.controller_en, version.dpo_contact_en, version.recipients_en):
+        assert text in version.notice_text("en")  # part of what the customer's hash covers
 
 
 def test_staff_without_the_privacy_permission_cannot_download_the_record(client, db):

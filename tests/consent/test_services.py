@@ -10,8 +10,9 @@ from consent.services import (
     ChoiceError,
     RequiredPurpose,
     UnknownPurpose,
+    notice_on_screen,
     record_choice,
-    withdraw_all,
+    stop_all_offers,
 )
 from tests.factories import CustomerFactory
 
@@ -65,22 +66,27 @@ def test_an_unknown_action_is_an_error_and_writes_nothing(customer_who_did_not, 
     assert not ConsentEvent.objects.exists()
 
 
-def test_stop_all_withdraws_every_consent_based_purpose_with_one_event_each(
-    customer_who_consented, now
+def test_stop_all_withdraws_what_is_granted_and_records_the_objection(
+    customer_who_consented, choose, now
 ):
-    recorded = withdraw_all(
+    choose(customer_who_consented, "offers_balance")
+    recorded = stop_all_offers(
         customer=customer_who_consented,
         channel=Channel.WEB,
         actor=customer_who_consented.user,
         at=now,
     )
-    assert sorted(e.purpose.code for e in recorded.events) == [
-        "offers_balance",
-        "offers_income",
-        "offers_spending",
+    assert [(e.purpose.code if e.purpose else None, e.action) for e in recorded.events] == [
+        ("offers_spending", "withdrawn"),
+        ("offers_balance", "withdrawn"),
+        (None, "objected"),
     ]
     states = ConsentState.objects.filter(customer=customer_who_consented)
-    assert {s.state for s in states} == {"withdrawn"} and states.count() == 3
+    assert {(s.purpose.code if s.purpose else None, s.state) for s in states} == {
+        ("offers_spending", "withdrawn"),
+        ("offers_balance", "withdrawn"),
+        (None, "objected"),
+    }
 
 
 def test_hooks_run_inside_the_withdrawal_so_a_failing_hook_writes_nothing(
@@ -133,6 +139,7 @@ def test_concurrent_choices_for_one_customer_are_all_in_the_ledger(now):
                 channel=Channel.WEB,
                 actor=None,
                 at=now,
+                **notice_on_screen(purpose_code=purpose_code, at=now),
             )
         except Exception as exc:
             failures.append(exc)

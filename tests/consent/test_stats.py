@@ -3,9 +3,11 @@ import datetime as dt
 from consent.charts import weekly_chart_svg
 from consent.models import Action
 from consent.stats import consent_overview, weekly_choices
+from tests.conftest import NOW
 from tests.factories import CustomerFactory, publish_version
 
 TODAY = dt.date(2026, 11, 2)  # a Monday
+AT = NOW
 
 
 def test_the_overview_counts_every_customer_once_per_purpose(db, choose, now):
@@ -16,7 +18,7 @@ def test_the_overview_counts_every_customer_once_per_purpose(db, choose, now):
     choose(expired, "offers_spending", days_ago=800)
     choose(granted, "offers_income", days_ago=1)
 
-    figures = {f.code: f for f in consent_overview(on=TODAY)}
+    figures = {f.code: f for f in consent_overview(at=AT)}
 
     spending = figures["offers_spending"]
     assert (
@@ -40,7 +42,7 @@ def test_a_material_version_moves_granted_consents_to_needing_renewal(db, choose
     customer = CustomerFactory()
     choose(customer, "offers_balance", days_ago=5)
     publish_version("offers_balance", material=True, at=now - dt.timedelta(days=1))
-    balance = next(f for f in consent_overview(on=TODAY) if f.code == "offers_balance")
+    balance = next(f for f in consent_overview(at=AT) if f.code == "offers_balance")
     assert (balance.granted, balance.needs_renewal) == (0, 1)
 
 

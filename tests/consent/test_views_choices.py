@@ -5,6 +5,7 @@ from pytest_django.asserts import assertContains, assertRedirects
 
 from consent import hooks
 from consent.models import ConsentEvent, ConsentState
+from tests.pages import choice_form
 
 
 def state_of(customer, code):
@@ -15,7 +16,9 @@ def state_of(customer, code):
 def test_without_javascript_a_grant_is_recorded_and_redirects_to_the_dashboard(
     customer_client, customer
 ):
-    response = customer_client.post("/choices/offers_income/", {"choice": "grant"})
+    response = customer_client.post(
+        "/choices/offers_income/", choice_form(customer_client, "offers_income", "grant")
+    )
     assertRedirects(response, "/", fetch_redirect_response=False)
     assert state_of(customer, "offers_income") == "granted"
     event = ConsentEvent.objects.filter(customer=customer).latest("sequence")
@@ -26,7 +29,9 @@ def test_without_javascript_a_grant_is_recorded_and_redirects_to_the_dashboard(
 
 def test_without_javascript_a_withdrawal_says_what_it_did(customer_client, customer):
     response = customer_client.post(
-        "/choices/offers_spending/", {"choice": "withdraw"}, follow=True
+        "/choices/offers_spending/",
+        choice_form(customer_client, "offers_spending", "withdraw"),
+        follow=True,
     )
     assert state_of(customer, "offers_spending") == "withdrawn"
     assertContains(response, "Wij gebruiken uw gegevens hier vanaf nu niet meer voor.")
@@ -40,7 +45,9 @@ def test_a_withdrawal_tells_how_many_open_offers_were_withdrawn(customer_client,
     hooks.CONSENT_ENDED_HOOKS.append(retract_offers)
     try:
         response = customer_client.post(
-            "/choices/offers_spending/", {"choice": "withdraw"}, follow=True
+            "/choices/offers_spending/",
+            choice_form(customer_client, "offers_spending", "withdraw"),
+            follow=True,
         )
     finally:
         hooks.CONSENT_ENDED_HOOKS.remove(retract_offers)
@@ -49,7 +56,9 @@ def test_a_withdrawal_tells_how_many_open_offers_were_withdrawn(customer_client,
 
 def test_with_htmx_only_the_card_is_returned_and_announced(customer_client, customer):
     response = customer_client.post(
-        "/choices/offers_spending/", {"choice": "withdraw"}, headers={"HX-Request": "true"}
+        "/choices/offers_spending/",
+        choice_form(customer_client, "offers_spending", "withdraw"),
+        headers={"HX-Request": "true"},
     )
     assert response.status_code == 200
     html = response.content.decode()
@@ -64,7 +73,9 @@ def test_with_htmx_only_the_card_is_returned_and_announced(customer_client, cust
 
 def test_with_htmx_a_grant_flips_the_switch_on(customer_client):
     response = customer_client.post(
-        "/choices/offers_balance/", {"choice": "grant"}, headers={"HX-Request": "true"}
+        "/choices/offers_balance/",
+        choice_form(customer_client, "offers_balance", "grant"),
+        headers={"HX-Request": "true"},
     )
     html = response.content.decode()
     switch = html[html.index('id="switch-offers_balance"') :][:200]
@@ -76,7 +87,9 @@ def test_granting_again_after_a_material_change_shows_the_switch(customer_client
 
     publish_version("offers_spending", material=True)
     response = customer_client.post(
-        "/choices/offers_spending/", {"choice": "grant"}, headers={"HX-Request": "true"}
+        "/choices/offers_spending/",
+        choice_form(customer_client, "offers_spending", "grant"),
+        headers={"HX-Request": "true"},
     )
     html = response.content.decode()
     assert "Kies opnieuw." not in html and 'aria-checked="true"' in html
@@ -86,10 +99,9 @@ def test_granting_again_after_a_material_change_shows_the_switch(customer_client
 def test_the_htmx_card_runs_a_constant_number_of_queries(
     customer_client, django_assert_max_num_queries
 ):
+    form = choice_form(customer_client, "offers_spending", "withdraw")
     with django_assert_max_num_queries(14):
-        customer_client.post(
-            "/choices/offers_spending/", {"choice": "withdraw"}, headers={"HX-Request": "true"}
-        )
+        customer_client.post("/choices/offers_spending/", form, headers={"HX-Request": "true"})
 
 
 @pytest.mark.parametrize("choice", ["", "yes", "granted", "GRANT", "withdrawn"])
@@ -108,7 +120,9 @@ def test_a_missing_choice_is_a_400(customer_client):
 
 def test_an_unknown_purpose_is_a_404_and_writes_nothing(customer_client):
     before = ConsentEvent.objects.count()
-    response = customer_client.post("/choices/sell_to_partners/", {"choice": "grant"})
+    response = customer_client.post(
+        "/choices/sell_to_partners/", {"choice": "grant", "version": "1"}
+    )
     assert response.status_code == 404
     assert ConsentEvent.objects.count() == before
 
@@ -167,19 +181,26 @@ def test_an_htmx_choice_after_the_session_ended_sends_the_page_to_login(client, 
 
 def test_a_choice_is_recorded_in_the_language_the_customer_read(customer_client, customer):
     customer_client.post(reverse("set_language"), {"language": "en", "next": "/"})
-    customer_client.post("/choices/offers_income/", {"choice": "grant"})
+    customer_client.post(
+        "/choices/offers_income/", choice_form(customer_client, "offers_income", "grant")
+    )
     event = ConsentEvent.objects.filter(customer=customer).latest("sequence")
     assert event.notice_language == "en"
     assert event.notice_sha256 == event.purpose_version.notice_sha256("en")
 
 
-def test_stop_all_withdraws_every_consent_based_purpose_and_confirms(customer_client, customer):
+def test_stop_all_withdraws_what_was_on_and_records_the_objection(customer_client, customer):
     before = ConsentEvent.objects.filter(customer=customer).count()
     response = customer_client.post("/choices/stop-all/", follow=True)
     assertContains(response, "Alle persoonlijke aanbiedingen zijn gestopt.")
-    assert ConsentEvent.objects.filter(customer=customer).count() == before + 3
-    codes = ("offers_spending", "offers_income", "offers_balance")
-    assert {state_of(customer, code) for code in codes} == {"withdrawn"}
+    assertContains(response, "1 keuze is uitgezet.")
+    new = ConsentEvent.objects.filter(customer=customer, sequence__gt=before).order_by("sequence")
+    assert [(e.purpose_id and e.purpose.code, e.action) for e in new] == [
+        ("offers_spending", "withdrawn"),
+        (None, "objected"),
+    ]
+    assert state_of(customer, "offers_spending") == "withdrawn"
+    assert state_of(customer, "offers_income") is None  # never switched on: no event
     assert 'aria-checked="true"' not in response.content.decode()
 
 

@@ -1,12 +1,17 @@
 import datetime as dt
+import html
 
 import pytest
 from django.test.utils import override_settings
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
+from consent.models import ConsentState, PurposeVersion
+from consent.validity import is_consent_valid, last_valid_day, start_of_day
 from tests.factories import CustomerFactory, UserFactory, publish_version
+from tests.legacy import legacy_grant
 
 
 def test_anonymous_visitors_are_sent_to_login(client, db):
@@ -82,15 +87,16 @@ def test_an_expired_consent_asks_for_a_choice_again(client, customer_who_did_not
     assertContains(response, "hoogstens 30 dagen")
 
 
-def test_a_customer_under_16_is_told_why_consent_does_not_count(client, db, choose_now):
+def test_a_grant_from_older_data_under_16_does_not_count_and_is_explained(client, db, now):
     young = CustomerFactory(
         customer_number="300010", birth_date=timezone.localdate() - dt.timedelta(days=15 * 365)
     )
-    choose_now(young, "offers_spending")
+    legacy_grant(young, "offers_spending", at=now)
     client.force_login(young.user)
     response = client.get("/")
-    assertContains(response, "U moet 16 jaar of ouder zijn")
+    assertContains(response, "Hiervoor moet u 16 jaar of ouder zijn")
     assertNotContains(response, "Kies opnieuw.")
+    assertNotContains(response, 'aria-checked="true"')
     assert response.context["cards"][2].invalid_because == "too_young"
 
 
@@ -140,3 +146,36 @@ def test_no_inline_scripts_or_styles_on_the_dashboard(customer_client):
     html = customer_client.get("/").content.decode()
     assert "style=" not in html and "<style" not in html
     assert "<script>" not in html and " on" + "click=" not in html
+
+
+@pytest.mark.any_hour
+def test_the_card_says_the_last_day_the_consent_counts(customer_client, customer):
+    """'Geldig tot en met' is the last valid day, from the validity's own arithmetic."""
+    state = ConsentState.objects.get(customer=customer, purpose__code="offers_spending")
+    last = last_valid_day(state.changed_at)
+    page = customer_client.get("/").content.decode()
+    assert f"Geldig tot en met {date_format(last, 'j F Y')};" in page
+    assert is_consent_valid(
+        customer=customer,
+        purpose_code="offers_spending",
+        at=start_of_day(last + dt.timedelta(1)) - dt.timedelta(seconds=1),
+    )
+    assert not is_consent_valid(
+        customer=customer, purpose_code="offers_spending", at=start_of_day(last + dt.timedelta(1))
+    )
+
+
+def test_version_1_is_not_presented_as_a_change(client, db):
+    page = client.get("/purposes/offers_spending/v1/").content.decode()
+    assert "belangrijke wijziging" not in page
+    publish_version("offers_spending", material=True)
+    assert "belangrijke wijziging" in client.get("/purposes/offers_spending/v2/").content.decode()
+
+
+def test_the_notice_page_shows_exactly_the_hashed_text(client, db):
+    version = PurposeVersion.objects.get(purpose__code="offers_income", version=1)
+    page = client.get("/purposes/offers_income/v1/").content.decode()
+    assert html.escape(version.notice_text("nl")) in page
+    assert version.notice_sha256("nl") in page
+    for field in ("retention_nl", "recipients_nl", "controller_nl", "dpo_contact_nl"):
+        assert html.escape(getattr(version, field)) in page

@@ -18,7 +18,15 @@ def download(client):
 def test_the_export_follows_the_documented_format(customer_client, customer, choose_now):
     choose_now(customer, "offers_spending", Action.WITHDRAWN)
     data = download(customer_client)
-    assert set(data) == {"customer_number", "exported_at", "choices", "history", "offers"}
+    assert set(data) == {
+        "customer_number",
+        "exported_at",
+        "objection",
+        "choices",
+        "history",
+        "offers",
+    }
+    assert data["objection"] == {"active": False}
     assert data["customer_number"] == customer.customer_number
     choices = {c["purpose"]: c for c in data["choices"]}
     assert set(choices) == {"offers_spending", "offers_income", "offers_balance"}
@@ -35,6 +43,7 @@ def test_the_export_follows_the_documented_format(customer_client, customer, cho
     events = ConsentEvent.objects.filter(customer=customer).order_by("sequence")
     assert data["history"] == [
         {
+            "id": e.pk,
             "purpose": "offers_spending",
             "action": e.action,
             "at": e.occurred_at.isoformat(),

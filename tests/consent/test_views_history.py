@@ -71,13 +71,20 @@ def test_a_receipt_has_the_kantara_fields(customer_client, customer):
     assert receipt["consentTimestamp"] == int(event.occurred_at.timestamp())
     assert receipt["collectionMethod"] == "web"
     assert receipt["piiPrincipalId"] == customer.customer_number
-    assert receipt["piiControllers"][0]["piiController"] == "Voorbeeldbank N.V."
+    version = event.purpose_version
+    (controller,) = receipt["piiControllers"]
+    # What the card showed, from the version the customer consented to.
+    assert controller["piiController"] == version.controller_nl
+    assert controller["contact"] == version.dpo_contact_nl
+    assert controller["email"] == "privacy@voorbeeldbank.example"
     assert receipt["policyUrl"].endswith("/purposes/offers_spending/v1/")
     (service,) = receipt["services"]
     (purpose,) = service["purposes"]
     assert service["service"] == "offers_spending"
     assert purpose["piiCategory"] == ["card_payments.country", "card_payments.merchant_category"]
     assert purpose["consentType"] == "EXPLICIT" and purpose["thirdPartyDisclosure"] is False
+    assert purpose["termination"] == version.retention_nl
+    assert purpose["recipients"] == version.recipients_nl
     assert receipt["legalBasis"] == "consent"
     assert receipt["action"] == "granted"
     assert receipt["noticeVersion"] == 1

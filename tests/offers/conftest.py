@@ -59,7 +59,7 @@ def saver(db, choose):
     return noor
 
 
-# --- Staff and customers on the real clock (the admin and the pages use timezone.now) ----
+# --- Staff and customers around the test's clock (the admin and the pages use timezone.now)
 @pytest.fixture
 def reviewer(db):
     """Rik works the offers queue: a staff member in the `Offer reviewers` group only."""
@@ -80,15 +80,15 @@ def staff_in_group(username, group):
 
 @pytest.fixture
 def sanne(db, choose):
-    """Sanne switched on offers based on where she pays, ten days ago (real clock)."""
+    """Sanne switched on offers based on where she pays, a hundred days ago."""
     sanne = CustomerFactory(customer_number="510001", first_name="Sanne")
-    choose(sanne, "offers_spending", at=timezone.now() - dt.timedelta(days=10))
+    choose(sanne, "offers_spending", at=timezone.now() - dt.timedelta(days=100))
     return sanne
 
 
 @pytest.fixture
 def daan(db, choose):
-    """Daan switched on offers based on his balance, ten days ago (real clock)."""
+    """Daan switched on offers based on his balance, ten days ago."""
     daan = CustomerFactory(customer_number="510002", first_name="Daan")
     choose(daan, "offers_balance", at=timezone.now() - dt.timedelta(days=10))
     return daan

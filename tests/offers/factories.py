@@ -40,42 +40,88 @@ class TransactionFactory(factory.django.DjangoModelFactory):
     country = "NL"
 
 
-def make_offer(customer, *, rule="travel_world_cover", status="proposed", now=None, **fields):
-    """An offer as the engine would have made it `now` (default: the real now), relying
-    on the customer's current consent for the rule's purposes. For tests of what happens
-    after the engine: review, the customer's page, the overview."""
+def give_reason_for(customer, rule: str, *, as_of: dt.date) -> None:
+    """Banking data that makes `rule` fire for `customer` on `as_of` (their consent is the
+    test's business): insured for Europe with two card payments in the United States; a
+    checking balance of 12,500; or student finance from DUO."""
     from django.utils import timezone
 
-    from consent.models import ConsentState
-    from offers.models import Offer, OfferRun
+    def days_before(days):
+        return timezone.make_aware(
+            dt.datetime.combine(as_of - dt.timedelta(days=days), dt.time(12))
+        )
+
+    if rule == "travel_world_cover":
+        if not customer.holdings.filter(product__code="travel_insurance_europe").exists():
+            hold(customer, "travel_insurance_europe")
+        account = AccountFactory(customer=customer)
+        for days in (20, 12):
+            TransactionFactory(
+                account=account, booked_at=days_before(days), country="US", mcc="5812"
+            )
+    elif rule == "savings_account":
+        AccountFactory(customer=customer, balance=Decimal("12500.00"))
+    elif rule == "student_account":
+        TransactionFactory(
+            account=AccountFactory(customer=customer),
+            booked_at=days_before(14),
+            amount=Decimal("312.00"),
+            mcc=None,
+            counterparty_name="DUO",
+        )
+    else:
+        raise ValueError(rule)
+
+
+def make_offer(customer, *, rule="travel_world_cover", status="proposed", now=None):
+    """The offer the real engine makes for `customer` at `now` (default: now), from banking
+    data that makes `rule` fire, taken to `status` the way it happens in the bank: a
+    reviewer approves or rejects, the customer answers, the offer's date passes, or the
+    customer withdraws the consent it relied on. The customer must have consented."""
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from consent.models import Action, Channel
+    from consent.services import record_choice
+    from offers import engine, review
+    from offers.customer import answer_offer
+    from offers.models import Offer, OfferRun, RunStatus
     from offers.rules import RULES_BY_CODE
 
     now = now or timezone.now()
     as_of = timezone.localdate(now)
-    rule_ = RULES_BY_CODE[rule]
-    run = OfferRun.objects.create(
-        as_of=as_of, started_at=now, finished_at=now, status="finished", rules=[rule]
+    give_reason_for(customer, rule, as_of=as_of)
+    run = OfferRun.objects.create(as_of=as_of, started_at=now, rules=[rule])
+    engine.run_chunk(
+        run=run, rules=(RULES_BY_CODE[rule],), customers=(customer.pk, customer.pk), now=now
     )
-    offer = Offer.objects.create(
-        customer=customer,
-        product=Product.objects.get(code=rule_.product),
-        rule=rule,
-        run=run,
-        as_of=as_of,
-        status=status,
-        explanation_nl="U betaalde onlangs buiten Europa.",
-        explanation_en="You recently paid outside Europe.",
-        evidence_nl="2 kaartbetalingen in de Verenigde Staten",
-        evidence_en="2 card payments in the United States",
-        created_at=now,
-        valid_until=as_of + dt.timedelta(days=60),
-        status_changed_at=now,
-        rejection_reason="niet passend" if status == "rejected" else "",
-        **fields,
+    OfferRun.objects.filter(pk=run.pk).update(status=RunStatus.FINISHED, finished_at=now)
+    offer = Offer.objects.filter(customer=customer, rule=rule, run=run).first()
+    assert offer is not None, f"the engine made no {rule} offer: has {customer} consented?"
+
+    reviewer, _ = get_user_model().objects.get_or_create(
+        username="rik-reviewer", defaults={"is_staff": True}
     )
-    offer.relied_on.set(
-        ConsentState.objects.filter(
-            customer=customer, purpose__code__in=rule_.purposes
-        ).values_list("event_id", flat=True)
-    )
+    if status in ("approved", "dismissed", "accepted", "expired"):
+        review.approve(offer_ids=[offer.pk], reviewer=reviewer, at=now)
+    if status == "rejected":
+        review.reject(offer_ids=[offer.pk], reviewer=reviewer, reason="niet passend", at=now)
+    if status in ("dismissed", "accepted"):
+        answer = "dismiss" if status == "dismissed" else "interested"
+        answer_offer(customer, offer.pk, answer=answer, at=now)
+    if status == "expired":
+        offer.refresh_from_db()
+        engine.expire_overdue(today=offer.valid_until + dt.timedelta(days=1), at=now)
+    if status == "retracted":
+        for purpose in RULES_BY_CODE[rule].purposes:
+            record_choice(
+                customer=customer,
+                purpose_code=purpose,
+                action=Action.WITHDRAWN,
+                channel=Channel.WEB,
+                actor=customer.user,
+                at=now,
+            )
+    offer.refresh_from_db()
+    assert offer.status == status, (offer.status, status)
     return offer

@@ -113,7 +113,7 @@ def test_the_queue_filters_and_searches_by_customer_number(client, reviewer, san
     assert len(found) == 2
 
 
-def test_the_detail_page_shows_explanation_evidence_and_consents_but_no_banking_data(
+def test_the_detail_page_shows_explanation_banded_evidence_and_consents_not_banking_data(
     client, reviewer, sanne
 ):
     account = AccountFactory(customer=sanne, balance="43210.99")
@@ -124,8 +124,9 @@ def test_the_detail_page_shows_explanation_evidence_and_consents_but_no_banking_
 
     page = client.get(f"{QUEUE}{offer.pk}/change/").content.decode()
 
-    assert "U betaalde onlangs buiten Europa." in page
-    assert "2 kaartbetalingen in de Verenigde Staten" in page
+    assert "betaalde onlangs met uw pas buiten Europa" in page
+    assert "Kaartbetalingen buiten Europa: ja, in de Verenigde Staten" in page
+    assert "2 kaartbetalingen" not in page  # the customer's own count is theirs
     assert "travel_world_cover" in page
     assert "offers_spending — toestemming gegeven v1 (materieel), " in page
     assert f"#{event.pk}" in page

@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from django.db import connection, transaction
 from django.test.utils import override_settings
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -13,6 +14,7 @@ from offers import gate
 from offers.engine import evaluate
 from offers.rules import RULES, RULES_BY_CODE
 from tests.factories import CustomerFactory, publish_version
+from tests.legacy import legacy_grant
 
 from .conftest import days_before
 from .factories import AccountFactory, TransactionFactory, hold
@@ -22,7 +24,7 @@ TRAVEL = RULES_BY_CODE["travel_world_cover"]
 
 def gate_rows(rules, as_of):
     """What the gate's own SQL returns: asserted on rows, not on Python filtering."""
-    sql = gate.gate_sql(rules=rules, as_of=as_of)
+    sql = gate.gate_sql(rules=rules, as_of=as_of, at=timezone.now())
     with connection.cursor() as cursor:
         cursor.execute(str(sql), sql.params)
         return cursor.fetchall()
@@ -70,13 +72,17 @@ def test_a_15_year_olds_consent_counts_as_absent(db, choose, as_of):
     TransactionFactory(
         account=AccountFactory(customer=teen), booked_at=days_before(5), country="US"
     )
-    choose(teen, "offers_spending", days_ago=1)
+    legacy_grant(teen, "offers_spending", at=timezone.now() - dt.timedelta(days=1))
     assert gate_rows([TRAVEL], as_of) == []
 
 
 def test_features_hold_only_what_the_rule_declared(traveller, choose, as_of):
     choose(traveller, "offers_income")
-    (row,) = [r for r in gate.features(rules=RULES, as_of=as_of) if r.rule == "travel_world_cover"]
+    (row,) = [
+        r
+        for r in gate.features(rules=RULES, as_of=as_of, at=timezone.now())
+        if r.rule == "travel_world_cover"
+    ]
     assert row.features.age is None and row.features.highest_checking_balance is None
     assert [(p.country, p.count) for p in row.features.card_payments] == [("US", 2)]
 
@@ -93,7 +99,7 @@ def test_private_transfers_and_free_text_are_never_features(traveller, as_of):
         counterparty_iban="NL02ABNA0123456789",
         description="holiday Thailand",
     )
-    (row,) = gate.features(rules=[TRAVEL], as_of=as_of)
+    (row,) = gate.features(rules=[TRAVEL], as_of=as_of, at=timezone.now())
     assert {p.country for p in row.features.card_payments} == {"US"}
 
 
@@ -106,7 +112,7 @@ def test_excluded_merchant_categories_are_a_documented_list_of_four_digit_codes(
 
 
 def engine_output(as_of):
-    candidates, _ = evaluate(rules=RULES, as_of=as_of)
+    candidates, _ = evaluate(rules=RULES, as_of=as_of, at=timezone.now())
     return sorted((c.rule, c.customer_id, c.proposal) for c in candidates)
 
 

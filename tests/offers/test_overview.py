@@ -10,10 +10,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from consent.models import Action, Purpose, PurposeVersion
+from consent.models import Action
 from offers.models import Offer
 from offers.overview import privacy_overview
-from tests.factories import CustomerFactory, publish_version
+from tests.factories import CustomerFactory, add_purpose, publish_version
 
 from .factories import make_offer
 
@@ -22,32 +22,40 @@ OVERVIEW = "/admin/offers/offer/overview/"
 
 @pytest.fixture
 def known_data(db, choose):
-    """Five customers, on the real clock (the page shows today):
+    """Five customers; the page shows today:
 
-    - A granted spending and balance; B granted spending then withdrew it;
+    - A granted spending and balance three days ago: a travel offer (approved) and a
+      savings offer (proposed);
+    - B granted spending 110 days ago; an offer 100 days ago was retracted when B
+      withdrew; B granted again 95 days ago; an offer 90 days ago expired unanswered; an
+      offer 25 days ago B dismissed; yesterday B withdrew;
     - C granted spending 800 days ago (expired: needs renewal); D never chose;
-    - E granted income.
-    Offers: A travel (approved) and savings (proposed); E student (rejected);
-    plus one dismissed, one retracted and one expired travel offer for B.
+    - E granted income yesterday: a student offer, rejected.
     """
     now = timezone.now()
+
+    def ago(days):
+        return now - dt.timedelta(days=days)
+
     a, b, c, _d, e = (CustomerFactory(customer_number=f"52000{n}") for n in range(1, 6))
-    choose(a, "offers_spending", at=now - dt.timedelta(days=3))
-    choose(a, "offers_balance", at=now - dt.timedelta(days=3))
-    choose(b, "offers_spending", at=now - dt.timedelta(days=20))
-    choose(b, "offers_spending", Action.WITHDRAWN, at=now - dt.timedelta(days=1))
-    choose(c, "offers_spending", at=now - dt.timedelta(days=800))
-    choose(e, "offers_income", at=now - dt.timedelta(days=1))
+    choose(b, "offers_spending", at=ago(110))
+    make_offer(b, status="retracted", now=ago(100))
+    choose(b, "offers_spending", at=ago(95))
+    make_offer(b, status="expired", now=ago(90))
+    make_offer(b, status="dismissed", now=ago(25))
+    choose(b, "offers_spending", Action.WITHDRAWN, at=ago(1))
+    choose(c, "offers_spending", at=ago(800))
+    choose(a, "offers_spending", at=ago(3))
+    choose(a, "offers_balance", at=ago(3))
+    choose(e, "offers_income", at=ago(1))
     make_offer(a, status="approved")
     make_offer(a, rule="savings_account")
     make_offer(e, rule="student_account", status="rejected")
-    for days, status in ((40, "dismissed"), (30, "retracted"), (20, "expired")):
-        make_offer(b, status=status, now=now - dt.timedelta(days=days))
     return now
 
 
 def test_the_overview_counts_consent_per_purpose(known_data):
-    overview = privacy_overview(on=timezone.localdate(known_data), language="nl")
+    overview = privacy_overview(at=known_data, language="nl")
     figures = {p.figures.code: p.figures for p in overview.purposes}
     assert set(figures) == {"offers_spending", "offers_income", "offers_balance"}
     spending = figures["offers_spending"]
@@ -58,18 +66,18 @@ def test_the_overview_counts_consent_per_purpose(known_data):
 
 
 def test_the_overview_counts_grants_and_withdrawals_per_week(known_data):
-    overview = privacy_overview(on=timezone.localdate(known_data), language="nl", weeks=8)
+    overview = privacy_overview(at=known_data, language="nl", weeks=17)
     spending = next(p for p in overview.purposes if p.figures.code == "offers_spending")
-    assert len(spending.weeks) == 8
-    assert sum(w.granted for w in spending.weeks) == 2  # A and B; C's is older
-    assert sum(w.withdrawn for w in spending.weeks) == 1
+    assert len(spending.weeks) == 17
+    assert sum(w.granted for w in spending.weeks) == 3  # A, and B twice; C's is older
+    assert sum(w.withdrawn for w in spending.weeks) == 2  # B, twice
     assert (
         spending.chart.startswith("<svg") and 'id="chart-offers_spending-title"' in spending.chart
     )
 
 
 def test_the_funnel_counts_offers_per_product_and_stage(known_data):
-    overview = privacy_overview(on=timezone.localdate(known_data), language="nl")
+    overview = privacy_overview(at=known_data, language="nl")
     funnel = {row.product_code: row.counts for row in overview.funnel}
     assert set(funnel) == {"travel_insurance_world", "savings_account", "student_account"}
     travel = funnel["travel_insurance_world"]
@@ -113,23 +121,7 @@ def test_the_overview_runs_a_fixed_number_of_queries(client, privacy_officer, kn
     with CaptureQueriesContext(connection) as before:
         client.get(OVERVIEW)
     # More customers, choices, offers, and another consent-based purpose.
-    purpose = Purpose.objects.create(
-        code="offers_extra",
-        legal_basis="consent",
-        required=False,
-        data_categories=["x"],
-        retention_nl="1 jaar",
-        retention_en="1 year",
-        position=9,
-    )
-    PurposeVersion.objects.create(
-        purpose=purpose,
-        version=1,
-        material=True,
-        published_at=known_data - dt.timedelta(days=30),
-        **{f: "tekst" for f in ("title_nl", "title_en", "description_nl")},
-        **{f: "tekst" for f in ("description_en", "data_used_nl", "data_used_en")},
-    )
+    add_purpose("offers_extra", position=9, at=known_data - dt.timedelta(days=30))
     for n in range(5):
         customer = CustomerFactory()
         choose(customer, "offers_extra", at=known_data - dt.timedelta(days=n))
@@ -143,7 +135,7 @@ def test_the_overview_runs_a_fixed_number_of_queries(client, privacy_officer, kn
 
 def test_a_material_version_shows_as_needing_renewal(privacy_officer, known_data):
     publish_version("offers_balance", material=True, at=known_data - dt.timedelta(hours=1))
-    overview = privacy_overview(on=timezone.localdate(known_data), language="nl")
+    overview = privacy_overview(at=known_data, language="nl")
     balance = next(p.figures for p in overview.purposes if p.figures.code == "offers_balance")
     assert (balance.granted, balance.needs_renewal) == (0, 1)
 
@@ -187,11 +179,11 @@ def test_a_privacy_officer_downloads_the_art_30_record_from_the_catalogue(client
         for field in ("legal_basis", "data_categories", "recipients", "retention_nl"):
             assert row[field], (row["purpose"], field)
         assert row["transfers_outside_eea"] == "none"
-    assert rows["offers_balance"]["legal_basis"].startswith("Toestemming")
+    assert rows["offers_balance"]["legal_basis"].startswith("your consent")
     record = json.loads(client.get("/admin/consent/purpose/record-of-processing.json").content)
     spending = next(r for r in record["processing_activities"] if r["purpose"] == "offers_spending")
     assert spending["dpia_reference"] and spending["current_version"] == 1
-    assert "no third parties" in spending["recipients"]
+    assert "Only Voorbeeldbank N.V. itself" in spending["recipients"]
 
 
 def test_the_demo_staff_log_in_with_their_groups_permissions(client, db, capsys):

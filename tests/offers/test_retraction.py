@@ -4,7 +4,7 @@ import pytest
 
 from consent import hooks
 from consent.models import Action, Channel, ConsentState
-from consent.services import withdraw_all
+from consent.services import stop_all_offers
 from offers import engine
 from offers.models import Offer
 
@@ -41,7 +41,7 @@ def test_approved_offers_are_retracted_too_but_answered_ones_stay(offered, stude
 
 
 def test_stop_all_retracts_and_tells_how_many(offered, now):
-    recorded = withdraw_all(customer=offered, channel=Channel.WEB, actor=offered.user, at=now)
+    recorded = stop_all_offers(customer=offered, channel=Channel.WEB, actor=offered.user, at=now)
     assert recorded.effects["offers_retracted"] == 1
 
 

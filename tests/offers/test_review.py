@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from consent import hooks
-from consent.catalogue import VERSION_FIELDS
+from consent.catalogue import VERSION_TEXT_FIELDS
 from consent.models import Action
 from consent.services import publish_version
 from consent.validity import is_consent_valid
@@ -23,8 +23,11 @@ def texts_of(purpose_code):
 
     latest = PurposeVersion.objects.filter(purpose__code=purpose_code).order_by("-version")[0]
     return {
-        name: getattr(latest, name) + " Nu ook met de naam van de winkel."
-        for name in VERSION_FIELDS
+        "data_categories": latest.data_categories,
+        **{
+            name: getattr(latest, name) + " Nu ook met de naam van de winkel."
+            for name in VERSION_TEXT_FIELDS
+        },
     }
 
 
@@ -126,7 +129,7 @@ def test_a_material_version_retracts_the_offers_that_relied_on_the_old_one(
     # Lucas's offer rests on another purpose: untouched.
     assert Offer.objects.get(customer=student).status == "proposed"
     # The engine no longer uses Sanne's consent: the next day's run offers her nothing.
-    assert not is_consent_valid(customer=offered, purpose_code="offers_spending", on=AS_OF)
+    assert not is_consent_valid(customer=offered, purpose_code="offers_spending", at=timezone.now())
     run = engine.generate_offers(as_of=AS_OF + dt.timedelta(days=1), now=now)
     assert run.counts["travel_world_cover"]["considered"] == 0
     assert Offer.objects.filter(customer=offered).count() == 1

@@ -10,10 +10,15 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from consent.models import Action
+from consent.validity import start_of_day
 from offers import engine
 from offers.models import Offer
 
 from .factories import make_offer
+
+# Every test here also runs around midnight and on the days the clocks change: an offer's
+# date and a consent's age are days in Amsterdam, whatever the hour in UTC.
+pytestmark = pytest.mark.any_hour
 
 
 @pytest.fixture
@@ -28,8 +33,8 @@ def test_the_page_shows_an_approved_offer_with_why_and_the_choice_it_used(client
     assert response.status_code == 200
     assert "Reisverzekering wereld" in page
     assert "Waarom zie ik dit?" in page
-    assert "U betaalde onlangs buiten Europa." in page
-    assert "2 kaartbetalingen in de Verenigde Staten" in page
+    assert "betaalde onlangs met uw pas buiten Europa" in page
+    assert "2 kaartbetalingen in de Verenigde Staten, laatst op" in page
     assert "(tekstversie 1)" in page
     assert 'href="/#purpose-offers_spending"' in page
     assert f'action="/offers/{approved.pk}/interested/"' in page
@@ -41,7 +46,7 @@ def test_the_page_speaks_english_for_an_english_session(client, sanne, approved)
     client.post("/i18n/setlang/", {"language": "en", "next": "/offers/"})
     page = client.get("/offers/").content.decode()
     assert "World-wide travel insurance" in page and "Why am I seeing this?" in page
-    assert "You recently paid outside Europe." in page
+    assert "recently paid by card outside Europe" in page
 
 
 @pytest.mark.parametrize(
@@ -58,15 +63,18 @@ def test_only_approved_offers_are_shown(client, sanne, status):
 def test_consent_is_checked_again_when_the_page_renders(client, sanne, approved, settings):
     client.force_login(sanne.user)
     assert len(client.get("/offers/").context["offers"]) == 1
-    # Sanne chose ten days ago; with a five-day maximum her consent has lapsed, and no
+    # Sanne chose a hundred days ago; with a 50-day maximum her consent has lapsed, and no
     # engine run has retracted the offer yet: the page leaves it out all the same.
-    settings.CONSENT_MAX_AGE_DAYS = 5
+    settings.CONSENT_MAX_AGE_DAYS = 50
     assert client.get("/offers/").context["offers"] == []
     assert Offer.objects.get().status == "approved"
 
 
 def test_an_offer_past_its_date_is_not_shown_even_before_it_is_marked_expired(client, sanne):
-    make_offer(sanne, status="approved", now=timezone.now() - dt.timedelta(days=61))
+    # Made 61 calendar days ago in Amsterdam: valid for 60 days, so until yesterday. (Not
+    # "61 times 24 hours ago", which near midnight can be 60 calendar days.)
+    made_on = timezone.localdate() - dt.timedelta(days=61)
+    make_offer(sanne, status="approved", now=start_of_day(made_on) + dt.timedelta(hours=12))
     client.force_login(sanne.user)
     assert client.get("/offers/").context["offers"] == []
 

@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+from django.utils import timezone
 
 from offers.engine import evaluate
 from offers.rules import RULES
@@ -13,7 +14,7 @@ from .factories import AccountFactory, TransactionFactory, hold
 
 
 def fired(as_of):
-    candidates, _ = evaluate(rules=RULES, as_of=as_of)
+    candidates, _ = evaluate(rules=RULES, as_of=as_of, at=timezone.now())
     return {(c.rule, c.customer_id) for c in candidates}
 
 

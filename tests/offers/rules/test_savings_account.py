@@ -35,3 +35,10 @@ def test_evidence_shows_the_balance_in_each_language():
     proposal = decide(features("12500.00"), threshold=Decimal("10000.00"))
     assert proposal.evidence_nl == "Saldo van uw betaalrekening: € 12.500,00"
     assert proposal.evidence_en == "Balance of your checking account: € 12,500.00"
+
+
+def test_staff_read_the_threshold_never_the_balance():
+    proposal = decide(features("12537.42"), threshold=Decimal("10000.00"))
+    assert proposal.staff_evidence_nl == "Saldo betaalrekening: boven de drempel van € 10.000"
+    assert proposal.staff_evidence_en == "Checking account balance: above the threshold of € 10,000"
+    assert "12" not in proposal.staff_evidence_nl + proposal.staff_evidence_en

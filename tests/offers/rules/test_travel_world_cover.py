@@ -53,3 +53,11 @@ def test_evidence_sums_several_countries_outside_europe_and_names_them():
         "3 card payments outside Europe (the United States, Canada), last on 9 Oct"
     )
     assert "France" not in proposal.evidence_en
+
+
+def test_staff_read_where_never_how_often_or_when():
+    proposal = decide(features(("US", 3, dt.date(2026, 10, 21)), ("CA", 1, AS_OF)))
+    assert proposal.staff_evidence_nl == (
+        "Kaartbetalingen buiten Europa: ja, in de Verenigde Staten, Canada"
+    )
+    assert not any(ch.isdigit() for ch in proposal.staff_evidence_nl + proposal.staff_evidence_en)

@@ -1,0 +1,31 @@
+"""Ledger rows as older code wrote them, before today's refusals existed.
+
+`record_choice` now refuses a grant under 16 or while an objection stands, but a bank's
+ledger also holds history from before: those rows must never count. This writes them
+through the ledger's own low-level writer (`consent.services._record`: the same event,
+chain and state as any choice), skipping only the checks that older code did not make.
+"""
+
+from django.db import transaction
+
+from consent import services
+from consent.models import Action, Channel
+
+
+def legacy_grant(customer, purpose_code, *, at):
+    purpose = services.get_purpose(purpose_code)
+    version = services.current_version(purpose, at=at)
+    with transaction.atomic():
+        locked = services._lock(customer)
+        event, _effects = services._record(
+            customer=locked,
+            purpose=purpose,
+            version=version,
+            action=Action.GRANTED,
+            channel=Channel.IMPORT,
+            actor=None,
+            at=at,
+            language="nl",
+            notice_sha256=version.notice_sha256("nl"),
+        )
+    return event
