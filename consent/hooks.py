@@ -43,3 +43,20 @@ def material_change(**kwargs) -> Counter:
     for hook in MATERIAL_CHANGE_HOOKS:
         effects.update(hook(**kwargs))
     return effects
+
+
+# Called as hook(event=..., at=...) for every event the ledger records (choices and the
+# objection), inside the transaction that records it, after the state and the other hooks:
+# an app that mirrors the ledger (the API's change feed) commits or rolls back with it.
+EVENT_RECORDED_HOOKS: list[Callable[..., None]] = []
+
+
+def on_event_recorded(hook):
+    if hook not in EVENT_RECORDED_HOOKS:
+        EVENT_RECORDED_HOOKS.append(hook)
+    return hook
+
+
+def event_recorded(**kwargs) -> None:
+    for hook in EVENT_RECORDED_HOOKS:
+        hook(**kwargs)

@@ -322,6 +322,7 @@ def _record(*, customer, purpose, version, action, channel, actor, at, language,
         effects = hooks.consent_ended(
             customer_id=customer.pk, purpose_code=purpose.code, event=event, at=at
         )
+    hooks.event_recorded(event=event, at=at)
     return event, effects
 
 

@@ -144,3 +144,96 @@ OFFERS_STUDENT_FINANCE_IBANS = [
 OFFERS_VALID_DAYS = 60
 OFFERS_COOLDOWN_DAYS = 180
 # --- end of offers engine block ---
+
+# --- API and change feed (issue #15) — owned by the api app; keep this block last ---
+INSTALLED_APPS += [
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "oauth2_provider",
+    "api",
+]
+# Scopes separate reading from choosing; the feed scope belongs to the bank's systems
+# (client credentials) only. `api.oauth` keeps each scope to its kind of client.
+API_SCOPES = {
+    "consent:read": _("Uw privacykeuzes, uw geschiedenis en uw aanbiedingen lezen"),
+    "consent:choose": _("Namens u kiezen: toestemming geven of intrekken, bezwaar maken"),
+    "consent:feed": _("Wijzigingen in toestemmingen volgen (systemen van de bank)"),
+}
+OAUTH2_PROVIDER = {
+    "SCOPES": API_SCOPES,
+    "DEFAULT_SCOPES": ["consent:read"],
+    "OAUTH2_VALIDATOR_CLASS": "api.oauth.ConsentOAuth2Validator",
+    "SCOPES_BACKEND_CLASS": "api.oauth.ScopesByClientKind",
+    "PKCE_REQUIRED": True,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
+    "REFRESH_TOKEN_EXPIRE_SECONDS": 30 * 24 * 3600,
+    "ROTATE_REFRESH_TOKEN": True,
+    # A refresh token used twice means it leaked: the whole token family is revoked.
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+    # The bank's app receives the code on its own URI scheme (RFC 8252); web clients on https.
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "nl.voorbeeldbank.app"],
+    "REQUEST_APPROVAL_PROMPT": "auto",
+    # RFC 9700 (OAuth 2.0 Security BCP), all of it: no implicit or password grant, PKCE
+    # with S256 only, tokens never in a query string, `iss` in the authorization
+    # response, tokens stored only as hashes, and the configuration checks as errors.
+    **{
+        f"COMPLIANT_BCP_RFC9700_{gate}": True
+        for gate in (
+            "IMPLICIT_GRANT",
+            "PASSWORD_GRANT",
+            "PKCE_METHOD",
+            "ACCESS_TOKEN_TRANSPORT",
+            "AUTHZ_RESPONSE_ISS",
+            "TOKEN_STORAGE",
+            "REFRESH_TOKEN",
+            "REDIRECT_URI_SCHEME",
+            "REDIRECT_URI_MATCHING",
+            "PKCE_REQUIRED",
+        )
+    },
+}
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "oauth2_provider.contrib.rest_framework.OAuth2Authentication"
+    ],
+    # Every view names its scopes; without them nothing gets through.
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.NoAccess"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.TokenRateThrottle"],
+    # Per token holder (the client and, for the app, the customer), per minute.
+    "DEFAULT_THROTTLE_RATES": {"read": "120/min", "choose": "30/min", "feed": "600/min"},
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Mijn privacykeuzes API",
+    "DESCRIPTION": (
+        "The customer's consent for the bank's app (OAuth 2.0 authorization code with PKCE)"
+        " and the consent change feed for the bank's systems (client credentials)."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {},
+    "OAUTH2_FLOWS": ["authorizationCode", "clientCredentials"],
+    "OAUTH2_AUTHORIZATION_URL": "/api/v1/oauth/authorize/",
+    "OAUTH2_TOKEN_URL": "/api/v1/oauth/token/",
+    "OAUTH2_REFRESH_URL": "/api/v1/oauth/token/",
+    "OAUTH2_SCOPES": {
+        "consent:read": "Read the customer's choices, history, export and offers",
+        "consent:choose": "Choose for the customer: grant, withdraw, object, answer offers",
+        "consent:feed": "Follow consent changes (the bank's systems; client credentials)",
+    },
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+# Feed pages hold at most this many changes.
+API_FEED_PAGE_MAX = 1000
+# --- end of API block ---

@@ -1,0 +1,249 @@
+"""The consent change feed: every change in whether the bank may use a customer's data for
+a purpose, in order, for the bank's other systems (`GET /api/v1/consent-changes`).
+
+Two writers, and nothing else writes the table:
+
+- `record_event` (a `consent.hooks` event hook): every ledger event, in the transaction
+  that records it. A grant or withdrawal is about its purpose; an objection, or lifting
+  it, is about every direct-marketing purpose. Each row says whether the consent counts
+  right after the event, as `consent.validity` judges it.
+- `record_consent_changes` (the management command of the same name, run by cron every
+  few minutes): the changes that are not events. It compares what the feed says now with
+  `valid_consents(at=now)` and appends a row for every pair where they differ, naming why
+  from `DERIVED_CHANGES`. Rerunning it writes nothing: after a run the two agree.
+
+Neither writer decides validity: `consent.validity` does, so the feed cannot drift from
+the dashboard, the gate or the offers page.
+
+**The cursor.** Ids come from a sequence, which hands them out when a row is inserted,
+not when its transaction commits: without care, a reader could see id 101 committed while
+id 100 is still in flight, move its cursor past 100, and never see it. So every writer
+takes one transaction-scoped advisory lock just before inserting and keeps it until
+commit: ids then become visible in the order they were given, and a reader that has seen
+id N has seen every id below N (a rolled-back transaction leaves a gap, never a late
+row). The lock is the last one any transaction takes, after the customer's row and the
+offers it retracts, so it cannot deadlock; it is held only from the insert to the commit.
+"""
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+from django.db.models import OuterRef, Q, Subquery
+from django.utils import timezone
+
+from consent import validity
+from consent.models import ConsentEvent, ConsentState, LegalBasis, Purpose
+from consent.validity import (
+    annotate_validity,
+    last_valid_day,
+    sixteenth_birthday,
+    start_of_day,
+    valid_consents,
+    why_not_valid,
+)
+
+from .models import ChangeKind, ConsentChange
+
+# pg_advisory_xact_lock key: "consent change feed" (any constant; one per database).
+FEED_LOCK = 0x15_C0_45_E7
+
+
+def lock_feed() -> None:
+    """Until this transaction ends, no other transaction can add to the feed."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [FEED_LOCK])
+
+
+# --- Ledger events ---------------------------------------------------------------------------
+def record_event(*, event: ConsentEvent, at: dt.datetime) -> None:
+    """Hook (`consent.hooks.on_event_recorded`): the feed rows for one ledger event."""
+    if event.purpose_id is not None:
+        purposes = [event.purpose_id]
+    else:  # an objection, or lifting it: about direct marketing as a whole
+        purposes = list(
+            Purpose.objects.filter(
+                direct_marketing=True, legal_basis=LegalBasis.CONSENT
+            ).values_list("pk", flat=True)
+        )
+    if not purposes:
+        return
+    counting = {
+        state.purpose_id: state.changed_at
+        for state in valid_consents(at=at).filter(
+            customer_id=event.customer_id, purpose_id__in=purposes
+        )
+    }
+    rows = [
+        ConsentChange(
+            customer_id=event.customer_id,
+            purpose_id=purpose_id,
+            may_use=purpose_id in counting,
+            kind=event.action,
+            effective_at=event.occurred_at,
+            recorded_at=timezone.now(),
+            valid_until=last_valid_day(counting[purpose_id]) if purpose_id in counting else None,
+            event=event,
+        )
+        for purpose_id in purposes
+    ]
+    lock_feed()
+    ConsentChange.objects.bulk_create(rows)
+
+
+# --- Changes that are not events -------------------------------------------------------------
+@dataclass(frozen=True)
+class Judged:
+    """One consent whose validity now differs from what the feed last said about it."""
+
+    state: ConsentState  # annotated by `annotate_validity`, customer and purpose joined
+    counts: bool  # whether it counts now
+    reason: str | None  # `consent.validity`'s reason when it does not count
+    now: dt.datetime
+
+
+@dataclass(frozen=True)
+class DerivedChange:
+    """A kind of change that is not a ledger event, and how it is recognised."""
+
+    kind: str
+    applies: Callable[[Judged], bool]
+    effective_at: Callable[[Judged], dt.datetime]
+
+
+def _expired_at(judged: Judged) -> dt.datetime:
+    return start_of_day(last_valid_day(judged.state.changed_at) + dt.timedelta(days=1))
+
+
+def _material_version_at(judged: Judged) -> dt.datetime:
+    state = judged.state
+    newest_material = (
+        state.purpose.versions.filter(material=True, published_at__lte=judged.now)
+        .order_by("-version")
+        .first()
+    )
+    return newest_material.published_at
+
+
+def _sixteenth_birthday_at(judged: Judged) -> dt.datetime:
+    return start_of_day(sixteenth_birthday(judged.state.customer.birth_date))
+
+
+def _turned_16(judged: Judged) -> bool:
+    """The customer's age decides the change: they are under 16 now, or a consent
+    starts to count on their 16th birthday. Under #7's rules a grant given before the
+    16th birthday never counts, so turning 16 changes nothing today; the entry keeps the
+    feed right should that rule change."""
+    if judged.counts:
+        birthday = sixteenth_birthday(judged.state.customer.birth_date)
+        chosen_on = timezone.localdate(judged.state.changed_at)
+        return chosen_on < birthday <= timezone.localdate(judged.now)
+    return judged.reason in (validity.TOO_YOUNG, validity.GIVEN_UNDER_16)
+
+
+# The explicit registry, checked in order; the first entry that applies names the change.
+# Leaving the bank (issue #14) is one more entry here, e.g.
+#   DerivedChange(ChangeKind.LEFT_BANK, lambda j: j.state.customer.closed_on is not None,
+#                 lambda j: start_of_day(j.state.customer.closed_on)),
+DERIVED_CHANGES: tuple[DerivedChange, ...] = (
+    DerivedChange(
+        ChangeKind.EXPIRED,
+        lambda judged: not judged.counts and judged.reason == validity.EXPIRED,
+        _expired_at,
+    ),
+    DerivedChange(
+        ChangeKind.MATERIAL_VERSION,
+        lambda judged: not judged.counts and judged.reason == validity.MATERIAL_CHANGE,
+        _material_version_at,
+    ),
+    DerivedChange(ChangeKind.TURNED_16, _turned_16, _sixteenth_birthday_at),
+)
+# Anything else (consents recorded before the feed existed, a consent that ended in a way
+# no entry names) is put right as `reconciled`, effective when it is noticed.
+FALLBACK = DerivedChange(ChangeKind.RECONCILED, lambda judged: True, lambda judged: judged.now)
+
+
+def _differing(*, now: dt.datetime, purpose_code: str | None) -> Iterable[Judged]:
+    """Consents whose validity at `now` differs from what the feed last said (or, for a
+    consent that counts, from a feed that said nothing)."""
+    said = ConsentChange.objects.filter(
+        customer_id=OuterRef("customer_id"), purpose_id=OuterRef("purpose_id")
+    ).order_by("-id")
+    states = ConsentState.objects.filter(
+        purpose__isnull=False, purpose__legal_basis=LegalBasis.CONSENT
+    )
+    if purpose_code is not None:
+        states = states.filter(purpose__code=purpose_code)
+    states = annotate_validity(
+        states.select_related("customer", "purpose", "purpose_version").annotate(
+            feed_says=Subquery(said.values("may_use")[:1])
+        ),
+        at=now,
+    ).filter(Q(feed_says=True, is_valid=False) | Q(is_valid=True) & ~Q(feed_says=True))
+    for state in states.order_by("pk"):
+        yield Judged(
+            state=state,
+            counts=state.is_valid,
+            reason=why_not_valid(state, state.customer, at=now),
+            now=now,
+        )
+
+
+def classify(judged: Judged) -> DerivedChange:
+    return next((entry for entry in DERIVED_CHANGES if entry.applies(judged)), FALLBACK)
+
+
+@transaction.atomic
+def record_consent_changes(
+    *, now: dt.datetime, purpose_code: str | None = None
+) -> list[ConsentChange]:
+    """Append the changes that took effect without an event by `now`. Idempotent."""
+    # The lock first: a choice committing meanwhile then comes after our rows in the
+    # feed, and its own row (judged in its own transaction) has the last word.
+    lock_feed()
+    rows = []
+    for judged in _differing(now=now, purpose_code=purpose_code):
+        entry = classify(judged)
+        state = judged.state
+        rows.append(
+            ConsentChange(
+                customer_id=state.customer_id,
+                purpose_id=state.purpose_id,
+                may_use=judged.counts,
+                kind=entry.kind,
+                effective_at=entry.effective_at(judged),
+                recorded_at=timezone.now(),
+                valid_until=last_valid_day(state.changed_at) if judged.counts else None,
+            )
+        )
+    return ConsentChange.objects.bulk_create(rows)
+
+
+# --- Reading ---------------------------------------------------------------------------------
+def changes_after(after: int, *, limit: int) -> list[ConsentChange]:
+    """At most `limit` changes with an id above `after`, in id order."""
+    return list(
+        ConsentChange.objects.filter(id__gt=after)
+        .select_related("customer", "purpose")
+        .order_by("id")[:limit]
+    )
+
+
+def feed_position() -> int:
+    """The id of the newest visible change (0 for an empty feed)."""
+    last = ConsentChange.objects.order_by("-id").values_list("id", flat=True).first()
+    return last or 0
+
+
+def valid_customers(*, purpose_code: str, at: dt.datetime):
+    """(customer number, consent given at, last valid day) of every customer whose consent
+    for the purpose counts at `at`, by customer number; streamed from a server-side cursor."""
+    rows = (
+        valid_consents(purpose_code=purpose_code, at=at)
+        .order_by("customer__customer_number")
+        .values_list("customer__customer_number", "changed_at")
+        .iterator(chunk_size=2000)
+    )
+    for customer_number, changed_at in rows:
+        yield customer_number, changed_at, last_valid_day(changed_at)

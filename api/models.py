@@ -1,0 +1,111 @@
+"""The consent change feed and who read it.
+
+`ConsentChange` is append-only: one row per change in whether the bank may use a
+customer's data for a purpose, numbered by a bigserial id that is the feed's cursor.
+`FeedRead` is the log of every read by the bank's systems, for the privacy officer.
+Both refuse UPDATE and DELETE through triggers, like the consent ledger.
+"""
+
+import pgtrigger
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from consent.models import ConsentEvent, Customer, Purpose
+
+
+class ChangeKind(models.TextChoices):
+    # Ledger events (written in the transaction that records the event).
+    GRANTED = "granted", _("toestemming gegeven")
+    WITHDRAWN = "withdrawn", _("toestemming ingetrokken")
+    OBJECTED = "objected", _("bezwaar tegen direct marketing")
+    OBJECTION_LIFTED = "objection_lifted", _("bezwaar opgeheven")
+    # Changes that are not events (`api.changes.DERIVED_CHANGES`, by `record_consent_changes`).
+    EXPIRED = "expired", _("verlopen (maximale bewaarduur)")
+    MATERIAL_VERSION = "material_version", _("nieuwe tekst met wezenlijke wijziging")
+    TURNED_16 = "turned_16", _("leeftijd (16 jaar)")
+    # The feed said otherwise than the ledger (e.g. consents recorded before the feed
+    # existed): this row puts it right.
+    RECONCILED = "reconciled", _("rechtgezet")
+
+
+@pgtrigger.register(
+    pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)
+)
+class ConsentChange(models.Model):
+    """After this change, the bank may (or may no longer) use the customer for the purpose.
+
+    The id is the cursor: rows become visible in id order (`api.changes` takes one lock
+    before writing, held until commit), so a reader that has seen id N has seen every
+    row below N, and a cursor never skips a change.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    purpose = models.ForeignKey(Purpose, on_delete=models.PROTECT, related_name="+")
+    may_use = models.BooleanField()
+    kind = models.CharField(max_length=20, choices=ChangeKind.choices)
+    # When the change took effect (the event's time, the day a consent expired, the
+    # moment a material version was published); rows are ordered by id, not by this.
+    effective_at = models.DateTimeField()
+    recorded_at = models.DateTimeField()
+    # For a consent that counts: its last valid day unless renewed (the card's "geldig
+    # tot en met"), so a follower can stop on time even before the expiry row arrives.
+    valid_until = models.DateField(null=True, blank=True)
+    event = models.ForeignKey(
+        ConsentEvent, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=ChangeKind.values), name="change_kind_known"
+            ),
+            # An event is written into the feed once per purpose it is about.
+            models.UniqueConstraint(
+                fields=["event", "purpose"],
+                condition=models.Q(event__isnull=False),
+                name="one_change_per_event_and_purpose",
+            ),
+        ]
+        indexes = [
+            # What the feed last said per customer and purpose.
+            models.Index(fields=["customer", "purpose", "-id"], name="change_latest_per_pair"),
+        ]
+
+    def __str__(self):
+        return f"#{self.pk} {self.customer_id}/{self.purpose_id} {self.kind} {self.may_use}"
+
+
+class FeedEndpoint(models.TextChoices):
+    CHANGES = "consent-changes", _("wijzigingen")
+    VALID_CUSTOMERS = "valid-customers", _("momentopname geldige toestemmingen")
+
+
+@pgtrigger.register(
+    pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)
+)
+class FeedRead(models.Model):
+    """One read of the feed or a snapshot by one of the bank's systems: who, what, when.
+
+    The client is copied as text, so the log outlives a client that is removed.
+    """
+
+    read_at = models.DateTimeField(db_index=True)
+    client_id = models.CharField(max_length=100, db_index=True)
+    client_name = models.CharField(max_length=255)
+    endpoint = models.CharField(max_length=20, choices=FeedEndpoint.choices)
+    purpose = models.CharField(max_length=40, blank=True)
+    # The changes read: ids after `after_id` up to and including `last_id`; for a snapshot
+    # `last_id` is the feed position it was taken at.
+    after_id = models.BigIntegerField(null=True, blank=True)
+    last_id = models.BigIntegerField(null=True, blank=True)
+    rows = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-read_at", "-id"]
+        verbose_name = _("feed read")
+        verbose_name_plural = _("feed reads")
+
+    def __str__(self):
+        return f"{self.client_name} {self.endpoint} {self.read_at:%Y-%m-%d %H:%M}"

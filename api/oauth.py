@@ -1,0 +1,48 @@
+"""Who may ask for which scope.
+
+Two kinds of client, registered by a privacy officer in the admin:
+
+- the bank's app: authorization code with PKCE (a public client); a customer logs in on
+  our login page and allows it to read (`consent:read`) and to choose (`consent:choose`)
+  for them;
+- the bank's other systems: client credentials, scope `consent:feed` only.
+
+No client gets a scope of the other kind, and the other grant types (implicit, password,
+device) get no token at all.
+"""
+
+from oauth2_provider.models import AbstractApplication
+from oauth2_provider.oauth2_validators import OAuth2Validator
+from oauth2_provider.scopes import SettingsScopes
+
+READ = "consent:read"
+CHOOSE = "consent:choose"
+FEED = "consent:feed"
+
+SCOPES_BY_GRANT = {
+    AbstractApplication.GRANT_AUTHORIZATION_CODE: (READ, CHOOSE),
+    AbstractApplication.GRANT_CLIENT_CREDENTIALS: (FEED,),
+}
+DEFAULT_SCOPES_BY_GRANT = {
+    AbstractApplication.GRANT_AUTHORIZATION_CODE: (READ,),
+    AbstractApplication.GRANT_CLIENT_CREDENTIALS: (FEED,),
+}
+# oauthlib's grant type names, as a token request states them.
+ALLOWED_GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
+
+
+class ScopesByClientKind(SettingsScopes):
+    def get_available_scopes(self, application=None, request=None, *args, **kwargs):
+        grant = getattr(application, "authorization_grant_type", None)
+        return list(SCOPES_BY_GRANT.get(grant, ()))
+
+    def get_default_scopes(self, application=None, request=None, *args, **kwargs):
+        grant = getattr(application, "authorization_grant_type", None)
+        return list(DEFAULT_SCOPES_BY_GRANT.get(grant, ()))
+
+
+class ConsentOAuth2Validator(OAuth2Validator):
+    def validate_grant_type(self, client_id, grant_type, client, request, *args, **kwargs):
+        if grant_type not in ALLOWED_GRANT_TYPES:
+            return False
+        return super().validate_grant_type(client_id, grant_type, client, request, *args, **kwargs)

@@ -1,0 +1,58 @@
+"""Who may call what. Each view names its scopes (`required_scopes`) and its kind of
+client; nothing is allowed by default."""
+
+from django.utils.translation import gettext_lazy as _
+from oauth2_provider.contrib.rest_framework import TokenHasScope
+from oauth2_provider.models import AbstractApplication
+from rest_framework.permissions import BasePermission
+
+from consent.models import Customer
+
+
+def _scope_message(view):
+    return _("Dit token mag dit niet; nodig: %(scopes)s") % {
+        "scopes": " ".join(view.required_scopes)
+    }
+
+
+class NoAccess(BasePermission):
+    """The default: a view that forgot to say who may call it answers to nobody."""
+
+    def has_permission(self, request, view):
+        return False
+
+
+class CustomerToken(TokenHasScope):
+    """A token the customer gave the bank's app (authorization code), with the view's
+    scopes. Sets `request.customer`: every customer view reads only that customer's rows."""
+
+    def has_permission(self, request, view):
+        if not super().has_permission(request, view):
+            self.message = _scope_message(view)
+            return False
+        self.message = _("Dit token hoort niet bij een klant.")
+        token = request.auth
+        grant = token.application.authorization_grant_type
+        if grant != AbstractApplication.GRANT_AUTHORIZATION_CODE:
+            return False
+        try:
+            request.customer = token.user.customer
+        except (AttributeError, Customer.DoesNotExist):
+            return False
+        return True
+
+
+class FeedClientToken(TokenHasScope):
+    """A token of one of the bank's systems (client credentials, scope `consent:feed`)."""
+
+    def has_permission(self, request, view):
+        if not super().has_permission(request, view):
+            self.message = _scope_message(view)
+            return False
+        self.message = _("Dit token hoort niet bij een systeem van de bank.")
+        token = request.auth
+        return (
+            token.user_id is None
+            and token.application.authorization_grant_type
+            == AbstractApplication.GRANT_CLIENT_CREDENTIALS
+        )

@@ -1,0 +1,320 @@
+"""What the API says, field by field. Output serializers only read what the domain
+returns (`consent.dashboard.Card`, ledger events, `offers.customer.ShownOffer`, the
+export); input serializers only check the shape of a request. No rule lives here."""
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from consent import validity
+from consent.catalogue import statement_sha256
+from consent.models import Action, Channel, LegalBasis
+from offers.customer import ANSWERS
+
+from .models import ChangeKind
+
+
+# --- Errors ------------------------------------------------------------------------------------
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField(help_text="What went wrong, in the request's language.")
+
+
+class ValidationErrorSerializer(serializers.Serializer):
+    """A field name (or `detail`, or `non_field_errors`) and what is wrong with it."""
+
+    detail = serializers.CharField(required=False)
+
+    class Meta:
+        # Field names vary with the request; every value is a message or a list of them.
+        ref_name = "ValidationError"
+
+
+# --- Cards -------------------------------------------------------------------------------------
+class StateSerializer(serializers.Serializer):
+    """The customer's current choice for a purpose, as recorded."""
+
+    choice = serializers.ChoiceField(
+        source="state", choices=[Action.GRANTED.value, Action.WITHDRAWN.value]
+    )
+    version = serializers.IntegerField(source="purpose_version.version")
+    changed_at = serializers.DateTimeField()
+    event_id = serializers.IntegerField()
+
+
+class CardSerializer(serializers.Serializer):
+    """One purpose as the customer's dashboard shows it, texts in the customer's language.
+
+    `version` and `notice_sha256` identify the text shown: a grant sends them back.
+    """
+
+    code = serializers.CharField()
+    title = serializers.CharField()
+    description = serializers.CharField()
+    data_used = serializers.CharField()
+    data_categories = serializers.ListField(
+        source="version.data_categories", child=serializers.CharField()
+    )
+    retention = serializers.CharField()
+    recipients = serializers.CharField()
+    controller = serializers.CharField()
+    dpo_contact = serializers.CharField()
+    legal_basis = serializers.ChoiceField(source="purpose.legal_basis", choices=LegalBasis.values)
+    required = serializers.BooleanField(source="purpose.required")
+    direct_marketing = serializers.BooleanField(source="purpose.direct_marketing")
+    language = serializers.CharField()
+    version = serializers.IntegerField(source="version.version")
+    notice_sha256 = serializers.CharField()
+    notice_text = serializers.SerializerMethodField(
+        help_text="The exact text whose SHA-256 is `notice_sha256`."
+    )
+    state = StateSerializer(allow_null=True)
+    valid = serializers.BooleanField(source="is_valid")
+    invalid_because = serializers.ChoiceField(
+        choices=[
+            validity.MATERIAL_CHANGE,
+            validity.EXPIRED,
+            validity.TOO_YOUNG,
+            validity.GIVEN_UNDER_16,
+            validity.OBJECTION,
+        ],
+        allow_null=True,
+        help_text="Why a granted consent does not count now; null otherwise.",
+    )
+    valid_until = serializers.DateField(
+        allow_null=True, help_text="The last day the consent counts, unless renewed."
+    )
+    needs_choice = serializers.BooleanField(
+        help_text="Granted once, no longer valid: ask the customer to choose again."
+    )
+    may_grant = serializers.BooleanField()
+    too_young_until = serializers.DateField(
+        allow_null=True, help_text="For a customer under 16: the day they may choose."
+    )
+    blocked_by_objection = serializers.BooleanField()
+
+    def get_notice_text(self, card) -> str:
+        return card.version.notice_text(card.language)
+
+
+class StatementSerializer(serializers.Serializer):
+    text = serializers.CharField()
+    sha256 = serializers.CharField()
+
+
+class ObjectionSerializer(serializers.Serializer):
+    """The customer's objection to direct marketing (GDPR Art. 21(2)), while it stands."""
+
+    since = serializers.DateTimeField()
+    event_id = serializers.IntegerField(source="state.event_id")
+    lift = serializers.SerializerMethodField()
+
+    @extend_schema_field(StatementSerializer)
+    def get_lift(self, objection) -> dict:
+        return {"text": objection.lift_text, "sha256": objection.lift_sha256}
+
+
+class DashboardSerializer(serializers.Serializer):
+    language = serializers.CharField()
+    objection = ObjectionSerializer(allow_null=True)
+    stop_all = serializers.SerializerMethodField(
+        help_text="The statement next to 'stop all personal offers'."
+    )
+    purposes = CardSerializer(source="cards", many=True)
+
+    @extend_schema_field(StatementSerializer)
+    def get_stop_all(self, dashboard) -> dict:
+        return {
+            "text": dashboard.stop_all_text,
+            "sha256": statement_sha256(Action.OBJECTED, dashboard.language),
+        }
+
+
+# --- Ledger events ---------------------------------------------------------------------------
+class EventSerializer(serializers.Serializer):
+    """One event of the customer's ledger."""
+
+    id = serializers.IntegerField()
+    receipt_id = serializers.UUIDField()
+    purpose = serializers.CharField(source="purpose.code", allow_null=True, default=None)
+    action = serializers.ChoiceField(choices=Action.values)
+    occurred_at = serializers.DateTimeField()
+    channel = serializers.ChoiceField(choices=Channel.values)
+    version = serializers.IntegerField(
+        source="purpose_version.version", allow_null=True, default=None
+    )
+    notice_language = serializers.CharField()
+    notice_sha256 = serializers.CharField()
+    sequence = serializers.IntegerField()
+    hash = serializers.CharField()
+
+
+class HistorySerializer(serializers.Serializer):
+    events = EventSerializer(many=True, help_text="Newest first.")
+
+
+class ChoiceRequestSerializer(serializers.Serializer):
+    choice = serializers.ChoiceField(choices=["grant", "withdraw"])
+    version = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=2**31 - 1,
+        help_text="The version of the text shown (required for a grant).",
+    )
+    notice_sha256 = serializers.RegexField(
+        r"^[0-9a-f]{64}$",
+        required=False,
+        allow_blank=True,
+        help_text="The SHA-256 of the text shown, from its card (required for a grant).",
+    )
+
+
+class ChoiceResultSerializer(serializers.Serializer):
+    events = EventSerializer(many=True)
+    effects = serializers.DictField(
+        child=serializers.IntegerField(),
+        help_text="What the bank's systems did because of it, e.g. offers_retracted.",
+    )
+    card = CardSerializer(help_text="The purpose's card after the choice.")
+
+
+class ObjectionResultSerializer(serializers.Serializer):
+    events = EventSerializer(many=True)
+    effects = serializers.DictField(child=serializers.IntegerField())
+    dashboard = DashboardSerializer()
+
+
+class RefusedChoiceSerializer(serializers.Serializer):
+    """Understood, refused, nothing written; the card as it is now, to show again."""
+
+    detail = serializers.CharField()
+    code = serializers.ChoiceField(
+        choices=[
+            "stale_notice",
+            "too_young",
+            "objection_stands",
+            "required_purpose",
+            "no_objection",
+            "refused",
+        ]
+    )
+    card = CardSerializer(allow_null=True)
+
+
+# --- Offers -----------------------------------------------------------------------------------
+class ReliedOnSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    title = serializers.CharField()
+    data_used = serializers.CharField()
+    version = serializers.IntegerField()
+    given_at = serializers.DateTimeField()
+
+
+class OfferSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    product = serializers.CharField(source="offer.product.code")
+    product_name = serializers.CharField()
+    explanation = serializers.CharField()
+    evidence = serializers.CharField()
+    created_at = serializers.DateTimeField(source="offer.created_at")
+    valid_until = serializers.DateField(source="offer.valid_until")
+    relied_on = ReliedOnSerializer(source="choices", many=True)
+
+
+class OffersSerializer(serializers.Serializer):
+    offers = OfferSerializer(many=True)
+
+
+class AnswerRequestSerializer(serializers.Serializer):
+    answer = serializers.ChoiceField(choices=list(ANSWERS))
+
+
+class AnsweredOfferSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    status = serializers.CharField()
+    status_changed_at = serializers.DateTimeField()
+
+
+# --- The export (GDPR Art. 15 and 20), as `consent.export` makes it ---------------------------
+class ExportChoiceSerializer(serializers.Serializer):
+    purpose = serializers.CharField()
+    state = serializers.ChoiceField(choices=["granted", "withdrawn", "not_set"])
+    valid = serializers.BooleanField()
+    version = serializers.IntegerField(allow_null=True)
+    changed_at = serializers.DateTimeField(allow_null=True)
+
+
+class ExportObjectionSerializer(serializers.Serializer):
+    active = serializers.BooleanField()
+    since = serializers.DateTimeField(required=False)
+    event_id = serializers.IntegerField(required=False)
+
+
+class ExportEventSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    purpose = serializers.CharField(allow_null=True)
+    action = serializers.ChoiceField(choices=Action.values)
+    at = serializers.DateTimeField()
+    channel = serializers.ChoiceField(choices=Channel.values)
+    version = serializers.IntegerField(allow_null=True)
+    notice_sha256 = serializers.CharField()
+
+
+class ExportOfferSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    product = serializers.CharField()
+    rule = serializers.CharField()
+    status = serializers.CharField()
+    explanation = serializers.CharField()
+    evidence = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class ExportSerializer(serializers.Serializer):
+    """The same document as `/export.json` (see the README); documentation only."""
+
+    customer_number = serializers.CharField()
+    exported_at = serializers.DateTimeField()
+    objection = ExportObjectionSerializer()
+    choices = ExportChoiceSerializer(many=True)
+    history = ExportEventSerializer(many=True)
+    offers = ExportOfferSerializer(many=True)
+
+
+# --- The feed ---------------------------------------------------------------------------------
+class ChangeSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="The change's position; pass it as `after`.")
+    customer_number = serializers.CharField(source="customer.customer_number")
+    purpose = serializers.CharField(source="purpose.code")
+    may_use = serializers.BooleanField(
+        help_text="Whether the bank may use the customer's data for the purpose after it."
+    )
+    kind = serializers.ChoiceField(choices=ChangeKind.values)
+    effective_at = serializers.DateTimeField()
+    recorded_at = serializers.DateTimeField()
+    valid_until = serializers.DateField(
+        allow_null=True,
+        help_text="While may_use: the last day it holds unless renewed; stop after it.",
+    )
+
+
+class ChangePageSerializer(serializers.Serializer):
+    changes = ChangeSerializer(many=True)
+    next = serializers.IntegerField(help_text="The cursor for the next page (`after=`).")
+    has_more = serializers.BooleanField(help_text="Another page follows right away.")
+
+
+class ValidCustomerSerializer(serializers.Serializer):
+    customer_number = serializers.CharField()
+    since = serializers.DateTimeField()
+    valid_until = serializers.DateField()
+
+
+class SnapshotSerializer(serializers.Serializer):
+    """Documentation of the streamed snapshot; the body is written row by row."""
+
+    purpose = serializers.CharField()
+    at = serializers.DateTimeField()
+    cursor = serializers.IntegerField(
+        help_text="Follow the feed from here (`after=`): no change is missed."
+    )
+    customers = ValidCustomerSerializer(many=True)

@@ -1,0 +1,50 @@
+"""`/api/v1/`: the customer's endpoints under `me/`, the feed for the bank's systems, the
+OAuth 2.0 endpoints, the schema and its documentation page."""
+
+from django.urls import include, path, re_path, register_converter
+from oauth2_provider import urls as oauth2_urls
+
+from . import docs, views
+
+
+class IdConverter:
+    """A database id: digits that fit a bigint. Anything else is the JSON 404 below."""
+
+    regex = "[0-9]{1,18}"
+
+    def to_python(self, value):
+        return int(value)
+
+    def to_url(self, value):
+        return str(value)
+
+
+register_converter(IdConverter, "id")
+
+oauth_patterns = (oauth2_urls.base_urlpatterns[:4], "oauth2_provider")  # authorize, token,
+# revoke_token, introspect; no device flow, no self-service application pages.
+
+urlpatterns = [
+    path("oauth/", include(oauth_patterns)),
+    path("schema/", docs.SchemaView.as_view(), name="api_schema"),
+    path("docs/", docs.DocsView.as_view(), name="api_docs"),
+    path("me/purposes", views.DashboardView.as_view(), name="api_purposes"),
+    path("me/purposes/<str:code>", views.PurposeView.as_view(), name="api_purpose"),
+    path("me/purposes/<str:code>/choice", views.ChoiceView.as_view(), name="api_choice"),
+    path("me/stop-all", views.StopAllView.as_view(), name="api_stop_all"),
+    path("me/objection/lift", views.LiftObjectionView.as_view(), name="api_lift_objection"),
+    path("me/history", views.HistoryView.as_view(), name="api_history"),
+    path("me/history/<id:event_id>/receipt", views.ReceiptView.as_view(), name="api_receipt"),
+    path("me/export", views.ExportView.as_view(), name="api_export"),
+    path("me/offers", views.OffersView.as_view(), name="api_offers"),
+    path(
+        "me/offers/<id:offer_id>/answer", views.AnswerOfferView.as_view(), name="api_answer_offer"
+    ),
+    path("consent-changes", views.ConsentChangesView.as_view(), name="api_consent_changes"),
+    path(
+        "purposes/<str:code>/valid-customers",
+        views.ValidCustomersView.as_view(),
+        name="api_valid_customers",
+    ),
+    re_path(r"", views.not_found),
+]

@@ -1,0 +1,447 @@
+"""The API (`/api/v1/`): a thin layer, one call into the domain per view.
+
+Customer endpoints live under `me/`: no customer id is ever in a URL, the token says
+whose data it is (`permissions.CustomerToken` sets `request.customer`), and an id of
+another customer's event or offer is a 404, exactly as on the website. The feed
+endpoints answer only the bank's systems (`permissions.FeedClientToken`), and every one
+of their reads is logged.
+"""
+
+import json
+
+from django.conf import settings
+from django.http import Http404, JsonResponse, StreamingHttpResponse
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation.trans_real import parse_accept_lang_header
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from consent.dashboard import customer_dashboard, customer_history, get_event_for_customer
+from consent.export import customer_export
+from consent.models import Channel
+from consent.receipts import consent_receipt
+from consent.services import (
+    ChoiceError,
+    ObjectionStands,
+    RequiredPurpose,
+    StaleNotice,
+    TooYoung,
+    UnknownPurpose,
+    get_purpose,
+    lift_objection,
+    record_choice,
+    stop_all_offers,
+)
+from offers.customer import OfferNotOpen, answer_offer, shown_offers
+
+from . import changes
+from . import serializers as s
+from .models import FeedEndpoint, FeedRead
+from .oauth import CHOOSE, FEED, READ
+from .permissions import CustomerToken, FeedClientToken
+
+CHOICES = {"grant": "granted", "withdraw": "withdrawn"}
+REFUSAL_CODES = (
+    (StaleNotice, "stale_notice"),
+    (TooYoung, "too_young"),
+    (ObjectionStands, "objection_stands"),
+    (RequiredPurpose, "required_purpose"),
+)
+
+
+def errors(*statuses, **described):
+    """The documented error answers of an operation."""
+    texts = {
+        400: ("Invalid input; nothing was changed.", s.ValidationErrorSerializer),
+        401: ("No valid access token.", s.ErrorSerializer),
+        403: ("The token lacks the scope or is not of this kind of client.", s.ErrorSerializer),
+        404: ("Not found (or not yours).", s.ErrorSerializer),
+        429: ("Too many requests for this token; see Retry-After.", s.ErrorSerializer),
+    }
+    responses = {}
+    for status in (401, 403, 429, *statuses):
+        text, serializer = texts[status]
+        responses[status] = OpenApiResponse(serializer, description=described.get(status, text))
+    return responses
+
+
+class ApiView(APIView):
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        # Personal data: never stored by a cache or a shared device.
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class CustomerView(ApiView):
+    permission_classes = [CustomerToken]
+    required_scopes = [READ]
+    throttle_scope = "read"
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # Texts and messages in the language the app asks for, else the customer's own.
+        self.language = requested_language(request) or request.customer.language
+        translation.activate(self.language)
+        request.LANGUAGE_CODE = self.language
+
+
+class ChoosingView(CustomerView):
+    required_scopes = [CHOOSE]
+    throttle_scope = "choose"
+
+
+def requested_language(request) -> str | None:
+    for code, _quality in parse_accept_lang_header(request.META.get("HTTP_ACCEPT_LANGUAGE", "")):
+        if code == "*":
+            return None
+        try:
+            return translation.get_supported_language_variant(code)
+        except LookupError:
+            continue
+    return None
+
+
+# --- Reading ---------------------------------------------------------------------------------
+class DashboardView(CustomerView):
+    @extend_schema(
+        operation_id="me_purposes",
+        summary="Every purpose as the customer's card, and the objection",
+        responses={200: s.DashboardSerializer, **errors()},
+    )
+    def get(self, request):
+        page = customer_dashboard(request.customer, language=self.language, at=timezone.now())
+        return Response(s.DashboardSerializer(page).data)
+
+
+class PurposeView(CustomerView):
+    @extend_schema(
+        operation_id="me_purpose",
+        summary="One purpose's card: its current text, the customer's choice, validity",
+        responses={200: s.CardSerializer, **errors(404)},
+    )
+    def get(self, request, code):
+        page = customer_dashboard(
+            request.customer, language=self.language, at=timezone.now(), code=code
+        )
+        if len(page.cards) != 1:
+            raise Http404
+        return Response(s.CardSerializer(page.cards[0]).data)
+
+
+class HistoryView(CustomerView):
+    @extend_schema(
+        operation_id="me_history",
+        summary="Every event of the customer's ledger, newest first",
+        responses={200: s.HistorySerializer, **errors()},
+    )
+    def get(self, request):
+        events = customer_history(request.customer)
+        return Response({"events": s.EventSerializer(events, many=True).data})
+
+
+class ReceiptView(CustomerView):
+    @extend_schema(
+        operation_id="me_receipt",
+        summary="The consent receipt of one event (Kantara Consent Receipt 1.1 fields)",
+        responses={
+            200: OpenApiResponse(OpenApiTypes.OBJECT, description="The receipt."),
+            **errors(404),
+        },
+    )
+    def get(self, request, event_id):
+        event = get_event_for_customer(request.customer, event_id)
+        if event.purpose is None:
+            policy = reverse("dashboard")
+        else:
+            policy = reverse(
+                "purpose_version", args=[event.purpose.code, event.purpose_version.version]
+            )
+        return Response(consent_receipt(event, policy_url=request.build_absolute_uri(policy)))
+
+
+class ExportView(CustomerView):
+    @extend_schema(
+        operation_id="me_export",
+        summary="The customer's data export (GDPR Art. 15 and 20), as /export.json",
+        responses={200: s.ExportSerializer, **errors()},
+    )
+    def get(self, request):
+        return Response(customer_export(request.customer, at=timezone.now()))
+
+
+class OffersView(CustomerView):
+    @extend_schema(
+        operation_id="me_offers",
+        summary="The customer's open offers whose consent still counts",
+        responses={200: s.OffersSerializer, **errors()},
+    )
+    def get(self, request):
+        offers = shown_offers(request.customer, language=self.language, at=timezone.now())
+        return Response({"offers": s.OfferSerializer(offers, many=True).data})
+
+
+# --- Choosing --------------------------------------------------------------------------------
+def refused(request, language, error, *, code=None, purpose=None) -> Response:
+    """409: understood, refused, nothing written; with the card as it is now."""
+    code = code or next((c for kind, c in REFUSAL_CODES if isinstance(error, kind)), "refused")
+    card = None
+    if purpose is not None:
+        cards = customer_dashboard(
+            request.customer, language=language, at=timezone.now(), code=purpose
+        ).cards
+        card = s.CardSerializer(cards[0]).data if cards else None
+    return Response({"detail": str(error), "code": code, "card": card}, status=409)
+
+
+class ChoiceView(ChoosingView):
+    @extend_schema(
+        operation_id="me_choose",
+        summary="Grant or withdraw, bound to the version of the text shown",
+        description=(
+            "A grant sends back `version` and `notice_sha256` of the card shown; if the text"
+            " changed since, nothing is written and the answer is 409 with the new card. A"
+            " withdrawal always succeeds. Recorded with channel `app`."
+        ),
+        request=s.ChoiceRequestSerializer,
+        responses={
+            200: s.ChoiceResultSerializer,
+            409: OpenApiResponse(s.RefusedChoiceSerializer, description="Refused; see code."),
+            **errors(400, 404),
+        },
+    )
+    def post(self, request, code):
+        form = s.ChoiceRequestSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        now = timezone.now()
+        try:
+            recorded = record_choice(
+                customer=request.customer,
+                purpose_code=code,
+                action=CHOICES[form.validated_data["choice"]],
+                channel=Channel.APP,
+                actor=request.user,
+                at=now,
+                version=form.validated_data.get("version"),
+                notice_sha256=form.validated_data.get("notice_sha256") or "",
+                language=self.language,
+            )
+        except UnknownPurpose:
+            raise Http404 from None
+        except ChoiceError as error:
+            return refused(request, self.language, error, purpose=code)
+        (card,) = customer_dashboard(
+            request.customer, language=self.language, at=now, code=code
+        ).cards
+        return Response(
+            {
+                "events": s.EventSerializer(recorded.events, many=True).data,
+                "effects": dict(recorded.effects),
+                "card": s.CardSerializer(card).data,
+            }
+        )
+
+
+class StopAllView(ChoosingView):
+    @extend_schema(
+        operation_id="me_stop_all",
+        summary="Stop all personal offers: withdraw each, and object to direct marketing",
+        request=None,
+        responses={200: s.ObjectionResultSerializer, **errors()},
+    )
+    def post(self, request):
+        now = timezone.now()
+        recorded = stop_all_offers(
+            customer=request.customer,
+            channel=Channel.APP,
+            actor=request.user,
+            at=now,
+            language=self.language,
+        )
+        return self.result(request, recorded, now)
+
+    def result(self, request, recorded, now):
+        page = customer_dashboard(request.customer, language=self.language, at=now)
+        return Response(
+            {
+                "events": s.EventSerializer(recorded.events, many=True).data,
+                "effects": dict(recorded.effects),
+                "dashboard": s.DashboardSerializer(page).data,
+            }
+        )
+
+
+class LiftObjectionView(StopAllView):
+    @extend_schema(
+        operation_id="me_lift_objection",
+        summary="Lift the objection to direct marketing; it switches nothing back on",
+        request=None,
+        responses={
+            200: s.ObjectionResultSerializer,
+            409: OpenApiResponse(s.RefusedChoiceSerializer, description="No objection stands."),
+            **errors(),
+        },
+    )
+    def post(self, request):
+        now = timezone.now()
+        try:
+            recorded = lift_objection(
+                customer=request.customer,
+                channel=Channel.APP,
+                actor=request.user,
+                at=now,
+                language=self.language,
+            )
+        except ChoiceError as error:
+            return refused(request, self.language, error, code="no_objection")
+        return self.result(request, recorded, now)
+
+
+class AnswerOfferView(ChoosingView):
+    @extend_schema(
+        operation_id="me_answer_offer",
+        summary="Interested, or not interested, in an offer the customer can see",
+        request=s.AnswerRequestSerializer,
+        responses={
+            200: s.AnsweredOfferSerializer,
+            409: OpenApiResponse(s.ErrorSerializer, description="The offer is not open."),
+            **errors(400, 404),
+        },
+    )
+    def post(self, request, offer_id):
+        form = s.AnswerRequestSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        try:
+            offer = answer_offer(
+                request.customer,
+                offer_id,
+                answer=form.validated_data["answer"],
+                at=timezone.now(),
+            )
+        except OfferNotOpen:
+            return Response(
+                {"detail": _("Deze aanbieding is niet meer open; er is niets veranderd.")},
+                status=409,
+            )
+        return Response(s.AnsweredOfferSerializer(offer).data)
+
+
+# --- The feed for the bank's systems ----------------------------------------------------------
+class FeedView(ApiView):
+    permission_classes = [FeedClientToken]
+    required_scopes = [FEED]
+    throttle_scope = "feed"
+
+    def log_read(self, request, **what):
+        application = request.auth.application
+        FeedRead.objects.create(
+            read_at=timezone.now(),
+            client_id=application.client_id,
+            client_name=application.name,
+            **what,
+        )
+
+
+class FeedQuerySerializer(serializers.Serializer):
+    after = serializers.IntegerField(
+        min_value=0,
+        max_value=2**63 - 1,
+        default=0,
+        help_text="The cursor: the `next` of the previous page, or 0 from the beginning.",
+    )
+    limit = serializers.IntegerField(
+        min_value=1, max_value=settings.API_FEED_PAGE_MAX, default=settings.API_FEED_PAGE_MAX
+    )
+
+
+class ConsentChangesView(FeedView):
+    @extend_schema(
+        operation_id="consent_changes",
+        summary="Every change in whether a customer may be used for a purpose, in order",
+        description=(
+            "Grants, withdrawals and objections as they are recorded, and the changes that"
+            " are not events (expiry, a material version, age) once they took effect."
+            " Replay the changes in order and keep the last `may_use` per customer and"
+            " purpose. The cursor is stable: a change once behind `next` is never"
+            " inserted before it."
+        ),
+        parameters=[FeedQuerySerializer],
+        responses={200: s.ChangePageSerializer, **errors(400)},
+    )
+    def get(self, request):
+        query = FeedQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        after, limit = query.validated_data["after"], query.validated_data["limit"]
+        rows = changes.changes_after(after, limit=limit + 1)
+        page, has_more = rows[:limit], len(rows) > limit
+        last = page[-1].id if page else after
+        self.log_read(
+            request, endpoint=FeedEndpoint.CHANGES, after_id=after, last_id=last, rows=len(page)
+        )
+        return Response(
+            {
+                "changes": s.ChangeSerializer(page, many=True).data,
+                "next": last,
+                "has_more": has_more,
+            }
+        )
+
+
+class ValidCustomersView(FeedView):
+    @extend_schema(
+        operation_id="valid_customers",
+        summary="Snapshot: every customer whose consent for the purpose counts now (streamed)",
+        description=(
+            "For a first load. `cursor` is the feed position the snapshot is at least as"
+            " new as: follow `consent-changes?after=<cursor>` from there and no change is"
+            " missed (a change that is already in the snapshot comes again; applying it"
+            " twice does no harm)."
+        ),
+        responses={200: s.SnapshotSerializer, **errors(404)},
+    )
+    def get(self, request, code):
+        try:
+            purpose = get_purpose(code)
+        except UnknownPurpose:
+            raise Http404 from None
+        if not purpose.is_consent_based:
+            raise Http404
+        # The position first, then the rows: every change up to it is in the snapshot.
+        cursor, now = changes.feed_position(), timezone.now()
+        self.log_read(
+            request, endpoint=FeedEndpoint.VALID_CUSTOMERS, purpose=purpose.code, last_id=cursor
+        )
+        rows = changes.valid_customers(purpose_code=purpose.code, at=now)
+        response = StreamingHttpResponse(
+            _snapshot_json(purpose.code, now, cursor, rows), content_type="application/json"
+        )
+        return response
+
+
+def _snapshot_json(purpose_code, now, cursor, rows):
+    head = {"purpose": purpose_code, "at": _iso(now), "cursor": cursor}
+    yield json.dumps(head)[:-1] + ', "customers": ['
+    separator = ""
+    for customer_number, since, valid_until in rows:
+        item = {
+            "customer_number": customer_number,
+            "since": _iso(since),
+            "valid_until": valid_until.isoformat(),
+        }
+        yield f"{separator}\n{json.dumps(item)}"
+        separator = ","
+    yield "\n]}\n"
+
+
+def _iso(moment):
+    return serializers.DateTimeField().to_representation(moment)
+
+
+def not_found(request, *args, **kwargs):
+    """Any other path under /api/v1/: a JSON 404, like the API's own."""
+    return JsonResponse({"detail": _("Niet gevonden.")}, status=404)
