@@ -180,7 +180,10 @@ def _differing(*, now: dt.datetime, purpose_code: str | None) -> Iterable[Judged
             feed_says=Subquery(said.values("may_use")[:1])
         ),
         at=now,
-    ).filter(Q(feed_says=True, is_valid=False) | Q(is_valid=True) & ~Q(feed_says=True))
+    ).filter(
+        Q(feed_says=True, is_valid=False)
+        | Q(is_valid=True) & (Q(feed_says=False) | Q(feed_says__isnull=True))
+    )
     for state in states.order_by("pk"):
         yield Judged(
             state=state,

@@ -1,0 +1,72 @@
+"""A downstream system as the bank's CRM would write it: it follows the feed and keeps, per
+customer and purpose, the last word; a consent it holds also stops after its
+`valid_until`. The tests compare what it holds with `consent.validity`."""
+
+import datetime as dt
+
+from django.utils import timezone
+
+from consent.validity import valid_consents
+
+
+class Follower:
+    def __init__(self, client, *, cursor=0, page_size=None):
+        """`client`: an API client, or a callable that returns one with a fresh token
+        (a system asks for a new token when its one-hour token has expired)."""
+        self.connect = client if callable(client) else lambda: client
+        self.cursor = cursor
+        self.page_size = page_size
+        self.latest: dict[tuple[str, str], dict] = {}
+        self.pages = 0
+
+    def load_snapshot(self, purpose_code):
+        response = self.connect().get(f"/api/v1/purposes/{purpose_code}/valid-customers")
+        assert response.status_code == 200, response
+        body = _json(response)
+        for row in body["customers"]:
+            self.latest[(row["customer_number"], purpose_code)] = {
+                "may_use": True,
+                "valid_until": row["valid_until"],
+            }
+        self.cursor = body["cursor"]
+        return body
+
+    def catch_up(self):
+        client = self.connect()
+        while True:
+            query = {"after": self.cursor}
+            if self.page_size:
+                query["limit"] = self.page_size
+            response = client.get("/api/v1/consent-changes", query)
+            assert response.status_code == 200, response.content
+            page = _json(response)
+            self.pages += 1
+            for change in page["changes"]:
+                assert change["id"] > self.cursor, "the feed went backwards"
+                self.cursor = change["id"]
+                self.latest[(change["customer_number"], change["purpose"])] = change
+            assert page["next"] == self.cursor
+            if not page["has_more"]:
+                return self
+
+    def holds(self, *, at: dt.datetime) -> set[tuple[str, str]]:
+        today = timezone.localdate(at).isoformat()
+        return {
+            pair
+            for pair, change in self.latest.items()
+            if change["may_use"]
+            and (change["valid_until"] is None or today <= change["valid_until"])
+        }
+
+
+def truth(*, at: dt.datetime) -> set[tuple[str, str]]:
+    """Who the bank may use for what at `at`, as `consent.validity` says."""
+    return set(valid_consents(at=at).values_list("customer__customer_number", "purpose__code"))
+
+
+def _json(response):
+    if hasattr(response, "streaming_content"):
+        import json
+
+        return json.loads(b"".join(response.streaming_content))
+    return response.json()
