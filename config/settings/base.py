@@ -150,8 +150,8 @@ INSTALLED_APPS += [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "api",  # before oauth2_provider: its consent screen is our template
     "oauth2_provider",
-    "api",
 ]
 # Scopes separate reading from choosing; the feed scope belongs to the bank's systems
 # (client credentials) only. `api.oauth` keeps each scope to its kind of client.
