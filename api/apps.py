@@ -10,6 +10,7 @@ class ApiConfig(AppConfig):
         # api depends on consent, never the reverse: subscribe to its registry.
         from consent.hooks import on_event_recorded
 
+        from . import authentication  # noqa: F401 (registers its OpenAPI scheme)
         from .changes import record_event
 
         on_event_recorded(record_event)

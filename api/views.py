@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation.trans_real import parse_accept_lang_header
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
@@ -61,6 +62,7 @@ def errors(*statuses, **described):
         401: ("No valid access token.", s.ErrorSerializer),
         403: ("The token lacks the scope or is not of this kind of client.", s.ErrorSerializer),
         404: ("Not found (or not yours).", s.ErrorSerializer),
+        415: ("The body is not JSON; nothing was changed.", s.ErrorSerializer),
         429: ("Too many requests for this token; see Retry-After.", s.ErrorSerializer),
     }
     responses = {}
@@ -212,7 +214,7 @@ class ChoiceView(ChoosingView):
         responses={
             200: s.ChoiceResultSerializer,
             409: OpenApiResponse(s.RefusedChoiceSerializer, description="Refused; see code."),
-            **errors(400, 404),
+            **errors(400, 404, 415),
         },
     )
     def post(self, request, code):
@@ -310,7 +312,7 @@ class AnswerOfferView(ChoosingView):
         responses={
             200: s.AnsweredOfferSerializer,
             409: OpenApiResponse(s.ErrorSerializer, description="The offer is not open."),
-            **errors(400, 404),
+            **errors(400, 404, 415),
         },
     )
     def post(self, request, offer_id):
@@ -442,6 +444,7 @@ def _iso(moment):
     return serializers.DateTimeField().to_representation(moment)
 
 
+@csrf_exempt  # no cookie authenticates here: a POST to a wrong path is a 404, not a 403
 def not_found(request, *args, **kwargs):
     """Any other path under /api/v1/: a JSON 404, like the API's own."""
     return JsonResponse({"detail": _("Niet gevonden.")}, status=404)

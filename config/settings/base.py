@@ -195,9 +195,7 @@ OAUTH2_PROVIDER = {
     },
 }
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": [
-        "oauth2_provider.contrib.rest_framework.OAuth2Authentication"
-    ],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.BearerTokenAuthentication"],
     # Every view names its scopes; without them nothing gets through.
     "DEFAULT_PERMISSION_CLASSES": ["api.permissions.NoAccess"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],

@@ -1,0 +1,109 @@
+"""Property-based tests of the contract (issue #15, part 3): schemathesis generates requests
+from docs/openapi.yaml, valid and invalid ones, and sends them to the running server.
+
+With the right token: never a 5xx, every answer as the schema says (status, content type,
+body). Without a token, or with a token that lacks the scope: never a 2xx, and nothing
+written."""
+
+from pathlib import Path
+
+import pytest
+import schemathesis
+from django.conf import settings as django_settings
+from hypothesis import HealthCheck, settings
+
+from consent.models import ConsentEvent, ConsentState
+from offers.models import Offer
+from tests.factories import CustomerFactory
+from tests.offers.factories import make_offer
+
+from .conftest import CHOOSE, FEED, READ, issue_token, register_app, register_system
+
+schema = schemathesis.openapi.from_path(Path(django_settings.BASE_DIR) / "docs" / "openapi.yaml")
+# Modest, so `make test` stays quick (one live server per operation); derandomised, so
+# a run is repeatable.
+EXAMPLES = settings(
+    max_examples=6,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+@pytest.fixture
+def world(live_server, transactional_db, choose, settings):
+    """Sanne (a consent, an open offer) with the app's token, and the CRM with the feed's;
+    rate limits high enough not to be what is tested here."""
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {
+            "read": "100000/min",
+            "choose": "100000/min",
+            "feed": "100000/min",
+        },
+    }
+    sanne = CustomerFactory(customer_number="960001")
+    choose(sanne, "offers_spending", days_ago=30)
+    make_offer(sanne, status="approved")
+    app, crm = register_app(), register_system()
+    return {
+        "url": live_server.url,
+        "customer": issue_token(app, user=sanne.user, scope=f"{READ} {CHOOSE}"),
+        "read_only": issue_token(app, user=sanne.user, scope=READ),
+        "feed": issue_token(crm, scope=FEED),
+    }
+
+
+def scopes_of(case):
+    (requirement,) = case.operation.definition.raw["security"]
+    (scopes,) = requirement.values()
+    return scopes
+
+
+def ledger():
+    return (
+        ConsentEvent.objects.count(),
+        sorted(ConsentState.objects.values_list("pk", "state")),
+        sorted(Offer.objects.values_list("pk", "status")),
+    )
+
+
+def bearer(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+@schema.parametrize()
+@EXAMPLES
+def test_every_operation_keeps_the_contract_and_needs_its_token(case, world):
+    feed = scopes_of(case) == [FEED]
+    # Without a valid token and scope: refused before anything is read or written.
+    wrong = [
+        {},
+        bearer("not-a-token"),
+        bearer(world["customer"] if feed else world["feed"]),  # the other kind of client
+    ]
+    if scopes_of(case) == [CHOOSE]:
+        wrong.append(bearer(world["read_only"]))
+    before = ledger()
+    for headers in wrong:
+        response = case.call(base_url=world["url"], headers=headers)
+        assert response.status_code in (401, 403, 404), (headers, response.status_code)
+        if response.status_code == 404:  # a path no endpoint matches: nothing behind it
+            assert response.json() == {"detail": "Niet gevonden."}
+        case.validate_response(response, excluded_checks=_not_for_refusals())
+    assert ledger() == before
+
+    # With it: never a 5xx, and every answer (status, content type, body) as documented.
+    token = world["feed"] if feed else world["customer"]
+    case.call_and_validate(base_url=world["url"], headers=bearer(token))
+
+
+def _not_for_refusals():
+    from schemathesis.specs.openapi.checks import (
+        ignored_auth,
+        negative_data_rejection,
+        positive_data_acceptance,
+    )
+
+    # Refused before the input is looked at: the input's validity decides nothing here.
+    return [negative_data_rejection, positive_data_acceptance, ignored_auth]
