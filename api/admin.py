@@ -1,7 +1,7 @@
 """The privacy officer's view of the API: the change feed and who read it (read-only for
 everyone; the database refuses changes anyway). Clients and tokens are django-oauth-
 toolkit's own admin pages: register a system (client credentials) or the app
-(authorization code, public); revoke a token by deleting it."""
+(authorization code, public); revoke tokens with its "revoke" action."""
 
 from django.contrib import admin
 

@@ -1,5 +1,5 @@
 """Privacy officers register the bank's systems and the app as OAuth clients, revoke
-tokens (by deleting them) and read the feed and its read log. Permissions are given to
+tokens (the admin's revoke action) and read the feed and its read log. Permissions are given to
 the existing group (created by offers' staff-groups migration), never to usernames."""
 
 from django.contrib.auth.management import create_permissions
@@ -11,10 +11,10 @@ PERMISSIONS = {
         "add_application",
         "change_application",
         "delete_application",
+        # Tokens are revoked with the admin's "revoke" action (a raw delete would leave a
+        # refresh token behind; django-oauth-toolkit's admin allows none).
         "view_accesstoken",
-        "delete_accesstoken",
         "view_refreshtoken",
-        "delete_refreshtoken",
     ],
     "api": ["view_consentchange", "view_feedread"],
 }
