@@ -104,8 +104,8 @@ class FeedRead(models.Model):
 
     class Meta:
         ordering = ["-read_at", "-id"]
-        verbose_name = _("feed read")
-        verbose_name_plural = _("feed reads")
+        verbose_name = _("uitlezing van de feed")
+        verbose_name_plural = _("uitlezingen van de feed")
 
     def __str__(self):
         return f"{self.client_name} {self.endpoint} {self.read_at:%Y-%m-%d %H:%M}"

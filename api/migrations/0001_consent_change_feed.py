@@ -42,8 +42,8 @@ class Migration(migrations.Migration):
                 ("rows", models.PositiveIntegerField(blank=True, null=True)),
             ],
             options={
-                "verbose_name": "feed read",
-                "verbose_name_plural": "feed reads",
+                "verbose_name": "uitlezing van de feed",
+                "verbose_name_plural": "uitlezingen van de feed",
                 "ordering": ["-read_at", "-id"],
             },
         ),

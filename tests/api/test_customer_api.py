@@ -334,3 +334,15 @@ def test_a_legacy_grant_under_16_shows_as_not_counting(db, app_for, now):
 
 def test_every_answer_is_marked_not_for_caches(app):
     assert app.get("/api/v1/me/purposes")["Cache-Control"] == "no-store"
+
+
+def test_the_apis_own_messages_speak_english_too(app):
+    response = app.post(
+        "/api/v1/me/offers/999999/answer",
+        {"answer": "dismiss"},
+        format="json",
+        headers={"Accept-Language": "en"},
+    )
+    assert response.status_code == 404
+    read_only = app.get("/api/v1/consent-changes", headers={"Accept-Language": "en"})
+    assert read_only.json()["detail"] == "This token may not do this; it needs: consent:feed"
