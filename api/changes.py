@@ -58,38 +58,53 @@ def lock_feed() -> None:
 
 # --- Ledger events ---------------------------------------------------------------------------
 def record_event(*, event: ConsentEvent, at: dt.datetime) -> None:
-    """Hook (`consent.hooks.on_event_recorded`): the feed rows for one ledger event."""
+    """Hook (`consent.hooks.on_event_recorded`): the feed rows for one ledger event.
+
+    One statement, so a choice costs one more query: the purposes the event is about,
+    whether each consent counts right after it (`valid_consents`, compiled to SQL), the
+    feed lock (taken before the first row is inserted, so before its id is drawn) and
+    the insert.
+    """
     if event.purpose_id is not None:
-        purposes = [event.purpose_id]
+        about = Purpose.objects.filter(pk=event.purpose_id)
     else:  # an objection, or lifting it: about direct marketing as a whole
-        purposes = list(
-            Purpose.objects.filter(
-                direct_marketing=True, legal_basis=LegalBasis.CONSENT
-            ).values_list("pk", flat=True)
+        about = Purpose.objects.filter(direct_marketing=True, legal_basis=LegalBasis.CONSENT)
+    about_sql, about_params = about.values("pk").query.sql_with_params()
+    counting = valid_consents(at=at).filter(customer_id=event.customer_id).values("purpose_id")
+    counting_sql, counting_params = counting.query.sql_with_params()
+    # A grant that counts holds until its last valid day (the event's own purpose: its
+    # state changed at this event). Another consent that counts after lifting an objection
+    # (a grant older code recorded meanwhile) gets no date; the expiry row covers it.
+    valid_until = last_valid_day(event.occurred_at)
+    table = ConsentChange._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH feed_lock(locked) AS MATERIALIZED (SELECT pg_advisory_xact_lock(%s)),
+                 about(id) AS ({about_sql}),
+                 counting(purpose_id) AS ({counting_sql})
+            INSERT INTO {table} (customer_id, purpose_id, may_use, kind, effective_at,
+                                 recorded_at, valid_until, event_id)
+            SELECT %s, about.id, counting.purpose_id IS NOT NULL, %s, %s, %s,
+                   CASE WHEN counting.purpose_id IS NOT NULL AND about.id = %s
+                        THEN %s::date END,
+                   %s
+            FROM feed_lock, about LEFT JOIN counting ON counting.purpose_id = about.id
+            ORDER BY about.id
+            """,
+            [
+                FEED_LOCK,
+                *about_params,
+                *counting_params,
+                event.customer_id,
+                event.action,
+                event.occurred_at,
+                timezone.now(),
+                event.purpose_id,
+                valid_until,
+                event.pk,
+            ],
         )
-    if not purposes:
-        return
-    counting = {
-        state.purpose_id: state.changed_at
-        for state in valid_consents(at=at).filter(
-            customer_id=event.customer_id, purpose_id__in=purposes
-        )
-    }
-    rows = [
-        ConsentChange(
-            customer_id=event.customer_id,
-            purpose_id=purpose_id,
-            may_use=purpose_id in counting,
-            kind=event.action,
-            effective_at=event.occurred_at,
-            recorded_at=timezone.now(),
-            valid_until=last_valid_day(counting[purpose_id]) if purpose_id in counting else None,
-            event=event,
-        )
-        for purpose_id in purposes
-    ]
-    lock_feed()
-    ConsentChange.objects.bulk_create(rows)
 
 
 # --- Changes that are not events -------------------------------------------------------------

@@ -51,8 +51,15 @@ class ConsentChange(models.Model):
     # For a consent that counts: its last valid day unless renewed (the card's "geldig
     # tot en met"), so a follower can stop on time even before the expiry row arrives.
     valid_until = models.DateField(null=True, blank=True)
+    # The ledger event behind an event row. No database constraint: the feed is a record
+    # of what was announced and outlives a ledger row removed by retention (DESIGN §15).
     event = models.ForeignKey(
-        ConsentEvent, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        ConsentEvent,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
     )
 
     class Meta:
