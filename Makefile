@@ -14,6 +14,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 run: $(STAMP)
+	bin/ensure-keys
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py load_demo --if-empty
 	@echo "Serving on http://127.0.0.1:8000 (Ctrl-C stops)"

@@ -51,6 +51,12 @@ def _frozen_clock(request, clock_instant):
         yield traveller
 
 
+@pytest.fixture(autouse=True)
+def _checkpoints_in_a_temporary_folder(settings, tmp_path):
+    """Ledger checkpoints a test writes go to its own folder, never the repository's."""
+    settings.LEDGER_CHECKPOINT_DIR = tmp_path / "checkpoints"
+
+
 @pytest.fixture
 def now(clock_instant):
     """The instant the test's clock started at (NOW, or one of INSTANTS)."""

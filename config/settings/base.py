@@ -123,6 +123,17 @@ CONSENT_MAX_AGE_DAYS = int(os.environ.get("CONSENT_MAX_AGE_DAYS", 730))
 CONSENT_MIN_AGE_YEARS = 16
 CONSENT_JURISDICTION = "NL"
 
+# The ledger's keys live outside the database (consent/keys.py): the chain's HMAC key and
+# the Ed25519 key that signs checkpoints. `make run` and `make serve` create the files.
+LEDGER_HMAC_KEY = os.environ.get("LEDGER_HMAC_KEY")
+LEDGER_HMAC_KEY_FILE = os.environ.get("LEDGER_HMAC_KEY_FILE", BASE_DIR / ".ledger_hmac_key")
+LEDGER_HMAC_RETIRED_KEYS = os.environ.get("LEDGER_HMAC_RETIRED_KEYS")
+LEDGER_SIGNING_KEY = os.environ.get("LEDGER_SIGNING_KEY")
+LEDGER_SIGNING_KEY_FILE = os.environ.get(
+    "LEDGER_SIGNING_KEY_FILE", BASE_DIR / ".ledger_signing_key"
+)
+LEDGER_CHECKPOINT_DIR = Path(os.environ.get("LEDGER_CHECKPOINT_DIR", BASE_DIR / ".checkpoints"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -7,3 +7,7 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 ALLOWED_HOSTS = ["*"]
+
+# Fixed ledger keys for tests (never used anywhere else).
+LEDGER_HMAC_KEY = "test-chain-key-not-secret"
+LEDGER_SIGNING_KEY = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"
