@@ -25,10 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / "data"
 DATABASE = "consent_bench"
-MCC_FILES = (
-    ROOT.parent / "shared" / "data" / "mcc_codes.csv",
-    Path("/work/shared/data/mcc_codes.csv"),
-)
+MCC_FILE = ROOT / "offers" / "data" / "mcc_codes.csv"  # public domain; see its README
 
 
 def log(text: str) -> None:
@@ -57,16 +54,11 @@ def setup_database() -> None:
 
 
 def load_mccs() -> tuple[str, ...]:
+    """Every merchant category code of ISO 18245, from the file in the repository."""
     import csv
 
-    for path in MCC_FILES:
-        if path.exists():
-            with open(path, encoding="utf-8") as handle:
-                return tuple(row["mcc"] for row in csv.DictReader(handle) if row["mcc"].isdigit())
-    from offers.synthetic import EVERYDAY_MCCS
-
-    log("shared/data/mcc_codes.csv not found; using a short built-in list of MCCs")
-    return EVERYDAY_MCCS
+    with open(MCC_FILE, encoding="utf-8") as handle:
+        return tuple(row["mcc"] for row in csv.DictReader(handle) if row["mcc"].isdigit())
 
 
 def main() -> None:
