@@ -4,6 +4,7 @@ import json
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.utils import timezone
 
 from consent import hooks
 from consent.catalogue import VERSION_FIELDS
@@ -104,7 +105,9 @@ def test_a_privacy_officer_publishes_a_material_version_and_consents_need_renewa
     assert new.material and new.published_by == privacy_officer
     assert [kw["version"] for kw in seen] == [new]
     assert not is_consent_valid(
-        customer=customer_who_consented, purpose_code="offers_spending", on=new.published_at.date()
+        customer=customer_who_consented,
+        purpose_code="offers_spending",
+        on=timezone.localdate(new.published_at),
     )
 
 
@@ -121,7 +124,9 @@ def test_a_non_material_version_keeps_consents_valid_and_calls_no_hook(
     new = PurposeVersion.objects.get(purpose__code="offers_spending", version=2)
     assert calls == []
     assert is_consent_valid(
-        customer=customer_who_consented, purpose_code="offers_spending", on=new.published_at.date()
+        customer=customer_who_consented,
+        purpose_code="offers_spending",
+        on=timezone.localdate(new.published_at),
     )
 
 
