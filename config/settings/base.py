@@ -7,10 +7,12 @@ from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 from config.database import database_settings
+from config.env import env_int
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "dev-only-not-secret-" + "x" * 40)
+# No fallback here: only config.settings.dev has one. An empty key stops Django.
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 DEBUG = False
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 
@@ -118,8 +120,13 @@ SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, never from the cookie
 
+# Demo data (published passwords) may be loaded only where this is true: dev and test.
+DEMO_MODE = False
+# Staff sign in to /admin/ with a password and a TOTP code (django-otp).
+STAFF_OTP_REQUIRED = True
+
 # --- Consent rules (DESIGN §5) ---
-CONSENT_MAX_AGE_DAYS = int(os.environ.get("CONSENT_MAX_AGE_DAYS", 730))
+CONSENT_MAX_AGE_DAYS = env_int("CONSENT_MAX_AGE_DAYS", default=730, minimum=1)
 CONSENT_MIN_AGE_YEARS = 16
 CONSENT_CONTROLLER = {
     "name": "Voorbeeldbank N.V.",
