@@ -27,6 +27,8 @@ from typing import ClassVar
 import psycopg
 from django.db import DatabaseError, connection, transaction
 
+from .dbroles import STAGING_SCHEMA
+
 
 @dataclass(frozen=True, order=True)
 class RowError:
@@ -205,7 +207,8 @@ class SqlCheckedImport(CsvImport):
         return ", ".join(f"{name} text" for name in self.columns)
 
     def create_staging(self, cursor):
-        self.staging = f"import_staging_{uuid.uuid4().hex}"
+        # In its own schema: the runtime role may create nothing in `public`.
+        self.staging = f"{STAGING_SCHEMA}.import_{uuid.uuid4().hex}"
         # Records are numbered from 2: line 1 is the header. Valid while no field spans
         # lines, which `_copy` verifies before trusting the numbers.
         cursor.execute(

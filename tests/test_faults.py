@@ -92,6 +92,8 @@ def production_server(transactional_db):
     env = {
         **os.environ,
         "DATABASE_URL": f"postgresql://{db['USER']}@/{db['NAME']}?host={db['HOST']}",
+        # bin/serve migrates as the owner, then serves as the runtime role.
+        "DATABASE_OWNER_URL": f"postgresql://{db['OWNER']['USER']}@/{db['NAME']}?host={db['HOST']}",
         "DJANGO_SECRET_KEY": "fault-test-secret-" + "s" * 40,
         "BIND": f"127.0.0.1:{port}",
         "WEB_WORKERS": "1",
