@@ -155,6 +155,10 @@ class CsvImport:
             return None  # a blank line
         if len(values) != len(self.columns):
             return RowError(line, f"expected {len(self.columns)} fields, found {len(values)}")
+        for name, value in zip(self.columns, values, strict=True):
+            if "\x00" in value:
+                # PostgreSQL text cannot hold NUL; COPY would fail without naming the line.
+                return RowError(line, f"{name} contains a NUL character")
         try:
             parsed = self.parse(dict(zip(self.columns, values, strict=True)))
         except ValueError as exc:
@@ -183,10 +187,12 @@ class CsvImport:
         ]
 
 
-def required(row: dict[str, str], name: str) -> str:
+def required(row: dict[str, str], name: str, *, max_length: int | None = None) -> str:
     value = row[name].strip()
     if not value:
         raise ValueError(f"{name} is missing")
+    if max_length is not None and len(value) > max_length:
+        raise ValueError(f"{name} is longer than {max_length} characters")
     return value
 
 
