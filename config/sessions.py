@@ -14,6 +14,8 @@ from django.contrib.auth import SESSION_KEY, logout
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 
+from config.logging import USER_ID_KEY
+
 LOGIN_AT = "login_at"
 SEEN_AT = "seen_at"
 REFRESH_SECONDS = 60
@@ -30,6 +32,8 @@ def session_limits(get_response):
     def middleware(request):
         session = request.session
         if SESSION_KEY in session:
+            # For the log lines (config/logging.py): the user id, never the username.
+            request.META[USER_ID_KEY] = session[SESSION_KEY]
             now = time.time()
             login_at, seen_at = session.get(LOGIN_AT), session.get(SEEN_AT)
             if (
