@@ -53,6 +53,9 @@ def test_staff_enrol_a_device_once_and_then_reach_the_admin(client, petra, otp_r
     device = TOTPDevice.objects.get(user=petra)
     assert not device.confirmed
     assert "otpauth://totp/Voorbeeldbank%3Apetra" in body and 'src="data:image/svg+xml' in body
+    # The strict CSP holds: no inline script or style on the page.
+    assert "unsafe-inline" not in page.headers["Content-Security-Policy"]
+    assert not re.search(r"<script>|<script [^>]*>[^<]|style=|<style", body)
 
     response = client.post(
         "/admin/otp/?next=/admin/consent/consentevent/", {"token": code_for(device)}
