@@ -107,22 +107,24 @@ def hand_over_to_owner(conn):
     """Give the owner role every table, sequence, view and function in `public`."""
     from psycopg import sql
 
-    relations = conn.execute(
-        """
-        SELECT c.relname, c.relkind FROM pg_class c
-          JOIN pg_namespace n ON n.oid = c.relnamespace
-         WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
-           AND pg_get_userbyid(c.relowner) <> %s
-        """,
-        (OWNER_ROLE,),
-    ).fetchall()
     kinds = {"r": "TABLE", "p": "TABLE", "v": "VIEW", "m": "MATERIALIZED VIEW", "S": "SEQUENCE"}
-    for name, kind in relations:
-        conn.execute(
-            sql.SQL("ALTER {} public.{} OWNER TO {}").format(
-                sql.SQL(kinds[kind]), sql.Identifier(name), sql.Identifier(OWNER_ROLE)
+    # Tables first: their identity sequences go with them (and cannot be moved alone).
+    for relkinds in (["r", "p", "v", "m"], ["S"]):
+        relations = conn.execute(
+            """
+            SELECT c.relname, c.relkind FROM pg_class c
+              JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE n.nspname = 'public' AND c.relkind = ANY(%s)
+               AND pg_get_userbyid(c.relowner) <> %s
+            """,
+            (relkinds, OWNER_ROLE),
+        ).fetchall()
+        for name, kind in relations:
+            conn.execute(
+                sql.SQL("ALTER {} public.{} OWNER TO {}").format(
+                    sql.SQL(kinds[kind]), sql.Identifier(name), sql.Identifier(OWNER_ROLE)
+                )
             )
-        )
     functions = conn.execute(
         """
         SELECT p.oid::regprocedure::text FROM pg_proc p

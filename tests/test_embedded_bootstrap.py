@@ -58,9 +58,20 @@ def test_a_fresh_embedded_server_gets_an_owner_a_runtime_role_and_the_database(t
                 " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public'"
             ).fetchall()
             assert owners == [(OWNER_ROLE,)]
-        # Running it again changes nothing and does not fail.
+        # A database from before the roles (owned by the superuser, tables too) is handed
+        # to the owner by the next command, and migrate works on it again.
+        with superuser_connection(host=str(pgdata), database="consent") as conn:
+            conn.execute("ALTER TABLE consent_customer OWNER TO postgres")
+            conn.execute("ALTER TABLE django_migrations OWNER TO postgres")
+            conn.execute("ALTER DATABASE consent OWNER TO postgres")
         again = manage("migrate", "--no-input", "-v", "0", pgdata=pgdata)
         assert again.returncode == 0, again.stderr
+        with superuser_connection(host=str(pgdata), database="consent") as conn:
+            owners = conn.execute(
+                "SELECT DISTINCT pg_get_userbyid(relowner) FROM pg_class c"
+                " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public'"
+            ).fetchall()
+            assert owners == [(OWNER_ROLE,)]
     finally:
         subprocess.run(
             [
