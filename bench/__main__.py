@@ -36,15 +36,20 @@ def setup_database() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
     if "BENCH_DATABASE_URL" in os.environ:
         os.environ["DATABASE_URL"] = os.environ["BENCH_DATABASE_URL"]
+        os.environ["DATABASE_OWNER_URL"] = os.environ["BENCH_DATABASE_OWNER_URL"]
     else:
         sys.path.insert(0, str(ROOT))
-        from config.database import PGDATA, embedded_server
+        from config.database import (
+            OWNER_ROLE,
+            RUNTIME_ROLE,
+            embedded_url,
+            recreate_embedded_database,
+        )
 
-        server = embedded_server()
-        server.psql(f"DROP DATABASE IF EXISTS {DATABASE};")
-        server.psql(f"CREATE DATABASE {DATABASE};")
-        socket = str(PGDATA).replace("/", "%2F")
-        os.environ["DATABASE_URL"] = f"postgres://postgres@{socket}/{DATABASE}"
+        recreate_embedded_database(DATABASE)
+        # Like production: migrate as the owner, everything else as the runtime role.
+        os.environ["DATABASE_URL"] = embedded_url(RUNTIME_ROLE, DATABASE)
+        os.environ["DATABASE_OWNER_URL"] = embedded_url(OWNER_ROLE, DATABASE)
     import django
 
     django.setup()
