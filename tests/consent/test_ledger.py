@@ -337,3 +337,34 @@ def test_without_a_chain_key_nothing_is_recorded(customer_who_did_not, choose):
     finally:
         keys.reset_caches()
     assert not ConsentEvent.objects.filter(customer=customer_who_did_not).exists()
+
+
+@insider
+def test_an_owner_who_sets_pgtrigger_ignore_and_rewrites_an_event_is_named(
+    customer_who_consented, capsys, owner_connection
+):
+    event = ConsentEvent.objects.get(customer=customer_who_consented)
+    with owner_connection.transaction():
+        # Tell pgtrigger to ignore every trigger on the ledger, for this transaction.
+        owner_connection.execute(
+            "SELECT set_config('pgtrigger.ignore', '{' || string_agg(tgname, ',') || '}',"
+            " true) FROM pg_trigger WHERE tgrelid = 'consent_consentevent'::regclass"
+        )
+        owner_connection.execute(
+            "UPDATE consent_consentevent SET action = 'withdrawn' WHERE id = %s", [event.pk]
+        )
+    ok, err = verify(capsys)
+    assert not ok and "customer 300001: event" in err and "hash does not match" in err
+
+
+@insider
+def test_an_owner_who_revives_an_expired_consent_in_the_state_is_named(
+    customer_who_consented, capsys, owner_connection, tamper
+):
+    # Without switching triggers off, the owner is refused like anyone...
+    with pytest.raises(Exception, match="must mirror"), owner_connection.transaction():
+        owner_connection.execute("UPDATE consent_consentstate SET changed_at = now()")
+    # ... and with them off, the verifier names the customer.
+    tamper("UPDATE consent_consentstate SET changed_at = now()")
+    ok, err = verify(capsys)
+    assert not ok and "customer 300001: current state differs from the ledger" in err
