@@ -164,3 +164,18 @@ def stream_export(customer, *, at: dt.datetime | None = None, **kwargs) -> Itera
             write(_dumps(value))
     write("\n}\n")
     yield "".join(buffer)
+
+
+def readable_export(customer, *, language: str, at: dt.datetime | None = None) -> dict:
+    """The export for `/export/read/`: the same data, with each purpose's title in the
+    customer's language next to its code (people read names, not codes)."""
+    at = at or timezone.now()
+    data = customer_export(customer, at=at)
+    titles = {
+        card.code: card.title
+        for card in customer_dashboard(customer, language=language, at=at).cards
+    }
+    for section in ("choices", "history", "data_use"):
+        for item in data[section]:
+            item["title"] = titles.get(item["purpose"], item["purpose"])
+    return data

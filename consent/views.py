@@ -31,7 +31,7 @@ from .dashboard import (
     get_event_for_customer,
     get_published_version,
 )
-from .export import customer_export, stream_export
+from .export import readable_export, stream_export
 from .models import Action, Channel, Customer
 from .receipts import consent_receipt
 from .services import (
@@ -354,7 +354,7 @@ def export_json(request):
 @customer_required
 def export_html(request):
     """The same data as `/export.json`, as a page to read (or print)."""
-    data = customer_export(request.customer)
+    data = readable_export(request.customer, language=request.LANGUAGE_CODE)
     return render(request, "consent/export_html.html", {"data": data})
 
 

@@ -175,7 +175,9 @@ def test_the_readable_export_shows_the_same_data(customer_client, customer):
     response = customer_client.get("/export/read/")
     assertContains(response, "Alles wat wij over u bewaren")
     assertContains(response, customer.email)
-    assertContains(response, "offers_spending")
+    # Purposes by their names, never their codes.
+    assertContains(response, "Aanbiedingen op basis van waar en hoe u betaalt")
+    assertNotContains(response, "offers_spending")
 
 
 # --- Point 8: plain language, the customer's own language ---------------------------------
