@@ -14,7 +14,7 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.db.models import Sum
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from config.clientip import request_client
@@ -76,3 +76,14 @@ def axes_client_str(username, ip_address, user_agent, path_info, request):
 
 
 customer_login = address_throttled(auth_views.LoginView.as_view(authentication_form=LoginForm))
+
+
+_logout = auth_views.LogoutView.as_view()
+
+
+def logout(request):
+    """Logging out is a POST (a form in the header). A GET — a bookmarked or typed link —
+    logs nobody out and goes back to the dashboard, never to a bare 405 page."""
+    if request.method == "POST":
+        return _logout(request)
+    return redirect("dashboard")

@@ -24,7 +24,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django_htmx.http import HttpResponseClientRedirect
 
-from .catalogue import statement_text
+from .catalogue import statement_with_hash
 from .dashboard import (
     customer_dashboard,
     customer_history,
@@ -320,7 +320,7 @@ def receipt_page(request, event_id):
         if event.purpose_version
         else "",
         # An objection's statement, in the language it was read (its hash is of that text).
-        "statement": statement_text(event.action, event.notice_language)
+        "statement": statement_with_hash(event.action, event.notice_language, event.notice_sha256)
         if event.purpose is None
         else "",
     }

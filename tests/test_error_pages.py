@@ -74,3 +74,11 @@ def test_staff_get_their_way_back_to_the_admin(client, db):
     assertContains(response, "Pagina niet gevonden", status_code=404)
     assertContains(response, "Terug naar het beheer", status_code=404)
     assertContains(response, 'href="/admin/"', status_code=404)
+
+
+def test_a_get_on_the_logout_url_logs_nobody_out_and_is_no_405(customer_client):
+    response = customer_client.get("/accounts/logout/")
+    assert response.status_code == 302 and response["Location"] == "/"
+    assert customer_client.get("/").status_code == 200  # still logged in
+    assert customer_client.post("/accounts/logout/").status_code == 302
+    assert customer_client.get("/").status_code == 302  # now logged out

@@ -368,3 +368,31 @@ def test_an_owner_who_revives_an_expired_consent_in_the_state_is_named(
     tamper("UPDATE consent_consentstate SET changed_at = now()")
     ok, err = verify(capsys)
     assert not ok and "customer 300001: current state differs from the ledger" in err
+
+
+def test_an_objection_on_an_earlier_wording_still_verifies_and_its_receipt_shows_it(
+    customer_who_did_not, client, capsys, now
+):
+    """The statement next to "stop all" was reworded; objections recorded on the old
+    wording keep their proof: the verifier and the receipt find the text by its hash."""
+    from consent import services
+    from consent.catalogue import OBJECTION_NOTICES
+    from consent.models import Action, Channel
+
+    old = OBJECTION_NOTICES[0]["nl"]
+    with transaction.atomic():
+        event, _ = services._record(
+            customer=services._lock(customer_who_did_not),
+            purpose=None,
+            version=None,
+            action=Action.OBJECTED,
+            channel=Channel.WEB,
+            actor=customer_who_did_not.user,
+            at=now,
+            language="nl",
+            notice_sha256=hashlib.sha256(old.encode()).hexdigest(),
+        )
+    assert verify(capsys)[0]
+    client.force_login(customer_who_did_not.user)
+    assert client.get(f"/history/{event.pk}/receipt.json").json()["notice"] == old
+    assert old in client.get(f"/history/{event.pk}/receipt/").content.decode()
