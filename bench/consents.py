@@ -8,6 +8,7 @@ in bulk. The dashboard and the engine never take this path.
 import datetime as dt
 import uuid
 
+from consent.keys import chain_keyring
 from consent.models import GENESIS_HASH, Action, Channel, ConsentEvent, ConsentState, Purpose
 
 
@@ -22,6 +23,7 @@ def grant_in_bulk(choices, *, customers_by_number, now: dt.datetime, batch: int 
         for code, version in versions.items()
         for language in ("nl", "en")
     }
+    key = chain_keyring().current
     chains: dict[int, tuple[int, str]] = {}
     events, states = [], []
     for number, code, days_ago in sorted(choices, key=lambda c: (c[0], -c[2])):
@@ -41,9 +43,10 @@ def grant_in_bulk(choices, *, customers_by_number, now: dt.datetime, batch: int 
             notice_sha256=hashes[code, "en" if customer.language == "en" else "nl"],
             sequence=sequence + 1,
             previous_hash=previous,
+            hmac_key=key.fingerprint,
         )
         event.hash = event.compute_hash(
-            customer_number=number, purpose_code=code, version=version.version
+            key=key.secret, customer_number=number, purpose_code=code, version=version.version
         )
         chains[customer.pk] = (event.sequence, event.hash)
         events.append(event)

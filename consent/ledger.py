@@ -2,27 +2,46 @@
 
 from django.db import connection
 
-from .catalogue import statement_sha256
+from .catalogue import statement_with_hash
+from .keys import chain_keyring
 from .models import GENESIS_HASH, ConsentEvent, ConsentState
 
 
 def notice_sha256_of(event: ConsentEvent) -> str:
     """The hash of the text the event says the customer read, recomputed."""
     if event.purpose_version is None:
-        return statement_sha256(event.action, event.notice_language)
+        # Any wording ever shown for this action (consent.catalogue keeps them all).
+        text = statement_with_hash(event.action, event.notice_language, event.notice_sha256)
+        return event.notice_sha256 if text is not None else "no known statement"
     return event.purpose_version.notice_sha256(event.notice_language)
 
 
-def broken_chains() -> dict[str, str]:
-    """Customer number → the first problem found in that customer's chain."""
+def broken_chains(*, check_hmac: bool = True, progress=None) -> dict[str, str]:
+    """Customer number → the first problem found in that customer's chain: a gap, a
+    broken link, an HMAC that does not match (changed without the key), an unknown or
+    retired key, or a notice hash that is not that of the text the event names."""
+    keyring = chain_keyring() if check_hmac else None
     problems: dict[str, str] = {}
+    notice_hashes: dict[tuple, str] = {}
+
+    def expected_notice(event):
+        key = (event.purpose_version_id, event.action, event.notice_language)
+        if event.purpose_version_id is None:  # objections: several wordings may be valid
+            key += (event.notice_sha256,)
+        if key not in notice_hashes:
+            notice_hashes[key] = notice_sha256_of(event)
+        return notice_hashes[key]
+
+    total = ConsentEvent.objects.count() if progress else 0
     current, expected_sequence, expected_previous = None, 1, GENESIS_HASH
     events = (
         ConsentEvent.objects.select_related("customer", "purpose", "purpose_version__purpose")
         .order_by("customer_id", "sequence")
         .iterator(chunk_size=5000)
     )
-    for event in events:
+    for done, event in enumerate(events, start=1):
+        if progress and (done % 100_000 == 0 or done == total):
+            progress(done, total)
         number = event.customer.customer_number
         if number != current:
             current, expected_sequence, expected_previous = number, 1, GENESIS_HASH
@@ -34,13 +53,20 @@ def broken_chains() -> dict[str, str]:
             )
         elif event.previous_hash != expected_previous:
             problems[number] = f"event {event.pk}: previous_hash does not match the event before it"
+        elif keyring is None:
+            pass  # an auditor without the chain key checks order and links only
+        elif (key := keyring.find(event.hmac_key)) is None:
+            problems[number] = f"event {event.pk}: signed with an unknown chain key"
+        elif key.last_event_id is not None and event.pk > key.last_event_id:
+            problems[number] = f"event {event.pk}: signed with a key retired before it"
         elif event.hash != event.compute_hash(
+            key=key.secret,
             customer_number=number,
             purpose_code=event.purpose.code if event.purpose else None,
             version=event.purpose_version.version if event.purpose_version else None,
         ):
             problems[number] = f"event {event.pk}: hash does not match its contents"
-        elif event.notice_sha256 != notice_sha256_of(event):
+        elif event.notice_sha256 != expected_notice(event):
             problems[number] = f"event {event.pk}: notice hash is not that of the text it names"
         expected_sequence, expected_previous = event.sequence + 1, event.hash
     return problems
@@ -78,8 +104,11 @@ def state_mismatches() -> list[str]:
         return [number for (number,) in cursor.fetchall()]
 
 
-def verify() -> dict[str, list[str]]:
-    problems = {number: [reason] for number, reason in broken_chains().items()}
+def verify(*, check_hmac: bool = True, progress=None) -> dict[str, list[str]]:
+    problems = {
+        number: [reason]
+        for number, reason in broken_chains(check_hmac=check_hmac, progress=progress).items()
+    }
     for number in state_mismatches():
         problems.setdefault(number, []).append("current state differs from the ledger")
     return problems

@@ -7,6 +7,7 @@ fork), and required purposes are exactly the ones not based on consent.
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 import uuid
 
@@ -297,7 +298,10 @@ class ConsentEvent(models.Model):
     notice_sha256 = models.CharField(max_length=64)
     sequence = models.PositiveIntegerField()
     previous_hash = models.CharField(max_length=64)
+    # HMAC-SHA256 of the row and `previous_hash`, under the chain key named by `hmac_key`
+    # (a fingerprint; the key itself is kept outside the database: `consent.keys`).
     hash = models.CharField(max_length=64, unique=True)
+    hmac_key = models.CharField(max_length=16)
 
     class Meta:
         ordering = ["customer", "sequence"]
@@ -321,6 +325,7 @@ class ConsentEvent(models.Model):
         self, *, customer_number: str, purpose_code: str | None, version: int | None
     ) -> bytes:
         payload = {
+            "key": self.hmac_key,
             "receipt_id": str(self.receipt_id),
             "customer": customer_number,
             "purpose": purpose_code,
@@ -337,12 +342,12 @@ class ConsentEvent(models.Model):
         return json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
 
     def compute_hash(
-        self, *, customer_number: str, purpose_code: str | None, version: int | None
+        self, *, key: bytes, customer_number: str, purpose_code: str | None, version: int | None
     ) -> str:
         payload = self.hash_payload(
             customer_number=customer_number, purpose_code=purpose_code, version=version
         )
-        return hashlib.sha256(payload).hexdigest()
+        return hmac.new(key, payload, hashlib.sha256).hexdigest()
 
 
 class ConsentState(models.Model):

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import hooks
 from .catalogue import VERSION_FIELDS, statement_sha256
+from .keys import chain_keyring
 from .models import (
     GENESIS_HASH,
     Action,
@@ -283,6 +284,7 @@ def _record(*, customer, purpose, version, action, channel, actor, at, language,
         .first()
     )
     sequence, previous_hash = (previous[0] + 1, previous[1]) if previous else (1, GENESIS_HASH)
+    key = chain_keyring().current
     event = ConsentEvent(
         customer=customer,
         purpose=purpose,
@@ -295,8 +297,10 @@ def _record(*, customer, purpose, version, action, channel, actor, at, language,
         notice_sha256=notice_sha256,
         sequence=sequence,
         previous_hash=previous_hash,
+        hmac_key=key.fingerprint,
     )
     event.hash = event.compute_hash(
+        key=key.secret,
         customer_number=customer.customer_number,
         purpose_code=purpose.code if purpose else None,
         version=version.version if version else None,

@@ -11,9 +11,13 @@ class OffersConfig(AppConfig):
         from consent.export import register_export_section
         from consent.hooks import on_consent_ended, on_material_change
 
+        from . import export
         from .engine import retract_on_material_change, retract_on_withdrawal
-        from .export import offers_for_export
 
         on_consent_ended(retract_on_withdrawal)
         on_material_change(retract_on_material_change)
-        register_export_section("offers", offers_for_export)
+        register_export_section("offers", export.offers_for_export)
+        register_export_section("accounts", export.accounts_for_export)
+        register_export_section("holdings", export.holdings_for_export)
+        register_export_section("transactions", export.transactions_for_export)
+        register_export_section("data_use", export.data_use_for_export)
