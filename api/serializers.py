@@ -213,6 +213,8 @@ class OfferSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="pk")
     product = serializers.CharField(source="offer.product.code")
     product_name = serializers.CharField()
+    product_facts = serializers.ListField(child=serializers.CharField())
+    status = serializers.CharField()
     explanation = serializers.CharField()
     evidence = serializers.CharField()
     created_at = serializers.DateTimeField(source="offer.created_at")
@@ -220,8 +222,17 @@ class OfferSerializer(serializers.Serializer):
     relied_on = ReliedOnSerializer(source="choices", many=True)
 
 
+class AnsweredSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    product = serializers.CharField(source="offer.product.code")
+    product_name = serializers.CharField()
+    status = serializers.ChoiceField(choices=["accepted", "dismissed"])
+    answered_at = serializers.DateTimeField()
+
+
 class OffersSerializer(serializers.Serializer):
-    offers = OfferSerializer(many=True)
+    offers = OfferSerializer(many=True, help_text="Open: approved, in date, consent counts.")
+    answered = AnsweredSerializer(many=True, help_text="What the customer said, newest first.")
 
 
 class AnswerRequestSerializer(serializers.Serializer):
@@ -235,6 +246,14 @@ class AnsweredOfferSerializer(serializers.Serializer):
 
 
 # --- The export (GDPR Art. 15 and 20), as `consent.export` makes it ---------------------------
+class ExportProfileSerializer(serializers.Serializer):
+    first_name = serializers.CharField()
+    last_name = serializers.CharField()
+    email = serializers.CharField()
+    birth_date = serializers.DateField()
+    language = serializers.CharField()
+
+
 class ExportChoiceSerializer(serializers.Serializer):
     purpose = serializers.CharField()
     state = serializers.ChoiceField(choices=["granted", "withdrawn", "not_set"])
@@ -259,25 +278,43 @@ class ExportEventSerializer(serializers.Serializer):
     notice_sha256 = serializers.CharField()
 
 
-class ExportOfferSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    product = serializers.CharField()
-    rule = serializers.CharField()
-    status = serializers.CharField()
-    explanation = serializers.CharField()
-    evidence = serializers.CharField()
-    created_at = serializers.DateTimeField()
+def _items(help_text):
+    """A section another app fills (see the README's export format): a list of objects."""
+    return serializers.ListField(child=serializers.DictField(), help_text=help_text)
 
 
 class ExportSerializer(serializers.Serializer):
-    """The same document as `/export.json` (see the README); documentation only."""
+    """The same document as `/export.json` (the README describes every key); streamed."""
 
     customer_number = serializers.CharField()
     exported_at = serializers.DateTimeField()
+    profile = ExportProfileSerializer()
     objection = ExportObjectionSerializer()
     choices = ExportChoiceSerializer(many=True)
     history = ExportEventSerializer(many=True)
-    offers = ExportOfferSerializer(many=True)
+    receipts = _items("The consent receipt of every event, as `me/history/{id}/receipt`.")
+    offers = _items("Every offer made to the customer, whatever its status.")
+    accounts = _items("iban, kind, balance, currency.")
+    holdings = _items("product, for each product held that is not an account.")
+    transactions = _items("Every transaction imported for the customer's accounts.")
+    data_use = _items("The data-use log, newest first.")
+
+
+# --- The data-use log ---------------------------------------------------------------------------
+class DataUseSerializer(serializers.Serializer):
+    """One time the offers engine read the customer's data under one purpose."""
+
+    read_at = serializers.DateTimeField()
+    purpose = serializers.CharField(source="purpose_code")
+    purpose_title = serializers.CharField()
+    data_read = serializers.CharField(help_text="What was read, in the customer's words.")
+    offered = serializers.ListField(
+        child=serializers.CharField(), help_text="Products proposed on it; empty: nothing."
+    )
+
+
+class DataUsesSerializer(serializers.Serializer):
+    uses = DataUseSerializer(many=True)
 
 
 # --- The feed ---------------------------------------------------------------------------------

@@ -37,6 +37,7 @@ urlpatterns = [
     path("me/history/<id:event_id>/receipt", views.ReceiptView.as_view(), name="api_receipt"),
     path("me/export", views.ExportView.as_view(), name="api_export"),
     path("me/offers", views.OffersView.as_view(), name="api_offers"),
+    path("me/data-use", views.DataUseView.as_view(), name="api_data_use"),
     path(
         "me/offers/<id:offer_id>/answer", views.AnswerOfferView.as_view(), name="api_answer_offer"
     ),

@@ -23,7 +23,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from consent.dashboard import customer_dashboard, customer_history, get_event_for_customer
-from consent.export import customer_export
+from consent.export import stream_export
 from consent.models import Channel
 from consent.receipts import consent_receipt
 from consent.services import (
@@ -38,7 +38,13 @@ from consent.services import (
     record_choice,
     stop_all_offers,
 )
-from offers.customer import OfferNotOpen, answer_offer, shown_offers
+from offers.customer import (
+    OfferNotOpen,
+    answer_offer,
+    answered_offers,
+    data_uses,
+    shown_offers,
+)
 
 from . import changes
 from . import serializers as s
@@ -147,6 +153,16 @@ class HistoryView(CustomerView):
         return Response({"events": s.EventSerializer(events, many=True).data})
 
 
+def policy_url(request, event) -> str:
+    """Where the text of an event is: its version's page, or the dashboard for an
+    objection (whose statement is in the receipt itself). As on the website."""
+    if event.purpose is None:
+        return request.build_absolute_uri(reverse("dashboard"))
+    return request.build_absolute_uri(
+        reverse("purpose_version", args=[event.purpose.code, event.purpose_version.version])
+    )
+
+
 class ReceiptView(CustomerView):
     @extend_schema(
         operation_id="me_receipt",
@@ -158,34 +174,51 @@ class ReceiptView(CustomerView):
     )
     def get(self, request, event_id):
         event = get_event_for_customer(request.customer, event_id)
-        if event.purpose is None:
-            policy = reverse("dashboard")
-        else:
-            policy = reverse(
-                "purpose_version", args=[event.purpose.code, event.purpose_version.version]
-            )
-        return Response(consent_receipt(event, policy_url=request.build_absolute_uri(policy)))
+        return Response(consent_receipt(event, policy_url=policy_url(request, event)))
 
 
 class ExportView(CustomerView):
     @extend_schema(
         operation_id="me_export",
-        summary="The customer's data export (GDPR Art. 15 and 20), as /export.json",
+        summary="The customer's data export (GDPR Art. 15 and 20), as /export.json (streamed)",
         responses={200: s.ExportSerializer, **errors()},
     )
     def get(self, request):
-        return Response(customer_export(request.customer, at=timezone.now()))
+        return StreamingHttpResponse(
+            stream_export(request.customer, policy_url=lambda event: policy_url(request, event)),
+            content_type="application/json",
+        )
 
 
 class OffersView(CustomerView):
     @extend_schema(
         operation_id="me_offers",
-        summary="The customer's open offers whose consent still counts",
+        summary="The customer's open offers (consent still counts) and their answers",
         responses={200: s.OffersSerializer, **errors()},
     )
     def get(self, request):
-        offers = shown_offers(request.customer, language=self.language, at=timezone.now())
-        return Response({"offers": s.OfferSerializer(offers, many=True).data})
+        now = timezone.now()
+        return Response(
+            {
+                "offers": s.OfferSerializer(
+                    shown_offers(request.customer, language=self.language, at=now), many=True
+                ).data,
+                "answered": s.AnsweredSerializer(
+                    answered_offers(request.customer, language=self.language), many=True
+                ).data,
+            }
+        )
+
+
+class DataUseView(CustomerView):
+    @extend_schema(
+        operation_id="me_data_use",
+        summary="Every time the offers engine read the customer's data, newest first",
+        responses={200: s.DataUsesSerializer, **errors()},
+    )
+    def get(self, request):
+        uses = data_uses(request.customer, language=self.language)
+        return Response({"uses": s.DataUseSerializer(uses, many=True).data})
 
 
 # --- Choosing --------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 browser, through the same domain functions, recorded with channel `app`."""
 
 import datetime as dt
+import json
 
 import pytest
 from django.utils import timezone
@@ -117,11 +118,14 @@ def test_history_lists_every_event_newest_first_with_its_receipt(app, sanne, cho
 
 def test_the_export_is_the_same_document_as_on_the_website(app, sanne, client):
     client.force_login(sanne.user)
-    web = client.get("/export.json").json()
-    api = app.get("/api/v1/me/export").json()
+    web = json.loads(b"".join(client.get("/export.json").streaming_content))
+    response = app.get("/api/v1/me/export")
+    assert response.streaming  # never all in memory
+    api = json.loads(b"".join(response.streaming_content))
     for document in (web, api):
         document.pop("exported_at")
     assert api == web
+    assert api["customer_number"] == "800001" and api["receipts"]
 
 
 def test_offers_are_listed_and_answered(db, choose, app_for):
@@ -129,7 +133,9 @@ def test_offers_are_listed_and_answered(db, choose, app_for):
     choose(traveller, "offers_spending", days_ago=30)
     offer = make_offer(traveller, status="approved")
     app = app_for(traveller)
-    (listed,) = app.get("/api/v1/me/offers").json()["offers"]
+    body = app.get("/api/v1/me/offers").json()
+    (listed,) = body["offers"]
+    assert body["answered"] == []
     assert listed["id"] == offer.pk and listed["product"] == offer.product.code
     assert listed["relied_on"][0]["code"] == "offers_spending"
     url = f"/api/v1/me/offers/{offer.pk}/answer"
@@ -138,6 +144,21 @@ def test_offers_are_listed_and_answered(db, choose, app_for):
     again = app.post(url, {"answer": "dismiss"}, format="json")
     assert again.status_code == 409
     assert Offer.objects.get(pk=offer.pk).status == "accepted"
+    body = app.get("/api/v1/me/offers").json()
+    assert body["offers"] == [] and body["answered"][0]["status"] == "accepted"
+
+
+def test_the_data_use_log_says_when_the_engine_read_what_and_what_came_of_it(db, choose, app_for):
+    traveller = CustomerFactory()
+    choose(traveller, "offers_spending", days_ago=30)
+    offer = make_offer(traveller, status="approved")
+    app = app_for(traveller)
+    (use,) = app.get("/api/v1/me/data-use", headers={"Accept-Language": "en"}).json()["uses"]
+    assert use["purpose"] == "offers_spending"
+    assert use["offered"] == [offer.product.name("en")]
+    assert use["data_read"]
+    other = app_for(CustomerFactory()).get("/api/v1/me/data-use").json()
+    assert other == {"uses": []}
 
 
 # --- Choosing ----------------------------------------------------------------------------------

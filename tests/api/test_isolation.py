@@ -25,6 +25,7 @@ ENDPOINTS = {
     "api_receipt": ("get", "/api/v1/me/history/{event}/receipt", None),
     "api_export": ("get", "/api/v1/me/export", None),
     "api_offers": ("get", "/api/v1/me/offers", None),
+    "api_data_use": ("get", "/api/v1/me/data-use", None),
     "api_answer_offer": ("post", "/api/v1/me/offers/{offer}/answer", {"answer": "interested"}),
     "api_consent_changes": ("get", "/api/v1/consent-changes", None),
     "api_valid_customers": ("get", "/api/v1/purposes/offers_balance/valid-customers", None),
