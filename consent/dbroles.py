@@ -21,6 +21,8 @@ from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 APPEND_ONLY = (
     "consent.ConsentEvent",
     "consent.PurposeVersion",
+    "api.ConsentChange",
+    "api.FeedRead",
 )
 # The runtime role may update these, but TRUNCATE is refused to everyone: emptying the
 # state would silently drop every customer's current choice.
