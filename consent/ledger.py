@@ -27,6 +27,7 @@ def broken_chains(*, check_hmac: bool = True, progress=None) -> dict[str, str]:
         if key not in notice_hashes:
             notice_hashes[key] = notice_sha256_of(event)
         return notice_hashes[key]
+
     total = ConsentEvent.objects.count() if progress else 0
     current, expected_sequence, expected_previous = None, 1, GENESIS_HASH
     events = (
