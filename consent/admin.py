@@ -387,14 +387,15 @@ class PurposeVersionAdmin(admin.ModelAdmin):
 
     def _publish(self, request, form):
         data = form.cleaned_data
+        now = timezone.now()
         try:
             published = publish_version(
                 purpose_code=data["purpose"].code,
                 material=data["material"],
                 texts={name: data[name] for name in VERSION_FIELDS},
                 actor=request.user,
-                at=timezone.now(),
-                takes_effect_at=data.get("takes_effect_at"),
+                at=data.get("takes_effect_at") or now,
+                now=now,
             )
         except ChoiceError as error:
             form.add_error(None, str(error))

@@ -344,31 +344,30 @@ def publish_version(
     texts: dict,
     actor,
     at: dt.datetime,
-    takes_effect_at: dt.datetime | None = None,
+    now: dt.datetime | None = None,
 ) -> PublishedVersion:
-    """A privacy officer publishes new texts for a purpose at `at`; they apply from
-    `takes_effect_at` on (default: at once), which may lie in the future.
+    """A privacy officer publishes new texts for a purpose at `now`; they apply from `at`
+    on (`published_at`), which may lie in the future (default: `now` is `at`).
 
     A material version makes every earlier consent for the purpose invalid from the
     moment it takes effect: the engine stops using them (validity is computed from the
-    versions table, "newest material version published by now"), hooks retract what
-    relied on them, and the customers' dashboards ask for a new choice. For a version
-    that takes effect later nothing happens now: until then the current text stays the
-    one customers read and consent to, and the engine's next run after that moment
-    retracts the offers whose consent lapsed (`retract_where_consent_ended`).
+    versions table, "newest material version published by then"), open offers that
+    relied on them are retracted, and the customers' dashboards ask for a new choice.
+    For a version that is in effect when it is published, the hooks retract at once, in
+    this transaction. For one that takes effect later nothing happens now: until then the
+    current text stays the one customers read and consent to, and the engine's first run
+    after `at` retracts the offers whose consent lapsed (`retract_where_consent_ended`).
     """
+    now = now or at
     purpose = get_purpose(purpose_code)
     missing = [name for name in VERSION_FIELDS if not _filled(texts.get(name))]
     if missing:
         raise ChoiceError(_("Ontbrekende teksten: %(fields)s") % {"fields": ", ".join(missing)})
-    takes_effect_at = takes_effect_at or at
-    if takes_effect_at < at:
-        raise ChoiceError(_("Een nieuwe versie kan niet met terugwerkende kracht gelden."))
     with transaction.atomic():
         # Serialise publications per purpose so two officers cannot take the same number.
         Purpose.objects.select_for_update().get(pk=purpose.pk)
         latest = purpose.versions.order_by("-version").first()
-        if latest is not None and takes_effect_at < latest.published_at:
+        if latest is not None and at < latest.published_at:
             # Versions take effect in the order of their numbers: "the newest version
             # published by then" must be the one published last.
             raise ChoiceError(
@@ -382,19 +381,19 @@ def publish_version(
                 }
             )
         # Counted before the new version exists: the consents valid now that it ends.
-        renewals = valid_consents(purpose_code=purpose.code, at=at).count() if material else 0
+        renewals = valid_consents(purpose_code=purpose.code, at=now).count() if material else 0
         version = PurposeVersion.objects.create(
             purpose=purpose,
             version=(latest.version if latest else 0) + 1,
             material=material,
-            published_at=takes_effect_at,
+            published_at=at,
             published_by=actor,
             **{name: _cleaned(texts[name]) for name in VERSION_FIELDS},
         )
         effects = Counter()
-        later = takes_effect_at > at
+        later = at > now
         if material and not later:
-            effects = hooks.material_change(purpose_code=purpose.code, version=version, at=at)
+            effects = hooks.material_change(purpose_code=purpose.code, version=version, at=now)
     return PublishedVersion(
         version=version,
         consents_needing_renewal=renewals,

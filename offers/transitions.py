@@ -22,6 +22,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
@@ -81,7 +82,10 @@ def change_status(
         raise TransitionError("only a retraction names the consent change that caused it")
 
     if isinstance(offers, QuerySet):
-        chosen_sql, chosen_params = offers.order_by().values("pk").query.sql_with_params()
+        try:
+            chosen_sql, chosen_params = offers.order_by().values("pk").query.sql_with_params()
+        except EmptyResultSet:  # e.g. pk__in=[]: nothing to move
+            return []
         chosen, params = f"id IN ({chosen_sql})", [*chosen_params]
     else:
         chosen, params = "id = ANY(%s)", [list(offers)]
