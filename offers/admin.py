@@ -452,6 +452,33 @@ class FollowUpStatusFilter(DefaultChoiceFilter):
         return queryset.filter(status=value)
 
 
+class OwnerFilter(admin.SimpleListFilter):
+    """Mine, nobody's, or a colleague's: only contact-centre staff are owners."""
+
+    title = _("eigenaar")
+    parameter_name = "owner"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("me", _("ik")),
+            ("none", _("niemand")),
+            *(
+                (str(user.pk), user.get_full_name() or user.get_username())
+                for user in klantenservice_staff()
+            ),
+        ]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "me":
+            return queryset.filter(owner=request.user)
+        if value == "none":
+            return queryset.filter(owner__isnull=True)
+        if value and value.isdigit():
+            return queryset.filter(owner_id=value)
+        return queryset
+
+
 def klantenservice_staff():
     return (
         get_user_model()
@@ -503,7 +530,7 @@ class FollowUpAdmin(ReadOnlyAdmin):
         "outcome",
     )
     list_display_links = ("customer_number",)
-    list_filter = (FollowUpStatusFilter, "owner")
+    list_filter = (FollowUpStatusFilter, OwnerFilter)
     search_fields = ("=offer__customer__customer_number",)
     search_help_text = _("Zoek op klantnummer.")
     list_select_related = ("offer__customer", "offer__product", "owner")

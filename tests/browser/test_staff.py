@@ -199,7 +199,8 @@ def test_the_privacy_overview_tables_fit_at_1280_px(page, transactional_db, choo
     for table in ("#consent-figures", "#objections", "#funnel"):
         assert fits(page, table), table
     expect(page.locator("#funnel-travel_insurance_world .accepted")).to_have_text("1")
-    page.get_by_label("Van", exact=True).fill((timezone.localdate() - dt.timedelta(days=7)).isoformat())
+    week_ago = timezone.localdate() - dt.timedelta(days=7)
+    page.get_by_label("Van", exact=True).fill(week_ago.isoformat())
     page.get_by_role("button", name="Toon deze periode").click()
     expect(page.locator("#funnel-travel_insurance_world .proposed")).to_have_text("1")
     assert serious_violations(page) == []

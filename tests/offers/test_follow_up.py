@@ -130,3 +130,15 @@ def test_the_funnel_ends_with_the_customers_the_contact_centre_reached(
     assert funnel["travel_insurance_world"]["called"] == 1
     assert funnel["savings_account"]["called"] == 0  # not reached
     assert funnel["student_account"]["called"] == 0
+
+
+def test_the_owner_filter_offers_only_contact_centre_staff(client, contact_centre, interested):
+    client.force_login(contact_centre)
+    html = client.get(LIST).content.decode()
+    start = html.index('id="changelist-filter"')
+    filters = html[start : html.index("</nav>", start)]
+    assert "karim" in filters
+    assert interested.offer.customer.customer_number not in filters  # customers own nothing
+    assert "rik-reviewer" not in filters
+    assert client.get(LIST, {"owner": "me"}).context["cl"].result_list.count() == 0
+    assert client.get(LIST, {"owner": "none"}).context["cl"].result_list.count() == 1
