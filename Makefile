@@ -4,14 +4,22 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed
+# Every dependency, pinned with its hashes for every platform (`make lock` updates it).
+LOCK := requirements.lock
 
-.PHONY: run serve test lint bench bench-web db-stop clean
+.PHONY: run serve test lint lock bench bench-web db-stop clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	@test -x $(PY) || { python=$$(bin/find-python) && "$$python" -m venv $(VENV); }
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --require-hashes -r $(LOCK)
+	$(PY) -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
+
+# After changing the dependencies in pyproject.toml: pin them again, with hashes.
+lock:
+	test -x $(BIN)/uv || $(PY) -m pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.12 \
+		--generate-hashes --quiet -o $(LOCK)
 
 run: $(STAMP)
 	bin/ensure-keys

@@ -25,10 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / "data"
 DATABASE = "consent_bench"
-MCC_FILES = (
-    ROOT.parent / "shared" / "data" / "mcc_codes.csv",
-    Path("/work/shared/data/mcc_codes.csv"),
-)
+MCC_FILE = ROOT / "offers" / "data" / "mcc_codes.csv"  # public domain; see its README
 
 
 def log(text: str) -> None:
@@ -39,15 +36,20 @@ def setup_database() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
     if "BENCH_DATABASE_URL" in os.environ:
         os.environ["DATABASE_URL"] = os.environ["BENCH_DATABASE_URL"]
+        os.environ["DATABASE_OWNER_URL"] = os.environ["BENCH_DATABASE_OWNER_URL"]
     else:
         sys.path.insert(0, str(ROOT))
-        from config.database import PGDATA, embedded_server
+        from config.database import (
+            OWNER_ROLE,
+            RUNTIME_ROLE,
+            embedded_url,
+            recreate_embedded_database,
+        )
 
-        server = embedded_server()
-        server.psql(f"DROP DATABASE IF EXISTS {DATABASE};")
-        server.psql(f"CREATE DATABASE {DATABASE};")
-        socket = str(PGDATA).replace("/", "%2F")
-        os.environ["DATABASE_URL"] = f"postgres://postgres@{socket}/{DATABASE}"
+        recreate_embedded_database(DATABASE)
+        # Like production: migrate as the owner, everything else as the runtime role.
+        os.environ["DATABASE_URL"] = embedded_url(RUNTIME_ROLE, DATABASE)
+        os.environ["DATABASE_OWNER_URL"] = embedded_url(OWNER_ROLE, DATABASE)
     import django
 
     django.setup()
@@ -57,16 +59,11 @@ def setup_database() -> None:
 
 
 def load_mccs() -> tuple[str, ...]:
+    """Every merchant category code of ISO 18245, from the file in the repository."""
     import csv
 
-    for path in MCC_FILES:
-        if path.exists():
-            with open(path, encoding="utf-8") as handle:
-                return tuple(row["mcc"] for row in csv.DictReader(handle) if row["mcc"].isdigit())
-    from offers.synthetic import EVERYDAY_MCCS
-
-    log("shared/data/mcc_codes.csv not found; using a short built-in list of MCCs")
-    return EVERYDAY_MCCS
+    with open(MCC_FILE, encoding="utf-8") as handle:
+        return tuple(row["mcc"] for row in csv.DictReader(handle) if row["mcc"].isdigit())
 
 
 def main() -> None:

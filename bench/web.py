@@ -39,12 +39,14 @@ CARD_FORM = re.compile(
 )
 
 
-def database_url() -> str:
+def database_urls() -> tuple[str, str]:
+    """The benchmark database as (runtime role, owner role) URLs."""
     if base := os.environ.get("DATABASE_URL"):
-        return base.rsplit("/", 1)[0] + "/" + DATABASE
-    from config.database import PGDATA
+        owner = os.environ["DATABASE_OWNER_URL"]
+        return tuple(url.rsplit("/", 1)[0] + "/" + DATABASE for url in (base, owner))
+    from config.database import OWNER_ROLE, RUNTIME_ROLE, embedded_url
 
-    return f"postgresql://postgres@/{DATABASE}?host={PGDATA}"
+    return embedded_url(RUNTIME_ROLE, DATABASE), embedded_url(OWNER_ROLE, DATABASE)
 
 
 def manage(*args, env):
@@ -55,10 +57,15 @@ def prepare(*, customers: int, clients: int, env) -> None:
     """A fresh database with `customers` customers; the first `clients` can log in."""
     import psycopg
 
-    admin_url = database_url().replace(f"/{DATABASE}", "/postgres")
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DATABASE}")
+    if "DATABASE_URL" in os.environ:
+        admin_url = env["DATABASE_OWNER_URL"].replace(f"/{DATABASE}", "/postgres")
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+            conn.execute(f"CREATE DATABASE {DATABASE}")
+    else:
+        from config.database import recreate_embedded_database
+
+        recreate_embedded_database(DATABASE)
     manage("migrate", "--no-input", "-v", "0", env=env)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "customers.csv"
@@ -291,7 +298,7 @@ def main(argv=None):
         from config.database import embedded_server
 
         embedded_server()
-    env["DATABASE_URL"] = database_url()
+    env["DATABASE_URL"], env["DATABASE_OWNER_URL"] = database_urls()
 
     print(f"preparing {args.customers} customers ...", file=sys.stderr, flush=True)
     prepare(customers=args.customers, clients=args.clients, env=env)

@@ -9,16 +9,16 @@ well under PostgreSQL's max_connections of 100.
 import multiprocessing
 import os
 
+from config.env import env_int
+
 bind = os.environ.get("BIND", "127.0.0.1:8000")
-workers = int(os.environ.get("WEB_WORKERS", multiprocessing.cpu_count()))
-threads = int(os.environ.get("WEB_THREADS", 8))
+workers = env_int("WEB_WORKERS", default=multiprocessing.cpu_count(), minimum=1)
+threads = env_int("WEB_THREADS", default=8, minimum=1)
 worker_class = "gthread"
 timeout = 30
 graceful_timeout = 10
 keepalive = 5
 accesslog = "-"
 errorlog = "-"
-access_log_format = (
-    '{"at": "%(t)s", "logger": "access", "method": "%(m)s", "path": "%(U)s", '
-    '"status_code": %(s)s, "duration_ms": %(M)s}'
-)
+# Every line, the access log included, is one JSON object from config/logging.py.
+logger_class = "config.logging.GunicornLogger"

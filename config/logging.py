@@ -1,8 +1,30 @@
-"""One JSON object per log line on stdout, for whatever collects the container's output."""
+"""One JSON object per log line on stdout, for whatever collects the container's output.
+
+Every line goes through `JsonFormatter` (`json.dumps`, so a `\\`, a quote or a newline in a
+path cannot break a line): Django's and gunicorn's, the access log included
+(`GunicornLogger`, set in config/gunicorn.py). Request lines carry the client address as
+the trusted proxy saw it (config/clientip.py) and the user id, never a username: customer
+numbers are usernames. IBANs and e-mail addresses are masked in anything logged.
+"""
 
 import datetime as dt
 import json
 import logging
+import re
+
+from gunicorn import glogging
+
+from config.clientip import client_address, trusted_proxy_count
+
+# Set by config.sessions.session_limits on the WSGI environ (Django's request.META).
+USER_ID_KEY = "consent.user_id"
+IBAN = re.compile(r"\b[A-Z]{2}[0-9]{2}(?:\s?[A-Z0-9]){11,30}\b")
+EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+FIELDS = ("method", "path", "status_code", "duration_ms", "client", "user_id")
+
+
+def masked(text: str) -> str:
+    return EMAIL.sub("[e-mail]", IBAN.sub("[iban]", text))
 
 
 class JsonFormatter(logging.Formatter):
@@ -11,11 +33,48 @@ class JsonFormatter(logging.Formatter):
             "at": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(),
             "level": record.levelname,
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": masked(record.getMessage()),
         }
-        for key in ("status_code", "method", "path"):
+        request = getattr(record, "request", None)
+        if request is not None and hasattr(request, "META"):
+            # Django's own request logging (django.request, django.security.*).
+            entry["method"] = request.method
+            entry["path"] = request.path
+            entry["client"] = client_address(request.META, proxies=trusted_proxy_count())
+            entry["user_id"] = request.META.get(USER_ID_KEY)
+        for key in FIELDS:
             if hasattr(record, key):
                 entry[key] = getattr(record, key)
+        if isinstance(entry.get("path"), str):
+            entry["path"] = masked(entry["path"])
         if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False)
+            entry["exception"] = masked(self.formatException(record.exc_info))
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+class GunicornLogger(glogging.Logger):
+    """gunicorn's error and access logs, formatted by JsonFormatter."""
+
+    def setup(self, cfg):
+        super().setup(cfg)
+        for log in (self.error_log, self.access_log):
+            for handler in log.handlers:
+                handler.setFormatter(JsonFormatter())
+
+    def access(self, resp, req, environ, request_time):
+        if not self.access_log_enabled:
+            return
+        status = resp.status
+        if isinstance(status, str):
+            status = status.split(None, 1)[0]
+        self.access_log.info(
+            "request",
+            extra={
+                "method": environ.get("REQUEST_METHOD"),
+                "path": environ.get("PATH_INFO"),
+                "status_code": int(status),
+                "duration_ms": request_time.seconds * 1000 + request_time.microseconds // 1000,
+                "client": client_address(environ, proxies=trusted_proxy_count()),
+                "user_id": environ.get(USER_ID_KEY),
+            },
+        )

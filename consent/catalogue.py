@@ -221,39 +221,76 @@ VERSION_FIELDS = (*VERSION_TEXT_FIELDS, "data_categories")
 
 # What a customer reads next to "stop all personal offers" and next to lifting that
 # objection. The ledger stores the SHA-256 of the text shown, as for a purpose's notice,
-# so these are constants here, never translations a .po file could alter.
-OBJECTION_NOTICE = {
-    "nl": (
-        "Stop alle persoonlijke aanbiedingen. Wij zetten al uw keuzes voor aanbiedingen uit"
-        " en leggen vast dat u bezwaar maakt tegen direct marketing: dat wij uw gegevens"
-        " gebruiken om u producten aan te bieden (AVG artikel 21 lid 2). Zolang uw bezwaar"
-        " geldt, doen wij dat niet, ook niet als u iets aanzet. U kunt uw bezwaar later zelf"
-        " opheffen."
-    ),
-    "en": (
-        "Stop all personal offers. We switch off all your choices for offers and record that"
-        " you object to direct marketing: our using your data to offer you products (GDPR"
-        " Article 21(2)). As long as your objection stands, we do not do that, not even if"
-        " you switch something on. You can lift your objection yourself later."
-    ),
-}
-LIFT_OBJECTION_NOTICE = {
-    "nl": (
-        "Bezwaar tegen direct marketing opheffen. Daarmee gaat nog niets aan: daarna kunt u"
-        " zelf kiezen welke aanbiedingen u wilt."
-    ),
-    "en": (
-        "Lift the objection to direct marketing. This switches nothing on: afterwards you"
-        " choose yourself which offers you want."
-    ),
-}
-STATEMENTS = {"objected": OBJECTION_NOTICE, "objection_lifted": LIFT_OBJECTION_NOTICE}
+# so these are constants here, never translations a .po file could alter. Every wording
+# ever shown stays in these tuples, oldest first, and a new wording is added at the end:
+# the verifier and the receipts find the text an objection event names by its hash.
+OBJECTION_NOTICES = (
+    {
+        "nl": (
+            "Stop alle persoonlijke aanbiedingen. Wij zetten al uw keuzes voor aanbiedingen"
+            " uit en leggen vast dat u bezwaar maakt tegen direct marketing: dat wij uw"
+            " gegevens gebruiken om u producten aan te bieden (AVG artikel 21 lid 2). Zolang"
+            " uw bezwaar geldt, doen wij dat niet, ook niet als u iets aanzet. U kunt uw"
+            " bezwaar later zelf opheffen."
+        ),
+        "en": (
+            "Stop all personal offers. We switch off all your choices for offers and record"
+            " that you object to direct marketing: our using your data to offer you products"
+            " (GDPR Article 21(2)). As long as your objection stands, we do not do that, not"
+            " even if you switch something on. You can lift your objection yourself later."
+        ),
+    },
+    # Plain language: the article number moved to the page's details.
+    {
+        "nl": (
+            "Stop alle persoonlijke aanbiedingen. Wij zetten al uw keuzes voor aanbiedingen"
+            " uit en leggen vast dat u bezwaar maakt tegen direct marketing: dat wij uw"
+            " gegevens gebruiken om u producten aan te bieden. Zolang uw bezwaar geldt, doen"
+            " wij dat niet, ook niet als u iets aanzet. U kunt uw bezwaar later zelf opheffen."
+        ),
+        "en": (
+            "Stop all personal offers. We switch off all your choices for offers and record"
+            " that you object to direct marketing: our using your data to offer you products."
+            " As long as your objection stands, we do not do that, not even if you switch"
+            " something on. You can lift your objection yourself later."
+        ),
+    },
+)
+LIFT_OBJECTION_NOTICES = (
+    {
+        "nl": (
+            "Bezwaar tegen direct marketing opheffen. Daarmee gaat nog niets aan: daarna kunt u"
+            " zelf kiezen welke aanbiedingen u wilt."
+        ),
+        "en": (
+            "Lift the objection to direct marketing. This switches nothing on: afterwards you"
+            " choose yourself which offers you want."
+        ),
+    },
+)
+STATEMENTS = {"objected": OBJECTION_NOTICES, "objection_lifted": LIFT_OBJECTION_NOTICES}
+
+
+def _language(language: str) -> str:
+    return "en" if language == "en" else "nl"
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def statement_text(action: str, language: str) -> str:
-    """The statement a customer read for an objection event (`objected`, `objection_lifted`)."""
-    return STATEMENTS[action]["en" if language == "en" else "nl"]
+    """The statement shown now for `objected` or `objection_lifted`."""
+    return STATEMENTS[action][-1][_language(language)]
 
 
 def statement_sha256(action: str, language: str) -> str:
-    return hashlib.sha256(statement_text(action, language).encode()).hexdigest()
+    return _sha256(statement_text(action, language))
+
+
+def statement_with_hash(action: str, language: str, sha256: str) -> str | None:
+    """The wording, of all ever shown, whose hash an objection event recorded."""
+    for texts in STATEMENTS.get(action, ()):
+        if _sha256(texts[_language(language)]) == sha256:
+            return texts[_language(language)]
+    return None

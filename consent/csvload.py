@@ -27,6 +27,8 @@ from typing import ClassVar
 import psycopg
 from django.db import DatabaseError, connection, transaction
 
+from .dbroles import STAGING_SCHEMA
+
 
 @dataclass(frozen=True, order=True)
 class RowError:
@@ -153,6 +155,10 @@ class CsvImport:
             return None  # a blank line
         if len(values) != len(self.columns):
             return RowError(line, f"expected {len(self.columns)} fields, found {len(values)}")
+        for name, value in zip(self.columns, values, strict=True):
+            if "\x00" in value:
+                # PostgreSQL text cannot hold NUL; COPY would fail without naming the line.
+                return RowError(line, f"{name} contains a NUL character")
         try:
             parsed = self.parse(dict(zip(self.columns, values, strict=True)))
         except ValueError as exc:
@@ -181,10 +187,12 @@ class CsvImport:
         ]
 
 
-def required(row: dict[str, str], name: str) -> str:
+def required(row: dict[str, str], name: str, *, max_length: int | None = None) -> str:
     value = row[name].strip()
     if not value:
         raise ValueError(f"{name} is missing")
+    if max_length is not None and len(value) > max_length:
+        raise ValueError(f"{name} is longer than {max_length} characters")
     return value
 
 
@@ -205,7 +213,8 @@ class SqlCheckedImport(CsvImport):
         return ", ".join(f"{name} text" for name in self.columns)
 
     def create_staging(self, cursor):
-        self.staging = f"import_staging_{uuid.uuid4().hex}"
+        # In its own schema: the runtime role may create nothing in `public`.
+        self.staging = f"{STAGING_SCHEMA}.import_{uuid.uuid4().hex}"
         # Records are numbered from 2: line 1 is the header. Valid while no field spans
         # lines, which `_copy` verifies before trusting the numbers.
         cursor.execute(

@@ -13,7 +13,15 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from .catalogue import statement_sha256, statement_text
-from .models import Action, ConsentEvent, ConsentState, Customer, Purpose, PurposeVersion
+from .models import (
+    LEGAL_BASIS_TEXT,
+    Action,
+    ConsentEvent,
+    ConsentState,
+    Customer,
+    Purpose,
+    PurposeVersion,
+)
 from .validity import (
     EXPIRED,
     GIVEN_UNDER_16,
@@ -108,6 +116,11 @@ class Card:
         return self.objection is not None and self.purpose.direct_marketing
 
     @property
+    def legal_basis_text(self) -> str:
+        """The legal basis with its article, for the details (never the main text)."""
+        return LEGAL_BASIS_TEXT[self.purpose.legal_basis][self.language]
+
+    @property
     def valid_until(self) -> dt.date | None:
         """The last day the consent counts (the same arithmetic as the validity SQL)."""
         if not self.is_valid:
@@ -144,6 +157,24 @@ class Dashboard:
     @property
     def stop_all_text(self) -> str:
         return statement_text(Action.OBJECTED, self.language)
+
+    @property
+    def choices(self) -> list[Card]:
+        """The optional purposes: what the customer decides."""
+        return [card for card in self.cards if not card.purpose.required]
+
+    @property
+    def required(self) -> list[Card]:
+        return [card for card in self.cards if card.purpose.required]
+
+    @property
+    def on_count(self) -> int:
+        return sum(1 for card in self.choices if card.is_on)
+
+    @property
+    def needing_choice(self) -> list[Card]:
+        """Cards that ask for a new choice (expired, a new version, given under 16)."""
+        return [card for card in self.choices if card.needs_choice]
 
 
 def current_versions(*, at: dt.datetime, code: str | None = None) -> QuerySet:

@@ -1,27 +1,42 @@
 """The customer's data export, `/export.json` (DESIGN §11; GDPR Art. 15 and 20).
 
-`consent` owns the choices and the history. Other apps add their own sections without
-`consent` importing them: in their AppConfig.ready they call
+`consent` owns the profile, the choices and the history. Other apps add their own
+sections without `consent` importing them: in their AppConfig.ready they call
 
     register_export_section("offers", lambda customer: [...])
 
-and the export calls `fn(customer)` for that key. Sections the design promises are
-always present, as an empty list until an app registers them.
+and the export calls `fn(customer)` for that key; it may return any iterable, which the
+export streams item by item (`stream_export`), so no section is ever all in memory.
+Sections the design promises are always present, as an empty list until an app
+registers them.
 """
 
 import datetime as dt
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Iterable, Iterator
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
 from .dashboard import customer_dashboard, customer_history
+from .receipts import consent_receipt
 
 EXPORT_SECTIONS: dict[str, Callable] = {}
 
 # Keys that consent fills itself; an app cannot replace them.
-OWN_KEYS = ("customer_number", "exported_at", "objection", "choices", "history")
+OWN_KEYS = (
+    "customer_number",
+    "exported_at",
+    "profile",
+    "objection",
+    "choices",
+    "history",
+    "receipts",
+)
 # Keys the format promises even before any app fills them.
-PROMISED_SECTIONS = ("offers",)
+PROMISED_SECTIONS = ("offers", "accounts", "holdings", "transactions", "data_use")
+# The streamed file is written in pieces of about this many characters.
+STREAM_BUFFER = 64 * 1024
 
 
 def register_export_section(name: str, fn: Callable) -> None:
@@ -34,33 +49,62 @@ def _iso(moment: dt.datetime | None) -> str | None:
     return moment.astimezone(dt.UTC).isoformat() if moment else None
 
 
-def customer_export(customer, *, at: dt.datetime | None = None) -> dict:
-    at = at or timezone.now()
+def export_sections(
+    customer, *, at: dt.datetime, policy_url: Callable = lambda event: ""
+) -> Iterator[tuple[str, object]]:
+    """(key, value) in the document's order. A value that is a list or another iterable
+    is a JSON array whose items are produced one at a time. `policy_url(event)` is the
+    receipt's link to the text (absolute, from the request)."""
     page = customer_dashboard(customer, language="en", at=at)
-    cards = page.cards
-    objection = (
+    yield "customer_number", customer.customer_number
+    yield "exported_at", _iso(at)
+    yield (
+        "profile",
+        {
+            "first_name": customer.first_name,
+            "last_name": customer.last_name,
+            "email": customer.email,
+            "birth_date": customer.birth_date.isoformat(),
+            "language": customer.language,
+        },
+    )
+    yield (
+        "objection",
         {
             "active": True,
             "since": _iso(page.objection.since),
             "event_id": page.objection.state.event_id,
         }
         if page.objection
-        else {"active": False}
+        else {"active": False},
     )
-    choices = [
-        {
-            "purpose": card.code,
-            "state": card.state.state if card.state else "not_set",
-            "valid": card.is_valid,
-            "version": card.state.purpose_version.version if card.state else None,
-            "changed_at": _iso(card.state.changed_at) if card.state else None,
-        }
-        # Required purposes are not a choice; the export lists what the customer decides.
-        for card in cards
-        if not card.purpose.required
-    ]
-    history = [
-        {
+    yield (
+        "choices",
+        [
+            {
+                "purpose": card.code,
+                "state": card.state.state if card.state else "not_set",
+                "valid": card.is_valid,
+                "version": card.state.purpose_version.version if card.state else None,
+                "changed_at": _iso(card.state.changed_at) if card.state else None,
+            }
+            # Required purposes are not a choice; the export lists what the customer decides.
+            for card in page.choices
+        ],
+    )
+    yield "history", _history(customer)
+    yield "receipts", _receipts(customer, policy_url)
+    for name in PROMISED_SECTIONS:
+        if name not in EXPORT_SECTIONS:
+            yield name, []
+    for name, fn in EXPORT_SECTIONS.items():
+        yield name, fn(customer)
+
+
+def _history(customer) -> Iterator[dict]:
+    # The ledger's own order: oldest first, as the chain runs.
+    for event in customer_history(customer).reverse():
+        yield {
             "id": event.pk,
             "purpose": event.purpose.code if event.purpose else None,
             "action": event.action,
@@ -69,18 +113,69 @@ def customer_export(customer, *, at: dt.datetime | None = None) -> dict:
             "version": event.purpose_version.version if event.purpose_version else None,
             "notice_sha256": event.notice_sha256,
         }
-        # The ledger's own order: oldest first, as the chain runs.
-        for event in customer_history(customer).reverse()
-    ]
-    document = {
-        "customer_number": customer.customer_number,
-        "exported_at": _iso(at),
-        "objection": objection,
-        "choices": choices,
-        "history": history,
+
+
+def _receipts(customer, policy_url) -> Iterator[dict]:
+    for event in customer_history(customer).reverse():
+        event.customer = customer
+        yield consent_receipt(event, policy_url=policy_url(event))
+
+
+def customer_export(customer, *, at: dt.datetime | None = None, **kwargs) -> dict:
+    """The whole export as one dict (for code and tests; the download streams)."""
+    at = at or timezone.now()
+    return {
+        key: value if isinstance(value, dict | str | None) else list(value)
+        for key, value in export_sections(customer, at=at, **kwargs)
     }
-    for name in PROMISED_SECTIONS:
-        document[name] = []
-    for name, fn in EXPORT_SECTIONS.items():
-        document[name] = list(fn(customer))
-    return document
+
+
+def _dumps(value) -> str:
+    return json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False)
+
+
+def stream_export(customer, *, at: dt.datetime | None = None, **kwargs) -> Iterator[str]:
+    """The export as JSON text, in pieces: one line per array item, never the whole
+    document (nor a whole section) in memory."""
+    at = at or timezone.now()
+    buffer: list[str] = []
+    size = 0
+
+    def write(text):
+        nonlocal size
+        buffer.append(text)
+        size += len(text)
+
+    write("{")
+    for n, (key, value) in enumerate(export_sections(customer, at=at, **kwargs)):
+        write(("\n" if n == 0 else ",\n") + f"  {_dumps(key)}: ")
+        if isinstance(value, Iterable) and not isinstance(value, dict | str):
+            count = 0
+            write("[")
+            for item in value:
+                write(("\n    " if count == 0 else ",\n    ") + _dumps(item))
+                count += 1
+                if size >= STREAM_BUFFER:
+                    yield "".join(buffer)
+                    buffer.clear()
+                    size = 0
+            write("\n  ]" if count else "]")
+        else:
+            write(_dumps(value))
+    write("\n}\n")
+    yield "".join(buffer)
+
+
+def readable_export(customer, *, language: str, at: dt.datetime | None = None) -> dict:
+    """The export for `/export/read/`: the same data, with each purpose's title in the
+    customer's language next to its code (people read names, not codes)."""
+    at = at or timezone.now()
+    data = customer_export(customer, at=at)
+    titles = {
+        card.code: card.title
+        for card in customer_dashboard(customer, language=language, at=at).cards
+    }
+    for section in ("choices", "history", "data_use"):
+        for item in data[section]:
+            item["title"] = titles.get(item["purpose"], item["purpose"])
+    return data

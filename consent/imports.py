@@ -16,6 +16,12 @@ from .models import Customer, Language
 CUSTOMER_NUMBER = re.compile(r"^[0-9A-Za-z-]{1,20}$")
 
 
+def max_length(name: str) -> int:
+    """What both the customer and its login can hold (a longer value would fail the merge)."""
+    user_field = get_user_model()._meta.get_field(name)
+    return min(Customer._meta.get_field(name).max_length, user_field.max_length)
+
+
 def parse_date(value: str, name: str) -> dt.date:
     try:
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
@@ -40,7 +46,7 @@ class CustomerImport(CsvImport):
         number = required(row, "customer_number")
         if not CUSTOMER_NUMBER.match(number):
             raise ValueError(f"customer_number {number!r} may hold only letters, digits and '-'")
-        email = required(row, "email")
+        email = required(row, "email", max_length=max_length("email"))
         try:
             validate_email(email)
         except ValidationError:
@@ -51,7 +57,9 @@ class CustomerImport(CsvImport):
         language = required(row, "language")
         if language not in Language.values:
             raise ValueError(f"language {language!r} must be one of: {', '.join(Language.values)}")
-        names = [required(row, name) for name in ("first_name", "last_name")]
+        names = [
+            required(row, name, max_length=max_length(name)) for name in ("first_name", "last_name")
+        ]
         return (number, *names, email, birth_date, language)
 
     def check_sql(self):

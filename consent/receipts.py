@@ -17,7 +17,7 @@ from .catalogue import (
     CONTROLLER_NL,
     DPO_CONTACT_EN,
     DPO_CONTACT_NL,
-    statement_text,
+    statement_with_hash,
 )
 from .models import LEGAL_BASIS_TEXT, Action, ConsentEvent
 
@@ -79,7 +79,7 @@ def consent_receipt(event: ConsentEvent, *, policy_url: str) -> dict:
         receipt["noticeVersion"] = event.purpose_version.version
     else:
         receipt["legalBasis"] = "objection_art_21_2"
-        receipt["notice"] = statement_text(event.action, language)
+        receipt["notice"] = statement_with_hash(event.action, language, event.notice_sha256)
     return receipt
 
 

@@ -74,10 +74,21 @@ def processing_record(*, at: dt.datetime | None = None) -> list[dict]:
     return rows
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralised(value):
+    """The cell as text: a leading quote stops a spreadsheet from running it."""
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def processing_record_csv() -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=FIELDS)
     writer.writeheader()
     for row in processing_record():
-        writer.writerow({**row, "data_categories": "; ".join(row["data_categories"])})
+        row = {**row, "data_categories": "; ".join(row["data_categories"])}
+        writer.writerow({name: neutralised(value) for name, value in row.items()})
     return buffer.getvalue()

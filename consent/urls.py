@@ -10,8 +10,10 @@ urlpatterns = [
     path("choices/<slug:purpose_code>/", views.choose, name="choose"),
     path("history/", views.history, name="history"),
     path("history/<int:event_id>/receipt.json", views.receipt, name="receipt"),
+    path("history/<int:event_id>/receipt/", views.receipt_page, name="receipt_page"),
     path("export/", views.export_page, name="export"),
     path("export.json", views.export_json, name="export_json"),
+    path("export/read/", views.export_html, name="export_html"),
     path(
         "purposes/<slug:purpose_code>/v<int:version>/",
         views.purpose_version,

@@ -9,30 +9,34 @@ from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.signals import user_logged_in
 from django.contrib.auth.views import redirect_to_login
 from django.db import DatabaseError, connection
-from django.http import Http404, HttpResponse, JsonResponse
+from django.dispatch import receiver
+from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from .catalogue import statement_with_hash
 from .dashboard import (
     customer_dashboard,
     customer_history,
     get_event_for_customer,
     get_published_version,
 )
-from .export import customer_export
+from .export import readable_export, stream_export
 from .models import Action, Channel, Customer
 from .receipts import consent_receipt
 from .services import (
     ChoiceError,
+    RequiredPurpose,
     UnknownPurpose,
     lift_objection,
     record_choice,
@@ -42,34 +46,143 @@ from .services import (
 # The form field `choice` and the ledger action it records; anything else is a 400.
 CHOICES = {"grant": Action.GRANTED, "withdraw": Action.WITHDRAWN}
 
+# Set on a choice URL that the login sends the customer back to: the session had ended,
+# so what they chose was not saved (see `customer_required`, `choice_view`).
+LOGGED_OUT = "logged_out"
+# Messages with this tag belong to one card (`extra_tags="card <anchor>"`): the
+# dashboard shows them inside that card, where the customer's eye (and the #anchor) is.
+IN_CARD = "card"
+# Where the customer's language, as stored, waits from login to the first page.
+LOGIN_LANGUAGE = "login_language"
+
 
 def customer_required(view):
     """Logged in, and a bank customer: sets `request.customer`.
 
-    Anonymous visitors go to the login page. A staff member without a customer record
-    gets a page that says so, rather than an empty dashboard or a crash.
+    Anonymous visitors go to the login page. A POST from a session that ended is a
+    choice that was not saved: the login page says so, and afterwards the customer is
+    back at the same choice (the choice URL answers GET by going to its card). A staff
+    member without a customer record gets a page that says so.
     """
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if not request.user.is_authenticated:
+            if request.method != "POST":
+                return redirect_to_login(request.get_full_path())
+            messages.warning(
+                request,
+                _(
+                    "U was uitgelogd. Wat u net koos, is NIET opgeslagen. Log opnieuw in;"
+                    " daarna komt u terug bij dezelfde keuze."
+                ),
+            )
+            back = f"{request.path}?{urlencode({LOGGED_OUT: 1})}"
             if request.htmx:
-                # A session that ran out while the page was open: send the whole page to
-                # the login, not the login form into a card. Afterwards, the dashboard.
-                return HttpResponseClientRedirect(
-                    f"{resolve_url(settings.LOGIN_URL)}?next={reverse('dashboard')}"
-                )
-            return redirect_to_login(request.get_full_path())
+                # Send the whole page to the login, not the login form into a card.
+                login = resolve_url(settings.LOGIN_URL)
+                return HttpResponseClientRedirect(f"{login}?{urlencode({'next': back})}")
+            return redirect_to_login(back)
         try:
             request.customer = request.user.customer
         except Customer.DoesNotExist:
             return render(request, "consent/no_customer.html", status=403)
-        return view(request, *args, **kwargs)
+        language = request.session.pop(LOGIN_LANGUAGE, None)
+        if language is None:
+            return view(request, *args, **kwargs)
+        # The first page after logging in: in the language stored for the customer, and
+        # the cookie keeps it from here on (the language switch still changes it).
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        response = view(request, *args, **kwargs)
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            language,
+            max_age=settings.LANGUAGE_COOKIE_AGE,
+            path=settings.LANGUAGE_COOKIE_PATH,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+            secure=settings.LANGUAGE_COOKIE_SECURE,
+            httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        )
+        return response
 
     return wrapper
 
 
-@require_GET
+@receiver(user_logged_in, dispatch_uid="consent.customer_language_at_login")
+def _customer_language_at_login(sender, request, user, **kwargs):
+    """The language stored for the customer applies from the first page after login."""
+    # A login through a form (not a test's or a script's session made by hand).
+    if request is None or request.method != "POST" or not hasattr(request, "session"):
+        return
+    customer = Customer.objects.filter(user=user).only("language").first()
+    if customer is not None:
+        request.session[LOGIN_LANGUAGE] = customer.language
+
+
+def allow(*methods):
+    """Like `require_http_methods`, but a refused method gets the site's own 405 page."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if request.method not in methods:
+                return method_not_allowed(request, methods)
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def method_not_allowed(request, methods):
+    response = render(request, "405.html", status=405)
+    response["Allow"] = ", ".join(methods)
+    return response
+
+
+def choice_view(back):
+    """A URL that records a choice: POST records it; any other method means the customer
+    arrived here without choosing (logged in again after the session ended, a reload, a
+    bookmark) and goes back to where the choice is made, with a message. Never a 405.
+
+    `back(request, **kwargs)` gives (url, anchor) of the place the choice is made.
+    """
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if request.method == "POST":
+                return view(request, *args, **kwargs)
+            url, anchor = back(request, **kwargs)
+            if request.GET.get(LOGGED_OUT):
+                text = _(
+                    "U was uitgelogd, daarom is uw keuze hier NIET opgeslagen. Kies hieronder"
+                    " opnieuw."
+                )
+            else:
+                text = _("Hier is niets opgeslagen. Kies hieronder.")
+            messages.warning(request, text, extra_tags=f"{IN_CARD} {anchor}")
+            return redirect(f"{url}#{anchor}")
+
+        return wrapper
+
+    return decorator
+
+
+def _to_card(request, purpose_code):
+    return reverse("dashboard"), f"purpose-{purpose_code}"
+
+
+def _to_stop_all(request):
+    return reverse("dashboard"), "stop-all-section"
+
+
+def _to_objection(request):
+    return reverse("dashboard"), "summary"
+
+
+@allow("GET", "HEAD")
 @never_cache
 def healthz(request):
     try:
@@ -80,16 +193,16 @@ def healthz(request):
     return HttpResponse("ok\n", content_type="text/plain")
 
 
-@require_GET
+@allow("GET", "HEAD")
 @never_cache
 @customer_required
 def dashboard(request):
     return _dashboard_page(request)
 
 
-@require_POST
 @never_cache
 @customer_required
+@choice_view(_to_card)
 def choose(request, purpose_code):
     action = CHOICES.get(request.POST.get("choice", ""))
     if action is None:
@@ -112,17 +225,18 @@ def choose(request, purpose_code):
     except ChoiceError as error:
         # Understood, refused, nothing written: a changed text, under 16, an objection,
         # a required purpose. The customer sees the current card and why.
-        return _card_response(request, purpose_code, message=str(error), at=now, status=409)
+        return _card_response(request, purpose_code, refused=error, at=now, status=409)
     message = _choice_message(recorded, action, request.LANGUAGE_CODE)
     if not request.htmx:
-        messages.success(request, message)
-        return redirect("dashboard")
+        # Back to the card, not to the top of the page; the message is in the card.
+        messages.success(request, message, extra_tags=f"{IN_CARD} purpose-{purpose_code}")
+        return redirect(f"{reverse('dashboard')}#purpose-{purpose_code}")
     return _card_response(request, purpose_code, message=message, at=now)
 
 
-@require_POST
 @never_cache
 @customer_required
+@choice_view(_to_stop_all)
 def stop_all(request):
     recorded = stop_all_offers(
         customer=request.customer,
@@ -146,9 +260,9 @@ def stop_all(request):
     return redirect("dashboard")
 
 
-@require_POST
 @never_cache
 @customer_required
+@choice_view(_to_objection)
 def lift_objection_view(request):
     try:
         lift_objection(
@@ -171,7 +285,7 @@ def lift_objection_view(request):
     return redirect("dashboard")
 
 
-@require_GET
+@allow("GET", "HEAD")
 @never_cache
 @customer_required
 def history(request):
@@ -179,19 +293,13 @@ def history(request):
     return render(request, "consent/history.html", {"events": events})
 
 
-@require_GET
+@allow("GET", "HEAD")
 @never_cache
 @customer_required
 def receipt(request, event_id):
     event = get_event_for_customer(request.customer, event_id)
-    if event.purpose is None:  # an objection: its statement is in the receipt itself
-        policy_url = request.build_absolute_uri(reverse("dashboard"))
-    else:
-        policy_url = request.build_absolute_uri(
-            reverse("purpose_version", args=[event.purpose.code, event.purpose_version.version])
-        )
     response = JsonResponse(
-        consent_receipt(event, policy_url=policy_url),
+        consent_receipt(event, policy_url=_policy_url(request, event)),
         json_dumps_params={"indent": 2, "ensure_ascii": False},
     )
     response["Content-Disposition"] = (
@@ -200,19 +308,40 @@ def receipt(request, event_id):
     return response
 
 
-@require_GET
+@allow("GET", "HEAD")
+@never_cache
+@customer_required
+def receipt_page(request, event_id):
+    """The same proof as the JSON receipt, readable: what, when, which text, how to check."""
+    event = get_event_for_customer(request.customer, event_id)
+    context = {
+        "event": event,
+        "title": event.purpose_version.text("title", request.LANGUAGE_CODE)
+        if event.purpose_version
+        else "",
+        # An objection's statement, in the language it was read (its hash is of that text).
+        "statement": statement_with_hash(event.action, event.notice_language, event.notice_sha256)
+        if event.purpose is None
+        else "",
+    }
+    return render(request, "consent/receipt.html", context)
+
+
+@allow("GET", "HEAD")
 @never_cache
 @customer_required
 def export_page(request):
     return render(request, "consent/export.html")
 
 
-@require_GET
+@allow("GET", "HEAD")
 @never_cache
 @customer_required
 def export_json(request):
-    response = JsonResponse(
-        customer_export(request.customer), json_dumps_params={"indent": 2, "ensure_ascii": False}
+    # Streamed: transactions come from a server-side cursor in chunks, never all at once.
+    response = StreamingHttpResponse(
+        stream_export(request.customer, policy_url=lambda event: _policy_url(request, event)),
+        content_type="application/json",
     )
     response["Content-Disposition"] = (
         f'attachment; filename="privacykeuzes-{request.customer.customer_number}.json"'
@@ -220,7 +349,24 @@ def export_json(request):
     return response
 
 
-@require_GET
+@allow("GET", "HEAD")
+@never_cache
+@customer_required
+def export_html(request):
+    """The same data as `/export.json`, as a page to read (or print)."""
+    data = readable_export(request.customer, language=request.LANGUAGE_CODE)
+    return render(request, "consent/export_html.html", {"data": data})
+
+
+def _policy_url(request, event):
+    if event.purpose is None:  # an objection: its statement is in the receipt itself
+        return request.build_absolute_uri(reverse("dashboard"))
+    return request.build_absolute_uri(
+        reverse("purpose_version", args=[event.purpose.code, event.purpose_version.version])
+    )
+
+
+@allow("GET", "HEAD")
 def purpose_version(request, purpose_code, version):
     """The exact published text of one version, in both languages, with its hashes.
 
@@ -235,27 +381,63 @@ def purpose_version(request, purpose_code, version):
     return render(request, "consent/purpose_version.html", context)
 
 
-def _dashboard_page(request, *, message=None, status=200):
+def _dashboard_page(request, *, refusal=None, status=200):
     page = customer_dashboard(request.customer, language=request.LANGUAGE_CODE, at=timezone.now())
-    context = {"dashboard": page, "cards": page.cards, "refusal": message}
+    # Messages for one card go into that card (the page opens there, at its #anchor);
+    # the rest stay at the top of the page.
+    results, top = {}, []
+    for message in messages.get_messages(request):
+        tags = message.extra_tags.split()
+        if IN_CARD in tags and len(tags) > 1:
+            results[tags[1]] = message
+        else:
+            top.append(message)
+    lines = [(card, results.pop(f"purpose-{card.code}", None)) for card in page.cards]
+    context = {
+        "dashboard": page,
+        "cards": page.cards,
+        "lines": lines,
+        "refusal": refusal,
+        "stop_all_result": results.pop("stop-all-section", None),
+        # Messages for a card that is not there (an unknown code) are shown at the top.
+        "messages": top + list(results.values()),
+    }
     return render(request, "consent/dashboard.html", context, status=status)
 
 
-def _card_response(request, purpose_code, *, message, at, status=200):
-    """The card as it is now, with `message` in it and in the live region (htmx); without
-    JavaScript the whole dashboard, saying the same at the top."""
+def _card_response(request, purpose_code, *, at, message=None, refused=None, status=200):
+    """The card as it is now, with `message` in it, the summary at the top of the page
+    and the live region (htmx); without JavaScript the whole dashboard, saying the same
+    at the top."""
+    page = customer_dashboard(request.customer, language=request.LANGUAGE_CODE, at=at)
+    card = next((card for card in page.cards if card.code == purpose_code), None)
+    if card is None:  # a purpose with no published text yet
+        return _refused(
+            request,
+            _("Voor dit doel is nog geen tekst gepubliceerd. Er is niets opgeslagen."),
+            status=status,
+        )
+    if refused is not None:
+        message = _refusal_text(refused, card)
     if not request.htmx:
-        return _dashboard_page(request, message=message, status=status)
-    page = customer_dashboard(
-        request.customer, language=request.LANGUAGE_CODE, at=at, code=purpose_code
+        return _dashboard_page(request, refusal=message, status=status)
+    html = (
+        render_to_string("consent/dashboard.html#card", {"card": card, "result": message}, request)
+        + render_to_string("consent/dashboard.html#summary", {"dashboard": page, "oob": True})
+        + render_to_string("consent/dashboard.html#announcement", {"announcement": message})
     )
-    if len(page.cards) != 1:  # a purpose with no published text yet
-        return _refused(request, message, status=status)
-    (card,) = page.cards
-    html = render_to_string(
-        "consent/dashboard.html#card", {"card": card, "result": message}, request
-    ) + render_to_string("consent/dashboard.html#announcement", {"announcement": message})
     return HttpResponse(html, status=status)
+
+
+def _refusal_text(error, card):
+    """Why a choice was refused, naming the purpose as the customer reads it."""
+    if isinstance(error, RequiredPurpose):
+        if card.purpose.legal_basis == "legal_obligation":
+            text = _("‘%(title)s’ is verplicht volgens de wet en kan niet worden uitgezet.")
+        else:
+            text = _("‘%(title)s’ is nodig voor uw rekening en kan niet worden uitgezet.")
+        return text % {"title": card.title}
+    return str(error)
 
 
 def _int_or_none(value):

@@ -1,4 +1,5 @@
-"""Takes the README's screenshots from a running demo (`make run`), with Debian's Chromium.
+"""Takes the README's screenshots (desktop and a 390 by 844 phone) from a running demo
+(`make run`), with Debian's Chromium.
 
 Run `python manage.py generate_offers` first, so the review queue and the funnel have
 the engine's offers in them.
@@ -38,16 +39,22 @@ def main(base="http://127.0.0.1:8000"):
             executable_path="/usr/bin/chromium", headless=True, args=ARGS
         )
         viewport = {"width": 1100, "height": 900}
-        # Emma: one consent on, one that expired and asks for a new choice.
-        page = browser.new_page(viewport=viewport, locale="nl-NL")
-        log_in(page, base, "100003")
-        page.screenshot(path=DOCS / "dashboard-nl.png", full_page=True)
-        page.close()
-        # Sanne: the longest history.
+        phone = {"width": 390, "height": 844}
+        # Sanne (stored language Dutch): the dashboard on a desktop, full page, and the
+        # first screen of a phone.
         page = browser.new_page(viewport=viewport, locale="nl-NL")
         log_in(page, base, "100001")
+        page.screenshot(path=DOCS / "dashboard-nl.png", full_page=True)
         page.goto(f"{base}/history/")
         page.screenshot(path=DOCS / "history-nl.png", full_page=True)
+        page.close()
+        page = browser.new_page(viewport=phone, locale="nl-NL", device_scale_factor=1)
+        log_in(page, base, "100001")
+        page.screenshot(path=DOCS / "dashboard-phone-nl.png")
+        page.goto(f"{base}/offers/data-use/")
+        page.screenshot(path=DOCS / "data-use-phone-nl.png")
+        page.goto(f"{base}/offers/")
+        page.screenshot(path=DOCS / "offers-phone-nl.png", full_page=True)
         page.close()
         # The demo reviewer's queue: the engine's proposals, waiting for a person.
         page = browser.new_page(viewport={"width": 1280, "height": 600}, locale="nl-NL")

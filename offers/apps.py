@@ -16,18 +16,22 @@ class OffersConfig(AppConfig):
         )
         from consent.staff import register_staff_section
 
+        from . import export
         from .engine import (
             offers_retracted_by_material_change,
             retract_on_material_change,
             retract_on_withdrawal,
         )
-        from .export import offers_for_export
         from .staff import offers_for_staff
 
         on_consent_ended(retract_on_withdrawal)
         on_material_change(retract_on_material_change)
         on_material_change_preview(offers_retracted_by_material_change)
-        register_export_section("offers", offers_for_export)
+        register_export_section("offers", export.offers_for_export)
+        register_export_section("accounts", export.accounts_for_export)
+        register_export_section("holdings", export.holdings_for_export)
+        register_export_section("transactions", export.transactions_for_export)
+        register_export_section("data_use", export.data_use_for_export)
         register_staff_section(
             "offers", template="admin/offers/customer_offers.html", load=offers_for_staff
         )

@@ -9,14 +9,17 @@ was approved is simply not there, whatever the engine's next run will do with it
 import datetime as dt
 from dataclasses import dataclass
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import OuterRef, Prefetch
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from consent.models import ConsentEvent, Customer
 
 from . import transitions
-from .models import ActorKind, Cause, Offer, OfferStatus
+from .models import ActorKind, Cause, DataUse, Offer, OfferStatus
 
 # A customer's answer and the status it gives the offer.
 ANSWERS = {"interested": OfferStatus.ACCEPTED, "dismiss": OfferStatus.DISMISSED}
@@ -40,6 +43,18 @@ class ShownOffer:
     @property
     def product_name(self) -> str:
         return self.offer.product.name(self.language)
+
+    @property
+    def product_facts(self) -> list[str]:
+        return self.offer.product.facts(self.language)
+
+    @property
+    def status(self) -> str:
+        return self.offer.status
+
+    @property
+    def answered_at(self) -> dt.datetime:
+        return self.offer.status_changed_at
 
     @property
     def explanation(self) -> str:
@@ -81,6 +96,21 @@ def shown_offers(customer: Customer, *, language: str, at: dt.datetime) -> list[
     return [ShownOffer(offer=offer, language=language) for offer in offers]
 
 
+# The customer's answers that stay on the page, with what they said.
+ANSWERED = (OfferStatus.ACCEPTED, OfferStatus.DISMISSED)
+
+
+def answered_offers(customer: Customer, *, language: str) -> list[ShownOffer]:
+    """Offers the customer answered, newest answer first, whatever their consent does now:
+    what they said stays visible. One query."""
+    offers = (
+        Offer.objects.filter(customer=customer, status__in=ANSWERED)
+        .select_related("product")
+        .order_by("-status_changed_at", "-pk")
+    )
+    return [ShownOffer(offer=offer, language=language) for offer in offers]
+
+
 def get_offer_for_customer(customer: Customer, offer_id: int) -> Offer:
     """The customer's own offer, or 404: another customer's offer does not exist for them."""
     return get_object_or_404(
@@ -112,3 +142,82 @@ def answer_offer(customer: Customer, offer_id: int, *, answer: str, at: dt.datet
         raise OfferNotOpen(offer)
     offer.status, offer.status_changed_at = status, at
     return offer
+
+
+@dataclass(frozen=True)
+class UseShown:
+    """One time the offers engine read the customer's data under one purpose."""
+
+    use: DataUse
+    language: str
+
+    @property
+    def read_at(self) -> dt.datetime:
+        return self.use.read_at
+
+    @property
+    def purpose_title(self) -> str:
+        # The title of the text the customer consented to: the consent the read relied on.
+        return self.use.consent_event.purpose_version.text("title", self.language)
+
+    @property
+    def purpose_code(self) -> str:
+        return self.use.purpose.code
+
+    @property
+    def data_read(self) -> str:
+        return describe_data_read(self.use.features, self.use.window_days)
+
+    @property
+    def offered(self) -> list[str]:
+        """Names of the products the run proposed on this consent ([] if nothing)."""
+        return list(self.use.offered or ())
+
+
+def describe_data_read(features, window_days: int) -> str:
+    """What the gate read, in the customer's words ("kaartbetalingen van de afgelopen 90
+    dagen: land en soort winkel")."""
+    parts = []
+    if "card_payments" in features:
+        parts.append(
+            ngettext(
+                "kaartbetalingen van de afgelopen %(days)d dag: land en soort winkel",
+                "kaartbetalingen van de afgelopen %(days)d dagen: land en soort winkel",
+                window_days,
+            )
+            % {"days": window_days}
+        )
+    if "student_finance" in features:
+        parts.append(
+            ngettext(
+                "ontvangen betalingen van de afgelopen %(days)d dag: alleen of ze van DUO kwamen",
+                "ontvangen betalingen van de afgelopen %(days)d dagen: alleen of ze van DUO kwamen",
+                window_days,
+            )
+            % {"days": window_days}
+        )
+    if "checking_balance" in features:
+        parts.append(_("het saldo van uw betaalrekening"))
+    if "age" in features:
+        parts.append(_("uw leeftijd"))
+    if "products" in features:
+        parts.append(_("welke producten u bij ons heeft"))
+    return "; ".join(parts)
+
+
+def data_uses(customer: Customer, *, language: str) -> list[UseShown]:
+    """Every time the offers engine read this customer's data, newest first, with the
+    products it proposed relying on that consent. One query."""
+    name = "product__name_en" if language == "en" else "product__name_nl"
+    proposed = Offer.objects.filter(
+        run_id=OuterRef("run_id"),
+        customer_id=OuterRef("customer_id"),
+        relied_on=OuterRef("consent_event_id"),
+    ).values(name)
+    uses = (
+        DataUse.objects.filter(customer=customer)
+        .select_related("purpose", "consent_event__purpose_version")
+        .annotate(offered=ArraySubquery(proposed))
+        .order_by("-read_at", "purpose__position")
+    )
+    return [UseShown(use=use, language=language) for use in uses]

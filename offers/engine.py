@@ -62,14 +62,15 @@ def select_rules(codes: Iterable[str] | None = None) -> tuple[Rule, ...]:
 
 
 def evaluate(
-    *, rules: Iterable[Rule], as_of: dt.date, at: dt.datetime, customers=None
+    *, rules: Iterable[Rule], as_of: dt.date, at: dt.datetime, customers=None, run_id=None
 ) -> tuple[list[Candidate], Counter]:
-    """Ask the gate, let every rule decide. Reads only; returns candidates and how many
-    customers each rule considered (those with valid consent at `at`, when the data is
-    read; `as_of` only places the data windows)."""
+    """Ask the gate, let every rule decide. Returns candidates and how many customers each
+    rule considered (those with valid consent at `at`, when the data is read; `as_of`
+    only places the data windows). With `run_id`, the gate logs what it read."""
     considered: Counter = Counter()
     candidates = []
-    for row in gate.features(rules=rules, as_of=as_of, at=at, customers=customers):
+    rows = gate.features(rules=rules, as_of=as_of, at=at, customers=customers, run_id=run_id)
+    for row in rows:
         considered[row.rule] += 1
         proposal = RULES_BY_CODE[row.rule].decide(row.features)
         if proposal is not None:
@@ -149,7 +150,7 @@ def run_chunk(*, run: OfferRun, rules: tuple[Rule, ...], customers, now: dt.date
     """Everything for one slice of customers, in one transaction."""
     # Consent is judged when the data is read: at the run's start, whatever its as-of date.
     candidates, considered = evaluate(
-        rules=rules, as_of=run.as_of, at=run.started_at, customers=customers
+        rules=rules, as_of=run.as_of, at=run.started_at, customers=customers, run_id=run.pk
     )
     written = write_offers(run=run, candidates=candidates, now=now)
     proposed = Counter(c.rule for c in candidates)

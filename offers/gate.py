@@ -14,6 +14,13 @@ and the purposes it rests on; the gate answers with one SQL statement in which
 
 A run can be split into customer-id slices (DESIGN §13): every statement takes an
 optional `customers=(first_id, last_id)`.
+
+Every read for an engine run is logged for the customer ("Wat wij met uw gegevens
+deden"): in the same transaction as the read, before any rule sees a feature, one
+INSERT writes one `DataUse` row per (run, customer, purpose) from the rows the read
+returned, with the consent event it relied on. Not a data-modifying CTE in the read
+itself: PostgreSQL plans no parallel query for a statement that writes, and the read is
+the scan of every transaction.
 """
 
 import datetime as dt
@@ -24,12 +31,13 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.utils import timezone
 
-from consent.models import Customer
+from consent.models import Customer, Purpose
 from consent.validity import start_of_day, valid_consents
 
 from .features import CountryPayments, Features
-from .models import Account, AccountKind, Holding, Product, Transaction
+from .models import Account, AccountKind, DataUse, Holding, Product, Transaction
 from .rules.base import Rule
 
 # Special categories of personal data (GDPR Art. 9 and 10, EDPB guidelines 06/2020 on
@@ -280,21 +288,74 @@ def _rule_branch(k: int, rule: Rule, as_of: dt.date, customer_table: str):
 
 
 def features(
-    *, rules: Iterable[Rule], as_of: dt.date, at: dt.datetime, customers=None
+    *, rules: Iterable[Rule], as_of: dt.date, at: dt.datetime, customers=None, run_id=None
 ) -> Iterator[GateRow]:
     """Per rule, per customer with valid consent for the rule's purposes: its features.
 
     One row per eligible customer and rule: a few small values each. (Not a server-side
-    cursor: PostgreSQL plans those for the first rows, not for the whole scan.)
+    cursor: PostgreSQL plans those for the first rows, not for the whole scan.) With
+    `run_id` (every engine run), what was read is logged in the same transaction.
     """
+    rules = tuple(rules)
     sql = gate_sql(rules=rules, as_of=as_of, at=at, customers=customers)
     with transaction.atomic(), connection.cursor() as cursor:
         # Enough memory to hash-aggregate per customer instead of sorting to disk.
         cursor.execute("SET LOCAL work_mem = '128MB'")
         cursor.execute(str(sql), sql.params)
         rows = cursor.fetchall()
+        if run_id is not None:
+            record_data_use(cursor, rules=rules, rows=rows, run_id=run_id)
     for row in rows:
         yield _gate_row(row, as_of)
+
+
+def data_read(rules: Iterable[Rule]) -> dict[str, tuple[list[str], int]]:
+    """Per purpose: the features read under its consent and the longest look-back (days;
+    0 for values read as they are now, such as a balance)."""
+    read: dict[str, tuple[set[str], int]] = {}
+    for rule in rules:
+        # Everything the rule reads is read because of its purposes' consents, including
+        # what needs no consent of its own (age, products held).
+        reads_transactions = bool(set(rule.features) & set(TRANSACTION_FEATURES))
+        window = rule.lookback_days if reads_transactions else 0
+        for purpose in rule.purposes:
+            names, days = read.get(purpose, (set(), 0))
+            read[purpose] = (names | set(rule.features), max(days, window))
+    return {purpose: (sorted(names), days) for purpose, (names, days) in read.items()}
+
+
+def record_data_use(cursor, *, rules: tuple[Rule, ...], rows, run_id: int) -> None:
+    """One `DataUse` row per (run, customer, purpose) the read returned: one INSERT of
+    at most (eligible customers times purposes) rows, from arrays (no per-row round trip)."""
+    scope = data_read(rules)
+    by_code = {rule.code: rule for rule in rules}
+    seen, customers, codes, events = set(), [], [], []
+    for row in rows:
+        rule, customer_id, event_ids = by_code[row[0]], row[1], row[2]
+        for purpose, event_id in zip(rule.purposes, event_ids, strict=True):
+            if purpose in scope and (customer_id, purpose) not in seen:
+                seen.add((customer_id, purpose))
+                customers.append(customer_id)
+                codes.append(purpose)
+                events.append(event_id)
+    if not customers:
+        return
+    cursor.execute(
+        f"""
+        WITH scope AS (
+            SELECT key AS code, ARRAY(SELECT jsonb_array_elements_text(value -> 0)) AS features,
+                   (value ->> 1)::smallint AS window_days
+              FROM jsonb_each(%s::jsonb))
+        INSERT INTO {DataUse._meta.db_table}
+               (customer_id, run_id, purpose_id, consent_event_id, read_at, features,
+                window_days)
+        SELECT u.customer_id, %s, p.id, u.event_id, %s, s.features, s.window_days
+          FROM unnest(%s::bigint[], %s::text[], %s::bigint[]) AS u(customer_id, code, event_id)
+          JOIN {Purpose._meta.db_table} p ON p.code = u.code
+          JOIN scope s ON s.code = u.code
+        ON CONFLICT DO NOTHING""",
+        [json.dumps(scope), run_id, timezone.now(), customers, codes, events],
+    )
 
 
 def _gate_row(row, as_of) -> GateRow:

@@ -11,6 +11,7 @@ import datetime as dt
 
 import pgtrigger
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
@@ -28,6 +29,10 @@ class Product(models.Model):
     code = models.SlugField(_("code"), max_length=40, unique=True)
     name_nl = models.CharField(_("naam (Nederlands)"), max_length=120)
     name_en = models.CharField(_("naam (Engels)"), max_length=120)
+    # The product's key facts as the customer reads them next to an offer: one fact per
+    # line (price, conditions, how to stop).
+    facts_nl = models.TextField(_("kernpunten (Nederlands)"), blank=True)
+    facts_en = models.TextField(_("kernpunten (Engels)"), blank=True)
 
     class Meta:
         ordering = ["code"]
@@ -39,6 +44,10 @@ class Product(models.Model):
 
     def name(self, language: str) -> str:
         return self.name_en if language == "en" else self.name_nl
+
+    def facts(self, language: str) -> list[str]:
+        text = self.facts_en if language == "en" else self.facts_nl
+        return [line for line in text.splitlines() if line.strip()]
 
 
 class AccountKind(models.TextChoices):
@@ -591,3 +600,49 @@ class FollowUp(models.Model):
 
     def __str__(self):
         return gettext("Terugbellen: %(offer)s") % {"offer": self.offer}
+
+
+class DataUse(models.Model):
+    """One time the offers engine read a customer's data under one purpose: one row per
+    (run, customer, purpose), written by the consent gate in the transaction that read
+    the data, from the rows it read (never reconstructed afterwards).
+
+    `features` and `window_days` say what was read (e.g. card payments, 90 days up to the
+    run's as-of date). The outcome ("niets gevonden" / "aanbieding voorgesteld") is not
+    stored: it is the offers of that run that relied on `consent_event`, joined when
+    shown, so a later retraction or answer never contradicts the log.
+
+    Written up to a few hundred thousand rows per run in one INSERT: no foreign-key
+    constraints (Django makes them deferred, checked row by row at COMMIT) and no index
+    besides the primary key, which leads with the customer for the customer's page. The
+    rows it points to are never deleted (the ledger and accounts refuse DELETE).
+    """
+
+    pk = models.CompositePrimaryKey("customer_id", "run_id", "purpose_id")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False,
+        related_name="+", verbose_name=_("klant"),
+    )  # fmt: skip
+    run = models.ForeignKey(
+        OfferRun, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False,
+        related_name="+", verbose_name=_("run"),
+    )  # fmt: skip
+    purpose = models.ForeignKey(
+        "consent.Purpose", on_delete=models.DO_NOTHING, db_constraint=False, db_index=False,
+        related_name="+", verbose_name=_("doel"),
+    )  # fmt: skip
+    consent_event = models.ForeignKey(
+        ConsentEvent, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False,
+        related_name="+", verbose_name=_("toestemmingsgebeurtenis"),
+    )  # fmt: skip
+    read_at = models.DateTimeField(_("gelezen op"))
+    features = ArrayField(models.CharField(max_length=30), verbose_name=_("gelezen gegevens"))
+    window_days = models.PositiveSmallIntegerField(_("periode in dagen"))
+
+    class Meta:
+        ordering = ["-read_at"]
+        verbose_name = _("gebruik van gegevens")
+        verbose_name_plural = _("gebruik van gegevens")
+
+    def __str__(self):
+        return f"run {self.run_id}: {self.customer_id} / {self.purpose_id}"

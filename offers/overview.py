@@ -6,7 +6,7 @@ the number of customers, purposes, products or offers.
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,7 +23,7 @@ from consent.stats import (
 )
 from consent.validity import start_of_day
 
-from .models import FollowUpOutcome, FollowUpStatus, Offer, OfferStatus, Product
+from .models import DataUse, FollowUpOutcome, FollowUpStatus, Offer, OfferStatus, Product
 from .rules import RULES
 
 # Offers a reviewer approved that reached the customer (whatever the customer did since).
@@ -65,10 +65,26 @@ class FunnelRow:
 
 
 @dataclass(frozen=True)
+class DataUseRow:
+    """How often the offers engine read customers' data under one purpose (the data-use
+    log that customers see on their own page), over the last `DATA_USE_DAYS` days."""
+
+    code: str
+    title: str
+    reads: int
+    customers: int
+    last_read: dt.datetime | None
+
+
+DATA_USE_DAYS = 30
+
+
+@dataclass(frozen=True)
 class Overview:
     on: dt.date
     purposes: list[PurposeOverview]
     funnel: list[FunnelRow]
+    data_use: list[DataUseRow]
     since: dt.date | None = None
     until: dt.date | None = None
     objections: Objections | None = None
@@ -151,7 +167,29 @@ def privacy_overview(
         on=on,
         purposes=purposes,
         funnel=offers_funnel(language=language, since=since_day, until=until_day),
+        data_use=data_use_figures(at=at, titles=titles),
         since=since_day,
         until=until_day,
         objections=objection_figures(since=since_day, until=until_day, at=at),
     )
+
+
+def data_use_figures(*, at: dt.datetime, titles: dict[str, str]) -> list[DataUseRow]:
+    """Per purpose: reads logged in the last `DATA_USE_DAYS` days, the customers they
+    concerned, and the last one. One grouped query."""
+    rows = (
+        DataUse.objects.filter(read_at__gt=at - dt.timedelta(days=DATA_USE_DAYS), read_at__lte=at)
+        .values("purpose__code")
+        .annotate(reads=Count("*"), customers=Count("customer", distinct=True), last=Max("read_at"))
+        .order_by("purpose__position", "purpose__code")
+    )
+    return [
+        DataUseRow(
+            code=row["purpose__code"],
+            title=titles.get(row["purpose__code"], row["purpose__code"]),
+            reads=row["reads"],
+            customers=row["customers"],
+            last_read=row["last"],
+        )
+        for row in rows
+    ]

@@ -10,36 +10,53 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
 
-from consent.views import customer_required
+from consent.views import allow, choice_view, customer_required
 
-from .customer import OfferNotOpen, answer_offer, shown_offers
+from .customer import OfferNotOpen, answer_offer, answered_offers, data_uses, shown_offers
 
 
-@require_GET
+def _to_offer(request, offer_id):
+    return reverse("offers"), f"offer-{offer_id}"
+
+
+@allow("GET", "HEAD")
 @never_cache
 @customer_required
 def offers(request):
-    shown = shown_offers(request.customer, language=request.LANGUAGE_CODE, at=timezone.now())
-    return render(request, "offers/offers.html", {"offers": shown})
+    language = request.LANGUAGE_CODE
+    context = {
+        "offers": shown_offers(request.customer, language=language, at=timezone.now()),
+        "answered": answered_offers(request.customer, language=language),
+    }
+    return render(request, "offers/offers.html", context)
 
 
-@require_POST
 @never_cache
 @customer_required
+@choice_view(_to_offer)
 def interested(request, offer_id):
     return _answer(request, offer_id, "interested")
 
 
-@require_POST
 @never_cache
 @customer_required
+@choice_view(_to_offer)
 def dismiss(request, offer_id):
     return _answer(request, offer_id, "dismiss")
+
+
+@allow("GET", "HEAD")
+@never_cache
+@customer_required
+def data_use(request):
+    """ "Wat wij met uw gegevens deden": every read of the offers engine, as logged."""
+    uses = data_uses(request.customer, language=request.LANGUAGE_CODE)
+    return render(request, "offers/data_use.html", {"uses": uses})
 
 
 def _answer(request, offer_id, answer):
@@ -57,7 +74,7 @@ def _answer(request, offer_id, answer):
     product = offer.product.name(request.LANGUAGE_CODE)
     if answer == "interested":
         message = _(
-            "Dank u. Een medewerker van de bank neemt contact met u op over ‘%(product)s’."
+            "Dank u. Een medewerker van de bank belt u over ‘%(product)s’. U zit nergens aan vast."
         ) % {"product": product}
     else:
         message = _(

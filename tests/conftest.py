@@ -1,16 +1,20 @@
 import datetime as dt
+import io
 import zoneinfo
 
+import psycopg
 import pytest
 import time_machine
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection
+from django.core import serializers
+from django.db import connection, transaction
 from django.utils import timezone
 from pytest_django.plugin import blocking_manager_key
 
 from consent.models import Action, Channel
 from consent.services import notice_on_screen, record_choice
 from tests.factories import CustomerFactory
+from tests.management.commands.flush import FLUSHES
 
 NOW = timezone.make_aware(dt.datetime(2026, 11, 2, 10, 30))
 AMSTERDAM = zoneinfo.ZoneInfo("Europe/Amsterdam")
@@ -98,9 +102,10 @@ def customer_who_did_not(db):
 
 # --- The catalogue survives transactional tests' flush ----------------------------------
 # live_server and threaded tests need a transactional database, which pytest-django
-# empties after each test; that would also delete the catalogues the data migrations
-# created, for every later test. So the rows are snapshotted once and put back after
-# each flush.
+# empties after each test (tests/management/commands/flush.py); that would also delete
+# the catalogues the data migrations created, for every later test. So the rows are
+# snapshotted once and put back after each flush that actually ran (a test skipped
+# before its database was set up flushed nothing, and its rows must not be re-inserted).
 _snapshot: dict[str, str] = {}
 
 
@@ -114,25 +119,43 @@ def _snapshot_migrated_data(django_db_setup, django_db_blocker):
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_teardown(item, nextitem):
     result = yield
+    flushed = bool(FLUSHES)
+    FLUSHES.clear()
     # With no next test the session (and its test database) may be gone already.
-    needed = nextitem is not None and flushes_database(item)
-    if needed and "data" in _snapshot:
+    if flushed and nextitem is not None and "data" in _snapshot:
         with item.config.stash[blocking_manager_key].unblock():
             # The flush re-created content types and permissions under new ids; put the
-            # original ones back so that rows pointing at them (groups) stay right. The
-            # other tables are empty, so deserialising only inserts, which the
-            # append-only triggers allow.
+            # original ones back so that rows pointing at them (groups) stay right.
             ContentType.objects.all().delete()
             ContentType.objects.clear_cache()
-            connection.creation.deserialize_db_from_string(_snapshot["data"])
+            restore(_snapshot["data"])
     return result
 
 
-def flushes_database(item) -> bool:
-    fixtures = getattr(item, "fixturenames", ())
-    marker = item.get_closest_marker("django_db")
-    return (
-        "live_server" in fixtures
-        or "transactional_db" in fixtures
-        or bool(marker and marker.kwargs.get("transaction"))
-    )
+def restore(data):
+    """Django's deserialize_db_from_string, inserting only: the other tables are empty, and
+    the runtime role may not even try an UPDATE on the append-only ones."""
+    tables = set()
+    with transaction.atomic():
+        for obj in serializers.deserialize("json", io.StringIO(data)):
+            obj.save(force_insert=True)
+            tables.add(obj.object._meta.db_table)
+        connection.check_constraints(table_names=tables)
+
+
+# --- Connections as the other roles, for attacks on the database -------------------------
+@pytest.fixture
+def owner_connection(django_db_setup):
+    """A separate connection to the test database as the owner role (autocommit). It sees
+    only committed rows: use it in transactional tests, or on migrated data."""
+    settings_dict = connection.settings_dict
+    owner = settings_dict["OWNER"]
+    with psycopg.connect(
+        host=owner["HOST"] or None,
+        port=owner["PORT"] or None,
+        user=owner["USER"],
+        password=owner["PASSWORD"] or None,
+        dbname=settings_dict["NAME"],
+        autocommit=True,
+    ) as conn:
+        yield conn

@@ -38,3 +38,15 @@ def choice_form(client, purpose_code: str, choice: str, *, page: str = "/") -> d
     """What the dashboard's form for `purpose_code` sends, with `choice` as the choice."""
     html = client.get(page).content.decode()
     return form_fields(html, f"/choices/{purpose_code}/", choice=choice)
+
+
+def downloaded_json(response):
+    """The JSON of a download, streamed or not, as the browser saves it."""
+    import json
+
+    body = (
+        b"".join(response.streaming_content)
+        if getattr(response, "streaming", False)
+        else response.content
+    )
+    return json.loads(body)

@@ -99,7 +99,12 @@ def production_server(transactional_db):
     env = {
         **os.environ,
         "DATABASE_URL": f"postgresql://{db['USER']}@/{db['NAME']}?host={db['HOST']}",
+        # bin/serve migrates as the owner, then serves as the runtime role.
+        "DATABASE_OWNER_URL": f"postgresql://{db['OWNER']['USER']}@/{db['NAME']}?host={db['HOST']}",
         "DJANGO_SECRET_KEY": "fault-test-secret-" + "s" * 40,
+        # The same chain key as this test process, which verifies the ledger afterwards.
+        "LEDGER_HMAC_KEY": settings.LEDGER_HMAC_KEY,
+        "LEDGER_SIGNING_KEY": settings.LEDGER_SIGNING_KEY,
         "BIND": f"127.0.0.1:{port}",
         "WEB_WORKERS": "1",
         "WEB_THREADS": "4",

@@ -6,16 +6,19 @@ from pathlib import Path
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
+from config.clientip import trusted_proxy_count
 from config.database import database_settings
+from config.env import env_int
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "dev-only-not-secret-" + "x" * 40)
+# No fallback here: only config.settings.dev has one. An empty key stops Django.
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 DEBUG = False
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.apps.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -25,6 +28,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "pgtrigger",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "consent",
     "offers",
 ]
@@ -37,6 +42,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Idle and absolute session limits; before OTPMiddleware, which wraps the user it sees.
+    "config.sessions.session_limits",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -82,13 +90,30 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
 
-# Login throttling: after 5 failures for a username from an address, that pair is
-# locked for 15 minutes; the right password does not get through meanwhile.
+# The client address is the one the trusted proxy saw (config/clientip.py): the number
+# of proxies in front that append to X-Forwarded-For; 0 = use the connection's address.
+TRUSTED_PROXY_COUNT = trusted_proxy_count()
+
+# Login throttling (config/login.py): after 5 failures for a username from an address,
+# that pair is locked for 15 minutes (the right password does not get through meanwhile);
+# failures elsewhere do not lock the customer out. One address may fail 30 times in the
+# same window across all usernames, then it is refused whatever the username.
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "config.clientip.request_client"
+AXES_USERNAME_CALLABLE = "config.login.axes_username"
+AXES_CLIENT_STR_CALLABLE = "config.login.axes_client_str"
+LOGIN_ADDRESS_FAILURE_LIMIT = 30
+
+# Sessions (config/sessions.py): 15 minutes idle, 8 hours at most, a browser-session cookie.
+SESSION_IDLE_SECONDS = 15 * 60
+SESSION_MAX_SECONDS = 8 * 60 * 60
+SESSION_COOKIE_AGE = SESSION_IDLE_SECONDS
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+OTP_TOTP_ISSUER = "Voorbeeldbank"
 
 LANGUAGE_CODE = "nl"
 LANGUAGES = [("nl", _("Nederlands")), ("en", _("English"))]
@@ -118,8 +143,13 @@ SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, never from the cookie
 
+# Demo data (published passwords) may be loaded only where this is true: dev and test.
+DEMO_MODE = False
+# Staff sign in to /admin/ with a password and a TOTP code (django-otp).
+STAFF_OTP_REQUIRED = True
+
 # --- Consent rules (DESIGN §5) ---
-CONSENT_MAX_AGE_DAYS = int(os.environ.get("CONSENT_MAX_AGE_DAYS", 730))
+CONSENT_MAX_AGE_DAYS = env_int("CONSENT_MAX_AGE_DAYS", default=730, minimum=1)
 CONSENT_MIN_AGE_YEARS = 16
 CONSENT_JURISDICTION = "NL"
 

@@ -4,6 +4,7 @@ from django.core.exceptions import ImproperlyConfigured
 from psycopg_pool import ConnectionPool
 
 from config.database import database_settings
+from config.env import env_bool, env_int
 
 from .base import *  # noqa: F403
 from .base import MIDDLEWARE
@@ -29,7 +30,7 @@ DATABASES = {
     "default": database_settings(
         pool={
             "min_size": 2,
-            "max_size": int(os.environ.get("DB_POOL_SIZE", 8)),
+            "max_size": env_int("DB_POOL_SIZE", default=8, minimum=1),
             "timeout": 5,
             "check": ConnectionPool.check_connection,
         }
@@ -45,7 +46,7 @@ STORAGES = {
 
 # TLS is terminated by the reverse proxy in front (see README). `make serve` on loopback
 # sets DJANGO_SECURE_SSL_REDIRECT=false; everything else stays on.
-SECURE_SSL_REDIRECT = os.environ.get("DJANGO_SECURE_SSL_REDIRECT", "true") == "true"
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = 31536000
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
@@ -53,7 +54,7 @@ SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SESSION_COOKIE_SAMESITE = "Lax"
-if os.environ.get("DJANGO_BEHIND_PROXY") == "true":
+if env_bool("DJANGO_BEHIND_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 LOGGING = {

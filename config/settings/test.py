@@ -1,4 +1,15 @@
+import secrets
+
 from .base import *  # noqa: F403
+from .base import INSTALLED_APPS
+
+# A fresh key per test run: nothing signed by a test outlives it.
+SECRET_KEY = secrets.token_urlsafe(50)
+# The test flush (tests/management/commands/flush.py).
+INSTALLED_APPS = [*INSTALLED_APPS, "tests"]
+DEMO_MODE = True
+# Admin tests log staff in directly; tests/test_otp.py switches the second factor on.
+STAFF_OTP_REQUIRED = False
 
 # Hashing demo passwords with PBKDF2 dominates test time; the algorithm is not under test.
 PASSWORD_HASHERS = [

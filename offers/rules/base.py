@@ -4,12 +4,13 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.utils import translation
+from django.utils.formats import date_format, number_format
+
 from offers.features import FEATURE_PURPOSES, Features
 
-MONTHS = {
-    "nl": ("jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec"),
-    "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
-}
+# Django's own month names and number formats, in the language of the text.
+SHORT_DATE = {"nl": "j b", "en": "j M"}  # "2 nov" / "2 Nov"
 
 
 @dataclass(frozen=True)
@@ -45,19 +46,17 @@ class Rule:
 
 def short_date(day: dt.date, language: str) -> str:
     """'2 Nov' / '2 nov': the year is clear from a look-back of weeks."""
-    return f"{day.day} {MONTHS[language][day.month - 1]}"
+    with translation.override(language):
+        return date_format(day, SHORT_DATE[language])
 
 
 def whole_euros(amount, language: str) -> str:
     """'€ 10.000' / '€ 10,000': a threshold, not somebody's balance."""
-    text = f"{int(amount):,}"
-    if language == "nl":
-        text = text.replace(",", ".")
-    return f"€ {text}"
+    with translation.override(language):
+        return f"€ {number_format(int(amount), 0, force_grouping=True)}"
 
 
 def euros(amount, language: str) -> str:
-    text = f"{amount:,.2f}"
-    if language == "nl":
-        text = text.replace(",", " ").replace(".", ",").replace(" ", ".")
-    return f"€ {text}"
+    """'€ 12.537,42' / '€ 12,537.42'."""
+    with translation.override(language):
+        return f"€ {number_format(amount, 2, force_grouping=True)}"

@@ -83,6 +83,9 @@ def test_axe_finds_nothing_serious_on_any_customer_page(page, shopper, choose, l
         expect(page.locator("html")).to_have_attribute("lang", "en")
     assert serious_violations(page) == []
 
+    # The language stored for the customer applies at login.
+    shopper.language = language
+    shopper.save()
     log_in(page, shopper.customer_number)
     pages = ["/", "/history/", "/export/", "/purposes/offers_spending/v1/"]
     for url in pages:
@@ -112,3 +115,60 @@ def test_no_csp_violation_on_any_page_or_swap(page, shopper):
     assert page.evaluate("typeof htmx") == "object"
     assert page.locator("style").count() == 0
     assert page.console.csp_errors == []
+
+
+def serve(body):
+    def handler(route, request):
+        route.fulfill(status=200, body=body, content_type="text/html; charset=utf-8")
+
+    return handler
+
+
+ERROR_PAGES = {  # name: (method, path, extra, CSRF checked as a browser's would be)
+    "400": ("GET", "/", {"HTTP_HOST": "bad host"}, False),
+    "403-csrf": ("POST", "/choices/offers_spending/", {}, True),
+    "404": ("GET", "/no-such-page/", {}, False),
+    "405": ("PUT", "/history/", {}, False),
+}
+
+
+@pytest.mark.parametrize("size", [(1280, 900), (390, 844)], ids=["desktop", "phone"])
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_axe_finds_nothing_serious_on_every_customer_page_and_error_page(
+    page, shopper, choose, live_server, size, language
+):
+    """Every page a customer reaches, and every error page, at both sizes."""
+    from django.test import Client
+
+    from tests.browser.test_phone import customer_pages
+    from tests.offers.factories import make_offer
+
+    now = timezone.now()
+    choose(shopper, "offers_spending", at=now)
+    make_offer(shopper, status="approved")
+    page.set_viewport_size({"width": size[0], "height": size[1]})
+    shopper.language = language  # applies at login
+    shopper.save()
+    log_in(page, shopper.customer_number)
+    for url in customer_pages(shopper):
+        page.goto(url)
+        expect(page.locator("html")).to_have_attribute("lang", language)
+        assert serious_violations(page) == [], url
+    if size[0] < 500:  # the phone's menu, open
+        page.goto("/")
+        page.locator(".menu > summary").click()
+        assert serious_violations(page) == [], "menu"
+
+    # Error pages as the server renders them, served at a URL of the live server so that
+    # their stylesheet loads as it would.
+    for name, (method, path, extra, csrf) in ERROR_PAGES.items():
+        client = Client(enforce_csrf_checks=csrf, raise_request_exception=False)
+        client.force_login(shopper.user)
+        client.cookies["django_language"] = language
+        response = client.generic(method, path, **extra)
+        assert str(response.status_code) == name[:3], name
+        preview = f"{live_server.url}/error-preview/{name}/"
+        page.route(preview, serve(response.content))
+        page.goto(preview)
+        expect(page.locator("html")).to_have_attribute("lang", language)
+        assert serious_violations(page) == [], name

@@ -139,11 +139,12 @@ def test_history_shows_the_choice_and_a_receipt(page, shopper):
 
     page.get_by_role("link", name="Geschiedenis").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Geschiedenis van uw keuzes")
-    row = page.locator("table.history tbody tr").first
+    # A list, one entry per choice (a table would scroll sideways on a phone).
+    row = page.locator(".events .event").first
     expect(row).to_contain_text("aangezet")
     expect(row.get_by_role("link", name="Versie 1")).to_have_attribute(
         "href", "/purposes/offers_spending/v1/"
     )
     with page.expect_download() as download:
-        row.get_by_role("link", name="Download").click()
+        row.get_by_role("link", name="Bewijs downloaden (JSON)").click()
     assert download.value.suggested_filename.startswith("consent-receipt-")

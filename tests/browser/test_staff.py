@@ -142,7 +142,7 @@ def test_the_contact_centre_records_a_choice_a_customer_asks_for_by_phone(page, 
     page.context.clear_cookies()
     log_in(page, "620001")
     page.goto("/history/")
-    expect(page.locator("table.history")).to_contain_text(
+    expect(page.locator("ol.events")).to_contain_text(
         "door medewerker van de bank, telefonisch"
     )
 

@@ -25,16 +25,26 @@ def raw(sql, params=()):
         cursor.execute(sql, params)
 
 
-def tamper(sql, params=(), *, tables=("consent_consentevent", "consent_consentstate")):
-    """What an insider with database access might do: switch the guards off and edit."""
-    raw("SET CONSTRAINTS ALL IMMEDIATE")
-    for table in tables:
-        raw(f"ALTER TABLE {table} DISABLE TRIGGER ALL")
-    try:
-        raw(sql, params)
-    finally:
-        for table in tables:
-            raw(f"ALTER TABLE {table} ENABLE TRIGGER ALL")
+@pytest.fixture
+def tamper(owner_connection):
+    """What an insider with the owner's password might do: switch the guards off and edit.
+    (The app's runtime role can do neither; tests that tamper commit their data so that
+    the owner's own connection sees it.)"""
+
+    def tamper(sql, params=(), *, tables=("consent_consentevent", "consent_consentstate")):
+        with owner_connection.transaction():
+            owner_connection.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            for table in tables:
+                owner_connection.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+            owner_connection.execute(sql, params)
+            for table in tables:
+                owner_connection.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+
+    return tamper
+
+
+# Tests that tamper as the owner need their rows committed.
+insider = pytest.mark.django_db(transaction=True)
 
 
 def verify(capsys, *args):
@@ -47,23 +57,25 @@ def verify(capsys, *args):
     return True, capsys.readouterr().out
 
 
-# --- What the database refuses -------------------------------------------------------------
+# --- What the database refuses the app's runtime role --------------------------------------
+# (No UPDATE or DELETE on the ledger at all: consent/dbroles.py; the row triggers behind it
+# are tested as the owner in tests/test_database_roles.py.)
 def test_database_refuses_to_update_a_consent_event(customer_who_consented):
     event = ConsentEvent.objects.get(customer=customer_who_consented)
-    with pytest.raises(ProgrammingError, match="Cannot update or delete"), transaction.atomic():
+    with pytest.raises(ProgrammingError, match="permission denied"), transaction.atomic():
         raw("UPDATE consent_consentevent SET action = 'withdrawn' WHERE id = %s", [event.pk])
     event.refresh_from_db()
     assert event.action == "granted"
 
 
 def test_database_refuses_to_delete_a_consent_event(customer_who_consented):
-    with pytest.raises(ProgrammingError, match="Cannot update or delete"), transaction.atomic():
+    with pytest.raises(ProgrammingError, match="permission denied"), transaction.atomic():
         raw("DELETE FROM consent_consentevent")
     assert ConsentEvent.objects.filter(customer=customer_who_consented).count() == 1
 
 
 def test_published_notice_text_cannot_be_edited(db):
-    with pytest.raises(ProgrammingError, match="Cannot update or delete"), transaction.atomic():
+    with pytest.raises(ProgrammingError, match="permission denied"), transaction.atomic():
         raw("UPDATE consent_purposeversion SET description_nl = 'anders'")
     assert not PurposeVersion.objects.filter(description_nl="anders").exists()
 
@@ -113,8 +125,9 @@ def test_verifier_accepts_an_intact_ledger(
     assert ok and "ledger ok: 2 events" in out
 
 
+@insider
 def test_verifier_names_the_customer_whose_event_was_edited(
-    customer_who_consented, customer_who_did_not, choose, capsys
+    customer_who_consented, customer_who_did_not, choose, capsys, tamper
 ):
     choose(customer_who_did_not, "offers_income")
     choose(customer_who_consented, "offers_spending", "withdrawn")
@@ -125,7 +138,8 @@ def test_verifier_names_the_customer_whose_event_was_edited(
     assert "300002" not in err
 
 
-def test_a_chain_rewritten_without_the_key_is_named(customer_who_consented, choose, capsys):
+@insider
+def test_a_chain_rewritten_without_the_key_is_named(customer_who_consented, choose, capsys, tamper):
     """The insider turns the grant into a withdrawal and recomputes the chain with plain
     SHA-256, as the old ledger did: without the HMAC key the hashes cannot match."""
     event = ConsentEvent.objects.get(customer=customer_who_consented)
@@ -141,7 +155,8 @@ def test_a_chain_rewritten_without_the_key_is_named(customer_who_consented, choo
     assert not ok and "customer 300001: event" in err and "hash does not match" in err
 
 
-def test_verifier_notices_a_deleted_event(customer_who_consented, choose, capsys):
+@insider
+def test_verifier_notices_a_deleted_event(customer_who_consented, choose, capsys, tamper):
     choose(customer_who_consented, "offers_balance")
     choose(customer_who_consented, "offers_balance", "withdrawn")
     middle = ConsentEvent.objects.get(customer=customer_who_consented, sequence=2)
@@ -150,8 +165,9 @@ def test_verifier_notices_a_deleted_event(customer_who_consented, choose, capsys
     assert not ok and "customer 300001: event" in err
 
 
+@insider
 def test_verifier_names_the_customer_whose_state_differs_from_the_ledger(
-    customer_who_consented, capsys
+    customer_who_consented, capsys, tamper
 ):
     tamper("UPDATE consent_consentstate SET state = 'withdrawn'")
     ok, err = verify(capsys)
@@ -159,8 +175,9 @@ def test_verifier_names_the_customer_whose_state_differs_from_the_ledger(
 
 
 # --- Key rotation ------------------------------------------------------------------------------
+@insider
 def test_after_a_key_rotation_old_events_verify_and_the_old_key_cannot_sign_new_ones(
-    customer_who_consented, choose, capsys, tmp_path, settings
+    customer_who_consented, choose, capsys, tmp_path, settings, tamper
 ):
     old = settings.LEDGER_HMAC_KEY
     last_old = ConsentEvent.objects.latest("pk").pk
@@ -215,7 +232,8 @@ def test_a_checkpoint_is_signed_and_the_verifier_compares_the_ledger_with_it(
     assert checkpoint["public_key"] == keys.public_key_hex()
 
 
-def test_a_deleted_tail_is_named(checkpointed, capsys):
+@insider
+def test_a_deleted_tail_is_named(checkpointed, capsys, tamper):
     """Delete Sanne's withdrawal and put her state back to granted: the chain is intact
     and the state mirrors it, but the checkpoint remembers her chain was longer."""
     withdrawal = ConsentEvent.objects.get(customer=checkpointed, sequence=2)
@@ -232,7 +250,8 @@ def test_a_deleted_tail_is_named(checkpointed, capsys):
     assert "300002" not in err
 
 
-def test_a_deleted_customer_is_named(checkpointed, capsys):
+@insider
+def test_a_deleted_customer_is_named(checkpointed, capsys, tamper):
     other = CustomerFactory._meta.model.objects.get(customer_number="300002")
     tamper("DELETE FROM consent_consentstate WHERE customer_id = %s", [other.pk])
     tamper("DELETE FROM consent_consentevent WHERE customer_id = %s", [other.pk])
@@ -240,14 +259,25 @@ def test_a_deleted_customer_is_named(checkpointed, capsys):
     assert not ok and "customer 300002: deleted" in err and "300001" not in err
 
 
-def test_an_emptied_ledger_is_named(checkpointed, capsys):
-    tamper("TRUNCATE consent_consentevent, consent_consentstate CASCADE")
+@insider
+def test_an_emptied_ledger_is_named(checkpointed, capsys, tamper):
+    # The tables that refer to the ledger (append-only themselves) go with it.
+    tamper(
+        "TRUNCATE consent_consentevent, consent_consentstate CASCADE",
+        tables=(
+            "consent_consentevent",
+            "consent_consentstate",
+            "consent_staffaction",
+            "offers_offerevent",
+        ),
+    )
     ok, err = verify(capsys)
     assert not ok and "ledger: the ledger is empty" in err
     assert "customer 300001: deleted" in err and "customer 300002: deleted" in err
 
 
-def test_a_chain_rebuilt_with_a_stolen_key_is_named_as_rewritten(checkpointed, capsys):
+@insider
+def test_a_chain_rebuilt_with_a_stolen_key_is_named_as_rewritten(checkpointed, capsys, tamper):
     """Even with the HMAC key, a rewritten chain no longer matches the signed head."""
     event = ConsentEvent.objects.get(customer=checkpointed, sequence=2)
     key = keys.chain_keyring().current
@@ -316,3 +346,62 @@ def test_without_a_chain_key_nothing_is_recorded(customer_who_did_not, choose):
     finally:
         keys.reset_caches()
     assert not ConsentEvent.objects.filter(customer=customer_who_did_not).exists()
+
+
+@insider
+def test_an_owner_who_sets_pgtrigger_ignore_and_rewrites_an_event_is_named(
+    customer_who_consented, capsys, owner_connection
+):
+    event = ConsentEvent.objects.get(customer=customer_who_consented)
+    with owner_connection.transaction():
+        # Tell pgtrigger to ignore every trigger on the ledger, for this transaction.
+        owner_connection.execute(
+            "SELECT set_config('pgtrigger.ignore', '{' || string_agg(tgname, ',') || '}',"
+            " true) FROM pg_trigger WHERE tgrelid = 'consent_consentevent'::regclass"
+        )
+        owner_connection.execute(
+            "UPDATE consent_consentevent SET action = 'withdrawn' WHERE id = %s", [event.pk]
+        )
+    ok, err = verify(capsys)
+    assert not ok and "customer 300001: event" in err and "hash does not match" in err
+
+
+@insider
+def test_an_owner_who_revives_an_expired_consent_in_the_state_is_named(
+    customer_who_consented, capsys, owner_connection, tamper
+):
+    # Without switching triggers off, the owner is refused like anyone...
+    with pytest.raises(Exception, match="must mirror"), owner_connection.transaction():
+        owner_connection.execute("UPDATE consent_consentstate SET changed_at = now()")
+    # ... and with them off, the verifier names the customer.
+    tamper("UPDATE consent_consentstate SET changed_at = now()")
+    ok, err = verify(capsys)
+    assert not ok and "customer 300001: current state differs from the ledger" in err
+
+
+def test_an_objection_on_an_earlier_wording_still_verifies_and_its_receipt_shows_it(
+    customer_who_did_not, client, capsys, now
+):
+    """The statement next to "stop all" was reworded; objections recorded on the old
+    wording keep their proof: the verifier and the receipt find the text by its hash."""
+    from consent import services
+    from consent.catalogue import OBJECTION_NOTICES
+    from consent.models import Action, Channel
+
+    old = OBJECTION_NOTICES[0]["nl"]
+    with transaction.atomic():
+        event, _ = services._record(
+            customer=services._lock(customer_who_did_not),
+            purpose=None,
+            version=None,
+            action=Action.OBJECTED,
+            channel=Channel.WEB,
+            actor=customer_who_did_not.user,
+            at=now,
+            language="nl",
+            notice_sha256=hashlib.sha256(old.encode()).hexdigest(),
+        )
+    assert verify(capsys)[0]
+    client.force_login(customer_who_did_not.user)
+    assert client.get(f"/history/{event.pk}/receipt.json").json()["notice"] == old
+    assert old in client.get(f"/history/{event.pk}/receipt/").content.decode()

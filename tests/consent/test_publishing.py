@@ -174,6 +174,7 @@ def test_a_version_for_a_future_date_takes_effect_on_that_date(
         offer = Offer.objects.get(customer=first, rule="travel_world_cover")
         assert (run.retracted, offer.status) == (1, "retracted")
         assert offer.events.get(to_state="retracted").run == run
+        client.force_login(second.user)  # a week later: a new session
         card = next(c for c in client.get("/").context["cards"] if c.code == "offers_spending")
         assert card.version.version == 2 and card.invalid_because == "material_change"
 

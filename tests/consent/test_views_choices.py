@@ -1,3 +1,5 @@
+import urllib.parse
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -19,7 +21,8 @@ def test_without_javascript_a_grant_is_recorded_and_redirects_to_the_dashboard(
     response = customer_client.post(
         "/choices/offers_income/", choice_form(customer_client, "offers_income", "grant")
     )
-    assertRedirects(response, "/", fetch_redirect_response=False)
+    # Back at the card, not at the top of the page.
+    assertRedirects(response, "/#purpose-offers_income", fetch_redirect_response=False)
     assert state_of(customer, "offers_income") == "granted"
     event = ConsentEvent.objects.filter(customer=customer).latest("sequence")
     assert (event.channel, event.actor, event.notice_language) == ("web", customer.user, "nl")
@@ -136,11 +139,24 @@ def test_a_required_purpose_is_refused_with_a_message(customer_client, purpose_c
     assert ConsentEvent.objects.count() == before
 
 
-def test_get_is_not_allowed(customer_client):
+def test_a_get_on_a_choice_url_goes_back_to_the_card_never_a_405(customer_client, customer):
     before = ConsentEvent.objects.count()
-    assert customer_client.get("/choices/offers_spending/?choice=withdraw").status_code == 405
-    assert customer_client.get("/choices/stop-all/").status_code == 405
+    response = customer_client.get("/choices/offers_income/?choice=grant")
+    assertRedirects(response, "/#purpose-offers_income", fetch_redirect_response=False)
+    page = customer_client.get("/").content.decode()
+    card = page[page.index('id="purpose-offers_income"') :]
+    card = card[: card.index("</article>")]
+    assert "Hier is niets opgeslagen. Kies hieronder." in card
+    response = customer_client.get("/choices/stop-all/")
+    assertRedirects(response, "/#stop-all-section", fetch_redirect_response=False)
     assert ConsentEvent.objects.count() == before
+
+
+def test_other_urls_answer_a_wrong_method_with_the_sites_own_405_page(customer_client):
+    response = customer_client.post("/history/")
+    assertContains(response, "Dat kan op deze pagina niet", status_code=405)
+    assert response["Allow"] == "GET, HEAD"
+    assertContains(response, 'href="/"', status_code=405)
 
 
 def test_a_post_without_csrf_token_is_refused(customer):
@@ -175,8 +191,44 @@ def test_an_htmx_choice_after_the_session_ended_sends_the_page_to_login(client, 
     response = client.post(
         "/choices/offers_spending/", {"choice": "grant"}, headers={"HX-Request": "true"}
     )
-    assert response["HX-Redirect"] == f"{reverse('login')}?next=/"
+    # Back to this choice after logging in, and told that it was not saved.
+    assert response["HX-Redirect"] == (
+        f"{reverse('login')}?next=%2Fchoices%2Foffers_spending%2F%3Flogged_out%3D1"
+    )
     assert not ConsentEvent.objects.exists()
+    login = client.get(response["HX-Redirect"])
+    assertContains(login, "U was uitgelogd. Wat u net koos, is NIET opgeslagen.")
+
+
+def test_after_the_session_ended_logging_in_again_lands_on_the_card_with_a_message(
+    client, customer
+):
+    """Without JavaScript: the POST goes to the login, the login back to the choice URL,
+    and that to the card on the dashboard, which says why nothing was saved."""
+    customer.user.set_password("secret-for-this-test")
+    customer.user.save()
+    response = client.post("/choices/offers_income/", {"choice": "grant"})
+    login_url = response["Location"]
+    assert login_url.startswith(reverse("login"))
+    assertContains(client.get(login_url), "Wat u net koos, is NIET opgeslagen.")
+
+    next_url = login_url.split("next=", 1)[1]
+    response = client.post(
+        login_url,
+        {
+            "username": customer.customer_number,
+            "password": "secret-for-this-test",
+            "next": urllib.parse.unquote(next_url),
+        },
+        follow=True,
+    )
+    assert response.redirect_chain[-1] == ("/#purpose-offers_income", 302)
+    assert all(status != 405 for _, status in response.redirect_chain)
+    html = response.content.decode()
+    card = html[html.index('id="purpose-offers_income"') :]
+    card = card[: card.index("</article>")]
+    assert "U was uitgelogd, daarom is uw keuze hier NIET opgeslagen." in card
+    assert state_of(customer, "offers_income") is None
 
 
 def test_a_choice_is_recorded_in_the_language_the_customer_read(customer_client, customer):

@@ -1,10 +1,9 @@
-import json
-
 import pytest
 from pytest_django.asserts import assertContains
 
 from consent import export
 from consent.models import Action, ConsentEvent
+from tests.pages import downloaded_json
 
 
 def download(client):
@@ -12,7 +11,7 @@ def download(client):
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
     assert 'attachment; filename="privacykeuzes-' in response["Content-Disposition"]
-    return json.loads(response.content)
+    return downloaded_json(response)
 
 
 def test_the_export_follows_the_documented_format(customer_client, customer, choose_now):
@@ -21,10 +20,16 @@ def test_the_export_follows_the_documented_format(customer_client, customer, cho
     assert set(data) == {
         "customer_number",
         "exported_at",
+        "profile",
         "objection",
         "choices",
         "history",
+        "receipts",
         "offers",
+        "accounts",
+        "holdings",
+        "transactions",
+        "data_use",
     }
     assert data["objection"] == {"active": False}
     assert data["customer_number"] == customer.customer_number
@@ -98,8 +103,9 @@ def test_the_export_runs_a_constant_number_of_queries(
 ):
     for _ in range(extra):
         choose_now(customer, "offers_income")
-    # session, user with customer, current versions, states, events, the offers section.
-    with django_assert_num_queries(6):
+    # session, user with customer, current versions, states, events (history), events
+    # (receipts), and one each for offers, accounts, holdings, transactions, data use.
+    with django_assert_num_queries(11):
         data = download(customer_client)
     assert len(data["history"]) == 1 + extra
 

@@ -1,12 +1,10 @@
 """'Stop all personal offers' is an objection to direct marketing (GDPR Art. 21(2)),
 recorded as one, standing until the customer lifts it."""
 
-import json
-
 from pytest_django.asserts import assertContains, assertNotContains
 
 from consent.models import ConsentEvent, ConsentState
-from tests.pages import choice_form, form_fields
+from tests.pages import choice_form, downloaded_json, form_fields
 
 WAY_OUT = "Hef dan eerst uw bezwaar op"
 
@@ -67,9 +65,9 @@ def test_lifting_the_objection_is_recorded_and_switches_nothing_on(customer_clie
 
 
 def test_the_export_has_the_objection_and_its_events(customer_client, customer):
-    assert customer_client.get("/export.json").json()["objection"] == {"active": False}
+    assert downloaded_json(customer_client.get("/export.json"))["objection"] == {"active": False}
     objected(customer_client)
-    export = json.loads(customer_client.get("/export.json").content)
+    export = downloaded_json(customer_client.get("/export.json"))
     event = ConsentEvent.objects.get(customer=customer, action="objected")
     assert export["objection"] == {
         "active": True,
@@ -78,7 +76,7 @@ def test_the_export_has_the_objection_and_its_events(customer_client, customer):
     }
     assert [h["action"] for h in export["history"]][-2:] == ["withdrawn", "objected"]
     customer_client.post("/choices/lift-objection/")
-    export = customer_client.get("/export.json").json()
+    export = downloaded_json(customer_client.get("/export.json"))
     assert export["objection"] == {"active": False}
     assert export["history"][-1]["action"] == "objection_lifted"
     assert export["history"][-1]["purpose"] is None

@@ -3,8 +3,9 @@ and each move writes an append-only OfferEvent in the same statement."""
 
 import datetime as dt
 
+import psycopg
 import pytest
-from django.db import IntegrityError, ProgrammingError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -210,13 +211,25 @@ def test_expiring_many_offers_is_set_based(db, choose, now):
     [
         "UPDATE offers_offerevent SET reason = 'anders'",
         "DELETE FROM offers_offerevent",
+        "TRUNCATE offers_offerevent CASCADE",
     ],
 )
-def test_the_database_refuses_to_change_or_delete_offer_events(sanne, statement):
+def test_the_runtime_role_may_not_change_or_delete_offer_events(sanne, statement):
     make_offer(sanne, status="approved")
-    refused = pytest.raises(ProgrammingError, match="Cannot update or delete")
+    refused = pytest.raises(DatabaseError, match="permission denied")
     with refused, transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(statement)
+    assert OfferEvent.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_even_the_owner_meets_the_trigger_on_offer_events(sanne, owner_connection):
+    make_offer(sanne, status="approved")
+    for statement in ("UPDATE offers_offerevent SET reason = 'x'", "DELETE FROM offers_offerevent"):
+        with pytest.raises(psycopg.errors.RaiseException, match="Cannot update or delete"):
+            owner_connection.execute(statement)
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
+        owner_connection.execute("TRUNCATE offers_offerevent CASCADE")
     assert OfferEvent.objects.count() == 2
 
 

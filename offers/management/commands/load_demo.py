@@ -1,4 +1,5 @@
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from consent.demo import DEMO_PASSWORD, demo_logins, load_demo_customers
@@ -29,6 +30,12 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
+        if not settings.DEMO_MODE:
+            # Demo staff have a published password: never in production.
+            raise CommandError(
+                "load_demo runs only with config.settings.dev or config.settings.test"
+                " (DEMO_MODE); its staff users have a published password."
+            )
         if Customer.objects.exists():
             if options["if_empty"]:
                 self.stdout.write("demo data: customers exist already, nothing loaded")

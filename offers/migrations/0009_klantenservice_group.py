@@ -71,8 +71,8 @@ class Migration(migrations.Migration):
     dependencies = [
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
-        ("consent", "0006_staff_actions_and_dutch_names"),
-        ("offers", "0006_offer_events_follow_ups_and_dutch_names"),
+        ("consent", "0007_staff_actions_and_dutch_names"),
+        ("offers", "0008_offer_events_follow_ups_and_dutch_names"),
     ]
 
     operations = [

@@ -1,0 +1,131 @@
+"""The staff site: a password, then a TOTP code (django-otp), where STAFF_OTP_REQUIRED.
+
+A staff member without a device enrols on first login: the secret is shown once (as text,
+as an otpauth:// URI and as a QR code) and counts only after a code from it is entered.
+Losing the device means a superuser deletes it (admin, *TOTP devices*); the next login
+enrols again. Demo settings skip the second factor and say so in every admin page.
+"""
+
+from base64 import b32encode
+
+import segno
+from django import forms
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import path, reverse
+from django.utils.decorators import method_decorator
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from config.login import StaffLoginForm, address_throttled
+
+
+class TokenForm(forms.Form):
+    token = forms.CharField(
+        label=_("Code uit uw authenticator-app"),
+        min_length=6,
+        max_length=6,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+    )
+
+
+def otp_required() -> bool:
+    return settings.STAFF_OTP_REQUIRED
+
+
+class StaffAdminSite(admin.AdminSite):
+    login_form = StaffLoginForm
+
+    def has_permission(self, request):
+        if not super().has_permission(request):
+            return False
+        return not otp_required() or request.user.is_verified()
+
+    def each_context(self, request):
+        return {**super().each_context(request), "otp_skipped": not otp_required()}
+
+    def get_urls(self):
+        return [path("otp/", self.otp_view, name="otp"), *super().get_urls()]
+
+    @method_decorator(never_cache)
+    def login(self, request, extra_context=None):
+        if password_only(request):
+            return HttpResponseRedirect(otp_url(request, self.name))
+        return address_throttled(super().login)(request, extra_context)
+
+    @method_decorator(never_cache)
+    def otp_view(self, request):
+        """The second step: a code from the staff member's device, or enrolment."""
+        user = request.user
+        if not (user.is_active and user.is_staff):
+            return redirect_to_login(request.get_full_path(), reverse("admin:login"))
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        enrolling = device is None
+        if enrolling and request.method == "POST":
+            device = TOTPDevice.objects.filter(user=user, confirmed=False).last()
+        form = TokenForm(request.POST or None)
+        if request.method == "POST" and device is not None and form.is_valid():
+            if device.verify_token(form.cleaned_data["token"]):
+                if enrolling:
+                    device.confirmed = True
+                    device.save(update_fields=["confirmed"])
+                otp_login(request, device)
+                return HttpResponseRedirect(next_url(request, self.name))
+            form.add_error("token", _("Deze code klopt niet. Probeer de volgende."))
+        if enrolling and request.method == "GET":
+            # A new secret every time the page is shown; only a confirmed one counts.
+            TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+            device = TOTPDevice.objects.create(user=user, name="admin", confirmed=False)
+        context = {
+            **self.each_context(request),
+            "title": _("Tweede stap") if not enrolling else _("Authenticator instellen"),
+            "form": form,
+            "enrolling": enrolling,
+            REDIRECT_FIELD_NAME: request.GET.get(REDIRECT_FIELD_NAME, ""),
+        }
+        if enrolling and device is not None:
+            context["secret"] = secret_text(device)
+            context["uri"] = device.config_url
+            context["qr"] = segno.make(device.config_url, error="m").svg_data_uri(scale=4)
+        return render(request, "admin/otp.html", context)
+
+
+def password_only(request) -> bool:
+    """Logged in with a password as staff, second factor still to come."""
+    user = request.user
+    return (
+        otp_required()
+        and user.is_authenticated
+        and user.is_active
+        and user.is_staff
+        and not user.is_verified()
+    )
+
+
+def otp_url(request, site_name):
+    url = reverse(f"{site_name}:otp")
+    target = request.GET.get(REDIRECT_FIELD_NAME)
+    return f"{url}?{urlencode({REDIRECT_FIELD_NAME: target})}" if target else url
+
+
+def next_url(request, site_name):
+    target = request.GET.get(REDIRECT_FIELD_NAME, "")
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse(f"{site_name}:index")
+
+
+def secret_text(device) -> str:
+    secret = b32encode(device.bin_key).decode()
+    return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))

@@ -1,0 +1,237 @@
+"""What the runtime role may do in the database, as migration operations (issue #10).
+
+The web app, the commands and the workers connect as the runtime role, which owns
+nothing: it has exactly the privileges granted here. The append-only guarantee rests on
+privileges, which no session setting can switch off (unlike the `pgtrigger.Protect` row
+triggers, which stay as defence in depth), and on a statement trigger that refuses
+TRUNCATE to every role, the owner included.
+
+The append-only tables, per app, are the operations in that app's migrations; the
+greppable list is `APPEND_ONLY` below (a test checks the database agrees with it). An app
+that gets an append-only table of its own (e.g. a future `OfferEvent`) adds an
+`AppendOnly("OfferEvent")` operation to its migration and its label here; `offers` may
+import `consent`, never the reverse.
+"""
+
+from django.db import migrations
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+
+# "app_label.ModelName": no UPDATE, DELETE or TRUNCATE for the runtime role, no TRUNCATE
+# for anyone.
+APPEND_ONLY = (
+    "consent.ConsentEvent",
+    "consent.PurposeVersion",
+    "consent.StaffAction",
+    "offers.OfferEvent",
+)
+# The runtime role may update these, but TRUNCATE is refused to everyone: emptying the
+# state would silently drop every customer's current choice.
+TRUNCATE_REFUSED = (*APPEND_ONLY, "consent.ConsentState")
+
+TRUNCATE_TRIGGER = "refuse_truncate"
+# Import staging tables (consent.csvload.SqlCheckedImport) live here, not in `public`,
+# where the runtime role may create nothing.
+STAGING_SCHEMA = "import_staging"
+
+
+def runtime_role(schema_editor: BaseDatabaseSchemaEditor) -> str:
+    """The runtime role's name, from settings (DATABASE_URL, or the embedded default)."""
+    settings_dict = schema_editor.connection.settings_dict
+    return settings_dict.get("RUNTIME_USER") or settings_dict["USER"]
+
+
+def refuse_if_runtime_is_current_user(schema_editor, role):
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute("SELECT current_user = %s", [role])
+        (same,) = cursor.fetchone()
+    if same:
+        raise RuntimeError(
+            f"migrate is running as the runtime role {role!r}; it must run as the owner"
+            " (DATABASE_OWNER_URL)."
+        )
+
+
+class SqlOperation(migrations.operations.base.Operation):
+    reduces_to_sql = True
+    reversible = True
+
+    def state_forwards(self, app_label, state):
+        pass
+
+    def forwards_sql(self, app_label, schema_editor, state) -> list[str]:
+        raise NotImplementedError
+
+    def backwards_sql(self, app_label, schema_editor, state) -> list[str]:
+        raise NotImplementedError
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        for statement in self.forwards_sql(app_label, schema_editor, to_state):
+            schema_editor.execute(statement, params=None)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        for statement in self.backwards_sql(app_label, schema_editor, from_state):
+            schema_editor.execute(statement, params=None)
+
+
+class GrantRuntimeRole(SqlOperation):
+    """Read and write every table (now and later ones made by the owner), nothing else.
+
+    No TRUNCATE anywhere, and `django_migrations` is read-only: the runtime role cannot
+    pretend a migration ran.
+    """
+
+    def describe(self):
+        return "Grant the runtime role SELECT, INSERT, UPDATE, DELETE on the owner's tables"
+
+    def forwards_sql(self, app_label, schema_editor, state):
+        role = runtime_role(schema_editor)
+        refuse_if_runtime_is_current_user(schema_editor, role)
+        q = schema_editor.quote_name(role)
+        return [
+            f"GRANT USAGE ON SCHEMA public TO {q}",
+            f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {q}",
+            f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {q}",
+            "ALTER DEFAULT PRIVILEGES IN SCHEMA public"
+            f" GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {q}",
+            f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {q}",
+            f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON django_migrations FROM {q}",
+            # Staging tables of imports: the runtime role makes and drops its own here.
+            f"CREATE SCHEMA IF NOT EXISTS {STAGING_SCHEMA}",
+            f"GRANT USAGE, CREATE ON SCHEMA {STAGING_SCHEMA} TO {q}",
+        ]
+
+    def backwards_sql(self, app_label, schema_editor, state):
+        q = schema_editor.quote_name(runtime_role(schema_editor))
+        return [
+            f"ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE ALL ON SEQUENCES FROM {q}",
+            f"ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE ALL ON TABLES FROM {q}",
+            f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM {q}",
+            f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {q}",
+            f"DROP SCHEMA IF EXISTS {STAGING_SCHEMA} CASCADE",
+        ]
+
+
+class RefuseTruncate(SqlOperation):
+    """A statement trigger refusing TRUNCATE to every role; `pgtrigger.ignore` is not read."""
+
+    def __init__(self, model_name):
+        self.model_name = model_name
+
+    def describe(self):
+        return f"Refuse TRUNCATE on {self.model_name}"
+
+    def table(self, app_label, schema_editor, state):
+        model = state.apps.get_model(app_label, self.model_name)
+        return schema_editor.quote_name(model._meta.db_table)
+
+    def forwards_sql(self, app_label, schema_editor, state):
+        table = self.table(app_label, schema_editor, state)
+        return [
+            f"""
+            CREATE OR REPLACE FUNCTION {TRUNCATE_TRIGGER}() RETURNS trigger
+            LANGUAGE plpgsql AS $$
+            BEGIN
+                RAISE EXCEPTION 'TRUNCATE % refused: the table is append-only', TG_TABLE_NAME
+                    USING ERRCODE = 'insufficient_privilege';
+            END
+            $$
+            """,
+            f"CREATE TRIGGER {TRUNCATE_TRIGGER} BEFORE TRUNCATE ON {table}"
+            f" FOR EACH STATEMENT EXECUTE FUNCTION {TRUNCATE_TRIGGER}()",
+        ]
+
+    def backwards_sql(self, app_label, schema_editor, state):
+        table = self.table(app_label, schema_editor, state)
+        return [f"DROP TRIGGER IF EXISTS {TRUNCATE_TRIGGER} ON {table}"]
+
+
+class AppendOnly(RefuseTruncate):
+    """Rows are added, never changed or removed: the runtime role may only SELECT and INSERT."""
+
+    def describe(self):
+        return f"Make {self.model_name} append-only for the runtime role"
+
+    def forwards_sql(self, app_label, schema_editor, state):
+        table = self.table(app_label, schema_editor, state)
+        role = schema_editor.quote_name(runtime_role(schema_editor))
+        return [
+            f"REVOKE UPDATE, DELETE, TRUNCATE ON {table} FROM {role}",
+            *super().forwards_sql(app_label, schema_editor, state),
+        ]
+
+    def backwards_sql(self, app_label, schema_editor, state):
+        table = self.table(app_label, schema_editor, state)
+        role = schema_editor.quote_name(runtime_role(schema_editor))
+        return [
+            *super().backwards_sql(app_label, schema_editor, state),
+            f"GRANT UPDATE, DELETE ON {table} TO {role}",
+        ]
+
+
+class AllowIndexRebuild(SqlOperation):
+    """Let the runtime role drop a table's secondary indexes for a bulk load and build them
+    once afterwards (several times cheaper than row by row). Only an owner may drop an
+    index, so the owner provides two SECURITY DEFINER functions for this one table:
+    `suspend_indexes_<table>()` and `restore_indexes_<table>()`. Unique and constraint
+    indexes are never touched, and the definitions are kept where the runtime role cannot
+    write them. Both run in the caller's transaction: a failed load rolls back to the
+    indexes it started with.
+    """
+
+    def __init__(self, model_name):
+        self.model_name = model_name
+
+    def describe(self):
+        return f"Let the runtime role rebuild the indexes of {self.model_name}"
+
+    def names(self, app_label, state):
+        table = state.apps.get_model(app_label, self.model_name)._meta.db_table
+        return table, f"suspend_indexes_{table}", f"restore_indexes_{table}"
+
+    def forwards_sql(self, app_label, schema_editor, state):
+        table, suspend, restore = self.names(app_label, state)
+        role = schema_editor.quote_name(runtime_role(schema_editor))
+        return [
+            "CREATE TABLE IF NOT EXISTS suspended_index"
+            " (table_name text NOT NULL, definition text NOT NULL)",
+            f"REVOKE ALL ON suspended_index FROM {role}",
+            f"""
+            CREATE FUNCTION {suspend}() RETURNS void
+            LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+            DECLARE idx record;
+            BEGIN
+                FOR idx IN
+                    SELECT i.indexrelid::regclass::text AS name,
+                           pg_get_indexdef(i.indexrelid) AS definition
+                      FROM pg_index i
+                     WHERE i.indrelid = '{table}'::regclass
+                       AND NOT i.indisunique AND NOT i.indisprimary
+                       AND NOT EXISTS (SELECT FROM pg_constraint c
+                                        WHERE c.conindid = i.indexrelid)
+                LOOP
+                    INSERT INTO suspended_index VALUES ('{table}', idx.definition);
+                    EXECUTE 'DROP INDEX ' || idx.name;
+                END LOOP;
+            END
+            $$
+            """,
+            f"""
+            CREATE FUNCTION {restore}() RETURNS void
+            LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+            DECLARE statement text;
+            BEGIN
+                FOR statement IN
+                    DELETE FROM suspended_index WHERE table_name = '{table}' RETURNING definition
+                LOOP
+                    EXECUTE statement;
+                END LOOP;
+            END
+            $$
+            """,
+            f"REVOKE ALL ON FUNCTION {suspend}(), {restore}() FROM PUBLIC",
+            f"GRANT EXECUTE ON FUNCTION {suspend}(), {restore}() TO {role}",
+        ]
+
+    def backwards_sql(self, app_label, schema_editor, state):
+        _, suspend, restore = self.names(app_label, state)
+        return [f"DROP FUNCTION IF EXISTS {suspend}()", f"DROP FUNCTION IF EXISTS {restore}()"]
