@@ -4,4 +4,4 @@ from django.utils.translation import gettext_lazy as _
 
 class ConsentConfig(AppConfig):
     name = "consent"
-    verbose_name = _("Consent")
+    verbose_name = _("Toestemming")

@@ -23,6 +23,8 @@ APPEND_ONLY = (
     "consent.PurposeVersion",
     "api.ConsentChange",
     "api.FeedRead",
+    "consent.StaffAction",
+    "offers.OfferEvent",
 )
 # The runtime role may update these, but TRUNCATE is refused to everyone: emptying the
 # state would silently drop every customer's current choice.

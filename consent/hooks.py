@@ -60,3 +60,21 @@ def on_event_recorded(hook):
 def event_recorded(**kwargs) -> None:
     for hook in EVENT_RECORDED_HOOKS:
         hook(**kwargs)
+
+
+# Called as hook(purpose_code=..., at=...) to preview a material change before it is
+# published: each returns the counts it *would* report (reads only, changes nothing).
+MATERIAL_CHANGE_PREVIEW_HOOKS: list[Callable[..., dict[str, int]]] = []
+
+
+def on_material_change_preview(hook):
+    if hook not in MATERIAL_CHANGE_PREVIEW_HOOKS:
+        MATERIAL_CHANGE_PREVIEW_HOOKS.append(hook)
+    return hook
+
+
+def material_change_preview(**kwargs) -> Counter:
+    effects = Counter()
+    for hook in MATERIAL_CHANGE_PREVIEW_HOOKS:
+        effects.update(hook(**kwargs))
+    return effects

@@ -27,17 +27,24 @@ class Language(models.TextChoices):
 
 class Customer(models.Model):
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="customer"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="customer",
+        verbose_name=_("gebruiker"),
     )
-    customer_number = models.CharField(max_length=20, unique=True)
-    first_name = models.CharField(max_length=100)
-    last_name = models.CharField(max_length=100)
-    email = models.EmailField()
-    birth_date = models.DateField()
-    language = models.CharField(max_length=2, choices=Language.choices, default=Language.DUTCH)
+    customer_number = models.CharField(_("klantnummer"), max_length=20, unique=True)
+    first_name = models.CharField(_("voornaam"), max_length=100)
+    last_name = models.CharField(_("achternaam"), max_length=100)
+    email = models.EmailField(_("e-mailadres"))
+    birth_date = models.DateField(_("geboortedatum"))
+    language = models.CharField(
+        _("taal"), max_length=2, choices=Language.choices, default=Language.DUTCH
+    )
 
     class Meta:
         ordering = ["customer_number"]
+        verbose_name = _("klant")
+        verbose_name_plural = _("klanten")
 
     def __str__(self):
         return self.customer_number
@@ -70,22 +77,29 @@ class Purpose(models.Model):
     """A use the bank makes of customers' data. What the customer reads about it (data,
     retention, recipients, controller) lives in its published versions."""
 
-    code = models.SlugField(max_length=40, unique=True)
-    legal_basis = models.CharField(max_length=20, choices=LegalBasis.choices)
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    legal_basis = models.CharField(_("grondslag"), max_length=20, choices=LegalBasis.choices)
     required = models.BooleanField(
-        help_text=_("Needed to provide the service; the customer cannot switch it off.")
+        _("nodig voor de dienst"),
+        help_text=_("Nodig om de dienst te leveren; de klant kan het niet uitzetten."),
     )
     direct_marketing = models.BooleanField(
+        _("direct marketing"),
         default=False,
-        help_text=_("Processing for direct marketing: an objection (GDPR Art. 21(2)) stops it."),
+        help_text=_("Verwerking voor direct marketing: een bezwaar (AVG art. 21 lid 2) stopt het."),
     )
-    dpia_reference = models.CharField(max_length=40, blank=True)
-    position = models.PositiveSmallIntegerField(default=0)
+    dpia_reference = models.CharField(_("DPIA-kenmerk"), max_length=40, blank=True)
+    position = models.PositiveSmallIntegerField(_("volgorde"), default=0)
 
     class Meta:
         ordering = ["position", "code"]
+        verbose_name = _("doel")
+        verbose_name_plural = _("doelen")
         permissions = [
-            ("view_privacy_overview", _("Can see the privacy overview and the Art. 30 record")),
+            (
+                "view_privacy_overview",
+                _("Mag het privacyoverzicht en het register van verwerkingen zien"),
+            ),
         ]
         constraints = [
             # A purpose is optional exactly when it rests on consent.
@@ -118,37 +132,50 @@ class PurposeVersion(models.Model):
     controller and the DPO, not only the title.
     """
 
-    purpose = models.ForeignKey(Purpose, on_delete=models.PROTECT, related_name="versions")
-    version = models.PositiveIntegerField()
+    purpose = models.ForeignKey(
+        Purpose, on_delete=models.PROTECT, related_name="versions", verbose_name=_("doel")
+    )
+    version = models.PositiveIntegerField(_("versie"))
     material = models.BooleanField(
+        _("materieel"),
         help_text=_(
-            "A material change makes earlier consents invalid until the customer chooses again."
-        )
+            "Een materiële wijziging maakt eerdere toestemmingen ongeldig tot de klant opnieuw"
+            " kiest."
+        ),
     )
-    published_at = models.DateTimeField()
+    published_at = models.DateTimeField(_("geldt vanaf"))
     published_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("gepubliceerd door"),
     )
-    title_nl = models.CharField(max_length=120)
-    title_en = models.CharField(max_length=120)
-    description_nl = models.TextField()
-    description_en = models.TextField()
-    data_used_nl = models.TextField()
-    data_used_en = models.TextField()
+    title_nl = models.CharField(_("titel (Nederlands)"), max_length=120)
+    title_en = models.CharField(_("titel (Engels)"), max_length=120)
+    description_nl = models.TextField(_("beschrijving (Nederlands)"))
+    description_en = models.TextField(_("beschrijving (Engels)"))
+    data_used_nl = models.TextField(_("welke gegevens (Nederlands)"))
+    data_used_en = models.TextField(_("welke gegevens (Engels)"))
     # Machine-readable categories (receipts, the Art. 30 record); `data_used_*` says the
     # same in words.
-    data_categories = ArrayField(models.CharField(max_length=60))
-    retention_nl = models.TextField()
-    retention_en = models.TextField()
-    recipients_nl = models.TextField()
-    recipients_en = models.TextField()
-    controller_nl = models.TextField()
-    controller_en = models.TextField()
-    dpo_contact_nl = models.TextField()
-    dpo_contact_en = models.TextField()
+    data_categories = ArrayField(
+        models.CharField(max_length=60), verbose_name=_("categorieën gegevens")
+    )
+    retention_nl = models.TextField(_("bewaartermijn (Nederlands)"))
+    retention_en = models.TextField(_("bewaartermijn (Engels)"))
+    recipients_nl = models.TextField(_("ontvangers (Nederlands)"))
+    recipients_en = models.TextField(_("ontvangers (Engels)"))
+    controller_nl = models.TextField(_("verwerkingsverantwoordelijke (Nederlands)"))
+    controller_en = models.TextField(_("verwerkingsverantwoordelijke (Engels)"))
+    dpo_contact_nl = models.TextField(_("functionaris gegevensbescherming (Nederlands)"))
+    dpo_contact_en = models.TextField(_("functionaris gegevensbescherming (Engels)"))
 
     class Meta:
         ordering = ["purpose", "version"]
+        verbose_name = _("tekstversie")
+        verbose_name_plural = _("tekstversies")
         constraints = [
             models.UniqueConstraint(fields=["purpose", "version"], name="one_number_per_version"),
             models.CheckConstraint(condition=models.Q(version__gte=1), name="version_from_one"),
@@ -273,38 +300,60 @@ class ConsentEvent(models.Model):
     `notice_sha256` identifies the notice, `channel` the collection method.
     """
 
-    receipt_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="consent_events")
+    receipt_id = models.UUIDField(
+        _("ontvangstbewijs"), default=uuid.uuid4, unique=True, editable=False
+    )
+    customer = models.ForeignKey(
+        Customer,
+        on_delete=models.PROTECT,
+        related_name="consent_events",
+        verbose_name=_("klant"),
+    )
     # Empty for an objection, which is about direct marketing as a whole; then the notice
     # is the objection statement (`consent.objection`).
     purpose = models.ForeignKey(
-        Purpose, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Purpose,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("doel"),
     )
     purpose_version = models.ForeignKey(
-        PurposeVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        PurposeVersion,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("tekstversie"),
     )
-    action = models.CharField(max_length=20, choices=Action.choices)
-    occurred_at = models.DateTimeField()
-    channel = models.CharField(max_length=10, choices=Channel.choices)
+    action = models.CharField(_("keuze"), max_length=20, choices=Action.choices)
+    occurred_at = models.DateTimeField(_("wanneer"))
+    channel = models.CharField(_("kanaal"), max_length=10, choices=Channel.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
-        help_text=_("The customer, or the staff member acting for them; empty for the system."),
+        verbose_name=_("door"),
+        help_text=_("De klant, of de medewerker die namens de klant handelde; leeg: het systeem."),
     )
-    notice_language = models.CharField(max_length=2, choices=Language.choices)
-    notice_sha256 = models.CharField(max_length=64)
-    sequence = models.PositiveIntegerField()
-    previous_hash = models.CharField(max_length=64)
+    notice_language = models.CharField(
+        _("taal van de tekst"), max_length=2, choices=Language.choices
+    )
+    notice_sha256 = models.CharField(_("SHA-256 van de tekst"), max_length=64)
+    sequence = models.PositiveIntegerField(_("volgnummer"))
+    previous_hash = models.CharField(_("vorige hash"), max_length=64)
     # HMAC-SHA256 of the row and `previous_hash`, under the chain key named by `hmac_key`
     # (a fingerprint; the key itself is kept outside the database: `consent.keys`).
-    hash = models.CharField(max_length=64, unique=True)
-    hmac_key = models.CharField(max_length=16)
+    hash = models.CharField(_("hash"), max_length=64, unique=True)
+    hmac_key = models.CharField(_("sleutel"), max_length=16)
 
     class Meta:
         ordering = ["customer", "sequence"]
+        verbose_name = _("toestemmingsgebeurtenis")
+        verbose_name_plural = _("toestemmingsgebeurtenissen (grootboek)")
         constraints = [
             # One successor per event: concurrent writers cannot fork a chain.
             models.UniqueConstraint(fields=["customer", "sequence"], name="one_event_per_position"),
@@ -357,18 +406,37 @@ class ConsentState(models.Model):
     Written only by `consent.services`, together with the event it mirrors.
     """
 
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="consent_states")
+    customer = models.ForeignKey(
+        Customer,
+        on_delete=models.PROTECT,
+        related_name="consent_states",
+        verbose_name=_("klant"),
+    )
     purpose = models.ForeignKey(
-        Purpose, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Purpose,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("doel"),
     )
-    state = models.CharField(max_length=20, choices=Action.choices)
+    state = models.CharField(_("stand"), max_length=20, choices=Action.choices)
     purpose_version = models.ForeignKey(
-        PurposeVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        PurposeVersion,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("tekstversie"),
     )
-    changed_at = models.DateTimeField()
-    event = models.OneToOneField(ConsentEvent, on_delete=models.PROTECT, related_name="+")
+    changed_at = models.DateTimeField(_("gewijzigd op"))
+    event = models.OneToOneField(
+        ConsentEvent, on_delete=models.PROTECT, related_name="+", verbose_name=_("gebeurtenis")
+    )
 
     class Meta:
+        verbose_name = _("huidige keuze")
+        verbose_name_plural = _("huidige keuzes")
         constraints = [
             # One row per purpose, and one objection row (NULL purpose) per customer.
             models.UniqueConstraint(
@@ -388,3 +456,57 @@ class ConsentState(models.Model):
 
     def __str__(self):
         return f"{self.customer_id}/{self.purpose_id}: {self.state}"
+
+
+@pgtrigger.register(
+    # Append-only, like the ledger it annotates. (The runtime database role gets no UPDATE
+    # or DELETE on this table either: it belongs in the registry of append-only tables.)
+    pgtrigger.Protect(
+        name="staff_actions_append_only", operation=pgtrigger.Update | pgtrigger.Delete
+    )
+)
+class StaffAction(models.Model):
+    """A choice a staff member recorded for a customer who phoned or came to a branch.
+
+    The ledger event itself says who acted (`actor`, the staff member) and how
+    (`channel`); this row adds what the ledger has no field for: that the customer's
+    identity was checked, and the staff member's note of what the customer asked. One per
+    event; the ledger's fields and hash chain are untouched.
+    """
+
+    event = models.OneToOneField(
+        ConsentEvent,
+        on_delete=models.PROTECT,
+        related_name="staff_action",
+        verbose_name=_("gebeurtenis"),
+    )
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("medewerker"),
+    )
+    channel = models.CharField(_("kanaal"), max_length=10, choices=Channel.choices)
+    identity_checked = models.BooleanField(_("identiteit gecontroleerd"))
+    note = models.TextField(_("notitie"))
+    recorded_at = models.DateTimeField(_("vastgelegd op"))
+
+    class Meta:
+        verbose_name = _("handeling namens een klant")
+        verbose_name_plural = _("handelingen namens klanten")
+        permissions = [
+            ("act_for_customer", _("Mag op verzoek van een klant diens keuzes vastleggen")),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(channel__in=[Channel.PHONE, Channel.BRANCH]),
+                name="staff_action_by_phone_or_branch",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(identity_checked=True), name="staff_action_identity_checked"
+            ),
+            models.CheckConstraint(condition=~models.Q(note=""), name="staff_action_has_note"),
+        ]
+
+    def __str__(self):
+        return f"{self.event_id}: {self.staff_id} ({self.channel})"

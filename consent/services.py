@@ -32,7 +32,7 @@ from .models import (
     Purpose,
     PurposeVersion,
 )
-from .validity import sixteenth_birthday
+from .validity import sixteenth_birthday, valid_consents
 
 
 class ChoiceError(Exception):
@@ -335,17 +335,31 @@ class PublishedVersion:
     version: PurposeVersion
     consents_needing_renewal: int
     effects: Counter = field(default_factory=Counter)
+    takes_effect_later: bool = False
 
 
 def publish_version(
-    *, purpose_code: str, material: bool, texts: dict, actor, at: dt.datetime
+    *,
+    purpose_code: str,
+    material: bool,
+    texts: dict,
+    actor,
+    at: dt.datetime,
+    now: dt.datetime | None = None,
 ) -> PublishedVersion:
-    """A privacy officer publishes new texts for a purpose; they apply from `at` on.
+    """A privacy officer publishes new texts for a purpose at `now`; they apply from `at`
+    on (`published_at`), which may lie in the future (default: `now` is `at`).
 
-    A material version makes every earlier consent for the purpose invalid at once: the
-    engine stops using them (validity is computed from the versions table), hooks retract
-    what relied on them, and the customers' dashboards ask for a new choice.
+    A material version makes every earlier consent for the purpose invalid from the
+    moment it takes effect: the engine stops using them (validity is computed from the
+    versions table, "newest material version published by then"), open offers that
+    relied on them are retracted, and the customers' dashboards ask for a new choice.
+    For a version that is in effect when it is published, the hooks retract at once, in
+    this transaction. For one that takes effect later nothing happens now: until then the
+    current text stays the one customers read and consent to, and the engine's first run
+    after `at` retracts the offers whose consent lapsed (`retract_where_consent_ended`).
     """
+    now = now or at
     purpose = get_purpose(purpose_code)
     missing = [name for name in VERSION_FIELDS if not _filled(texts.get(name))]
     if missing:
@@ -353,20 +367,59 @@ def publish_version(
     with transaction.atomic():
         # Serialise publications per purpose so two officers cannot take the same number.
         Purpose.objects.select_for_update().get(pk=purpose.pk)
-        latest = purpose.versions.order_by("-version").values_list("version", flat=True).first()
+        latest = purpose.versions.order_by("-version").first()
+        if latest is not None and at < latest.published_at:
+            # Versions take effect in the order of their numbers: "the newest version
+            # published by then" must be the one published last.
+            raise ChoiceError(
+                _(
+                    "Versie %(version)d geldt pas vanaf %(date)s; een nieuwe versie kan niet"
+                    " eerder gelden."
+                )
+                % {
+                    "version": latest.version,
+                    "date": date_format(timezone.localtime(latest.published_at), "j F Y H:i"),
+                }
+            )
+        # Counted before the new version exists: the consents valid now that it ends.
+        renewals = valid_consents(purpose_code=purpose.code, at=now).count() if material else 0
         version = PurposeVersion.objects.create(
             purpose=purpose,
-            version=(latest or 0) + 1,
+            version=(latest.version if latest else 0) + 1,
             material=material,
             published_at=at,
             published_by=actor,
             **{name: _cleaned(texts[name]) for name in VERSION_FIELDS},
         )
-        renewals, effects = 0, Counter()
-        if material:
-            renewals = ConsentState.objects.filter(purpose=purpose, state=Action.GRANTED).count()
-            effects = hooks.material_change(purpose_code=purpose.code, version=version, at=at)
-    return PublishedVersion(version=version, consents_needing_renewal=renewals, effects=effects)
+        effects = Counter()
+        later = at > now
+        if material and not later:
+            effects = hooks.material_change(purpose_code=purpose.code, version=version, at=now)
+    return PublishedVersion(
+        version=version,
+        consents_needing_renewal=renewals,
+        effects=effects,
+        takes_effect_later=later,
+    )
+
+
+@dataclass(frozen=True)
+class MaterialChangeImpact:
+    """What a material version would end if it took effect at `at`."""
+
+    valid_consents: int
+    effects: Counter
+
+
+def material_change_impact(*, purpose_code: str, at: dt.datetime) -> MaterialChangeImpact:
+    """For the privacy officer's second confirmation: how many valid consents to the
+    purpose a material version would end, and what the apps behind it would undo (open
+    offers retracted), counted now. Reads only."""
+    purpose = get_purpose(purpose_code)
+    return MaterialChangeImpact(
+        valid_consents=valid_consents(purpose_code=purpose.code, at=at).count(),
+        effects=hooks.material_change_preview(purpose_code=purpose.code, at=at),
+    )
 
 
 def _filled(value) -> bool:

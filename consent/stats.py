@@ -8,7 +8,7 @@ from django.db.models import Count, Q
 from django.db.models.functions import TruncWeek
 
 from .models import Action, ConsentEvent, ConsentState, Customer, Purpose
-from .validity import annotate_validity
+from .validity import annotate_validity, start_of_day
 
 
 @dataclass(frozen=True)
@@ -98,3 +98,35 @@ def weekly_choices_per_purpose(
         ]
         for code in codes
     }
+
+
+@dataclass(frozen=True)
+class Objections:
+    stop_alls: int  # "stop all personal offers" that raised an objection, in the period
+    lifted: int  # objections lifted in the period
+    standing: int  # objections that stand at the moment of reading
+
+
+def objection_figures(*, since: dt.date, until: dt.date, at: dt.datetime) -> Objections:
+    """Objections to direct marketing (GDPR Art. 21(2)): how many customers stopped all
+    personal offers and how many lifted their objection between `since` and `until`
+    (Amsterdam dates, both included), and how many objections stand at `at`. Two queries."""
+    counts = ConsentEvent.objects.filter(
+        purpose__isnull=True,
+        occurred_at__gte=start_of_day(since),
+        occurred_at__lt=start_of_day(until + dt.timedelta(days=1)),
+    ).aggregate(
+        stop_alls=Count("pk", filter=Q(action=Action.OBJECTED)),
+        lifted=Count("pk", filter=Q(action=Action.OBJECTION_LIFTED)),
+    )
+    standing = ConsentState.objects.filter(
+        purpose__isnull=True, state=Action.OBJECTED, changed_at__lte=at
+    ).count()
+    return Objections(stop_alls=counts["stop_alls"], lifted=counts["lifted"], standing=standing)
+
+
+def weeks_between(since: dt.date, until: dt.date) -> int:
+    """How many ISO weeks (Monday to Sunday) the period touches, for the weekly charts."""
+    first_monday = since - dt.timedelta(days=since.weekday())
+    last_monday = until - dt.timedelta(days=until.weekday())
+    return (last_monday - first_monday).days // 7 + 1

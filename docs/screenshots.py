@@ -57,15 +57,57 @@ def main(base="http://127.0.0.1:8000"):
         page.screenshot(path=DOCS / "offers-phone-nl.png", full_page=True)
         page.close()
         # The demo reviewer's queue: the engine's proposals, waiting for a person.
-        page = browser.new_page(viewport={"width": 1700, "height": 600}, locale="nl-NL")
+        page = browser.new_page(viewport={"width": 1280, "height": 600}, locale="nl-NL")
         log_in_to_admin(page, base, "reviewer", "/admin/offers/offer/")
         page.screenshot(path=DOCS / "review-queue-nl.png", full_page=True)
         page.close()
         # The demo privacy officer's overview: figures, weekly charts, funnel, Art. 30.
-        page = browser.new_page(viewport={"width": 1400, "height": 900}, locale="nl-NL")
+        page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="nl-NL")
         log_in_to_admin(page, base, "privacy", "/admin/offers/offer/overview/")
         page.screenshot(path=DOCS / "privacy-overview-nl.png", full_page=True)
+        page.close()
+        staff_screenshots(browser, base)
         browser.close()
+
+
+STAFF_VIEWPORT = {"width": 1280, "height": 800}
+
+
+def staff_screenshots(browser, base):
+    """The staff pages of issue 12, at 1280 px. Read-only: the publishing walk stops at
+    the second confirmation, and acting for a customer only opens the form."""
+    # A reviewer's detail page: the buttons, and the offer's history.
+    page = browser.new_page(viewport=STAFF_VIEWPORT, locale="nl-NL")
+    log_in_to_admin(page, base, "reviewer", "/admin/offers/offer/")
+    page.locator("#result_list tbody tr a").first.click()
+    page.screenshot(path=DOCS / "review-detail-nl.png", full_page=True)
+    page.close()
+    # The contact centre: a customer by number, acting for them, the follow-up list.
+    page = browser.new_page(viewport=STAFF_VIEWPORT, locale="nl-NL")
+    log_in_to_admin(page, base, "klantenservice", "/admin/consent/customer/")
+    page.locator("#searchbar").fill("100001")
+    page.locator("#searchbar").press("Enter")
+    page.wait_for_url("**/admin/consent/customer/100001/change/")
+    page.screenshot(path=DOCS / "customer-view-nl.png", full_page=True)
+    page.goto(f"{base}/admin/consent/customer/100002/act/grant/?purpose=offers_income")
+    page.screenshot(path=DOCS / "act-for-customer-nl.png", full_page=True)
+    page.goto(f"{base}/admin/offers/followup/")
+    page.screenshot(path=DOCS / "follow-up-list-nl.png", full_page=True)
+    page.close()
+    # The privacy officer's material version: preview with the comparison, then the
+    # second confirmation (not confirmed).
+    page = browser.new_page(viewport=STAFF_VIEWPORT, locale="nl-NL")
+    log_in_to_admin(page, base, "privacy", "/admin/consent/purpose/")
+    page.get_by_role("link", name="Aanbiedingen op basis van waar en hoe u betaalt").click()
+    page.get_by_role("link", name="Nieuwe versie van deze tekst").click()
+    description = page.locator("#id_description_nl")
+    description.fill(description.input_value() + " Wij kijken nu ook naar de naam van de winkel.")
+    page.locator("#id_material").check()
+    page.locator("#preview").click()
+    page.screenshot(path=DOCS / "publish-preview-nl.png", full_page=True)
+    page.locator("#publish").click()
+    page.screenshot(path=DOCS / "publish-confirm-nl.png", full_page=False)
+    page.close()
 
 
 if __name__ == "__main__":

@@ -4,20 +4,34 @@ from django.utils.translation import gettext_lazy as _
 
 class OffersConfig(AppConfig):
     name = "offers"
-    verbose_name = _("Offers")
+    verbose_name = _("Aanbiedingen")
 
     def ready(self):
         # offers depends on consent, never the reverse: subscribe to its registries.
         from consent.export import register_export_section
-        from consent.hooks import on_consent_ended, on_material_change
+        from consent.hooks import (
+            on_consent_ended,
+            on_material_change,
+            on_material_change_preview,
+        )
+        from consent.staff import register_staff_section
 
         from . import export
-        from .engine import retract_on_material_change, retract_on_withdrawal
+        from .engine import (
+            offers_retracted_by_material_change,
+            retract_on_material_change,
+            retract_on_withdrawal,
+        )
+        from .staff import offers_for_staff
 
         on_consent_ended(retract_on_withdrawal)
         on_material_change(retract_on_material_change)
+        on_material_change_preview(offers_retracted_by_material_change)
         register_export_section("offers", export.offers_for_export)
         register_export_section("accounts", export.accounts_for_export)
         register_export_section("holdings", export.holdings_for_export)
         register_export_section("transactions", export.transactions_for_export)
         register_export_section("data_use", export.data_use_for_export)
+        register_staff_section(
+            "offers", template="admin/offers/customer_offers.html", load=offers_for_staff
+        )

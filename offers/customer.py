@@ -18,7 +18,8 @@ from django.utils.translation import ngettext
 
 from consent.models import ConsentEvent, Customer
 
-from .models import DataUse, Offer, OfferStatus
+from . import transitions
+from .models import ActorKind, Cause, DataUse, Offer, OfferStatus
 
 # A customer's answer and the status it gives the offer.
 ANSWERS = {"interested": OfferStatus.ACCEPTED, "dismiss": OfferStatus.DISMISSED}
@@ -124,13 +125,18 @@ def answer_offer(customer: Customer, offer_id: int, *, answer: str, at: dt.datet
     Only an offer shown on the page right now can be answered: approved, within its date,
     consent still valid. The update is conditional on that, so a withdrawal or a second
     click racing with this one cannot make an answered or retracted offer change again.
+    "Interessant" also puts the offer on the contact centre's follow-up list
+    (`offers.transitions`): the customer was promised a call.
     """
     status = ANSWERS[answer]
     offer = get_offer_for_customer(customer, offer_id)
-    changed = (
-        Offer.objects.shown_to_customers(at=at)
-        .filter(pk=offer.pk)
-        .update(status=status, status_changed_at=at)
+    changed = transitions.change_status(
+        offers=Offer.objects.shown_to_customers(at=at).filter(pk=offer.pk),
+        to=status,
+        cause=Cause.CUSTOMER_ANSWER,
+        actor_kind=ActorKind.CUSTOMER,
+        actor=customer.user,
+        at=at,
     )
     if not changed:
         raise OfferNotOpen(offer)

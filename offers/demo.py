@@ -133,6 +133,7 @@ def load_demo_banking(*, now: dt.datetime) -> None:
 DEMO_STAFF = (
     ("reviewer", "Offer reviewers", "Rik", "Reviewer"),
     ("privacy", "Privacy officers", "Petra", "Privacy"),
+    ("klantenservice", "Klantenservice", "Karim", "Klantenservice"),
 )
 
 

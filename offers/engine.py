@@ -20,8 +20,17 @@ from django.utils import timezone
 from consent.models import ConsentEvent, ConsentState, Customer
 from consent.validity import start_of_day, valid_consents
 
-from . import gate
-from .models import OPEN_STATUSES, Offer, OfferRun, OfferStatus, Product, RunStatus
+from . import gate, transitions
+from .models import (
+    OPEN_STATUSES,
+    ActorKind,
+    Cause,
+    Offer,
+    OfferRun,
+    OfferStatus,
+    Product,
+    RunStatus,
+)
 from .rules import RULES, RULES_BY_CODE, Proposal, Rule
 
 ADVISORY_LOCK = 4_250_711  # one engine run at a time, whatever the process
@@ -106,8 +115,8 @@ def generate_offers(
             counts={rule.code: _zero_counts() for rule in rules},
         )
         try:
-            run.expired = expire_overdue(today=timezone.localdate(now), at=now)
-            run.retracted = retract_where_consent_ended(at=now)
+            run.expired = expire_overdue(today=timezone.localdate(now), at=now, run=run)
+            run.retracted = retract_where_consent_ended(at=now, run=run)
             run.save(update_fields=["expired", "retracted"])
             say(f"expired {run.expired}, retracted {run.retracted} (consent no longer valid)")
             slices = customer_slices(chunk_size)
@@ -259,7 +268,8 @@ def write_offers(*, run: OfferRun, candidates: list[Candidate], now: dt.datetime
                 INSERT INTO {relied} (offer_id, consentevent_id)
                 SELECT i.id, unnest(c.event_ids)
                   FROM inserted i JOIN chosen c USING (customer_id, rule)
-            )
+            ),
+            proposal_events AS ({transitions.proposal_events_sql(offers_cte="inserted")})
             SELECT rule, 0, count(*) FILTER (WHERE done_before) FROM judged GROUP BY rule
             UNION ALL
             SELECT rule, count(*), 0 FROM inserted GROUP BY rule
@@ -283,40 +293,58 @@ def write_offers(*, run: OfferRun, candidates: list[Candidate], now: dt.datetime
     return result
 
 
-def expire_overdue(*, today: dt.date, at: dt.datetime) -> int:
-    """Open offers past their `valid_until` become `expired`."""
-    return Offer.objects.filter(status__in=OPEN_STATUSES, valid_until__lt=today).update(
-        status=OfferStatus.EXPIRED, status_changed_at=at
+def expire_overdue(*, today: dt.date, at: dt.datetime, run: OfferRun | None = None) -> int:
+    """Open offers past their `valid_until` become `expired` (one statement, with their
+    events)."""
+    return len(
+        transitions.change_status(
+            offers=Offer.objects.filter(status__in=OPEN_STATUSES, valid_until__lt=today),
+            to=OfferStatus.EXPIRED,
+            cause=Cause.PAST_VALID_UNTIL,
+            actor_kind=ActorKind.SYSTEM,
+            at=at,
+            run=run,
+        )
     )
 
 
-def retract_where_consent_ended(*, at: dt.datetime) -> int:
+def retract_where_consent_ended(*, at: dt.datetime, run: OfferRun | None = None) -> int:
     """Open offers relying on a purpose for which the customer no longer has valid
-    consent (it expired, a material new version came out, …) become `retracted`.
-    Withdrawals retract at once through the hook; this catches consent that lapsed."""
+    consent (it expired, a material new version took effect, …) become `retracted`.
+    Withdrawals retract at once through the hook; this catches consent that lapsed,
+    including a material version published ahead of its date, once that date comes."""
     still_valid = valid_consents(at=at).filter(
         customer_id=OuterRef("customer_id"), purpose_id=OuterRef("purpose_id")
     )
     lapsed = ConsentEvent.objects.filter(~Exists(still_valid))
-    return (
-        Offer.objects.filter(status__in=OPEN_STATUSES, relied_on__in=lapsed)
-        .distinct()
-        .update(status=OfferStatus.RETRACTED, status_changed_at=at)
+    return len(
+        transitions.change_status(
+            offers=Offer.objects.filter(status__in=OPEN_STATUSES, relied_on__in=lapsed),
+            to=OfferStatus.RETRACTED,
+            cause=Cause.CONSENT_LAPSED,
+            actor_kind=ActorKind.SYSTEM,
+            at=at,
+            run=run,
+        )
     )
 
 
 def retract_on_withdrawal(*, customer_id, purpose_code, event, at) -> dict[str, int]:
-    """The `consent.hooks` hook: runs inside the withdrawal's transaction."""
-    retracted = (
-        Offer.objects.filter(
+    """The `consent.hooks` hook: runs inside the withdrawal's transaction, and names the
+    withdrawal (`event`) on each retraction."""
+    retracted = transitions.change_status(
+        offers=Offer.objects.filter(
             customer_id=customer_id,
             status__in=OPEN_STATUSES,
             relied_on__purpose__code=purpose_code,
-        )
-        .distinct()
-        .update(status=OfferStatus.RETRACTED, status_changed_at=at)
+        ),
+        to=OfferStatus.RETRACTED,
+        cause=Cause.CONSENT_WITHDRAWN,
+        actor_kind=ActorKind.SYSTEM,
+        at=at,
+        consent_event=event,
     )
-    return {"offers_retracted": retracted}
+    return {"offers_retracted": len(retracted)}
 
 
 def retract_on_material_change(*, purpose_code, version, at) -> dict[str, int]:
@@ -326,13 +354,28 @@ def retract_on_material_change(*, purpose_code, version, at) -> dict[str, int]:
     retracted at once, in one UPDATE: that consent no longer counts (DESIGN §4), so the
     offer must not be approved or shown, whatever the engine's next run would find.
     """
-    retracted = (
-        Offer.objects.filter(
+    retracted = transitions.change_status(
+        offers=Offer.objects.filter(
             status__in=OPEN_STATUSES,
             relied_on__purpose__code=purpose_code,
             relied_on__purpose_version__version__lt=version.version,
-        )
-        .distinct()
-        .update(status=OfferStatus.RETRACTED, status_changed_at=at)
+        ),
+        to=OfferStatus.RETRACTED,
+        cause=Cause.MATERIAL_CHANGE,
+        actor_kind=ActorKind.SYSTEM,
+        at=at,
+        purpose_version=version,
     )
-    return {"offers_retracted": retracted}
+    return {"offers_retracted": len(retracted)}
+
+
+def offers_retracted_by_material_change(*, purpose_code, at) -> dict[str, int]:
+    """The `consent.hooks` preview: how many open offers a material new version of the
+    purpose would retract if it took effect at `at` (every open offer that relies on a
+    consent to the purpose; they were all given to an older version). Reads only."""
+    count = (
+        Offer.objects.filter(status__in=OPEN_STATUSES, relied_on__purpose__code=purpose_code)
+        .distinct()
+        .count()
+    )
+    return {"offers_retracted": count}

@@ -15,25 +15,29 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
-from consent.models import ConsentEvent, Customer
+from consent.models import ConsentEvent, Customer, PurposeVersion
 from consent.validity import valid_consents
 
 
 class Product(models.Model):
     """One of the bank's own products. Offers are only ever for these."""
 
-    code = models.SlugField(max_length=40, unique=True)
-    name_nl = models.CharField(max_length=120)
-    name_en = models.CharField(max_length=120)
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name_nl = models.CharField(_("naam (Nederlands)"), max_length=120)
+    name_en = models.CharField(_("naam (Engels)"), max_length=120)
     # The product's key facts as the customer reads them next to an offer: one fact per
     # line (price, conditions, how to stop).
-    facts_nl = models.TextField(blank=True)
-    facts_en = models.TextField(blank=True)
+    facts_nl = models.TextField(_("kernpunten (Nederlands)"), blank=True)
+    facts_en = models.TextField(_("kernpunten (Engels)"), blank=True)
 
     class Meta:
         ordering = ["code"]
+        verbose_name = _("product")
+        verbose_name_plural = _("producten")
 
     def __str__(self):
         return self.code
@@ -65,14 +69,18 @@ PRODUCT_OF_ACCOUNT_KIND = {
     pgtrigger.Protect(name="accounts_are_never_deleted", operation=pgtrigger.Delete)
 )
 class Account(models.Model):
-    iban = models.CharField(max_length=34, unique=True)
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="accounts")
-    kind = models.CharField(max_length=10, choices=AccountKind.choices)
-    balance = models.DecimalField(max_digits=14, decimal_places=2)
-    currency = models.CharField(max_length=3, default="EUR")
+    iban = models.CharField(_("IBAN"), max_length=34, unique=True)
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="accounts", verbose_name=_("klant")
+    )
+    kind = models.CharField(_("soort"), max_length=10, choices=AccountKind.choices)
+    balance = models.DecimalField(_("saldo"), max_digits=14, decimal_places=2)
+    currency = models.CharField(_("valuta"), max_length=3, default="EUR")
 
     class Meta:
         ordering = ["iban"]
+        verbose_name = _("rekening")
+        verbose_name_plural = _("rekeningen")
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(kind__in=AccountKind.values), name="account_kind_known"
@@ -93,10 +101,16 @@ class Account(models.Model):
 class Holding(models.Model):
     """A product the customer has that is not an account (e.g. an insurance)."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="holdings")
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="holdings", verbose_name=_("klant")
+    )
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="+", verbose_name=_("product")
+    )
 
     class Meta:
+        verbose_name = _("productbezit")
+        verbose_name_plural = _("productbezit")
         constraints = [
             models.UniqueConstraint(fields=["customer", "product"], name="one_holding_per_product")
         ]
@@ -111,7 +125,7 @@ class Transaction(models.Model):
     `mcc` is empty (NULL) for payments that are not card payments.
     """
 
-    transaction_id = models.CharField(max_length=64, primary_key=True)
+    transaction_id = models.CharField(_("transactie-id"), max_length=64, primary_key=True)
     # Not a PostgreSQL foreign key: Django makes those DEFERRABLE INITIALLY DEFERRED, and
     # checking ten million rows one by one at COMMIT costs about a minute (DESIGN §12).
     # The reference still holds: the import resolves `account` by joining on the IBAN in
@@ -124,17 +138,20 @@ class Transaction(models.Model):
         related_name="transactions",
         db_index=False,
         db_constraint=False,
+        verbose_name=_("rekening"),
     )
-    booked_at = models.DateTimeField()
-    amount = models.DecimalField(max_digits=14, decimal_places=2)
-    currency = models.CharField(max_length=3)
-    counterparty_name = models.CharField(max_length=200, blank=True)
-    counterparty_iban = models.CharField(max_length=34, blank=True)
-    mcc = models.CharField(max_length=4, null=True, blank=True)
-    country = models.CharField(max_length=2)
-    description = models.CharField(max_length=500, blank=True)
+    booked_at = models.DateTimeField(_("geboekt op"))
+    amount = models.DecimalField(_("bedrag"), max_digits=14, decimal_places=2)
+    currency = models.CharField(_("valuta"), max_length=3)
+    counterparty_name = models.CharField(_("naam tegenpartij"), max_length=200, blank=True)
+    counterparty_iban = models.CharField(_("IBAN tegenpartij"), max_length=34, blank=True)
+    mcc = models.CharField(_("soort winkel (MCC)"), max_length=4, null=True, blank=True)
+    country = models.CharField(_("land"), max_length=2)
+    description = models.CharField(_("omschrijving"), max_length=500, blank=True)
 
     class Meta:
+        verbose_name = _("transactie")
+        verbose_name_plural = _("transacties")
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(mcc__isnull=True) | models.Q(mcc__regex=r"^[0-9]{4}$"),
@@ -164,20 +181,24 @@ class RunStatus(models.TextChoices):
 class OfferRun(models.Model):
     """One `generate_offers` run: what it looked at and what it did, per rule."""
 
-    as_of = models.DateField()
-    rules = models.JSONField(default=list)
-    started_at = models.DateTimeField()
-    finished_at = models.DateTimeField(null=True, blank=True)
-    status = models.CharField(max_length=12, choices=RunStatus.choices, default=RunStatus.RUNNING)
+    as_of = models.DateField(_("peildatum"))
+    rules = models.JSONField(_("regels"), default=list)
+    started_at = models.DateTimeField(_("begonnen om"))
+    finished_at = models.DateTimeField(_("klaar om"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=12, choices=RunStatus.choices, default=RunStatus.RUNNING
+    )
     # {rule code: {"considered": n, "candidates": n, "offered": n, "suppressed_by_policy": n}}
-    counts = models.JSONField(default=dict)
-    expired = models.PositiveIntegerField(default=0)
-    retracted = models.PositiveIntegerField(default=0)
+    counts = models.JSONField(_("aantallen per regel"), default=dict)
+    expired = models.PositiveIntegerField(_("verlopen"), default=0)
+    retracted = models.PositiveIntegerField(_("ingetrokken"), default=0)
     # Customer-id slices done, e.g. [[1, 50000], [50001, 100000]] (DESIGN §13).
-    chunks_done = models.JSONField(default=list)
+    chunks_done = models.JSONField(_("klaar met klantgroepen"), default=list)
 
     class Meta:
         ordering = ["-started_at"]
+        verbose_name = _("run van de engine")
+        verbose_name_plural = _("runs van de engine")
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(status__in=RunStatus.values), name="run_status_known"
@@ -190,7 +211,10 @@ class OfferRun(models.Model):
         ]
 
     def __str__(self):
-        return f"run {self.pk} as of {self.as_of} ({self.status})"
+        return gettext("run van %(day)s (%(status)s)") % {
+            "day": date_format(self.as_of, "j F Y"),
+            "status": self.get_status_display(),
+        }
 
 
 class OfferStatus(models.TextChoices):
@@ -229,30 +253,40 @@ class OfferQuerySet(models.QuerySet):
 
 
 class Offer(models.Model):
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="offers")
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="offers")
-    rule = models.CharField(max_length=40)
-    run = models.ForeignKey(OfferRun, on_delete=models.PROTECT, related_name="offers")
-    as_of = models.DateField()
-    status = models.CharField(
-        max_length=10, choices=OfferStatus.choices, default=OfferStatus.PROPOSED
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="offers", verbose_name=_("klant")
     )
-    explanation_nl = models.TextField()
-    explanation_en = models.TextField()
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="offers", verbose_name=_("product")
+    )
+    rule = models.CharField(_("regel"), max_length=40)
+    run = models.ForeignKey(
+        OfferRun, on_delete=models.PROTECT, related_name="offers", verbose_name=_("run")
+    )
+    as_of = models.DateField(_("peildatum"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=OfferStatus.choices, default=OfferStatus.PROPOSED
+    )
+    explanation_nl = models.TextField(_("uitleg voor de klant (Nederlands)"))
+    explanation_en = models.TextField(_("uitleg voor de klant (Engels)"))
     # What the customer reads: their own details ("balance € 12.500,00").
-    evidence_nl = models.CharField(max_length=300)
-    evidence_en = models.CharField(max_length=300)
+    evidence_nl = models.CharField(_("gegevens van de klant (Nederlands)"), max_length=300)
+    evidence_en = models.CharField(_("gegevens van de klant (Engels)"), max_length=300)
     # What staff read: banded, never an exact amount ("balance above € 10.000").
-    staff_evidence_nl = models.CharField(max_length=300)
-    staff_evidence_en = models.CharField(max_length=300)
+    staff_evidence_nl = models.CharField(_("waarom (Nederlands)"), max_length=300)
+    staff_evidence_en = models.CharField(_("waarom (Engels)"), max_length=300)
     relied_on = models.ManyToManyField(
         ConsentEvent,
         related_name="+",
-        help_text=_("The consent events this offer relied on; withdrawing one retracts it."),
+        verbose_name=_("toestemmingen waarop het steunt"),
+        help_text=_(
+            "De toestemmingen waarop dit aanbod steunt; wordt er een ingetrokken, dan wordt"
+            " het aanbod ingetrokken."
+        ),
     )
-    created_at = models.DateTimeField()
-    valid_until = models.DateField()
-    status_changed_at = models.DateTimeField()
+    created_at = models.DateTimeField(_("gemaakt op"))
+    valid_until = models.DateField(_("geldig tot en met"))
+    status_changed_at = models.DateTimeField(_("status gewijzigd op"))
     # Who last acted on the offer in the review queue, and when (DESIGN §7: a person looks
     # at every offer before a customer sees it; the bank must be able to say who).
     reviewed_by = models.ForeignKey(
@@ -261,14 +295,17 @@ class Offer(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        verbose_name=_("beoordeeld door"),
     )
-    reviewed_at = models.DateTimeField(null=True, blank=True)
-    rejection_reason = models.TextField(blank=True)
+    reviewed_at = models.DateTimeField(_("beoordeeld op"), null=True, blank=True)
+    rejection_reason = models.TextField(_("reden van afwijzing"), blank=True)
 
     objects = OfferQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        verbose_name = _("aanbod")
+        verbose_name_plural = _("aanbiedingen")
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(status__in=OfferStatus.values), name="offer_status_known"
@@ -292,10 +329,16 @@ class Offer(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["status", "created_at"], name="offer_queue")]
-        permissions = [("review_offer", _("Can approve or reject offers in the review queue"))]
+        permissions = [
+            ("review_offer", _("Mag aanbiedingen in de wachtrij goedkeuren of afwijzen")),
+        ]
 
     def __str__(self):
-        return f"{self.rule} for {self.customer_id} ({self.status})"
+        # Staff see customers by their number, never by an internal id.
+        return gettext("%(product)s voor klant %(number)s") % {
+            "product": self.product.name(get_language() or "nl"),
+            "number": self.customer.customer_number,
+        }
 
     def explanation(self, language: str) -> str:
         return self.explanation_en if language == "en" else self.explanation_nl
@@ -305,6 +348,258 @@ class Offer(models.Model):
 
     def staff_evidence(self, language: str) -> str:
         return self.staff_evidence_en if language == "en" else self.staff_evidence_nl
+
+
+# --- Every change to an offer, kept ------------------------------------------------------
+class ActorKind(models.TextChoices):
+    STAFF = "staff", _("medewerker")
+    CUSTOMER = "customer", _("klant")
+    SYSTEM = "system", _("systeem")
+
+
+class EventKind(models.TextChoices):
+    STATUS = "status", _("status van het aanbod")
+    FOLLOW_UP = "follow_up", _("terugbellen")
+
+
+class Cause(models.TextChoices):
+    """Why an offer changed: what staff read in its history."""
+
+    ENGINE = "engine", _("voorgesteld door de engine")
+    REVIEW = "review", _("beoordeling")
+    CUSTOMER_ANSWER = "customer_answer", _("antwoord van de klant")
+    CONSENT_WITHDRAWN = "consent_withdrawn", _("toestemming ingetrokken")
+    MATERIAL_CHANGE = "material_change", _("tekst materieel gewijzigd")
+    CONSENT_LAPSED = "consent_lapsed", _("toestemming geldt niet meer")
+    PAST_VALID_UNTIL = "past_valid_until", _("geldigheidsdatum voorbij")
+    FOLLOW_UP = "follow_up", _("terugbellen")
+
+
+class FollowUpStatus(models.TextChoices):
+    OPEN = "open", _("open")
+    CALLED = "called", _("gebeld")
+    CLOSED = "closed", _("afgesloten")
+
+
+class FollowUpOutcome(models.TextChoices):
+    TAKEN = "taken", _("klant neemt het product")
+    DECLINED = "declined", _("klant ziet ervan af")
+    UNREACHABLE = "unreachable", _("klant niet bereikt")
+
+
+# The offer's life (DESIGN §7): from which statuses each status may be reached. The engine
+# creates offers as `proposed` (from nothing, ""); everything else is a move listed here.
+# `offers.transitions` moves only along these, and a CHECK on OfferEvent says the same.
+STATUS_MOVES = {
+    OfferStatus.PROPOSED: ("",),
+    OfferStatus.APPROVED: (OfferStatus.PROPOSED,),
+    OfferStatus.REJECTED: (OfferStatus.PROPOSED,),
+    OfferStatus.ACCEPTED: (OfferStatus.APPROVED,),
+    OfferStatus.DISMISSED: (OfferStatus.APPROVED,),
+    OfferStatus.RETRACTED: OPEN_STATUSES,
+    OfferStatus.EXPIRED: OPEN_STATUSES,
+}
+# A follow-up: opened when the customer says "Interessant", called, closed with an outcome.
+# Staying in the same status is a move too: a new owner, or another call attempt.
+FOLLOW_UP_MOVES = {
+    FollowUpStatus.OPEN: ("", FollowUpStatus.OPEN),
+    FollowUpStatus.CALLED: (FollowUpStatus.OPEN, FollowUpStatus.CALLED),
+    FollowUpStatus.CLOSED: (FollowUpStatus.OPEN, FollowUpStatus.CALLED),
+}
+
+
+def _moves(kind: str, moves: dict) -> models.Q:
+    allowed = models.Q()
+    for to, froms in moves.items():
+        allowed |= models.Q(kind=kind, to_state=to, from_state__in=[str(f) for f in froms])
+    return allowed
+
+
+@pgtrigger.register(
+    # Append-only, like the consent ledger. (The runtime database role gets no UPDATE or
+    # DELETE on this table either: it belongs in the registry of append-only tables.)
+    pgtrigger.Protect(
+        name="offer_events_append_only", operation=pgtrigger.Update | pgtrigger.Delete
+    )
+)
+class OfferEvent(models.Model):
+    """One change to an offer, forever: its status, or its follow-up by the contact centre.
+
+    Written only by `offers.transitions`, in the same statement or transaction as the
+    change itself. Who acted is a staff member, the customer (their user) or the system
+    (then `run` names the engine run, if it was one); a retraction names the consent event
+    or the purpose version that caused it.
+    """
+
+    offer = models.ForeignKey(
+        Offer, on_delete=models.PROTECT, related_name="events", verbose_name=_("aanbod")
+    )
+    kind = models.CharField(_("soort"), max_length=10, choices=EventKind.choices)
+    from_state = models.CharField(_("van"), max_length=10, blank=True)
+    to_state = models.CharField(_("naar"), max_length=10)
+    occurred_at = models.DateTimeField(_("wanneer"))
+    actor_kind = models.CharField(_("door"), max_length=10, choices=ActorKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("wie"),
+    )
+    cause = models.CharField(_("aanleiding"), max_length=20, choices=Cause.choices)
+    reason = models.TextField(_("reden of notitie"), blank=True, db_default="")
+    consent_event = models.ForeignKey(
+        ConsentEvent,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("toestemmingsgebeurtenis"),
+    )
+    purpose_version = models.ForeignKey(
+        PurposeVersion,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("tekstversie"),
+    )
+    run = models.ForeignKey(
+        OfferRun,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("run"),
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("eigenaar"),
+    )
+    outcome = models.CharField(
+        _("uitkomst"), max_length=12, choices=FollowUpOutcome.choices, blank=True, db_default=""
+    )
+
+    class Meta:
+        ordering = ["offer", "occurred_at", "pk"]
+        verbose_name = _("gebeurtenis bij een aanbod")
+        verbose_name_plural = _("gebeurtenissen bij aanbiedingen")
+        constraints = [
+            models.CheckConstraint(
+                condition=_moves(EventKind.STATUS, STATUS_MOVES)
+                | _moves(EventKind.FOLLOW_UP, FOLLOW_UP_MOVES),
+                name="offer_event_move_allowed",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(actor_kind=ActorKind.SYSTEM, actor__isnull=True)
+                | models.Q(
+                    actor_kind__in=[ActorKind.STAFF, ActorKind.CUSTOMER], actor__isnull=False
+                ),
+                name="offer_event_actor_named",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(cause__in=Cause.values), name="offer_event_cause_known"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(kind=EventKind.STATUS, to_state=OfferStatus.REJECTED)
+                | ~models.Q(reason=""),
+                name="offer_event_rejection_has_reason",
+            ),
+            # The consent event or version that caused a change is only ever a retraction's.
+            models.CheckConstraint(
+                condition=models.Q(consent_event__isnull=True, purpose_version__isnull=True)
+                | models.Q(kind=EventKind.STATUS, to_state=OfferStatus.RETRACTED),
+                name="offer_event_cause_only_on_retraction",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind=EventKind.FOLLOW_UP, to_state=FollowUpStatus.CLOSED)
+                & ~models.Q(outcome="")
+                | ~models.Q(kind=EventKind.FOLLOW_UP, to_state=FollowUpStatus.CLOSED)
+                & models.Q(outcome=""),
+                name="offer_event_closed_has_outcome",
+            ),
+        ]
+        indexes = [models.Index(fields=["offer", "occurred_at"], name="offer_event_history")]
+
+    def __str__(self):
+        return f"{self.offer_id}: {self.from_state or '-'} → {self.to_state}"
+
+    @property
+    def from_display(self) -> str:
+        return self._state_display(self.from_state)
+
+    @property
+    def to_display(self) -> str:
+        return self._state_display(self.to_state)
+
+    @property
+    def by(self) -> str:
+        """Who made the change, as staff read it in the history."""
+        if self.actor_kind == ActorKind.SYSTEM:
+            return gettext("systeem")
+        if self.actor_kind == ActorKind.CUSTOMER:
+            return gettext("de klant")
+        name = self.actor.get_full_name() or self.actor.get_username()
+        return gettext("medewerker %(name)s") % {"name": name}
+
+    def _state_display(self, state: str) -> str:
+        if not state:
+            return "—"
+        choices = OfferStatus if self.kind == EventKind.STATUS else FollowUpStatus
+        return str(choices(state).label)
+
+
+class FollowUp(models.Model):
+    """A customer said "Interessant": the contact centre calls them about the offer.
+
+    The current state of the follow-up; its history is in `OfferEvent` (kind follow_up).
+    Written only by `offers.transitions`.
+    """
+
+    offer = models.OneToOneField(
+        Offer, on_delete=models.PROTECT, related_name="follow_up", verbose_name=_("aanbod")
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=FollowUpStatus.choices, default=FollowUpStatus.OPEN
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("eigenaar"),
+    )
+    outcome = models.CharField(
+        _("uitkomst"), max_length=12, choices=FollowUpOutcome.choices, blank=True, default=""
+    )
+    opened_at = models.DateTimeField(_("klant geïnteresseerd op"))
+    changed_at = models.DateTimeField(_("laatst gewijzigd"))
+
+    class Meta:
+        ordering = ["opened_at", "pk"]
+        verbose_name = _("terugbelverzoek")
+        verbose_name_plural = _("terugbellijst")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=FollowUpStatus.values),
+                name="follow_up_status_known",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status=FollowUpStatus.CLOSED, outcome__in=FollowUpOutcome.values)
+                | (~models.Q(status=FollowUpStatus.CLOSED) & models.Q(outcome="")),
+                name="follow_up_closed_has_outcome",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "opened_at"], name="follow_up_list")]
+
+    def __str__(self):
+        return gettext("Terugbellen: %(offer)s") % {"offer": self.offer}
 
 
 class DataUse(models.Model):
@@ -326,26 +621,28 @@ class DataUse(models.Model):
     pk = models.CompositePrimaryKey("customer_id", "run_id", "purpose_id")
     customer = models.ForeignKey(
         Customer, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False,
-        related_name="+",
+        related_name="+", verbose_name=_("klant"),
     )  # fmt: skip
     run = models.ForeignKey(
         OfferRun, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False,
-        related_name="+",
+        related_name="+", verbose_name=_("run"),
     )  # fmt: skip
     purpose = models.ForeignKey(
         "consent.Purpose", on_delete=models.DO_NOTHING, db_constraint=False, db_index=False,
-        related_name="+",
+        related_name="+", verbose_name=_("doel"),
     )  # fmt: skip
     consent_event = models.ForeignKey(
         ConsentEvent, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False,
-        related_name="+",
+        related_name="+", verbose_name=_("toestemmingsgebeurtenis"),
     )  # fmt: skip
-    read_at = models.DateTimeField()
-    features = ArrayField(models.CharField(max_length=30))
-    window_days = models.PositiveSmallIntegerField()
+    read_at = models.DateTimeField(_("gelezen op"))
+    features = ArrayField(models.CharField(max_length=30), verbose_name=_("gelezen gegevens"))
+    window_days = models.PositiveSmallIntegerField(_("periode in dagen"))
 
     class Meta:
         ordering = ["-read_at"]
+        verbose_name = _("gebruik van gegevens")
+        verbose_name_plural = _("gebruik van gegevens")
 
     def __str__(self):
         return f"run {self.run_id}: {self.customer_id} / {self.purpose_id}"

@@ -12,9 +12,18 @@ from django.utils.translation import gettext as _
 
 from consent.charts import weekly_chart_svg
 from consent.dashboard import current_versions
-from consent.stats import PurposeFigures, Week, consent_overview, weekly_choices_per_purpose
+from consent.stats import (
+    Objections,
+    PurposeFigures,
+    Week,
+    consent_overview,
+    objection_figures,
+    weekly_choices_per_purpose,
+    weeks_between,
+)
+from consent.validity import start_of_day
 
-from .models import DataUse, Offer, OfferStatus, Product
+from .models import DataUse, FollowUpOutcome, FollowUpStatus, Offer, OfferStatus, Product
 from .rules import RULES
 
 # Offers a reviewer approved that reached the customer (whatever the customer did since).
@@ -31,6 +40,12 @@ FUNNEL = {
     "dismissed": Q(status=OfferStatus.DISMISSED),
     "retracted": Q(status=OfferStatus.RETRACTED),
     "expired": Q(status=OfferStatus.EXPIRED),
+    # The last step: the contact centre reached the interested customer by phone.
+    "called": Q(follow_up__status=FollowUpStatus.CALLED)
+    | (
+        Q(follow_up__status=FollowUpStatus.CLOSED)
+        & ~Q(follow_up__outcome=FollowUpOutcome.UNREACHABLE)
+    ),
 }
 
 
@@ -70,13 +85,24 @@ class Overview:
     purposes: list[PurposeOverview]
     funnel: list[FunnelRow]
     data_use: list[DataUseRow]
+    since: dt.date | None = None
+    until: dt.date | None = None
+    objections: Objections | None = None
 
 
-def offers_funnel(*, language: str) -> list[FunnelRow]:
-    """Per product, how many offers are at each stage. One grouped query with FILTER,
-    plus the product names; products no rule suggests and never offered are left out."""
+def offers_funnel(
+    *, language: str, since: dt.date | None = None, until: dt.date | None = None
+) -> list[FunnelRow]:
+    """Per product, how many offers are at each stage (of those the engine made between
+    `since` and `until`, when given). One grouped query with FILTER, plus the product
+    names; products no rule suggests and never offered are left out."""
+    offers = Offer.objects.all()
+    if since is not None:
+        offers = offers.filter(created_at__gte=start_of_day(since))
+    if until is not None:
+        offers = offers.filter(created_at__lt=start_of_day(until + dt.timedelta(days=1)))
     rows = (
-        Offer.objects.values("product_id")
+        offers.values("product_id")
         .annotate(**{name: Count("pk", filter=q) for name, q in FUNNEL.items()})
         .order_by()
     )
@@ -93,14 +119,28 @@ def offers_funnel(*, language: str) -> list[FunnelRow]:
     ]
 
 
-def privacy_overview(*, at: dt.datetime, language: str, weeks: int = 26) -> Overview:
-    """Everything the overview page shows at `at`, texts in `language`."""
+def privacy_overview(
+    *,
+    at: dt.datetime,
+    language: str,
+    weeks: int = 26,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+) -> Overview:
+    """Everything the overview page shows at `at`, texts in `language`. With a period
+    (`since` to `until`, Amsterdam dates), the weekly charts, the objections and the funnel
+    cover that period; the per-purpose figures are always the state at `at`."""
     on = timezone.localdate(at)
     figures = consent_overview(at=at)
     titles = {
         version.purpose.code: version.text("title", language) for version in current_versions(at=at)
     }
-    weekly = weekly_choices_per_purpose(codes=[f.code for f in figures], weeks=weeks, until=on)
+    until_day = min(until or on, on)
+    if since is not None:
+        weeks = weeks_between(min(since, until_day), until_day)
+    weekly = weekly_choices_per_purpose(
+        codes=[f.code for f in figures], weeks=weeks, until=until_day
+    )
     purposes = [
         PurposeOverview(
             figures=purpose,
@@ -117,11 +157,20 @@ def privacy_overview(*, at: dt.datetime, language: str, weeks: int = 26) -> Over
         )
         for purpose in figures
     ]
+    # Without a start, the period is the charts' weeks: from the Monday `weeks` weeks back.
+    since_day = (
+        min(since, until_day)
+        if since
+        else (until_day - dt.timedelta(days=until_day.weekday()) - dt.timedelta(weeks=weeks - 1))
+    )
     return Overview(
         on=on,
         purposes=purposes,
-        funnel=offers_funnel(language=language),
+        funnel=offers_funnel(language=language, since=since_day, until=until_day),
         data_use=data_use_figures(at=at, titles=titles),
+        since=since_day,
+        until=until_day,
+        objections=objection_figures(since=since_day, until=until_day, at=at),
     )
 
 

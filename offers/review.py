@@ -5,7 +5,8 @@ Every function takes the offers by id and works set-based, in one transaction, w
 offers locked: a withdrawal running at the same moment either retracted them first (and
 they are skipped here) or waits and retracts them after. Approving checks consent again
 at that moment, with the same SQL the customer's page uses (`Offer.consent_still_valid`):
-an offer whose consent no longer counts is retracted instead, never approved.
+an offer whose consent no longer counts is retracted instead, never approved. Every
+change goes through `offers.transitions`, which keeps its event with the reviewer.
 """
 
 import datetime as dt
@@ -13,10 +14,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import Offer, OfferStatus
+from . import transitions
+from .models import ActorKind, Cause, Offer, OfferStatus
 
 
 class ReviewError(Exception):
@@ -46,17 +49,32 @@ def approve(*, offer_ids: Iterable[int], reviewer, at: dt.datetime) -> Reviewed:
     offer_ids = list(offer_ids)
     waiting = _lock_waiting(offer_ids)
     today = timezone.localdate(at)
-    stamp = {"status_changed_at": at, "reviewed_by": reviewer, "reviewed_at": at}
-    offers = Offer.objects.filter(pk__in=waiting, status=OfferStatus.PROPOSED)
-    expired = offers.filter(valid_until__lt=today).update(status=OfferStatus.EXPIRED, **stamp)
+    by_reviewer = {"actor_kind": ActorKind.STAFF, "actor": reviewer, "at": at}
+    offers = Offer.objects.filter(pk__in=waiting)
+    expired = transitions.change_status(
+        offers=offers.filter(valid_until__lt=today),
+        to=OfferStatus.EXPIRED,
+        cause=Cause.PAST_VALID_UNTIL,
+        **by_reviewer,
+    )
     offers = offers.filter(valid_until__gte=today)
     still_valid = offers.consent_still_valid(at=at).values("pk")
-    retracted = offers.exclude(pk__in=still_valid).update(status=OfferStatus.RETRACTED, **stamp)
-    approved = offers.filter(pk__in=still_valid).update(status=OfferStatus.APPROVED, **stamp)
+    retracted = transitions.change_status(
+        offers=offers.exclude(pk__in=still_valid),
+        to=OfferStatus.RETRACTED,
+        cause=Cause.CONSENT_LAPSED,
+        **by_reviewer,
+    )
+    approved = transitions.change_status(
+        offers=offers.filter(pk__in=still_valid),
+        to=OfferStatus.APPROVED,
+        cause=Cause.REVIEW,
+        **by_reviewer,
+    )
     return Reviewed(
-        done=approved,
-        retracted=retracted,
-        expired=expired,
+        done=len(approved),
+        retracted=len(retracted),
+        expired=len(expired),
         skipped=len(set(offer_ids)) - len(waiting),
     )
 
@@ -70,11 +88,27 @@ def reject(*, offer_ids: Iterable[int], reviewer, reason: str, at: dt.datetime) 
         raise ReviewError(_("Geef een reden om af te wijzen."))
     offer_ids = list(offer_ids)
     waiting = _lock_waiting(offer_ids)
-    rejected = Offer.objects.filter(pk__in=waiting).update(
-        status=OfferStatus.REJECTED,
-        rejection_reason=reason,
-        status_changed_at=at,
-        reviewed_by=reviewer,
-        reviewed_at=at,
+    rejected = transitions.change_status(
+        offers=waiting,
+        to=OfferStatus.REJECTED,
+        cause=Cause.REVIEW,
+        actor_kind=ActorKind.STAFF,
+        actor=reviewer,
+        reason=reason,
+        at=at,
     )
-    return Reviewed(done=rejected, skipped=len(set(offer_ids)) - len(waiting))
+    return Reviewed(done=len(rejected), skipped=len(set(offer_ids)) - len(waiting))
+
+
+def next_to_review(*, after: Offer | None = None) -> Offer | None:
+    """The offer a reviewer sees next: the queue is oldest first, and after `after` comes
+    the next older-to-newer proposed offer; past the end, the oldest one still waiting."""
+    waiting = Offer.objects.filter(status=OfferStatus.PROPOSED).order_by("created_at", "pk")
+    if after is not None:
+        later = waiting.filter(
+            Q(created_at__gt=after.created_at) | Q(created_at=after.created_at, pk__gt=after.pk)
+        ).first()
+        if later is not None:
+            return later
+        waiting = waiting.exclude(pk=after.pk)
+    return waiting.first()

@@ -63,3 +63,16 @@ def publish_version(purpose_code: str, *, material: bool, at=None, **texts) -> P
         actor=None,
         at=at or timezone.now(),
     ).version
+
+
+def publish_version_for_later(
+    purpose_code: str, *, at, now, material: bool = True, **texts
+) -> PurposeVersion:
+    """A privacy officer publishes at `now` the next version, to take effect at `at`."""
+    latest = PurposeVersion.objects.filter(purpose__code=purpose_code).order_by("-version")[0]
+    fields = {name: getattr(latest, name) for name in VERSION_FIELDS}
+    fields.update({name: fields[name] + " (per later)" for name in VERSION_TEXT_FIELDS[:6]})
+    fields.update(texts)
+    return services.publish_version(
+        purpose_code=purpose_code, material=material, texts=fields, actor=None, at=at, now=now
+    ).version

@@ -10,6 +10,7 @@ from consent.catalogue import VERSION_TEXT_FIELDS
 from consent.models import Action, ConsentEvent, ConsentState, PurposeVersion
 from consent.validity import is_consent_valid
 from tests.factories import UserFactory
+from tests.pages import form_fields
 
 
 @pytest.fixture
@@ -72,7 +73,12 @@ def test_published_texts_cannot_be_changed_or_deleted_in_the_admin(client, super
     assert client.get(f"/admin/consent/purposeversion/{version.pk}/delete/").status_code == 403
 
 
-def publish(client, *, material):
+ADD_VERSION = "/admin/consent/purposeversion/add/"
+
+
+def publish(client, *, material, **extra):
+    """What the privacy officer does in the browser: the prefilled form, edited; the
+    preview; publish; for a material version, the second confirmation."""
     version = PurposeVersion.objects.get(purpose__code="offers_spending", version=1)
     texts = {
         "data_categories": ",".join(version.data_categories),
@@ -81,11 +87,21 @@ def publish(client, *, material):
             for name in VERSION_TEXT_FIELDS
         },
     }
-    return client.post(
-        "/admin/consent/purposeversion/add/",
-        {"purpose": version.purpose_id, **({"material": "on"} if material else {}), **texts},
-        follow=True,
-    )
+    data = {"purpose": version.purpose_id, **({"material": "on"} if material else {}), **texts}
+    preview = client.post(ADD_VERSION, {**data, **extra, "_preview": "1"})
+    assert preview.templates[0].name == "admin/consent/purposeversion/preview.html"
+    step = client.post(ADD_VERSION, walk_on(preview), follow=True)
+    if material:
+        assert step.templates[0].name == "admin/consent/purposeversion/confirm_material.html"
+        step = client.post(ADD_VERSION, walk_on(step), follow=True)
+    return step
+
+
+def walk_on(response):
+    """The fields the page's publish button sends (not its "back" button)."""
+    fields = form_fields(response.content.decode(), ADD_VERSION, _publish="1")
+    fields.pop("_edit")
+    return fields
 
 
 def test_a_privacy_officer_publishes_a_material_version_and_consents_need_renewal(

@@ -72,6 +72,12 @@ def privacy_officer(db):
     return staff_in_group("petra", "Privacy officers")
 
 
+@pytest.fixture
+def contact_centre(db):
+    """Karim answers the phone: a staff member in the `Klantenservice` group only."""
+    return staff_in_group("karim", "Klantenservice")
+
+
 def staff_in_group(username, group):
     user = UserFactory(username=username, is_staff=True)
     user.groups.set([Group.objects.get(name=group)])

@@ -91,6 +91,7 @@ def test_the_funnel_counts_offers_per_product_and_stage(known_data):
         "dismissed": 1,
         "retracted": 1,
         "expired": 1,
+        "called": 0,
     }
     assert (funnel["savings_account"]["proposed"], funnel["savings_account"]["waiting"]) == (1, 1)
     assert funnel["student_account"]["rejected"] == 1

@@ -1,0 +1,65 @@
+"""What staff read about offers: the review queue's columns, an offer's history, and the
+offers section of the contact centre's customer page (`consent.staff`).
+
+Staff read the banded evidence (`staff_evidence_*`), never the customer's own figures
+(`evidence_*`), and never banking data. Each function runs a fixed number of queries.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+
+from .models import Offer, OfferEvent
+
+
+def history(events: QuerySet) -> QuerySet:
+    """An offer's events with what the history table shows, oldest first."""
+    return events.select_related(
+        "actor", "owner", "consent_event", "purpose_version__purpose", "run"
+    ).order_by("occurred_at", "pk")
+
+
+def with_history(offers: QuerySet) -> QuerySet:
+    return offers.prefetch_related(
+        Prefetch("events", queryset=history(OfferEvent.objects.all()), to_attr="history")
+    )
+
+
+def waiting_days(offer: Offer, *, at: dt.datetime) -> int:
+    """Whole days since the engine proposed the offer (Amsterdam dates)."""
+    return (timezone.localdate(at) - timezone.localdate(offer.created_at)).days
+
+
+@dataclass(frozen=True)
+class StaffOffer:
+    offer: Offer
+    language: str
+
+    @property
+    def product_name(self) -> str:
+        return self.offer.product.name(self.language)
+
+    @property
+    def evidence(self) -> str:
+        return self.offer.staff_evidence(self.language)
+
+    @property
+    def follow_up(self):
+        return getattr(self.offer, "follow_up", None)
+
+    @property
+    def events(self) -> list[OfferEvent]:
+        return self.offer.history
+
+
+def offers_for_staff(*, customer, at: dt.datetime, language: str) -> dict:
+    """The `consent.staff` section: every offer made to the customer, newest first, each
+    with its history. Three queries."""
+    offers = with_history(
+        Offer.objects.filter(customer=customer)
+        .select_related("product", "follow_up__owner")
+        .order_by("-created_at", "-pk")
+    )
+    return {"offers": [StaffOffer(offer=offer, language=language) for offer in offers]}
