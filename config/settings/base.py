@@ -276,3 +276,31 @@ SPECTACULAR_SETTINGS = {
 # Feed pages hold at most this many changes.
 API_FEED_PAGE_MAX = 1000
 # --- end of API block ---
+
+# --- Background tasks: engine runs on workers (issue #13) — owned by the tasks work; ---
+# --- keep this block last ---
+# Django's task framework with the database backend: a task is a row in PostgreSQL, and
+# `python manage.py db_worker --queue-name offers` (as many as you like, on any machine
+# that reaches the database) runs them as the runtime role. Another backend (RQ, Celery)
+# replaces this setting only; `offers.tasks` uses nothing but `django.tasks`.
+INSTALLED_APPS += ["django_tasks_db"]
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default", "offers"],
+    }
+}
+# Customers per chunk of a run on workers (a chunk is one task, one transaction); each
+# chunk reads its customers' transactions through the index, so smaller chunks spread
+# better over workers and larger ones waste less on per-statement overhead.
+OFFERS_CHUNK_SIZE = env_int("OFFERS_CHUNK_SIZE", default=25_000, minimum=1)
+# A chunk that failed (an error, or its worker died) is tried again up to this many times
+# in all before the run is marked failed (a rerun resumes it).
+OFFERS_CHUNK_MAX_ATTEMPTS = env_int("OFFERS_CHUNK_MAX_ATTEMPTS", default=3, minimum=1)
+# How often a run on workers is looked after: chunks whose worker died are queued again,
+# and the run is finished or failed when its last chunk ends.
+OFFERS_RUN_SUPERVISE_SECONDS = env_int("OFFERS_RUN_SUPERVISE_SECONDS", default=30, minimum=1)
+# Tests only: the advisory lock key a chunk waits on (shared) in the middle of its work,
+# so a test can hold a chunk there and kill its worker. Never set in production.
+OFFERS_TEST_CHUNK_PAUSE_LOCK = None
+# --- end of background tasks block ---
