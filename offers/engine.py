@@ -1,19 +1,42 @@
 """The offers engine (DESIGN §7): gate → rules → contact policy → offers, set-based.
 
-A run is a sequence of chunks; a chunk is a function of (run, customer-id slice) and
-commits on its own, so an interrupted run is completed by running again: every write
-is keyed (one offer per customer, rule and as-of date; one open offer per customer and
-product, as unique indexes), so redone work writes nothing twice. The default run is
-one chunk, which reads the transactions table once (DESIGN §12, §13).
+A run (`OfferRun`) is a set of chunks (`OfferRunChunk`), each a slice of customer ids.
+A chunk is a function of (run, customer slice) and commits on its own, in one
+transaction with its row marked `done`: its offers, their events and the data-use log
+are there with it, or none of them are. Every write is keyed (one offer per customer,
+rule and as-of date; one open offer per customer and product, as unique indexes), so
+redone work writes nothing twice.
+
+Who does the chunks is the caller's choice: this process, one after the other
+(`generate_offers`, the default, no worker needed; one chunk unless asked otherwise,
+which reads the transactions table once, DESIGN §12, §13), or `db_worker` processes on
+any number of machines, one task per chunk (`offers.tasks`). Either way:
+
+- `open_run` opens the run for an as-of date: a new one, whose expiry and retraction
+  step runs once, in the transaction that creates it; or, when the date's latest run is
+  unfinished, that run, resumed: only its unfinished chunks are done again. Two runs for
+  one date are never open together: the database refuses the second
+  (`one_open_run_per_as_of`), whichever process or machine asks.
+- `execute_chunk` does one chunk, holding a lock on the chunk's row for as long as it
+  works, so a chunk marked `running` whose row nobody holds was left by a process that
+  died (its lock went with its connection).
+- `settle_run` finishes the run when its last chunk is done; its counts are then the sum
+  of its chunks'.
+
+Consent is judged at the run's start (`run.started_at`) and offers are stamped with it,
+whichever process does a chunk and whenever: nothing here reads the clock for a
+decision. `clock()` only stamps when chunks and runs ended (measurements).
 """
 
 import datetime as dt
+import os
+import socket
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, Max, Min, OuterRef
 from django.utils import timezone
 
@@ -22,24 +45,39 @@ from consent.validity import start_of_day, valid_consents
 
 from . import gate, transitions
 from .models import (
+    OPEN_RUN_STATUSES,
     OPEN_STATUSES,
     ActorKind,
     Cause,
+    ChunkStatus,
     Offer,
     OfferRun,
+    OfferRunChunk,
     OfferStatus,
     Product,
     RunStatus,
 )
 from .rules import RULES, RULES_BY_CODE, Proposal, Rule
 
-ADVISORY_LOCK = 4_250_711  # one engine run at a time, whatever the process
 MAX_OPEN_PER_CUSTOMER = 3
 ANSWERED = (OfferStatus.DISMISSED, OfferStatus.ACCEPTED, OfferStatus.REJECTED)
+COUNT_NAMES = ("considered", "candidates", "offered", "already_offered", "suppressed_by_policy")
+# While a chunk works, PostgreSQL checks this often whether the process that asked is
+# still there, and if not stops the work and lets go of the chunk (it would otherwise
+# finish a long read for nobody, holding the chunk, before noticing).
+LOST_CLIENT_CHECK = "2s"
 
 
 class RunInProgress(Exception):
-    pass
+    """The as-of date's run is open elsewhere, or cannot be resumed as asked."""
+
+
+class RunUnfinished(RunInProgress):
+    """The date's run is unfinished with other rules than asked: resume that one first."""
+
+    def __init__(self, message: str, run: OfferRun):
+        super().__init__(message)
+        self.run = run
 
 
 @dataclass(frozen=True)
@@ -88,6 +126,12 @@ def customer_slices(chunk_size: int | None) -> list[tuple[int, int]]:
     return [(lo, min(lo + chunk_size - 1, last)) for lo in range(first, last + 1, chunk_size)]
 
 
+def this_process() -> str:
+    """How a chunk names the process doing it: "host:pid"."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+# --- Runs -------------------------------------------------------------------------------
 def generate_offers(
     *,
     as_of: dt.date,
@@ -97,57 +141,293 @@ def generate_offers(
     progress=None,
     clock=timezone.now,
 ) -> OfferRun:
-    """One engine run starting at `now`. `progress(text)` is told about each step;
-    `clock()` only stamps when the run finished (its duration is a measurement)."""
-    rules = select_rules(rule_codes)
+    """One engine run starting at `now`, done in this process (or the date's unfinished
+    run, resumed). `progress(text)` is told about each step."""
     say = progress or (lambda text: None)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s)", [ADVISORY_LOCK])
-        if not cursor.fetchone()[0]:
-            raise RunInProgress("another generate_offers run is in progress")
-    try:
-        # We hold the lock, so any run still marked running was interrupted.
-        OfferRun.objects.filter(status=RunStatus.RUNNING).update(status=RunStatus.INTERRUPTED)
-        run = OfferRun.objects.create(
-            as_of=as_of,
-            rules=[rule.code for rule in rules],
-            started_at=now,
-            counts={rule.code: _zero_counts() for rule in rules},
+    run, resumed = open_run(as_of=as_of, now=now, rule_codes=rule_codes, chunk_size=chunk_size)
+    chunks = list(run.chunks.order_by("number").values_list("pk", "number", "status"))
+    if resumed:
+        left = sum(status != ChunkStatus.DONE for _, _, status in chunks)
+        say(
+            f"resuming run {run.pk} of {run.started_at:%Y-%m-%d %H:%M}: {left} of"
+            f" {len(chunks)} chunks left"
         )
+    else:
+        say(f"expired {run.expired}, retracted {run.retracted} (consent no longer valid)")
+    worker = this_process()
+    try:
+        for chunk_id, number, status in chunks:
+            if status == ChunkStatus.DONE:
+                continue
+            say(f"chunk {number}/{len(chunks)}")
+            chunk = execute_chunk(chunk_id=chunk_id, worker=worker, clock=clock, wait=True)
+            say(f"chunk {number}/{len(chunks)} {chunk.status}: " + describe_counts(chunk.counts))
+    except BaseException:
+        OfferRun.objects.filter(pk=run.pk, status__in=OPEN_RUN_STATUSES).update(
+            status=RunStatus.FAILED
+        )
+        raise
+    return settle_run(run_id=run.pk, clock=clock)
+
+
+def open_run(
+    *,
+    as_of: dt.date,
+    now: dt.datetime,
+    rule_codes: Iterable[str] | None = None,
+    chunk_size: int | None = None,
+    started_by=None,
+) -> tuple[OfferRun, bool]:
+    """The run for `as_of` and whether it was resumed: the date's latest run when it is
+    unfinished (queued, running or failed), else a new run starting at `now`, with its
+    chunks and its expiry and retraction step done. Raises RunInProgress when another
+    process opens a run for the date at the same moment (the database refuses it)."""
+    rules = select_rules(rule_codes)
+    with transaction.atomic():
+        latest = OfferRun.objects.select_for_update().filter(as_of=as_of).order_by("-pk").first()
+        if latest is not None and latest.status != RunStatus.FINISHED:
+            if latest.chunks.exists():
+                return _resume(latest, rule_codes=rule_codes, rules=rules), True
+            # A run from before runs had chunks rows, stopped half-way: it stays as it was.
+            if latest.is_open:
+                latest.status = RunStatus.INTERRUPTED
+                latest.save(update_fields=["status"])
+        return _create(
+            as_of=as_of, now=now, rules=rules, chunk_size=chunk_size, started_by=started_by
+        ), False
+
+
+def _create(*, as_of, now, rules, chunk_size, started_by) -> OfferRun:
+    try:
+        with transaction.atomic():
+            run = OfferRun.objects.create(
+                as_of=as_of,
+                rules=[rule.code for rule in rules],
+                started_at=now,
+                status=RunStatus.QUEUED,
+                counts={rule.code: zero_counts() for rule in rules},
+                started_by=started_by,
+            )
+    except IntegrityError as exc:
+        if _constraint(exc) == "one_open_run_per_as_of":
+            raise RunInProgress(f"a run for {as_of} is being opened by another process") from None
+        raise
+    # Once per run: in the transaction that creates it, so a resumed run never does it again.
+    run.expired = expire_overdue(today=timezone.localdate(now), at=now, run=run)
+    run.retracted = retract_where_consent_ended(at=now, run=run)
+    slices = customer_slices(chunk_size)
+    OfferRunChunk.objects.bulk_create(
+        OfferRunChunk(
+            run=run, number=number, first_customer_id=lo, last_customer_id=hi, queued_at=now
+        )
+        for number, (lo, hi) in enumerate(slices, start=1)
+    )
+    fields = ["expired", "retracted"]
+    if not slices:  # no customers: nothing to do, done
+        run.status, run.finished_at = RunStatus.FINISHED, now
+        fields += ["status", "finished_at"]
+    run.save(update_fields=fields)
+    return run
+
+
+def _resume(run: OfferRun, *, rule_codes, rules) -> OfferRun:
+    if rule_codes and {rule.code for rule in rules} != set(run.rules):
+        raise RunUnfinished(
+            f"run {run.pk} for {run.as_of} is unfinished with rules {', '.join(run.rules)};"
+            " resume it with those rules, or without naming any",
+            run,
+        )
+    # Failed chunks, and chunks left `running` by a process that died (nobody holds
+    # their row), start afresh. Chunks another live process holds stay its own.
+    stuck = run.chunks.filter(status__in=[ChunkStatus.FAILED, ChunkStatus.RUNNING])
+    for chunk in stuck.select_for_update(skip_locked=True):
+        chunk.status, chunk.attempts, chunk.task_id = ChunkStatus.QUEUED, 0, ""
+        chunk.save(update_fields=["status", "attempts", "task_id"])
+    if not run.is_open:
+        run.status, run.finished_at = RunStatus.QUEUED, None
         try:
-            run.expired = expire_overdue(today=timezone.localdate(now), at=now, run=run)
-            run.retracted = retract_where_consent_ended(at=now, run=run)
-            run.save(update_fields=["expired", "retracted"])
-            say(f"expired {run.expired}, retracted {run.retracted} (consent no longer valid)")
-            slices = customer_slices(chunk_size)
-            for number, customers in enumerate(slices, start=1):
-                say(f"chunk {number}/{len(slices)}: customers {customers[0]}–{customers[1]}")
-                counts = run_chunk(run=run, rules=rules, customers=customers, now=now)
-                say(
-                    f"chunk {number}/{len(slices)} done: "
-                    + "; ".join(f"{code} {c['offered']} offered" for code, c in counts.items())
-                )
-        except BaseException:
-            OfferRun.objects.filter(pk=run.pk).update(status=RunStatus.FAILED)
+            with transaction.atomic():
+                run.save(update_fields=["status", "finished_at"])
+        except IntegrityError as exc:
+            if _constraint(exc) == "one_open_run_per_as_of":
+                raise RunInProgress(f"another run for {run.as_of} is open") from None
             raise
-        run.refresh_from_db()
+    return run
+
+
+def _constraint(exc: IntegrityError) -> str | None:
+    diag = getattr(exc.__cause__, "diag", None)
+    return getattr(diag, "constraint_name", None)
+
+
+def settle_run(*, run_id: int, clock: Callable[[], dt.datetime]) -> OfferRun:
+    """When no chunk is left to do: the run is finished, its counts the sum of its
+    chunks' (or failed, when a chunk failed for good). Otherwise nothing changes."""
+    with transaction.atomic():
+        run = OfferRun.objects.select_for_update().get(pk=run_id)
+        if not run.is_open:
+            return run
+        chunks = list(run.chunks.values_list("status", "counts"))
+        statuses = Counter(status for status, _ in chunks)
+        if statuses[ChunkStatus.QUEUED] or statuses[ChunkStatus.RUNNING]:
+            return run
+        if statuses[ChunkStatus.FAILED]:
+            run.status = RunStatus.FAILED
+            run.save(update_fields=["status"])
+            return run
+        run.counts = sum_counts(run.rules, (counts for _, counts in chunks))
         run.status = RunStatus.FINISHED
-        run.finished_at = max(now, clock())
-        run.save(update_fields=["status", "finished_at"])
+        run.finished_at = max(run.started_at, clock())
+        run.save(update_fields=["counts", "status", "finished_at"])
         return run
-    finally:
+
+
+def zero_counts() -> dict[str, int]:
+    return dict.fromkeys(COUNT_NAMES, 0)
+
+
+def sum_counts(rule_codes: Iterable[str], chunk_counts: Iterable[dict]) -> dict:
+    total = {code: zero_counts() for code in rule_codes}
+    for counts in chunk_counts:
+        for code, numbers in counts.items():
+            into = total.setdefault(code, zero_counts())
+            for name, value in numbers.items():
+                into[name] = into.get(name, 0) + value
+    return total
+
+
+def describe_counts(counts: dict) -> str:
+    return "; ".join(f"{code} {c['offered']} offered" for code, c in counts.items()) or "-"
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a run stands: its chunks by status, and what the done ones counted."""
+
+    run: OfferRun
+    chunks: list[OfferRunChunk]
+
+    @property
+    def total(self) -> int:
+        return len(self.chunks)
+
+    def count(self, status: str) -> int:
+        return sum(chunk.status == status for chunk in self.chunks)
+
+    @property
+    def done(self) -> int:
+        return self.count(ChunkStatus.DONE)
+
+    @property
+    def running(self) -> int:
+        return self.count(ChunkStatus.RUNNING)
+
+    @property
+    def failed(self) -> int:
+        return self.count(ChunkStatus.FAILED)
+
+    @property
+    def counts(self) -> dict:
+        return sum_counts(
+            self.run.rules, (c.counts for c in self.chunks if c.status == ChunkStatus.DONE)
+        )
+
+    @property
+    def offered(self) -> int:
+        return sum(c["offered"] for c in self.counts.values())
+
+
+def run_progress(*, run_id: int) -> Progress:
+    run = OfferRun.objects.get(pk=run_id)
+    return Progress(run=run, chunks=list(run.chunks.order_by("number")))
+
+
+# --- Chunks -----------------------------------------------------------------------------
+def execute_chunk(
+    *,
+    chunk_id: int,
+    worker: str,
+    clock: Callable[[], dt.datetime],
+    wait: bool = False,
+    max_attempts: int | None = None,
+) -> OfferRunChunk | None:
+    """Do one chunk, as `worker`. Returns the chunk as it ended, or None when another
+    process holds it (then it is theirs to do). `wait`: wait for that process instead.
+
+    Two transactions. The first counts the attempt and marks the chunk `running` (so an
+    attempt whose process is killed is counted too); a chunk found `running` there was
+    left by a process that died, and after `max_attempts` such attempts it fails. The
+    second holds the row's lock while it works and commits the work with the row `done`.
+    An error marks the chunk `failed` and is raised.
+    """
+    with transaction.atomic():
+        chunk = _locked_chunk(chunk_id, wait=wait)
+        if chunk is None or chunk.status in (ChunkStatus.DONE, ChunkStatus.FAILED):
+            return chunk
+        if chunk.status == ChunkStatus.RUNNING and max_attempts and chunk.attempts >= max_attempts:
+            chunk.status = ChunkStatus.FAILED
+            chunk.error = f"the process doing it stopped, {chunk.attempts} times"
+            chunk.save(update_fields=["status", "error"])
+            return chunk
+        chunk.status, chunk.attempts, chunk.worker = ChunkStatus.RUNNING, chunk.attempts + 1, worker
+        chunk.started_at, chunk.finished_at, chunk.error = clock(), None, ""
+        chunk.save(
+            update_fields=["status", "attempts", "worker", "started_at", "finished_at", "error"]
+        )
+        OfferRun.objects.filter(pk=chunk.run_id, status=RunStatus.QUEUED).update(
+            status=RunStatus.RUNNING
+        )
+    try:
+        with transaction.atomic():
+            chunk = _locked_chunk(chunk_id, wait=wait)
+            if chunk is None or chunk.status in (ChunkStatus.DONE, ChunkStatus.FAILED):
+                return chunk
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT set_config('client_connection_check_interval', %s, true)",
+                    [LOST_CLIENT_CHECK],
+                )
+            _pause_for_tests()
+            run = chunk.run
+            chunk.counts = run_chunk(
+                run=run,
+                rules=select_rules(run.rules),
+                customers=(chunk.first_customer_id, chunk.last_customer_id),
+                now=run.started_at,
+            )
+            chunk.status, chunk.finished_at = ChunkStatus.DONE, clock()
+            chunk.save(update_fields=["counts", "status", "finished_at"])
+            return chunk
+    except Exception as exc:
+        with transaction.atomic():
+            failed = _locked_chunk(chunk_id, wait=True)
+            if failed.status != ChunkStatus.DONE:
+                failed.status, failed.error = ChunkStatus.FAILED, f"{type(exc).__name__}: {exc}"
+                failed.save(update_fields=["status", "error"])
+        raise
+
+
+def _locked_chunk(chunk_id: int, *, wait: bool) -> OfferRunChunk | None:
+    # Only the chunk's row: locking its run too would make every chunk wait for the others.
+    chunks = OfferRunChunk.objects.select_related("run").select_for_update(
+        skip_locked=not wait, of=("self",)
+    )
+    return chunks.filter(pk=chunk_id).first()
+
+
+def _pause_for_tests():
+    """Tests only (`OFFERS_TEST_CHUNK_PAUSE_LOCK`): wait, in the middle of the chunk, for
+    an advisory lock the test holds, so that it can kill this process right here."""
+    key = settings.OFFERS_TEST_CHUNK_PAUSE_LOCK
+    if key is not None:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s)", [ADVISORY_LOCK])
-
-
-def _zero_counts():
-    return {"considered": 0, "candidates": 0, "offered": 0, "already_offered": 0,
-            "suppressed_by_policy": 0}  # fmt: skip
+            cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [key])
 
 
 @transaction.atomic
 def run_chunk(*, run: OfferRun, rules: tuple[Rule, ...], customers, now: dt.datetime) -> dict:
-    """Everything for one slice of customers, in one transaction."""
+    """Everything for one slice of customers, in one transaction. Returns the slice's
+    counts per rule; its offers, their events and the data-use log are written."""
     # Consent is judged when the data is read: at the run's start, whatever its as-of date.
     candidates, considered = evaluate(
         rules=rules, as_of=run.as_of, at=run.started_at, customers=customers, run_id=run.pk
@@ -155,22 +435,15 @@ def run_chunk(*, run: OfferRun, rules: tuple[Rule, ...], customers, now: dt.date
     written = write_offers(run=run, candidates=candidates, now=now)
     proposed = Counter(c.rule for c in candidates)
     counts = {}
-    locked = OfferRun.objects.select_for_update().get(pk=run.pk)
     for rule in rules:
         offered, already = written[rule.code]
-        chunk = {
+        counts[rule.code] = {
             "considered": considered[rule.code],
             "candidates": proposed[rule.code],
             "offered": offered,
             "already_offered": already,
             "suppressed_by_policy": proposed[rule.code] - offered - already,
         }
-        total = locked.counts.setdefault(rule.code, _zero_counts())
-        for name, value in chunk.items():
-            total[name] = total.get(name, 0) + value
-        counts[rule.code] = chunk
-    locked.chunks_done = [*locked.chunks_done, list(customers)]
-    locked.save(update_fields=["counts", "chunks_done"])
     return counts
 
 

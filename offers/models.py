@@ -172,28 +172,48 @@ class Transaction(models.Model):
 
 
 class RunStatus(models.TextChoices):
+    QUEUED = "queued", _("in de wachtrij")
     RUNNING = "running", _("bezig")
     FINISHED = "finished", _("klaar")
     FAILED = "failed", _("mislukt")
+    # Runs of the engine before runs had chunks, stopped half-way; never set any more.
     INTERRUPTED = "interrupted", _("onderbroken")
 
 
+# A run is open while its chunks may still be done: at most one per as-of date (the partial
+# unique index `one_open_run_per_as_of`), whatever process or machine starts it.
+OPEN_RUN_STATUSES = (RunStatus.QUEUED, RunStatus.RUNNING)
+
+
 class OfferRun(models.Model):
-    """One `generate_offers` run: what it looked at and what it did, per rule."""
+    """One engine run for an as-of date: what it looked at and what it did, per rule.
+
+    Its work is a set of chunks (`OfferRunChunk`), done in this process or by workers; it
+    finishes when its last chunk does, and its counts are then the sum of its chunks'.
+    """
 
     as_of = models.DateField(_("peildatum"))
     rules = models.JSONField(_("regels"), default=list)
+    # When the run started: consent is judged at this moment, whoever does a chunk, when.
     started_at = models.DateTimeField(_("begonnen om"))
     finished_at = models.DateTimeField(_("klaar om"), null=True, blank=True)
     status = models.CharField(
         _("status"), max_length=12, choices=RunStatus.choices, default=RunStatus.RUNNING
     )
-    # {rule code: {"considered": n, "candidates": n, "offered": n, "suppressed_by_policy": n}}
+    # {rule code: {"considered": n, "candidates": n, "offered": n, "already_offered": n,
+    #  "suppressed_by_policy": n}}: the sum of the chunks', written when the run finishes.
     counts = models.JSONField(_("aantallen per regel"), default=dict)
     expired = models.PositiveIntegerField(_("verlopen"), default=0)
     retracted = models.PositiveIntegerField(_("ingetrokken"), default=0)
-    # Customer-id slices done, e.g. [[1, 50000], [50001, 100000]] (DESIGN §13).
-    chunks_done = models.JSONField(_("klaar met klantgroepen"), default=list)
+    # Who started it from the admin (empty: a command, e.g. the nightly cron job).
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("gestart door"),
+    )
 
     class Meta:
         ordering = ["-started_at"]
@@ -208,13 +228,98 @@ class OfferRun(models.Model):
                 | models.Q(finished_at__gte=models.F("started_at")),
                 name="run_finishes_after_start",
             ),
+            # Two runs for the same as-of date never overlap: a second one cannot even be
+            # created while one is queued or running (a rerun resumes that one instead).
+            models.UniqueConstraint(
+                fields=["as_of"],
+                condition=models.Q(status__in=[s.value for s in OPEN_RUN_STATUSES]),
+                name="one_open_run_per_as_of",
+            ),
         ]
+        permissions = [("start_offerrun", _("Mag een run van de engine starten of hervatten"))]
 
     def __str__(self):
         return gettext("run van %(day)s (%(status)s)") % {
             "day": date_format(self.as_of, "j F Y"),
             "status": self.get_status_display(),
         }
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_RUN_STATUSES
+
+
+class ChunkStatus(models.TextChoices):
+    QUEUED = "queued", _("in de wachtrij")
+    RUNNING = "running", _("bezig")
+    DONE = "done", _("klaar")
+    FAILED = "failed", _("mislukt")
+
+
+class OfferRunChunk(models.Model):
+    """One slice of a run's customers (ids `first_customer_id`..`last_customer_id`): one
+    task, one transaction. Its offers, their events, the data-use log and `done` commit
+    together, so a chunk is either wholly done or not at all.
+
+    `running` with no process holding the row's lock means its worker died: the process
+    doing a chunk holds `SELECT … FOR UPDATE` on this row until it commits, and a killed
+    process's lock goes with its connection (`offers.tasks` queues such chunks again).
+    """
+
+    run = models.ForeignKey(
+        OfferRun, on_delete=models.PROTECT, related_name="chunks", verbose_name=_("run")
+    )
+    number = models.PositiveIntegerField(_("nummer"))
+    first_customer_id = models.BigIntegerField(_("eerste klant-id"))
+    last_customer_id = models.BigIntegerField(_("laatste klant-id"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=ChunkStatus.choices, default=ChunkStatus.QUEUED
+    )
+    # Attempts since the run was started or last resumed (a resume starts failed chunks
+    # afresh); an attempt is counted before its work begins, so a killed one counts too.
+    attempts = models.PositiveSmallIntegerField(_("pogingen"), default=0)
+    # The process of the latest attempt, "host:pid", for whoever has to find it.
+    worker = models.CharField(_("verwerkt door"), max_length=200, blank=True, default="")
+    # The task that should do it next (its id in the task backend); how a chunk whose task
+    # ended without doing it is found and queued again.
+    task_id = models.CharField(_("taak"), max_length=64, blank=True, default="")
+    queued_at = models.DateTimeField(_("in de wachtrij gezet om"), null=True, blank=True)
+    started_at = models.DateTimeField(_("begonnen om"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("klaar om"), null=True, blank=True)
+    # The chunk's share of the run's counts, per rule (as OfferRun.counts).
+    counts = models.JSONField(_("aantallen per regel"), default=dict)
+    # Why the latest attempt failed, in one line (the traceback is in the task's result).
+    error = models.TextField(_("fout"), blank=True, default="")
+
+    class Meta:
+        ordering = ["run", "number"]
+        verbose_name = _("deel van een run")
+        verbose_name_plural = _("delen van runs")
+        constraints = [
+            models.UniqueConstraint(fields=["run", "number"], name="one_chunk_per_number"),
+            models.CheckConstraint(
+                condition=models.Q(status__in=ChunkStatus.values), name="chunk_status_known"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(first_customer_id__lte=models.F("last_customer_id")),
+                name="chunk_customers_in_order",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status=ChunkStatus.DONE)
+                | models.Q(finished_at__isnull=False, attempts__gte=1),
+                name="chunk_done_when_finished",
+            ),
+        ]
+
+    def __str__(self):
+        return gettext("deel %(number)s van run %(run)s") % {
+            "number": self.number,
+            "run": self.run_id,
+        }
+
+    @property
+    def offered(self) -> int:
+        return sum(numbers.get("offered", 0) for numbers in self.counts.values())
 
 
 class OfferStatus(models.TextChoices):

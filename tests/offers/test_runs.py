@@ -1,0 +1,309 @@
+"""Runs as a set of chunks (issue #13): one open run per date, resuming, attempts, dead
+workers' chunks, counts as the sum of the chunks, and starting and watching a run in the
+admin. The tasks run here in this process, through the task backend's own worker code;
+`test_workers.py` runs them in real `db_worker` processes."""
+
+import datetime as dt
+
+import psycopg
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django_tasks_db.management.commands.db_worker import Worker
+from django_tasks_db.models import DBTaskResult
+
+from consent.models import Action
+from offers import engine, tasks
+from offers.models import DataUse, Offer, OfferEvent, OfferRun, OfferRunChunk, OfferStatus
+from tests.factories import CustomerFactory
+
+from .conftest import AS_OF
+from .factories import give_reason_for
+
+RULES_AND_PURPOSES = {
+    "travel_world_cover": "offers_spending",
+    "student_account": "offers_income",
+    "savings_account": "offers_balance",
+}
+
+
+@pytest.fixture
+def customers_for_every_rule(db, choose):
+    """Eleven customers, interleaved so that every chunk of three holds a mix: for each
+    rule some with consent and a reason, two with a reason but no consent, one with
+    consent but no reason."""
+    made = []
+    for n in range(3):
+        for rule, purpose in RULES_AND_PURPOSES.items():
+            if rule == "student_account" and n == 2:
+                continue
+            customer = CustomerFactory(
+                birth_date=dt.date(2006, 9, 1)
+                if rule == "student_account"
+                else dt.date(1985, 5, 17)
+            )
+            choose(customer, purpose, days_ago=30)
+            give_reason_for(customer, rule, as_of=AS_OF)
+            made.append(customer)
+    for rule in ("travel_world_cover", "savings_account"):
+        customer = CustomerFactory()
+        give_reason_for(customer, rule, as_of=AS_OF)
+        made.append(customer)
+    idle = CustomerFactory()
+    choose(idle, "offers_balance", days_ago=30)
+    made.append(idle)
+    return made
+
+
+def snapshot() -> dict:
+    """Everything a run writes, without ids and the run's own identity: what must be the
+    same whichever process did the work."""
+    offers = {
+        (o.customer.customer_number, o.rule): (
+            o.product.code,
+            o.as_of,
+            o.status,
+            o.explanation_nl,
+            o.evidence_en,
+            o.staff_evidence_en,
+            o.valid_until,
+            tuple(o.relied_on.order_by("pk").values_list("pk", flat=True)),
+        )
+        for o in Offer.objects.select_related("customer", "product")
+    }
+    events = sorted(
+        (e.offer.customer.customer_number, e.offer.rule, e.from_state, e.to_state, e.cause)
+        for e in OfferEvent.objects.select_related("offer__customer")
+    )
+    data_use = sorted(
+        (d.customer_id, d.purpose_id, d.consent_event_id, tuple(d.features), d.window_days)
+        for d in DataUse.objects.all()
+    )
+    return {"offers": offers, "events": events, "data_use": data_use}
+
+
+def work_off_the_queue() -> int:
+    """What `db_worker --batch` does, in this process and this test's transaction: take
+    each task that is due, in the backend's order, and run it. Returns how many ran."""
+    worker = Worker(
+        queue_names=[tasks.QUEUE],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="test",
+        excluded_queue_names=[],
+    )
+    ran = 0
+    while True:
+        with transaction.atomic():
+            result = DBTaskResult.objects.ready().filter(queue_name=tasks.QUEUE).get_locked()
+            if result is None:
+                return ran
+            result.claim(worker.worker_id)
+        worker.run_task(result)
+        ran += 1
+
+
+def chunk_statuses(run) -> list[str]:
+    return list(run.chunks.order_by("number").values_list("status", flat=True))
+
+
+# --- One open run per date, by the database -------------------------------------------------
+def test_the_database_refuses_a_second_open_run_for_the_same_date(db, now):
+    OfferRun.objects.create(as_of=AS_OF, started_at=now, status="queued")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        OfferRun.objects.create(as_of=AS_OF, started_at=now, status="running")
+    # Another date, or a finished run for the same date, is no overlap.
+    OfferRun.objects.create(as_of=AS_OF + dt.timedelta(days=1), started_at=now, status="running")
+    OfferRun.objects.create(as_of=AS_OF, started_at=now, status="finished", finished_at=now)
+
+
+def test_a_rerun_while_a_run_is_open_resumes_it_instead_of_starting_another(
+    customers_for_every_rule, now
+):
+    run, resumed = engine.open_run(as_of=AS_OF, now=now, chunk_size=3)
+    assert (run.status, resumed) == ("queued", False)
+    again, resumed = engine.open_run(as_of=AS_OF, now=now + dt.timedelta(hours=1), chunk_size=5)
+    assert (again.pk, resumed, again.started_at) == (run.pk, True, now)
+    assert again.chunks.count() == 4  # its own chunks, not a new slicing
+    assert OfferRun.objects.count() == 1
+
+
+def test_a_rerun_redoes_only_the_unfinished_chunks_and_expires_nothing_twice(
+    customers_for_every_rule, now
+):
+    # An earlier run's offer to a saver, whose 60 days are over by AS_OF.
+    saver = customers_for_every_rule[2]
+    engine.generate_offers(as_of=AS_OF - dt.timedelta(days=70), now=now - dt.timedelta(days=20))
+    assert Offer.objects.filter(customer=saver, status=OfferStatus.PROPOSED).exists()
+
+    run, _ = engine.open_run(as_of=AS_OF, now=now, chunk_size=3)
+    assert run.expired >= 1  # the old offers, past their 60 days: expired once, here
+    first, second = run.chunks.order_by("number")[:2]
+    engine.execute_chunk(chunk_id=first.pk, worker="a:1", clock=timezone.now)
+    # The process doing the second chunk dies: its row says running, nobody holds it.
+    OfferRunChunk.objects.filter(pk=second.pk).update(status="running", attempts=1, worker="b:2")
+
+    rerun = engine.generate_offers(as_of=AS_OF, now=now + dt.timedelta(hours=2))
+    assert (rerun.pk, rerun.status, rerun.expired) == (run.pk, "finished", run.expired)
+    chunks = {c.number: c for c in rerun.chunks.all()}
+    assert (chunks[1].attempts, chunks[1].worker) == (1, "a:1")  # not done again
+    assert chunks[2].attempts == 1 and chunks[2].worker != "b:2"  # afresh, once
+    assert set(chunk_statuses(rerun)) == {"done"}
+    expired = OfferEvent.objects.filter(to_state="expired", run=run)
+    assert expired.count() == run.expired
+    # Offers are stamped with the run's start, whenever a chunk was done.
+    assert set(Offer.objects.filter(run=run).values_list("created_at", flat=True)) == {now}
+
+
+def test_a_rerun_naming_other_rules_does_not_resume_the_unfinished_run(
+    customers_for_every_rule, now
+):
+    run, _ = engine.open_run(as_of=AS_OF, now=now, chunk_size=3)
+    with pytest.raises(engine.RunUnfinished) as refused:
+        engine.open_run(as_of=AS_OF, now=now, rule_codes=["savings_account"])
+    assert refused.value.run == run
+
+
+def test_run_counts_are_the_sum_of_its_chunks_and_equal_a_single_chunk_run(
+    customers_for_every_rule, now
+):
+    with transaction.atomic():
+        whole = engine.generate_offers(as_of=AS_OF, now=now)
+        expected = snapshot()
+        transaction.set_rollback(True)
+    chunked = engine.generate_offers(as_of=AS_OF, now=now, chunk_size=3)
+    assert chunked.chunks.count() == 4
+    assert chunked.counts == whole.counts
+    assert chunked.counts == engine.sum_counts(
+        chunked.rules, chunked.chunks.values_list("counts", flat=True)
+    )
+    assert snapshot() == expected
+
+
+def test_a_run_without_customers_finishes_at_once(db, now):
+    run = engine.generate_offers(as_of=AS_OF, now=now)
+    assert (run.status, run.chunks.count()) == ("finished", 0)
+
+
+# --- Chunks and attempts -----------------------------------------------------------------
+def test_a_chunk_found_running_was_left_by_a_dead_process_and_is_done_again(
+    customers_for_every_rule, now
+):
+    run, _ = engine.open_run(as_of=AS_OF, now=now, chunk_size=3)
+    chunk = run.chunks.order_by("number").first()
+    OfferRunChunk.objects.filter(pk=chunk.pk).update(status="running", attempts=1, worker="x:9")
+    done = engine.execute_chunk(chunk_id=chunk.pk, worker="y:7", clock=timezone.now, max_attempts=3)
+    assert (done.status, done.attempts, done.worker) == ("done", 2, "y:7")
+    # Done is done: another task for it changes nothing.
+    again = engine.execute_chunk(chunk_id=chunk.pk, worker="z:5", clock=timezone.now)
+    assert (again.attempts, again.worker) == (2, "y:7")
+
+
+def test_a_chunk_whose_process_died_too_often_fails_and_fails_the_run(
+    customers_for_every_rule, now, settings
+):
+    settings.OFFERS_CHUNK_MAX_ATTEMPTS = 2
+    run, _ = tasks.start_run(as_of=AS_OF, now=now, chunk_size=6)
+    first, second = run.chunks.order_by("number")
+    engine.execute_chunk(chunk_id=first.pk, worker="a:1", clock=timezone.now)
+    OfferRunChunk.objects.filter(pk=second.pk).update(status="running", attempts=2, worker="b:2")
+
+    settled = tasks.look_after(run_id=run.pk, at=timezone.now())
+    second.refresh_from_db()
+    assert (second.status, second.error) == ("failed", "the process doing it stopped, 2 times")
+    assert settled.status == "failed"
+    # A rerun gives the failed chunk a fresh start, on the workers.
+    resumed, was_resumed = tasks.start_run(as_of=AS_OF, now=now + dt.timedelta(hours=1))
+    assert (resumed.pk, was_resumed, resumed.status) == (run.pk, True, "queued")
+    second.refresh_from_db()
+    assert (second.status, second.attempts) == ("queued", 0)
+    work_off_the_queue()
+    resumed.refresh_from_db()
+    assert resumed.status == "finished" and set(chunk_statuses(resumed)) == {"done"}
+
+
+def test_a_dead_workers_chunk_is_queued_again_with_attempts_left(customers_for_every_rule, now):
+    run, _ = tasks.start_run(as_of=AS_OF, now=now, chunk_size=6)
+    chunk = run.chunks.order_by("number").first()
+    old_task = chunk.task_id
+    OfferRunChunk.objects.filter(pk=chunk.pk).update(status="running", attempts=1)
+    tasks.look_after(run_id=run.pk, at=timezone.now())
+    chunk.refresh_from_db()
+    assert (chunk.status, chunk.attempts) == ("queued", 1)
+    assert chunk.task_id and chunk.task_id != old_task
+
+
+def test_a_queued_chunk_whose_task_ended_without_doing_it_is_queued_again(
+    customers_for_every_rule, now
+):
+    run, _ = tasks.start_run(as_of=AS_OF, now=now, chunk_size=6)
+    chunk = run.chunks.order_by("number").first()
+    DBTaskResult.objects.filter(id=chunk.task_id).update(status="FAILED")
+    tasks.look_after(run_id=run.pk, at=timezone.now(), find_orphans=True)
+    chunk.refresh_from_db()
+    assert chunk.status == "queued"
+    assert DBTaskResult.objects.get(id=chunk.task_id).status == "READY"
+    # A task that is waiting its turn is left alone.
+    before = chunk.task_id
+    tasks.look_after(run_id=run.pk, at=timezone.now(), find_orphans=True)
+    chunk.refresh_from_db()
+    assert chunk.task_id == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_chunk_another_process_holds_is_left_to_it(customers_for_every_rule, now):
+    run, _ = tasks.start_run(as_of=AS_OF, now=now, chunk_size=6)
+    chunk = run.chunks.order_by("number").first()
+    OfferRunChunk.objects.filter(pk=chunk.pk).update(status="running", attempts=1)
+    db = connection.settings_dict
+    with psycopg.connect(
+        host=db["HOST"],
+        port=db["PORT"] or None,
+        user=db["USER"],
+        password=db["PASSWORD"] or None,
+        dbname=db["NAME"],
+        autocommit=False,
+    ) as other:
+        other.execute("SELECT FROM offers_offerrunchunk WHERE id = %s FOR UPDATE", [chunk.pk])
+        assert engine.execute_chunk(chunk_id=chunk.pk, worker="me:1", clock=timezone.now) is None
+        tasks.look_after(run_id=run.pk, at=timezone.now())
+        chunk.refresh_from_db()
+        assert (chunk.status, chunk.attempts) == ("running", 1)  # still the other's
+
+
+def test_a_chunk_done_later_judges_consent_at_the_runs_start_and_respects_withdrawals(
+    customers_for_every_rule, now, choose
+):
+    run, _ = tasks.start_run(as_of=AS_OF, now=now, chunk_size=100)
+    # After the run started, before a worker gets to the chunk: the traveller withdraws,
+    # and a customer who had not chosen consents.
+    traveller, idle = customers_for_every_rule[0], customers_for_every_rule[-1]
+    choose(traveller, "offers_spending", Action.WITHDRAWN, at=timezone.now())
+    give_reason_for(idle, "savings_account", as_of=AS_OF)
+    choose(idle, "offers_balance", at=timezone.now())
+    work_off_the_queue()
+    run.refresh_from_db()
+    assert run.status == "finished"
+    read = set(DataUse.objects.filter(run=run).values_list("customer_id", flat=True))
+    assert traveller.pk not in read and idle.pk not in read
+    assert not Offer.objects.filter(customer__in=[traveller, idle]).exists()
+    assert Offer.objects.filter(run=run).count() == 7  # the other seven with consent
+
+
+def test_queued_run_through_the_task_backend_makes_the_offers_an_inline_run_makes(
+    customers_for_every_rule, now
+):
+    with transaction.atomic():
+        inline = engine.generate_offers(as_of=AS_OF, now=now)
+        expected = snapshot()
+        transaction.set_rollback(True)
+    run, _ = tasks.start_run(as_of=AS_OF, now=now, chunk_size=3)
+    queued = DBTaskResult.objects.filter(task_path="offers.tasks.run_offer_chunk", status="READY")
+    assert queued.count() == 4
+    assert work_off_the_queue() == 4
+    run.refresh_from_db()
+    assert (run.status, run.counts) == ("finished", inline.counts)
+    assert snapshot() == expected
