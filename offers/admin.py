@@ -18,12 +18,14 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as gettext_now
@@ -31,8 +33,11 @@ from django.utils.translation import gettext_lazy as _
 
 from consent.admin import ReadOnlyAdmin
 
-from . import review, transitions
+from . import review, tasks, transitions
+from .engine import RunInProgress, RunUnfinished, run_progress
 from .models import (
+    OPEN_RUN_STATUSES,
+    ChunkStatus,
     FollowUp,
     FollowUpOutcome,
     FollowUpStatus,
@@ -40,6 +45,7 @@ from .models import (
     OfferRun,
     OfferStatus,
     Product,
+    RunStatus,
 )
 from .overview import privacy_overview
 from .rules import RULES
@@ -53,11 +59,227 @@ class ProductAdmin(ReadOnlyAdmin):
     list_display = ("code", "name_nl", "name_en")
 
 
+# --- Engine runs: start one, watch it --------------------------------------------------------
+class StartRunForm(forms.Form):
+    as_of = forms.DateField(
+        label=_("Peildatum"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_(
+            "De gegevens tot en met deze dag worden gelezen; toestemming telt zoals die"
+            " geldt op het moment dat de run begint."
+        ),
+    )
+    rules = forms.MultipleChoiceField(
+        label=_("Regels"),
+        choices=[(rule.code, rule.code) for rule in RULES],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_("Geen keuze: alle regels."),
+    )
+
+
 @admin.register(OfferRun)
 class OfferRunAdmin(ReadOnlyAdmin):
-    list_display = ("started_at", "as_of", "status", "finished_at", "expired", "retracted")
+    """Runs of the engine. Staff with `start_offerrun` (reviewers, privacy officers) start a
+    run for a date, or resume an unfinished one, on the workers; every run's page shows its
+    chunks as they are done."""
+
+    list_display = (
+        "started_at",
+        "as_of",
+        "status",
+        "chunks_done",
+        "started_by",
+        "finished_at",
+        "expired",
+        "retracted",
+    )
     list_filter = ("status",)
-    fields = (*list_display[1:], "rules", "counts")
+    list_select_related = ("started_by",)
+    fields = (
+        "as_of",
+        "status",
+        "started_at",
+        "finished_at",
+        "started_by",
+        "expired",
+        "retracted",
+        "rule_list",
+        "counts_table",
+    )
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                chunk_total=Count("chunks"),
+                chunk_done=Count("chunks", filter=Q(chunks__status=ChunkStatus.DONE)),
+            )
+        )
+
+    @admin.display(description=_("delen klaar"))
+    def chunks_done(self, run):
+        return f"{run.chunk_done}/{run.chunk_total}"
+
+    @admin.display(description=_("regels"))
+    def rule_list(self, run):
+        return ", ".join(run.rules)
+
+    @admin.display(description=_("aantallen per regel"))
+    def counts_table(self, run):
+        names = (
+            ("considered", _("bekeken")),
+            ("candidates", _("regel trof")),
+            ("offered", _("voorgesteld")),
+            ("already_offered", _("al voorgesteld")),
+            ("suppressed_by_policy", _("tegengehouden door het contactbeleid")),
+        )
+        return format_html(
+            '<table class="run-counts"><thead><tr><th scope="col">{}</th>{}</tr></thead>'
+            "<tbody>{}</tbody></table>",
+            _("regel"),
+            format_html_join(
+                "", '<th scope="col" class="number">{}</th>', ((t,) for _, t in names)
+            ),
+            format_html_join(
+                "",
+                '<tr><th scope="row">{}</th>{}</tr>',
+                (
+                    (
+                        code,
+                        format_html_join(
+                            "",
+                            '<td class="number">{}</td>',
+                            ((counts.get(name, 0),) for name, title in names),
+                        ),
+                    )
+                    for code, counts in run.counts.items()
+                ),
+            ),
+        )
+
+    def may_start(self, request):
+        return request.user.has_perm("offers.start_offerrun")
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("start/", view(self.start_view), name="offers_offerrun_start"),
+            path("<int:run_id>/resume/", view(self.resume_view), name="offers_offerrun_resume"),
+            path(
+                "<int:run_id>/progress/", view(self.progress_view), name="offers_offerrun_progress"
+            ),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        extra = {**(extra_context or {}), "may_start": self.may_start(request)}
+        return super().changelist_view(request, extra)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra = {**(extra_context or {})}
+        run = self.get_object(request, object_id)
+        if run is not None:
+            extra.update(
+                {
+                    "progress": run_progress(run_id=run.pk),
+                    "may_resume": self.may_start(request) and run.status == RunStatus.FAILED,
+                }
+            )
+        return super().change_view(request, object_id, form_url, extra)
+
+    def progress_view(self, request, run_id):
+        """The progress panel alone, which the run's page fetches again while it is open."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        get_object_or_404(OfferRun, pk=run_id)
+        return TemplateResponse(
+            request,
+            "admin/offers/offerrun/progress.html",
+            {"progress": run_progress(run_id=run_id)},
+        )
+
+    def start_view(self, request):
+        if not self.may_start(request):
+            raise PermissionDenied
+        now = timezone.now()
+        form = StartRunForm(
+            request.POST if request.method == "POST" else None,
+            initial={"as_of": timezone.localdate(now)},
+        )
+        if form.is_valid():
+            response = self._start(
+                request,
+                as_of=form.cleaned_data["as_of"],
+                rule_codes=form.cleaned_data["rules"],
+                now=now,
+            )
+            if response is not None:
+                return response
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Run van de engine starten"),
+            "opts": self.model._meta,
+            "form": form,
+            "open_runs": OfferRun.objects.filter(status__in=OPEN_RUN_STATUSES).order_by("as_of"),
+        }
+        return TemplateResponse(request, "admin/offers/offerrun/start.html", context)
+
+    def resume_view(self, request, run_id):
+        if request.method != "POST":
+            raise Http404
+        if not self.may_start(request):
+            raise PermissionDenied
+        run = get_object_or_404(OfferRun, pk=run_id)
+        response = self._start(request, as_of=run.as_of, rule_codes=run.rules, now=timezone.now())
+        return response or HttpResponseRedirect(
+            reverse("admin:offers_offerrun_change", args=[run.pk])
+        )
+
+    def _start(self, request, *, as_of, rule_codes, now):
+        try:
+            run, resumed = tasks.start_run(
+                as_of=as_of, now=now, rule_codes=rule_codes, started_by=request.user
+            )
+        except RunUnfinished as unfinished:
+            self.message_user(
+                request,
+                _(
+                    "De run voor %(day)s is nog niet klaar, met andere regels (%(rules)s)."
+                    " Hervat eerst die run."
+                )
+                % {
+                    "day": date_format(as_of, "j F Y"),
+                    "rules": ", ".join(unfinished.run.rules),
+                },
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(
+                reverse("admin:offers_offerrun_change", args=[unfinished.run.pk])
+            )
+        except RunInProgress:
+            self.message_user(
+                request,
+                _(
+                    "Er wordt op dit moment al een run voor %(day)s gestart. Probeer het zo"
+                    " nog eens."
+                )
+                % {"day": date_format(as_of, "j F Y")},
+                messages.ERROR,
+            )
+            return None
+        day = date_format(run.as_of, "j F Y")
+        if resumed:
+            message = _(
+                "De run voor %(day)s was nog niet klaar en wordt hervat: alleen de delen die"
+                " nog niet klaar waren, worden opnieuw gedaan."
+            )
+        else:
+            message = _("De run voor %(day)s staat klaar voor de workers.")
+        self.message_user(request, message % {"day": day}, messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:offers_offerrun_change", args=[run.pk]))
 
 
 class RuleFilter(admin.SimpleListFilter):

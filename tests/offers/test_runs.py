@@ -15,71 +15,16 @@ from django_tasks_db.models import DBTaskResult
 from consent.models import Action
 from offers import engine, tasks
 from offers.models import DataUse, Offer, OfferEvent, OfferRun, OfferRunChunk, OfferStatus
-from tests.factories import CustomerFactory
 
+from . import population
 from .conftest import AS_OF
 from .factories import give_reason_for
-
-RULES_AND_PURPOSES = {
-    "travel_world_cover": "offers_spending",
-    "student_account": "offers_income",
-    "savings_account": "offers_balance",
-}
+from .population import snapshot
 
 
 @pytest.fixture
 def customers_for_every_rule(db, choose):
-    """Eleven customers, interleaved so that every chunk of three holds a mix: for each
-    rule some with consent and a reason, two with a reason but no consent, one with
-    consent but no reason."""
-    made = []
-    for n in range(3):
-        for rule, purpose in RULES_AND_PURPOSES.items():
-            if rule == "student_account" and n == 2:
-                continue
-            customer = CustomerFactory(
-                birth_date=dt.date(2006, 9, 1)
-                if rule == "student_account"
-                else dt.date(1985, 5, 17)
-            )
-            choose(customer, purpose, days_ago=30)
-            give_reason_for(customer, rule, as_of=AS_OF)
-            made.append(customer)
-    for rule in ("travel_world_cover", "savings_account"):
-        customer = CustomerFactory()
-        give_reason_for(customer, rule, as_of=AS_OF)
-        made.append(customer)
-    idle = CustomerFactory()
-    choose(idle, "offers_balance", days_ago=30)
-    made.append(idle)
-    return made
-
-
-def snapshot() -> dict:
-    """Everything a run writes, without ids and the run's own identity: what must be the
-    same whichever process did the work."""
-    offers = {
-        (o.customer.customer_number, o.rule): (
-            o.product.code,
-            o.as_of,
-            o.status,
-            o.explanation_nl,
-            o.evidence_en,
-            o.staff_evidence_en,
-            o.valid_until,
-            tuple(o.relied_on.order_by("pk").values_list("pk", flat=True)),
-        )
-        for o in Offer.objects.select_related("customer", "product")
-    }
-    events = sorted(
-        (e.offer.customer.customer_number, e.offer.rule, e.from_state, e.to_state, e.cause)
-        for e in OfferEvent.objects.select_related("offer__customer")
-    )
-    data_use = sorted(
-        (d.customer_id, d.purpose_id, d.consent_event_id, tuple(d.features), d.window_days)
-        for d in DataUse.objects.all()
-    )
-    return {"offers": offers, "events": events, "data_use": data_use}
+    return population.customers_for_every_rule(choose)
 
 
 def work_off_the_queue() -> int:
@@ -307,3 +252,97 @@ def test_queued_run_through_the_task_backend_makes_the_offers_an_inline_run_make
     run.refresh_from_db()
     assert (run.status, run.counts) == ("finished", inline.counts)
     assert snapshot() == expected
+
+
+# --- The admin: start a run, watch it, resume it ------------------------------------------
+RUNS = "/admin/offers/offerrun/"
+
+
+def test_a_reviewer_starts_a_run_from_the_admin_and_watches_its_chunks(
+    client, reviewer, customers_for_every_rule
+):
+    client.force_login(reviewer)
+    assert f'href="{RUNS}start/"' in client.get(RUNS).content.decode()
+    form = client.get(f"{RUNS}start/")
+    page = form.content.decode()
+    assert form.status_code == 200 and 'name="as_of"' in page
+    assert "<style" not in page and "style=" not in page and "<script>" not in page
+
+    response = client.post(f"{RUNS}start/", {"as_of": AS_OF.isoformat()}, follow=True)
+    run = OfferRun.objects.get()
+    assert (run.status, run.as_of, run.started_by) == ("queued", AS_OF, reviewer)
+    assert response.redirect_chain == [(f"{RUNS}{run.pk}/change/", 302)]
+    page = response.content.decode()
+    assert "De run voor 2 november 2026 staat klaar voor de workers." in page
+    assert "0 van 1 delen klaar, 0 bezig, 0 mislukt" in page
+    assert f'data-url="{RUNS}{run.pk}/progress/"' in page
+    assert 'src="/static/admin-extra/offer-run.js"' in page
+    assert "<style" not in page and "style=" not in page and "<script>" not in page
+
+    work_off_the_queue()
+    panel = client.get(f"{RUNS}{run.pk}/progress/").content.decode()
+    assert 'data-open="false"' in panel
+    assert "1 van 1 delen klaar, 0 bezig, 0 mislukt; 8 aanbiedingen voorgesteld" in panel
+    assert '<tr id="chunk-1" class="chunk-done">' in panel
+    assert "1/1" in client.get(RUNS).content.decode()  # the list's chunks column
+
+
+def test_privacy_officers_may_start_runs_and_the_contact_centre_may_not(
+    client, privacy_officer, contact_centre
+):
+    client.force_login(privacy_officer)
+    assert client.get(f"{RUNS}start/").status_code == 200
+    client.force_login(contact_centre)
+    assert client.get(f"{RUNS}start/").status_code == 403
+    assert client.post(f"{RUNS}start/", {"as_of": AS_OF.isoformat()}).status_code == 403
+    assert not OfferRun.objects.exists()
+
+
+def test_a_reviewer_resumes_a_failed_run_from_its_page(
+    client, reviewer, customers_for_every_rule, now
+):
+    run, _ = tasks.start_run(as_of=AS_OF, now=now, chunk_size=6)
+    _first, second = run.chunks.order_by("number")
+    OfferRunChunk.objects.filter(pk=second.pk).update(status="failed", attempts=3, error="boom")
+    work_off_the_queue()
+    run.refresh_from_db()
+    assert run.status == "failed"
+
+    client.force_login(reviewer)
+    page = client.get(f"{RUNS}{run.pk}/change/").content.decode()
+    assert 'id="resume-form"' in page and "boom" in page
+    response = client.post(f"{RUNS}{run.pk}/resume/", follow=True)
+    assert "wordt hervat" in response.content.decode()
+    second.refresh_from_db()
+    assert (second.status, second.attempts) == ("queued", 0)
+    work_off_the_queue()
+    run.refresh_from_db()
+    assert run.status == "finished"
+    assert 'id="resume-form"' not in client.get(f"{RUNS}{run.pk}/change/").content.decode()
+
+
+def test_starting_a_run_for_a_date_unfinished_with_other_rules_says_so(
+    client, reviewer, customers_for_every_rule, now
+):
+    run, _ = tasks.start_run(as_of=AS_OF, now=now, rule_codes=["savings_account"])
+    client.force_login(reviewer)
+    response = client.post(
+        f"{RUNS}start/",
+        {"as_of": AS_OF.isoformat(), "rules": ["travel_world_cover"]},
+        follow=True,
+    )
+    assert response.redirect_chain == [(f"{RUNS}{run.pk}/change/", 302)]
+    assert "nog niet klaar, met andere regels (savings_account)" in response.content.decode()
+    # Naming no rules resumes it, with its own.
+    response = client.post(f"{RUNS}start/", {"as_of": AS_OF.isoformat()}, follow=True)
+    assert "was nog niet klaar en wordt hervat" in response.content.decode()
+    assert OfferRun.objects.count() == 1
+
+
+def test_the_runs_pages_speak_english_too(client, reviewer, customers_for_every_rule, now):
+    run, _ = tasks.start_run(as_of=AS_OF, now=now)
+    client.force_login(reviewer)
+    page = client.get(f"{RUNS}{run.pk}/change/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "0 of 1 chunks done, 0 running, 0 failed; 0 offers proposed. Status: queued." in page
+    start = client.get(f"{RUNS}start/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Start an engine run" in start and "None chosen: all rules." in start
