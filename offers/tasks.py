@@ -98,9 +98,11 @@ def run_offer_chunk(*, run_id: int, chunk_id: int) -> str:
 def supervise_run(*, run_id: int) -> str:
     """Look after an open run every OFFERS_RUN_SUPERVISE_SECONDS until it ends."""
     at = timezone.now()
+    run = OfferRun.objects.filter(pk=run_id).first()
+    if run is None or not run.is_open:
+        return run.status if run else "gone"
     # The next look is queued first, on its own: if this process dies now, it still comes.
-    if OfferRun.objects.get(pk=run_id).is_open:
-        _schedule_supervisor(run_id=run_id, at=at)
+    _schedule_supervisor(run_id=run_id, at=at)
     return look_after(run_id=run_id, at=at, find_orphans=True).status
 
 

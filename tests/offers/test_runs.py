@@ -198,6 +198,19 @@ def test_a_queued_chunk_whose_task_ended_without_doing_it_is_queued_again(
     assert chunk.task_id == before
 
 
+def test_the_supervisor_looks_again_while_the_run_is_open_and_then_stops(
+    customers_for_every_rule, now
+):
+    run, _ = tasks.start_run(as_of=AS_OF, now=now, chunk_size=6)
+    supervisors = DBTaskResult.objects.filter(task_path="offers.tasks.supervise_run")
+    assert supervisors.count() == 1
+    assert tasks.supervise_run.call(run_id=run.pk) == "queued"
+    assert supervisors.count() == 2  # the next look, due in OFFERS_RUN_SUPERVISE_SECONDS
+    work_off_the_queue()
+    assert tasks.supervise_run.call(run_id=run.pk) == "finished"
+    assert supervisors.count() == 2
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_chunk_another_process_holds_is_left_to_it(customers_for_every_rule, now):
     run, _ = tasks.start_run(as_of=AS_OF, now=now, chunk_size=6)

@@ -9,9 +9,16 @@ from offers import engine, tasks
 from offers.models import ChunkStatus
 from offers.rules import RULES_BY_CODE
 
-# How often `--queue` looks at the run while it waits.
+# How often `--queue` looks at the run while it waits, and after how long without any
+# chunk taken it says that no worker seems to be running.
 POLL_SECONDS = 1.0
+NO_WORKER_HINT_SECONDS = 20
 BAR_WIDTH = 30
+
+
+def plain(text):
+    """Progress on stderr is news, not an error: no red."""
+    return text
 
 
 class Command(BaseCommand):
@@ -53,7 +60,7 @@ class Command(BaseCommand):
                     now=now,
                     rule_codes=options["rule"],
                     chunk_size=options["chunk_size"],
-                    progress=(lambda text: self.stderr.write(f"… {text}"))
+                    progress=(lambda text: self.stderr.write(f"… {text}", style_func=plain))
                     if self.on_terminal
                     else None,
                 )
@@ -85,6 +92,7 @@ class Command(BaseCommand):
             f" {progress.total} chunks for the workers (db_worker --queue-name {tasks.QUEUE})"
         )
         reported = {self.key(c) for c in progress.chunks if c.status == ChunkStatus.DONE}
+        hint_at, done_before = time.monotonic() + NO_WORKER_HINT_SECONDS, progress.done
         try:
             while True:
                 run = tasks.look_after(run_id=run.pk, at=timezone.now())
@@ -92,6 +100,14 @@ class Command(BaseCommand):
                 reported |= self.show(progress, reported)
                 if not progress.run.is_open:
                     break
+                if hint_at and time.monotonic() > hint_at:
+                    hint_at = None
+                    if progress.done == done_before and not progress.running:
+                        self.stderr.write(
+                            f"\nno worker has taken a chunk in {NO_WORKER_HINT_SECONDS} s: is"
+                            f" `manage.py db_worker --queue-name {tasks.QUEUE}` running?",
+                            style_func=plain,
+                        )
                 time.sleep(POLL_SECONDS)
         except KeyboardInterrupt:
             raise CommandError(
@@ -100,7 +116,7 @@ class Command(BaseCommand):
                 returncode=130,
             ) from None
         if self.on_terminal:
-            self.stderr.write("")
+            self.stderr.write("", style_func=plain)
         if progress.run.status != "finished":
             failed = [c for c in progress.chunks if c.status == ChunkStatus.FAILED]
             for chunk in failed:
@@ -132,6 +148,7 @@ class Command(BaseCommand):
                 f"\r[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {progress.done}/{progress.total}"
                 f" chunks, {progress.count(ChunkStatus.RUNNING)} running,"
                 f" {progress.count(ChunkStatus.FAILED)} failed, {progress.offered} offered",
+                style_func=plain,
                 ending="",
             )
             self.stderr.flush()
