@@ -34,7 +34,7 @@ from django.utils.translation import gettext_lazy as _
 from consent.admin import ReadOnlyAdmin
 
 from . import review, tasks, transitions
-from .engine import RunInProgress, RunUnfinished, run_progress
+from .engine import RunInProgress, RunUnfinished, run_progress, sum_counts
 from .models import (
     OPEN_RUN_STATUSES,
     ChunkStatus,
@@ -129,6 +129,11 @@ class OfferRunAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("aantallen per regel"))
     def counts_table(self, run):
+        # While the run is open: what its chunks that are done have counted so far.
+        counts = run.counts
+        if run.is_open:
+            done = run.chunks.filter(status=ChunkStatus.DONE).values_list("counts", flat=True)
+            counts = sum_counts(run.rules, done)
         names = (
             ("considered", _("bekeken")),
             ("candidates", _("regel trof")),
@@ -141,7 +146,7 @@ class OfferRunAdmin(ReadOnlyAdmin):
             "<tbody>{}</tbody></table>",
             _("regel"),
             format_html_join(
-                "", '<th scope="col" class="number">{}</th>', ((t,) for _, t in names)
+                "", '<th scope="col" class="number">{}</th>', ((title,) for name, title in names)
             ),
             format_html_join(
                 "",
@@ -152,10 +157,10 @@ class OfferRunAdmin(ReadOnlyAdmin):
                         format_html_join(
                             "",
                             '<td class="number">{}</td>',
-                            ((counts.get(name, 0),) for name, title in names),
+                            ((numbers.get(name, 0),) for name, title in names),
                         ),
                     )
-                    for code, counts in run.counts.items()
+                    for code, numbers in counts.items()
                 ),
             ),
         )
