@@ -1,3 +1,4 @@
+import argparse
 import datetime as dt
 import time
 
@@ -14,6 +15,13 @@ from offers.rules import RULES_BY_CODE
 POLL_SECONDS = 1.0
 NO_WORKER_HINT_SECONDS = 20
 BAR_WIDTH = 30
+
+
+def positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be a whole number of at least 1")
+    return number
 
 
 def plain(text):
@@ -35,7 +43,7 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--chunk-size",
-            type=int,
+            type=positive,
             default=None,
             help="customers per chunk (default: in this process all at once, one pass over"
             f" transactions; with --queue {settings.OFFERS_CHUNK_SIZE:,})",
