@@ -218,3 +218,27 @@ def test_a_loaded_month_replaces_an_empty_partition_but_never_one_with_rows(db):
         cursor.execute(f"SELECT attach_{TABLE}_load('2026-09-01')")
     assert partition_of("NEW-SEPTEMBER") == f"{TABLE}_y2026m09"
     assert partition_of("STORED") == f"{TABLE}_y2026m10"
+
+
+def test_the_benchmarks_transactions_span_the_thirteen_months_a_bank_keeps(db, tmp_path, capsys):
+    from django.core.management import call_command
+
+    from offers import synthetic
+
+    as_of = dt.date(2026, 11, 2)
+    since = synthetic.first_day_of_months(as_of, 13)
+    assert since == dt.datetime(2025, 11, 1, tzinfo=AMSTERDAM)
+    account = AccountFactory()
+    path = synthetic.write_transactions_csv(
+        tmp_path / "tx.csv", ibans=[account.iban], count=3000, as_of=as_of, since=since
+    )
+    call_command("import_transactions", str(path))
+    assert capsys.readouterr().out.strip() == "created: 3000, unchanged: 0"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT min(booked_at), count(DISTINCT tableoid) FROM {TABLE} WHERE account_id = %s",
+            [account.pk],
+        )
+        earliest, months = cursor.fetchone()
+    assert earliest >= since
+    assert months == 13
