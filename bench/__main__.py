@@ -25,6 +25,7 @@ figures with it. Every run is appended, with all of that, as one JSON line to
 
 import argparse
 import datetime as dt
+import io
 import json
 import os
 import random
@@ -45,6 +46,21 @@ MONTHS_KEPT = 13
 
 def log(text: str) -> None:
     print(f"  [{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
+
+
+class ImportSteps(io.TextIOBase):
+    """`import_transactions`' stderr: its steps, timestamped, into the log (it shows them
+    on a terminal only, hence `isatty`; its progress bar is left out)."""
+
+    def isatty(self):
+        return True
+
+    def write(self, text):
+        for line in text.splitlines():
+            line = line.strip("\r ")
+            if line and not line.startswith("["):
+                log("import: " + line.removeprefix("… "))
+        return len(text)
 
 
 def setup_database() -> None:
@@ -181,7 +197,7 @@ def main() -> None:
     )
     log(f"importing {path.stat().st_size / 1e9:.2f} GB through import_transactions")
     t0 = time.perf_counter()
-    call_command("import_transactions", str(path), stdout=sys.stderr)
+    call_command("import_transactions", str(path), stdout=sys.stderr, stderr=ImportSteps())
     import_s = time.perf_counter() - t0
     months = [p for p in transaction_partitions() if p.end > since and p.start <= now]
     log(f"{len(months)} months hold transactions: {months[0].name} to {months[-1].name}")
