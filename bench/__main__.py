@@ -13,6 +13,9 @@ one run, it measures and prints one line per figure (DESIGN §12, §13):
     bench engine_vs_scan N       engine_s / scan_s (target ≤ 1.5)
     bench engine_peak_rss_mb N   peak memory of the generate_offers process (target < 500)
     bench customers_per_s N      customers in the database / engine_s
+    bench import_cpu_s N         CPU seconds behind import_s (PostgreSQL and Python);
+    bench engine_cpu_s N         and behind the engine's process (with its start-up):
+                                 on a busy machine wall-clock time grows, these hardly do
     bench engine_2workers_s N    the same run as tasks on two workers (n/a until then)
     bench workers_speedup N      engine_s / engine_2workers_s (target ≥ 1.5 on two cores)
     bench naive_vs_engine N      per-customer ORM loop on a 1% sample, scaled, / engine_s
@@ -113,6 +116,50 @@ def git(*args: str) -> str:
         return "unknown"
 
 
+def server_cpu_s() -> float | None:
+    """CPU seconds the embedded PostgreSQL has used so far: the postmaster and its
+    running processes, plus the ended ones (counted into the postmaster when it reaps
+    them). Unlike wall-clock time this hardly changes with what else runs on the machine.
+    None for a server elsewhere (BENCH_DATABASE_URL) or without /proc."""
+    if "BENCH_DATABASE_URL" in os.environ:
+        return None
+    from config.database import PGDATA
+
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def stat(pid):
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()
+
+    try:
+        postmaster = int((PGDATA / "postmaster.pid").read_text().split()[0])
+        fields = stat(postmaster)
+        total = sum(int(fields[i]) for i in (11, 12, 13, 14))  # own and reaped children
+        for entry in os.scandir("/proc"):
+            if entry.name.isdigit():
+                try:
+                    fields = stat(entry.name)
+                except OSError:
+                    continue  # ended meanwhile
+                if int(fields[1]) == postmaster:
+                    total += int(fields[11]) + int(fields[12])
+    except (OSError, ValueError):
+        return None
+    return total / tick
+
+
+def own_cpu_s(who=resource.RUSAGE_SELF) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
+def cpu_used(server_before, own_before, who=resource.RUSAGE_SELF) -> float | None:
+    server = server_cpu_s()
+    if server is None or server_before is None:
+        return None
+    return round(server - server_before + own_cpu_s(who) - own_before, 1)
+
+
 def machine() -> dict:
     """What the figures were measured on."""
     return {
@@ -196,9 +243,10 @@ def main() -> None:
         mccs=load_mccs(),
     )
     log(f"importing {path.stat().st_size / 1e9:.2f} GB through import_transactions")
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), (server_cpu_s(), own_cpu_s())
     call_command("import_transactions", str(path), stdout=sys.stderr, stderr=ImportSteps())
     import_s = time.perf_counter() - t0
+    import_cpu_s = cpu_used(*cpu0)
     months = [p for p in transaction_partitions() if p.end > since and p.start <= now]
     log(f"{len(months)} months hold transactions: {months[0].name} to {months[-1].name}")
     with connection.cursor() as cursor:
@@ -224,7 +272,7 @@ def main() -> None:
     log(f"the engine's window: {lookback} days before {as_of}")
     log(f"warm-up scan: {run_scan():.2f} s")
     log("engine: manage.py generate_offers in its own process")
-    wall = time.perf_counter()
+    wall, cpu0 = time.perf_counter(), (server_cpu_s(), own_cpu_s(resource.RUSAGE_CHILDREN))
     subprocess.run(
         [sys.executable, str(ROOT / "manage.py"), "generate_offers", "--as-of", as_of.isoformat()],
         check=True,
@@ -232,6 +280,7 @@ def main() -> None:
         stdout=sys.stderr,
     )
     wall = time.perf_counter() - wall
+    engine_cpu_s = cpu_used(*cpu0, who=resource.RUSAGE_CHILDREN)
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     run = OfferRun.objects.order_by("-pk").first()
     engine_s = (run.finished_at - run.started_at).total_seconds()
@@ -253,7 +302,9 @@ def main() -> None:
     figures = {
         "import_rows_per_s": round(transactions_n / import_s),
         "import_s": round(import_s, 2),
+        "import_cpu_s": import_cpu_s,
         "engine_s": round(engine_s, 2),
+        "engine_cpu_s": engine_cpu_s,
         "scan_s": round(scan_s, 2),
         "engine_vs_scan": round(engine_s / scan_s, 2),
         "engine_peak_rss_mb": round(peak_mb),
