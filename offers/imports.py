@@ -15,27 +15,31 @@ advisory lock).
   made where missing, one INSERT … SELECT that PostgreSQL routes to the months.
 - **A bulk load**, on `LOAD_WORKERS` connections, published in one transaction at the end:
   1. the file is cut at a line end and each part is COPYed by its own connection into
-     its own staging table;
+     its own staging table; a record per chunk is sampled for the months to expect;
   2. each connection casts its part and inserts it into `import_staging.
      offers_transaction_load`, partitioned by month like the real table but no part of
-     it, so nobody reads these rows yet. A row that breaks a rule the table enforces
-     itself (a type, a length, a constraint) fails the insert; one that breaks another
-     rule is left out. A failure, or a count that does not add up, means a bad file, and
-     only then is every check run, to name the lines;
-  3. ids: the same id twice in the file is an error; an id stored before is compared
-     with the stored row (across all months) and left out, or is an error;
-  4. each month without rows so far gets the table's indexes, built once on the whole
-     month (several times cheaper than row by row), and is analysed: two months at a
-     time, one per connection;
-  5. one transaction publishes: each fresh month is ATTACHed as the month's partition
-     (an empty partition made earlier gives way), a month that had rows gets the new
-     ones by INSERT … SELECT. Until it commits no reader sees a row of the file; any
-     failure drops the load tables, and the next import cleans up after one that died.
+     it, so nobody reads these rows yet (a row in a month not expected fails the insert,
+     and the load starts again with the months of every row). A row that breaks a rule
+     the table enforces itself (a type, a length, a constraint) fails the insert; one
+     that breaks another rule is left out. A failure, or a count that does not add up,
+     means a bad file, and only then is every check run, to name the lines;
+  3. each loaded month is vacuumed, analysed and given the table's indexes, built once
+     on the whole month (several times cheaper than row by row; the key's index also
+     finds a row given twice): two months at a time, one per connection;
+  4. ids across months, read from those indexes: the same id twice in the file is an
+     error; an id stored before is compared with the stored row (in whichever month) and
+     left out, or is an error;
+  5. one transaction publishes: each month without rows so far is ATTACHed as the
+     month's partition (an empty partition made earlier gives way), a month that had
+     rows gets the new ones by INSERT … SELECT. Until it commits no reader sees a row of
+     the file; any failure drops the load tables, and the next import cleans up after
+     one that died.
 
   The parts of step 2 are cut by position in the file, not by month: each connection
-  then reads its staging table once, where splitting by month first would read the file
-  twice. Readers (the engine) are never blocked, except for a moment at the end when an
-  empty partition gives way (DROP takes the table's ACCESS EXCLUSIVE lock).
+  then reads its staging table once, where splitting by month first takes one more pass
+  over the file (finding its months alone cost about a tenth of the whole import).
+  Readers (the engine) are never blocked, except for a moment at the end when an empty
+  partition gives way (DROP takes the table's ACCESS EXCLUSIVE lock).
 """
 
 import csv
