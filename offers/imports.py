@@ -618,7 +618,12 @@ class TransactionImport(SqlCheckedImport):
 
     def _check_ids(self, cursor, staged) -> int:
         """Same id twice in the file: an error. Stored before: left out when the data is
-        the same, an error when it differs. Returns how many were left out."""
+        the same, an error when it differs. Returns how many were left out.
+
+        Every month's key starts with transaction_id, so both sides are read in id order
+        from their indexes and merged, once, within the ids of the file. The planner
+        does not know an id is unique across months and would probe every month for
+        every row (about fifteen times slower on the benchmark's file), so it is told."""
         cursor.execute(
             f"SELECT EXISTS (SELECT FROM {self.load} GROUP BY transaction_id HAVING count(*) > 1)"
         )
@@ -628,33 +633,42 @@ class TransactionImport(SqlCheckedImport):
         cursor.execute(f"SELECT EXISTS (SELECT FROM {self.table})")
         if not cursor.fetchone()[0]:
             return 0
-        cursor.execute(
-            f"""
-            SELECT n.transaction_id FROM {self.load} n
-              JOIN {self.table} t USING (transaction_id)
-             WHERE ({_prefixed("t", self.stored)}) IS DISTINCT FROM ({_prefixed("n", self.stored)})
-            """
-        )
-        changed = [transaction_id for (transaction_id,) in cursor.fetchall()]
-        if changed:
+        cursor.execute(f"SELECT min(transaction_id), max(transaction_id) FROM {self.load}")
+        bounds = cursor.fetchone()
+        with transaction.atomic():
+            cursor.execute("SET LOCAL enable_nestloop = off")
+            cursor.execute("SET LOCAL enable_hashjoin = off")
             cursor.execute(
-                f"SELECT line, transaction_id FROM {staged} s WHERE transaction_id = ANY(%s)",
-                [changed],
+                f"""
+                SELECT n.transaction_id FROM {self.load} n
+                  JOIN {self.table} t USING (transaction_id)
+                 WHERE t.transaction_id BETWEEN %s AND %s
+                   AND ({_prefixed("t", self.stored)})
+                       IS DISTINCT FROM ({_prefixed("n", self.stored)})
+                """,
+                bounds,
             )
-            raise ImportFailed(
-                [
-                    RowError(
-                        line,
-                        f"transaction_id {transaction_id} was imported before with different data",
-                    )
-                    for line, transaction_id in cursor.fetchall()
-                ]
-            )
+            changed = [transaction_id for (transaction_id,) in cursor.fetchall()]
+            if not changed:
+                cursor.execute(
+                    f"DELETE FROM {self.load} n USING {self.table} t"
+                    " WHERE t.transaction_id = n.transaction_id"
+                    " AND t.transaction_id BETWEEN %s AND %s",
+                    bounds,
+                )
+                return cursor.rowcount
         cursor.execute(
-            f"DELETE FROM {self.load} n USING {self.table} t"
-            " WHERE t.transaction_id = n.transaction_id"
+            f"SELECT line, transaction_id FROM {staged} s WHERE transaction_id = ANY(%s)",
+            [changed],
         )
-        return cursor.rowcount
+        raise ImportFailed(
+            [
+                RowError(
+                    line, f"transaction_id {transaction_id} was imported before with different data"
+                )
+                for line, transaction_id in cursor.fetchall()
+            ]
+        )
 
     def _plan_months(self, cursor, months) -> tuple[list[str], list[str]]:
         """The loaded months that become partitions (none, or an empty one, so far) and
