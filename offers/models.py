@@ -8,7 +8,7 @@ unique index, so an interrupted or concurrent engine run cannot create a second 
 """
 
 import datetime as dt
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import pgtrigger
 from django.conf import settings
@@ -156,8 +156,9 @@ class Transaction(models.Model):
         return self.transaction_id
 
 
-@dataclass(frozen=True)
-class Partition:
+class Partition(NamedTuple):
+    """(name, from, to) of one monthly partition of transactions."""
+
     name: str
     start: dt.datetime  # the first instant it holds
     end: dt.datetime  # the first instant it no longer holds
