@@ -12,20 +12,25 @@ The file's bytes go to COPY unchanged, into an all-text staging table whose `lin
 column numbers the records, and every field is checked in one SQL pass
 (`pg_input_is_valid`, regular expressions, joins). When COPY itself cannot read the file
 (a row with the wrong number of fields, bad UTF-8, a field spanning lines), the import
-falls back to the row-by-row reader, which names every such line.
+falls back to the row-by-row reader, which names every such line. A very big file may
+also be copied in parts, each on a connection of its own (`copy_in_parts`), for an import
+that loads in parallel and publishes in one transaction (`offers.imports`).
 """
 
 import csv
 import io
+import itertools
 import os
 import sys
+import threading
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import ClassVar
 
 import psycopg
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection, connections, transaction
 
 from .dbroles import STAGING_SCHEMA
 
@@ -46,13 +51,16 @@ class ImportFailed(Exception):
 
 
 class Progress:
-    """A one-line progress bar on stderr, shown only on a terminal."""
+    """A one-line progress bar on stderr, shown only on a terminal. Parts copied on
+    several threads report through `advance`."""
 
     def __init__(self, path, stream=None):
         self.stream = stream or sys.stderr
         self.total = os.path.getsize(path) or 1
         self.enabled = self.stream.isatty()
         self.last = -1
+        self.done = 0
+        self.lock = threading.Lock()
 
     def update(self, done: int):
         percent = min(100, done * 100 // self.total)
@@ -62,9 +70,36 @@ class Progress:
             self.stream.write(f"\r[{bar:<25}] {percent:3d}%")
             self.stream.flush()
 
+    def advance(self, amount: int):
+        with self.lock:
+            self.done += amount
+            self.update(self.done)
+
     def close(self):
         if self.enabled:
             self.stream.write("\n")
+
+    def say(self, text: str):
+        """A step of a long import, on its own line (on a terminal only)."""
+        if self.enabled:
+            self.stream.write(f"… {text}\n")
+            self.stream.flush()
+
+
+def on_own_connections(tasks: Sequence[Callable[[], object]], *, workers: int) -> list:
+    """Run each task on a thread with a database connection of its own, `workers` at a
+    time; return their results in order. Every task finishes before the first failure is
+    raised, so nothing is still writing when the caller cleans up."""
+
+    def run(task):
+        try:
+            return task()
+        finally:
+            connections.close_all()  # this thread's connections only
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(run, task) for task in tasks]
+    return [future.result() for future in futures]
 
 
 class CsvImport:
@@ -258,6 +293,83 @@ class SqlCheckedImport(CsvImport):
         # lines: read it row by row to name every bad line exactly.
         cursor.execute("ROLLBACK TO SAVEPOINT raw_copy")
         return super()._copy(cursor, path, progress_stream)
+
+    def copy_in_parts(self, path, *, parts: int, prefix: str, progress: Progress):
+        """COPY the file in `parts` byte ranges split at line ends, each on a connection of
+        its own into a staging table of its own, `import_staging.<prefix>_…`, committed
+        so that other connections can read it. Returns [(table, rows)], or None when
+        COPY cannot read a part or a quoted field spans lines: only the row-by-row reader
+        names those lines. The caller drops the tables either way.
+        """
+        with open(path, "rb") as handle:
+            header = handle.readline()
+            try:
+                names = next(csv.reader(io.StringIO(header.decode("utf-8"))), None)
+            except UnicodeDecodeError:
+                return None
+            if names is None or [h.strip() for h in names] != list(self.columns):
+                return None
+            bounds = [handle.tell()]
+            size = os.path.getsize(path)
+            for k in range(1, parts):
+                handle.seek(max(bounds[-1], size * k // parts))
+                handle.readline()  # to the end of the line the cut fell in
+                bounds.append(handle.tell())
+            bounds.append(size)
+            # Each part numbers its records from the line it starts at.
+            first_lines, line = [], 2
+            for start, end in itertools.pairwise(bounds):
+                first_lines.append(line)
+                handle.seek(start)
+                while start < end:
+                    chunk = handle.read(min(self.chunk_size * 8, end - start))
+                    start += len(chunk)
+                    line += chunk.count(b"\n")
+        run = uuid.uuid4().hex[:12]
+        tables = [f"{STAGING_SCHEMA}.{prefix}_{run}_{k}" for k in range(parts)]
+
+        def copy_part(k):
+            start, end = bounds[k], bounds[k + 1]
+            newlines, last = 0, b"\n"
+            try:
+                with (
+                    transaction.atomic(),
+                    connection.cursor() as cursor,
+                    open(path, "rb") as handle,
+                ):
+                    cursor.execute(
+                        f"CREATE UNLOGGED TABLE {tables[k]} (line bigint GENERATED BY DEFAULT AS"
+                        f" IDENTITY (START WITH {first_lines[k]}), {self.staging_columns})"
+                    )
+                    # FREEZE: made in this transaction, so its rows need no visibility
+                    # checks (and no hint bits written) when the load reads them.
+                    with cursor.copy(
+                        f"COPY {tables[k]} ({', '.join(self.columns)})"
+                        " FROM STDIN (FORMAT csv, ENCODING 'UTF8', FREEZE)"
+                    ) as copy:
+                        handle.seek(start)
+                        while start < end:
+                            chunk = handle.read(min(self.chunk_size, end - start))
+                            start += len(chunk)
+                            newlines += chunk.count(b"\n")
+                            last = chunk[-1:] or last
+                            copy.write(chunk)
+                            self.sample(chunk)
+                            progress.advance(len(chunk))
+                    copied = cursor.rowcount
+            except (DatabaseError, psycopg.Error):
+                return None
+            records = newlines + (0 if last == b"\n" else 1)
+            return records if records == copied else None
+
+        copied = on_own_connections([lambda k=k: copy_part(k) for k in range(parts)], workers=parts)
+        progress.close()
+        if None in copied:
+            return None
+        return list(zip(tables, copied, strict=True))
+
+    def sample(self, chunk: bytes):
+        """Called with every chunk `copy_in_parts` sends (from several threads)."""
 
     def _copy_raw(self, cursor, handle, progress_stream, path) -> tuple[int, int]:
         progress = Progress(path, progress_stream)
