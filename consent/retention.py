@@ -528,7 +528,7 @@ def pseudonymise_profiles(retention: Retention) -> Counter:
         get_user_model().objects.filter(pk__in=users).update(
             first_name="", last_name="", email="", is_active=False, password=UNUSABLE
         )
-    return Counter({"customers": done})
+    return +Counter({"customers": done})
 
 
 def oldest_profile(on: dt.date) -> Oldest:

@@ -378,6 +378,7 @@ def close_customer(*, customer: Customer, on: dt.date, at: dt.datetime) -> Close
                     % {"number": locked.customer_number, "date": locked.closed_on.isoformat()}
                 )
             return ClosedCustomer(customer=locked, events=[], already_closed=True)
+        _check_may_close(locked, on=on, at=at)
         locked.closed_on = on
         locked.save(update_fields=["closed_on"])
         type(locked.user).objects.filter(pk=locked.user_id).update(is_active=False)
@@ -404,6 +405,31 @@ def close_customer(*, customer: Customer, on: dt.date, at: dt.datetime) -> Close
             effects.update(purpose_effects)
         effects.update(hooks.customer_closed(customer_id=locked.pk, at=at))
     return ClosedCustomer(customer=locked, events=events, effects=effects)
+
+
+def _check_may_close(customer: Customer, *, on: dt.date, at: dt.datetime):
+    """What the database's trigger refuses too, said in words first."""
+    if on > timezone.localdate(at):
+        raise ChoiceError(
+            _("Een klant kan niet vertrekken op %(date)s: die dag moet nog komen.")
+            % {"date": on.isoformat()}
+        )
+    last_own = (
+        ConsentEvent.objects.filter(customer=customer)
+        .exclude(channel=Channel.SYSTEM)
+        .order_by("-sequence")
+        .values_list("occurred_at", flat=True)
+        .first()
+    )
+    if last_own is not None and timezone.localdate(last_own) > on:
+        raise ChoiceError(
+            _("Klant %(number)s koos nog iets op %(chosen)s, dus vertrok niet op %(date)s.")
+            % {
+                "number": customer.customer_number,
+                "chosen": timezone.localdate(last_own).isoformat(),
+                "date": on.isoformat(),
+            }
+        )
 
 
 def request_erasure(
@@ -464,7 +490,7 @@ def publish_version(
     """
     now = now or at
     purpose = get_purpose(purpose_code)
-    texts = {**texts, **_retention_texts(purpose, texts.get("retention_rules"))}
+    texts = {**texts, **retention_texts(purpose, rules=texts.get("retention_rules"))}
     missing = [name for name in VERSION_FIELDS if not _filled(texts.get(name))]
     if missing:
         raise ChoiceError(_("Ontbrekende teksten: %(fields)s") % {"fields": ", ".join(missing)})
@@ -528,7 +554,7 @@ def material_change_impact(*, purpose_code: str, at: dt.datetime) -> MaterialCha
     )
 
 
-def _retention_texts(purpose: Purpose, rules) -> dict:
+def retention_texts(purpose: Purpose, *, rules=None) -> dict:
     """The rules of a new version (as given, else the newest version's: retention stays as
     it was unless the privacy officer changes it) and its retention sentences, generated
     from them: what a notice says about retention is never typed twice."""
