@@ -320,8 +320,9 @@ class KindHandler:
     kind: str
     # remove(retention) -> Counter of what was removed, e.g. {"offers": 3, "offer_events": 9}
     remove: Callable[[Retention], Counter]
-    # oldest(on) -> the oldest record still held, for the privacy overview (one query)
-    oldest: Callable[[dt.date], Oldest]
+    # oldest(on, period) -> the oldest record still held whose period is running, for the
+    # privacy overview (one query)
+    oldest: Callable[[dt.date, "Period | None"], Oldest]
 
 
 KIND_HANDLERS: dict[str, KindHandler] = {}
@@ -401,11 +402,11 @@ class HeldRow:
     anchor: str
     removable_from: dt.date | None
 
+    today: dt.date = dt.date.min
+
     @property
     def overdue(self) -> bool:
         return self.removable_from is not None and self.removable_from < self.today
-
-    today: dt.date = dt.date.min
 
 
 def oldest_held(*, on: dt.date, language: str) -> list[HeldRow]:
@@ -418,7 +419,7 @@ def oldest_held(*, on: dt.date, language: str) -> list[HeldRow]:
         label = KINDS[kind][_language(language)]
         if handler is None:
             continue
-        oldest = handler.oldest(on)
+        oldest = handler.oldest(on, period)
         years = period.years(oldest.anchor) if period else None
         rows.append(
             HeldRow(
@@ -485,7 +486,7 @@ def remove_consent_proof(retention: Retention) -> Counter:
     return counts
 
 
-def oldest_consent_proof(on: dt.date) -> Oldest:
+def oldest_consent_proof(on: dt.date, period: Period | None = None) -> Oldest:
     """The earliest end of a relationship whose proof of consent is still held."""
     from django.db.models import Exists, Min, OuterRef
 
@@ -531,7 +532,7 @@ def pseudonymise_profiles(retention: Retention) -> Counter:
     return +Counter({"customers": done})
 
 
-def oldest_profile(on: dt.date) -> Oldest:
+def oldest_profile(on: dt.date, period: Period | None = None) -> Oldest:
     from django.db.models import Min
 
     from .models import Customer

@@ -25,7 +25,7 @@ from django.db.models import Exists, Min, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Greatest
 
 from consent.models import Customer
-from consent.retention import Oldest, Retention, local_date
+from consent.retention import Oldest, Period, Retention, local_date
 from consent.validity import start_of_day
 
 from . import transitions
@@ -65,7 +65,7 @@ def remove_offers(retention: Retention) -> Counter:
             return +counts
 
 
-def oldest_offer(on: dt.date) -> Oldest:
+def oldest_offer(on: dt.date, period: Period | None = None) -> Oldest:
     """The earliest day a closed offer still held was closed (its last event)."""
     last_event = OfferEvent.objects.filter(offer=OuterRef("pk")).order_by("-occurred_at")
     closed_at = Greatest(
@@ -99,7 +99,7 @@ def remove_data_use(retention: Retention) -> Counter:
                 return +Counter({"rows": removed})
 
 
-def oldest_data_use(on: dt.date) -> Oldest:
+def oldest_data_use(on: dt.date, period: Period | None = None) -> Oldest:
     first = DataUse.objects.aggregate(first=Min("read_at"))["first"]
     return Oldest(local_date(first) if first else None, "read")
 
@@ -130,7 +130,17 @@ def remove_transactions(retention: Retention) -> Counter:
     return +Counter({"rows": removed})
 
 
-def oldest_transaction(on: dt.date) -> Oldest:
+def oldest_transaction(on: dt.date, period: Period | None = None) -> Oldest:
+    """With a rule counted from the end of the relationship, only transactions of
+    customers who left are on the clock: the earliest such end. Otherwise the oldest
+    booking."""
+    if period is not None and period.years("relationship_end") is not None:
+        first = (
+            Customer.objects.filter(closed_on__isnull=False)
+            .filter(Exists(Transaction.objects.filter(account__customer=OuterRef("pk"))))
+            .aggregate(first=Min("closed_on"))["first"]
+        )
+        return Oldest(first, "relationship_end")
     first = Transaction.objects.aggregate(first=Min("booked_at"))["first"]
     return Oldest(local_date(first) if first else None, "transaction")
 
@@ -155,7 +165,7 @@ def remove_accounts(retention: Retention) -> Counter:
     return +Counter({"accounts": removed, "holdings": holdings})
 
 
-def oldest_account(on: dt.date) -> Oldest:
+def oldest_account(on: dt.date, period: Period | None = None) -> Oldest:
     first = Customer.objects.filter(
         Q(Exists(Account.objects.filter(customer=OuterRef("pk"))))
         | Q(Exists(Holding.objects.filter(customer=OuterRef("pk")))),

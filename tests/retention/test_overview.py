@@ -58,9 +58,13 @@ def test_each_kind_shows_the_promised_period_and_the_oldest_record_held(history)
     assert proof.oldest == JOINED - dt.timedelta(days=365)
     assert proof.removable_from == (JOINED - dt.timedelta(days=365)).replace(year=2030)
     assert not proof.overdue
+    # Payments keep transactions until 7 years after the relationship ends: only those of
+    # customers who left are on the clock, so an active customer's are never "overdue".
     transactions = rows["transactions"]
     assert "5 jaar na de transactie" in transactions.promised
     assert "7 jaar na het einde van de klantrelatie" in transactions.promised
+    assert transactions.anchor == "relationship_end"
+    assert transactions.oldest is None and not transactions.overdue
 
 
 def test_after_enforce_retention_nothing_is_overdue(history):
