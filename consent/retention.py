@@ -210,8 +210,8 @@ def subtract_years(day: dt.date, years: int) -> dt.date:
     """The latest start date whose period of `years` has run out by `day`:
     `add_years(start, years) <= day` exactly when `start <= subtract_years(day, years)`."""
     target = day.year - years
-    if (day.month, day.day) == (2, 28) and _leap(target):
-        return dt.date(target, 2, 29)  # 29 February plus the years is 28 February
+    if (day.month, day.day) == (2, 28) and _leap(target) and not _leap(day.year):
+        return dt.date(target, 2, 29)  # 29 February plus the years is this 28 February
     try:
         return day.replace(year=target)
     except ValueError:  # `day` is 29 February and `target` has none

@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 from django.core.management import call_command
 from django.db import connection
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from consent.catalogue import RETENTION_RULES
@@ -156,6 +156,10 @@ def test_the_owner_functions_count_the_same_years_as_the_app(db):
 
 
 @given(st.dates(min_value=dt.date(1950, 1, 1), max_value=dt.date(2200, 12, 31)))
+@example(dt.date(2000, 2, 28))  # a leap year's 28 February, four years after a 29th
+@example(dt.date(2033, 2, 28))  # a common year's, five years after a 29th
+@example(dt.date(2032, 2, 29))
+@example(dt.date(2100, 2, 28))  # 2100 is no leap year
 def test_a_period_has_run_out_exactly_from_its_cutoff_on(day):
     """`start <= subtract_years(day, n)` exactly when `add_years(start, n) <= day`, around
     29 February too."""
