@@ -253,3 +253,53 @@ def test_a_chain_something_still_refers_to_is_kept_and_counted(leaver, travel):
     assert "1 customers kept still referred to" in out
     assert ConsentEvent.objects.filter(customer=leaver).count() == 4
     assert not LedgerTombstone.objects.exists()
+
+
+def test_data_no_notice_gives_a_period_for_is_kept_and_the_run_says_so(leaver, travel):
+    """Never a guessed period: if no notice in effect states one for transactions, none
+    are removed, however old."""
+    from tests.factories import publish_version
+
+    publish_version(
+        "payments",
+        material=False,
+        retention_rules=[{"data": "accounts", "years": 7, "from": "relationship_end"}],
+    )
+    publish_version(
+        "fraud_prevention",
+        material=False,
+        retention_rules=[{"data": "accounts", "years": 5, "from": "relationship_end"}],
+    )
+    travel(dt.date(2050, 1, 1))
+    out = run()
+    assert "transactions (your payments): kept: no notice in effect states a period" in out
+    assert Transaction.objects.filter(account__customer=leaver).count() == 2
+    # Its account stays too: its transactions still refer to it.
+    assert Account.objects.filter(customer=leaver).count() == 1
+
+
+def test_the_tables_only_the_owners_functions_write_are_read_only_for_the_runtime_role(db):
+    from django.apps import apps
+
+    from consent.dbroles import OWNER_WRITES, TRUNCATE_TRIGGER
+
+    role = connection.settings_dict["RUNTIME_USER"]
+    with connection.cursor() as cursor:
+        for label in OWNER_WRITES:
+            table = apps.get_model(label)._meta.db_table
+            granted = {}
+            for privilege in ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE"):
+                cursor.execute("SELECT has_table_privilege(%s, %s, %s)", [role, table, privilege])
+                granted[privilege] = cursor.fetchone()[0]
+            assert granted == {
+                "SELECT": True,
+                "INSERT": False,
+                "UPDATE": False,
+                "DELETE": False,
+                "TRUNCATE": False,
+            }, label
+            cursor.execute(
+                "SELECT count(*) FROM pg_trigger WHERE tgname = %s AND tgrelid = %s::regclass",
+                [TRUNCATE_TRIGGER, table],
+            )
+            assert cursor.fetchone()[0] == 1
