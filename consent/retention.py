@@ -23,8 +23,13 @@ run out, so the longest wins.
 is registered by the app that holds that data (`register_kind`), so `consent` knows
 nothing of offers or transactions. What the runtime database role may not delete (the
 ledger, offer events, the feed) is removed by owner functions that check the period again
-in SQL against the database's own date (`consent.dbroles.RetentionFunctions`): whoever
-holds the runtime role can erase only what is truly past its period.
+in SQL against the database's own date (`retention_today()`, `consent.dbroles.OwnerFunction`
+in the migrations): whoever holds the runtime role can erase only what is truly past its
+period.
+
+The machine-readable rules of the first versions also state the proof-of-consent period
+(5 years after the relationship ends), which their words do not: it is shown on the
+history and erasure pages, and inside the hashed text of each purpose's next version.
 """
 
 import datetime as dt
@@ -78,6 +83,15 @@ BECAUSE = {
         "en": "as long as you or the regulator can hold us to account for it",
     },
 }
+# From what each kind's periods can count: what the removers know how to apply.
+ANCHORS_OF = {
+    "offers": ("offer_closed",),
+    "data_use": ("read",),
+    "consent_proof": ("relationship_end",),
+    "transactions": ("transaction", "relationship_end"),
+    "accounts": ("relationship_end",),
+    "profile": ("relationship_end",),
+}
 # What stays once the proof of consent is gone: that it was removed (the tombstone).
 AFTER_PROOF = {
     "nl": "daarna bewaren wij alleen dat het is verwijderd",
@@ -86,9 +100,6 @@ AFTER_PROOF = {
 # The order in which kinds are removed: what refers to the ledger goes before the ledger,
 # transactions before the accounts they belong to, the profile last.
 KIND_ORDER = ("offers", "data_use", "consent_proof", "transactions", "accounts", "profile")
-# Kinds whose clock starts when the customer leaves: while the customer is a customer
-# they are kept (the relationship has not ended).
-RELATIONSHIP_KINDS = ("consent_proof", "accounts", "profile")
 
 
 class InvalidRules(ValueError):
@@ -124,8 +135,10 @@ def parse_rules(raw) -> tuple[Rule, ...]:
         because = item.get("because")
         if data not in KINDS:
             raise InvalidRules(f"unknown kind of data {data!r}: one of {', '.join(KINDS)}")
-        if anchor not in ANCHORS:
-            raise InvalidRules(f"unknown start {anchor!r}: one of {', '.join(ANCHORS)}")
+        if anchor not in ANCHORS_OF[data]:
+            raise InvalidRules(
+                f"{data} is counted from {' or '.join(ANCHORS_OF[data])}, not {anchor!r}"
+            )
         if not isinstance(years, int) or isinstance(years, bool) or not 1 <= years <= 100:
             raise InvalidRules(f"years must be a whole number from 1 to 100: {years!r}")
         if because is not None and because not in BECAUSE:

@@ -112,6 +112,8 @@ def remove_transactions(retention: Retention) -> Counter:
     period = retention.period("transactions")
     booked = period.cutoff("transaction", retention.as_of)
     left = period.cutoff("relationship_end", retention.as_of)
+    if booked is None and left is None:
+        return Counter()  # no rule this remover knows: keep everything
     accounts = Account.objects.order_by("pk")
     if left is not None:
         accounts = accounts.filter(customer__closed_on__lte=left)

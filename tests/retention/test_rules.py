@@ -82,6 +82,7 @@ def test_typed_retention_sentences_give_way_to_the_rules(db):
     "rules",
     [
         [{"data": "offers", "years": 1, "from": "the_moon"}],
+        [{"data": "transactions", "years": 1, "from": "offer_closed"}],
         [{"data": "dreams", "years": 1, "from": "read"}],
         [{"data": "offers", "years": 0, "from": "offer_closed"}],
         [{"data": "offers", "years": "1", "from": "offer_closed"}],
