@@ -487,6 +487,11 @@ def publish_version(
     this transaction. For one that takes effect later nothing happens now: until then the
     current text stays the one customers read and consent to, and the engine's first run
     after `at` retracts the offers whose consent lapsed (`retract_where_consent_ended`).
+
+    Retention (issue #14): `texts["retention_rules"]` (default: the newest version's) are
+    the periods `enforce_retention` applies; the version is published in the newest
+    notice format, with the rules inside its hashed text and its retention sentences
+    made from them (`retention_texts`; typed ones are replaced).
     """
     now = now or at
     purpose = get_purpose(purpose_code)

@@ -81,6 +81,7 @@ def test_the_verifier_passes_after_retention_removed_a_chain(two_customers, trav
     assert [t["customer_number"] for t in newest["checkpoint"]["tombstones"]] == ["850002"]
     ok, out = verify(capsys)
     assert ok and "ledger ok: 2 events" in out
+    assert "1 chain(s) removed by retention, each justified by its tombstone" in out
     checkpoint()  # a later checkpoint lists no tombstone twice
     newest = json.loads(checkpoint_files(_dir())[-1].read_text())
     assert newest["checkpoint"]["tombstones"] == []
