@@ -110,10 +110,18 @@ class CsvImport:
     staging_columns: ClassVar[str]
     # The key column(s) a row is identified by, for duplicate detection within a file.
     key: ClassVar[tuple[str, ...]]
+    # Columns a file may add after `columns`, in any order; the staging table has them
+    # all (NULL when the file has not), after `columns`. `present` says which it had.
+    optional_columns: ClassVar[tuple[str, ...]] = ()
+    present: tuple[str, ...] = ()
 
     def parse(self, row: dict[str, str]) -> tuple:
         """Return the staging values for one row, or raise ValueError with a reason."""
         raise NotImplementedError
+
+    def parse_optional(self, row: dict[str, str]) -> tuple:
+        """The staging values of `optional_columns` (None for one the file lacks)."""
+        return ()
 
     def check_sql(self) -> Iterable[str]:
         """SQL statements over `staging` returning (line, reason) for rows that break rules."""
@@ -157,19 +165,38 @@ class CsvImport:
     def _copy(self, cursor, path, progress_stream) -> list[RowError]:
         errors: list[RowError] = []
         progress = Progress(path, progress_stream)
-        names = ", ".join(("line", *self.columns))
-        with (
-            open(path, encoding="utf-8", newline="") as handle,
-            cursor.copy(f"COPY {self.staging} ({names}) FROM STDIN") as copy,
-        ):
+        names = ", ".join(("line", *self.columns, *self.optional_columns))
+        with open(path, encoding="utf-8", newline="") as handle:
             reader = csv.reader(handle)
             try:
                 header = next(reader, None)
             except UnicodeDecodeError:
                 return [RowError(1, "the file is not UTF-8")]
-            if header is None or [h.strip() for h in header] != list(self.columns):
-                return [RowError(1, "the header must be exactly: " + ",".join(self.columns))]
-            line = reader.line_num
+            if header is None or not self._header_ok([h.strip() for h in header]):
+                return [RowError(1, self._header_rule())]
+            self.header = [h.strip() for h in header]
+            self.present = tuple(self.header[len(self.columns) :])
+            errors += self._copy_rows(cursor, names, reader, handle, progress)
+        return errors
+
+    def _header_ok(self, header: list[str]) -> bool:
+        extra = header[len(self.columns) :]
+        return (
+            header[: len(self.columns)] == list(self.columns)
+            and set(extra) <= set(self.optional_columns)
+            and len(set(extra)) == len(extra)
+        )
+
+    def _header_rule(self) -> str:
+        rule = "the header must be exactly: " + ",".join(self.columns)
+        if self.optional_columns:
+            rule += ", optionally followed by " + " and ".join(self.optional_columns)
+        return rule
+
+    def _copy_rows(self, cursor, names, reader, handle, progress) -> list[RowError]:
+        errors: list[RowError] = []
+        line = reader.line_num
+        with cursor.copy(f"COPY {self.staging} ({names}) FROM STDIN") as copy:
             try:
                 for values in reader:
                     line = reader.line_num
@@ -188,14 +215,16 @@ class CsvImport:
     def _row(self, values, line, copy, *, write) -> RowError | None:
         if values == []:
             return None  # a blank line
-        if len(values) != len(self.columns):
-            return RowError(line, f"expected {len(self.columns)} fields, found {len(values)}")
-        for name, value in zip(self.columns, values, strict=True):
+        header = getattr(self, "header", self.columns)
+        if len(values) != len(header):
+            return RowError(line, f"expected {len(header)} fields, found {len(values)}")
+        for name, value in zip(header, values, strict=True):
             if "\x00" in value:
                 # PostgreSQL text cannot hold NUL; COPY would fail without naming the line.
                 return RowError(line, f"{name} contains a NUL character")
         try:
-            parsed = self.parse(dict(zip(self.columns, values, strict=True)))
+            row = dict(zip(header, values, strict=True))
+            parsed = (*self.parse(row), *self.parse_optional(row))
         except ValueError as exc:
             return RowError(line, str(exc))
         if write:

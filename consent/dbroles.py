@@ -461,3 +461,131 @@ class MonthlyPartitions(SqlOperation):
             f"DROP TABLE IF EXISTS {STAGING_SCHEMA}.{table}_load",
             *(f"DROP FUNCTION IF EXISTS {f}" for f in reversed(self.functions(table).values())),
         ]
+
+
+# --- Retention (issue #14): the runtime role removes what is past its period ------------------
+# Tables the runtime role may only read: the owner's functions write them.
+OWNER_WRITES = ("consent.LedgerTombstone",)
+# The time zone in which retention counts days (settings.TIME_ZONE).
+RETENTION_TIME_ZONE = "Europe/Amsterdam"
+
+
+class OwnerWritesOnly(RefuseTruncate):
+    """The runtime role may read the table, never write it: only an owner's SECURITY
+    DEFINER function (which checks its own conditions) adds rows."""
+
+    def describe(self):
+        return f"Only the owner's functions write {self.model_name}"
+
+    def forwards_sql(self, app_label, schema_editor, state):
+        table = self.table(app_label, schema_editor, state)
+        role = schema_editor.quote_name(runtime_role(schema_editor))
+        return [
+            f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON {table} FROM {role}",
+            *super().forwards_sql(app_label, schema_editor, state),
+        ]
+
+    def backwards_sql(self, app_label, schema_editor, state):
+        table = self.table(app_label, schema_editor, state)
+        role = schema_editor.quote_name(runtime_role(schema_editor))
+        return [
+            *super().backwards_sql(app_label, schema_editor, state),
+            f"GRANT INSERT, UPDATE, DELETE ON {table} TO {role}",
+        ]
+
+
+class RetentionClock(SqlOperation):
+    """`retention_today()`: the date every retention function counts with. It is the
+    database server's date in Amsterdam, which the runtime role cannot move (unlike the
+    app's clock, or any session setting). Only the owner can set another date, in the
+    table `retention_clock` (tests, and rehearsing a run on a copy); in production it
+    stays empty.
+
+    Two helpers for the owner's functions only (not granted to anyone): switch the
+    pgtrigger row triggers of some tables off for the rest of the function's work, and
+    back on. (`pgtrigger.ignore` is what they read; the function sets it transaction-
+    locally and restores what was there.)
+    """
+
+    def describe(self):
+        return "The retention clock and the owner's helpers for retention functions"
+
+    def forwards_sql(self, app_label, schema_editor, state):
+        role = schema_editor.quote_name(runtime_role(schema_editor))
+        return [
+            "CREATE TABLE retention_clock (today date NOT NULL)",
+            f"REVOKE ALL ON retention_clock FROM {role}",
+            f"""
+            CREATE FUNCTION retention_today() RETURNS date
+            LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+                SELECT coalesce((SELECT max(today) FROM retention_clock),
+                                (now() AT TIME ZONE '{RETENTION_TIME_ZONE}')::date)
+            $$
+            """,
+            "REVOKE ALL ON FUNCTION retention_today() FROM PUBLIC",
+            f"GRANT EXECUTE ON FUNCTION retention_today() TO {role}",
+            r"""
+            CREATE FUNCTION retention_ignore_row_triggers(p_tables regclass[]) RETURNS text
+            LANGUAGE plpgsql SET search_path = pg_catalog, public AS $$
+            DECLARE
+                v_previous text := coalesce(current_setting('pgtrigger.ignore', true), '');
+                v_names text[];
+            BEGIN
+                SELECT array_agg(tgname::text) INTO v_names FROM pg_trigger
+                 WHERE tgrelid = ANY(p_tables) AND tgname LIKE 'pgtrigger\_%'
+                   AND NOT tgisinternal;
+                PERFORM set_config('pgtrigger.ignore', coalesce(v_names, '{}')::text, true);
+                RETURN v_previous;
+            END $$
+            """,
+            """
+            CREATE FUNCTION retention_restore_row_triggers(p_previous text) RETURNS void
+            LANGUAGE sql SET search_path = pg_catalog, public AS $$
+                SELECT set_config('pgtrigger.ignore', p_previous, true)
+            $$
+            """,
+            "REVOKE ALL ON FUNCTION retention_ignore_row_triggers(regclass[]) FROM PUBLIC",
+            "REVOKE ALL ON FUNCTION retention_restore_row_triggers(text) FROM PUBLIC",
+        ]
+
+    def backwards_sql(self, app_label, schema_editor, state):
+        return [
+            "DROP FUNCTION IF EXISTS retention_restore_row_triggers(text)",
+            "DROP FUNCTION IF EXISTS retention_ignore_row_triggers(regclass[])",
+            "DROP FUNCTION IF EXISTS retention_today()",
+            "DROP TABLE IF EXISTS retention_clock",
+        ]
+
+
+class OwnerFunction(SqlOperation):
+    """One narrow privileged thing the runtime role may ask the owner to do, in the
+    caller's transaction: `CREATE FUNCTION name(arguments) … SECURITY DEFINER`, callable
+    by the runtime role only. `body` must check its own conditions again (its arguments
+    come from whoever holds the runtime role)."""
+
+    def __init__(self, name: str, arguments: str, returns: str, body: str):
+        self.name, self.arguments, self.returns, self.body = name, arguments, returns, body
+
+    def describe(self):
+        return f"Owner function {self.name}() for the runtime role"
+
+    @property
+    def signature(self) -> str:
+        types = [argument.split()[-1] for argument in self.arguments.split(",") if argument]
+        return f"{self.name}({', '.join(types)})"
+
+    def forwards_sql(self, app_label, schema_editor, state):
+        role = schema_editor.quote_name(runtime_role(schema_editor))
+        return [
+            f"""
+            CREATE FUNCTION {self.name}({self.arguments}) RETURNS {self.returns}
+            LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+            {self.body}
+            $$
+            """,
+            f"REVOKE ALL ON FUNCTION {self.signature} FROM PUBLIC",
+            f"GRANT EXECUTE ON FUNCTION {self.signature} TO {role}",
+        ]
+
+    def backwards_sql(self, app_label, schema_editor, state):
+        return [f"DROP FUNCTION IF EXISTS {self.signature}"]

@@ -522,6 +522,7 @@ class FollowUpAdmin(ReadOnlyAdmin):
         "customer_number",
         "customer_name",
         "email",
+        "phone",
         "language",
         "product_name",
         "opened_at",
@@ -545,6 +546,10 @@ class FollowUpAdmin(ReadOnlyAdmin):
     def may_work(self, request):
         return request.user.has_perm("offers.change_followup")
 
+    def get_queryset(self, request):
+        # Nobody calls a customer who left the bank (issue #14).
+        return super().get_queryset(request).filter(offer__customer__closed_on__isnull=True)
+
     @admin.display(description=_("klantnummer"), ordering="offer__customer__customer_number")
     def customer_number(self, follow_up):
         return follow_up.offer.customer.customer_number
@@ -556,6 +561,10 @@ class FollowUpAdmin(ReadOnlyAdmin):
     @admin.display(description=_("e-mailadres"))
     def email(self, follow_up):
         return follow_up.offer.customer.email
+
+    @admin.display(description=_("telefoonnummer"))
+    def phone(self, follow_up):
+        return follow_up.offer.customer.phone or "—"
 
     @admin.display(description=_("taal"))
     def language(self, follow_up):

@@ -11,12 +11,16 @@ class OffersConfig(AppConfig):
         from consent.export import register_export_section
         from consent.hooks import (
             on_consent_ended,
+            on_customer_closed,
+            on_erasure_preview,
+            on_erasure_requested,
             on_material_change,
             on_material_change_preview,
         )
+        from consent.retention import register_kind
         from consent.staff import register_staff_section
 
-        from . import export
+        from . import export, retention
         from .engine import (
             offers_retracted_by_material_change,
             retract_on_material_change,
@@ -32,6 +36,19 @@ class OffersConfig(AppConfig):
         register_export_section("holdings", export.holdings_for_export)
         register_export_section("transactions", export.transactions_for_export)
         register_export_section("data_use", export.data_use_for_export)
+        on_customer_closed(retention.retract_on_closure)
+        on_erasure_requested(retention.erase_on_request)
+        on_erasure_preview(retention.erasure_preview)
+        register_kind("offers", remove=retention.remove_offers, oldest=retention.oldest_offer)
+        register_kind(
+            "data_use", remove=retention.remove_data_use, oldest=retention.oldest_data_use
+        )
+        register_kind(
+            "transactions",
+            remove=retention.remove_transactions,
+            oldest=retention.oldest_transaction,
+        )
+        register_kind("accounts", remove=retention.remove_accounts, oldest=retention.oldest_account)
         register_staff_section(
             "offers", template="admin/offers/customer_offers.html", load=offers_for_staff
         )

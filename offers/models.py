@@ -426,6 +426,8 @@ class Cause(models.TextChoices):
     CONSENT_LAPSED = "consent_lapsed", _("toestemming geldt niet meer")
     PAST_VALID_UNTIL = "past_valid_until", _("geldigheidsdatum voorbij")
     FOLLOW_UP = "follow_up", _("terugbellen")
+    # The customer left the bank (`consent.services.close_customer`).
+    CUSTOMER_LEFT = "customer_left", _("klant is vertrokken")
 
 
 class FollowUpStatus(models.TextChoices):
