@@ -58,7 +58,7 @@ def lock_feed() -> None:
 
 # --- Ledger events ---------------------------------------------------------------------------
 def record_event(*, event: ConsentEvent, at: dt.datetime) -> None:
-    """Hook (`consent.hooks.on_event_recorded`): the feed rows for one ledger event.
+    """Hook (`consent.hooks.EVENT_RECORDED`): the feed rows for one ledger event.
 
     One statement, so a choice costs one more query: the purposes the event is about,
     whether each consent counts right after it (`valid_consents`, compiled to SQL), the
@@ -263,7 +263,7 @@ def record_consent_changes(
 
 # --- Retention ---------------------------------------------------------------------------------
 def remove_customer_changes(*, customer_id, at) -> dict[str, int]:
-    """`consent.hooks.on_proof_removed`: retention removed the customer's consent chain, so
+    """`consent.hooks.PROOF_REMOVED`: retention removed the customer's consent chain, so
     the feed's copy of it goes too, through the owner's function (the feed is append-only
     for the runtime role), which checks that a tombstone stands for the chain. Cursors stay
     valid: the ids are gone, never reused."""

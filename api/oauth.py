@@ -49,7 +49,7 @@ class ConsentOAuth2Validator(OAuth2Validator):
 
 
 def revoke_customer_tokens(*, customer_id, at) -> dict[str, int]:
-    """`consent.hooks.on_customer_closed`: a customer who left has no app any more. Their
+    """`consent.hooks.CUSTOMER_CLOSED`: a customer who left has no app any more. Their
     grants and tokens are revoked at once (django-oauth-toolkit does not look at the
     login being disabled when it checks a bearer token)."""
     from oauth2_provider.models import (

@@ -3,7 +3,7 @@ and what must stay, and for how long; the erasure itself is `services.request_er
 Also the history page, which says how long the proof it lists is kept.
 
 `consent` knows nothing of offers: an app that erases something on request registers a
-preview (`consent.hooks.on_erasure_preview`) that counts what it would erase.
+preview (`consent.hooks.ERASURE_PREVIEW`) that counts what it would erase.
 """
 
 import datetime as dt
@@ -53,7 +53,7 @@ def erasure_preview(customer: Customer, *, language: str, at: dt.datetime) -> Er
     return ErasurePreview(
         statement=statement_text(Action.ERASURE_REQUESTED, language),
         statement_sha256=statement_sha256(Action.ERASURE_REQUESTED, language),
-        counts=dict(hooks.erasure_preview(customer_id=customer.pk)),
+        counts=dict(hooks.ERASURE_PREVIEW(customer_id=customer.pk)),
         kept=kept,
     )
 

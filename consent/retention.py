@@ -485,7 +485,7 @@ def remove_consent_proof(retention: Retention) -> Counter:
                     "SELECT remove_consent_proof(%s, %s)", [customer_id, retention.as_of]
                 )
                 (events,) = cursor.fetchone()
-                effects = hooks.proof_removed(customer_id=customer_id, at=retention.now)
+                effects = hooks.PROOF_REMOVED(customer_id=customer_id, at=retention.now)
                 # A reference to the removed events (deferred foreign keys) fails here,
                 # inside this customer's savepoint, not at the end of the run.
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")

@@ -321,7 +321,7 @@ def _record(*, customer, purpose, version, action, channel, actor, at, language,
     if action == Action.ERASURE_REQUESTED:
         # A request, not a choice: no state changes (the objection row keeps mirroring
         # the latest objection event).
-        hooks.event_recorded(event=event, at=at)
+        hooks.EVENT_RECORDED(event=event, at=at)
         return event, Counter()
     ConsentState.objects.bulk_create(
         [
@@ -340,10 +340,10 @@ def _record(*, customer, purpose, version, action, channel, actor, at, language,
     )
     effects = Counter()
     if action == Action.WITHDRAWN:
-        effects = hooks.consent_ended(
+        effects = hooks.CONSENT_ENDED(
             customer_id=customer.pk, purpose_code=purpose.code, event=event, at=at
         )
-    hooks.event_recorded(event=event, at=at)
+    hooks.EVENT_RECORDED(event=event, at=at)
     return event, effects
 
 
@@ -362,7 +362,7 @@ def close_customer(*, customer: Customer, on: dt.date, at: dt.datetime) -> Close
     refuses a date in the future, before a choice the customer made, or changing it
     later), every consent that is on is withdrawn by the system (channel `system`, no
     actor), the apps behind consent undo what relied on the customer (offers retracts the
-    open offers, the API revokes tokens: `consent.hooks.customer_closed`) and the login is
+    open offers, the API revokes tokens: `consent.hooks.CUSTOMER_CLOSED`) and the login is
     disabled. From then on validity counts nothing of theirs (`consent.validity`), so the
     engine and the pages skip them, and the periods "after the relationship ends" run
     from `on` (`enforce_retention`).
@@ -403,7 +403,7 @@ def close_customer(*, customer: Customer, on: dt.date, at: dt.datetime) -> Close
             )
             events.append(event)
             effects.update(purpose_effects)
-        effects.update(hooks.customer_closed(customer_id=locked.pk, at=at))
+        effects.update(hooks.CUSTOMER_CLOSED(customer_id=locked.pk, at=at))
     return ClosedCustomer(customer=locked, events=events, effects=effects)
 
 
@@ -455,7 +455,7 @@ def request_erasure(
             language=language,
             notice_sha256=statement_sha256(Action.ERASURE_REQUESTED, language),
         )
-        effects = hooks.erasure_requested(customer_id=locked.pk, event=event, at=at)
+        effects = hooks.ERASURE_REQUESTED(customer_id=locked.pk, event=event, at=at)
     return RecordedChoice(events=[event], effects=effects)
 
 
@@ -531,7 +531,7 @@ def publish_version(
         effects = Counter()
         later = at > now
         if material and not later:
-            effects = hooks.material_change(purpose_code=purpose.code, version=version, at=now)
+            effects = hooks.MATERIAL_CHANGE(purpose_code=purpose.code, version=version, at=now)
     return PublishedVersion(
         version=version,
         consents_needing_renewal=renewals,
@@ -555,7 +555,7 @@ def material_change_impact(*, purpose_code: str, at: dt.datetime) -> MaterialCha
     purpose = get_purpose(purpose_code)
     return MaterialChangeImpact(
         valid_consents=valid_consents(purpose_code=purpose.code, at=at).count(),
-        effects=hooks.material_change_preview(purpose_code=purpose.code, at=at),
+        effects=hooks.MATERIAL_CHANGE_PREVIEW(purpose_code=purpose.code, at=at),
     )
 
 

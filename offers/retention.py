@@ -187,7 +187,7 @@ def oldest_account(on: dt.date, period: Period | None = None) -> Oldest:
 
 # --- Leaving the bank and erasure: consent hooks -------------------------------------------------
 def retract_on_closure(*, customer_id, at) -> dict[str, int]:
-    """`consent.hooks.on_customer_closed`: the customer left; every offer still open goes
+    """`consent.hooks.CUSTOMER_CLOSED`: the customer left; every offer still open goes
     (the withdrawals before it retracted those that relied on a consent)."""
     retracted = transitions.change_status(
         offers=Offer.objects.filter(customer_id=customer_id, status__in=OPEN_STATUSES),
@@ -200,7 +200,7 @@ def retract_on_closure(*, customer_id, at) -> dict[str, int]:
 
 
 def erase_on_request(*, customer_id, event, at) -> dict[str, int]:
-    """`consent.hooks.on_erasure_requested`: the customer's offers (with their events and
+    """`consent.hooks.ERASURE_REQUESTED`: the customer's offers (with their events and
     follow-ups) and data-use log, as they were when the request was recorded."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT * FROM erase_offers_on_request(%s)", [event.pk])
@@ -219,7 +219,7 @@ def erase_on_request(*, customer_id, event, at) -> dict[str, int]:
 
 
 def erasure_preview(*, customer_id) -> dict[str, int]:
-    """`consent.hooks.on_erasure_preview`: what `erase_on_request` would erase now."""
+    """`consent.hooks.ERASURE_PREVIEW`: what `erase_on_request` would erase now."""
     return {
         "offers": Offer.objects.filter(customer_id=customer_id).count(),
         "data_use": DataUse.objects.filter(customer_id=customer_id).count(),
