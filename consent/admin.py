@@ -62,7 +62,10 @@ admin.site.index_title = _("Werkplek")
 admin.site.enable_nav_sidebar = False
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class NoChanges:
+    """Nobody adds, changes or deletes here through the admin, superusers included: the
+    rows are written by the domain's own functions (and the database refuses the rest)."""
+
     def has_add_permission(self, request, obj=None):
         return False
 
@@ -71,6 +74,10 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyAdmin(NoChanges, admin.ModelAdmin):
+    pass
 
 
 @admin.register(ConsentEvent)
@@ -112,19 +119,13 @@ class ConsentStateAdmin(ReadOnlyAdmin):
         return state.purpose_version.version if state.purpose_version else "—"
 
 
-class VersionInline(admin.TabularInline):
+class VersionInline(NoChanges, admin.TabularInline):
     model = PurposeVersion
     fields = ("version", "material", "published_at", "published_by", "title_nl", "title_en")
     readonly_fields = fields
     extra = 0
     can_delete = False
     show_change_link = True
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 def _newest(field: str):

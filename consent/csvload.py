@@ -232,23 +232,21 @@ class CsvImport:
         return None
 
     def _duplicates(self, cursor) -> list[RowError]:
-        key = ", ".join(self.key)
-        cursor.execute(
-            f"""
-            SELECT line, first_line, {key} FROM (
-                SELECT line, {key}, min(line) OVER (PARTITION BY {key}) AS first_line
-                  FROM {self.staging}) s
-             WHERE line <> first_line
-            """
-        )
-        return [
-            RowError(
-                line,
-                f"duplicate {'/'.join(self.key)} {'/'.join(map(str, key_values))}"
-                f" (first on line {first})",
-            )
-            for line, first, *key_values in cursor.fetchall()
-        ]
+        cursor.execute(duplicates_sql(self.staging, self.key))
+        return [RowError(line, reason) for line, reason in cursor.fetchall()]
+
+
+def duplicates_sql(staging: str, key: tuple[str, ...]) -> str:
+    """(line, reason) for every staged row whose key an earlier line of the file already
+    had: one pass with a window function, for any import."""
+    columns = ", ".join(key)
+    shown = " || '/' || ".join(key)
+    return f"""
+        SELECT line, 'duplicate {"/".join(key)} ' || {shown} || ' (first on line ' || first || ')'
+          FROM (SELECT line, {columns}, min(line) OVER (PARTITION BY {columns}) AS first
+                  FROM {staging} WHERE {" AND ".join(f"{c} IS NOT NULL" for c in key)}) d
+         WHERE line <> first
+    """
 
 
 def required(row: dict[str, str], name: str, *, max_length: int | None = None) -> str:

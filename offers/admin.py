@@ -25,7 +25,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import get_language, ngettext
+from django.utils.translation import get_language, ngettext, ngettext_lazy
 from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
 
@@ -133,6 +133,28 @@ class RejectForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
         help_text=_("Verplicht. Wordt bij het aanbod bewaard; de klant ziet het niet."),
     )
+
+
+# What a review action did, for the reviewer (`OfferAdmin._tell`).
+APPROVED = ngettext_lazy("%(n)d aanbod goedgekeurd.", "%(n)d aanbiedingen goedgekeurd.", "n")
+REJECTED = ngettext_lazy("%(n)d aanbod afgewezen.", "%(n)d aanbiedingen afgewezen.", "n")
+RETRACTED_INSTEAD = ngettext_lazy(
+    "%(n)d aanbod is ingetrokken in plaats van goedgekeurd: de toestemming waarop het"
+    " steunde geldt niet meer.",
+    "%(n)d aanbiedingen zijn ingetrokken in plaats van goedgekeurd: de toestemming waarop"
+    " ze steunden geldt niet meer.",
+    "n",
+)
+EXPIRED_ALREADY = ngettext_lazy(
+    "%(n)d aanbod was al verlopen en is als verlopen gemarkeerd.",
+    "%(n)d aanbiedingen waren al verlopen en zijn als verlopen gemarkeerd.",
+    "n",
+)
+NOT_WAITING = ngettext_lazy(
+    "%(n)d aanbod wachtte niet (meer) op beoordeling en is niet veranderd.",
+    "%(n)d aanbiedingen wachtten niet (meer) op beoordeling en zijn niet veranderd.",
+    "n",
+)
 
 
 @admin.register(Offer)
@@ -327,12 +349,7 @@ class OfferAdmin(ReadOnlyAdmin):
             reviewer=request.user,
             at=timezone.now(),
         )
-        self.message_user(
-            request,
-            ngettext("%(n)d aanbod goedgekeurd.", "%(n)d aanbiedingen goedgekeurd.", result.done)
-            % {"n": result.done},
-            messages.SUCCESS,
-        )
+        self._tell(request, result.done, APPROVED, messages.SUCCESS)
         self._tell_retracted(request, result)
         self._tell_expired_and_skipped(request, result)
 
@@ -347,12 +364,7 @@ class OfferAdmin(ReadOnlyAdmin):
                 reason=form.cleaned_data["reason"],
                 at=timezone.now(),
             )
-            self.message_user(
-                request,
-                ngettext("%(n)d aanbod afgewezen.", "%(n)d aanbiedingen afgewezen.", result.done)
-                % {"n": result.done},
-                messages.SUCCESS,
-            )
+            self._tell(request, result.done, REJECTED, messages.SUCCESS)
             self._tell_expired_and_skipped(request, result)
             return None
         context = {
@@ -365,45 +377,17 @@ class OfferAdmin(ReadOnlyAdmin):
         }
         return TemplateResponse(request, "admin/offers/offer/reject.html", context)
 
+    def _tell(self, request, count, message, level=messages.WARNING):
+        """One of the messages below, with its count, when something was counted."""
+        if count:
+            self.message_user(request, message % {"n": count}, level)
+
     def _tell_retracted(self, request, result):
-        if result.retracted:
-            self.message_user(
-                request,
-                ngettext(
-                    "%(n)d aanbod is ingetrokken in plaats van goedgekeurd: de toestemming"
-                    " waarop het steunde geldt niet meer.",
-                    "%(n)d aanbiedingen zijn ingetrokken in plaats van goedgekeurd: de"
-                    " toestemming waarop ze steunden geldt niet meer.",
-                    result.retracted,
-                )
-                % {"n": result.retracted},
-                messages.WARNING,
-            )
+        self._tell(request, result.retracted, RETRACTED_INSTEAD)
 
     def _tell_expired_and_skipped(self, request, result):
-        if result.expired:
-            self.message_user(
-                request,
-                ngettext(
-                    "%(n)d aanbod was al verlopen en is als verlopen gemarkeerd.",
-                    "%(n)d aanbiedingen waren al verlopen en zijn als verlopen gemarkeerd.",
-                    result.expired,
-                )
-                % {"n": result.expired},
-                messages.WARNING,
-            )
-        if result.skipped:
-            self.message_user(
-                request,
-                ngettext(
-                    "%(n)d aanbod wachtte niet (meer) op beoordeling en is niet veranderd.",
-                    "%(n)d aanbiedingen wachtten niet (meer) op beoordeling en zijn niet"
-                    " veranderd.",
-                    result.skipped,
-                )
-                % {"n": result.skipped},
-                messages.WARNING,
-            )
+        self._tell(request, result.expired, EXPIRED_ALREADY)
+        self._tell(request, result.skipped, NOT_WAITING)
 
     # --- The privacy officer's overview ------------------------------------------------
     def overview_view(self, request):

@@ -53,6 +53,7 @@ from consent.csvload import (
     Progress,
     RowError,
     SqlCheckedImport,
+    duplicates_sql,
     on_own_connections,
 )
 from consent.dbroles import STAGING_SCHEMA
@@ -214,12 +215,7 @@ class AccountImport(SqlCheckedImport):
         )
 
     def _duplicates_sql(self):
-        yield f"""
-            SELECT line, 'duplicate iban ' || iban || ' (first on line ' || first || ')'
-              FROM (SELECT line, iban, min(line) OVER (PARTITION BY iban) AS first
-                      FROM {self.staging} WHERE iban IS NOT NULL) d
-             WHERE line <> first
-        """
+        yield duplicates_sql(self.staging, ("iban",))
 
     def merge(self, cursor):
         account, customer = Account._meta.db_table, Customer._meta.db_table
@@ -256,14 +252,7 @@ class HoldingImport(SqlCheckedImport):
 
     def check_sql(self):
         customer, product = Customer._meta.db_table, Product._meta.db_table
-        yield f"""
-            SELECT line, 'duplicate customer_number/product_code ' || customer_number || '/'
-                   || product_code || ' (first on line ' || first || ')'
-              FROM (SELECT line, customer_number, product_code,
-                           min(line) OVER (PARTITION BY customer_number, product_code) AS first
-                      FROM {self.staging}) d
-             WHERE line <> first
-        """
+        yield duplicates_sql(self.staging, self.key)
         yield errors_query(
             self.staging,
             f"LEFT JOIN {customer} c ON c.customer_number = s.customer_number"
@@ -397,14 +386,7 @@ class TransactionImport(SqlCheckedImport):
 
     def check_sql(self):
         # The key includes booked_at (one per month), so duplicates are looked for here.
-        yield f"""
-            SELECT line, 'duplicate transaction_id ' || transaction_id
-                   || ' (first on line ' || first || ')'
-              FROM (SELECT line, transaction_id,
-                           min(line) OVER (PARTITION BY transaction_id) AS first
-                      FROM {self.staging} WHERE transaction_id IS NOT NULL) d
-             WHERE line <> first
-        """
+        yield duplicates_sql(self.staging, ("transaction_id",))
         yield errors_query(
             self.staging,
             f"LEFT JOIN {Account._meta.db_table} a ON a.iban = s.iban",
