@@ -349,7 +349,7 @@ class OfferAdmin(ReadOnlyAdmin):
             reviewer=request.user,
             at=timezone.now(),
         )
-        self._tell(request, result.done, APPROVED, messages.SUCCESS)
+        self._tell(request, result.done, APPROVED, messages.SUCCESS, even_none=True)
         self._tell_retracted(request, result)
         self._tell_expired_and_skipped(request, result)
 
@@ -364,7 +364,7 @@ class OfferAdmin(ReadOnlyAdmin):
                 reason=form.cleaned_data["reason"],
                 at=timezone.now(),
             )
-            self._tell(request, result.done, REJECTED, messages.SUCCESS)
+            self._tell(request, result.done, REJECTED, messages.SUCCESS, even_none=True)
             self._tell_expired_and_skipped(request, result)
             return None
         context = {
@@ -377,9 +377,10 @@ class OfferAdmin(ReadOnlyAdmin):
         }
         return TemplateResponse(request, "admin/offers/offer/reject.html", context)
 
-    def _tell(self, request, count, message, level=messages.WARNING):
-        """One of the messages below, with its count, when something was counted."""
-        if count:
+    def _tell(self, request, count, message, level=messages.WARNING, *, even_none=False):
+        """One of the messages below, with its count, when something was counted (or
+        `even_none`: "0 approved" is news to the reviewer who clicked approve)."""
+        if count or even_none:
             self.message_user(request, message % {"n": count}, level)
 
     def _tell_retracted(self, request, result):
