@@ -8,9 +8,12 @@ class ApiConfig(AppConfig):
 
     def ready(self):
         # api depends on consent, never the reverse: subscribe to its registry.
-        from consent.hooks import on_event_recorded
+        from consent import hooks
 
         from . import authentication  # noqa: F401 (registers its OpenAPI scheme)
-        from .changes import record_event
+        from .changes import record_event, remove_customer_changes
+        from .oauth import revoke_customer_tokens
 
-        on_event_recorded(record_event)
+        hooks.EVENT_RECORDED.register(record_event)
+        hooks.CUSTOMER_CLOSED.register(revoke_customer_tokens)
+        hooks.PROOF_REMOVED.register(remove_customer_changes)

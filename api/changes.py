@@ -34,7 +34,7 @@ from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from consent import validity
-from consent.models import ConsentEvent, ConsentState, LegalBasis, Purpose
+from consent.models import Action, Channel, ConsentEvent, ConsentState, LegalBasis, Purpose
 from consent.validity import (
     annotate_validity,
     last_valid_day,
@@ -58,13 +58,15 @@ def lock_feed() -> None:
 
 # --- Ledger events ---------------------------------------------------------------------------
 def record_event(*, event: ConsentEvent, at: dt.datetime) -> None:
-    """Hook (`consent.hooks.on_event_recorded`): the feed rows for one ledger event.
+    """Hook (`consent.hooks.EVENT_RECORDED`): the feed rows for one ledger event.
 
     One statement, so a choice costs one more query: the purposes the event is about,
     whether each consent counts right after it (`valid_consents`, compiled to SQL), the
     feed lock (taken before the first row is inserted, so before its id is drawn) and
     the insert.
     """
+    if event.action not in ChangeKind.values:
+        return  # an erasure request changes no consent
     if event.purpose_id is not None:
         about = Purpose.objects.filter(pk=event.purpose_id)
     else:  # an objection, or lifting it: about direct marketing as a whole
@@ -97,7 +99,7 @@ def record_event(*, event: ConsentEvent, at: dt.datetime) -> None:
                 *about_params,
                 *counting_params,
                 event.customer_id,
-                event.action,
+                _event_kind(event),
                 event.occurred_at,
                 timezone.now(),
                 event.purpose_id,
@@ -105,6 +107,18 @@ def record_event(*, event: ConsentEvent, at: dt.datetime) -> None:
                 event.pk,
             ],
         )
+
+
+def _event_kind(event: ConsentEvent) -> str:
+    """The feed's kind for an event: its action, except the system's withdrawals when a
+    customer leaves, which say so (`close_customer` records the date first)."""
+    if (
+        event.action == Action.WITHDRAWN
+        and event.channel == Channel.SYSTEM
+        and event.customer.closed_on is not None
+    ):
+        return ChangeKind.LEFT_BANK
+    return event.action
 
 
 # --- Changes that are not events -------------------------------------------------------------
@@ -157,11 +171,20 @@ def _turned_16(judged: Judged) -> bool:
     return judged.reason in (validity.TOO_YOUNG, validity.GIVEN_UNDER_16)
 
 
+def _left_bank_at(judged: Judged) -> dt.datetime:
+    return start_of_day(judged.state.customer.closed_on)
+
+
 # The explicit registry, checked in order; the first entry that applies names the change.
-# Leaving the bank (issue #14) is one more entry here, e.g.
-#   DerivedChange(ChangeKind.LEFT_BANK, lambda j: j.state.customer.closed_on is not None,
-#                 lambda j: start_of_day(j.state.customer.closed_on)),
 DERIVED_CHANGES: tuple[DerivedChange, ...] = (
+    # Leaving the bank (issue #14) withdraws every consent with events of its own (kind
+    # `left_bank` too); this catches a consent that counted and stops because the customer
+    # left by any other way.
+    DerivedChange(
+        ChangeKind.LEFT_BANK,
+        lambda judged: not judged.counts and judged.reason == validity.CLOSED,
+        _left_bank_at,
+    ),
     DerivedChange(
         ChangeKind.EXPIRED,
         lambda judged: not judged.counts and judged.reason == validity.EXPIRED,
@@ -236,6 +259,18 @@ def record_consent_changes(
             )
         )
     return ConsentChange.objects.bulk_create(rows)
+
+
+# --- Retention ---------------------------------------------------------------------------------
+def remove_customer_changes(*, customer_id, at) -> dict[str, int]:
+    """`consent.hooks.PROOF_REMOVED`: retention removed the customer's consent chain, so
+    the feed's copy of it goes too, through the owner's function (the feed is append-only
+    for the runtime role), which checks that a tombstone stands for the chain. Cursors stay
+    valid: the ids are gone, never reused."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT remove_consent_changes(%s)", [customer_id])
+        (removed,) = cursor.fetchone()
+    return {"feed_rows": removed}
 
 
 # --- Reading ---------------------------------------------------------------------------------

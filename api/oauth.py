@@ -46,3 +46,22 @@ class ConsentOAuth2Validator(OAuth2Validator):
         if grant_type not in ALLOWED_GRANT_TYPES:
             return False
         return super().validate_grant_type(client_id, grant_type, client, request, *args, **kwargs)
+
+
+def revoke_customer_tokens(*, customer_id, at) -> dict[str, int]:
+    """`consent.hooks.CUSTOMER_CLOSED`: a customer who left has no app any more. Their
+    grants and tokens are revoked at once (django-oauth-toolkit does not look at the
+    login being disabled when it checks a bearer token)."""
+    from oauth2_provider.models import (
+        get_access_token_model,
+        get_grant_model,
+        get_refresh_token_model,
+    )
+
+    from consent.models import Customer
+
+    user_id = Customer.objects.filter(pk=customer_id).values_list("user_id", flat=True)[0]
+    get_grant_model().objects.filter(user_id=user_id).delete()
+    get_refresh_token_model().objects.filter(user_id=user_id).delete()
+    revoked, _ = get_access_token_model().objects.filter(user_id=user_id).delete()
+    return {"tokens_revoked": revoked}

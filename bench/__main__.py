@@ -2,21 +2,39 @@
 
 In a database of its own (`consent_bench`, dropped and made again each time, so dev data
 is never touched): 100,000 customers with accounts, holdings and consents (about a third
-per offers purpose), and 10,000,000 transactions loaded through `import_transactions`.
-Then, in one run, it measures and prints one line per figure (DESIGN §12):
+per offers purpose), and 10,000,000 transactions over 13 months (this month and the
+twelve before it, as a bank keeps them) loaded through `import_transactions`. Then, in
+one run, it measures and prints one line per figure (DESIGN §12, §13):
 
     bench import_rows_per_s N    transactions per second through import_transactions
     bench engine_s N             a whole generate_offers run (its OfferRun, start to end)
-    bench scan_s N               one bare consent-joined GROUP BY over the same window
+    bench scan_s N               the floor: one bare consent-joined GROUP BY over the
+                                 engine's window (the months it covers, not the table)
     bench engine_vs_scan N       engine_s / scan_s (target ≤ 1.5)
     bench engine_peak_rss_mb N   peak memory of the generate_offers process (target < 500)
+    bench customers_per_s N      customers in the database / engine_s
+    bench import_cpu_s N         CPU seconds behind import_s (PostgreSQL and Python);
+    bench engine_cpu_s N         and behind the engine's process (with its start-up),
+    bench scan_cpu_s N           and the floor: on a busy machine wall-clock time grows,
+                                 these hardly do
+    bench engine_2workers_s N    the same run as tasks on two workers (n/a until then)
+    bench workers_speedup N      engine_s / engine_2workers_s (target ≥ 1.5 on two cores)
     bench naive_vs_engine N      per-customer ORM loop on a 1% sample, scaled, / engine_s
+
+Before the figures it prints what they were measured on (commit, cores, load average,
+PostgreSQL), after them the load average again; the machine may be shared, so read the
+figures with it. Every run is appended, with all of that, as one JSON line to
+`bench/results/<date>.jsonl`, so that a regression shows against earlier runs.
 """
 
 import argparse
+import datetime as dt
+import io
+import json
 import os
 import random
 import resource
+import shlex
 import subprocess
 import sys
 import time
@@ -24,16 +42,36 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / "data"
+RESULTS = ROOT / "bench" / "results"
 DATABASE = "consent_bench"
 MCC_FILE = ROOT / "offers" / "data" / "mcc_codes.csv"  # public domain; see its README
+MONTHS_KEPT = 13
 
 
 def log(text: str) -> None:
     print(f"  [{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
 
 
+class ImportSteps(io.TextIOBase):
+    """`import_transactions`' stderr: its steps, timestamped, into the log (it shows them
+    on a terminal only, hence `isatty`; its progress bar is left out)."""
+
+    def isatty(self):
+        return True
+
+    def write(self, text):
+        for line in text.splitlines():
+            line = line.strip("\r ")
+            if line and not line.startswith("["):
+                log("import: " + line.removeprefix("… "))
+        return len(text)
+
+
 def setup_database() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
+    # The benchmark's ledger is thrown away with its database: it needs a chain key, not
+    # the developer's (which a fresh clone does not have before `make run`).
+    os.environ.setdefault("LEDGER_HMAC_KEY", "bench-only-chain-key-not-secret")
     if "BENCH_DATABASE_URL" in os.environ:
         os.environ["DATABASE_URL"] = os.environ["BENCH_DATABASE_URL"]
         os.environ["DATABASE_OWNER_URL"] = os.environ["BENCH_DATABASE_OWNER_URL"]
@@ -66,6 +104,73 @@ def load_mccs() -> tuple[str, ...]:
         return tuple(row["mcc"] for row in csv.DictReader(handle) if row["mcc"].isdigit())
 
 
+def git(*args: str) -> str:
+    try:
+        return subprocess.run(
+            ["git", *args],  # noqa: S607 (git from PATH, like make)
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def server_cpu_s() -> float | None:
+    """CPU seconds the embedded PostgreSQL has used so far: the postmaster and its
+    running processes, plus the ended ones (counted into the postmaster when it reaps
+    them). Unlike wall-clock time this hardly changes with what else runs on the machine.
+    None for a server elsewhere (BENCH_DATABASE_URL) or without /proc."""
+    if "BENCH_DATABASE_URL" in os.environ:
+        return None
+    from config.database import PGDATA
+
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def stat(pid):
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()
+
+    try:
+        postmaster = int((PGDATA / "postmaster.pid").read_text().split()[0])
+        fields = stat(postmaster)
+        total = sum(int(fields[i]) for i in (11, 12, 13, 14))  # own and reaped children
+        for entry in os.scandir("/proc"):
+            if entry.name.isdigit():
+                try:
+                    fields = stat(entry.name)
+                except OSError:
+                    continue  # ended meanwhile
+                if int(fields[1]) == postmaster:
+                    total += int(fields[11]) + int(fields[12])
+    except (OSError, ValueError):
+        return None
+    return total / tick
+
+
+def own_cpu_s(who=resource.RUSAGE_SELF) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
+def cpu_used(server_before, own_before, who=resource.RUSAGE_SELF) -> float | None:
+    server = server_cpu_s()
+    if server is None or server_before is None:
+        return None
+    return round(server - server_before + own_cpu_s(who) - own_before, 1)
+
+
+def machine() -> dict:
+    """What the figures were measured on."""
+    return {
+        "commit": git("rev-parse", "--short=12", "HEAD"),
+        "uncommitted_changes": git("status", "--porcelain", "--untracked-files=no") != "",
+        "cpus": os.cpu_count(),
+        "load_average_start": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--scale", type=float, default=1.0, help="1.0 = 100k customers, 10M rows")
@@ -74,6 +179,10 @@ def main() -> None:
     customers_n = int(100_000 * args.scale)
     transactions_n = int(10_000_000 * args.scale)
     started = time.monotonic()
+    context = machine()
+    for name in ("commit", "uncommitted_changes", "cpus"):
+        print(f"bench {name} {context[name]}")
+    print(f"bench load_average_start {' '.join(map(str, context['load_average_start']))}")
     setup_database()
 
     from django.core.management import call_command
@@ -86,8 +195,13 @@ def main() -> None:
     from consent.models import Customer
     from offers import gate, synthetic
     from offers.imports import AccountImport, HoldingImport
-    from offers.models import OfferRun
+    from offers.models import OfferRun, transaction_partitions
     from offers.rules import RULES
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        context["postgresql"] = cursor.fetchone()[0]
+    print(f"bench postgresql {context['postgresql']}")
 
     DATA.mkdir(parents=True, exist_ok=True)
     now = timezone.now()
@@ -119,40 +233,47 @@ def main() -> None:
     )
     log(f"consents granted: {granted:,}")
 
-    log(f"generating {transactions_n:,} transactions")
+    since = synthetic.first_day_of_months(as_of, MONTHS_KEPT)
+    log(f"generating {transactions_n:,} transactions booked {since:%Y-%m-%d} to {as_of}")
     path = synthetic.write_transactions_csv(
         DATA / "transactions.csv",
         ibans=[row[0] for row in accounts if row[2] == "checking"],
         count=transactions_n,
         as_of=as_of,
+        since=since,
         mccs=load_mccs(),
     )
     log(f"importing {path.stat().st_size / 1e9:.2f} GB through import_transactions")
-    t0 = time.perf_counter()
-    call_command("import_transactions", str(path), stdout=sys.stderr)
+    t0, cpu0 = time.perf_counter(), (server_cpu_s(), own_cpu_s())
+    call_command("import_transactions", str(path), stdout=sys.stderr, stderr=ImportSteps())
     import_s = time.perf_counter() - t0
+    import_cpu_s = cpu_used(*cpu0)
+    months = [p for p in transaction_partitions() if p.end > since and p.start <= now]
+    log(f"{len(months)} months hold transactions: {months[0].name} to {months[-1].name}")
     with connection.cursor() as cursor:
         # What a nightly load does next anyway; engine and floor read the same table.
         cursor.execute("VACUUM ANALYZE offers_transaction")
         cursor.execute("ANALYZE")
 
+    lookback = max(rule.lookback_days for rule in RULES)
     scan = gate.scan_sql(
         purposes=sorted({p for rule in RULES for p in rule.purposes}),
         as_of=as_of,
         at=timezone.now(),
-        lookback_days=max(rule.lookback_days for rule in RULES),
+        lookback_days=lookback,
     )
 
-    def run_scan() -> float:
-        t = time.perf_counter()
+    def run_scan() -> tuple[float, float | None]:
+        t, cpu0 = time.perf_counter(), (server_cpu_s(), own_cpu_s())
         with connection.cursor() as cursor:
             cursor.execute(str(scan), scan.params)
             cursor.fetchall()
-        return time.perf_counter() - t
+        return time.perf_counter() - t, cpu_used(*cpu0)
 
-    log(f"warm-up scan: {run_scan():.2f} s")
+    log(f"the engine's window: {lookback} days before {as_of}")
+    log(f"warm-up scan: {run_scan()[0]:.2f} s")
     log("engine: manage.py generate_offers in its own process")
-    wall = time.perf_counter()
+    wall, cpu0 = time.perf_counter(), (server_cpu_s(), own_cpu_s(resource.RUSAGE_CHILDREN))
     subprocess.run(
         [sys.executable, str(ROOT / "manage.py"), "generate_offers", "--as-of", as_of.isoformat()],
         check=True,
@@ -160,11 +281,16 @@ def main() -> None:
         stdout=sys.stderr,
     )
     wall = time.perf_counter() - wall
+    engine_cpu_s = cpu_used(*cpu0, who=resource.RUSAGE_CHILDREN)
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     run = OfferRun.objects.order_by("-pk").first()
     engine_s = (run.finished_at - run.started_at).total_seconds()
     log(f"engine process wall time incl. Django start-up: {wall:.2f} s")
-    scan_s = min(run_scan(), run_scan())
+    scan_s, scan_cpu_s = min(run_scan(), run_scan())
+
+    # The engine as tasks on two workers (DESIGN §13) is being built elsewhere; its run
+    # goes here, timed like engine_s above, and the two figures below follow from it.
+    engine_2workers_s = None
 
     sample = random.Random(5).sample(
         list(by_number.values()), max(1, int(customers_n * args.sample))
@@ -174,13 +300,42 @@ def main() -> None:
     naive_s = (time.perf_counter() - t0) * customers_n / len(sample)
     log(f"naive: {len(sample)} customers, {fired} offers, scaled to {naive_s:.1f} s")
 
-    print(f"bench import_rows_per_s {transactions_n / import_s:.0f}")
-    print(f"bench engine_s {engine_s:.2f}")
-    print(f"bench scan_s {scan_s:.2f}")
-    print(f"bench engine_vs_scan {engine_s / scan_s:.2f}")
-    print(f"bench engine_peak_rss_mb {peak_mb:.0f}")
-    print(f"bench naive_vs_engine {naive_s / engine_s:.0f}")
-    log(f"total {time.monotonic() - started:.0f} s")
+    figures = {
+        "import_rows_per_s": round(transactions_n / import_s),
+        "import_s": round(import_s, 2),
+        "import_cpu_s": import_cpu_s,
+        "engine_s": round(engine_s, 2),
+        "engine_cpu_s": engine_cpu_s,
+        "scan_s": round(scan_s, 2),
+        "scan_cpu_s": scan_cpu_s,
+        "engine_vs_scan": round(engine_s / scan_s, 2),
+        "engine_peak_rss_mb": round(peak_mb),
+        "customers_per_s": round(customers_n / engine_s),
+        "engine_2workers_s": engine_2workers_s,
+        "workers_speedup": engine_2workers_s and round(engine_s / engine_2workers_s, 2),
+        "naive_vs_engine": round(naive_s / engine_s),
+    }
+    for name, value in figures.items():
+        print(f"bench {name} {'n/a' if value is None else value}")
+    context["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
+    print(f"bench load_average_end {' '.join(map(str, context['load_average_end']))}")
+    record = {
+        "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "command": shlex.join(["python", "-m", "bench", *sys.argv[1:]]),
+        "scale": args.scale,
+        "customers": customers_n,
+        "transactions": transactions_n,
+        "months": len(months),
+        **context,
+        **figures,
+        "total_s": round(time.monotonic() - started),
+    }
+    RESULTS.mkdir(exist_ok=True)
+    results = RESULTS / f"{dt.date.today().isoformat()}.jsonl"
+    with open(results, "a", encoding="utf-8") as handle:
+        handle.write(json.dumps(record) + "\n")
+    print(f"bench results {results.relative_to(ROOT)}")
+    log(f"total {record['total_s']} s")
 
 
 if __name__ == "__main__":

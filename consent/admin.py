@@ -29,7 +29,7 @@ from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
 
-from .catalogue import VERSION_FIELDS
+from .catalogue import GENERATED_TEXT_FIELDS, VERSION_FIELDS
 from .models import (
     Action,
     Channel,
@@ -48,6 +48,7 @@ from .services import (
     TooYoung,
     material_change_impact,
     publish_version,
+    retention_texts,
 )
 from .staff import STAFF_CHANNELS, act_for_customer, customer_file, notice_for
 from .textdiff import changed, word_diff
@@ -61,7 +62,10 @@ admin.site.index_title = _("Werkplek")
 admin.site.enable_nav_sidebar = False
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class NoChanges:
+    """Nobody adds, changes or deletes here through the admin, superusers included: the
+    rows are written by the domain's own functions (and the database refuses the rest)."""
+
     def has_add_permission(self, request, obj=None):
         return False
 
@@ -70,6 +74,10 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyAdmin(NoChanges, admin.ModelAdmin):
+    pass
 
 
 @admin.register(ConsentEvent)
@@ -111,19 +119,13 @@ class ConsentStateAdmin(ReadOnlyAdmin):
         return state.purpose_version.version if state.purpose_version else "—"
 
 
-class VersionInline(admin.TabularInline):
+class VersionInline(NoChanges, admin.TabularInline):
     model = PurposeVersion
     fields = ("version", "material", "published_at", "published_by", "title_nl", "title_en")
     readonly_fields = fields
     extra = 0
     can_delete = False
     show_change_link = True
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 def _newest(field: str):
@@ -227,6 +229,15 @@ class PublishVersionForm(forms.ModelForm):
         self.fields["purpose"].label_from_instance = lambda purpose: (
             f"{purpose._title_en if get_language() == 'en' else purpose._title_nl} ({purpose.code})"
         )
+        # Retention is stated once, as rules; its sentences are made from them (issue #14).
+        for name in GENERATED_TEXT_FIELDS:
+            if name in self.fields:
+                self.fields[name].disabled = True
+                self.fields[name].required = False
+                self.fields[name].help_text = _(
+                    "Wordt gemaakt uit de bewaarregels van de huidige versie; die gelden ook"
+                    " voor de nieuwe."
+                )
 
     def clean_takes_effect_at(self):
         moment = self.cleaned_data.get("takes_effect_at")
@@ -337,6 +348,9 @@ class PurposeVersionAdmin(admin.ModelAdmin):
         current = purpose.versions.order_by("-version").first()
         draft = form.save(commit=False)
         draft.version = (current.version if current else 0) + 1
+        # As it will be published: the current rules, and the sentences made from them.
+        for name, value in retention_texts(purpose).items():
+            setattr(draft, name, value)
         languages = []
         for language, name in (("nl", _("Nederlands")), ("en", _("Engels"))):
             new_text = draft.notice_text(language)

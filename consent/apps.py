@@ -5,3 +5,16 @@ from django.utils.translation import gettext_lazy as _
 class ConsentConfig(AppConfig):
     name = "consent"
     verbose_name = _("Toestemming")
+
+    def ready(self):
+        # consent's own kinds of data in the retention registry (other apps add theirs).
+        from .retention import (
+            oldest_consent_proof,
+            oldest_profile,
+            pseudonymise_profiles,
+            register_kind,
+            remove_consent_proof,
+        )
+
+        register_kind("consent_proof", remove=remove_consent_proof, oldest=oldest_consent_proof)
+        register_kind("profile", remove=pseudonymise_profiles, oldest=oldest_profile)

@@ -2,6 +2,11 @@
 
 Used by the data migrations that create them. Later versions are published by a
 privacy officer and never edit these (the versions table refuses UPDATE).
+
+Retention (issue #14): each purpose's rules (`RETENTION_RULES`, see `consent.retention`)
+are what its first version's retention sentence says, made machine-readable; migration
+0008 wrote them onto those versions. Versions published from then on carry their rules
+inside the hashed text and generate the sentence from them.
 """
 
 import hashlib
@@ -29,6 +34,35 @@ WHO_RUNS_IT = {
     "controller_en": CONTROLLER_EN,
     "dpo_contact_nl": DPO_CONTACT_NL,
     "dpo_contact_en": DPO_CONTACT_EN,
+}
+
+# What each purpose's retention sentence says, as rules (consent.retention). Payments keep
+# account data for the tax record-keeping obligation (7 years, counted by the bank from
+# the end of the relationship); fraud detection keeps transactions 5 years (Wwft art. 33).
+# The consent-based purposes keep offers and the data-use log 1 year, and the proof of
+# the customer's choices 5 years after the relationship ends: as long as the customer
+# (Dutch civil code art. 3:310: five years) or the regulator can hold the bank to account
+# for having used the data, and the same as the Wwft's five years after the relationship
+# for the customer file. Then the chain goes whole, and only the fact that it was removed
+# (a tombstone: customer number, how many events, the last hash) stays.
+_AS_LONG_AS_A_CUSTOMER_7_YEARS = [
+    {"data": "transactions", "years": 7, "from": "relationship_end", "because": "tax"},
+    {"data": "accounts", "years": 7, "from": "relationship_end", "because": "tax"},
+    {"data": "profile", "years": 7, "from": "relationship_end", "because": "tax"},
+]
+_OFFERS_1_YEAR = [
+    {"data": "offers", "years": 1, "from": "offer_closed"},
+    {"data": "data_use", "years": 1, "from": "read"},
+    {"data": "consent_proof", "years": 5, "from": "relationship_end", "because": "claims"},
+]
+RETENTION_RULES = {
+    "payments": _AS_LONG_AS_A_CUSTOMER_7_YEARS,
+    "fraud_prevention": [
+        {"data": "transactions", "years": 5, "from": "transaction", "because": "wwft"}
+    ],
+    "offers_spending": _OFFERS_1_YEAR,
+    "offers_income": _OFFERS_1_YEAR,
+    "offers_balance": _OFFERS_1_YEAR,
 }
 
 PURPOSES = (
@@ -218,6 +252,9 @@ VERSION_TEXT_FIELDS = (
     "dpo_contact_en",
 )
 VERSION_FIELDS = (*VERSION_TEXT_FIELDS, "data_categories")
+# The retention sentences of a version published from now on are generated from its
+# rules (`consent.retention.describe_rules`), never typed.
+GENERATED_TEXT_FIELDS = ("retention_nl", "retention_en")
 
 # What a customer reads next to "stop all personal offers" and next to lifting that
 # objection. The ledger stores the SHA-256 of the text shown, as for a purpose's notice,
@@ -268,7 +305,35 @@ LIFT_OBJECTION_NOTICES = (
         ),
     },
 )
-STATEMENTS = {"objected": OBJECTION_NOTICES, "objection_lifted": LIFT_OBJECTION_NOTICES}
+# What a customer reads before asking to erase what consent-based processing produced
+# about them (GDPR Art. 17). Its hash goes into the `erasure_requested` event, like an
+# objection's: every wording ever shown stays here.
+ERASURE_NOTICES = (
+    {
+        "nl": (
+            "Verwijder wat wij voor persoonlijke aanbiedingen over mij hebben gemaakt. Wij"
+            " verwijderen meteen al uw aanbiedingen, uw antwoorden daarop (ook een verzoek om"
+            " u te bellen) en het overzicht van wat wij met uw gegevens deden. Dit kan niet"
+            " ongedaan worden gemaakt. Wat blijft: het bewijs van uw keuzes, ook van dit"
+            " verzoek, omdat wij moeten kunnen aantonen wat u koos; en uw rekening- en"
+            " betaalgegevens, die de wet ons verplicht te bewaren. Uw keuzes blijven zoals"
+            " ze zijn."
+        ),
+        "en": (
+            "Erase what you made about me for personal offers. We erase at once all your"
+            " offers, your answers to them (also a request to call you) and the log of what"
+            " we did with your data. This cannot be undone. What stays: the proof of your"
+            " choices, this request included, because we must be able to show what you"
+            " chose; and your account and payment data, which the law obliges us to keep."
+            " Your choices stay as they are."
+        ),
+    },
+)
+STATEMENTS = {
+    "objected": OBJECTION_NOTICES,
+    "objection_lifted": LIFT_OBJECTION_NOTICES,
+    "erasure_requested": ERASURE_NOTICES,
+}
 
 
 def _language(language: str) -> str:
@@ -280,7 +345,7 @@ def _sha256(text: str) -> str:
 
 
 def statement_text(action: str, language: str) -> str:
-    """The statement shown now for `objected` or `objection_lifted`."""
+    """The statement shown now for `objected`, `objection_lifted` or `erasure_requested`."""
     return STATEMENTS[action][-1][_language(language)]
 
 
@@ -289,7 +354,7 @@ def statement_sha256(action: str, language: str) -> str:
 
 
 def statement_with_hash(action: str, language: str, sha256: str) -> str | None:
-    """The wording, of all ever shown, whose hash an objection event recorded."""
+    """The wording, of all ever shown, whose hash a purpose-less event recorded."""
     for texts in STATEMENTS.get(action, ()):
         if _sha256(texts[_language(language)]) == sha256:
             return texts[_language(language)]

@@ -15,6 +15,15 @@ A checkpoint is two files in LEDGER_CHECKPOINT_DIR:
 Someone who can write to the database but does not hold the signing key can delete or
 rewrite events, but the newest checkpoint still remembers every chain's head: the
 verifier names each customer whose chain is now shorter, missing or different.
+
+Retention removes whole chains (issue #14), each with a tombstone (`LedgerTombstone`:
+customer number, events, last sequence and hash). From format 2 on, a checkpoint's signed
+data lists the tombstones written since the checkpoint before it (`tombstones`, up to id
+`tombstones_through`). The verifier accepts a chain that is gone after the newest
+checkpoint only when a tombstone names exactly the head that checkpoint signed, names
+every tombstone that a signed checkpoint should have listed but did not (written
+afterwards), and every signed one that is gone; `consent.ledger` names a tombstone that
+no retention period justifies.
 """
 
 import datetime as dt
@@ -26,11 +35,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.db import connection
+from django.utils import timezone
 
 from .keys import public_key_hex, signing_key
-from .models import ConsentEvent, Customer
+from .models import ConsentEvent, Customer, LedgerTombstone
 
-FORMAT = 1
+FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -116,6 +126,10 @@ def write_checkpoint(*, directory: Path, at: dt.datetime) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     name = f"checkpoint-{at.astimezone(dt.UTC):%Y%m%dT%H%M%S%fZ}"
     heads_path = directory / f"{name}.heads.tsv.gz"
+    # Tombstones before heads: a chain removed in between is then missing from the heads
+    # and its tombstone goes into the next checkpoint, never the other way round.
+    previous = checkpoint_files(directory)
+    tombstones, through = _tombstones_since(previous[-1] if previous else None)
     tree, heads_hash = MerkleTree(), hashlib.sha256()
     events = ConsentEvent.objects.count()
     with gzip.open(heads_path, "wb") as heads:
@@ -124,7 +138,6 @@ def write_checkpoint(*, directory: Path, at: dt.datetime) -> Path:
             heads.write(line + b"\n")
             heads_hash.update(line + b"\n")
             tree.add(line)
-    previous = checkpoint_files(directory)
     checkpoint = {
         "format": FORMAT,
         "created_at": at.astimezone(dt.UTC).isoformat(),
@@ -135,11 +148,36 @@ def write_checkpoint(*, directory: Path, at: dt.datetime) -> Path:
         "merkle_root": tree.root(),
         "previous_checkpoint_sha256": _file_sha256(previous[-1]) if previous else None,
         "public_key": public_key_hex(),
+        "tombstones": tombstones,
+        "tombstones_through": through,
     }
     signature = signing_key().sign(canonical(checkpoint)).hex()
     path = directory / f"{name}.json"
     path.write_text(json.dumps({"checkpoint": checkpoint, "signature": signature}, indent=2))
     return path
+
+
+def _tombstone_entry(tombstone: LedgerTombstone) -> dict:
+    return {
+        "id": tombstone.pk,
+        "customer_number": tombstone.customer_number,
+        "events": tombstone.events,
+        "last_sequence": tombstone.last_sequence,
+        "last_hash": tombstone.last_hash,
+        "reason": tombstone.reason,
+        "as_of": tombstone.as_of.isoformat(),
+        "removed_at": tombstone.removed_at.astimezone(dt.UTC).isoformat(),
+    }
+
+
+def _tombstones_since(previous: Path | None) -> tuple[list[dict], int]:
+    """The tombstones written since the previous checkpoint, and the highest id now.
+    (`enforce_retention` runs one at a time, so tombstone ids commit in order.)"""
+    through = 0
+    if previous is not None:
+        through = json.loads(previous.read_text())["checkpoint"].get("tombstones_through", 0)
+    new = list(LedgerTombstone.objects.filter(pk__gt=through).order_by("pk"))
+    return [_tombstone_entry(t) for t in new], (new[-1].pk if new else through)
 
 
 def _file_sha256(path: Path) -> str:
@@ -171,6 +209,8 @@ def verify_checkpoints(directory: Path, *, public_key: str | None = None) -> Che
     public_key = public_key or public_key_hex()
     verifier = Ed25519PublicKey.from_public_bytes(bytes.fromhex(public_key))
     problems, newest, previous_path = [], None, None
+    signed_tombstones: dict[int, dict] = {}
+    between: dict[str, list[str]] = {}
     files = checkpoint_files(directory)
     for path in files:
         document = json.loads(path.read_text())
@@ -196,10 +236,25 @@ def verify_checkpoints(directory: Path, *, public_key: str | None = None) -> Che
         if merkle_root(h.line() for h in read_heads(heads_path)) != checkpoint["merkle_root"]:
             problems.append(f"{path.name}: Merkle root does not match the heads")
             continue
+        if newest is not None:
+            for number, reason in compare_consecutive(newest, (checkpoint, heads_path)):
+                between.setdefault(number, []).append(reason)
         newest, previous_path = (checkpoint, heads_path), path
-    customers: dict[str, list[str]] = {}
+        signed_on = timezone.localdate(dt.datetime.fromisoformat(checkpoint["created_at"]))
+        for entry in checkpoint.get("tombstones", ()):
+            signed_tombstones[entry["id"]] = entry
+            if dt.date.fromisoformat(entry["as_of"]) > signed_on:
+                between.setdefault(entry["customer_number"], []).append(
+                    f"tombstone {entry['id']} counts from {entry['as_of']}, after the"
+                    f" checkpoint of {checkpoint['created_at']} that signed it"
+                )
+    customers: dict[str, list[str]] = between
     if newest is not None:
-        customers = compare_with_database(*newest)
+        for number, reasons in compare_with_database(*newest).items():
+            customers.setdefault(number, []).extend(reasons)
+        through = newest[0].get("tombstones_through", 0)
+        for number, reasons in compare_tombstones(signed_tombstones, through=through).items():
+            customers.setdefault(number, []).extend(reasons)
     return CheckpointReport(
         checked=len(files),
         problems=problems,
@@ -208,10 +263,85 @@ def verify_checkpoints(directory: Path, *, public_key: str | None = None) -> Che
     )
 
 
+def compare_consecutive(earlier: tuple[dict, Path], later: tuple[dict, Path]):
+    """(customer number, reason) for each chain of the earlier checkpoint that the later
+    one has lost without its own tombstone saying so, has shortened or has rewritten: a
+    removal that a later checkpoint signed as if nothing happened. Both heads files are
+    sorted by customer number, so one merge pass."""
+    (first, first_heads), (second, second_heads) = earlier, later
+    removed = {
+        (t["customer_number"], t["last_sequence"], t["last_hash"])
+        for t in second.get("tombstones", ())
+    }
+    when = f"between the checkpoints of {first['created_at']} and {second['created_at']}"
+    if not (_sorted(first_heads) and _sorted(second_heads)):
+        # The database sorted the numbers otherwise than Python does (letters, '-'):
+        # look the later heads up instead of merging.
+        later_heads = {h.customer_number: h for h in read_heads(second_heads)}
+        lookup = later_heads.get
+    else:
+        lookup = _merged_lookup(read_heads(second_heads))
+    for head in read_heads(first_heads):
+        current = lookup(head.customer_number)
+        if current is None:
+            if (head.customer_number, head.sequence, head.hash) not in removed:
+                yield head.customer_number, f"chain of {head.sequence} event(s) gone {when}"
+        elif current.sequence < head.sequence:
+            yield head.customer_number, f"chain shorter {when}: a deleted tail"
+        elif current.sequence == head.sequence and current.hash != head.hash:
+            yield head.customer_number, f"chain rewritten {when}"
+
+
+def _sorted(path: Path) -> bool:
+    previous = None
+    for head in read_heads(path):
+        if previous is not None and head.customer_number <= previous:
+            return False
+        previous = head.customer_number
+    return True
+
+
+def _merged_lookup(heads: Iterator[Head]):
+    """For numbers asked in increasing order: the head with that number, or None."""
+    state = {"current": next(heads, None)}
+
+    def lookup(number: str) -> Head | None:
+        while state["current"] is not None and state["current"].customer_number < number:
+            state["current"] = next(heads, None)
+        current = state["current"]
+        return current if current is not None and current.customer_number == number else None
+
+    return lookup
+
+
+def compare_tombstones(signed: dict[int, dict], *, through: int) -> dict[str, list[str]]:
+    """Tombstones against the signed checkpoints: each signed one is still in the database
+    unchanged, and each in the database up to the newest checkpoint's `tombstones_through`
+    was signed (a tombstone written afterwards, with an old id, is not)."""
+    found: dict[str, list[str]] = {}
+    held = {t.pk: _tombstone_entry(t) for t in LedgerTombstone.objects.order_by("pk")}
+    for pk, entry in signed.items():
+        if held.get(pk) != entry:
+            found.setdefault(entry["customer_number"], []).append(
+                f"tombstone {pk} of a signed checkpoint is gone or changed"
+            )
+    for pk, entry in held.items():
+        if pk <= through and pk not in signed:
+            found.setdefault(entry["customer_number"], []).append(
+                f"tombstone {pk} is in no signed checkpoint, though older than the newest one"
+            )
+    return found
+
+
+# `covered`: a tombstone written since the checkpoint names exactly the head it signed.
 COMPARE_SQL = """
 SELECT h.customer_number, h.sequence, h.hash, c.id IS NOT NULL,
        (SELECT max(e.sequence) FROM {event} e WHERE e.customer_id = c.id),
-       (SELECT e.hash FROM {event} e WHERE e.customer_id = c.id AND e.sequence = h.sequence)
+       (SELECT e.hash FROM {event} e WHERE e.customer_id = c.id AND e.sequence = h.sequence),
+       EXISTS (SELECT FROM {tombstone} t
+                WHERE t.customer_id = c.id AND t.customer_number = h.customer_number
+                  AND t.last_sequence = h.sequence AND t.last_hash = h.hash
+                  AND t.id > %s)
   FROM checkpoint_head h
   LEFT JOIN {customer} c ON c.customer_number = h.customer_number
 """
@@ -221,14 +351,10 @@ def compare_with_database(checkpoint: dict, heads_path: Path) -> dict[str, list[
     """Customer number -> how their chain differs from the checkpoint: deleted tail,
     deleted customer, or rewritten. Set-based: the heads go in with COPY."""
     found: dict[str, list[str]] = {}
+    removed_since = 0
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM " + ConsentEvent._meta.db_table)
         (events,) = cursor.fetchone()
-        if checkpoint["events"] and not events:
-            found["*"] = [
-                f"the ledger is empty, but the checkpoint of {checkpoint['created_at']}"
-                f" holds {checkpoint['events']} events"
-            ]
         cursor.execute(
             "CREATE TEMPORARY TABLE IF NOT EXISTS checkpoint_head"
             " (customer_number text, sequence integer, hash text)"
@@ -238,9 +364,17 @@ def compare_with_database(checkpoint: dict, heads_path: Path) -> dict[str, list[
             for head in read_heads(heads_path):
                 copy.write_row((head.customer_number, head.sequence, head.hash))
         cursor.execute(
-            COMPARE_SQL.format(event=ConsentEvent._meta.db_table, customer=Customer._meta.db_table)
+            COMPARE_SQL.format(
+                event=ConsentEvent._meta.db_table,
+                customer=Customer._meta.db_table,
+                tombstone=LedgerTombstone._meta.db_table,
+            ),
+            [checkpoint.get("tombstones_through", 0)],
         )
-        for number, sequence, hash_, exists, last, hash_now in cursor.fetchall():
+        for number, sequence, hash_, exists, last, hash_now, covered in cursor.fetchall():
+            if covered and last is None:
+                removed_since += sequence  # removed whole by retention since the checkpoint
+                continue
             if not exists or last is None:
                 reason = f"deleted: the checkpoint holds a chain of {sequence} event(s)"
             elif last < sequence:
@@ -254,4 +388,9 @@ def compare_with_database(checkpoint: dict, heads_path: Path) -> dict[str, list[
                 continue
             found.setdefault(number, []).append(reason)
         cursor.execute("DROP TABLE checkpoint_head")
+    if checkpoint["events"] > removed_since and not events:
+        found["*"] = [
+            f"the ledger is empty, but the checkpoint of {checkpoint['created_at']}"
+            f" holds {checkpoint['events']} events"
+        ]
     return found

@@ -12,20 +12,25 @@ The file's bytes go to COPY unchanged, into an all-text staging table whose `lin
 column numbers the records, and every field is checked in one SQL pass
 (`pg_input_is_valid`, regular expressions, joins). When COPY itself cannot read the file
 (a row with the wrong number of fields, bad UTF-8, a field spanning lines), the import
-falls back to the row-by-row reader, which names every such line.
+falls back to the row-by-row reader, which names every such line. A very big file may
+also be copied in parts, each on a connection of its own (`copy_in_parts`), for an import
+that loads in parallel and publishes in one transaction (`offers.imports`).
 """
 
 import csv
 import io
+import itertools
 import os
 import sys
+import threading
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import ClassVar
 
 import psycopg
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection, connections, transaction
 
 from .dbroles import STAGING_SCHEMA
 
@@ -46,13 +51,16 @@ class ImportFailed(Exception):
 
 
 class Progress:
-    """A one-line progress bar on stderr, shown only on a terminal."""
+    """A one-line progress bar on stderr, shown only on a terminal. Parts copied on
+    several threads report through `advance`."""
 
     def __init__(self, path, stream=None):
         self.stream = stream or sys.stderr
         self.total = os.path.getsize(path) or 1
         self.enabled = self.stream.isatty()
         self.last = -1
+        self.done = 0
+        self.lock = threading.Lock()
 
     def update(self, done: int):
         percent = min(100, done * 100 // self.total)
@@ -62,9 +70,36 @@ class Progress:
             self.stream.write(f"\r[{bar:<25}] {percent:3d}%")
             self.stream.flush()
 
+    def advance(self, amount: int):
+        with self.lock:
+            self.done += amount
+            self.update(self.done)
+
     def close(self):
         if self.enabled:
             self.stream.write("\n")
+
+    def say(self, text: str):
+        """A step of a long import, on its own line (on a terminal only)."""
+        if self.enabled:
+            self.stream.write(f"… {text}\n")
+            self.stream.flush()
+
+
+def on_own_connections(tasks: Sequence[Callable[[], object]], *, workers: int) -> list:
+    """Run each task on a thread with a database connection of its own, `workers` at a
+    time; return their results in order. Every task finishes before the first failure is
+    raised, so nothing is still writing when the caller cleans up."""
+
+    def run(task):
+        try:
+            return task()
+        finally:
+            connections.close_all()  # this thread's connections only
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(run, task) for task in tasks]
+    return [future.result() for future in futures]
 
 
 class CsvImport:
@@ -75,10 +110,18 @@ class CsvImport:
     staging_columns: ClassVar[str]
     # The key column(s) a row is identified by, for duplicate detection within a file.
     key: ClassVar[tuple[str, ...]]
+    # Columns a file may add after `columns`, in any order; the staging table has them
+    # all (NULL when the file has not), after `columns`. `present` says which it had.
+    optional_columns: ClassVar[tuple[str, ...]] = ()
+    present: tuple[str, ...] = ()
 
     def parse(self, row: dict[str, str]) -> tuple:
         """Return the staging values for one row, or raise ValueError with a reason."""
         raise NotImplementedError
+
+    def parse_optional(self, row: dict[str, str]) -> tuple:
+        """The staging values of `optional_columns` (None for one the file lacks)."""
+        return ()
 
     def check_sql(self) -> Iterable[str]:
         """SQL statements over `staging` returning (line, reason) for rows that break rules."""
@@ -122,19 +165,38 @@ class CsvImport:
     def _copy(self, cursor, path, progress_stream) -> list[RowError]:
         errors: list[RowError] = []
         progress = Progress(path, progress_stream)
-        names = ", ".join(("line", *self.columns))
-        with (
-            open(path, encoding="utf-8", newline="") as handle,
-            cursor.copy(f"COPY {self.staging} ({names}) FROM STDIN") as copy,
-        ):
+        names = ", ".join(("line", *self.columns, *self.optional_columns))
+        with open(path, encoding="utf-8", newline="") as handle:
             reader = csv.reader(handle)
             try:
                 header = next(reader, None)
             except UnicodeDecodeError:
                 return [RowError(1, "the file is not UTF-8")]
-            if header is None or [h.strip() for h in header] != list(self.columns):
-                return [RowError(1, "the header must be exactly: " + ",".join(self.columns))]
-            line = reader.line_num
+            if header is None or not self._header_ok([h.strip() for h in header]):
+                return [RowError(1, self._header_rule())]
+            self.header = [h.strip() for h in header]
+            self.present = tuple(self.header[len(self.columns) :])
+            errors += self._copy_rows(cursor, names, reader, handle, progress)
+        return errors
+
+    def _header_ok(self, header: list[str]) -> bool:
+        extra = header[len(self.columns) :]
+        return (
+            header[: len(self.columns)] == list(self.columns)
+            and set(extra) <= set(self.optional_columns)
+            and len(set(extra)) == len(extra)
+        )
+
+    def _header_rule(self) -> str:
+        rule = "the header must be exactly: " + ",".join(self.columns)
+        if self.optional_columns:
+            rule += ", optionally followed by " + " and ".join(self.optional_columns)
+        return rule
+
+    def _copy_rows(self, cursor, names, reader, handle, progress) -> list[RowError]:
+        errors: list[RowError] = []
+        line = reader.line_num
+        with cursor.copy(f"COPY {self.staging} ({names}) FROM STDIN") as copy:
             try:
                 for values in reader:
                     line = reader.line_num
@@ -153,14 +215,16 @@ class CsvImport:
     def _row(self, values, line, copy, *, write) -> RowError | None:
         if values == []:
             return None  # a blank line
-        if len(values) != len(self.columns):
-            return RowError(line, f"expected {len(self.columns)} fields, found {len(values)}")
-        for name, value in zip(self.columns, values, strict=True):
+        header = getattr(self, "header", self.columns)
+        if len(values) != len(header):
+            return RowError(line, f"expected {len(header)} fields, found {len(values)}")
+        for name, value in zip(header, values, strict=True):
             if "\x00" in value:
                 # PostgreSQL text cannot hold NUL; COPY would fail without naming the line.
                 return RowError(line, f"{name} contains a NUL character")
         try:
-            parsed = self.parse(dict(zip(self.columns, values, strict=True)))
+            row = dict(zip(header, values, strict=True))
+            parsed = (*self.parse(row), *self.parse_optional(row))
         except ValueError as exc:
             return RowError(line, str(exc))
         if write:
@@ -168,23 +232,21 @@ class CsvImport:
         return None
 
     def _duplicates(self, cursor) -> list[RowError]:
-        key = ", ".join(self.key)
-        cursor.execute(
-            f"""
-            SELECT line, first_line, {key} FROM (
-                SELECT line, {key}, min(line) OVER (PARTITION BY {key}) AS first_line
-                  FROM {self.staging}) s
-             WHERE line <> first_line
-            """
-        )
-        return [
-            RowError(
-                line,
-                f"duplicate {'/'.join(self.key)} {'/'.join(map(str, key_values))}"
-                f" (first on line {first})",
-            )
-            for line, first, *key_values in cursor.fetchall()
-        ]
+        cursor.execute(duplicates_sql(self.staging, self.key))
+        return [RowError(line, reason) for line, reason in cursor.fetchall()]
+
+
+def duplicates_sql(staging: str, key: tuple[str, ...]) -> str:
+    """(line, reason) for every staged row whose key an earlier line of the file already
+    had: one pass with a window function, for any import."""
+    columns = ", ".join(key)
+    shown = " || '/' || ".join(key)
+    return f"""
+        SELECT line, 'duplicate {"/".join(key)} ' || {shown} || ' (first on line ' || first || ')'
+          FROM (SELECT line, {columns}, min(line) OVER (PARTITION BY {columns}) AS first
+                  FROM {staging} WHERE {" AND ".join(f"{c} IS NOT NULL" for c in key)}) d
+         WHERE line <> first
+    """
 
 
 def required(row: dict[str, str], name: str, *, max_length: int | None = None) -> str:
@@ -258,6 +320,83 @@ class SqlCheckedImport(CsvImport):
         # lines: read it row by row to name every bad line exactly.
         cursor.execute("ROLLBACK TO SAVEPOINT raw_copy")
         return super()._copy(cursor, path, progress_stream)
+
+    def copy_in_parts(self, path, *, parts: int, prefix: str, progress: Progress):
+        """COPY the file in `parts` byte ranges split at line ends, each on a connection of
+        its own into a staging table of its own, `import_staging.<prefix>_…`, committed
+        so that other connections can read it. Returns [(table, rows)], or None when
+        COPY cannot read a part or a quoted field spans lines: only the row-by-row reader
+        names those lines. The caller drops the tables either way.
+        """
+        with open(path, "rb") as handle:
+            header = handle.readline()
+            try:
+                names = next(csv.reader(io.StringIO(header.decode("utf-8"))), None)
+            except UnicodeDecodeError:
+                return None
+            if names is None or [h.strip() for h in names] != list(self.columns):
+                return None
+            bounds = [handle.tell()]
+            size = os.path.getsize(path)
+            for k in range(1, parts):
+                handle.seek(max(bounds[-1], size * k // parts))
+                handle.readline()  # to the end of the line the cut fell in
+                bounds.append(handle.tell())
+            bounds.append(size)
+            # Each part numbers its records from the line it starts at.
+            first_lines, line = [], 2
+            for start, end in itertools.pairwise(bounds):
+                first_lines.append(line)
+                handle.seek(start)
+                while start < end:
+                    chunk = handle.read(min(self.chunk_size * 8, end - start))
+                    start += len(chunk)
+                    line += chunk.count(b"\n")
+        run = uuid.uuid4().hex[:12]
+        tables = [f"{STAGING_SCHEMA}.{prefix}_{run}_{k}" for k in range(parts)]
+
+        def copy_part(k):
+            start, end = bounds[k], bounds[k + 1]
+            newlines, last = 0, b"\n"
+            try:
+                with (
+                    transaction.atomic(),
+                    connection.cursor() as cursor,
+                    open(path, "rb") as handle,
+                ):
+                    cursor.execute(
+                        f"CREATE UNLOGGED TABLE {tables[k]} (line bigint GENERATED BY DEFAULT AS"
+                        f" IDENTITY (START WITH {first_lines[k]}), {self.staging_columns})"
+                    )
+                    # FREEZE: made in this transaction, so its rows need no visibility
+                    # checks (and no hint bits written) when the load reads them.
+                    with cursor.copy(
+                        f"COPY {tables[k]} ({', '.join(self.columns)})"
+                        " FROM STDIN (FORMAT csv, ENCODING 'UTF8', FREEZE)"
+                    ) as copy:
+                        handle.seek(start)
+                        while start < end:
+                            chunk = handle.read(min(self.chunk_size, end - start))
+                            start += len(chunk)
+                            newlines += chunk.count(b"\n")
+                            last = chunk[-1:] or last
+                            copy.write(chunk)
+                            self.sample(chunk)
+                            progress.advance(len(chunk))
+                    copied = cursor.rowcount
+            except (DatabaseError, psycopg.Error):
+                return None
+            records = newlines + (0 if last == b"\n" else 1)
+            return records if records == copied else None
+
+        copied = on_own_connections([lambda k=k: copy_part(k) for k in range(parts)], workers=parts)
+        progress.close()
+        if None in copied:
+            return None
+        return list(zip(tables, copied, strict=True))
+
+    def sample(self, chunk: bytes):
+        """Called with every chunk `copy_in_parts` sends (from several threads)."""
 
     def _copy_raw(self, cursor, handle, progress_stream, path) -> tuple[int, int]:
         progress = Progress(path, progress_stream)

@@ -237,3 +237,355 @@ class AllowIndexRebuild(SqlOperation):
     def backwards_sql(self, app_label, schema_editor, state):
         _, suspend, restore = self.names(app_label, state)
         return [f"DROP FUNCTION IF EXISTS {suspend}()", f"DROP FUNCTION IF EXISTS {restore}()"]
+
+
+class ForbidIndexRebuild(AllowIndexRebuild):
+    """Take `AllowIndexRebuild` back: drop its two functions (reversed, makes them again)."""
+
+    def describe(self):
+        return f"Drop the index rebuild functions of {self.model_name}"
+
+    def forwards_sql(self, app_label, schema_editor, state):
+        return super().backwards_sql(app_label, schema_editor, state)
+
+    def backwards_sql(self, app_label, schema_editor, state):
+        return super().forwards_sql(app_label, schema_editor, state)
+
+
+class MonthlyPartitions(SqlOperation):
+    """Let the runtime role add monthly partitions to a table partitioned by RANGE on a
+    timestamp column, and load whole months as fresh tables, without owning anything.
+
+    Partitions are the calendar months of `time_zone`, named `<table>_yYYYYmMM`:
+    `<table>_month(month date)` gives a month's name suffix and bounds, and
+    `<table>_month_of(timestamptz)` the month of an instant. Only the owner may create,
+    attach or drop a table, so the owner provides SECURITY DEFINER functions, all taking
+    months (never names) and refusing to touch a month with rows:
+
+    - `ensure_<table>_partition(month date) → text`: the month's partition, made if missing
+      (as a table of its own and then attached, which takes only SHARE UPDATE EXCLUSIVE on
+      the parent: readers are never blocked).
+    - `prepare_<table>_load(months date[])`: an empty table per month, partitions of
+      `import_staging.<table>_load`, which the runtime role may fill, read, VACUUM and
+      ANALYZE.
+    - `index_<table>_load(month date)`: builds the table's indexes on one loaded month.
+    - `attach_<table>_load(month date)`: makes a loaded month the table's partition for
+      that month; an empty partition made earlier gives way (that takes the parent's
+      ACCESS EXCLUSIVE lock for a moment), one with rows never does. In the caller's
+      transaction, so several months are attached all at once or not at all.
+    - `discard_<table>_load()`: drops what is left of a load.
+    """
+
+    def __init__(self, model_name, *, column, time_zone):
+        self.model_name = model_name
+        self.column = column
+        self.time_zone = time_zone
+
+    def describe(self):
+        return f"Let the runtime role add and load monthly partitions of {self.model_name}"
+
+    def deconstruct(self):
+        return (
+            self.__class__.__qualname__,
+            [self.model_name],
+            {"column": self.column, "time_zone": self.time_zone},
+        )
+
+    def functions(self, table):
+        return {
+            "month": f"{table}_month(date)",
+            "month_of": f"{table}_month_of(timestamptz)",
+            "indexes": f"{table}_clone_indexes(regclass, text)",
+            "ensure": f"ensure_{table}_partition(date)",
+            "prepare": f"prepare_{table}_load(date[])",
+            "index": f"index_{table}_load(date)",
+            "attach": f"attach_{table}_load(date)",
+            "discard": f"discard_{table}_load()",
+        }
+
+    def forwards_sql(self, app_label, schema_editor, state):
+        table = state.apps.get_model(app_label, self.model_name)._meta.db_table
+        role = schema_editor.quote_name(runtime_role(schema_editor))
+        column, tz, staging = self.column, self.time_zone.replace("'", "''"), STAGING_SCHEMA
+        load = f"{staging}.{table}_load"
+        f = self.functions(table)
+        # Every function: fixed search_path, and bounds printed as ISO text in UTC so that
+        # they read back as the same instants whatever the caller's settings.
+        header = (
+            "LANGUAGE plpgsql SECURITY DEFINER"
+            " SET search_path = pg_catalog, public SET datestyle = 'ISO, YMD' SET timezone = 'UTC'"
+        )
+        return [
+            f"""
+            CREATE FUNCTION {table}_month(month date, OUT suffix text, OUT lower timestamptz,
+                                          OUT upper timestamptz)
+            LANGUAGE sql STABLE SET search_path = pg_catalog AS $$
+                SELECT to_char(m, '"y"YYYY"m"MM'), m::timestamp AT TIME ZONE '{tz}',
+                       (m + interval '1 month')::timestamp AT TIME ZONE '{tz}'
+                  FROM (SELECT date_trunc('month', month)::date AS m) AS first_day
+            $$
+            """,
+            f"""
+            CREATE FUNCTION {table}_month_of(at timestamptz) RETURNS date
+            LANGUAGE sql STABLE SET search_path = pg_catalog AS $$
+                SELECT date_trunc('month', at AT TIME ZONE '{tz}')::date
+            $$
+            """,
+            # The parent's indexes on a new month, named like its other partitions' ones;
+            # the primary key as a constraint, so that ATTACH adopts it instead of building.
+            f"""
+            CREATE FUNCTION {table}_clone_indexes(target regclass, partition text) RETURNS void
+            {header} AS $$
+            DECLARE idx record; name text;
+            BEGIN
+                FOR idx IN
+                    SELECT c.relname, i.indisprimary, pg_get_indexdef(i.indexrelid) AS definition
+                      FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+                     WHERE i.indrelid = 'public.{table}'::regclass
+                LOOP
+                    name := partition || CASE WHEN idx.indisprimary THEN '_pkey'
+                                              ELSE '_' || idx.relname END;
+                    EXECUTE regexp_replace(idx.definition,
+                        '^(CREATE (UNIQUE )?INDEX) \\S+ ON ONLY \\S+ ',
+                        format('\\1 %I ON %s ', name, target));
+                    IF idx.indisprimary THEN
+                        EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I'
+                                       ' PRIMARY KEY USING INDEX %I', target, name, name);
+                    END IF;
+                END LOOP;
+            END
+            $$
+            """,
+            f"""
+            CREATE FUNCTION ensure_{table}_partition(month date) RETURNS text
+            {header} AS $$
+            DECLARE m record; name text;
+            BEGIN
+                SELECT * INTO m FROM {table}_month(month);
+                name := '{table}_' || m.suffix;
+                -- One at a time (SHARE UPDATE EXCLUSIVE conflicts with itself; readers pass).
+                LOCK TABLE public.{table} IN SHARE UPDATE EXCLUSIVE MODE;
+                IF to_regclass(format('public.%I', name)) IS NULL THEN
+                    EXECUTE format('CREATE TABLE public.%I (LIKE public.{table}'
+                                   ' INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', name);
+                    PERFORM {table}_clone_indexes(format('public.%I', name)::regclass, name);
+                    EXECUTE format('ALTER TABLE public.{table} ATTACH PARTITION public.%I'
+                                   ' FOR VALUES FROM (%L) TO (%L)', name, m.lower, m.upper);
+                END IF;
+                RETURN name;
+            END
+            $$
+            """,
+            f"""
+            CREATE FUNCTION prepare_{table}_load(months date[]) RETURNS void
+            {header} AS $$
+            DECLARE month date; m record; name text;
+            BEGIN
+                DROP TABLE IF EXISTS {load};
+                CREATE TABLE {load} (LIKE public.{table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)
+                    PARTITION BY RANGE ({column});
+                FOREACH month IN ARRAY months LOOP
+                    SELECT * INTO m FROM {table}_month(month);
+                    name := '{table}_load_' || m.suffix;
+                    EXECUTE format('CREATE TABLE {staging}.%I PARTITION OF {load}'
+                                   ' FOR VALUES FROM (%L) TO (%L)', name, m.lower, m.upper);
+                    -- Kept when detached: lets ATTACH skip scanning the month.
+                    EXECUTE format('ALTER TABLE {staging}.%I ADD CONSTRAINT in_month'
+                                   ' CHECK ({column} >= %L AND {column} < %L)',
+                                   name, m.lower, m.upper);
+                    EXECUTE format('GRANT SELECT, MAINTAIN ON {staging}.%I TO {role}', name);
+                END LOOP;
+                GRANT SELECT, INSERT, DELETE ON {load} TO {role};
+            END
+            $$
+            """,
+            f"""
+            CREATE FUNCTION index_{table}_load(month date) RETURNS void
+            {header} AS $$
+            DECLARE m record;
+            BEGIN
+                SELECT * INTO m FROM {table}_month(month);
+                PERFORM {table}_clone_indexes(
+                    format('{staging}.%I', '{table}_load_' || m.suffix)::regclass,
+                    '{table}_' || m.suffix);
+            END
+            $$
+            """,
+            f"""
+            CREATE FUNCTION attach_{table}_load(month date) RETURNS void
+            {header} AS $$
+            DECLARE m record; name text; loaded text; has_rows boolean;
+            BEGIN
+                SELECT * INTO m FROM {table}_month(month);
+                name := '{table}_' || m.suffix;
+                loaded := '{table}_load_' || m.suffix;
+                IF to_regclass(format('{staging}.%I', loaded)) IS NULL THEN
+                    RAISE EXCEPTION 'no loaded month %', m.suffix;
+                END IF;
+                IF to_regclass(format('public.%I', name)) IS NOT NULL THEN
+                    LOCK TABLE public.{table} IN ACCESS EXCLUSIVE MODE;
+                    EXECUTE format('SELECT EXISTS (SELECT FROM public.%I)', name) INTO has_rows;
+                    IF has_rows THEN
+                        RAISE EXCEPTION 'partition % has rows; load into it instead', name
+                            USING ERRCODE = 'object_not_in_prerequisite_state';
+                    END IF;
+                    EXECUTE format('DROP TABLE public.%I', name);
+                END IF;
+                EXECUTE format('ALTER TABLE {load} DETACH PARTITION {staging}.%I', loaded);
+                EXECUTE format('ALTER TABLE {staging}.%I SET SCHEMA public', loaded);
+                EXECUTE format('ALTER TABLE public.%I RENAME TO %I', loaded, name);
+                EXECUTE format('REVOKE ALL ON public.%I FROM {role}', name);
+                EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON public.%I TO {role}', name);
+                EXECUTE format('ALTER TABLE public.{table} ATTACH PARTITION public.%I'
+                               ' FOR VALUES FROM (%L) TO (%L)', name, m.lower, m.upper);
+                EXECUTE format('ALTER TABLE public.%I DROP CONSTRAINT in_month', name);
+            END
+            $$
+            """,
+            f"""
+            CREATE FUNCTION discard_{table}_load() RETURNS void
+            {header} AS $$
+            BEGIN
+                DROP TABLE IF EXISTS {load};
+            END
+            $$
+            """,
+            "REVOKE ALL ON FUNCTION " + ", ".join(f.values()) + " FROM PUBLIC",
+            f"GRANT EXECUTE ON FUNCTION {f['month']}, {f['month_of']}, {f['ensure']},"
+            f" {f['prepare']}, {f['index']}, {f['attach']}, {f['discard']} TO {role}",
+        ]
+
+    def backwards_sql(self, app_label, schema_editor, state):
+        table = state.apps.get_model(app_label, self.model_name)._meta.db_table
+        return [
+            f"DROP TABLE IF EXISTS {STAGING_SCHEMA}.{table}_load",
+            *(f"DROP FUNCTION IF EXISTS {f}" for f in reversed(self.functions(table).values())),
+        ]
+
+
+# --- Retention (issue #14): the runtime role removes what is past its period ------------------
+# Tables the runtime role may only read: the owner's functions write them.
+OWNER_WRITES = ("consent.LedgerTombstone",)
+# The time zone in which retention counts days (settings.TIME_ZONE).
+RETENTION_TIME_ZONE = "Europe/Amsterdam"
+
+
+class OwnerWritesOnly(RefuseTruncate):
+    """The runtime role may read the table, never write it: only an owner's SECURITY
+    DEFINER function (which checks its own conditions) adds rows."""
+
+    def describe(self):
+        return f"Only the owner's functions write {self.model_name}"
+
+    def forwards_sql(self, app_label, schema_editor, state):
+        table = self.table(app_label, schema_editor, state)
+        role = schema_editor.quote_name(runtime_role(schema_editor))
+        return [
+            f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON {table} FROM {role}",
+            *super().forwards_sql(app_label, schema_editor, state),
+        ]
+
+    def backwards_sql(self, app_label, schema_editor, state):
+        table = self.table(app_label, schema_editor, state)
+        role = schema_editor.quote_name(runtime_role(schema_editor))
+        return [
+            *super().backwards_sql(app_label, schema_editor, state),
+            f"GRANT INSERT, UPDATE, DELETE ON {table} TO {role}",
+        ]
+
+
+class RetentionClock(SqlOperation):
+    """`retention_today()`: the date every retention function counts with. It is the
+    database server's date in Amsterdam, which the runtime role cannot move (unlike the
+    app's clock, or any session setting). Only the owner can set another date, in the
+    table `retention_clock` (tests, and rehearsing a run on a copy); in production it
+    stays empty.
+
+    Two helpers for the owner's functions only (not granted to anyone): switch the
+    pgtrigger row triggers of some tables off for the rest of the function's work, and
+    back on. (`pgtrigger.ignore` is what they read; the function sets it transaction-
+    locally and restores what was there.)
+    """
+
+    def describe(self):
+        return "The retention clock and the owner's helpers for retention functions"
+
+    def forwards_sql(self, app_label, schema_editor, state):
+        role = schema_editor.quote_name(runtime_role(schema_editor))
+        return [
+            "CREATE TABLE retention_clock (today date NOT NULL)",
+            f"REVOKE ALL ON retention_clock FROM {role}",
+            f"""
+            CREATE FUNCTION retention_today() RETURNS date
+            LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+                SELECT coalesce((SELECT max(today) FROM retention_clock),
+                                (now() AT TIME ZONE '{RETENTION_TIME_ZONE}')::date)
+            $$
+            """,
+            "REVOKE ALL ON FUNCTION retention_today() FROM PUBLIC",
+            f"GRANT EXECUTE ON FUNCTION retention_today() TO {role}",
+            r"""
+            CREATE FUNCTION retention_ignore_row_triggers(p_tables regclass[]) RETURNS text
+            LANGUAGE plpgsql SET search_path = pg_catalog, public AS $$
+            DECLARE
+                v_previous text := coalesce(current_setting('pgtrigger.ignore', true), '');
+                v_names text[];
+            BEGIN
+                SELECT array_agg(tgname::text) INTO v_names FROM pg_trigger
+                 WHERE tgrelid = ANY(p_tables) AND tgname LIKE 'pgtrigger\_%'
+                   AND NOT tgisinternal;
+                PERFORM set_config('pgtrigger.ignore', coalesce(v_names, '{}')::text, true);
+                RETURN v_previous;
+            END $$
+            """,
+            """
+            CREATE FUNCTION retention_restore_row_triggers(p_previous text) RETURNS void
+            LANGUAGE sql SET search_path = pg_catalog, public AS $$
+                SELECT set_config('pgtrigger.ignore', p_previous, true)
+            $$
+            """,
+            "REVOKE ALL ON FUNCTION retention_ignore_row_triggers(regclass[]) FROM PUBLIC",
+            "REVOKE ALL ON FUNCTION retention_restore_row_triggers(text) FROM PUBLIC",
+        ]
+
+    def backwards_sql(self, app_label, schema_editor, state):
+        return [
+            "DROP FUNCTION IF EXISTS retention_restore_row_triggers(text)",
+            "DROP FUNCTION IF EXISTS retention_ignore_row_triggers(regclass[])",
+            "DROP FUNCTION IF EXISTS retention_today()",
+            "DROP TABLE IF EXISTS retention_clock",
+        ]
+
+
+class OwnerFunction(SqlOperation):
+    """One narrow privileged thing the runtime role may ask the owner to do, in the
+    caller's transaction: `CREATE FUNCTION name(arguments) … SECURITY DEFINER`, callable
+    by the runtime role only. `body` must check its own conditions again (its arguments
+    come from whoever holds the runtime role)."""
+
+    def __init__(self, name: str, arguments: str, returns: str, body: str):
+        self.name, self.arguments, self.returns, self.body = name, arguments, returns, body
+
+    def describe(self):
+        return f"Owner function {self.name}() for the runtime role"
+
+    @property
+    def signature(self) -> str:
+        types = [argument.split()[-1] for argument in self.arguments.split(",") if argument]
+        return f"{self.name}({', '.join(types)})"
+
+    def forwards_sql(self, app_label, schema_editor, state):
+        role = schema_editor.quote_name(runtime_role(schema_editor))
+        return [
+            f"""
+            CREATE FUNCTION {self.name}({self.arguments}) RETURNS {self.returns}
+            LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+            {self.body}
+            $$
+            """,
+            f"REVOKE ALL ON FUNCTION {self.signature} FROM PUBLIC",
+            f"GRANT EXECUTE ON FUNCTION {self.signature} TO {role}",
+        ]
+
+    def backwards_sql(self, app_label, schema_editor, state):
+        return [f"DROP FUNCTION IF EXISTS {self.signature}"]

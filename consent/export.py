@@ -64,7 +64,7 @@ def export_sections(
             "first_name": customer.first_name,
             "last_name": customer.last_name,
             "email": customer.email,
-            "birth_date": customer.birth_date.isoformat(),
+            "birth_date": customer.birth_date.isoformat() if customer.birth_date else None,
             "language": customer.language,
         },
     )

@@ -1,80 +1,72 @@
-"""What other apps do when a customer's consent ends.
+"""What other apps do when something happens to a customer's consent.
 
-`consent` knows nothing of offers. An app that relies on consent registers a callable
-here (in its AppConfig.ready), and `record_choice` calls every one of them inside the
-transaction that records the withdrawal, so their effects commit or roll back with it.
+`consent` knows nothing of offers or the API. An app that must act when consent changes
+registers a callable on one of the hooks below (in its AppConfig.ready); `consent` calls
+every registered callable inside the transaction that records the change, so their
+effects commit or roll back with it. Each callable returns a dict of counts to tell the
+person acting (e.g. {"offers_retracted": 2}), or nothing.
 
-A hook is called as hook(customer_id=..., purpose_code=..., event=..., at=...) and
-returns a dict of counts to tell the customer (e.g. {"offers_retracted": 2}).
+The hooks, and the arguments each is called with, are the explicit list `HOOKS` at the end.
 """
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
-CONSENT_ENDED_HOOKS: list[Callable[..., dict[str, int]]] = []
-
-
-def on_consent_ended(hook):
-    if hook not in CONSENT_ENDED_HOOKS:
-        CONSENT_ENDED_HOOKS.append(hook)
-    return hook
+HookFunction = Callable[..., Mapping[str, int] | None]
 
 
-def consent_ended(**kwargs) -> Counter:
-    effects = Counter()
-    for hook in CONSENT_ENDED_HOOKS:
-        effects.update(hook(**kwargs))
-    return effects
+class Hook:
+    """A named moment, and the callables registered for it, in registration order."""
+
+    def __init__(self, name: str, called_with: str):
+        self.name = name
+        self.called_with = called_with
+        self.callables: list[HookFunction] = []
+
+    def register(self, function: HookFunction) -> HookFunction:
+        if function not in self.callables:
+            self.callables.append(function)
+        return function
+
+    def __call__(self, **kwargs: Any) -> Counter[str]:
+        effects: Counter[str] = Counter()
+        for function in self.callables:
+            effects.update(function(**kwargs) or {})
+        return effects
+
+    def __repr__(self) -> str:
+        return f"<Hook {self.name}({self.called_with})>"
 
 
-# Called as hook(purpose_code=..., version=..., at=...) when a privacy officer publishes a
-# material new version: every earlier consent for that purpose stops counting at once.
-MATERIAL_CHANGE_HOOKS: list[Callable[..., dict[str, int]]] = []
+# A withdrawal: e.g. offers retracts the open offers that relied on the consent.
+CONSENT_ENDED = Hook("consent_ended", "customer_id, purpose_code, event, at")
+# A privacy officer's material new version takes effect: earlier consents stop counting.
+MATERIAL_CHANGE = Hook("material_change", "purpose_code, version, at")
+# Before publishing a material version: what it *would* end (reads only).
+MATERIAL_CHANGE_PREVIEW = Hook("material_change_preview", "purpose_code, at")
+# Every event the ledger records, after the state and the hooks above: an app that
+# mirrors the ledger (the API's change feed) commits or rolls back with it.
+EVENT_RECORDED = Hook("event_recorded", "event, at")
+# A customer left the bank (`close_customer`), after every consent was withdrawn: offers
+# retracts what is still open, the API revokes the customer's tokens.
+CUSTOMER_CLOSED = Hook("customer_closed", "customer_id, at")
+# Erasure on request (GDPR Art. 17), with the `erasure_requested` event: each app erases
+# what consent-based processing produced.
+ERASURE_REQUESTED = Hook("erasure_requested", "customer_id, event, at")
+# For the erasure page: what each app *would* erase (reads only).
+ERASURE_PREVIEW = Hook("erasure_preview", "customer_id")
+# Retention removed a customer's whole consent chain (a tombstone stands for it): apps
+# that copied the ledger remove their copies.
+PROOF_REMOVED = Hook("proof_removed", "customer_id, at")
 
-
-def on_material_change(hook):
-    if hook not in MATERIAL_CHANGE_HOOKS:
-        MATERIAL_CHANGE_HOOKS.append(hook)
-    return hook
-
-
-def material_change(**kwargs) -> Counter:
-    effects = Counter()
-    for hook in MATERIAL_CHANGE_HOOKS:
-        effects.update(hook(**kwargs))
-    return effects
-
-
-# Called as hook(event=..., at=...) for every event the ledger records (choices and the
-# objection), inside the transaction that records it, after the state and the other hooks:
-# an app that mirrors the ledger (the API's change feed) commits or rolls back with it.
-EVENT_RECORDED_HOOKS: list[Callable[..., None]] = []
-
-
-def on_event_recorded(hook):
-    if hook not in EVENT_RECORDED_HOOKS:
-        EVENT_RECORDED_HOOKS.append(hook)
-    return hook
-
-
-def event_recorded(**kwargs) -> None:
-    for hook in EVENT_RECORDED_HOOKS:
-        hook(**kwargs)
-
-
-# Called as hook(purpose_code=..., at=...) to preview a material change before it is
-# published: each returns the counts it *would* report (reads only, changes nothing).
-MATERIAL_CHANGE_PREVIEW_HOOKS: list[Callable[..., dict[str, int]]] = []
-
-
-def on_material_change_preview(hook):
-    if hook not in MATERIAL_CHANGE_PREVIEW_HOOKS:
-        MATERIAL_CHANGE_PREVIEW_HOOKS.append(hook)
-    return hook
-
-
-def material_change_preview(**kwargs) -> Counter:
-    effects = Counter()
-    for hook in MATERIAL_CHANGE_PREVIEW_HOOKS:
-        effects.update(hook(**kwargs))
-    return effects
+HOOKS = (
+    CONSENT_ENDED,
+    MATERIAL_CHANGE,
+    MATERIAL_CHANGE_PREVIEW,
+    EVENT_RECORDED,
+    CUSTOMER_CLOSED,
+    ERASURE_REQUESTED,
+    ERASURE_PREVIEW,
+    PROOF_REMOVED,
+)

@@ -1,19 +1,34 @@
 """Importing customers (DESIGN §8).
 
-Columns: customer_number,first_name,last_name,email,birth_date,language
+Columns: customer_number,first_name,last_name,email,birth_date,language, optionally
+followed by `closed_on` (the day the customer left the bank, `YYYY-MM-DD`, or empty) and
+`phone` (for the contact centre's calls, or empty).
+
+- A `closed_on` closes the customer as `close_customer` does (consents withdrawn by the
+  system, offers retracted, login disabled), in the import's transaction. An empty one
+  changes nothing: leaving is not undone by an import. A different date for a customer
+  who already left is an error, like a date in the future or before a choice the
+  customer made.
+- Without a `phone` column the stored numbers stay; with one, an empty field clears it.
+- A customer whose profile retention pseudonymised is never filled in again: their rows
+  change nothing.
 """
 
 import datetime as dt
 import re
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils import timezone
 
 from .csvload import CsvImport, required
-from .models import Customer, Language
+from .models import Channel, ConsentEvent, Customer, Language
+from .services import close_customer
 
 CUSTOMER_NUMBER = re.compile(r"^[0-9A-Za-z-]{1,20}$")
+PHONE = re.compile(r"^\+?[0-9][0-9 ()-]{5,18}[0-9]$")
 
 
 def max_length(name: str) -> int:
@@ -33,14 +48,27 @@ def parse_date(value: str, name: str) -> dt.date:
 
 class CustomerImport(CsvImport):
     columns = ("customer_number", "first_name", "last_name", "email", "birth_date", "language")
+    optional_columns = ("closed_on", "phone")
     staging_columns = (
         "customer_number text, first_name text, last_name text, email text,"
-        " birth_date date, language text"
+        " birth_date date, language text, closed_on date, phone text"
     )
     key = ("customer_number",)
 
-    def __init__(self, *, today: dt.date):
+    def __init__(self, *, today: dt.date, now: dt.datetime | None = None):
         self.today = today
+        self.now = now or timezone.now()
+
+    def parse_optional(self, row):
+        closed_on = (row.get("closed_on") or "").strip() or None
+        if closed_on is not None:
+            closed_on = parse_date(closed_on, "closed_on")
+            if closed_on > self.today:
+                raise ValueError(f"closed_on {closed_on} is in the future")
+        phone = (row.get("phone") or "").strip()
+        if phone and not PHONE.match(phone):
+            raise ValueError(f"phone {phone!r} is not a phone number like +31 20 123 4567")
+        return (closed_on, phone if "phone" in row else None)
 
     def parse(self, row):
         number = required(row, "customer_number")
@@ -73,6 +101,26 @@ class CustomerImport(CsvImport):
               LEFT JOIN {customer} c ON c.user_id = u.id
              WHERE c.id IS NULL OR c.customer_number <> s.customer_number
         """
+        # Leaving happens once, on one day.
+        yield f"""
+            SELECT s.line, 'customer ' || s.customer_number || ' left on ' || c.closed_on
+                   || '; closed_on ' || s.closed_on || ' cannot change that'
+              FROM staging s JOIN {customer} c USING (customer_number)
+             WHERE s.closed_on IS NOT NULL AND c.closed_on IS NOT NULL
+               AND s.closed_on <> c.closed_on
+        """
+        # Nobody left before a choice they made themselves (the database refuses it too).
+        yield f"""
+            SELECT s.line, 'customer ' || s.customer_number || ' made a choice on '
+                   || (max(e.occurred_at) AT TIME ZONE '{settings.TIME_ZONE}')::date
+                   || ', after closed_on ' || s.closed_on
+              FROM staging s JOIN {customer} c USING (customer_number)
+              JOIN {ConsentEvent._meta.db_table} e ON e.customer_id = c.id
+             WHERE s.closed_on IS NOT NULL AND c.closed_on IS NULL
+               AND e.channel <> '{Channel.SYSTEM.value}'
+             GROUP BY s.line, s.customer_number, s.closed_on
+            HAVING (max(e.occurred_at) AT TIME ZONE '{settings.TIME_ZONE}')::date > s.closed_on
+        """
 
     def merge(self, cursor):
         user, customer = get_user_model()._meta.db_table, Customer._meta.db_table
@@ -90,30 +138,46 @@ class CustomerImport(CsvImport):
         )
         cursor.execute(f"SELECT count(*) FROM staging s JOIN {customer} c USING (customer_number)")
         (existing,) = cursor.fetchone()
+        # The phone number is merged only when the file has the column.
+        phone = "phone" in self.present
+        columns = ["first_name", "last_name", "email", "birth_date", "language"]
+        columns += ["phone"] if phone else []
+        current = ", ".join(f"{customer}.{name}" for name in columns)
+        excluded = ", ".join(f"EXCLUDED.{name}" for name in columns)
         cursor.execute(
             f"""
             INSERT INTO {customer} (user_id, customer_number, first_name, last_name, email,
-                                    birth_date, language)
+                                    birth_date, language, phone)
             SELECT u.id, s.customer_number, s.first_name, s.last_name, s.email,
-                   s.birth_date, s.language
+                   s.birth_date, s.language, coalesce(s.phone, '')
               FROM staging s JOIN {user} u ON u.username = s.customer_number
             ON CONFLICT (customer_number) DO UPDATE
-               SET first_name = EXCLUDED.first_name, last_name = EXCLUDED.last_name,
-                   email = EXCLUDED.email, birth_date = EXCLUDED.birth_date,
-                   language = EXCLUDED.language
-             WHERE ({customer}.first_name, {customer}.last_name, {customer}.email,
-                    {customer}.birth_date, {customer}.language)
-                   IS DISTINCT FROM
-                   (EXCLUDED.first_name, EXCLUDED.last_name, EXCLUDED.email,
-                    EXCLUDED.birth_date, EXCLUDED.language)
+               SET {", ".join(f"{name} = EXCLUDED.{name}" for name in columns)}
+             WHERE ({current}) IS DISTINCT FROM ({excluded})
+               -- a pseudonymised profile is never filled in again
+               AND {customer}.pseudonymised_on IS NULL
             """
         )
         written = cursor.rowcount
         cursor.execute("SELECT count(*) FROM staging")
         (total,) = cursor.fetchone()
         created = total - existing
+        closed = self._close(cursor, customer)
         return {
             "created": created,
             "updated": written - created,
             "unchanged": existing - (written - created),
+            "closed": closed,
         }
+
+    def _close(self, cursor, customer) -> int:
+        """Customers the file says left, who had not yet: closed as `close_customer` does,
+        one by one (leaving is rare), in the import's transaction."""
+        cursor.execute(
+            f"""SELECT c.id, s.closed_on FROM staging s JOIN {customer} c USING (customer_number)
+                 WHERE s.closed_on IS NOT NULL AND c.closed_on IS NULL ORDER BY c.id"""
+        )
+        leaving = cursor.fetchall()
+        for pk, on in leaving:
+            close_customer(customer=Customer.objects.get(pk=pk), on=on, at=self.now)
+        return len(leaving)

@@ -1,10 +1,12 @@
-"""Checking the ledger: every chain intact, and the state table equal to the ledger."""
+"""Checking the ledger: every chain intact, the state table equal to the ledger, and every
+chain that retention removed accounted for by a tombstone that a retention period
+justifies."""
 
 from django.db import connection
 
 from .catalogue import statement_with_hash
 from .keys import chain_keyring
-from .models import GENESIS_HASH, ConsentEvent, ConsentState
+from .models import GENESIS_HASH, Action, ConsentEvent, ConsentState, Customer, LedgerTombstone
 
 
 def notice_sha256_of(event: ConsentEvent) -> str:
@@ -72,11 +74,14 @@ def broken_chains(*, check_hmac: bool = True, progress=None) -> dict[str, str]:
     return problems
 
 
+# The latest event per customer and purpose (the objection: purpose NULL), leaving out
+# erasure requests, which change no choice (as the state-mirror trigger does).
 STATE_MISMATCH_SQL = """
 WITH last AS (
     SELECT DISTINCT ON (customer_id, purpose_id)
            id, customer_id, purpose_id, action, purpose_version_id, occurred_at
       FROM {event}
+     WHERE action <> '{erasure}'
   ORDER BY customer_id, purpose_id, sequence DESC
 )
 SELECT c.customer_number
@@ -98,10 +103,65 @@ def state_mismatches() -> list[str]:
         event=ConsentEvent._meta.db_table,
         state=ConsentState._meta.db_table,
         customer=ConsentState._meta.get_field("customer").related_model._meta.db_table,
+        erasure=Action.ERASURE_REQUESTED.value,
     )
     with connection.cursor() as cursor:
         cursor.execute(sql)
         return [number for (number,) in cursor.fetchall()]
+
+
+# Every tombstone must stand for a removal that a retention period justifies: the customer
+# left, the proof-of-consent period the notices in effect on the removal day state had run
+# out by then (`retention_years`, the owner functions' own arithmetic), the removal day is
+# not in the future (nor after the signed checkpoint that lists it: consent.checkpoints),
+# and nothing of the chain it names is still there.
+TOMBSTONE_SQL = """
+SELECT t.customer_number, c.closed_on, t.as_of,
+       retention_years('consent_proof', 'relationship_end', t.as_of),
+       (SELECT count(*) FROM {event} e WHERE e.customer_id = t.customer_id),
+       c.customer_number
+  FROM {tombstone} t JOIN {customer} c ON c.id = t.customer_id
+ ORDER BY t.id
+"""
+
+
+def unjustified_tombstones() -> dict[str, list[str]]:
+    """Customer number -> why their tombstone does not stand for a removal by retention
+    (e.g. one an insider wrote to hide a deleted chain)."""
+    from django.utils import timezone
+
+    from .retention import add_years
+
+    sql = TOMBSTONE_SQL.format(
+        event=ConsentEvent._meta.db_table,
+        tombstone=LedgerTombstone._meta.db_table,
+        customer=Customer._meta.db_table,
+    )
+    found: dict[str, list[str]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        rows = cursor.fetchall()
+    today = timezone.localdate()
+    for number, closed_on, as_of, years, left, number_now in rows:
+        if number_now != number:
+            reason = f"tombstone names customer {number}, but that row is now {number_now}"
+        elif closed_on is None:
+            reason = "tombstone, but the customer never left: no retention period ran out"
+        elif years is None:
+            reason = f"tombstone, but no notice in effect on {as_of} kept the proof for a period"
+        elif add_years(closed_on, years) > as_of:
+            reason = (
+                f"tombstone too early: left on {closed_on}, proof kept {years} year(s),"
+                f" removed as of {as_of}"
+            )
+        elif as_of > today:
+            reason = f"tombstone counts from {as_of}, a day still to come"
+        elif left:
+            reason = f"tombstone, but {left} event(s) of the chain are still there"
+        else:
+            continue
+        found.setdefault(number, []).append(reason)
+    return found
 
 
 def verify(*, check_hmac: bool = True, progress=None) -> dict[str, list[str]]:
@@ -111,4 +171,6 @@ def verify(*, check_hmac: bool = True, progress=None) -> dict[str, list[str]]:
     }
     for number in state_mismatches():
         problems.setdefault(number, []).append("current state differs from the ledger")
+    for number, reasons in unjustified_tombstones().items():
+        problems.setdefault(number, []).extend(reasons)
     return problems

@@ -18,6 +18,9 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 GENESIS_HASH = "0" * 64
+# How a notice's text is laid out (`PurposeVersion.notice_format`). 1: the notices
+# published before retention rules existed; 2: with the rules inside the hashed text.
+NOTICE_FORMATS = (1, 2)
 
 
 class Language(models.TextChoices):
@@ -32,19 +35,47 @@ class Customer(models.Model):
         related_name="customer",
         verbose_name=_("gebruiker"),
     )
+    # Kept when the customer's profile is pseudonymised: the ledger's HMACs, the signed
+    # checkpoints and the tombstone of a removed chain name the customer by this number.
     customer_number = models.CharField(_("klantnummer"), max_length=20, unique=True)
     first_name = models.CharField(_("voornaam"), max_length=100)
     last_name = models.CharField(_("achternaam"), max_length=100)
     email = models.EmailField(_("e-mailadres"))
-    birth_date = models.DateField(_("geboortedatum"))
+    # Empty only once the profile is pseudonymised (a CHECK says so).
+    birth_date = models.DateField(_("geboortedatum"), null=True, blank=True)
     language = models.CharField(
         _("taal"), max_length=2, choices=Language.choices, default=Language.DUTCH
     )
+    # For the contact centre's follow-up calls; optional (import_customers' `phone`).
+    phone = models.CharField(_("telefoonnummer"), max_length=20, blank=True, db_default="")
+    # The day the customer relationship ended (`close_customer`): from then on the customer
+    # is not processed, and the retention periods counted from the end start. Set once; a
+    # trigger refuses changing or clearing it, and a date in the future.
+    closed_on = models.DateField(_("klant af op"), null=True, blank=True)
+    # The day the profile was pseudonymised, after the last retention period ran out.
+    pseudonymised_on = models.DateField(_("gepseudonimiseerd op"), null=True, blank=True)
 
     class Meta:
         ordering = ["customer_number"]
         verbose_name = _("klant")
         verbose_name_plural = _("klanten")
+        constraints = [
+            # A pseudonymised profile holds nothing but the number, and only a customer
+            # who left is pseudonymised; everyone else has a date of birth.
+            models.CheckConstraint(
+                condition=models.Q(pseudonymised_on__isnull=True, birth_date__isnull=False)
+                | models.Q(
+                    pseudonymised_on__isnull=False,
+                    closed_on__isnull=False,
+                    first_name="",
+                    last_name="",
+                    email="",
+                    phone="",
+                    birth_date__isnull=True,
+                ),
+                name="customer_pseudonymised_is_empty",
+            ),
+        ]
 
     def __str__(self):
         return self.customer_number
@@ -53,7 +84,13 @@ class Customer(models.Model):
     def full_name(self):
         return f"{self.first_name} {self.last_name}"
 
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_on is not None
+
     def age_on(self, day: dt.date) -> int:
+        if self.birth_date is None:  # pseudonymised: no age any more
+            return 0
         had_birthday = (day.month, day.day) >= (self.birth_date.month, self.birth_date.day)
         return day.year - self.birth_date.year - (0 if had_birthday else 1)
 
@@ -165,6 +202,13 @@ class PurposeVersion(models.Model):
     )
     retention_nl = models.TextField(_("bewaartermijn (Nederlands)"))
     retention_en = models.TextField(_("bewaartermijn (Engels)"))
+    # The periods, machine-readable (`consent.retention`): the one source that
+    # `enforce_retention` removes by. From format 2 on they are a line of the hashed
+    # notice text and the sentences above are generated from them.
+    retention_rules = models.JSONField(_("bewaarregels"), default=list)
+    # How `notice_text` lays the notice out. Versions keep the format they were published
+    # in, so the hash every ledger event stored of their text stays the same.
+    notice_format = models.PositiveSmallIntegerField(_("opmaak van de tekst"), default=2)
     recipients_nl = models.TextField(_("ontvangers (Nederlands)"))
     recipients_en = models.TextField(_("ontvangers (Engels)"))
     controller_nl = models.TextField(_("verwerkingsverantwoordelijke (Nederlands)"))
@@ -179,6 +223,9 @@ class PurposeVersion(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["purpose", "version"], name="one_number_per_version"),
             models.CheckConstraint(condition=models.Q(version__gte=1), name="version_from_one"),
+            models.CheckConstraint(
+                condition=models.Q(notice_format__in=NOTICE_FORMATS), name="notice_format_known"
+            ),
         ]
 
     def __str__(self):
@@ -195,9 +242,16 @@ class PurposeVersion(models.Model):
             f"{labels['data_used']}: {self.text('data_used', language)}",
             f"{labels['data_categories']}: {', '.join(self.data_categories)}",
             f"{labels['legal_basis']}: {LEGAL_BASIS_TEXT[self.purpose.legal_basis][language]}",
+            f"{labels['retention']}: {self.text('retention', language)}",
+        ]
+        if self.notice_format >= 2:
+            from .retention import machine_line
+
+            lines.append(f"{labels['retention_rules']}: {machine_line(self.retention_rules)}")
+        lines += [
             *(
                 f"{labels[field]}: {self.text(field, language)}"
-                for field in ("retention", "recipients", "controller", "dpo_contact")
+                for field in ("recipients", "controller", "dpo_contact")
             ),
             f"{labels['version']}: {self.version}",
         ]
@@ -222,6 +276,7 @@ NOTICE_LABELS = {
         "data_categories": "Categorieën",
         "legal_basis": "Grondslag",
         "retention": "Bewaartermijn",
+        "retention_rules": "Bewaarregels (machineleesbaar)",
         "recipients": "Ontvangers",
         "controller": "Verwerkingsverantwoordelijke",
         "dpo_contact": "Functionaris gegevensbescherming",
@@ -232,6 +287,7 @@ NOTICE_LABELS = {
         "data_categories": "Categories",
         "legal_basis": "Legal basis",
         "retention": "Retention",
+        "retention_rules": "Retention rules (machine-readable)",
         "recipients": "Recipients",
         "controller": "Controller",
         "dpo_contact": "Data protection officer",
@@ -260,22 +316,31 @@ class Action(models.TextChoices):
     # GDPR Art. 21(2): the objection to direct marketing, about no single purpose.
     OBJECTED = "objected", _("bezwaar tegen direct marketing")
     OBJECTION_LIFTED = "objection_lifted", _("bezwaar opgeheven")
+    # GDPR Art. 17: the customer asked to erase what consent-based processing produced
+    # about them (offers, answers, the data-use log); done at once, in the same transaction.
+    ERASURE_REQUESTED = "erasure_requested", _("verwijdering gevraagd")
 
 
 # Events about a purpose, and events about the customer's objection (purpose empty).
 PURPOSE_ACTIONS = (Action.GRANTED, Action.WITHDRAWN)
 OBJECTION_ACTIONS = (Action.OBJECTED, Action.OBJECTION_LIFTED)
+# Events about no purpose: the objection, and a request to erase. Only the objection has
+# a state row (ConsentState with an empty purpose); an erasure request changes no choice,
+# so the state mirrors the latest event per purpose *leaving erasure requests out*
+# (the trigger of migration 0008 and `consent.ledger.STATE_MISMATCH_SQL`).
+PURPOSE_LESS_ACTIONS = (*OBJECTION_ACTIONS, Action.ERASURE_REQUESTED)
+STATE_ACTIONS = (*PURPOSE_ACTIONS, *OBJECTION_ACTIONS)
 
 
-def about_a_purpose_or_not(action_field: str) -> models.Q:
-    """A choice about a purpose names the purpose and the version read; an objection
-    names neither."""
+def about_a_purpose_or_not(action_field: str, *, purpose_less=OBJECTION_ACTIONS) -> models.Q:
+    """A choice about a purpose names the purpose and the version read; an objection (or,
+    for events, an erasure request) names neither."""
     return models.Q(
         **{f"{action_field}__in": [a.value for a in PURPOSE_ACTIONS]},
         purpose__isnull=False,
         purpose_version__isnull=False,
     ) | models.Q(
-        **{f"{action_field}__in": [a.value for a in OBJECTION_ACTIONS]},
+        **{f"{action_field}__in": [a.value for a in purpose_less]},
         purpose__isnull=True,
         purpose_version__isnull=True,
     )
@@ -363,7 +428,10 @@ class ConsentEvent(models.Model):
             models.CheckConstraint(
                 condition=models.Q(channel__in=Channel.values), name="event_channel_known"
             ),
-            models.CheckConstraint(condition=about_a_purpose_or_not("action"), name="event_shape"),
+            models.CheckConstraint(
+                condition=about_a_purpose_or_not("action", purpose_less=PURPOSE_LESS_ACTIONS),
+                name="event_shape",
+            ),
         ]
         indexes = [models.Index(fields=["customer", "purpose", "sequence"])]
 
@@ -442,7 +510,10 @@ class ConsentState(models.Model):
             models.UniqueConstraint(
                 fields=["customer", "purpose"], name="one_state_per_purpose", nulls_distinct=False
             ),
-            models.CheckConstraint(condition=models.Q(state__in=Action.values), name="state_known"),
+            # Never an erasure request: that changes no choice.
+            models.CheckConstraint(
+                condition=models.Q(state__in=[a.value for a in STATE_ACTIONS]), name="state_known"
+            ),
             models.CheckConstraint(condition=about_a_purpose_or_not("state"), name="state_shape"),
         ]
         indexes = [
@@ -510,3 +581,57 @@ class StaffAction(models.Model):
 
     def __str__(self):
         return f"{self.event_id}: {self.staff_id} ({self.channel})"
+
+
+class RemovalReason(models.TextChoices):
+    RETENTION = "retention", _("bewaartermijn verstreken")
+
+
+@pgtrigger.register(
+    pgtrigger.Protect(name="tombstones_append_only", operation=pgtrigger.Update | pgtrigger.Delete)
+)
+class LedgerTombstone(models.Model):
+    """A customer's consent chain, removed whole because its retention period ran out:
+    what the removal took away, so that the verifier tells it apart from tampering.
+
+    Written only by the owner's function `remove_consent_proof` (the runtime role may
+    read this table, nothing more), in the transaction that removes the chain, after it
+    checked the period again in SQL. The next signed checkpoint includes it
+    (`consent.checkpoints`); `verify_consent_ledger` accepts a chain gone after the
+    newest checkpoint only when a tombstone names its head there, and names a tombstone
+    that no retention period justifies.
+
+    What stays of the customer here is the customer number (the checkpoints name chains
+    by it) and the chain's size and last hash: no choice, no time of any choice.
+    """
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="+", verbose_name=_("klant")
+    )
+    customer_number = models.CharField(_("klantnummer"), max_length=20)
+    events = models.PositiveIntegerField(_("aantal gebeurtenissen"))
+    last_sequence = models.PositiveIntegerField(_("laatste volgnummer"))
+    last_hash = models.CharField(_("laatste hash"), max_length=64)
+    reason = models.CharField(_("reden"), max_length=20, choices=RemovalReason.choices)
+    # The day whose retention periods the removal applied, and when it happened.
+    as_of = models.DateField(_("peildatum"))
+    removed_at = models.DateTimeField(_("verwijderd op"))
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("verwijderde keten")
+        verbose_name_plural = _("verwijderde ketens (bewaartermijn)")
+        constraints = [
+            models.UniqueConstraint(fields=["customer"], name="one_tombstone_per_customer"),
+            models.CheckConstraint(
+                condition=models.Q(reason__in=RemovalReason.values), name="tombstone_reason_known"
+            ),
+            models.CheckConstraint(
+                # The chain goes whole: every event from 1 to the last one.
+                condition=models.Q(events__gte=1, last_sequence=models.F("events")),
+                name="tombstone_counts_events",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.customer_number}: {self.events} event(s) removed ({self.reason})"

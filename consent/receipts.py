@@ -35,7 +35,11 @@ def consent_receipt(event: ConsentEvent, *, policy_url: str) -> dict:
                 DPO_CONTACT_NL,
             )
         )
-        services = [_objection_service(event, language)]
+        services = [
+            _erasure_service(event, language)
+            if event.action == Action.ERASURE_REQUESTED
+            else _objection_service(event, language)
+        ]
     else:
         version = event.purpose_version
         controller, dpo = (
@@ -78,7 +82,9 @@ def consent_receipt(event: ConsentEvent, *, policy_url: str) -> dict:
         receipt["legalBasisText"] = LEGAL_BASIS_TEXT[event.purpose.legal_basis][language]
         receipt["noticeVersion"] = event.purpose_version.version
     else:
-        receipt["legalBasis"] = "objection_art_21_2"
+        receipt["legalBasis"] = (
+            "erasure_art_17" if event.action == Action.ERASURE_REQUESTED else "objection_art_21_2"
+        )
         receipt["notice"] = statement_with_hash(event.action, language, event.notice_sha256)
     return receipt
 
@@ -119,6 +125,26 @@ def _objection_service(event, language) -> dict:
                 "purposeCategory": ["direct_marketing"],
                 "consentType": "EXPLICIT",
                 "piiCategory": [],
+                "primaryPurpose": False,
+                "termination": "",
+                "thirdPartyDisclosure": False,
+            }
+        ],
+    }
+
+
+def _erasure_service(event, language) -> dict:
+    """GDPR Art. 17: what was erased is what the statement in `notice` says."""
+    return {
+        "service": "erasure_of_offers",
+        "purposes": [
+            {
+                "purpose": "Erasure of what personal offers produced"
+                if language == "en"
+                else "Verwijdering van wat persoonlijke aanbiedingen opleverden",
+                "purposeCategory": ["direct_marketing"],
+                "consentType": "EXPLICIT",
+                "piiCategory": ["offers", "offer_answers", "data_use_log"],
                 "primaryPurpose": False,
                 "termination": "",
                 "thirdPartyDisclosure": False,

@@ -25,13 +25,16 @@ from .catalogue import VERSION_FIELDS, statement_sha256
 from .keys import chain_keyring
 from .models import (
     GENESIS_HASH,
+    NOTICE_FORMATS,
     Action,
+    Channel,
     ConsentEvent,
     ConsentState,
     Customer,
     Purpose,
     PurposeVersion,
 )
+from .retention import InvalidRules, describe_rules, parse_rules
 from .validity import sixteenth_birthday, valid_consents
 
 
@@ -65,6 +68,10 @@ class TooYoung(ChoiceError):
 
 class ObjectionStands(ChoiceError):
     """The customer objected to direct marketing; they lift the objection first."""
+
+
+class CustomerClosed(ChoiceError):
+    """The customer left the bank: nothing is switched on for them any more."""
 
 
 @dataclass(frozen=True)
@@ -251,6 +258,11 @@ def _notice_shown(*, purpose, action, at, version, notice_sha256, language):
 
 
 def _check_may_grant(*, customer: Customer, purpose: Purpose, at: dt.datetime):
+    if customer.closed_on is not None:
+        raise CustomerClosed(
+            _("U bent sinds %(date)s geen klant meer; wij gebruiken uw gegevens hier niet voor.")
+            % {"date": date_format(customer.closed_on, "j F Y")}
+        )
     today = timezone.localdate(at)
     if customer.age_on(today) < settings.CONSENT_MIN_AGE_YEARS:
         from_date = sixteenth_birthday(customer.birth_date)
@@ -306,6 +318,11 @@ def _record(*, customer, purpose, version, action, channel, actor, at, language,
         version=version.version if version else None,
     )
     event.save(force_insert=True)
+    if action == Action.ERASURE_REQUESTED:
+        # A request, not a choice: no state changes (the objection row keeps mirroring
+        # the latest objection event).
+        hooks.EVENT_RECORDED(event=event, at=at)
+        return event, Counter()
     ConsentState.objects.bulk_create(
         [
             ConsentState(
@@ -323,11 +340,123 @@ def _record(*, customer, purpose, version, action, channel, actor, at, language,
     )
     effects = Counter()
     if action == Action.WITHDRAWN:
-        effects = hooks.consent_ended(
+        effects = hooks.CONSENT_ENDED(
             customer_id=customer.pk, purpose_code=purpose.code, event=event, at=at
         )
-    hooks.event_recorded(event=event, at=at)
+    hooks.EVENT_RECORDED(event=event, at=at)
     return event, effects
+
+
+# --- Leaving the bank and erasure (issue #14) --------------------------------------------------
+@dataclass(frozen=True)
+class ClosedCustomer:
+    customer: Customer
+    events: list[ConsentEvent]
+    effects: Counter = field(default_factory=Counter)
+    already_closed: bool = False
+
+
+def close_customer(*, customer: Customer, on: dt.date, at: dt.datetime) -> ClosedCustomer:
+    """The customer relationship ended on `on` (`close_customer`, or a `closed_on` in
+    `import_customers`). At once, in one transaction: the date is recorded (a trigger
+    refuses a date in the future, before a choice the customer made, or changing it
+    later), every consent that is on is withdrawn by the system (channel `system`, no
+    actor), the apps behind consent undo what relied on the customer (offers retracts the
+    open offers, the API revokes tokens: `consent.hooks.CUSTOMER_CLOSED`) and the login is
+    disabled. From then on validity counts nothing of theirs (`consent.validity`), so the
+    engine and the pages skip them, and the periods "after the relationship ends" run
+    from `on` (`enforce_retention`).
+
+    Idempotent: closing again on the same day changes nothing; on another day is an error.
+    """
+    with transaction.atomic():
+        locked = _lock(customer)
+        if locked.closed_on is not None:
+            if locked.closed_on != on:
+                raise ChoiceError(
+                    _("Klant %(number)s is al af sinds %(date)s.")
+                    % {"number": locked.customer_number, "date": locked.closed_on.isoformat()}
+                )
+            return ClosedCustomer(customer=locked, events=[], already_closed=True)
+        _check_may_close(locked, on=on, at=at)
+        locked.closed_on = on
+        locked.save(update_fields=["closed_on"])
+        type(locked.user).objects.filter(pk=locked.user_id).update(is_active=False)
+        events, effects = [], Counter()
+        granted = (
+            ConsentState.objects.filter(customer=locked, state=Action.GRANTED)
+            .select_related("purpose", "purpose_version__purpose")
+            .order_by("purpose__position", "purpose__code")
+        )
+        language = locked.language
+        for state in granted:
+            event, purpose_effects = _record(
+                customer=locked,
+                purpose=state.purpose,
+                version=state.purpose_version,
+                action=Action.WITHDRAWN,
+                channel=Channel.SYSTEM,
+                actor=None,
+                at=at,
+                language=language,
+                notice_sha256=state.purpose_version.notice_sha256(language),
+            )
+            events.append(event)
+            effects.update(purpose_effects)
+        effects.update(hooks.CUSTOMER_CLOSED(customer_id=locked.pk, at=at))
+    return ClosedCustomer(customer=locked, events=events, effects=effects)
+
+
+def _check_may_close(customer: Customer, *, on: dt.date, at: dt.datetime):
+    """What the database's trigger refuses too, said in words first."""
+    if on > timezone.localdate(at):
+        raise ChoiceError(
+            _("Een klant kan niet vertrekken op %(date)s: die dag moet nog komen.")
+            % {"date": on.isoformat()}
+        )
+    last_own = (
+        ConsentEvent.objects.filter(customer=customer)
+        .exclude(channel=Channel.SYSTEM)
+        .order_by("-sequence")
+        .values_list("occurred_at", flat=True)
+        .first()
+    )
+    if last_own is not None and timezone.localdate(last_own) > on:
+        raise ChoiceError(
+            _("Klant %(number)s koos nog iets op %(chosen)s, dus vertrok niet op %(date)s.")
+            % {
+                "number": customer.customer_number,
+                "chosen": timezone.localdate(last_own).isoformat(),
+                "date": on.isoformat(),
+            }
+        )
+
+
+def request_erasure(
+    *, customer: Customer, channel: str, actor, at: dt.datetime, language: str = "nl"
+) -> RecordedChoice:
+    """The customer asks to erase what consent-based processing produced about them
+    (GDPR Art. 17): offers, their answers and the data-use log. Done at once, in the
+    transaction that records the request in the ledger (`erasure_requested`, with the
+    SHA-256 of the statement they confirmed, `catalogue.ERASURE_NOTICES`), so the
+    request and the erasure commit together. What stays: the proof of consent (this
+    request included) and the banking data, both kept by law; the choices themselves
+    are untouched. `effects` counts what each app erased."""
+    with transaction.atomic():
+        locked = _lock(customer)
+        event, _effects = _record(
+            customer=locked,
+            purpose=None,
+            version=None,
+            action=Action.ERASURE_REQUESTED,
+            channel=channel,
+            actor=actor,
+            at=at,
+            language=language,
+            notice_sha256=statement_sha256(Action.ERASURE_REQUESTED, language),
+        )
+        effects = hooks.ERASURE_REQUESTED(customer_id=locked.pk, event=event, at=at)
+    return RecordedChoice(events=[event], effects=effects)
 
 
 @dataclass(frozen=True)
@@ -358,9 +487,15 @@ def publish_version(
     this transaction. For one that takes effect later nothing happens now: until then the
     current text stays the one customers read and consent to, and the engine's first run
     after `at` retracts the offers whose consent lapsed (`retract_where_consent_ended`).
+
+    Retention (issue #14): `texts["retention_rules"]` (default: the newest version's) are
+    the periods `enforce_retention` applies; the version is published in the newest
+    notice format, with the rules inside its hashed text and its retention sentences
+    made from them (`retention_texts`; typed ones are replaced).
     """
     now = now or at
     purpose = get_purpose(purpose_code)
+    texts = {**texts, **retention_texts(purpose, rules=texts.get("retention_rules"))}
     missing = [name for name in VERSION_FIELDS if not _filled(texts.get(name))]
     if missing:
         raise ChoiceError(_("Ontbrekende teksten: %(fields)s") % {"fields": ", ".join(missing)})
@@ -389,12 +524,14 @@ def publish_version(
             material=material,
             published_at=at,
             published_by=actor,
+            notice_format=NOTICE_FORMATS[-1],
+            retention_rules=texts["retention_rules"],
             **{name: _cleaned(texts[name]) for name in VERSION_FIELDS},
         )
         effects = Counter()
         later = at > now
         if material and not later:
-            effects = hooks.material_change(purpose_code=purpose.code, version=version, at=now)
+            effects = hooks.MATERIAL_CHANGE(purpose_code=purpose.code, version=version, at=now)
     return PublishedVersion(
         version=version,
         consents_needing_renewal=renewals,
@@ -418,8 +555,27 @@ def material_change_impact(*, purpose_code: str, at: dt.datetime) -> MaterialCha
     purpose = get_purpose(purpose_code)
     return MaterialChangeImpact(
         valid_consents=valid_consents(purpose_code=purpose.code, at=at).count(),
-        effects=hooks.material_change_preview(purpose_code=purpose.code, at=at),
+        effects=hooks.MATERIAL_CHANGE_PREVIEW(purpose_code=purpose.code, at=at),
     )
+
+
+def retention_texts(purpose: Purpose, *, rules=None) -> dict:
+    """The rules of a new version (as given, else the newest version's: retention stays as
+    it was unless the privacy officer changes it) and its retention sentences, generated
+    from them: what a notice says about retention is never typed twice."""
+    if rules is None:
+        latest = purpose.versions.order_by("-version").first()
+        rules = latest.retention_rules if latest is not None else []
+    try:
+        parsed = parse_rules(rules)
+    except InvalidRules as error:
+        raise ChoiceError(_("Ongeldige bewaarregels: %(error)s") % {"error": error}) from None
+    if not parsed:
+        raise ChoiceError(_("Een tekst zegt hoe lang wij de gegevens bewaren: geef bewaarregels."))
+    return {
+        "retention_rules": [rule.as_json() for rule in parsed],
+        **{f"retention_{language}": describe_rules(parsed, language) for language in ("nl", "en")},
+    }
 
 
 def _filled(value) -> bool:

@@ -9,6 +9,7 @@ urlpatterns = [
     path("choices/lift-objection/", views.lift_objection_view, name="lift_objection"),
     path("choices/<slug:purpose_code>/", views.choose, name="choose"),
     path("history/", views.history, name="history"),
+    path("erasure/", views.erasure, name="erasure"),
     path("history/<int:event_id>/receipt.json", views.receipt, name="receipt"),
     path("history/<int:event_id>/receipt/", views.receipt_page, name="receipt_page"),
     path("export/", views.export_page, name="export"),

@@ -8,7 +8,9 @@ A consent is valid at a moment `at` when:
 - it is not too old: the last day it counts is `last_valid_day(changed_at)`, the day
   before its CONSENT_MAX_AGE_DAYS-th day;
 - the customer was at least CONSENT_MIN_AGE_YEARS old on the day they chose, and is now;
-- for a direct-marketing purpose, no objection to direct marketing stands.
+- for a direct-marketing purpose, no objection to direct marketing stands;
+- the customer has not left the bank (`Customer.closed_on`): leaving withdraws every
+  consent anyway, and this keeps a closed customer out of every read even so.
 
 Validity is always judged at the moment data is read (the engine's run start, a page
 render), never on a past date: the state tables say what holds now.
@@ -45,6 +47,7 @@ EXPIRED = "expired"
 TOO_YOUNG = "too_young"  # under 16 now
 GIVEN_UNDER_16 = "given_under_16"  # 16 now, but not on the day they chose
 OBJECTION = "objection"
+CLOSED = "closed"  # the customer left the bank
 
 
 def start_of_day(day: dt.date) -> dt.datetime:
@@ -115,6 +118,7 @@ def validity_condition(at: dt.datetime) -> Q:
         changed_at__lte=at,
         changed_at__gte=_oldest_valid_grant(at),
         customer__birth_date__lte=years_before(today, settings.CONSENT_MIN_AGE_YEARS),
+        customer__closed_on__isnull=True,
         _may_consent_from__lte=TruncDate("changed_at"),
         purpose_version__version__gte=Coalesce("_material_version", Value(1)),
     ) & (Q(purpose__direct_marketing=False) | Q(_objected=False))
@@ -154,6 +158,8 @@ def why_not_valid(state: ConsentState, customer: Customer, *, at: dt.datetime) -
     if state is None or state.state != Action.GRANTED or state.is_valid:
         return None
     today = timezone.localdate(at)
+    if customer.closed_on is not None:
+        return CLOSED
     if state.purpose.direct_marketing and state._objected:
         return OBJECTION
     if customer.age_on(today) < settings.CONSENT_MIN_AGE_YEARS:

@@ -9,6 +9,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.signals import user_logged_in
 from django.contrib.auth.views import redirect_to_login
 from django.db import DatabaseError, connection
@@ -27,10 +28,10 @@ from django_htmx.http import HttpResponseClientRedirect
 from .catalogue import statement_with_hash
 from .dashboard import (
     customer_dashboard,
-    customer_history,
     get_event_for_customer,
     get_published_version,
 )
+from .erasure import erasure_preview, history_page
 from .export import readable_export, stream_export
 from .models import Action, Channel, Customer
 from .receipts import consent_receipt
@@ -40,6 +41,7 @@ from .services import (
     UnknownPurpose,
     lift_objection,
     record_choice,
+    request_erasure,
     stop_all_offers,
 )
 
@@ -87,6 +89,11 @@ def customer_required(view):
             request.customer = request.user.customer
         except Customer.DoesNotExist:
             return render(request, "consent/no_customer.html", status=403)
+        if request.customer.closed_on is not None:
+            # Left the bank: the login is disabled already; a session from before ends here.
+            closed_on = request.customer.closed_on
+            logout(request)
+            return render(request, "consent/closed.html", {"closed_on": closed_on}, status=403)
         language = request.session.pop(LOGIN_LANGUAGE, None)
         if language is None:
             return view(request, *args, **kwargs)
@@ -285,12 +292,52 @@ def lift_objection_view(request):
     return redirect("dashboard")
 
 
+@allow("GET", "HEAD", "POST")
+@never_cache
+@customer_required
+def erasure(request):
+    """GET: what erasing would remove and what must stay (the confirmation step). POST:
+    erase now; the request is in the ledger, with a receipt."""
+    if request.method != "POST":
+        preview = erasure_preview(
+            request.customer, language=request.LANGUAGE_CODE, at=timezone.now()
+        )
+        return render(request, "consent/erasure.html", {"preview": preview})
+    recorded = request_erasure(
+        customer=request.customer,
+        channel=Channel.WEB,
+        actor=request.user,
+        at=timezone.now(),
+        language=request.LANGUAGE_CODE,
+    )
+    (event,) = recorded.events
+    effects = recorded.effects
+    offers, data_use = effects.get("offers_erased", 0), effects.get("data_use_erased", 0)
+    message = _(
+        "Verwijderd: %(offers)s en %(data_use)s. Uw verzoek staat in uw geschiedenis;"
+        " hieronder is het bewijs."
+    ) % {
+        "offers": ngettext("%(count)d aanbieding", "%(count)d aanbiedingen", offers)
+        % {"count": offers},
+        "data_use": ngettext(
+            "%(count)d regel uit het overzicht van wat wij met uw gegevens deden",
+            "%(count)d regels uit het overzicht van wat wij met uw gegevens deden",
+            data_use,
+        )
+        % {"count": data_use},
+    }
+    messages.success(request, message)
+    return redirect("receipt_page", event_id=event.pk)
+
+
 @allow("GET", "HEAD")
 @never_cache
 @customer_required
 def history(request):
-    events = customer_history(request.customer)
-    return render(request, "consent/history.html", {"events": events})
+    page = history_page(request.customer, language=request.LANGUAGE_CODE, at=timezone.now())
+    return render(
+        request, "consent/history.html", {"events": page.events, "proof_kept": page.proof_kept}
+    )
 
 
 @allow("GET", "HEAD")

@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import get_language, ngettext
+from django.utils.translation import get_language, ngettext, ngettext_lazy
 from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
 
@@ -362,6 +362,28 @@ class RejectForm(forms.Form):
     )
 
 
+# What a review action did, for the reviewer (`OfferAdmin._tell`).
+APPROVED = ngettext_lazy("%(n)d aanbod goedgekeurd.", "%(n)d aanbiedingen goedgekeurd.", "n")
+REJECTED = ngettext_lazy("%(n)d aanbod afgewezen.", "%(n)d aanbiedingen afgewezen.", "n")
+RETRACTED_INSTEAD = ngettext_lazy(
+    "%(n)d aanbod is ingetrokken in plaats van goedgekeurd: de toestemming waarop het"
+    " steunde geldt niet meer.",
+    "%(n)d aanbiedingen zijn ingetrokken in plaats van goedgekeurd: de toestemming waarop"
+    " ze steunden geldt niet meer.",
+    "n",
+)
+EXPIRED_ALREADY = ngettext_lazy(
+    "%(n)d aanbod was al verlopen en is als verlopen gemarkeerd.",
+    "%(n)d aanbiedingen waren al verlopen en zijn als verlopen gemarkeerd.",
+    "n",
+)
+NOT_WAITING = ngettext_lazy(
+    "%(n)d aanbod wachtte niet (meer) op beoordeling en is niet veranderd.",
+    "%(n)d aanbiedingen wachtten niet (meer) op beoordeling en zijn niet veranderd.",
+    "n",
+)
+
+
 @admin.register(Offer)
 class OfferAdmin(ReadOnlyAdmin):
     list_display = (
@@ -554,12 +576,7 @@ class OfferAdmin(ReadOnlyAdmin):
             reviewer=request.user,
             at=timezone.now(),
         )
-        self.message_user(
-            request,
-            ngettext("%(n)d aanbod goedgekeurd.", "%(n)d aanbiedingen goedgekeurd.", result.done)
-            % {"n": result.done},
-            messages.SUCCESS,
-        )
+        self._tell(request, result.done, APPROVED, messages.SUCCESS, even_none=True)
         self._tell_retracted(request, result)
         self._tell_expired_and_skipped(request, result)
 
@@ -574,12 +591,7 @@ class OfferAdmin(ReadOnlyAdmin):
                 reason=form.cleaned_data["reason"],
                 at=timezone.now(),
             )
-            self.message_user(
-                request,
-                ngettext("%(n)d aanbod afgewezen.", "%(n)d aanbiedingen afgewezen.", result.done)
-                % {"n": result.done},
-                messages.SUCCESS,
-            )
+            self._tell(request, result.done, REJECTED, messages.SUCCESS, even_none=True)
             self._tell_expired_and_skipped(request, result)
             return None
         context = {
@@ -592,45 +604,18 @@ class OfferAdmin(ReadOnlyAdmin):
         }
         return TemplateResponse(request, "admin/offers/offer/reject.html", context)
 
+    def _tell(self, request, count, message, level=messages.WARNING, *, even_none=False):
+        """One of the messages below, with its count, when something was counted (or
+        `even_none`: "0 approved" is news to the reviewer who clicked approve)."""
+        if count or even_none:
+            self.message_user(request, message % {"n": count}, level)
+
     def _tell_retracted(self, request, result):
-        if result.retracted:
-            self.message_user(
-                request,
-                ngettext(
-                    "%(n)d aanbod is ingetrokken in plaats van goedgekeurd: de toestemming"
-                    " waarop het steunde geldt niet meer.",
-                    "%(n)d aanbiedingen zijn ingetrokken in plaats van goedgekeurd: de"
-                    " toestemming waarop ze steunden geldt niet meer.",
-                    result.retracted,
-                )
-                % {"n": result.retracted},
-                messages.WARNING,
-            )
+        self._tell(request, result.retracted, RETRACTED_INSTEAD)
 
     def _tell_expired_and_skipped(self, request, result):
-        if result.expired:
-            self.message_user(
-                request,
-                ngettext(
-                    "%(n)d aanbod was al verlopen en is als verlopen gemarkeerd.",
-                    "%(n)d aanbiedingen waren al verlopen en zijn als verlopen gemarkeerd.",
-                    result.expired,
-                )
-                % {"n": result.expired},
-                messages.WARNING,
-            )
-        if result.skipped:
-            self.message_user(
-                request,
-                ngettext(
-                    "%(n)d aanbod wachtte niet (meer) op beoordeling en is niet veranderd.",
-                    "%(n)d aanbiedingen wachtten niet (meer) op beoordeling en zijn niet"
-                    " veranderd.",
-                    result.skipped,
-                )
-                % {"n": result.skipped},
-                messages.WARNING,
-            )
+        self._tell(request, result.expired, EXPIRED_ALREADY)
+        self._tell(request, result.skipped, NOT_WAITING)
 
     # --- The privacy officer's overview ------------------------------------------------
     def overview_view(self, request):
@@ -749,6 +734,7 @@ class FollowUpAdmin(ReadOnlyAdmin):
         "customer_number",
         "customer_name",
         "email",
+        "phone",
         "language",
         "product_name",
         "opened_at",
@@ -772,6 +758,10 @@ class FollowUpAdmin(ReadOnlyAdmin):
     def may_work(self, request):
         return request.user.has_perm("offers.change_followup")
 
+    def get_queryset(self, request):
+        # Nobody calls a customer who left the bank (issue #14).
+        return super().get_queryset(request).filter(offer__customer__closed_on__isnull=True)
+
     @admin.display(description=_("klantnummer"), ordering="offer__customer__customer_number")
     def customer_number(self, follow_up):
         return follow_up.offer.customer.customer_number
@@ -783,6 +773,10 @@ class FollowUpAdmin(ReadOnlyAdmin):
     @admin.display(description=_("e-mailadres"))
     def email(self, follow_up):
         return follow_up.offer.customer.email
+
+    @admin.display(description=_("telefoonnummer"))
+    def phone(self, follow_up):
+        return follow_up.offer.customer.phone or "—"
 
     @admin.display(description=_("taal"))
     def language(self, follow_up):

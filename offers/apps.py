@@ -8,15 +8,12 @@ class OffersConfig(AppConfig):
 
     def ready(self):
         # offers depends on consent, never the reverse: subscribe to its registries.
+        from consent import hooks
         from consent.export import register_export_section
-        from consent.hooks import (
-            on_consent_ended,
-            on_material_change,
-            on_material_change_preview,
-        )
+        from consent.retention import register_kind
         from consent.staff import register_staff_section
 
-        from . import export
+        from . import export, retention
         from .engine import (
             offers_retracted_by_material_change,
             retract_on_material_change,
@@ -24,14 +21,27 @@ class OffersConfig(AppConfig):
         )
         from .staff import offers_for_staff
 
-        on_consent_ended(retract_on_withdrawal)
-        on_material_change(retract_on_material_change)
-        on_material_change_preview(offers_retracted_by_material_change)
+        hooks.CONSENT_ENDED.register(retract_on_withdrawal)
+        hooks.MATERIAL_CHANGE.register(retract_on_material_change)
+        hooks.MATERIAL_CHANGE_PREVIEW.register(offers_retracted_by_material_change)
         register_export_section("offers", export.offers_for_export)
         register_export_section("accounts", export.accounts_for_export)
         register_export_section("holdings", export.holdings_for_export)
         register_export_section("transactions", export.transactions_for_export)
         register_export_section("data_use", export.data_use_for_export)
+        hooks.CUSTOMER_CLOSED.register(retention.retract_on_closure)
+        hooks.ERASURE_REQUESTED.register(retention.erase_on_request)
+        hooks.ERASURE_PREVIEW.register(retention.erasure_preview)
+        register_kind("offers", remove=retention.remove_offers, oldest=retention.oldest_offer)
+        register_kind(
+            "data_use", remove=retention.remove_data_use, oldest=retention.oldest_data_use
+        )
+        register_kind(
+            "transactions",
+            remove=retention.remove_transactions,
+            oldest=retention.oldest_transaction,
+        )
+        register_kind("accounts", remove=retention.remove_accounts, oldest=retention.oldest_account)
         register_staff_section(
             "offers", template="admin/offers/customer_offers.html", load=offers_for_staff
         )

@@ -29,7 +29,7 @@ from consent.services import notice_on_screen, record_choice
 
 from . import synthetic
 from .imports import AccountImport, HoldingImport, TransactionImport
-from .models import Account, Holding, Product, Transaction
+from .models import Account, Holding, Product, Transaction, ensure_transaction_months
 
 # customer number: [(account kind, balance)], [products held]
 ACCOUNTS = {
@@ -111,6 +111,9 @@ def load_demo_banking(*, now: dt.datetime) -> None:
         Holding(customer=customers[number], product=products[code])
         for number, codes in HOLDINGS.items()
         for code in codes
+    )
+    ensure_transaction_months(
+        now - dt.timedelta(days=row[0]) for rows in TRANSACTIONS.values() for row in rows
     )
     Transaction.objects.bulk_create(
         Transaction(

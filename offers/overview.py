@@ -4,7 +4,7 @@ the number of customers, purposes, products or offers.
 """
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db.models import Count, Max, Q
 from django.utils import timezone
@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from consent.charts import weekly_chart_svg
 from consent.dashboard import current_versions
+from consent.retention import HeldRow, oldest_held
 from consent.stats import (
     Objections,
     PurposeFigures,
@@ -88,6 +89,9 @@ class Overview:
     since: dt.date | None = None
     until: dt.date | None = None
     objections: Objections | None = None
+    # Per kind of data, the oldest record still held next to the promised period
+    # (`consent.retention.oldest_held`): storage limitation at a glance.
+    held: list[HeldRow] = field(default_factory=list)
 
 
 def offers_funnel(
@@ -171,6 +175,7 @@ def privacy_overview(
         since=since_day,
         until=until_day,
         objections=objection_figures(since=since_day, until=until_day, at=at),
+        held=oldest_held(on=on, language=language),
     )
 
 

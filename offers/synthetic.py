@@ -9,8 +9,10 @@ Python would take longer than importing them.
 import csv
 import datetime as dt
 import random
+import zoneinfo
 from pathlib import Path
 
+from django.conf import settings
 from django.db import connection
 
 from .rules.travel_world_cover import EUROPE
@@ -100,18 +102,29 @@ def consent_choices(*, customer_numbers, seed: int):
                 yield customer_number, purpose, rng.randint(1, 600)
 
 
+def first_day_of_months(as_of: dt.date, months: int) -> dt.datetime:
+    """The first instant of the month `months - 1` before that of `as_of`, in Amsterdam:
+    from there to `as_of` are the `months` calendar months a bank keeps (13: this month
+    and the twelve before it)."""
+    month = as_of.year * 12 + as_of.month - 1 - (months - 1)
+    first = dt.datetime(month // 12, month % 12 + 1, 1)
+    return first.replace(tzinfo=zoneinfo.ZoneInfo(settings.TIME_ZONE))
+
+
 def write_transactions_csv(
     path: Path,
     *,
     ibans: list[str],
     count: int,
     as_of: dt.date,
-    days: int = 365,
+    days: float = 365,
+    since: dt.datetime | None = None,
     mccs: tuple[str, ...] = EVERYDAY_MCCS,
     first_id: int = 1,
     seed: float = 0.42,
 ) -> Path:
-    """`count` transactions over the `days` before `as_of`, spread over `ibans`.
+    """`count` transactions over the `days` before `as_of` (or since the instant
+    `since`), spread over `ibans`.
 
     The mix: card payments (mostly in the Netherlands, some elsewhere in Europe, a few
     outside it, some at sensitive merchants), refunds, transfers to and from private
@@ -146,8 +159,11 @@ def write_transactions_csv(
           JOIN synthetic_mcc m ON m.k = mod(n, %(mccs_n)s)
           LEFT JOIN synthetic_sensitive s ON g.place < 0.03 AND s.k = mod(n, %(sensitive_n)s)
     """
+    end = dt.datetime.combine(as_of, dt.time(20, 0), tzinfo=dt.UTC)
+    if since is not None:
+        days = (end - since).total_seconds() / 86400
     params = {
-        "end": dt.datetime.combine(as_of, dt.time(20, 0), tzinfo=dt.UTC),
+        "end": end,
         "days": days,
         "duo": STUDENT_FINANCE_IBAN,
         "ibans_n": len(ibans),

@@ -39,6 +39,7 @@ def add_purpose(code: str, *, position: int = 10, at=None, **texts) -> PurposeVe
     )
     fields = {name: f"{code} {name}" for name in VERSION_TEXT_FIELDS}
     fields["data_categories"] = ["account_balances"]
+    fields["retention_rules"] = [{"data": "offers", "years": 1, "from": "offer_closed"}]
     fields.update(texts)
     return services.publish_version(
         purpose_code=code,

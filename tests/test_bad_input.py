@@ -103,15 +103,16 @@ def test_a_field_larger_than_the_csv_reader_allows_is_a_line_numbered_error(db, 
 # --- The Art. 30 record -----------------------------------------------------------------
 @pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
 def test_art30_cells_that_a_spreadsheet_would_run_are_neutralised(db, start):
-    # A privacy officer publishes a text that starts like a formula (retention lives in the
+    # A privacy officer publishes a title that starts like a formula (the record reads the
     # published notice; publishing trims surrounding white space, so a tab or CR can only
-    # come from the purpose's own fields), and the DPIA reference is edited to one.
+    # come from the purpose's own fields; retention sentences are made from rules), and
+    # the DPIA reference is edited to one.
     formula = f'{start}HYPERLINK("http://evil.example")'
-    publish_version("offers_spending", material=False, retention_nl=formula)
+    publish_version("offers_spending", material=False, title_nl=formula)
     Purpose.objects.filter(code="offers_spending").update(dpia_reference=f"{start}1+1")
     rows = list(csv.DictReader(io.StringIO(processing_record_csv())))
     row = next(r for r in rows if r["purpose"] == "offers_spending")
-    assert row["retention_nl"] == ("'" + formula if start.strip() else formula.strip())
+    assert row["name_nl"] == ("'" + formula if start.strip() else formula.strip())
     assert row["dpia_reference"] == f"'{start}1+1"
     for cells in rows:
         for value in cells.values():

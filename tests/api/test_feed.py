@@ -169,7 +169,7 @@ def test_turning_16_does_not_make_a_grant_given_under_16_count(db, now, _frozen_
 
 def test_consents_recorded_before_the_feed_existed_are_put_right(db, choose, monkeypatch):
     sanne = CustomerFactory()
-    monkeypatch.setattr(hooks, "EVENT_RECORDED_HOOKS", [])  # the ledger before this app
+    monkeypatch.setattr(hooks.EVENT_RECORDED, "callables", [])  # the ledger before this app
     choose(sanne, "offers_balance", days_ago=10)
     monkeypatch.undo()
     (row,) = record_consent_changes(now=timezone.now())

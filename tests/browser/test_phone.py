@@ -26,6 +26,7 @@ def customer_pages(customer):
         f"/history/{event.pk}/receipt/",
         "/export/",
         "/export/read/",
+        "/erasure/",
         "/purposes/offers_spending/v1/",
     ]
 

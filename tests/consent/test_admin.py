@@ -108,12 +108,12 @@ def test_a_privacy_officer_publishes_a_material_version_and_consents_need_renewa
     client, privacy_officer, customer_who_consented, now
 ):
     seen = []
-    hooks.MATERIAL_CHANGE_HOOKS.append(lambda **kw: seen.append(kw) or {"offers_retracted": 3})
+    hooks.MATERIAL_CHANGE.callables.append(lambda **kw: seen.append(kw) or {"offers_retracted": 3})
     try:
         client.force_login(privacy_officer)
         response = publish(client, material=True)
     finally:
-        hooks.MATERIAL_CHANGE_HOOKS.pop()
+        hooks.MATERIAL_CHANGE.callables.pop()
 
     assert response.status_code == 200
     content = response.content.decode()
@@ -131,12 +131,12 @@ def test_a_non_material_version_keeps_consents_valid_and_calls_no_hook(
     client, privacy_officer, customer_who_consented
 ):
     calls = []
-    hooks.MATERIAL_CHANGE_HOOKS.append(lambda **kw: calls.append(kw) or {})
+    hooks.MATERIAL_CHANGE.callables.append(lambda **kw: calls.append(kw) or {})
     try:
         client.force_login(privacy_officer)
         publish(client, material=False)
     finally:
-        hooks.MATERIAL_CHANGE_HOOKS.pop()
+        hooks.MATERIAL_CHANGE.callables.pop()
     new = PurposeVersion.objects.get(purpose__code="offers_spending", version=2)
     assert calls == []
     assert is_consent_valid(

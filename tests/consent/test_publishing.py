@@ -88,7 +88,10 @@ def test_the_preview_shows_both_languages_next_to_a_word_level_comparison(client
     assert "Offers based on where and how you pay" in html
     nl = html[html.index('id="diff-nl"') : html.index('id="preview-en"')]
     assert "<ins>Wij kijken nu ook naar de naam van de winkel.</ins>" in nl
-    assert nl.count("<del>") == 1  # only the version number
+    # The version number, and the first version's hand-written retention sentence: from
+    # now on it is made from the version's rules, which are in the text too (issue #14).
+    assert nl.count("<del>") == 3
+    assert "Bewaarregels (machineleesbaar): offers=P1Y/offer_closed" in nl
     assert "Tekstversie: <del>1</del><ins>2</ins>" in nl
     assert "style=" not in html and "<script>" not in html
     assert PurposeVersion.objects.filter(purpose__code="offers_spending").count() == 1

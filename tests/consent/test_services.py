@@ -95,12 +95,12 @@ def test_hooks_run_inside_the_withdrawal_so_a_failing_hook_writes_nothing(
     def broken_hook(**kwargs):
         raise RuntimeError("offers database unavailable")
 
-    hooks.CONSENT_ENDED_HOOKS.append(broken_hook)
+    hooks.CONSENT_ENDED.callables.append(broken_hook)
     try:
         with pytest.raises(RuntimeError):
             choose(customer_who_consented, "offers_spending", Action.WITHDRAWN)
     finally:
-        hooks.CONSENT_ENDED_HOOKS.remove(broken_hook)
+        hooks.CONSENT_ENDED.callables.remove(broken_hook)
     assert ConsentEvent.objects.filter(customer=customer_who_consented).count() == 1
     assert ConsentState.objects.get(customer=customer_who_consented).state == "granted"
 
@@ -112,11 +112,11 @@ def test_hook_effects_are_reported_to_the_caller(customer_who_consented, choose)
         seen.append(kwargs["purpose_code"])
         return {"offers_retracted": 2}
 
-    hooks.CONSENT_ENDED_HOOKS.append(retract_offers)
+    hooks.CONSENT_ENDED.callables.append(retract_offers)
     try:
         recorded = choose(customer_who_consented, "offers_spending", Action.WITHDRAWN)
     finally:
-        hooks.CONSENT_ENDED_HOOKS.remove(retract_offers)
+        hooks.CONSENT_ENDED.callables.remove(retract_offers)
     assert seen == ["offers_spending"]
     assert recorded.effects["offers_retracted"] == 2
 

@@ -45,7 +45,7 @@ def test_a_withdrawal_tells_how_many_open_offers_were_withdrawn(customer_client,
     def retract_offers(**kwargs):
         return {"offers_retracted": 2}
 
-    hooks.CONSENT_ENDED_HOOKS.append(retract_offers)
+    hooks.CONSENT_ENDED.callables.append(retract_offers)
     try:
         response = customer_client.post(
             "/choices/offers_spending/",
@@ -53,7 +53,7 @@ def test_a_withdrawal_tells_how_many_open_offers_were_withdrawn(customer_client,
             follow=True,
         )
     finally:
-        hooks.CONSENT_ENDED_HOOKS.remove(retract_offers)
+        hooks.CONSENT_ENDED.callables.remove(retract_offers)
     assertContains(response, "2 open aanbiedingen die hierop steunden zijn ingetrokken.")
 
 

@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import factory
 
-from offers.models import Account, Holding, Product, Transaction
+from offers.models import Account, Holding, Product, Transaction, ensure_transaction_months
 from offers.synthetic import iban
 from tests.factories import CustomerFactory
 
@@ -25,10 +25,16 @@ def hold(customer, *product_codes):
 
 
 class TransactionFactory(factory.django.DjangoModelFactory):
-    """A card payment in the Netherlands, by default."""
+    """A card payment in the Netherlands, by default (in a month made for it if needed:
+    transactions are partitioned by month)."""
 
     class Meta:
         model = Transaction
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        ensure_transaction_months([kwargs["booked_at"]])
+        return super()._create(model_class, *args, **kwargs)
 
     transaction_id = factory.Sequence(lambda n: f"TX{n:08d}")
     account = factory.SubFactory(AccountFactory)

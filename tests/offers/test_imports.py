@@ -2,8 +2,9 @@
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 
-from offers.models import Account, Holding, Transaction
+from offers.models import Account, Holding, Transaction, transaction_partitions
 from offers.synthetic import iban
 from tests.factories import CustomerFactory
 
@@ -108,7 +109,7 @@ def test_transactions_import_and_reimport_changes_nothing(accounts, write, capsy
     )
     assert run("import_transactions", path, capsys).strip() == "created: 2, unchanged: 0"
     assert run("import_transactions", path, capsys).strip() == "created: 0, unchanged: 2"
-    t2 = Transaction.objects.get(pk="T2")
+    t2 = Transaction.objects.get(transaction_id="T2")
     assert (t2.mcc, t2.description, t2.account.iban) == (None, "Studie, okt", IBAN_1)
 
 
@@ -188,16 +189,194 @@ def test_a_wrong_header_is_refused(accounts, write, capsys):
     assert "line 1: the header must be exactly" in err
 
 
-def test_a_bulk_load_rebuilds_the_index_and_keeps_it(accounts, write, capsys, monkeypatch):
-    from django.db import connection
+# --- Big files: loaded in parallel as fresh months, published at once --------------------
+# A file from BULK_LOAD_BYTES on takes the parallel path; here every file does. Its
+# connections commit their own work, so these tests commit too (transaction=True).
+bulk = pytest.mark.django_db(transaction=True)
 
+
+@pytest.fixture
+def bulk_load(monkeypatch):
     from offers import imports
 
-    monkeypatch.setattr(imports, "BULK_LOAD_ROWS", 1)
-    rows = [f"T{i},{IBAN_1},2026-11-02T14:05:00+01:00,-1.00,EUR,Shop,,5812,US," for i in range(3)]
-    assert run("import_transactions", write("tx.csv", TX_HEADER, *rows), capsys).startswith(
-        "created: 3"
+    monkeypatch.setattr(imports, "BULK_LOAD_BYTES", 0)
+
+
+def row(transaction_id, booked_at, amount="-1.00", *, iban=IBAN_1, mcc="5812", country="NL"):
+    return f"{transaction_id},{iban},{booked_at},{amount},EUR,Shop,,{mcc},{country},"
+
+
+def partition_of(transaction_id):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tableoid::regclass::text FROM offers_transaction WHERE transaction_id = %s",
+            [transaction_id],
+        )
+        return cursor.fetchone()[0]
+
+
+def staging_tables():
+    """Whatever an import left in its schema: nothing, once it is done or has failed."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tablename::text FROM pg_tables WHERE schemaname = 'import_staging'")
+        return [name for (name,) in cursor.fetchall()]
+
+
+@bulk
+def test_a_bulk_load_attaches_new_months_and_reimporting_changes_nothing(
+    bulk_load, accounts, write, capsys
+):
+    path = write(
+        "tx.csv",
+        TX_HEADER,
+        row("T1", "2026-10-31T23:30:00Z"),  # 1 November in Amsterdam
+        row("T2", "2026-10-05T09:00:00+02:00"),
+        row("T3", "2032-02-29T12:00:00+01:00"),  # a month no partition existed for
+        row("T4", "2026-10-05T10:00:00+02:00", "312.00", mcc=""),
+    )
+    assert run("import_transactions", path, capsys).strip() == "created: 4, unchanged: 0"
+    assert [partition_of(t) for t in ("T1", "T2", "T3", "T4")] == [
+        "offers_transaction_y2026m11",
+        "offers_transaction_y2026m10",
+        "offers_transaction_y2032m02",
+        "offers_transaction_y2026m10",
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname::text FROM pg_indexes WHERE tablename = 'offers_transaction_y2032m02'"
+        )
+        assert sorted(name for (name,) in cursor.fetchall()) == [
+            "offers_transaction_y2032m02_pkey",
+            "offers_transaction_y2032m02_transaction_by_account",
+        ]
+    assert Transaction.objects.get(transaction_id="T4").mcc is None
+    assert staging_tables() == []
+
+    assert run("import_transactions", path, capsys).strip() == "created: 0, unchanged: 4"
+    assert Transaction.objects.count() == 4
+    assert staging_tables() == []
+
+
+@bulk
+def test_a_bulk_load_adds_to_a_month_that_has_rows(bulk_load, accounts, write, capsys):
+    run("import_transactions", write("a.csv", TX_HEADER, row("T1", "2026-10-05T09:00:00Z")), capsys)
+    path = write(
+        "b.csv",
+        TX_HEADER,
+        row("T1", "2026-10-05T09:00:00Z"),
+        row("T2", "2026-10-06T09:00:00Z"),
+        row("T3", "2026-09-06T09:00:00Z"),
+    )
+    assert run("import_transactions", path, capsys).strip() == "created: 2, unchanged: 1"
+    assert {partition_of(t) for t in ("T1", "T2")} == {"offers_transaction_y2026m10"}
+    assert partition_of("T3") == "offers_transaction_y2026m09"
+
+
+@bulk
+def test_a_bulk_load_with_bad_rows_names_every_one_and_imports_nothing(
+    bulk_load, accounts, write, capsys
+):
+    path = write(
+        "tx.csv",
+        TX_HEADER,
+        row("T1", "2026-11-02T14:05:00+01:00"),
+        row("T2", "2026-11-31T14:05:00+01:00"),  # no such day: the cast fails
+        row("T3", "2026-11-02T14:05:00Z", mcc="58"),  # the table's constraint refuses
+        row("T4", "2026-11-02T14:05:00Z", iban="NL99NOPE0000000001"),  # no account to join
+        row("T5", "2026-11-02T14:05:00Z", "-1.005"),  # only the load's own test
+        row("T6", "2033-01-02T14:05:00Z", country="XX"),
+    )
+    err = failing("import_transactions", path, capsys)
+    assert "line 3: booked_at '2026-11-31T14:05:00+01:00' is not a time" in err
+    assert "line 4: mcc '58' is not a four-digit merchant category code" in err
+    assert "line 5: unknown iban NL99NOPE0000000001" in err
+    assert "line 6: amount '-1.005' is not a decimal" in err
+    assert "line 7: country 'XX' is not an ISO 3166-1 alpha-2 code" in err
+    assert not Transaction.objects.exists()
+    assert not [
+        p for p in transaction_partitions() if p.name.startswith("offers_transaction_y2033")
+    ]
+    assert staging_tables() == []
+
+
+@bulk
+def test_a_bulk_load_refuses_a_stored_transaction_moved_to_another_month(
+    bulk_load, accounts, write, capsys
+):
+    run("import_transactions", write("a.csv", TX_HEADER, row("T1", "2026-10-05T09:00:00Z")), capsys)
+    path = write(
+        "b.csv", TX_HEADER, row("T2", "2026-11-05T09:00:00Z"), row("T1", "2026-11-05T09:00:00Z")
+    )
+    err = failing("import_transactions", path, capsys)
+    assert "line 3: transaction_id T1 was imported before with different data" in err
+    assert list(Transaction.objects.values_list("transaction_id", flat=True)) == ["T1"]
+
+
+@bulk
+@pytest.mark.parametrize(
+    "second", ["2026-11-05T09:00:00Z", "2026-10-05T09:00:00Z"], ids=["other month", "same row"]
+)
+def test_a_bulk_load_names_a_transaction_id_given_twice(bulk_load, accounts, write, capsys, second):
+    path = write(
+        "tx.csv",
+        TX_HEADER,
+        row("T1", "2026-10-05T09:00:00Z"),
+        row("T2", "2026-10-05T09:00:00Z"),
+        row("T1", second),
+    )
+    err = failing("import_transactions", path, capsys)
+    assert "line 4: duplicate transaction_id T1 (first on line 2)" in err
+    assert not Transaction.objects.exists()
+    assert staging_tables() == []
+
+
+@bulk
+def test_a_bulk_load_finds_the_month_of_a_row_it_did_not_expect(bulk_load, accounts, write, capsys):
+    """The months to prepare are guessed from a sample of the file; a row outside them
+    makes the load look at every row and try again."""
+    rows = [row(f"T{n}", "2026-10-05T09:00:00Z") for n in range(20)]
+    path = write("tx.csv", TX_HEADER, *rows, row("OLD", "1999-12-31T23:30:00+01:00"))
+    assert run("import_transactions", path, capsys).strip() == "created: 21, unchanged: 0"
+    assert partition_of("OLD") == "offers_transaction_y1999m12"
+
+
+@bulk
+def test_a_bulk_load_reads_a_field_spanning_lines_the_slow_way(bulk_load, accounts, write, capsys):
+    path = write(
+        "tx.csv",
+        TX_HEADER,
+        f'T1,{IBAN_1},2026-11-02T14:05:00+01:00,-84.10,EUR,Shop,,5812,US,"two\nlines"',
+        f"T2,{IBAN_1},2026-11-02T14:05:00+01:00,-84.10,EUR,Shop,,5812,QQ,",
+    )
+    err = failing("import_transactions", path, capsys)
+    assert "line 4: country 'QQ'" in err
+    assert staging_tables() == []
+
+
+@bulk
+def test_a_bulk_load_cleans_up_after_one_that_died(bulk_load, accounts, write, capsys):
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE import_staging.transactions_died_0 (line bigint)")
+        cursor.execute("SELECT prepare_offers_transaction_load('{2026-10-01}'::date[])")
+    path = write("tx.csv", TX_HEADER, row("T1", "2026-10-05T09:00:00Z"))
+    assert run("import_transactions", path, capsys).strip() == "created: 1, unchanged: 0"
+    assert staging_tables() == []
+
+
+@bulk
+def test_a_bulk_load_leaves_the_runtime_role_owning_nothing(bulk_load, accounts, write, capsys):
+    run(
+        "import_transactions", write("tx.csv", TX_HEADER, row("T1", "2034-01-05T09:00:00Z")), capsys
     )
     with connection.cursor() as cursor:
-        cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'offers_transaction'")
-        assert "transaction_by_account" in {name for (name,) in cursor.fetchall()}
+        cursor.execute(
+            "SELECT count(*) FROM pg_class WHERE relowner = (SELECT oid FROM pg_roles"
+            " WHERE rolname = current_user)"
+        )
+        assert cursor.fetchone()[0] == 0
+        cursor.execute(
+            "SELECT has_table_privilege(current_user, 'offers_transaction_y2034m01', 'TRUNCATE'),"
+            " has_table_privilege(current_user, 'offers_transaction_y2034m01', 'MAINTAIN'),"
+            " has_table_privilege(current_user, 'offers_transaction_y2034m01', 'DELETE')"
+        )
+        assert cursor.fetchone() == (False, False, True)

@@ -49,15 +49,15 @@ def test_retraction_and_withdrawal_commit_or_fail_together(offered, choose):
     def later_hook_fails(**kwargs):
         raise RuntimeError("boom")
 
-    hooks.CONSENT_ENDED_HOOKS.append(later_hook_fails)
+    hooks.CONSENT_ENDED.callables.append(later_hook_fails)
     try:
         with pytest.raises(RuntimeError):
             choose(offered, "offers_spending", Action.WITHDRAWN)
     finally:
-        hooks.CONSENT_ENDED_HOOKS.remove(later_hook_fails)
+        hooks.CONSENT_ENDED.callables.remove(later_hook_fails)
     assert Offer.objects.get(customer=offered).status == "proposed"
     assert ConsentState.objects.get(customer=offered).state == "granted"
 
 
 def test_the_hook_is_registered_by_the_offers_app():
-    assert engine.retract_on_withdrawal in hooks.CONSENT_ENDED_HOOKS
+    assert engine.retract_on_withdrawal in hooks.CONSENT_ENDED.callables

@@ -172,4 +172,4 @@ def test_only_offers_relying_on_an_older_version_are_retracted(offered, choose, 
 
 
 def test_the_material_change_hook_is_registered_by_the_offers_app():
-    assert engine.retract_on_material_change in hooks.MATERIAL_CHANGE_HOOKS
+    assert engine.retract_on_material_change in hooks.MATERIAL_CHANGE.callables

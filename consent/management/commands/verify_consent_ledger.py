@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from consent.checkpoints import verify_checkpoints
 from consent.ledger import verify
-from consent.models import ConsentEvent
+from consent.models import ConsentEvent, LedgerTombstone
 
 
 class Command(BaseCommand):
@@ -54,7 +54,13 @@ class Command(BaseCommand):
             if newest
             else "; no checkpoint to compare with yet (run checkpoint_ledger)"
         )
-        self.stdout.write(f"ledger ok: {events} events, all chains intact{against}")
+        removed = LedgerTombstone.objects.count()
+        tombstones = (
+            f"; {removed} chain(s) removed by retention, each justified by its tombstone"
+            if removed
+            else ""
+        )
+        self.stdout.write(f"ledger ok: {events} events, all chains intact{against}{tombstones}")
 
     def _progress(self, done, total):
         self.stderr.write(f"\rchecked {done:,} of {total:,} events", ending="")

@@ -42,7 +42,7 @@ def take_back(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("offers", "0009_klantenservice_group"),
+        ("offers", "0012_drop_whole_months"),
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

@@ -1,0 +1,226 @@
+"""What offers holds, in the retention registry (`consent.retention`), and what leaving the
+bank and erasure on request do to it (issue #14).
+
+The kinds and where their periods come from:
+
+- `offers` (offers, their events, follow-ups): the owner's function
+  `remove_offers_past_retention` removes them in batches, checking the period in SQL
+  (the runtime role may not delete offer events);
+- `data_use` (the data-use log), by its read date;
+- `transactions`, by the booking date ('transaction') and, where a notice counts from the
+  end of the relationship, only of customers who left long enough ago: a row goes when
+  every rule that keeps it has run out. Whole months whose every row is past go first, by
+  dropping the month's partition (an owner function, migration offers 0012); then rows
+  are deleted set-based per batch of accounts.
+- `accounts` (accounts, balances, products held), after the relationship ends; an
+  account goes only once its transactions have gone.
+"""
+
+import datetime as dt
+from collections import Counter
+
+import pgtrigger
+from django.db import connection, transaction
+from django.db.models import Exists, Min, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce, Greatest
+
+from consent.models import Customer
+from consent.retention import Oldest, Period, Retention, local_date
+from consent.validity import start_of_day
+
+from . import transitions
+from .models import (
+    OPEN_STATUSES,
+    Account,
+    ActorKind,
+    Cause,
+    DataUse,
+    Holding,
+    Offer,
+    OfferEvent,
+    OfferStatus,
+    Transaction,
+)
+
+BATCH = 5000  # rows (or offers) per statement: short transactions, bounded memory
+ACCOUNT_BATCH = 500
+
+
+def _day_after(day: dt.date) -> dt.datetime:
+    """The first instant after `day` ends (Amsterdam)."""
+    return start_of_day(day + dt.timedelta(days=1))
+
+
+# --- offers ---------------------------------------------------------------------------------
+def remove_offers(retention: Retention) -> Counter:
+    counts = Counter()
+    while True:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT * FROM remove_offers_past_retention(%s, %s)", [retention.as_of, BATCH]
+            )
+            offers, events, follow_ups = cursor.fetchone()
+        counts.update({"offers": offers, "offer_events": events, "follow_ups": follow_ups})
+        if offers < BATCH:
+            return +counts
+
+
+def oldest_offer(on: dt.date, period: Period | None = None) -> Oldest:
+    """The earliest day a closed offer still held was closed (its last event)."""
+    last_event = OfferEvent.objects.filter(offer=OuterRef("pk")).order_by("-occurred_at")
+    closed_at = Greatest(
+        "status_changed_at",
+        Coalesce(Subquery(last_event.values("occurred_at")[:1]), "status_changed_at"),
+    )
+    first = (
+        Offer.objects.exclude(status__in=OPEN_STATUSES)
+        .annotate(closed_at=closed_at)
+        .aggregate(first=Min("closed_at"))["first"]
+    )
+    return Oldest(local_date(first) if first else None, "offer_closed")
+
+
+# --- the data-use log -------------------------------------------------------------------------
+def remove_data_use(retention: Retention) -> Counter:
+    cutoff = retention.period("data_use").cutoff("read", retention.as_of)
+    if cutoff is None:
+        return Counter()
+    table, removed = DataUse._meta.db_table, 0
+    while True:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                f"""DELETE FROM {table} WHERE (customer_id, run_id, purpose_id) IN (
+                        SELECT customer_id, run_id, purpose_id FROM {table}
+                         WHERE read_at < %s LIMIT %s)""",
+                [_day_after(cutoff), BATCH],
+            )
+            removed += cursor.rowcount
+            if cursor.rowcount < BATCH:
+                return +Counter({"rows": removed})
+
+
+def oldest_data_use(on: dt.date, period: Period | None = None) -> Oldest:
+    first = DataUse.objects.aggregate(first=Min("read_at"))["first"]
+    return Oldest(local_date(first) if first else None, "read")
+
+
+# --- transactions -----------------------------------------------------------------------------
+def remove_transactions(retention: Retention) -> Counter:
+    """Rows past every rule that keeps them. First whole months, detached and dropped
+    where every row of the month is past its period (an owner function that checks that
+    itself); then single rows. With a rule counted from the end of the relationship, only
+    accounts of customers who left long enough ago are looked at (through the (account,
+    booked_at) index); without one, every account."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT months, removed_rows FROM drop_transaction_months_past_retention(%s)",
+            [retention.as_of],
+        )
+        months, month_rows = cursor.fetchone()
+    dropped = Counter({"months": months, "rows": month_rows})
+    period = retention.period("transactions")
+    booked = period.cutoff("transaction", retention.as_of)
+    left = period.cutoff("relationship_end", retention.as_of)
+    if booked is None and left is None:
+        return +dropped  # no rule this remover knows: keep everything
+    accounts = Account.objects.order_by("pk")
+    if left is not None:
+        accounts = accounts.filter(customer__closed_on__lte=left)
+    booked_before = _day_after(booked) if booked is not None else None
+    ids = list(accounts.values_list("pk", flat=True))
+    removed = 0
+    for start in range(0, len(ids), ACCOUNT_BATCH):
+        batch = ids[start : start + ACCOUNT_BATCH]
+        condition, params = "account_id = ANY(%s)", [batch]
+        if booked_before is not None:
+            condition += " AND booked_at < %s"
+            params.append(booked_before)
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {Transaction._meta.db_table} WHERE {condition}", params)
+            removed += cursor.rowcount
+    return +(dropped + Counter({"rows": removed}))
+
+
+def oldest_transaction(on: dt.date, period: Period | None = None) -> Oldest:
+    """With a rule counted from the end of the relationship, only transactions of
+    customers who left are on the clock: the earliest such end. Otherwise the oldest
+    booking."""
+    if period is not None and period.years("relationship_end") is not None:
+        first = (
+            Customer.objects.filter(closed_on__isnull=False)
+            .filter(Exists(Transaction.objects.filter(account__customer=OuterRef("pk"))))
+            .aggregate(first=Min("closed_on"))["first"]
+        )
+        return Oldest(first, "relationship_end")
+    first = Transaction.objects.aggregate(first=Min("booked_at"))["first"]
+    return Oldest(local_date(first) if first else None, "transaction")
+
+
+# --- accounts and products held -----------------------------------------------------------------
+def remove_accounts(retention: Retention) -> Counter:
+    """Accounts and products of customers who left longer ago than the period. An account
+    with transactions still held stays (they refer to it; no database key says so)."""
+    cutoff = retention.period("accounts").cutoff("relationship_end", retention.as_of)
+    if cutoff is None:
+        return Counter()
+    left = Customer.objects.filter(closed_on__lte=cutoff)
+    with transaction.atomic():
+        holdings, _ = Holding.objects.filter(customer__in=left).delete()
+        accounts = Account.objects.filter(customer__in=left).exclude(
+            Exists(Transaction.objects.filter(account=OuterRef("pk")))
+        )
+        # Accounts are never deleted otherwise (the trigger says so); retention is the
+        # one exception, once nothing refers to them.
+        with pgtrigger.ignore("offers.Account:accounts_are_never_deleted"):
+            removed, _ = accounts.delete()
+    return +Counter({"accounts": removed, "holdings": holdings})
+
+
+def oldest_account(on: dt.date, period: Period | None = None) -> Oldest:
+    first = Customer.objects.filter(
+        Q(Exists(Account.objects.filter(customer=OuterRef("pk"))))
+        | Q(Exists(Holding.objects.filter(customer=OuterRef("pk")))),
+        closed_on__isnull=False,
+    ).aggregate(first=Min("closed_on"))["first"]
+    return Oldest(first, "relationship_end")
+
+
+# --- Leaving the bank and erasure: consent hooks -------------------------------------------------
+def retract_on_closure(*, customer_id, at) -> dict[str, int]:
+    """`consent.hooks.CUSTOMER_CLOSED`: the customer left; every offer still open goes
+    (the withdrawals before it retracted those that relied on a consent)."""
+    retracted = transitions.change_status(
+        offers=Offer.objects.filter(customer_id=customer_id, status__in=OPEN_STATUSES),
+        to=OfferStatus.RETRACTED,
+        cause=Cause.CUSTOMER_LEFT,
+        actor_kind=ActorKind.SYSTEM,
+        at=at,
+    )
+    return {"offers_retracted": len(retracted)}
+
+
+def erase_on_request(*, customer_id, event, at) -> dict[str, int]:
+    """`consent.hooks.ERASURE_REQUESTED`: the customer's offers (with their events and
+    follow-ups) and data-use log, as they were when the request was recorded."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM erase_offers_on_request(%s)", [event.pk])
+        offers, events, follow_ups = cursor.fetchone()
+        cursor.execute(
+            f"DELETE FROM {DataUse._meta.db_table} WHERE customer_id = %s AND read_at <= %s",
+            [customer_id, at],
+        )
+        data_use = cursor.rowcount
+    return {
+        "offers_erased": offers,
+        "offer_events_erased": events,
+        "follow_ups_erased": follow_ups,
+        "data_use_erased": data_use,
+    }
+
+
+def erasure_preview(*, customer_id) -> dict[str, int]:
+    """`consent.hooks.ERASURE_PREVIEW`: what `erase_on_request` would erase now."""
+    return {
+        "offers": Offer.objects.filter(customer_id=customer_id).count(),
+        "data_use": DataUse.objects.filter(customer_id=customer_id).count(),
+    }

@@ -1,0 +1,148 @@
+"""Erasure on request (GDPR Art. 17): from the dashboard, a confirmation step that says
+what goes and what stays, then at once: offers, answers and the data-use log go; the
+request is in the ledger (`erasure_requested`) with a receipt; the export shows it."""
+
+import datetime as dt
+import json
+
+import pytest
+from django.core.management import call_command
+from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
+
+from consent.catalogue import ERASURE_NOTICES, statement_sha256
+from consent.models import Action, Channel, ConsentEvent, ConsentState
+from consent.services import request_erasure, stop_all_offers
+from offers.engine import generate_offers
+from offers.models import DataUse, FollowUp, Offer, OfferEvent
+from tests.factories import CustomerFactory
+from tests.offers.factories import AccountFactory, make_offer
+
+
+@pytest.fixture
+def noor(db, grant, client):
+    """Offers based on her balance on; the engine read her balance and proposed a savings
+    account, which she said she is interested in; another offer waits for review."""
+    noor = CustomerFactory(customer_number="830001")
+    AccountFactory(customer=noor, balance="12500.00")
+    grant(noor, "offers_balance", at=timezone.now() - dt.timedelta(days=3))
+    grant(noor, "offers_spending", at=timezone.now() - dt.timedelta(days=3))
+    make_offer(noor, rule="savings_account", status="accepted")
+    make_offer(noor, rule="travel_world_cover")
+    generate_offers(as_of=timezone.localdate(), now=timezone.now())
+    assert DataUse.objects.filter(customer_id=noor.pk).exists()
+    client.force_login(noor.user)
+    return noor
+
+
+@pytest.fixture
+def bystander(db, grant):
+    daan = CustomerFactory(customer_number="830002")
+    grant(daan, "offers_spending")
+    make_offer(daan, status="accepted")
+    return daan
+
+
+def test_the_dashboard_leads_to_a_confirmation_that_says_what_goes_and_what_stays(client, noor):
+    assert 'href="/erasure/"' in client.get("/").content.decode()
+    page = client.get("/erasure/").content.decode()
+    assert "2 aanbiedingen, met uw antwoorden" in page
+    assert "regels uit het overzicht van wat wij met uw gegevens deden" in page
+    # What stays, with the periods from the notices in effect.
+    assert "Het bewijs van uw keuzes" in page and "5 jaar na het einde van de klantrelatie" in page
+    assert "Uw betalingen" in page and "7 jaar na het einde van de klantrelatie" in page
+    assert ERASURE_NOTICES[-1]["nl"] in page
+    # Nothing is erased by looking.
+    assert Offer.objects.filter(customer=noor).count() == 2
+
+
+def test_erasure_removes_offers_answers_and_the_data_use_log_at_once(client, noor, bystander):
+    response = client.post("/erasure/", follow=True)
+    event = ConsentEvent.objects.get(customer=noor, action=Action.ERASURE_REQUESTED)
+    assert response.redirect_chain[-1][0] == f"/history/{event.pk}/receipt/"
+    page = response.content.decode()
+    assert "Verwijderd: 2 aanbiedingen en" in page
+    assert "U vroeg ons te verwijderen" in page
+    assert not Offer.objects.filter(customer=noor).exists()
+    assert not OfferEvent.objects.filter(offer__customer=noor).exists()
+    assert not FollowUp.objects.filter(offer__customer=noor).exists()
+    assert not DataUse.objects.filter(customer_id=noor.pk).exists()
+    # Someone else's are untouched.
+    assert Offer.objects.filter(customer=bystander).count() == 1
+    assert FollowUp.objects.filter(offer__customer=bystander).count() == 1
+
+
+def test_the_request_is_in_the_ledger_with_the_statement_confirmed(noor):
+    recorded = request_erasure(
+        customer=noor, channel=Channel.WEB, actor=noor.user, at=timezone.now(), language="en"
+    )
+    (event,) = recorded.events
+    assert (event.action, event.purpose_id, event.purpose_version_id) == (
+        Action.ERASURE_REQUESTED,
+        None,
+        None,
+    )
+    assert event.notice_sha256 == statement_sha256(Action.ERASURE_REQUESTED, "en")
+    assert recorded.effects["offers_erased"] == 2
+    # The choices stay as they were.
+    assert ConsentState.objects.filter(customer=noor, state=Action.GRANTED).count() == 2
+    call_command("verify_consent_ledger")
+
+
+def test_an_erasure_request_does_not_displace_a_standing_objection(noor):
+    """The objection is the state of the purpose-less row; an erasure request is no choice
+    and changes no state (the mirror trigger and the verifier leave it out)."""
+    stop_all_offers(customer=noor, channel=Channel.WEB, actor=noor.user, at=timezone.now())
+    request_erasure(customer=noor, channel=Channel.WEB, actor=noor.user, at=timezone.now())
+    objection = ConsentState.objects.get(customer=noor, purpose__isnull=True)
+    assert objection.state == Action.OBJECTED
+    last = ConsentEvent.objects.filter(customer=noor).order_by("-sequence").first()
+    assert last.action == Action.ERASURE_REQUESTED
+    call_command("verify_consent_ledger")  # the state mirrors the ledger, chains intact
+
+
+def test_the_state_cannot_be_made_to_mirror_an_erasure_request(noor):
+    request_erasure(customer=noor, channel=Channel.WEB, actor=noor.user, at=timezone.now())
+    event = ConsentEvent.objects.get(customer=noor, action=Action.ERASURE_REQUESTED)
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO consent_consentstate (customer_id, purpose_id, state,"
+            " purpose_version_id, changed_at, event_id) VALUES (%s, NULL, %s, NULL, %s, %s)",
+            [noor.pk, Action.ERASURE_REQUESTED, event.occurred_at, event.pk],
+        )
+
+
+def test_history_receipt_and_export_show_the_erasure(client, noor):
+    client.post("/erasure/")
+    event = ConsentEvent.objects.get(customer=noor, action=Action.ERASURE_REQUESTED)
+    history = client.get("/history/").content.decode()
+    assert "verwijderd op uw verzoek" in history and f"/history/{event.pk}/receipt/" in history
+    receipt = json.loads(client.get(f"/history/{event.pk}/receipt.json").content)
+    assert receipt["action"] == "erasure_requested"
+    assert receipt["legalBasis"] == "erasure_art_17"
+    assert receipt["notice"] == ERASURE_NOTICES[-1]["nl"]
+    assert receipt["services"][0]["service"] == "erasure_of_offers"
+    export = json.loads(b"".join(client.get("/export.json").streaming_content))
+    assert export["history"][-1]["action"] == "erasure_requested"
+    assert export["receipts"][-1]["action"] == "erasure_requested"
+    assert export["offers"] == [] and export["data_use"] == []
+    assert "verwijderd op uw verzoek" in client.get("/export/read/").content.decode()
+
+
+def refused(sql, params=None) -> str:
+    """Run `sql` as the runtime role; the database's refusal."""
+    with (
+        pytest.raises(DatabaseError) as refusal,
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(sql, params)
+    return str(refusal.value)
+
+
+def test_the_runtime_role_cannot_erase_offers_without_a_request_in_the_ledger(noor):
+    other_event = ConsentEvent.objects.filter(customer=noor).first()
+    assert "not a request" in refused("SELECT * FROM erase_offers_on_request(%s)", [other_event.pk])
+    assert "permission denied" in refused("DELETE FROM offers_offerevent")
+    assert "permission denied" in refused("SELECT * FROM retention_delete_offers(ARRAY[1])")
+    assert Offer.objects.filter(customer=noor).count() == 2
