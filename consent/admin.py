@@ -25,8 +25,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import get_language, ngettext
-from django.utils.translation import gettext as gettext_now
+from django.utils.translation import get_language, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from .catalogue import GENERATED_TEXT_FIELDS, VERSION_FIELDS
@@ -416,12 +415,12 @@ class PurposeVersionAdmin(admin.ModelAdmin):
             return self._form_page(request, form)
         version = published.version
         sentences = [
-            gettext_now("Versie %(version)d van ‘%(title)s’ is gepubliceerd.")
+            gettext("Versie %(version)d van ‘%(title)s’ is gepubliceerd.")
             % {"version": version.version, "title": version.text("title", get_language())}
         ]
         if published.takes_effect_later:
             sentences.append(
-                gettext_now("Ze geldt vanaf %(moment)s.")
+                gettext("Ze geldt vanaf %(moment)s.")
                 % {"moment": date_format(timezone.localtime(version.published_at), "j F Y H:i")}
             )
         if version.material:
@@ -496,18 +495,18 @@ ACTION_TITLES = {
 def staff_refusal(error: ChoiceError) -> str:
     """Why a choice was refused, in words for staff (the domain words them for customers)."""
     if isinstance(error, TooYoung):
-        return gettext_now(
+        return gettext(
             "De klant is jonger dan 16 en kan hier geen toestemming voor geven, ook niet via"
             " een medewerker. Dat kan vanaf %(date)s."
         ) % {"date": date_format(error.from_date, "j F Y")}
     if isinstance(error, ObjectionStands):
-        return gettext_now(
+        return gettext(
             "De klant heeft bezwaar gemaakt tegen direct marketing. Hef het bezwaar alleen op"
             " als de klant daar zelf om vraagt (‘Bezwaar opheffen’); daarna kunt u dit"
             " aanzetten."
         )
     if isinstance(error, StaleNotice):
-        return gettext_now(
+        return gettext(
             "De tekst is intussen veranderd. Lees de klant de nieuwe tekst hieronder voor en"
             " leg de keuze opnieuw vast."
         )
@@ -649,7 +648,7 @@ class CustomerAdmin(ReadOnlyAdmin):
                 else:
                     self.message_user(
                         request,
-                        gettext_now(
+                        gettext(
                             "Vastgelegd namens klant %(number)s. De klant ziet het in de"
                             " geschiedenis, met uw naam als medewerker."
                         )

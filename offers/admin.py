@@ -27,8 +27,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import get_language, ngettext, ngettext_lazy
-from django.utils.translation import gettext as gettext_now
+from django.utils.translation import get_language, gettext, ngettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from consent.admin import ReadOnlyAdmin
@@ -456,7 +455,7 @@ class OfferAdmin(ReadOnlyAdmin):
     def waiting(self, offer):
         days = waiting_days(offer, at=timezone.now())
         if days == 0:
-            return gettext_now("vandaag")
+            return gettext("vandaag")
         return ngettext("%(n)d dag", "%(n)d dagen", days) % {"n": days}
 
     @admin.display(description=_("toestemmingen waarop het steunt"))
@@ -517,9 +516,7 @@ class OfferAdmin(ReadOnlyAdmin):
         """On to the next proposed offer, oldest first; the queue when none is left."""
         following = review.next_to_review(after=offer)
         if following is None:
-            self.message_user(
-                request, gettext_now("Er wachten geen aanbiedingen meer op beoordeling.")
-            )
+            self.message_user(request, gettext("Er wachten geen aanbiedingen meer op beoordeling."))
             return HttpResponseRedirect(reverse("admin:offers_offer_changelist"))
         return HttpResponseRedirect(reverse("admin:offers_offer_change", args=[following.pk]))
 
@@ -532,7 +529,7 @@ class OfferAdmin(ReadOnlyAdmin):
         if result.done:
             self.message_user(
                 request,
-                gettext_now("Aanbod voor klant %(number)s goedgekeurd.") % {"number": number},
+                gettext("Aanbod voor klant %(number)s goedgekeurd.") % {"number": number},
                 messages.SUCCESS,
             )
         self._tell_retracted(request, result)
@@ -545,9 +542,7 @@ class OfferAdmin(ReadOnlyAdmin):
         offer = self._reviewable(request, offer_id)
         form = RejectForm(request.POST)
         if not form.is_valid():
-            self.message_user(
-                request, gettext_now("Geef een reden om af te wijzen."), messages.ERROR
-            )
+            self.message_user(request, gettext("Geef een reden om af te wijzen."), messages.ERROR)
             return HttpResponseRedirect(reverse("admin:offers_offer_change", args=[offer.pk]))
         result = review.reject(
             offer_ids=[offer.pk],
@@ -558,7 +553,7 @@ class OfferAdmin(ReadOnlyAdmin):
         if result.done:
             self.message_user(
                 request,
-                gettext_now("Aanbod voor klant %(number)s afgewezen.")
+                gettext("Aanbod voor klant %(number)s afgewezen.")
                 % {"number": offer.customer.customer_number},
                 messages.SUCCESS,
             )
@@ -822,7 +817,7 @@ class FollowUpAdmin(ReadOnlyAdmin):
                 else:
                     self.message_user(
                         request,
-                        gettext_now("Terugbelverzoek van klant %(number)s bijgewerkt.")
+                        gettext("Terugbelverzoek van klant %(number)s bijgewerkt.")
                         % {"number": follow_up.offer.customer.customer_number},
                         messages.SUCCESS,
                     )

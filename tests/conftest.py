@@ -110,8 +110,12 @@ _snapshot: dict[str, str] = {}
 
 
 @pytest.fixture(autouse=True)
-def _snapshot_migrated_data(django_db_setup, django_db_blocker):
-    if "data" not in _snapshot:
+def _snapshot_migrated_data(request, django_db_blocker):
+    uses_database = request.node.get_closest_marker("django_db") or any(
+        name in request.fixturenames for name in ("db", "transactional_db", "live_server")
+    )
+    if uses_database and "data" not in _snapshot:
+        request.getfixturevalue("django_db_setup")
         with django_db_blocker.unblock():
             _snapshot["data"] = connection.creation.serialize_db_to_string()
 
