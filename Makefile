@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # Every dependency, pinned with its hashes for every platform (`make lock` updates it).
 LOCK := requirements.lock
 
-.PHONY: run serve test lint lock bench bench-web db-stop clean
+.PHONY: run serve test lint typecheck lock bench bench-web db-stop clean
 
 $(STAMP): pyproject.toml $(LOCK)
 	@test -x $(PY) || { python=$$(bin/find-python) && "$$python" -m venv $(VENV); }
@@ -35,7 +35,12 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: lint
+# mypy with django-stubs over config, consent and offers (settings in pyproject.toml);
+# incremental, its cache in .mypy_cache/.
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+test: lint typecheck
 	$(PY) manage.py makemigrations --check --dry-run
 	DJANGO_SETTINGS_MODULE=config.settings.production DJANGO_SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') \
 		$(PY) manage.py check --deploy --fail-level WARNING
@@ -53,4 +58,4 @@ db-stop: $(STAMP)
 	$(PY) -c 'from config.database import embedded_server; embedded_server().stop()' || true
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache staticfiles

@@ -20,6 +20,7 @@ import threading
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, TypedDict
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -173,11 +174,31 @@ def ensure_embedded_server():
             _ready = True
 
 
-def database_settings(*, conn_max_age=0, pool=False):
+class Credentials(TypedDict):
+    USER: str
+    PASSWORD: str
+    HOST: str
+    PORT: str | int
+
+
+class DatabaseSettings(dj_database_url.DBConfig, total=False):
+    """Django's settings of a database, and ours: the embedded server or not, the
+    runtime role's name, and the owner's credentials (None: not known here)."""
+
+    EMBEDDED: bool
+    RUNTIME_USER: str
+    OWNER: Credentials | None
+
+
+def database_settings(
+    *, conn_max_age: int | None = 0, pool: bool | dict[str, Any] = False
+) -> DatabaseSettings:
     """The `default` database: runtime credentials, plus the owner's under `OWNER`."""
     url = os.environ.get("DATABASE_URL")
+    config: DatabaseSettings
+    owner: Credentials | None
     if url:
-        config = dj_database_url.parse(url, conn_max_age=conn_max_age)
+        config = {**dj_database_url.parse(url, conn_max_age=conn_max_age)}
         owner_url = os.environ.get("DATABASE_OWNER_URL")
         owner = None
         if owner_url:
@@ -186,7 +207,12 @@ def database_settings(*, conn_max_age=0, pool=False):
                 raise ImproperlyConfigured(
                     "DATABASE_OWNER_URL must name the same database as DATABASE_URL."
                 )
-            owner = {key: parsed[key] for key in ("USER", "PASSWORD", "HOST", "PORT")}
+            owner = {
+                "USER": parsed["USER"],
+                "PASSWORD": parsed["PASSWORD"],
+                "HOST": parsed["HOST"],
+                "PORT": parsed["PORT"],
+            }
             if owner["USER"] == config["USER"]:
                 raise ImproperlyConfigured(
                     "DATABASE_URL (runtime) and DATABASE_OWNER_URL (owner) must be different roles."

@@ -7,6 +7,7 @@
 - A username no account can have (too long) is an ordinary failed login, not a 500.
 """
 
+import datetime as dt
 from functools import wraps
 
 from django.conf import settings
@@ -20,18 +21,19 @@ from django.utils import timezone
 from config.clientip import request_client
 
 
-class NoImpossibleUsernames:
+class NoImpossibleUsernames(AuthenticationForm):
     """AuthenticationForm checks a username's length only after authenticating, and
     django-axes then stores it in a varchar(255): refuse it first, like a wrong password."""
 
     def clean_username(self):
         username = self.cleaned_data["username"]
-        if len(username) > self.username_field.max_length:
+        max_length = self.username_field.max_length
+        if max_length is not None and len(username) > max_length:
             raise self.get_invalid_login_error()
         return username
 
 
-class LoginForm(NoImpossibleUsernames, AuthenticationForm):
+class LoginForm(NoImpossibleUsernames):
     pass
 
 
@@ -42,7 +44,7 @@ class StaffLoginForm(NoImpossibleUsernames, AdminAuthenticationForm):
 def failures_from(address: str, *, now) -> int:
     from axes.models import AccessAttempt
 
-    since = now - timezone.timedelta(hours=settings.AXES_COOLOFF_TIME)
+    since = now - dt.timedelta(hours=settings.AXES_COOLOFF_TIME)
     attempts = AccessAttempt.objects.filter(ip_address=address, attempt_time__gte=since)
     return attempts.aggregate(total=Sum("failures_since_start"))["total"] or 0
 

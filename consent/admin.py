@@ -195,6 +195,14 @@ class PurposeAdmin(ReadOnlyAdmin):
 
 
 # --- Publishing a version ---------------------------------------------------------------------
+class PurposeByTitle(forms.ModelChoiceField):
+    """Purposes by their title, as staff know them, with the code for certainty (from a
+    queryset annotated with the newest titles)."""
+
+    def label_from_instance(self, obj) -> str:
+        return f"{obj._title_en if get_language() == 'en' else obj._title_nl} ({obj.code})"
+
+
 class PublishVersionForm(forms.ModelForm):
     takes_effect_at = forms.DateTimeField(
         label=_("Geldt vanaf"),
@@ -210,6 +218,7 @@ class PublishVersionForm(forms.ModelForm):
     class Meta:
         model = PurposeVersion
         fields = ("purpose", "material", *VERSION_FIELDS)
+        field_classes = {"purpose": PurposeByTitle}
         help_texts = {
             "material": _(
                 "Materieel: de klant moet opnieuw kiezen. Alle eerdere toestemmingen voor dit "
@@ -220,13 +229,10 @@ class PublishVersionForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # Purposes by their title, as staff know them, with the code for certainty.
-        purposes = Purpose.objects.annotate(
+        purpose_field = self.fields["purpose"]
+        assert isinstance(purpose_field, PurposeByTitle)  # Meta.field_classes
+        purpose_field.queryset = Purpose.objects.annotate(
             _title_nl=_newest("title_nl"), _title_en=_newest("title_en")
-        )
-        self.fields["purpose"].queryset = purposes
-        self.fields["purpose"].label_from_instance = lambda purpose: (
-            f"{purpose._title_en if get_language() == 'en' else purpose._title_nl} ({purpose.code})"
         )
         # Retention is stated once, as rules; its sentences are made from them (issue #14).
         for name in GENERATED_TEXT_FIELDS:
@@ -275,10 +281,11 @@ class PurposeVersionAdmin(admin.ModelAdmin):
     def get_changeform_initial_data(self, request):
         """Start from the newest texts of the purpose named in ?purpose=<id>."""
         initial = super().get_changeform_initial_data(request)
+        purpose_id = initial.get("purpose")  # a string from the query, or nothing
         latest = (
-            PurposeVersion.objects.filter(purpose_id=initial.get("purpose"))
-            .order_by("-version")
-            .first()
+            PurposeVersion.objects.filter(purpose_id=purpose_id).order_by("-version").first()
+            if isinstance(purpose_id, str)
+            else None
         )
         if latest:
             initial.update({name: getattr(latest, name) for name in VERSION_FIELDS})
@@ -325,7 +332,9 @@ class PurposeVersionAdmin(admin.ModelAdmin):
     def _form_page(self, request, form):
         """The form again, with what was typed (and its errors)."""
         fieldsets = self.get_fieldsets(request, None)
-        admin_form = helpers.AdminForm(form, list(fieldsets), {}, (), model_admin=self)
+        # django-stubs: AdminForm takes fieldsets as plain dicts, get_fieldsets gives them as
+        # its TypedDict (the same objects at run time; Django's own views pass them so).
+        admin_form = helpers.AdminForm(form, list(fieldsets), {}, (), model_admin=self)  # type: ignore[arg-type]
         context = {
             **self.admin_site.each_context(request),
             "title": _("Nieuwe tekstversie"),
@@ -348,8 +357,8 @@ class PurposeVersionAdmin(admin.ModelAdmin):
         draft = form.save(commit=False)
         draft.version = (current.version if current else 0) + 1
         # As it will be published: the current rules, and the sentences made from them.
-        for name, value in retention_texts(purpose).items():
-            setattr(draft, name, value)
+        for attribute, value in retention_texts(purpose).items():
+            setattr(draft, attribute, value)
         languages = []
         for language, name in (("nl", _("Nederlands")), ("en", _("Engels"))):
             new_text = draft.notice_text(language)
@@ -596,6 +605,7 @@ class CustomerAdmin(ReadOnlyAdmin):
         if event.purpose is None:
             policy_url = request.build_absolute_uri(reverse("dashboard"))
         else:
+            assert event.purpose_version is not None  # a choice about a purpose names its version
             policy_url = request.build_absolute_uri(
                 reverse("purpose_version", args=[event.purpose.code, event.purpose_version.version])
             )

@@ -30,9 +30,10 @@ import datetime as dt
 import gzip
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NotRequired, TypedDict
 
 from django.db import connection
 from django.utils import timezone
@@ -41,6 +42,36 @@ from .keys import public_key_hex, signing_key
 from .models import ConsentEvent, Customer, LedgerTombstone
 
 FORMAT = 2
+
+
+class TombstoneEntry(TypedDict):
+    """A tombstone as a checkpoint signs it."""
+
+    id: int
+    customer_number: str
+    events: int
+    last_sequence: int
+    last_hash: str
+    reason: str
+    as_of: str  # ISO date
+    removed_at: str  # ISO time, UTC
+
+
+class Checkpoint(TypedDict):
+    """The signed data of a checkpoint (`<name>.json`'s "checkpoint")."""
+
+    format: int
+    created_at: str  # ISO time, UTC
+    events: int
+    customers: int
+    heads_file: str
+    heads_sha256: str
+    merkle_root: str
+    previous_checkpoint_sha256: str | None
+    public_key: str
+    # From format 2 on.
+    tombstones: NotRequired[list[TombstoneEntry]]
+    tombstones_through: NotRequired[int]
 
 
 @dataclass(frozen=True)
@@ -84,7 +115,7 @@ class MerkleTree:
     """Streams leaves in and gives the RFC 9162 root: perfect subtrees are merged as they
     fill up, so memory is logarithmic in the number of heads."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._stack: list[tuple[int, bytes]] = []  # (size, root) of perfect subtrees
         self.size = 0
 
@@ -113,7 +144,7 @@ def merkle_root(lines: Iterable[bytes]) -> str:
 
 
 # --- Writing ------------------------------------------------------------------------------
-def canonical(data: dict) -> bytes:
+def canonical(data: Mapping[str, object]) -> bytes:
     return json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
 
 
@@ -138,7 +169,7 @@ def write_checkpoint(*, directory: Path, at: dt.datetime) -> Path:
             heads.write(line + b"\n")
             heads_hash.update(line + b"\n")
             tree.add(line)
-    checkpoint = {
+    checkpoint: Checkpoint = {
         "format": FORMAT,
         "created_at": at.astimezone(dt.UTC).isoformat(),
         "events": events,
@@ -157,7 +188,7 @@ def write_checkpoint(*, directory: Path, at: dt.datetime) -> Path:
     return path
 
 
-def _tombstone_entry(tombstone: LedgerTombstone) -> dict:
+def _tombstone_entry(tombstone: LedgerTombstone) -> TombstoneEntry:
     return {
         "id": tombstone.pk,
         "customer_number": tombstone.customer_number,
@@ -170,12 +201,13 @@ def _tombstone_entry(tombstone: LedgerTombstone) -> dict:
     }
 
 
-def _tombstones_since(previous: Path | None) -> tuple[list[dict], int]:
+def _tombstones_since(previous: Path | None) -> tuple[list[TombstoneEntry], int]:
     """The tombstones written since the previous checkpoint, and the highest id now.
     (`enforce_retention` runs one at a time, so tombstone ids commit in order.)"""
     through = 0
     if previous is not None:
-        through = json.loads(previous.read_text())["checkpoint"].get("tombstones_through", 0)
+        signed: Checkpoint = json.loads(previous.read_text())["checkpoint"]
+        through = signed.get("tombstones_through", 0)
     new = list(LedgerTombstone.objects.filter(pk__gt=through).order_by("pk"))
     return [_tombstone_entry(t) for t in new], (new[-1].pk if new else through)
 
@@ -190,7 +222,7 @@ class CheckpointReport:
     checked: int
     problems: list[str]  # about the checkpoint files themselves
     customers: dict[str, list[str]]  # customer number -> what differs from the newest one
-    newest: dict | None
+    newest: Checkpoint | None
 
 
 def read_heads(path: Path) -> Iterator[Head]:
@@ -208,13 +240,15 @@ def verify_checkpoints(directory: Path, *, public_key: str | None = None) -> Che
 
     public_key = public_key or public_key_hex()
     verifier = Ed25519PublicKey.from_public_bytes(bytes.fromhex(public_key))
-    problems, newest, previous_path = [], None, None
-    signed_tombstones: dict[int, dict] = {}
+    problems: list[str] = []
+    newest: tuple[Checkpoint, Path] | None = None
+    previous_path: Path | None = None
+    signed_tombstones: dict[int, TombstoneEntry] = {}
     between: dict[str, list[str]] = {}
     files = checkpoint_files(directory)
     for path in files:
         document = json.loads(path.read_text())
-        checkpoint = document["checkpoint"]
+        checkpoint: Checkpoint = document["checkpoint"]
         try:
             verifier.verify(bytes.fromhex(document["signature"]), canonical(checkpoint))
         except (InvalidSignature, ValueError):
@@ -263,7 +297,9 @@ def verify_checkpoints(directory: Path, *, public_key: str | None = None) -> Che
     )
 
 
-def compare_consecutive(earlier: tuple[dict, Path], later: tuple[dict, Path]):
+def compare_consecutive(
+    earlier: tuple[Checkpoint, Path], later: tuple[Checkpoint, Path]
+) -> Iterator[tuple[str, str]]:
     """(customer number, reason) for each chain of the earlier checkpoint that the later
     one has lost without its own tombstone saying so, has shortened or has rewritten: a
     removal that a later checkpoint signed as if nothing happened. Both heads files are
@@ -274,6 +310,7 @@ def compare_consecutive(earlier: tuple[dict, Path], later: tuple[dict, Path]):
         for t in second.get("tombstones", ())
     }
     when = f"between the checkpoints of {first['created_at']} and {second['created_at']}"
+    lookup: Callable[[str], Head | None]
     if not (_sorted(first_heads) and _sorted(second_heads)):
         # The database sorted the numbers otherwise than Python does (letters, '-'):
         # look the later heads up instead of merging.
@@ -301,7 +338,7 @@ def _sorted(path: Path) -> bool:
     return True
 
 
-def _merged_lookup(heads: Iterator[Head]):
+def _merged_lookup(heads: Iterator[Head]) -> Callable[[str], Head | None]:
     """For numbers asked in increasing order: the head with that number, or None."""
     state = {"current": next(heads, None)}
 
@@ -314,7 +351,7 @@ def _merged_lookup(heads: Iterator[Head]):
     return lookup
 
 
-def compare_tombstones(signed: dict[int, dict], *, through: int) -> dict[str, list[str]]:
+def compare_tombstones(signed: dict[int, TombstoneEntry], *, through: int) -> dict[str, list[str]]:
     """Tombstones against the signed checkpoints: each signed one is still in the database
     unchanged, and each in the database up to the newest checkpoint's `tombstones_through`
     was signed (a tombstone written afterwards, with an old id, is not)."""
@@ -347,7 +384,7 @@ SELECT h.customer_number, h.sequence, h.hash, c.id IS NOT NULL,
 """
 
 
-def compare_with_database(checkpoint: dict, heads_path: Path) -> dict[str, list[str]]:
+def compare_with_database(checkpoint: Checkpoint, heads_path: Path) -> dict[str, list[str]]:
     """Customer number -> how their chain differs from the checkpoint: deleted tail,
     deleted customer, or rewritten. Set-based: the heads go in with COPY."""
     found: dict[str, list[str]] = {}

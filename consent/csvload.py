@@ -18,6 +18,7 @@ that loads in parallel and publishes in one transaction (`offers.imports`).
 """
 
 import csv
+import functools
 import io
 import itertools
 import os
@@ -106,14 +107,18 @@ class CsvImport:
     """Subclasses declare the columns, the staging table and three pieces of SQL."""
 
     columns: ClassVar[tuple[str, ...]]
-    # Column definitions of the staging table after `line integer`, in `columns` order.
-    staging_columns: ClassVar[str]
     # The key column(s) a row is identified by, for duplicate detection within a file.
     key: ClassVar[tuple[str, ...]]
     # Columns a file may add after `columns`, in any order; the staging table has them
     # all (NULL when the file has not), after `columns`. `present` says which it had.
     optional_columns: ClassVar[tuple[str, ...]] = ()
     present: tuple[str, ...] = ()
+
+    @property
+    def staging_columns(self) -> str:
+        """Column definitions of the staging table after `line integer`, in `columns` order
+        (a subclass sets it, or derives it)."""
+        raise NotImplementedError
 
     def parse(self, row: dict[str, str]) -> tuple:
         """Return the staging values for one row, or raise ValueError with a reason."""
@@ -389,7 +394,9 @@ class SqlCheckedImport(CsvImport):
             records = newlines + (0 if last == b"\n" else 1)
             return records if records == copied else None
 
-        copied = on_own_connections([lambda k=k: copy_part(k) for k in range(parts)], workers=parts)
+        copied = on_own_connections(
+            [functools.partial(copy_part, k) for k in range(parts)], workers=parts
+        )
         progress.close()
         if None in copied:
             return None

@@ -11,7 +11,8 @@ from .services import notice_on_screen, record_choice
 DEMO_PASSWORD = "demo-privacy-2026"  # noqa: S105 - printed for the demo on purpose
 
 # (number, first, last, email, birth date, language, [(days ago, purpose, action)])
-DEMO_CUSTOMERS = (
+DemoCustomer = tuple[str, str, str, str, dt.date, str, list[tuple[int, str, Action]]]
+DEMO_CUSTOMERS: tuple[DemoCustomer, ...] = (
     (
         "100001",
         "Sanne",

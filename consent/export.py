@@ -14,6 +14,7 @@ registers them.
 import datetime as dt
 import json
 from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
@@ -37,6 +38,8 @@ OWN_KEYS = (
 PROMISED_SECTIONS = ("offers", "accounts", "holdings", "transactions", "data_use")
 # The streamed file is written in pieces of about this many characters.
 STREAM_BUFFER = 64 * 1024
+# A section's value: a JSON object, a string, null, or any other iterable (an array).
+SectionValue = dict[str, Any] | str | None | Iterable[Any]
 
 
 def register_export_section(name: str, fn: Callable) -> None:
@@ -51,7 +54,7 @@ def _iso(moment: dt.datetime | None) -> str | None:
 
 def export_sections(
     customer, *, at: dt.datetime, policy_url: Callable = lambda event: ""
-) -> Iterator[tuple[str, object]]:
+) -> Iterator[tuple[str, SectionValue]]:
     """(key, value) in the document's order. A value that is a list or another iterable
     is a JSON array whose items are produced one at a time. `policy_url(event)` is the
     receipt's link to the text (absolute, from the request)."""
@@ -85,7 +88,9 @@ def export_sections(
                 "purpose": card.code,
                 "state": card.state.state if card.state else "not_set",
                 "valid": card.is_valid,
-                "version": card.state.purpose_version.version if card.state else None,
+                "version": card.state.purpose_version.version
+                if card.state and card.state.purpose_version
+                else None,
                 "changed_at": _iso(card.state.changed_at) if card.state else None,
             }
             # Required purposes are not a choice; the export lists what the customer decides.

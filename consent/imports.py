@@ -21,6 +21,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.db import models
 from django.utils import timezone
 
 from .csvload import CsvImport, required
@@ -33,8 +34,14 @@ PHONE = re.compile(r"^\+?[0-9][0-9 ()-]{5,18}[0-9]$")
 
 def max_length(name: str) -> int:
     """What both the customer and its login can hold (a longer value would fail the merge)."""
-    user_field = get_user_model()._meta.get_field(name)
-    return min(Customer._meta.get_field(name).max_length, user_field.max_length)
+    return min(_max_length(Customer, name), _max_length(get_user_model(), name))
+
+
+def _max_length(model: type[models.Model], name: str) -> int:
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.Field) or field.max_length is None:
+        raise TypeError(f"{model.__name__}.{name} has no maximum length")
+    return field.max_length
 
 
 def parse_date(value: str, name: str) -> dt.date:

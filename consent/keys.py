@@ -62,7 +62,7 @@ def chain_keyring() -> Keyring:
             settings.LEDGER_HMAC_KEY, settings.LEDGER_HMAC_KEY_FILE, name="LEDGER_HMAC_KEY"
         ).encode()
     )
-    retired = ()
+    retired: tuple[ChainKey, ...] = ()
     if settings.LEDGER_HMAC_RETIRED_KEYS:
         entries = json.loads(Path(settings.LEDGER_HMAC_RETIRED_KEYS).read_text())
         retired = tuple(

@@ -2,11 +2,16 @@
 chain that retention removed accounted for by a tombstone that a retention period
 justifies."""
 
+from collections.abc import Callable
+
 from django.db import connection
 
 from .catalogue import statement_with_hash
 from .keys import chain_keyring
 from .models import GENESIS_HASH, Action, ConsentEvent, ConsentState, Customer, LedgerTombstone
+
+# progress(done, total): told now and then how many events were checked.
+Progress = Callable[[int, int], object]
 
 
 def notice_sha256_of(event: ConsentEvent) -> str:
@@ -18,18 +23,18 @@ def notice_sha256_of(event: ConsentEvent) -> str:
     return event.purpose_version.notice_sha256(event.notice_language)
 
 
-def broken_chains(*, check_hmac: bool = True, progress=None) -> dict[str, str]:
+def broken_chains(*, check_hmac: bool = True, progress: Progress | None = None) -> dict[str, str]:
     """Customer number → the first problem found in that customer's chain: a gap, a
     broken link, an HMAC that does not match (changed without the key), an unknown or
     retired key, or a notice hash that is not that of the text the event names."""
     keyring = chain_keyring() if check_hmac else None
     problems: dict[str, str] = {}
-    notice_hashes: dict[tuple, str] = {}
+    notice_hashes: dict[tuple[int | None, str, str, str | None], str] = {}
 
-    def expected_notice(event):
-        key = (event.purpose_version_id, event.action, event.notice_language)
-        if event.purpose_version_id is None:  # objections: several wordings may be valid
-            key += (event.notice_sha256,)
+    def expected_notice(event: ConsentEvent) -> str:
+        # Objections: several wordings may be valid, so their hash is part of the key.
+        statement = event.notice_sha256 if event.purpose_version_id is None else None
+        key = (event.purpose_version_id, event.action, event.notice_language, statement)
         if key not in notice_hashes:
             notice_hashes[key] = notice_sha256_of(event)
         return notice_hashes[key]
@@ -164,7 +169,7 @@ def unjustified_tombstones() -> dict[str, list[str]]:
     return found
 
 
-def verify(*, check_hmac: bool = True, progress=None) -> dict[str, list[str]]:
+def verify(*, check_hmac: bool = True, progress: Progress | None = None) -> dict[str, list[str]]:
     problems = {
         number: [reason]
         for number, reason in broken_chains(check_hmac=check_hmac, progress=progress).items()

@@ -26,6 +26,7 @@ KANTARA_VERSION = "KI-CR-v1.1.0"
 
 def consent_receipt(event: ConsentEvent, *, policy_url: str) -> dict:
     language = event.notice_language
+    basis: dict[str, object]  # the legal basis, and which notice or statement
     if event.purpose is None:
         controller, dpo = (
             (CONTROLLER_EN, DPO_CONTACT_EN)
@@ -40,13 +41,25 @@ def consent_receipt(event: ConsentEvent, *, policy_url: str) -> dict:
             if event.action == Action.ERASURE_REQUESTED
             else _objection_service(event, language)
         ]
+        basis = {
+            "legalBasis": "erasure_art_17"
+            if event.action == Action.ERASURE_REQUESTED
+            else "objection_art_21_2",
+            "notice": statement_with_hash(event.action, language, event.notice_sha256),
+        }
     else:
         version = event.purpose_version
+        assert version is not None  # a choice about a purpose names its version (event_shape)
         controller, dpo = (
             version.text("controller", language),
             version.text("dpo_contact", language),
         )
         services = [_purpose_service(event, language)]
+        basis = {
+            "legalBasis": event.purpose.legal_basis,
+            "legalBasisText": LEGAL_BASIS_TEXT[event.purpose.legal_basis][language],
+            "noticeVersion": version.version,
+        }
     receipt = {
         "version": KANTARA_VERSION,
         "jurisdiction": settings.CONSENT_JURISDICTION,
@@ -76,16 +89,8 @@ def consent_receipt(event: ConsentEvent, *, policy_url: str) -> dict:
         "ledgerSequence": event.sequence,
         "ledgerPreviousHash": event.previous_hash,
         "ledgerHash": event.hash,
+        **basis,
     }
-    if event.purpose is not None:
-        receipt["legalBasis"] = event.purpose.legal_basis
-        receipt["legalBasisText"] = LEGAL_BASIS_TEXT[event.purpose.legal_basis][language]
-        receipt["noticeVersion"] = event.purpose_version.version
-    else:
-        receipt["legalBasis"] = (
-            "erasure_art_17" if event.action == Action.ERASURE_REQUESTED else "objection_art_21_2"
-        )
-        receipt["notice"] = statement_with_hash(event.action, language, event.notice_sha256)
     return receipt
 
 

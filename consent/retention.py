@@ -268,7 +268,7 @@ class Period:
 
     def text(self, language: str) -> str:
         """The promised period, as the notices say it."""
-        longest = {}
+        longest: dict[str, Rule] = {}
         for stated in self.stated:
             rule = stated.rule
             if rule.anchor not in longest or rule.years > longest[rule.anchor].years:
@@ -318,6 +318,12 @@ class Retention:
 
     def period(self, kind: str) -> Period | None:
         return self.periods.get(kind)
+
+    def cutoff(self, kind: str, anchor: str) -> dt.date | None:
+        """`Period.cutoff` of `kind`'s period on `as_of`; None (remove nothing) when no
+        notice states a period for `kind` or none counted from `anchor`."""
+        period = self.period(kind)
+        return None if period is None else period.cutoff(anchor, self.as_of)
 
 
 @dataclass(frozen=True)
@@ -394,12 +400,13 @@ def _enforce(*, as_of: dt.date, now: dt.datetime, say) -> Enforcement:
         handler = KIND_HANDLERS.get(kind)
         if handler is None:
             continue
-        if retention.period(kind) is None:
+        period = retention.period(kind)
+        if period is None:
             # No notice states a period: keep everything (and say so), never guess one.
             result.unstated.append(kind)
             result.removed[kind] = Counter()
             continue
-        say(f"{kind}: removing what is past {retention.period(kind).text('en')}")
+        say(f"{kind}: removing what is past {period.text('en')}")
         result.removed[kind] = handler.remove(retention)
     return result
 
@@ -468,8 +475,8 @@ def remove_consent_proof(retention: Retention) -> Counter:
     from . import hooks
     from .models import ConsentEvent, Customer
 
-    counts = Counter()
-    cutoff = retention.period("consent_proof").cutoff("relationship_end", retention.as_of)
+    counts: Counter[str] = Counter()
+    cutoff = retention.cutoff("consent_proof", "relationship_end")
     if cutoff is None:
         return counts
     due = (
@@ -524,7 +531,7 @@ def pseudonymise_profiles(retention: Retention) -> Counter:
 
     from .models import Customer
 
-    cutoff = retention.period("profile").cutoff("relationship_end", retention.as_of)
+    cutoff = retention.cutoff("profile", "relationship_end")
     if cutoff is None:
         return Counter()
     due = Customer.objects.filter(closed_on__lte=cutoff, pseudonymised_on__isnull=True)

@@ -12,12 +12,15 @@ on the screen: withdrawing is never harder than granting.
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from . import hooks
@@ -37,6 +40,9 @@ from .models import (
 from .retention import InvalidRules, describe_rules, parse_rules
 from .validity import sixteenth_birthday, valid_consents
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 
 class ChoiceError(Exception):
     """A choice that cannot be recorded. Nothing was written."""
@@ -53,7 +59,7 @@ class RequiredPurpose(ChoiceError):
 class StaleNotice(ChoiceError):
     """The customer chose on a text that is no longer the current one (or never was)."""
 
-    def __init__(self, message, *, current: PurposeVersion | None):
+    def __init__(self, message: str | Promise, *, current: PurposeVersion | None) -> None:
         super().__init__(message)
         self.current = current
 
@@ -61,7 +67,7 @@ class StaleNotice(ChoiceError):
 class TooYoung(ChoiceError):
     """Nobody under 16 can consent (UAVG art. 5); `from_date` is when they can."""
 
-    def __init__(self, message, *, from_date: dt.date):
+    def __init__(self, message: str | Promise, *, from_date: dt.date) -> None:
         super().__init__(message)
         self.from_date = from_date
 
@@ -77,7 +83,14 @@ class CustomerClosed(ChoiceError):
 @dataclass(frozen=True)
 class RecordedChoice:
     events: list[ConsentEvent]
-    effects: Counter = field(default_factory=Counter)
+    effects: Counter[str] = field(default_factory=Counter)
+
+
+class NoticeOnScreen(TypedDict):
+    """The text a choice was made on, as `record_choice` takes it."""
+
+    version: int | None
+    notice_sha256: str | None
 
 
 def get_purpose(code: str) -> Purpose:
@@ -92,7 +105,7 @@ def current_version(purpose: Purpose, *, at: dt.datetime) -> PurposeVersion | No
     return purpose.versions.filter(published_at__lte=at).order_by("-version").first()
 
 
-def notice_on_screen(*, purpose_code: str, at: dt.datetime, language: str = "nl") -> dict:
+def notice_on_screen(*, purpose_code: str, at: dt.datetime, language: str = "nl") -> NoticeOnScreen:
     """What a channel showing the current text at `at` passes to `record_choice`:
     `{"version": n, "notice_sha256": "…"}`. For demo data, imports and tests; a
     customer's own choice sends back what their screen showed."""
@@ -108,7 +121,7 @@ def record_choice(
     purpose_code: str,
     action: str,
     channel: str,
-    actor,
+    actor: "User | None",
     at: dt.datetime,
     version: int | None = None,
     notice_sha256: str | None = None,
@@ -155,12 +168,13 @@ def record_choice(
 
 
 def stop_all_offers(
-    *, customer: Customer, channel: str, actor, at: dt.datetime, language: str = "nl"
+    *, customer: Customer, channel: str, actor: "User | None", at: dt.datetime, language: str = "nl"
 ) -> RecordedChoice:
     """'Stop all personal offers': a withdrawal for every direct-marketing purpose that is
     granted now, and the GDPR Art. 21(2) objection to direct marketing as its own event
     (unless it already stands). While it stands no offers purpose is valid."""
-    events, effects = [], Counter()
+    events: list[ConsentEvent] = []
+    effects: Counter[str] = Counter()
     with transaction.atomic():
         locked = _lock(customer)
         granted = (
@@ -172,16 +186,18 @@ def stop_all_offers(
         )
         for state in granted:
             # The version the customer last chose on: the text they are withdrawing from.
+            version = state.purpose_version
+            assert version is not None  # a granted state names its version (state_shape)
             event, purpose_effects = _record(
                 customer=locked,
                 purpose=state.purpose,
-                version=state.purpose_version,
+                version=version,
                 action=Action.WITHDRAWN,
                 channel=channel,
                 actor=actor,
                 at=at,
                 language=language,
-                notice_sha256=state.purpose_version.notice_sha256(language),
+                notice_sha256=version.notice_sha256(language),
             )
             events.append(event)
             effects.update(purpose_effects)
@@ -202,7 +218,7 @@ def stop_all_offers(
 
 
 def lift_objection(
-    *, customer: Customer, channel: str, actor, at: dt.datetime, language: str = "nl"
+    *, customer: Customer, channel: str, actor: "User | None", at: dt.datetime, language: str = "nl"
 ) -> RecordedChoice:
     """The customer lifts their objection. It switches nothing back on."""
     with transaction.atomic():
@@ -234,7 +250,15 @@ def _lock(customer: Customer) -> Customer:
     return Customer.objects.select_for_update().get(pk=customer.pk)
 
 
-def _notice_shown(*, purpose, action, at, version, notice_sha256, language):
+def _notice_shown(
+    *,
+    purpose: Purpose,
+    action: str,
+    at: dt.datetime,
+    version: int | None,
+    notice_sha256: str | None,
+    language: str,
+) -> tuple[PurposeVersion, str]:
     """The version the customer read and its language, or StaleNotice for a grant."""
     current = current_version(purpose, at=at)
     if current is None:
@@ -252,12 +276,12 @@ def _notice_shown(*, purpose, action, at, version, notice_sha256, language):
                 _("De tekst is veranderd; lees hem en kies opnieuw."), current=current
             )
         return shown, read_in
-    if read_in is not None:
+    if shown is not None and read_in is not None:
         return shown, read_in
     return current, "en" if language == "en" else "nl"
 
 
-def _check_may_grant(*, customer: Customer, purpose: Purpose, at: dt.datetime):
+def _check_may_grant(*, customer: Customer, purpose: Purpose, at: dt.datetime) -> None:
     if customer.closed_on is not None:
         raise CustomerClosed(
             _("U bent sinds %(date)s geen klant meer; wij gebruiken uw gegevens hier niet voor.")
@@ -265,6 +289,8 @@ def _check_may_grant(*, customer: Customer, purpose: Purpose, at: dt.datetime):
         )
     today = timezone.localdate(at)
     if customer.age_on(today) < settings.CONSENT_MIN_AGE_YEARS:
+        # Only a pseudonymised profile has no date of birth, and it is closed (above).
+        assert customer.birth_date is not None
         from_date = sixteenth_birthday(customer.birth_date)
         raise TooYoung(
             _(
@@ -284,7 +310,18 @@ def _check_may_grant(*, customer: Customer, purpose: Purpose, at: dt.datetime):
         )
 
 
-def _record(*, customer, purpose, version, action, channel, actor, at, language, notice_sha256):
+def _record(
+    *,
+    customer: Customer,
+    purpose: Purpose | None,
+    version: PurposeVersion | None,
+    action: str,
+    channel: str,
+    actor: "User | None",
+    at: dt.datetime,
+    language: str,
+    notice_sha256: str,
+) -> tuple[ConsentEvent, Counter[str]]:
     if purpose is not None and purpose.required:
         raise RequiredPurpose(
             _("Dit is nodig om uw rekening te kunnen aanbieden en kan niet worden uitgezet.")
@@ -338,8 +375,8 @@ def _record(*, customer, purpose, version, action, channel, actor, at, language,
         unique_fields=["customer", "purpose"],
         update_fields=["state", "purpose_version", "changed_at", "event"],
     )
-    effects = Counter()
-    if action == Action.WITHDRAWN:
+    effects: Counter[str] = Counter()
+    if action == Action.WITHDRAWN and purpose is not None:  # a withdrawal names its purpose
         effects = hooks.CONSENT_ENDED(
             customer_id=customer.pk, purpose_code=purpose.code, event=event, at=at
         )
@@ -352,7 +389,7 @@ def _record(*, customer, purpose, version, action, channel, actor, at, language,
 class ClosedCustomer:
     customer: Customer
     events: list[ConsentEvent]
-    effects: Counter = field(default_factory=Counter)
+    effects: Counter[str] = field(default_factory=Counter)
     already_closed: bool = False
 
 
@@ -382,7 +419,8 @@ def close_customer(*, customer: Customer, on: dt.date, at: dt.datetime) -> Close
         locked.closed_on = on
         locked.save(update_fields=["closed_on"])
         type(locked.user).objects.filter(pk=locked.user_id).update(is_active=False)
-        events, effects = [], Counter()
+        events: list[ConsentEvent] = []
+        effects: Counter[str] = Counter()
         granted = (
             ConsentState.objects.filter(customer=locked, state=Action.GRANTED)
             .select_related("purpose", "purpose_version__purpose")
@@ -390,16 +428,18 @@ def close_customer(*, customer: Customer, on: dt.date, at: dt.datetime) -> Close
         )
         language = locked.language
         for state in granted:
+            version = state.purpose_version
+            assert version is not None  # a granted state names its version (state_shape)
             event, purpose_effects = _record(
                 customer=locked,
                 purpose=state.purpose,
-                version=state.purpose_version,
+                version=version,
                 action=Action.WITHDRAWN,
                 channel=Channel.SYSTEM,
                 actor=None,
                 at=at,
                 language=language,
-                notice_sha256=state.purpose_version.notice_sha256(language),
+                notice_sha256=version.notice_sha256(language),
             )
             events.append(event)
             effects.update(purpose_effects)
@@ -407,7 +447,7 @@ def close_customer(*, customer: Customer, on: dt.date, at: dt.datetime) -> Close
     return ClosedCustomer(customer=locked, events=events, effects=effects)
 
 
-def _check_may_close(customer: Customer, *, on: dt.date, at: dt.datetime):
+def _check_may_close(customer: Customer, *, on: dt.date, at: dt.datetime) -> None:
     """What the database's trigger refuses too, said in words first."""
     if on > timezone.localdate(at):
         raise ChoiceError(
@@ -433,7 +473,7 @@ def _check_may_close(customer: Customer, *, on: dt.date, at: dt.datetime):
 
 
 def request_erasure(
-    *, customer: Customer, channel: str, actor, at: dt.datetime, language: str = "nl"
+    *, customer: Customer, channel: str, actor: "User | None", at: dt.datetime, language: str = "nl"
 ) -> RecordedChoice:
     """The customer asks to erase what consent-based processing produced about them
     (GDPR Art. 17): offers, their answers and the data-use log. Done at once, in the
@@ -463,7 +503,7 @@ def request_erasure(
 class PublishedVersion:
     version: PurposeVersion
     consents_needing_renewal: int
-    effects: Counter = field(default_factory=Counter)
+    effects: Counter[str] = field(default_factory=Counter)
     takes_effect_later: bool = False
 
 
@@ -471,8 +511,8 @@ def publish_version(
     *,
     purpose_code: str,
     material: bool,
-    texts: dict,
-    actor,
+    texts: Mapping[str, Any],
+    actor: "User | None",
     at: dt.datetime,
     now: dt.datetime | None = None,
 ) -> PublishedVersion:
@@ -528,7 +568,7 @@ def publish_version(
             retention_rules=texts["retention_rules"],
             **{name: _cleaned(texts[name]) for name in VERSION_FIELDS},
         )
-        effects = Counter()
+        effects: Counter[str] = Counter()
         later = at > now
         if material and not later:
             effects = hooks.MATERIAL_CHANGE(purpose_code=purpose.code, version=version, at=now)
@@ -545,7 +585,7 @@ class MaterialChangeImpact:
     """What a material version would end if it took effect at `at`."""
 
     valid_consents: int
-    effects: Counter
+    effects: Counter[str]
 
 
 def material_change_impact(*, purpose_code: str, at: dt.datetime) -> MaterialChangeImpact:
@@ -559,7 +599,13 @@ def material_change_impact(*, purpose_code: str, at: dt.datetime) -> MaterialCha
     )
 
 
-def retention_texts(purpose: Purpose, *, rules=None) -> dict:
+class RetentionTexts(TypedDict):
+    retention_rules: list[dict[str, Any]]
+    retention_nl: str
+    retention_en: str
+
+
+def retention_texts(purpose: Purpose, *, rules: object = None) -> RetentionTexts:
     """The rules of a new version (as given, else the newest version's: retention stays as
     it was unless the privacy officer changes it) and its retention sentences, generated
     from them: what a notice says about retention is never typed twice."""
@@ -574,17 +620,18 @@ def retention_texts(purpose: Purpose, *, rules=None) -> dict:
         raise ChoiceError(_("Een tekst zegt hoe lang wij de gegevens bewaren: geef bewaarregels."))
     return {
         "retention_rules": [rule.as_json() for rule in parsed],
-        **{f"retention_{language}": describe_rules(parsed, language) for language in ("nl", "en")},
+        "retention_nl": describe_rules(parsed, "nl"),
+        "retention_en": describe_rules(parsed, "en"),
     }
 
 
-def _filled(value) -> bool:
+def _filled(value: str | list[object] | tuple[object, ...] | None) -> bool:
     if isinstance(value, list | tuple):
         return any(str(item).strip() for item in value)
     return bool((value or "").strip())
 
 
-def _cleaned(value):
+def _cleaned(value: str | list[object] | tuple[object, ...]) -> str | list[str]:
     if isinstance(value, list | tuple):
         return [str(item).strip() for item in value if str(item).strip()]
     return value.strip()

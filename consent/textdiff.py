@@ -42,8 +42,8 @@ def word_diff(old: str, new: str) -> list[Piece]:
         else:
             changes.append((tag, a1, a2, b1, b2))
     pieces: list[Piece] = []
-    for tag, a1, a2, b1, b2 in changes:
-        if tag == "equal":
+    for op, a1, a2, b1, b2 in changes:
+        if op == "equal":
             _add(pieces, "same", "".join(before[a1:a2]))
             continue
         deleted, inserted = "".join(before[a1:a2]), "".join(after[b1:b2])

@@ -432,7 +432,7 @@ class OfferAdmin(ReadOnlyAdmin):
     ):
         return super().get_action_choices(
             request,
-            default_choices=[("", _("— kies wat u met de selectie doet —"))],
+            default_choices=[("", str(_("— kies wat u met de selectie doet —")))],
             action_location=action_location,
         )
 
@@ -718,7 +718,9 @@ class FollowUpForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = klantenservice_staff()
+        owner = self.fields["owner"]
+        assert isinstance(owner, StaffChoiceField)  # a copy of the one declared above
+        owner.queryset = klantenservice_staff()
 
 
 @admin.register(FollowUp)

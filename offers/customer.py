@@ -8,6 +8,7 @@ was approved is simply not there, whatever the engine's next run will do with it
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypedDict
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import transaction
@@ -20,6 +21,9 @@ from consent.models import ConsentEvent, Customer
 
 from . import transitions
 from .models import ActorKind, Cause, DataUse, Offer, OfferStatus
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 # A customer's answer and the status it gives the offer.
 ANSWERS = {"interested": OfferStatus.ACCEPTED, "dismiss": OfferStatus.DISMISSED}
@@ -67,16 +71,20 @@ class ShownOffer:
     @property
     def choices(self) -> list[dict]:
         """The consents it relied on: which choice, given when, to which text."""
-        return [
-            {
-                "code": event.purpose.code,
-                "title": event.purpose_version.text("title", self.language),
-                "data_used": event.purpose_version.text("data_used", self.language),
-                "version": event.purpose_version.version,
-                "given_at": event.occurred_at,
-            }
-            for event in self.offer.relied_on.all()
-        ]
+        choices = []
+        for event in self.offer.relied_on.all():
+            purpose, version = event.purpose, event.purpose_version
+            assert purpose is not None and version is not None  # a grant names both
+            choices.append(
+                {
+                    "code": purpose.code,
+                    "title": version.text("title", self.language),
+                    "data_used": version.text("data_used", self.language),
+                    "version": version.version,
+                    "given_at": event.occurred_at,
+                }
+            )
+        return choices
 
 
 def shown_offers(customer: Customer, *, language: str, at: dt.datetime) -> list[ShownOffer]:
@@ -144,11 +152,17 @@ def answer_offer(customer: Customer, offer_id: int, *, answer: str, at: dt.datet
     return offer
 
 
+class Offered(TypedDict):
+    """What `data_uses` annotates a DataUse with."""
+
+    offered: list[str]  # names of the products proposed on its consent
+
+
 @dataclass(frozen=True)
 class UseShown:
     """One time the offers engine read the customer's data under one purpose."""
 
-    use: DataUse
+    use: "WithAnnotations[DataUse, Offered]"
     language: str
 
     @property
@@ -158,7 +172,9 @@ class UseShown:
     @property
     def purpose_title(self) -> str:
         # The title of the text the customer consented to: the consent the read relied on.
-        return self.use.consent_event.purpose_version.text("title", self.language)
+        version = self.use.consent_event.purpose_version
+        assert version is not None  # the read relied on a grant, which names its version
+        return version.text("title", self.language)
 
     @property
     def purpose_code(self) -> str:

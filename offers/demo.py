@@ -50,7 +50,7 @@ HOLDINGS = {
 }
 SUPERMARKET, RESTAURANT, HOTEL, HOSPITAL, PHARMACY = "5411", "5812", "7011", "8062", "5912"
 # customer number: [(days ago, amount, counterparty, mcc or None, country)]
-TRANSACTIONS = {
+TRANSACTIONS: dict[str, list[tuple[int, str, str, str | None, str]]] = {
     "100001": [
         (40, "-62.10", "Albert Heijn", SUPERMARKET, "NL"),
         (21, "-184.00", "Hotel Chelsea", HOTEL, "US"),

@@ -36,14 +36,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, Max, Min, OuterRef
 from django.utils import timezone
 
-from consent.models import ConsentEvent, ConsentState, Customer
+from consent.models import ConsentEvent, ConsentState, Customer, PurposeVersion
 from consent.validity import start_of_day, valid_consents
 
 from . import gate, transitions
+from .gate import CustomerSlice
 from .models import (
     OPEN_RUN_STATUSES,
     OPEN_STATUSES,
@@ -62,6 +64,8 @@ from .rules import RULES, RULES_BY_CODE, Proposal, Rule
 MAX_OPEN_PER_CUSTOMER = 3
 ANSWERED = (OfferStatus.DISMISSED, OfferStatus.ACCEPTED, OfferStatus.REJECTED)
 COUNT_NAMES = ("considered", "candidates", "offered", "already_offered", "suppressed_by_policy")
+# {rule code: {count name: n}}, per chunk and summed per run.
+RunCounts = dict[str, dict[str, int]]
 # While a chunk works, PostgreSQL checks this often whether the process that asked is
 # still there, and if not stops the work and lets go of the chunk (it would otherwise
 # finish a long read for nobody, holding the chunk, before noticing).
@@ -100,12 +104,17 @@ def select_rules(codes: Iterable[str] | None = None) -> tuple[Rule, ...]:
 
 
 def evaluate(
-    *, rules: Iterable[Rule], as_of: dt.date, at: dt.datetime, customers=None, run_id=None
-) -> tuple[list[Candidate], Counter]:
+    *,
+    rules: Iterable[Rule],
+    as_of: dt.date,
+    at: dt.datetime,
+    customers: CustomerSlice | None = None,
+    run_id: int | None = None,
+) -> tuple[list[Candidate], Counter[str]]:
     """Ask the gate, let every rule decide. Returns candidates and how many customers each
     rule considered (those with valid consent at `at`, when the data is read; `as_of`
     only places the data windows). With `run_id`, the gate logs what it read."""
-    considered: Counter = Counter()
+    considered: Counter[str] = Counter()
     candidates = []
     rows = gate.features(rules=rules, as_of=as_of, at=at, customers=customers, run_id=run_id)
     for row in rows:
@@ -138,8 +147,8 @@ def generate_offers(
     now: dt.datetime,
     rule_codes: Iterable[str] | None = None,
     chunk_size: int | None = None,
-    progress=None,
-    clock=timezone.now,
+    progress: Callable[[str], None] | None = None,
+    clock: Callable[[], dt.datetime] = timezone.now,
 ) -> OfferRun:
     """One engine run starting at `now`, done in this process (or the date's unfinished
     run, resumed). `progress(text)` is told about each step."""
@@ -161,6 +170,8 @@ def generate_offers(
                 continue
             say(f"chunk {number}/{len(chunks)}")
             chunk = execute_chunk(chunk_id=chunk_id, worker=worker, clock=clock, wait=True)
+            # Waiting for its lock, this process always gets the chunk (None: not ours).
+            assert chunk is not None
             say(f"chunk {number}/{len(chunks)} {chunk.status}: " + describe_counts(chunk.counts))
     except BaseException:
         OfferRun.objects.filter(pk=run.pk, status__in=OPEN_RUN_STATUSES).update(
@@ -176,7 +187,7 @@ def open_run(
     now: dt.datetime,
     rule_codes: Iterable[str] | None = None,
     chunk_size: int | None = None,
-    started_by=None,
+    started_by: User | None = None,
 ) -> tuple[OfferRun, bool]:
     """The run for `as_of` and whether it was resumed: the date's latest run when it is
     unfinished (queued, running or failed), else a new run starting at `now`, with its
@@ -197,7 +208,14 @@ def open_run(
         ), False
 
 
-def _create(*, as_of, now, rules, chunk_size, started_by) -> OfferRun:
+def _create(
+    *,
+    as_of: dt.date,
+    now: dt.datetime,
+    rules: tuple[Rule, ...],
+    chunk_size: int | None,
+    started_by: User | None,
+) -> OfferRun:
     try:
         with transaction.atomic():
             run = OfferRun.objects.create(
@@ -230,7 +248,9 @@ def _create(*, as_of, now, rules, chunk_size, started_by) -> OfferRun:
     return run
 
 
-def _resume(run: OfferRun, *, rule_codes, rules) -> OfferRun:
+def _resume(
+    run: OfferRun, *, rule_codes: Iterable[str] | None, rules: tuple[Rule, ...]
+) -> OfferRun:
     if rule_codes and {rule.code for rule in rules} != set(run.rules):
         raise RunUnfinished(
             f"run {run.pk} for {run.as_of} is unfinished with rules {', '.join(run.rules)};"
@@ -286,7 +306,7 @@ def zero_counts() -> dict[str, int]:
     return dict.fromkeys(COUNT_NAMES, 0)
 
 
-def sum_counts(rule_codes: Iterable[str], chunk_counts: Iterable[dict]) -> dict:
+def sum_counts(rule_codes: Iterable[str], chunk_counts: Iterable[RunCounts]) -> RunCounts:
     total = {code: zero_counts() for code in rule_codes}
     for counts in chunk_counts:
         for code, numbers in counts.items():
@@ -296,7 +316,7 @@ def sum_counts(rule_codes: Iterable[str], chunk_counts: Iterable[dict]) -> dict:
     return total
 
 
-def describe_counts(counts: dict) -> str:
+def describe_counts(counts: RunCounts) -> str:
     return "; ".join(f"{code} {c['offered']} offered" for code, c in counts.items()) or "-"
 
 
@@ -327,7 +347,7 @@ class Progress:
         return self.count(ChunkStatus.FAILED)
 
     @property
-    def counts(self) -> dict:
+    def counts(self) -> RunCounts:
         return sum_counts(
             self.run.rules, (c.counts for c in self.chunks if c.status == ChunkStatus.DONE)
         )
@@ -401,7 +421,7 @@ def execute_chunk(
     except Exception as exc:
         with transaction.atomic():
             failed = _locked_chunk(chunk_id, wait=True)
-            if failed.status != ChunkStatus.DONE:
+            if failed is not None and failed.status != ChunkStatus.DONE:
                 failed.status, failed.error = ChunkStatus.FAILED, f"{type(exc).__name__}: {exc}"
                 failed.save(update_fields=["status", "error"])
         raise
@@ -415,7 +435,7 @@ def _locked_chunk(chunk_id: int, *, wait: bool) -> OfferRunChunk | None:
     return chunks.filter(pk=chunk_id).first()
 
 
-def _pause_for_tests():
+def _pause_for_tests() -> None:
     """Tests only (`OFFERS_TEST_CHUNK_PAUSE_LOCK`): wait, in the middle of the chunk, for
     an advisory lock the test holds, so that it can kill this process right here."""
     key = settings.OFFERS_TEST_CHUNK_PAUSE_LOCK
@@ -425,7 +445,9 @@ def _pause_for_tests():
 
 
 @transaction.atomic
-def run_chunk(*, run: OfferRun, rules: tuple[Rule, ...], customers, now: dt.datetime) -> dict:
+def run_chunk(
+    *, run: OfferRun, rules: tuple[Rule, ...], customers: CustomerSlice, now: dt.datetime
+) -> RunCounts:
     """Everything for one slice of customers, in one transaction. Returns the slice's
     counts per rule; its offers, their events and the data-use log are written."""
     # Consent is judged when the data is read: at the run's start, whatever its as-of date.
@@ -447,12 +469,14 @@ def run_chunk(*, run: OfferRun, rules: tuple[Rule, ...], customers, now: dt.date
     return counts
 
 
-def write_offers(*, run: OfferRun, candidates: list[Candidate], now: dt.datetime) -> dict:
+def write_offers(
+    *, run: OfferRun, candidates: list[Candidate], now: dt.datetime
+) -> dict[str, tuple[int, int]]:
     """Apply the contact policy and insert the offers, in a few statements.
 
     Returns {rule: (offered, already offered for this as-of date)}.
     """
-    result = defaultdict(lambda: (0, 0))
+    result: defaultdict[str, tuple[int, int]] = defaultdict(lambda: (0, 0))
     if not candidates:
         return result
     offer, relied = Offer._meta.db_table, Offer.relied_on.through._meta.db_table
@@ -602,7 +626,9 @@ def retract_where_consent_ended(*, at: dt.datetime, run: OfferRun | None = None)
     )
 
 
-def retract_on_withdrawal(*, customer_id, purpose_code, event, at) -> dict[str, int]:
+def retract_on_withdrawal(
+    *, customer_id: int, purpose_code: str, event: ConsentEvent, at: dt.datetime
+) -> dict[str, int]:
     """The `consent.hooks` hook: runs inside the withdrawal's transaction, and names the
     withdrawal (`event`) on each retraction."""
     retracted = transitions.change_status(
@@ -620,7 +646,9 @@ def retract_on_withdrawal(*, customer_id, purpose_code, event, at) -> dict[str, 
     return {"offers_retracted": len(retracted)}
 
 
-def retract_on_material_change(*, purpose_code, version, at) -> dict[str, int]:
+def retract_on_material_change(
+    *, purpose_code: str, version: PurposeVersion, at: dt.datetime
+) -> dict[str, int]:
     """The `consent.hooks` material-change hook: runs inside the publication's transaction.
 
     Every open offer that relied on a consent to an older version of the purpose is
@@ -642,7 +670,7 @@ def retract_on_material_change(*, purpose_code, version, at) -> dict[str, int]:
     return {"offers_retracted": len(retracted)}
 
 
-def offers_retracted_by_material_change(*, purpose_code, at) -> dict[str, int]:
+def offers_retracted_by_material_change(*, purpose_code: str, at: dt.datetime) -> dict[str, int]:
     """The `consent.hooks` preview: how many open offers a material new version of the
     purpose would retract if it took effect at `at` (every open offer that relies on a
     consent to the purpose; they were all given to an older version). Reads only."""

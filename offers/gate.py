@@ -25,12 +25,15 @@ the scan of every transaction.
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any, Self
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.backends.utils import CursorWrapper
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from consent.models import Customer, Purpose
@@ -79,6 +82,24 @@ STUDENT_FINANCE_NAMES = ("duo", "dienst uitvoering onderwijs")
 
 TRANSACTION_FEATURES = ("card_payments", "student_finance")
 
+# A slice of a run: customers with ids from first to last (inclusive).
+CustomerSlice = tuple[int, int]
+# One row of `gate_sql`, as the cursor returns it: rule, customer id, the consent events
+# (one per purpose of the rule, in its order), then the features (NULL when not asked):
+# age, products held, card payments as jsonb [[country, count, last day], ...], student
+# finance payments and the last day of one, highest checking balance.
+GateSqlRow = tuple[
+    str,
+    int,
+    list[int],
+    int | None,
+    list[str] | None,
+    str | list[list[Any]] | None,
+    int | None,
+    dt.date | None,
+    Decimal | None,
+]
+
 
 @dataclass(frozen=True)
 class GateRow:
@@ -93,20 +114,20 @@ class GateRow:
 class Sql:
     """SQL text and its parameters, built in order."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.parts: list[str] = []
-        self.params: list = []
+        self.params: list[Any] = []  # values the database driver adapts
 
-    def add(self, text: str, *params):
+    def add(self, text: str, *params: Any) -> Self:
         self.parts.append(text)
         self.params.extend(params)
         return self
 
-    def add_query(self, queryset):
+    def add_query(self, queryset: QuerySet[Any, Any]) -> Self:
         sql, params = queryset.query.sql_with_params()
         return self.add(sql, *params)
 
-    def __str__(self):
+    def __str__(self) -> str:
         return "\n".join(self.parts)
 
 
@@ -125,7 +146,13 @@ def _sql_list(values: Iterable[str]) -> str:
     return "(" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + ")"
 
 
-def gate_sql(*, rules: Iterable[Rule], as_of: dt.date, at: dt.datetime, customers=None) -> Sql:
+def gate_sql(
+    *,
+    rules: Iterable[Rule],
+    as_of: dt.date,
+    at: dt.datetime,
+    customers: CustomerSlice | None = None,
+) -> Sql:
     """The one statement behind `features`. Public so that tests can run it themselves.
 
     Consent is judged at `at`, the moment the data is read; `as_of` places the windows."""
@@ -189,7 +216,14 @@ def gate_sql(*, rules: Iterable[Rule], as_of: dt.date, at: dt.datetime, customer
     return sql
 
 
-def _transactions_pass(sql: Sql, rules, as_of, txn, account, customers):
+def _transactions_pass(
+    sql: Sql,
+    rules: tuple[Rule, ...],
+    as_of: dt.date,
+    txn: str,
+    account: str,
+    customers: CustomerSlice | None,
+) -> None:
     """`tx`: per customer, the transaction features of every rule, in one scan."""
     reading = [(k, r) for k, r in enumerate(rules) if set(r.features) & set(TRANSACTION_FEATURES)]
     if not reading:
@@ -200,7 +234,9 @@ def _transactions_pass(sql: Sql, rules, as_of, txn, account, customers):
         f"(lower(t.counterparty_name) IN {_sql_list(STUDENT_FINANCE_NAMES)}"
         " OR t.counterparty_iban = ANY(%s))"
     )
-    inner, outer, params = [], [], []
+    inner: list[str] = []
+    outer: list[str] = []
+    params: list[Any] = []
     for k, rule in reading:
         start = window_start(as_of, rule.lookback_days)
         if "card_payments" in rule.features:
@@ -260,7 +296,7 @@ def _transactions_pass(sql: Sql, rules, as_of, txn, account, customers):
     )
 
 
-def _rule_branch(k: int, rule: Rule, as_of: dt.date, customer_table: str):
+def _rule_branch(k: int, rule: Rule, as_of: dt.date, customer_table: str) -> tuple[str, list[Any]]:
     wants = set(rule.features)
     tx = set(rule.features) & set(TRANSACTION_FEATURES)
     columns = [
@@ -275,7 +311,7 @@ def _rule_branch(k: int, rule: Rule, as_of: dt.date, customer_table: str):
         f"tx.sf_n_{k}, tx.sf_last_{k}" if "student_finance" in wants else "NULL::int, NULL::date",
         "b.highest" if "checking_balance" in wants else "NULL::numeric",
     ]
-    params = [rule.code] + ([as_of] if "age" in wants else [])
+    params: list[Any] = [rule.code, *([as_of] if "age" in wants else [])]
     text = (
         f"(SELECT {', '.join(columns)} FROM eligible_{k} e"
         f" JOIN {customer_table} c ON c.id = e.customer_id"
@@ -288,7 +324,12 @@ def _rule_branch(k: int, rule: Rule, as_of: dt.date, customer_table: str):
 
 
 def features(
-    *, rules: Iterable[Rule], as_of: dt.date, at: dt.datetime, customers=None, run_id=None
+    *,
+    rules: Iterable[Rule],
+    as_of: dt.date,
+    at: dt.datetime,
+    customers: CustomerSlice | None = None,
+    run_id: int | None = None,
 ) -> Iterator[GateRow]:
     """Per rule, per customer with valid consent for the rule's purposes: its features.
 
@@ -302,7 +343,7 @@ def features(
         # Enough memory to hash-aggregate per customer instead of sorting to disk.
         cursor.execute("SET LOCAL work_mem = '128MB'")
         cursor.execute(str(sql), sql.params)
-        rows = cursor.fetchall()
+        rows: list[GateSqlRow] = cursor.fetchall()
         if run_id is not None:
             record_data_use(cursor, rules=rules, rows=rows, run_id=run_id)
     for row in rows:
@@ -324,12 +365,17 @@ def data_read(rules: Iterable[Rule]) -> dict[str, tuple[list[str], int]]:
     return {purpose: (sorted(names), days) for purpose, (names, days) in read.items()}
 
 
-def record_data_use(cursor, *, rules: tuple[Rule, ...], rows, run_id: int) -> None:
+def record_data_use(
+    cursor: CursorWrapper, *, rules: tuple[Rule, ...], rows: Sequence[GateSqlRow], run_id: int
+) -> None:
     """One `DataUse` row per (run, customer, purpose) the read returned: one INSERT of
     at most (eligible customers times purposes) rows, from arrays (no per-row round trip)."""
     scope = data_read(rules)
     by_code = {rule.code: rule for rule in rules}
-    seen, customers, codes, events = set(), [], [], []
+    seen: set[tuple[int, str]] = set()
+    customers: list[int] = []
+    codes: list[str] = []
+    events: list[int] = []
     for row in rows:
         rule, customer_id, event_ids = by_code[row[0]], row[1], row[2]
         for purpose, event_id in zip(rule.purposes, event_ids, strict=True):
@@ -358,7 +404,7 @@ def record_data_use(cursor, *, rules: tuple[Rule, ...], rows, run_id: int) -> No
     )
 
 
-def _gate_row(row, as_of) -> GateRow:
+def _gate_row(row: GateSqlRow, as_of: dt.date) -> GateRow:
     rule, customer_id, event_ids, age, products, cards, sf_n, sf_last, balance = row
     if isinstance(cards, str):
         cards = json.loads(cards)  # Django's connection hands jsonb over as text

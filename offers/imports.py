@@ -43,6 +43,7 @@ advisory lock).
 """
 
 import csv
+import functools
 import os
 import re
 
@@ -490,7 +491,7 @@ class TransactionImport(SqlCheckedImport):
         progress.say(f"indexing {len(months)} month(s), {LOAD_WORKERS} at a time")
         try:
             on_own_connections(
-                [lambda month=month: self._index_month(month) for month in months],
+                [functools.partial(self._index_month, month) for month in months],
                 workers=LOAD_WORKERS,
             )
         except IntegrityError:
@@ -558,7 +559,7 @@ class TransactionImport(SqlCheckedImport):
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT prepare_{self.table}_load(%s::date[])", [months])
         return on_own_connections(
-            [lambda table=table: self._load_part(table) for table in tables],
+            [functools.partial(self._load_part, table) for table in tables],
             workers=LOAD_WORKERS,
         )
 
@@ -655,7 +656,8 @@ class TransactionImport(SqlCheckedImport):
     def _plan_months(self, cursor, months) -> tuple[list[str], list[str]]:
         """The loaded months that become partitions (none, or an empty one, so far) and
         those whose partition has rows already, which get the new rows inserted."""
-        fresh, grown = [], []
+        fresh: list[str] = []
+        grown: list[str] = []
         for month in months:
             if not self._has_rows(cursor, self._loaded(month)):
                 continue  # every row of it was stored before
@@ -694,7 +696,11 @@ MAX_MONTHS_SPANNED = 120
 def _outside_the_months(error) -> bool:
     """The insert failed on a row whose month has no load table (no constraint named)."""
     cause = getattr(error, "__cause__", None)
-    return getattr(cause, "sqlstate", None) == "23514" and cause.diag.constraint_name is None
+    return (
+        cause is not None
+        and getattr(cause, "sqlstate", None) == "23514"
+        and cause.diag.constraint_name is None
+    )
 
 
 def _prefixed(alias: str, columns: str) -> str:

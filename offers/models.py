@@ -704,6 +704,8 @@ class OfferEvent(models.Model):
             return gettext("systeem")
         if self.actor_kind == ActorKind.CUSTOMER:
             return gettext("de klant")
+        if self.actor is None:  # a staff member's account since removed
+            return gettext("medewerker")
         name = self.actor.get_full_name() or self.actor.get_username()
         return gettext("medewerker %(name)s") % {"name": name}
 

@@ -4,7 +4,9 @@ the number of customers, purposes, products or offers.
 """
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import cast
 
 from django.db.models import Count, Max, Q
 from django.utils import timezone
@@ -105,10 +107,12 @@ def offers_funnel(
         offers = offers.filter(created_at__gte=start_of_day(since))
     if until is not None:
         offers = offers.filter(created_at__lt=start_of_day(until + dt.timedelta(days=1)))
-    rows = (
+    # {"product_id": …, one count per FUNNEL column}: names the stubs cannot see.
+    rows = cast(
+        Iterable[dict[str, int]],
         offers.values("product_id")
         .annotate(**{name: Count("pk", filter=q) for name, q in FUNNEL.items()})
-        .order_by()
+        .order_by(),
     )
     by_product = {row.pop("product_id"): row for row in rows}
     suggested = {rule.product for rule in RULES}

@@ -53,7 +53,7 @@ def _day_after(day: dt.date) -> dt.datetime:
 
 # --- offers ---------------------------------------------------------------------------------
 def remove_offers(retention: Retention) -> Counter:
-    counts = Counter()
+    counts: Counter[str] = Counter()
     while True:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(
@@ -82,7 +82,7 @@ def oldest_offer(on: dt.date, period: Period | None = None) -> Oldest:
 
 # --- the data-use log -------------------------------------------------------------------------
 def remove_data_use(retention: Retention) -> Counter:
-    cutoff = retention.period("data_use").cutoff("read", retention.as_of)
+    cutoff = retention.cutoff("data_use", "read")
     if cutoff is None:
         return Counter()
     table, removed = DataUse._meta.db_table, 0
@@ -118,9 +118,8 @@ def remove_transactions(retention: Retention) -> Counter:
         )
         months, month_rows = cursor.fetchone()
     dropped = Counter({"months": months, "rows": month_rows})
-    period = retention.period("transactions")
-    booked = period.cutoff("transaction", retention.as_of)
-    left = period.cutoff("relationship_end", retention.as_of)
+    booked = retention.cutoff("transactions", "transaction")
+    left = retention.cutoff("transactions", "relationship_end")
     if booked is None and left is None:
         return +dropped  # no rule this remover knows: keep everything
     accounts = Account.objects.order_by("pk")
@@ -131,7 +130,8 @@ def remove_transactions(retention: Retention) -> Counter:
     removed = 0
     for start in range(0, len(ids), ACCOUNT_BATCH):
         batch = ids[start : start + ACCOUNT_BATCH]
-        condition, params = "account_id = ANY(%s)", [batch]
+        condition = "account_id = ANY(%s)"
+        params: list[list[int] | dt.datetime] = [batch]
         if booked_before is not None:
             condition += " AND booked_at < %s"
             params.append(booked_before)
@@ -160,7 +160,7 @@ def oldest_transaction(on: dt.date, period: Period | None = None) -> Oldest:
 def remove_accounts(retention: Retention) -> Counter:
     """Accounts and products of customers who left longer ago than the period. An account
     with transactions still held stays (they refer to it; no database key says so)."""
-    cutoff = retention.period("accounts").cutoff("relationship_end", retention.as_of)
+    cutoff = retention.cutoff("accounts", "relationship_end")
     if cutoff is None:
         return Counter()
     left = Customer.objects.filter(closed_on__lte=cutoff)

@@ -7,6 +7,7 @@ Staff read the banded evidence (`staff_evidence_*`), never the customer's own fi
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Protocol, cast
 
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
@@ -25,6 +26,10 @@ def with_history(offers: QuerySet) -> QuerySet:
     return offers.prefetch_related(
         Prefetch("events", queryset=history(OfferEvent.objects.all()), to_attr="history")
     )
+
+
+class _WithHistory(Protocol):
+    history: list[OfferEvent]  # `with_history`'s Prefetch(to_attr=...): the stubs cannot see it
 
 
 def waiting_days(offer: Offer, *, at: dt.datetime) -> int:
@@ -51,7 +56,7 @@ class StaffOffer:
 
     @property
     def events(self) -> list[OfferEvent]:
-        return self.offer.history
+        return cast(_WithHistory, self.offer).history
 
 
 def offers_for_staff(*, customer, at: dt.datetime, language: str) -> dict:

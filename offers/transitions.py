@@ -20,12 +20,15 @@ too, one event per change.
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
+
+from consent.models import ConsentEvent, PurposeVersion
 
 from .models import (
     FOLLOW_UP_MOVES,
@@ -38,8 +41,12 @@ from .models import (
     FollowUpStatus,
     Offer,
     OfferEvent,
+    OfferRun,
     OfferStatus,
 )
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 class TransitionError(Exception):
@@ -48,16 +55,16 @@ class TransitionError(Exception):
 
 def change_status(
     *,
-    offers: QuerySet | Iterable[int],
+    offers: QuerySet[Offer] | Iterable[int],
     to: str,
     cause: str,
     actor_kind: str,
     at: dt.datetime,
-    actor=None,
+    actor: "User | None" = None,
     reason: str = "",
-    consent_event=None,
-    purpose_version=None,
-    run=None,
+    consent_event: ConsentEvent | None = None,
+    purpose_version: PurposeVersion | None = None,
+    run: OfferRun | None = None,
 ) -> list[int]:
     """Move every offer among `offers` (a queryset or ids) that may go to `to` from its
     current status; return the ids of the offers moved.
@@ -81,6 +88,7 @@ def change_status(
     if (consent_event or purpose_version) and to != OfferStatus.RETRACTED:
         raise TransitionError("only a retraction names the consent change that caused it")
 
+    params: list[Any]  # values the database driver adapts
     if isinstance(offers, QuerySet):
         try:
             chosen_sql, chosen_params = offers.order_by().values("pk").query.sql_with_params()
@@ -90,8 +98,9 @@ def change_status(
     else:
         chosen, params = "id = ANY(%s)", [list(offers)]
     params.append(froms)
-    sets, set_params = ["status = %s", "status_changed_at = %s"], [str(to), at]
-    if actor_kind == ActorKind.STAFF:
+    sets = ["status = %s", "status_changed_at = %s"]
+    set_params: list[Any] = [str(to), at]
+    if actor_kind == ActorKind.STAFF and actor is not None:  # (`_check_actor`: always named)
         sets += ["reviewed_by_id = %s", "reviewed_at = %s"]
         set_params += [actor.pk, at]
     if to == OfferStatus.REJECTED:
@@ -158,7 +167,9 @@ def proposal_events_sql(*, offers_cte: str) -> str:
 
 
 # --- The contact centre's follow-up ---------------------------------------------------------
-def _open_follow_ups(offer_ids: list[int], *, actor_kind, actor, at):
+def _open_follow_ups(
+    offer_ids: list[int], *, actor_kind: str, actor: "User | None", at: dt.datetime
+) -> None:
     """The customer said "Interessant": the offers join the contact centre's list."""
     FollowUp.objects.bulk_create(
         [FollowUp(offer_id=pk, opened_at=at, changed_at=at) for pk in offer_ids]
@@ -185,8 +196,8 @@ def change_follow_up(
     *,
     follow_up_id: int,
     to: str,
-    owner,
-    actor,
+    owner: "User | None",
+    actor: "User | None",
     at: dt.datetime,
     outcome: str = "",
     note: str = "",
@@ -227,7 +238,7 @@ def change_follow_up(
     return follow_up
 
 
-def _check_actor(actor_kind, actor):
+def _check_actor(actor_kind: str, actor: "User | None") -> None:
     if (actor_kind == ActorKind.SYSTEM) != (actor is None):
         raise TransitionError("a staff member or customer is named; the system is not")
     if actor is not None and not isinstance(actor, get_user_model()):

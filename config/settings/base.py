@@ -105,6 +105,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_CLIENT_IP_CALLABLE = "config.clientip.request_client"
 AXES_USERNAME_CALLABLE = "config.login.axes_username"
+AXES_USERNAME_FORM_FIELD = "username"  # axes' default: the user model's USERNAME_FIELD
 AXES_CLIENT_STR_CALLABLE = "config.login.axes_client_str"
 LOGIN_ADDRESS_FAILURE_LIMIT = 30
 

@@ -3,6 +3,7 @@
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.utils import translation
 from django.utils.formats import date_format, number_format
@@ -37,7 +38,7 @@ class Rule:
     # Pure: features in, a Proposal (fires) or None out. No database, no clock.
     decide: Callable[[Features], Proposal | None]
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         for name in self.features:
             needs = FEATURE_PURPOSES[name]
             if needs is not None and needs not in self.purposes:
@@ -50,13 +51,13 @@ def short_date(day: dt.date, language: str) -> str:
         return date_format(day, SHORT_DATE[language])
 
 
-def whole_euros(amount, language: str) -> str:
+def whole_euros(amount: Decimal | int, language: str) -> str:
     """'€ 10.000' / '€ 10,000': a threshold, not somebody's balance."""
     with translation.override(language):
         return f"€ {number_format(int(amount), 0, force_grouping=True)}"
 
 
-def euros(amount, language: str) -> str:
+def euros(amount: Decimal | int, language: str) -> str:
     """'€ 12.537,42' / '€ 12,537.42'."""
     with translation.override(language):
         return f"€ {number_format(amount, 2, force_grouping=True)}"

@@ -1,7 +1,10 @@
 """Card payments outside Europe while insured for Europe only → world-wide cover."""
 
+import datetime as dt
+from collections.abc import Sequence
+
 from offers.countries import country_name
-from offers.features import Features
+from offers.features import CountryPayments, Features
 
 from .base import Proposal, Rule, short_date
 
@@ -44,7 +47,9 @@ def decide(features: Features) -> Proposal | None:
     )
 
 
-def _evidence(abroad, total, last_on, language) -> str:
+def _evidence(
+    abroad: Sequence[CountryPayments], total: int, last_on: dt.date, language: str
+) -> str:
     when = short_date(last_on, language)
     if len(abroad) == 1:
         where = country_name(abroad[0].country, language)
@@ -60,7 +65,7 @@ def _evidence(abroad, total, last_on, language) -> str:
     return f"{total} kaartbetalingen buiten Europa ({names}{more}), laatst op {when}"
 
 
-def _staff_evidence(abroad, language) -> str:
+def _staff_evidence(abroad: Sequence[CountryPayments], language: str) -> str:
     """Yes, and where: no counts and no dates (staff judge the fit, not the trips)."""
     names = ", ".join(country_name(p.country, language) for p in abroad[:3])
     more = ", …" if len(abroad) > 3 else ""

@@ -100,7 +100,8 @@ class Command(BaseCommand):
             f" {progress.total} chunks for the workers (db_worker --queue-name {tasks.QUEUE})"
         )
         reported = {self.key(c) for c in progress.chunks if c.status == ChunkStatus.DONE}
-        hint_at, done_before = time.monotonic() + NO_WORKER_HINT_SECONDS, progress.done
+        hint_at: float | None = time.monotonic() + NO_WORKER_HINT_SECONDS
+        done_before = progress.done
         try:
             while True:
                 run = tasks.look_after(run_id=run.pk, at=timezone.now())
