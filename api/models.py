@@ -55,7 +55,8 @@ class ConsentChange(models.Model):
     # tot en met"), so a follower can stop on time even before the expiry row arrives.
     valid_until = models.DateField(null=True, blank=True)
     # The ledger event behind an event row. No database constraint: the feed is a record
-    # of what was announced and outlives a ledger row removed by retention (DESIGN §15).
+    # of what was announced and outlives a ledger row removed by retention (README,
+    # Retention and erasure).
     event = models.ForeignKey(
         ConsentEvent,
         on_delete=models.DO_NOTHING,

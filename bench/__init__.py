@@ -1,1 +1,1 @@
-"""`make bench`: the performance figures of DESIGN §12 for the import and the engine."""
+"""`make bench`: the performance figures of README, Benchmarks for the import and the engine."""

@@ -4,7 +4,7 @@ In a database of its own (`consent_bench`, dropped and made again each time, so 
 is never touched): 100,000 customers with accounts, holdings and consents (about a third
 per offers purpose), and 10,000,000 transactions over 13 months (this month and the
 twelve before it, as a bank keeps them) loaded through `import_transactions`. Then, in
-one run, it measures and prints one line per figure (DESIGN §12, §13):
+one run, it measures and prints one line per figure (README, Benchmarks; README, Runs and workers):
 
     bench import_rows_per_s N    transactions per second through import_transactions
     bench engine_s N             a whole generate_offers run (its OfferRun, start to end)
@@ -17,8 +17,8 @@ one run, it measures and prints one line per figure (DESIGN §12, §13):
     bench engine_cpu_s N         and behind the engine's process (with its start-up),
     bench scan_cpu_s N           and the floor: on a busy machine wall-clock time grows,
                                  these hardly do
-    bench engine_2workers_s N    the same run as tasks on two workers (n/a until then)
-    bench workers_speedup N      engine_s / engine_2workers_s (target ≥ 1.5 on two cores)
+    bench engine_2workers_s N    the same run as tasks on two db_worker processes
+    bench workers_speedup N      a one-process run / engine_2workers_s (target ≥ 1.5 on 2 cores)
     bench naive_vs_engine N      per-customer ORM loop on a 1% sample, scaled, / engine_s
 
 Before the figures it prints what they were measured on (commit, cores, load average,
@@ -288,9 +288,12 @@ def main() -> None:
     log(f"engine process wall time incl. Django start-up: {wall:.2f} s")
     scan_s, scan_cpu_s = min(run_scan(), run_scan())
 
-    # The engine as tasks on two workers (DESIGN §13) is being built elsewhere; its run
-    # goes here, timed like engine_s above, and the two figures below follow from it.
-    engine_2workers_s = None
+    # The same run as tasks on two db_worker processes (README, Runs and workers), against
+    # a run in one process timed the same way, each on a fresh as-of date of its own.
+    from bench.workers import measure_inline, measure_two_workers
+
+    inline_s = measure_inline(as_of=as_of + dt.timedelta(days=1))
+    engine_2workers_s = round(measure_two_workers(as_of=as_of + dt.timedelta(days=2)), 2)
 
     sample = random.Random(5).sample(
         list(by_number.values()), max(1, int(customers_n * args.sample))
@@ -312,7 +315,7 @@ def main() -> None:
         "engine_peak_rss_mb": round(peak_mb),
         "customers_per_s": round(customers_n / engine_s),
         "engine_2workers_s": engine_2workers_s,
-        "workers_speedup": engine_2workers_s and round(engine_s / engine_2workers_s, 2),
+        "workers_speedup": round(inline_s / engine_2workers_s, 2),
         "naive_vs_engine": round(naive_s / engine_s),
     }
     for name, value in figures.items():

@@ -1,4 +1,4 @@
-"""The straightforward way, for comparison (DESIGN §12): per customer, ORM queries.
+"""The straightforward way, for comparison (README, Benchmarks): per customer, ORM queries.
 
 The same three rules and the same exclusions, one customer at a time. Never used by the
 application; it exists to show what the set-based gate saves.

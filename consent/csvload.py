@@ -1,4 +1,4 @@
-"""All-or-nothing CSV imports through PostgreSQL COPY (DESIGN §8).
+"""All-or-nothing CSV imports through PostgreSQL COPY (README, Commands).
 
 An import reads the file once: each row is checked in Python (shape and field formats,
 with its line number) and streamed with COPY into a temporary staging table. Rules that

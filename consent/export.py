@@ -1,4 +1,4 @@
-"""The customer's data export, `/export.json` (DESIGN §11; GDPR Art. 15 and 20).
+"""The customer's data export, `/export.json` (README, /export.json; GDPR Art. 15 and 20).
 
 `consent` owns the profile, the choices and the history. Other apps add their own
 sections without `consent` importing them: in their AppConfig.ready they call

@@ -1,4 +1,4 @@
-"""Importing customers (DESIGN §8).
+"""Importing customers (README, Commands).
 
 Columns: customer_number,first_name,last_name,email,birth_date,language, optionally
 followed by `closed_on` (the day the customer left the bank, `YYYY-MM-DD`, or empty) and

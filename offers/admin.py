@@ -1,4 +1,4 @@
-"""The staff side of offers (DESIGN §9): the review queue, the contact centre's follow-up
+"""The staff side of offers (docs/architecture.md): the review queue, the contact centre's follow-up
 list and the privacy overview.
 
 Reviewers see what the customer will see (explanation) and the banded evidence it rests

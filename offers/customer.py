@@ -1,7 +1,8 @@
-"""What the customer's offers page shows and what the customer can answer (DESIGN §7, §9).
+"""What the customer's offers page shows and what the customer can answer (docs/gate.md,
+docs/architecture.md).
 
 Read-only queries run a fixed number of statements however many offers there are
-(DESIGN §12). Consent is checked again when the page renders, in the same SQL that
+(README, Benchmarks). Consent is checked again when the page renders, in the same SQL that
 selects the offers (`Offer.shown_to_customers`): an offer whose consent lapsed since it
 was approved is simply not there, whatever the engine's next run will do with it.
 """

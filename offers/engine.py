@@ -1,4 +1,4 @@
-"""The offers engine (DESIGN §7): gate → rules → contact policy → offers, set-based.
+"""The offers engine (docs/gate.md): gate → rules → contact policy → offers, set-based.
 
 A run (`OfferRun`) is a set of chunks (`OfferRunChunk`), each a slice of customer ids.
 A chunk is a function of (run, customer slice) and commits on its own, in one
@@ -9,8 +9,9 @@ redone work writes nothing twice.
 
 Who does the chunks is the caller's choice: this process, one after the other
 (`generate_offers`, the default, no worker needed; one chunk unless asked otherwise,
-which reads the transactions table once, DESIGN §12, §13), or `db_worker` processes on
-any number of machines, one task per chunk (`offers.tasks`). Either way:
+which reads the transactions table once: README, Benchmarks), or `db_worker` processes
+on any number of machines (README, Runs and workers), one task per chunk
+(`offers.tasks`). Either way:
 
 - `open_run` opens the run for an as-of date: a new one, whose expiry and retraction
   step runs once, in the transaction that creates it; or, when the date's latest run is
@@ -652,7 +653,7 @@ def retract_on_material_change(
     """The `consent.hooks` material-change hook: runs inside the publication's transaction.
 
     Every open offer that relied on a consent to an older version of the purpose is
-    retracted at once, in one UPDATE: that consent no longer counts (DESIGN §4), so the
+    retracted at once, in one UPDATE: that consent no longer counts (docs/ledger.md), so the
     offer must not be approved or shown, whatever the engine's next run would find.
     """
     retracted = transitions.change_status(

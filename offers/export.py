@@ -1,4 +1,4 @@
-"""The customer's offers and banking data in `/export.json` (DESIGN §11; GDPR Art. 15).
+"""The customer's offers and banking data in `/export.json` (README, /export.json; GDPR Art. 15).
 
 Every section is an iterator: the export streams it. Transactions go through a
 server-side cursor in chunks, so a customer with years of payments is never all in

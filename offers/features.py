@@ -31,7 +31,7 @@ class Features:
     highest_checking_balance: Decimal | None = None
 
 
-# Each feature, and the purpose whose consent allows computing it (DESIGN §4: the data
+# Each feature, and the purpose whose consent allows computing it (docs/ledger.md: the data
 # a purpose's notice names). None: customer master data every offers rule may use.
 FEATURE_PURPOSES = {
     "age": None,

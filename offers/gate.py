@@ -1,4 +1,4 @@
-"""The consent gate (DESIGN §6): the only code that reads banking data for offers.
+"""The consent gate (docs/gate.md): the only code that reads banking data for offers.
 
 A rule never sees a transaction, a balance or a holding. It names the features it needs
 and the purposes it rests on; the gate answers with one SQL statement in which
@@ -10,9 +10,9 @@ and the purposes it rests on; the gate answers with one SQL statement in which
   payments (they have a merchant category code) are read, plus incoming payments from
   the allow-listed student-finance payer, matched on name or IBAN and used only as a
   yes/no;
-- the transactions table is read once for all rules and all customers (DESIGN §7).
+- the transactions table is read once for all rules and all customers (docs/gate.md).
 
-A run can be split into customer-id slices (DESIGN §13): every statement takes an
+A run can be split into customer-id slices (README, Runs and workers): every statement takes an
 optional `customers=(first_id, last_id)`.
 
 Every read for an engine run is logged for the customer ("Wat wij met uw gegevens
@@ -188,7 +188,7 @@ def gate_sql(
         + " UNION ALL ".join(f"SELECT customer_id FROM eligible_{k}" for k in range(len(rules)))
         + ") e),"
     )
-    # Products held: holdings, and accounts by kind (DESIGN §8), of eligible customers only.
+    # Products held: holdings, and accounts by kind (README, Commands), of eligible customers only.
     sql.add(
         f"""products AS (
             SELECT customer_id, array_agg(DISTINCT code) AS codes FROM (
@@ -430,7 +430,7 @@ def _gate_row(row: GateSqlRow, as_of: dt.date) -> GateRow:
 def scan_sql(
     *, purposes: Iterable[str], as_of: dt.date, at: dt.datetime, lookback_days: int
 ) -> Sql:
-    """The floor the engine is measured against (DESIGN §12): one bare consent-joined
+    """The floor the engine is measured against (README, Benchmarks): one bare consent-joined
     GROUP BY over the transactions in the window, reading one column of each row (a
     count alone could be answered from the index). Not used by the engine."""
     account, txn = Account._meta.db_table, Transaction._meta.db_table

@@ -1,4 +1,4 @@
-"""Importing banking data (DESIGN §8): accounts, holdings, transactions.
+"""Importing banking data (README, Commands): accounts, holdings, transactions.
 
 Every field is checked in SQL on the all-text staging table (see
 `consent.csvload.SqlCheckedImport`), so ten million transactions never pass through

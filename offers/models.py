@@ -1,7 +1,7 @@
 """Banking data the engine may read, the bank's products, and the offers it makes.
 
 Banking data (`Account`, `Holding`, `Transaction`) is read for offers only through
-`offers.gate`, which joins valid consent into its SQL (DESIGN §6); an architecture test
+`offers.gate`, which joins valid consent into its SQL (docs/gate.md); an architecture test
 keeps it that way. Integrity lives in the database: kinds, statuses, amounts and codes
 are CHECK constraints, and "one open offer per customer and product" is a partial
 unique index, so an interrupted or concurrent engine run cannot create a second one.
@@ -57,7 +57,7 @@ class AccountKind(models.TextChoices):
     STUDENT = "student", _("studentenrekening")
 
 
-# An account of a kind counts as holding this product (DESIGN §8).
+# An account of a kind counts as holding this product (README, Commands).
 PRODUCT_OF_ACCOUNT_KIND = {
     AccountKind.CHECKING: "checking_account",
     AccountKind.SAVINGS: "savings_account",
@@ -121,11 +121,11 @@ class Holding(models.Model):
 
 
 class Transaction(models.Model):
-    """A booked payment, keyed by the bank's transaction id (DESIGN §8).
+    """A booked payment, keyed by the bank's transaction id (README, Commands).
 
     `mcc` is empty (NULL) for payments that are not card payments.
 
-    Partitioned by booking month (DESIGN §13; migration 0007): one table per calendar
+    Partitioned by booking month (README, Runs and workers; migration 0010): one table per calendar
     month in Amsterdam, `offers_transaction_yYYYYmMM` (`transaction_partitions()`), so
     a window reads only its months and retention drops whole months. PostgreSQL wants the month's
     column in every unique index, hence the key (transaction_id, booked_at); that a
@@ -138,11 +138,11 @@ class Transaction(models.Model):
     # and never shown in alphabetical order; this makes that about twice as fast.
     transaction_id = models.CharField(_("transactie-id"), max_length=64, db_collation="C")
     # Not a PostgreSQL foreign key: Django makes those DEFERRABLE INITIALLY DEFERRED, and
-    # checking ten million rows one by one at COMMIT costs about a minute (DESIGN §12).
+    # checking ten million rows one by one at COMMIT costs about a minute (README, Benchmarks).
     # The reference still holds: the import resolves `account` by joining on the IBAN in
     # the same statement that inserts, and accounts can never be deleted (the trigger on
     # Account). No separate index on account alone: (account, booked_at) serves the
-    # customer-level reads and a gate run chunked by customer range (DESIGN §13).
+    # customer-level reads and a gate run chunked by customer range (README, Runs and workers).
     account = models.ForeignKey(
         Account,
         on_delete=models.PROTECT,
@@ -385,7 +385,7 @@ class OfferStatus(models.TextChoices):
     EXPIRED = "expired", _("verlopen")
 
 
-# Open: the customer has not answered yet, so it may still be shown (DESIGN §7 policy).
+# Open: the customer has not answered yet, so it may still be shown (docs/gate.md policy).
 OPEN_STATUSES = (OfferStatus.PROPOSED, OfferStatus.APPROVED)
 
 
@@ -445,7 +445,7 @@ class Offer(models.Model):
     created_at = models.DateTimeField(_("gemaakt op"))
     valid_until = models.DateField(_("geldig tot en met"))
     status_changed_at = models.DateTimeField(_("status gewijzigd op"))
-    # Who last acted on the offer in the review queue, and when (DESIGN §7: a person looks
+    # Who last acted on the offer in the review queue, and when (docs/gate.md: a person looks
     # at every offer before a customer sees it; the bank must be able to say who).
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -547,7 +547,7 @@ class FollowUpOutcome(models.TextChoices):
     UNREACHABLE = "unreachable", _("klant niet bereikt")
 
 
-# The offer's life (DESIGN §7): from which statuses each status may be reached. The engine
+# The offer's life (docs/gate.md): from which statuses each status may be reached. The engine
 # creates offers as `proposed` (from nothing, ""); everything else is a move listed here.
 # `offers.transitions` moves only along these, and a CHECK on OfferEvent says the same.
 STATUS_MOVES = {

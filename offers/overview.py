@@ -1,4 +1,4 @@
-"""The privacy officer's overview (DESIGN §9): how consent is given and withdrawn, and
+"""The privacy officer's overview (docs/architecture.md): how consent is given and withdrawn, and
 what the offers engine did with it. Set-based, and a fixed number of queries whatever
 the number of customers, purposes, products or offers.
 """
@@ -31,7 +31,7 @@ from .rules import RULES
 
 # Offers a reviewer approved that reached the customer (whatever the customer did since).
 REACHED_CUSTOMER = (OfferStatus.APPROVED, OfferStatus.ACCEPTED, OfferStatus.DISMISSED)
-# The funnel's columns, in the order an offer moves through them (DESIGN §7), with the
+# The funnel's columns, in the order an offer moves through them (docs/gate.md), with the
 # filter that counts it. `proposed` is every offer the engine ever made.
 FUNNEL = {
     "proposed": Q(),

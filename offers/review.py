@@ -1,4 +1,5 @@
-"""Staff review of the engine's suggestions (DESIGN §7, §9): the only way an offer becomes
+"""Staff review of the engine's suggestions (docs/gate.md, docs/architecture.md): the only
+way an offer becomes
 `approved` or `rejected`.
 
 Every function takes the offers by id and works set-based, in one transaction, with the
@@ -81,7 +82,7 @@ def approve(*, offer_ids: Iterable[int], reviewer, at: dt.datetime) -> Reviewed:
 
 @transaction.atomic
 def reject(*, offer_ids: Iterable[int], reviewer, reason: str, at: dt.datetime) -> Reviewed:
-    """Reject with a reason (required: DESIGN §7). The customer never sees a rejected
+    """Reject with a reason (required: docs/gate.md). The customer never sees a rejected
     offer, and the engine does not suggest that product again for the cool-down period."""
     reason = (reason or "").strip()
     if not reason:

@@ -1,4 +1,4 @@
-"""Synthetic banking data as CSV files in the import formats of DESIGN §8.
+"""Synthetic banking data as CSV files in the import formats of README, Commands.
 
 Used by `load_demo --customers N` and by `make bench`. Customers, accounts and holdings
 are made in Python (they are few); transactions are made by PostgreSQL itself and
@@ -19,10 +19,10 @@ from .rules.travel_world_cover import EUROPE
 
 STUDENT_FINANCE_IBAN = "NL11INGB0000000001"  # synthetic: matched by name, not by this IBAN
 
-# Merchant category codes for everyday card payments, used when the shared MCC list is
-# not there; the benchmark reads /work/shared/data/mcc_codes.csv when it is.
+# Merchant category codes for everyday card payments: the demo data's default (the
+# benchmark uses every code of offers/data/mcc_codes.csv).
 EVERYDAY_MCCS = ("5411", "5812", "5814", "5541", "4111", "5311", "5999", "7011", "4511", "5691")
-# A few codes the gate must exclude (DESIGN §6): a hospital, a pharmacy, a union, betting.
+# A few codes the gate must exclude (docs/gate.md): a hospital, a pharmacy, a union, betting.
 SENSITIVE_MCCS = ("8062", "5912", "8699", "7995", "8651", "8011")
 OUTSIDE_EUROPE = ("US", "TH", "JP", "MA", "AU", "CA", "MX", "ID", "ZA", "AE")
 TRAVEL_EUROPE = ("BE", "DE", "FR", "ES", "IT", "AT", "GB", "GR", "PT", "CH")

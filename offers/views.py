@@ -1,4 +1,4 @@
-"""The customer's offers page (DESIGN §9). Each view makes one call into the domain.
+"""The customer's offers page (docs/architecture.md). Each view makes one call into the domain.
 
 Like the dashboard: `customer_required`, only the logged-in customer's rows, never cached.
 An offer id of another customer is a 404; an offer the customer cannot answer now

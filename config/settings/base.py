@@ -149,7 +149,7 @@ DEMO_MODE = False
 # Staff sign in to /admin/ with a password and a TOTP code (django-otp).
 STAFF_OTP_REQUIRED = True
 
-# --- Consent rules (DESIGN §5) ---
+# --- Consent rules (docs/ledger.md) ---
 CONSENT_MAX_AGE_DAYS = env_int("CONSENT_MAX_AGE_DAYS", default=730, minimum=1)
 CONSENT_MIN_AGE_YEARS = 16
 CONSENT_JURISDICTION = "NL"
@@ -172,7 +172,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
 
-# --- Offers engine (DESIGN §7) — owned by the offers app; keep this block last ---
+# --- Offers engine (docs/gate.md) — owned by the offers app; keep this block last ---
 from decimal import Decimal  # noqa: E402
 
 # A checking account balance at or above this (EUR) makes the savings rule fire.

@@ -1,4 +1,4 @@
-"""The five purposes of DESIGN §4 and their first published texts."""
+"""The five purposes of docs/ledger.md and their first published texts."""
 
 import datetime as dt
 

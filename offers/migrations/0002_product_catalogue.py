@@ -1,4 +1,4 @@
-"""The bank's own products that accounts, holdings and offers refer to (DESIGN §7, §8)."""
+"""The bank's own products that accounts, holdings and offers refer to (docs/gate.md; README, Commands)."""
 
 from django.db import migrations
 

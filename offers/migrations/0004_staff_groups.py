@@ -1,4 +1,4 @@
-"""The staff groups of DESIGN §9. Permissions are given to groups, never to usernames.
+"""The staff groups of docs/architecture.md. Permissions are given to groups, never to usernames.
 
 `Offer reviewers` see and review offers (and the runs and products they name), nothing
 else: no banking data, no consent ledger. `Privacy officers` publish purpose versions,

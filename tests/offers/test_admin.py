@@ -1,4 +1,5 @@
-"""The offers queue in the admin (DESIGN §9): what reviewers can see and do, and what not."""
+"""The offers queue in the admin (docs/architecture.md): what reviewers can see and do, and
+what not."""
 
 import pytest
 from django.utils import timezone

@@ -1,4 +1,4 @@
-"""The privacy officer's overview (DESIGN §9) on a known data set, and who may see it."""
+"""The privacy officer's overview (docs/architecture.md) on a known data set, and who may see it."""
 
 import csv
 import datetime as dt

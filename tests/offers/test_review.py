@@ -1,4 +1,4 @@
-"""Review (DESIGN §7): approve re-checks consent, reject needs a reason, who and when are
+"""Review (docs/gate.md): approve re-checks consent, reject needs a reason, who and when are
 kept; a material new version of a purpose retracts the offers that relied on it."""
 
 import datetime as dt

@@ -1,4 +1,4 @@
-"""The customer's offers page (DESIGN §9): approved offers whose consent still holds,
+"""The customer's offers page (docs/architecture.md): approved offers whose consent still holds,
 why each is shown, and the customer's answer — never someone else's offer."""
 
 import datetime as dt
