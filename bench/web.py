@@ -67,6 +67,9 @@ def prepare(*, customers: int, clients: int, env) -> None:
 
         recreate_embedded_database(DATABASE)
     manage("migrate", "--no-input", "-v", "0", env=env)
+    # Seeding writes ledger events, which need the chain key: a fresh clone has none yet
+    # (bin/serve would make it, but only later).
+    subprocess.run([str(ROOT / "bin" / "ensure-keys")], cwd=ROOT, env=env, check=True)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "customers.csv"
         with path.open("w", newline="") as handle:
