@@ -5,9 +5,12 @@ Each function runs a fixed number of queries, however many purposes or events th
 """
 
 import datetime as dt
+import functools
+import itertools
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -22,12 +25,14 @@ from .models import (
     Purpose,
     PurposeVersion,
 )
+from .precompiled import Precompiled, precompile, sample_moments
 from .validity import (
     EXPIRED,
     GIVEN_UNDER_16,
     MATERIAL_CHANGE,
     annotate_validity,
     last_valid_day,
+    moments,
     sixteenth_birthday,
     why_not_valid,
 )
@@ -190,23 +195,177 @@ def current_versions(*, at: dt.datetime, code: str | None = None) -> QuerySet:
     return versions
 
 
+# --- The dashboard's one query -----------------------------------------------------------
+# Every page that shows cards (the dashboard, a choice's card, the export, the API) asks
+# for the customer's states with their validity and the purposes' current texts. That is
+# one SQL statement: the two querysets below, compiled once per process by
+# `consent.precompiled` (they stay the definition: `consent.validity` decides), joined
+# to the rows the cards show. Nothing is cached but SQL text: every row is read anew.
+_STATE_ANNOTATIONS = ("is_valid", "_objected", "_material_version", "_may_consent_from")
+
+
+def _states_for_cards(inputs) -> QuerySet:
+    states = annotate_validity(
+        ConsentState.objects.filter(customer_id=inputs["customer_id"]), at=inputs["at"]
+    )
+    if "code" in inputs:
+        states = states.filter(Q(purpose__code=inputs["code"]) | Q(purpose__isnull=True))
+    return states.values_list("pk", *_STATE_ANNOTATIONS)
+
+
+def _versions_for_cards(inputs) -> QuerySet:
+    versions = PurposeVersion.objects.filter(published_at__lte=inputs["at"])
+    if "code" in inputs:
+        versions = versions.filter(purpose__code=inputs["code"])
+    return versions.order_by("purpose_id", "-version").distinct("purpose_id").values_list("pk")
+
+
+def _card_inputs(*, customer_id: int, at: dt.datetime, code: str | None) -> dict:
+    inputs = {"customer_id": customer_id, **moments(at)}
+    if code is not None:
+        inputs["code"] = code
+    return inputs
+
+
+def _columns(model, alias: str) -> str:
+    return ", ".join(f'{alias}."{field.column}"' for field in model._meta.concrete_fields)
+
+
+@functools.lru_cache(maxsize=16)
+def _cards_query(by_code: bool, _settings_and_zone: tuple) -> Precompiled:
+    """The SQL for `customer_dashboard`; compiled again whenever a setting the SQL text
+    depends on changes (the key), e.g. in tests that override them."""
+    samples = tuple(
+        _card_inputs(customer_id=customer_id, at=at, code=code if by_code else None)
+        for customer_id, at, code in zip(
+            (-7_000_001, -7_000_002), sample_moments(), ("-sample-a-", "-sample-b-"), strict=True
+        )
+    )
+
+    states = precompile(_states_for_cards, samples)
+    versions = precompile(_versions_for_cards, samples)
+    judged = ", ".join(f"judged.{name}" for name in _STATE_ANNOTATIONS)
+    sql = f"""
+        WITH current_version (id) AS ({versions.sql}),
+             judged (id, {", ".join(_STATE_ANNOTATIONS)}) AS ({states.sql})
+        SELECT {_columns(Purpose, "purpose")}, {_columns(PurposeVersion, "version")},
+               {_columns(ConsentState, "state")}, {judged},
+               {_columns(PurposeVersion, "chosen")}
+          FROM (current_version
+                JOIN {PurposeVersion._meta.db_table} version ON version.id = current_version.id
+                JOIN {Purpose._meta.db_table} purpose ON purpose.id = version.purpose_id)
+          FULL JOIN (judged
+                     JOIN {ConsentState._meta.db_table} state ON state.id = judged.id
+                     LEFT JOIN {PurposeVersion._meta.db_table} chosen
+                       ON chosen.id = state.purpose_version_id)
+            ON state.purpose_id = version.purpose_id
+    """
+    return Precompiled(sql=sql, slots=versions.slots + states.slots)
+
+
+def _cards_key() -> tuple:
+    # What the compiled SQL text or its constants depend on besides the inputs.
+    return (
+        settings.CONSENT_MIN_AGE_YEARS,
+        settings.CONSENT_MAX_AGE_DAYS,
+        settings.USE_TZ,
+        timezone.get_current_timezone_name(),
+    )
+
+
+def _from_db(model, values):
+    """A model instance from its concrete fields' values (as the ORM makes it, converters
+    included), or None for the empty part of an outer join's row."""
+    if values[0] is None:  # the primary key
+        return None
+    attnames, converters = _fields(model)
+    if converters:
+        values = list(values)
+        connection = connections[DEFAULT_DB_ALIAS]
+        for position, field, functions in converters:
+            for convert in functions:
+                values[position] = convert(values[position], field, connection)
+    return model.from_db(DEFAULT_DB_ALIAS, attnames, values)
+
+
+@functools.cache
+def _fields(model) -> tuple[list[str], list]:
+    connection = connections[DEFAULT_DB_ALIAS]
+    fields = model._meta.concrete_fields
+    converters = [
+        (position, field, functions)
+        for position, field in enumerate(fields)
+        if (
+            functions := connection.ops.get_db_converters(field)
+            + field.get_db_converters(connection)
+        )
+    ]
+    return [field.attname for field in fields], converters
+
+
+def _row_parts() -> list[tuple[int, int]]:
+    """Where each part of a row starts and ends: purpose, version, state, the state's
+    annotations, the state's chosen version (the query's SELECT, in that order)."""
+    widths = [
+        len(Purpose._meta.concrete_fields),
+        len(PurposeVersion._meta.concrete_fields),
+        len(ConsentState._meta.concrete_fields),
+        len(_STATE_ANNOTATIONS),
+        len(PurposeVersion._meta.concrete_fields),
+    ]
+    ends = list(itertools.accumulate(widths))
+    return list(zip([0, *ends[:-1]], ends, strict=True))
+
+
+_ROW_PARTS = _row_parts()
+
+
+def _card_rows(customer: Customer, *, at: dt.datetime, code: str | None):
+    """(current version, the customer's state or None) per purpose, the version's purpose
+    and the state's chosen version joined, the state annotated as by `annotate_validity`;
+    and the objection's state as (None, state). One query."""
+    query = _cards_query(code is not None, _cards_key())
+    params = query.params(_card_inputs(customer_id=customer.pk, at=at, code=code))
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.execute(query.sql, params)
+        rows = cursor.fetchall()
+    for row in rows:
+        purpose, version, state, annotations, chosen = (row[start:end] for start, end in _ROW_PARTS)
+        version = _from_db(PurposeVersion, version)
+        state = _from_db(ConsentState, state)
+        if version is not None:
+            version.purpose = _from_db(Purpose, purpose)
+        if state is not None:
+            for name, value in zip(_STATE_ANNOTATIONS, annotations, strict=True):
+                setattr(state, name, value)
+            # The objection has no purpose; a state for a purpose without a published
+            # text has no card: neither needs what is joined for a card.
+            if state.purpose_id is not None and version is not None:
+                chosen = _from_db(PurposeVersion, chosen)
+                if chosen.pk == version.pk:
+                    chosen = version
+                else:
+                    chosen.purpose = version.purpose
+                state.purpose = version.purpose
+                state.purpose_version = chosen
+        yield version, state
+
+
 def customer_dashboard(
     customer: Customer, *, language: str, at: dt.datetime, code: str | None = None
 ) -> Dashboard:
-    """Every purpose (or only `code`) as the customer's card, and the objection. Two
-    queries, however many purposes."""
-    states = annotate_validity(
-        ConsentState.objects.filter(customer=customer).select_related("purpose", "purpose_version"),
-        at=at,
-    )
-    if code is not None:
-        states = states.filter(Q(purpose__code=code) | Q(purpose__isnull=True))
-    by_purpose, objection = {}, None
-    for state in states:
-        if state.purpose_id is None:
+    """Every purpose (or only `code`) as the customer's card, and the objection. One
+    query, however many purposes."""
+    by_purpose, objection, current = {}, None, []
+    for version, state in _card_rows(customer, at=at, code=code):
+        if state is not None and state.purpose_id is None:
             objection = state if state.state == Action.OBJECTED else None
-        else:
-            by_purpose[state.purpose_id] = state
+            continue
+        if version is None:  # a state for a purpose without a published text (yet)
+            continue
+        current.append(version)
+        if state is not None:
+            by_purpose[version.purpose_id] = state
     today = timezone.localdate(at)
     too_young_until = (
         sixteenth_birthday(customer.birth_date)
@@ -214,7 +373,7 @@ def customer_dashboard(
         else None
     )
     cards = []
-    for version in current_versions(at=at, code=code):
+    for version in current:
         state = by_purpose.get(version.purpose_id)
         cards.append(
             Card(

@@ -107,14 +107,28 @@ def with_validity_inputs(states: QuerySet, *, at: dt.datetime) -> QuerySet:
     )
 
 
+def moments(at: dt.datetime) -> dict[str, dt.datetime | dt.date]:
+    """Every value the validity SQL takes from the moment of reading, by name.
+
+    The dashboard compiles its SQL once per process and fills these in on each request
+    (`consent.precompiled`): a value derived from `at` that is not named here makes that
+    compilation refuse, so add it here and use it from here.
+    """
+    return {
+        "at": at,
+        "oldest_valid_grant": _oldest_valid_grant(at),
+        "born_on_or_before": years_before(timezone.localdate(at), settings.CONSENT_MIN_AGE_YEARS),
+    }
+
+
 def validity_condition(at: dt.datetime) -> Q:
     """A Q over ConsentState (annotated by `with_validity_inputs`) true for valid consents."""
-    today = timezone.localdate(at)
+    moment = moments(at)
     return Q(
         state=Action.GRANTED,
-        changed_at__lte=at,
-        changed_at__gte=_oldest_valid_grant(at),
-        customer__birth_date__lte=years_before(today, settings.CONSENT_MIN_AGE_YEARS),
+        changed_at__lte=moment["at"],
+        changed_at__gte=moment["oldest_valid_grant"],
+        customer__birth_date__lte=moment["born_on_or_before"],
         _may_consent_from__lte=TruncDate("changed_at"),
         purpose_version__version__gte=Coalesce("_material_version", Value(1)),
     ) & (Q(purpose__direct_marketing=False) | Q(_objected=False))

@@ -1,0 +1,82 @@
+"""A queryset's SQL, compiled once per process; each use only fills in the values.
+
+Building and compiling the dashboard's queryset (the validity annotation: subqueries and
+a CASE over every condition of `consent.validity`) costs the web process more CPU than
+PostgreSQL spends running it. Its SQL text depends only on the queryset's shape, never
+on the values in it (which customer, which moment), so it is compiled once and every
+request only computes its parameters. The ORM queryset stays the one definition.
+
+How a parameter is found: the queryset is compiled for two samples of its inputs that
+differ in every value. A parameter that is the same in both is a constant of the query;
+one that differs must be exactly one of the named inputs in both samples, and is filled
+in from that input. Anything else (the same SQL text not coming out twice, a value that
+varies but is not a named input) refuses to compile, loudly: it would freeze a value
+that must change, so the caller has to name it first.
+"""
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import QuerySet
+
+Inputs = Mapping[str, Any]
+
+
+class NotPrecompilable(Exception):
+    """The queryset's SQL depends on something other than its named inputs."""
+
+
+@dataclass(frozen=True)
+class Precompiled:
+    sql: str
+    # For each parameter: (name of the input, None) or (None, the constant value).
+    slots: tuple[tuple[str | None, Any], ...]
+
+    def params(self, inputs: Inputs) -> list:
+        return [inputs[name] if name is not None else value for name, value in self.slots]
+
+
+def _same(a, b) -> bool:
+    # Strict: True == 1 and a date never equals a datetime, but a type must match too.
+    return type(a) is type(b) and a == b
+
+
+def precompile(build: Callable[[Inputs], QuerySet], samples: tuple[Inputs, Inputs]) -> Precompiled:
+    """Compile `build(inputs)` once. `samples`: two complete sets of inputs, every value
+    different between the two (and from each other's names' values)."""
+    first, second = samples
+    if first.keys() != second.keys():
+        raise NotPrecompilable("both samples must name the same inputs")
+    for name in first:
+        if _same(first[name], second[name]):
+            raise NotPrecompilable(f"the samples must differ in {name!r}")
+    sql, params = build(first).query.sql_with_params()
+    other_sql, other_params = build(second).query.sql_with_params()
+    if sql != other_sql or len(params) != len(other_params):
+        raise NotPrecompilable("the SQL text depends on the values")
+    slots = []
+    for position, (a, b) in enumerate(zip(params, other_params, strict=True)):
+        if _same(a, b):
+            if any(_same(a, value) for value in (*first.values(), *second.values())):
+                raise NotPrecompilable(f"parameter {position} ({a!r}) may be an input")
+            slots.append((None, a))
+            continue
+        names = [name for name in first if _same(first[name], a) and _same(second[name], b)]
+        if len(names) != 1:
+            raise NotPrecompilable(
+                f"parameter {position} ({a!r}, then {b!r}) is not exactly one named input"
+            )
+        slots.append((names[0], None))
+    return Precompiled(sql=sql, slots=tuple(slots))
+
+
+def sample_moments() -> tuple[dt.datetime, dt.datetime]:
+    """Two moments that differ in every part (year, month, day, hour, minute, second,
+    microsecond, and summer and winter time in Amsterdam), so that any value derived
+    from a moment differs between them."""
+    return (
+        dt.datetime(2031, 1, 14, 22, 37, 11, 123456, tzinfo=dt.UTC),
+        dt.datetime(2043, 7, 23, 5, 12, 49, 654321, tzinfo=dt.UTC),
+    )
