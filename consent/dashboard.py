@@ -25,7 +25,7 @@ from .models import (
     Purpose,
     PurposeVersion,
 )
-from .precompiled import Precompiled, precompile, sample_moments
+from .precompiled import Precompiled, columns, instance, precompile, sample_moments, width
 from .validity import (
     EXPIRED,
     GIVEN_UNDER_16,
@@ -227,10 +227,6 @@ def _card_inputs(*, customer_id: int, at: dt.datetime, code: str | None) -> dict
     return inputs
 
 
-def _columns(model, alias: str) -> str:
-    return ", ".join(f'{alias}."{field.column}"' for field in model._meta.concrete_fields)
-
-
 @functools.lru_cache(maxsize=16)
 def _cards_query(by_code: bool, _settings_and_zone: tuple) -> Precompiled:
     """The SQL for `customer_dashboard`; compiled again whenever a setting the SQL text
@@ -248,9 +244,9 @@ def _cards_query(by_code: bool, _settings_and_zone: tuple) -> Precompiled:
     sql = f"""
         WITH current_version (id) AS ({versions.sql}),
              judged (id, {", ".join(_STATE_ANNOTATIONS)}) AS ({states.sql})
-        SELECT {_columns(Purpose, "purpose")}, {_columns(PurposeVersion, "version")},
-               {_columns(ConsentState, "state")}, {judged},
-               {_columns(PurposeVersion, "chosen")}
+        SELECT {columns(Purpose, "purpose")}, {columns(PurposeVersion, "version")},
+               {columns(ConsentState, "state")}, {judged},
+               {columns(PurposeVersion, "chosen")}
           FROM (current_version
                 JOIN {PurposeVersion._meta.db_table} version ON version.id = current_version.id
                 JOIN {Purpose._meta.db_table} purpose ON purpose.id = version.purpose_id)
@@ -273,45 +269,15 @@ def _cards_key() -> tuple:
     )
 
 
-def _from_db(model, values):
-    """A model instance from its concrete fields' values (as the ORM makes it, converters
-    included), or None for the empty part of an outer join's row."""
-    if values[0] is None:  # the primary key
-        return None
-    attnames, converters = _fields(model)
-    if converters:
-        values = list(values)
-        connection = connections[DEFAULT_DB_ALIAS]
-        for position, field, functions in converters:
-            for convert in functions:
-                values[position] = convert(values[position], field, connection)
-    return model.from_db(DEFAULT_DB_ALIAS, attnames, values)
-
-
-@functools.cache
-def _fields(model) -> tuple[list[str], list]:
-    connection = connections[DEFAULT_DB_ALIAS]
-    fields = model._meta.concrete_fields
-    converters = [
-        (position, field, functions)
-        for position, field in enumerate(fields)
-        if (
-            functions := connection.ops.get_db_converters(field)
-            + field.get_db_converters(connection)
-        )
-    ]
-    return [field.attname for field in fields], converters
-
-
 def _row_parts() -> list[tuple[int, int]]:
     """Where each part of a row starts and ends: purpose, version, state, the state's
     annotations, the state's chosen version (the query's SELECT, in that order)."""
     widths = [
-        len(Purpose._meta.concrete_fields),
-        len(PurposeVersion._meta.concrete_fields),
-        len(ConsentState._meta.concrete_fields),
+        width(Purpose),
+        width(PurposeVersion),
+        width(ConsentState),
         len(_STATE_ANNOTATIONS),
-        len(PurposeVersion._meta.concrete_fields),
+        width(PurposeVersion),
     ]
     ends = list(itertools.accumulate(widths))
     return list(zip([0, *ends[:-1]], ends, strict=True))
@@ -331,17 +297,17 @@ def _card_rows(customer: Customer, *, at: dt.datetime, code: str | None):
         rows = cursor.fetchall()
     for row in rows:
         purpose, version, state, annotations, chosen = (row[start:end] for start, end in _ROW_PARTS)
-        version = _from_db(PurposeVersion, version)
-        state = _from_db(ConsentState, state)
+        version = instance(PurposeVersion, version)
+        state = instance(ConsentState, state)
         if version is not None:
-            version.purpose = _from_db(Purpose, purpose)
+            version.purpose = instance(Purpose, purpose)
         if state is not None:
             for name, value in zip(_STATE_ANNOTATIONS, annotations, strict=True):
                 setattr(state, name, value)
             # The objection has no purpose; a state for a purpose without a published
             # text has no card: neither needs what is joined for a card.
             if state.purpose_id is not None and version is not None:
-                chosen = _from_db(PurposeVersion, chosen)
+                chosen = instance(PurposeVersion, chosen)
                 if chosen.pk == version.pk:
                     chosen = version
                 else:

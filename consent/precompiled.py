@@ -15,11 +15,13 @@ that must change, so the caller has to name it first.
 """
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+import functools
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models import Model, QuerySet
 
 Inputs = Mapping[str, Any]
 
@@ -80,3 +82,40 @@ def sample_moments() -> tuple[dt.datetime, dt.datetime]:
         dt.datetime(2031, 1, 14, 22, 37, 11, 123456, tzinfo=dt.UTC),
         dt.datetime(2043, 7, 23, 5, 12, 49, 654321, tzinfo=dt.UTC),
     )
+
+
+# --- Rows to model instances ------------------------------------------------------------------
+def columns(model: type[Model], alias: str) -> str:
+    """Every concrete column of `model` from table alias `alias`, in the order `instance`
+    reads them."""
+    return ", ".join(f'{alias}."{field.column}"' for field in model._meta.concrete_fields)
+
+
+def width(model: type[Model]) -> int:
+    return len(model._meta.concrete_fields)
+
+
+@functools.cache
+def _fields(model: type[Model]) -> tuple[list[str], list]:
+    connection = connections[DEFAULT_DB_ALIAS]
+    converters = []
+    for position, field in enumerate(model._meta.concrete_fields):
+        functions = connection.ops.get_db_converters(field) + field.get_db_converters(connection)
+        if functions:
+            converters.append((position, field, functions))
+    return [field.attname for field in model._meta.concrete_fields], converters
+
+
+def instance(model: type[Model], values: Sequence) -> Model | None:
+    """A model instance from the values of `columns(model, …)`, as the ORM makes it (its
+    converters applied); None for the empty side of an outer join (no primary key)."""
+    if values[0] is None:
+        return None
+    attnames, converters = _fields(model)
+    if converters:
+        values = list(values)
+        connection = connections[DEFAULT_DB_ALIAS]
+        for position, field, functions in converters:
+            for convert in functions:
+                values[position] = convert(values[position], field, connection)
+    return model.from_db(DEFAULT_DB_ALIAS, attnames, values)
