@@ -350,6 +350,12 @@ def main(argv=None):
         default=10,
         help="seconds per step of the saturation search after the measurement (0: none)",
     )
+    parser.add_argument(
+        "--reuse-database",
+        action="store_true",
+        help="skip preparing: the database the last run left (for quick comparisons only:"
+        " its histories have grown, so history and export pages are slower)",
+    )
     args = parser.parse_args(argv)
 
     sys.path.insert(0, str(ROOT))
@@ -361,8 +367,11 @@ def main(argv=None):
         embedded_server()
     env["DATABASE_URL"], env["DATABASE_OWNER_URL"] = database_urls()
 
-    print(f"preparing {args.customers} customers ...", file=sys.stderr, flush=True)
-    prepare(customers=args.customers, clients=args.clients, env=env)
+    if args.reuse_database:
+        print("reusing the last run's database", file=sys.stderr, flush=True)
+    else:
+        print(f"preparing {args.customers} customers ...", file=sys.stderr, flush=True)
+        prepare(customers=args.customers, clients=args.clients, env=env)
 
     serve_env = {**env, "BIND": f"127.0.0.1:{args.port}"}
     serve_env.pop("DJANGO_SETTINGS_MODULE")
