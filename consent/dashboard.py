@@ -31,6 +31,7 @@ from .validity import (
     GIVEN_UNDER_16,
     MATERIAL_CHANGE,
     annotate_validity,
+    compile_key,
     last_valid_day,
     moments,
     sixteenth_birthday,
@@ -228,9 +229,8 @@ def _card_inputs(*, customer_id: int, at: dt.datetime, code: str | None) -> dict
 
 
 @functools.lru_cache(maxsize=16)
-def _cards_query(by_code: bool, _settings_and_zone: tuple) -> Precompiled:
-    """The SQL for `customer_dashboard`; compiled again whenever a setting the SQL text
-    depends on changes (the key), e.g. in tests that override them."""
+def _cards_query(by_code: bool, _compile_key: tuple) -> Precompiled:
+    """The SQL for `customer_dashboard`; compiled again when `compile_key()` changes."""
     samples = tuple(
         _card_inputs(customer_id=customer_id, at=at, code=code if by_code else None)
         for customer_id, at, code in zip(
@@ -259,16 +259,6 @@ def _cards_query(by_code: bool, _settings_and_zone: tuple) -> Precompiled:
     return Precompiled(sql=sql, slots=versions.slots + states.slots)
 
 
-def _cards_key() -> tuple:
-    # What the compiled SQL text or its constants depend on besides the inputs.
-    return (
-        settings.CONSENT_MIN_AGE_YEARS,
-        settings.CONSENT_MAX_AGE_DAYS,
-        settings.USE_TZ,
-        timezone.get_current_timezone_name(),
-    )
-
-
 def _row_parts() -> list[tuple[int, int]]:
     """Where each part of a row starts and ends: purpose, version, state, the state's
     annotations, the state's chosen version (the query's SELECT, in that order)."""
@@ -290,7 +280,7 @@ def _card_rows(customer: Customer, *, at: dt.datetime, code: str | None):
     """(current version, the customer's state or None) per purpose, the version's purpose
     and the state's chosen version joined, the state annotated as by `annotate_validity`;
     and the objection's state as (None, state). One query."""
-    query = _cards_query(code is not None, _cards_key())
+    query = _cards_query(code is not None, compile_key())
     params = query.params(_card_inputs(customer_id=customer.pk, at=at, code=code))
     with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
         cursor.execute(query.sql, params)

@@ -18,6 +18,7 @@ module, so the rule cannot drift between them.
 """
 
 import datetime as dt
+import functools
 
 from django.conf import settings
 from django.db.models import (
@@ -38,6 +39,7 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from .models import Action, ConsentState, Customer, PurposeVersion
+from .precompiled import Precompiled, precompile, sample_moments
 
 # Why a granted consent does not count; pages word each one.
 MATERIAL_CHANGE = "material_change"
@@ -121,6 +123,18 @@ def moments(at: dt.datetime) -> dict[str, dt.datetime | dt.date]:
     }
 
 
+def compile_key() -> tuple:
+    """What the validity SQL's text and constants depend on besides its named inputs
+    (`moments`, the customer): code that compiles it once per process compiles it again
+    when one of these changes (tests override the settings)."""
+    return (
+        settings.CONSENT_MIN_AGE_YEARS,
+        settings.CONSENT_MAX_AGE_DAYS,
+        settings.USE_TZ,
+        timezone.get_current_timezone_name(),
+    )
+
+
 def validity_condition(at: dt.datetime) -> Q:
     """A Q over ConsentState (annotated by `with_validity_inputs`) true for valid consents."""
     moment = moments(at)
@@ -144,6 +158,31 @@ def valid_consents(*, purpose_code: str | None = None, at: dt.datetime) -> Query
     if purpose_code is not None:
         states = states.filter(purpose__code=purpose_code)
     return with_validity_inputs(states, at=at).filter(validity_condition(at))
+
+
+@functools.lru_cache(maxsize=8)
+def _valid_purposes_query(_compile_key: tuple) -> Precompiled:
+    def build(inputs):
+        states = valid_consents(at=inputs["at"]).filter(customer_id=inputs["customer_id"])
+        return states.values("purpose_id")
+
+    first, second = sample_moments()
+    return precompile(
+        build,
+        (
+            {"customer_id": -7_000_001, **moments(first)},
+            {"customer_id": -7_000_002, **moments(second)},
+        ),
+    )
+
+
+def valid_purposes_sql(*, customer_id: int, at: dt.datetime) -> tuple[str, list]:
+    """The SQL and parameters of `valid_consents(at=at).filter(customer_id=customer_id)
+    .values("purpose_id")`, for statements that join it (the consent feed's rows for a
+    choice), compiled once per process (`consent.precompiled`): the same text, the same
+    parameters, without building and compiling the queryset on every choice."""
+    query = _valid_purposes_query(compile_key())
+    return query.sql, query.params({"customer_id": customer_id, **moments(at)})
 
 
 def is_consent_valid(*, customer, purpose_code: str, at: dt.datetime) -> bool:

@@ -22,7 +22,13 @@ from consent.services import (
     record_choice,
     stop_all_offers,
 )
-from consent.validity import annotate_validity, moments, why_not_valid
+from consent.validity import (
+    annotate_validity,
+    moments,
+    valid_consents,
+    valid_purposes_sql,
+    why_not_valid,
+)
 from tests.factories import CustomerFactory, publish_version, publish_version_for_later
 from tests.legacy import legacy_grant
 
@@ -209,3 +215,14 @@ def test_after_any_steps_the_dashboard_reads_what_the_orm_reads(db, steps):
                 pass
             assert_same(customers, timezone.now())
         transaction.set_rollback(True)
+
+
+@pytest.mark.any_hour
+@override_settings(CONSENT_MAX_AGE_DAYS=730)
+def test_the_precompiled_text_and_parameters_are_the_orms_own(db, now):
+    """For any customer and moment: exactly the SQL and parameters the ORM compiles."""
+    for customer_id, at in ((1, now), (123456, now - dt.timedelta(days=400, hours=7))):
+        orm = (
+            valid_consents(at=at).filter(customer_id=customer_id).values("purpose_id")
+        ).query.sql_with_params()
+        assert valid_purposes_sql(customer_id=customer_id, at=at) == (orm[0], list(orm[1]))
