@@ -9,8 +9,8 @@
    exporting, then reading for a while (`--think`, uniform around a mean of 3 s) before
    the next visit, as a person does. The floor clients ask /healthz at about the same rate.
 4. Then the saturation search: the same customers read ever shorter (`SATURATION_THINK`,
-   `--saturation-seconds` per step) until the p99 explodes (above 1 s) or the throughput
-   stops growing; `requests_per_s_at_saturation` is the highest rate sustained.
+   `--saturation-seconds` per step) until the throughput stops growing or the p99 explodes
+   (above 1 s); `requests_per_s_at_saturation` is the highest rate reached, with its p99.
 5. Every choice the server acknowledged is looked up in the ledger afterwards.
 
 Prints `bench <name> <value>` lines; never part of `make test`.
@@ -222,34 +222,32 @@ async def visits(people, samples, *, seconds, think, ramp=True, seed=""):
 
 # The saturation steps: the same customers reading ever shorter, down to not at all.
 SATURATION_THINK = (1.0, 0.5, 0.25, 0.12, 0.06, 0.0)
-# A step whose p99 (any request) is above this has not sustained its rate: latency exploded.
+# Past this p99 (any request) latency has exploded: the server is beyond saturation.
 SATURATION_P99_MS = 1000.0
 
 
 async def saturation(people, *, step_seconds):
-    """The highest request rate the server sustains: raise the offered load (shorter and
-    shorter reading times) until the p99 explodes or the throughput stops growing (less
-    than 5% more than the step before). Returns the best sustained rate and every step."""
-    steps, best = [], 0.0
+    """The request rate at which the server saturates: raise the offered load (shorter and
+    shorter reading times) until the throughput stops growing (less than 5% more than the
+    step before) or the p99 explodes. Returns (the highest rate reached, its p99)."""
+    best = (0.0, 0.0)
     for think in SATURATION_THINK:
         samples: dict[str, list[float]] = {}
         rate = await visits(
             people, samples, seconds=step_seconds, think=think, ramp=False, seed=f"-{think}"
         )
         p99 = percentile([ms for name in VISIT_REQUESTS for ms in samples.get(name, ())], 0.99)
-        steps.append((think, rate, p99))
         print(
             f"saturation step: think {think:.2f} s, {rate:.1f} requests/s, p99 {p99:.0f} ms",
             file=sys.stderr,
             flush=True,
         )
-        if p99 > SATURATION_P99_MS:
+        grew = rate > best[0] * 1.05
+        if rate > best[0]:
+            best = (rate, p99)
+        if not grew or p99 > SATURATION_P99_MS:
             break
-        grew = rate > best * 1.05
-        best = max(best, rate)
-        if not grew:
-            break
-    return best, steps
+    return best
 
 
 async def drive(base, *, clients, seconds, floor_seconds, think, saturation_seconds):
@@ -421,6 +419,7 @@ def main(argv=None):
     }
     if saturated is not None:
         figures["requests_per_s_at_saturation"] = saturated[0]
+        figures["p99_ms_at_saturation"] = saturated[1]
     for name, value in figures.items():
         print(f"bench {name} {value:.1f}" if isinstance(value, float) else f"bench {name} {value}")
 
