@@ -2,9 +2,10 @@
 
 Wall-clock figures on a shared machine are noisy; the CPU time one process spends on a
 request is not (much). This drives Django's WSGI application (`config.wsgi`, what gunicorn
-calls) directly, in one thread, on the web benchmark's database (`bench.web`: 100,000
-customers; `--prepare` makes it, otherwise the one the last `make bench-web` left), as
-the web benchmark's simulated customers do: log in, open the dashboard, make a choice
+calls) directly, in one thread, on a database of its own made as the web benchmark makes
+its (`consent_cpubench`, 100,000 customers; `--prepare` makes it afresh: before the first
+run, and for figures to compare, as histories grow from run to run), as the web
+benchmark's simulated customers do: log in, open the dashboard, make a choice
 with htmx, sometimes open the history or export. It prints `cpu <request> <ms>` lines:
 `time.process_time()` per request, PostgreSQL's own CPU not included.
 
@@ -111,9 +112,16 @@ class WsgiCustomer:
         )[0]
 
 
+# Its own database (made like the web benchmark's), so that it never drops the one a
+# running `bench.web` uses.
+DATABASE = "consent_cpubench"
+
+
 def setup(prepare: bool, clients: int) -> None:
     sys.path.insert(0, str(ROOT))
     from bench import web
+
+    web.DATABASE = DATABASE
 
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.dev"}
     if "DATABASE_URL" not in os.environ:
