@@ -41,6 +41,7 @@ from consent.validity import (
     sixteenth_birthday,
     start_of_day,
     valid_consents,
+    valid_purposes_sql,
     why_not_valid,
 )
 
@@ -72,8 +73,8 @@ def record_event(*, event: ConsentEvent, at: dt.datetime) -> None:
     else:  # an objection, or lifting it: about direct marketing as a whole
         about = Purpose.objects.filter(direct_marketing=True, legal_basis=LegalBasis.CONSENT)
     about_sql, about_params = about.values("pk").query.sql_with_params()
-    counting = valid_consents(at=at).filter(customer_id=event.customer_id).values("purpose_id")
-    counting_sql, counting_params = counting.query.sql_with_params()
+    # valid_consents(at).filter(customer_id=…).values("purpose_id"), compiled once per process.
+    counting_sql, counting_params = valid_purposes_sql(customer_id=event.customer_id, at=at)
     # A grant that counts holds until its last valid day (the event's own purpose: its
     # state changed at this event). Another consent that counts after lifting an objection
     # (a grant older code recorded meanwhile) gets no date; the expiry row covers it.

@@ -8,7 +8,10 @@
    log in and keep opening the dashboard, making a choice, sometimes opening history or
    exporting, then reading for a while (`--think`, uniform around a mean of 3 s) before
    the next visit, as a person does. The floor clients ask /healthz at about the same rate.
-4. Every choice the server acknowledged is looked up in the ledger afterwards.
+4. Then the saturation search: the same customers read ever shorter (`SATURATION_THINK`,
+   `--saturation-seconds` per step) until the throughput stops growing or the p99 explodes
+   (above 1 s); `requests_per_s_at_saturation` is the highest rate reached, with its p99.
+5. Every choice the server acknowledged is looked up in the ledger afterwards.
 
 Prints `bench <name> <value>` lines; never part of `make test`.
 """
@@ -30,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DATABASE = "consent_webbench"
 PURPOSES = ("offers_spending", "offers_income", "offers_balance")
 PASSWORD = "bench-password-2026"
+VISIT_REQUESTS = ("dashboard", "choice", "history", "export")
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 # What a card's choice form sends besides the choice: the version and hash of its text.
 CARD_FORM = re.compile(
@@ -67,6 +71,9 @@ def prepare(*, customers: int, clients: int, env) -> None:
 
         recreate_embedded_database(DATABASE)
     manage("migrate", "--no-input", "-v", "0", env=env)
+    # Seeding writes ledger events, which need the chain key: a fresh clone has none yet
+    # (bin/serve would make it, but only later).
+    subprocess.run([str(ROOT / "bin" / "ensure-keys")], cwd=ROOT, env=env, check=True)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "customers.csv"
         with path.open("w", newline="") as handle:
@@ -126,6 +133,8 @@ class SimulatedCustomer:
         self.cookies: dict[str, str] = {}
         self.acknowledged: list[tuple[str, str]] = []
         self.forms: dict[str, dict[str, str]] = {}
+        self.logins = 0
+        self.statuses: dict[int, int] = {}
 
     def _remember(self, response):
         for morsel in response.cookies.values():
@@ -139,9 +148,11 @@ class SimulatedCustomer:
         ) as response:
             body = await response.text()
             self._remember(response)
+            self.statuses[response.status] = self.statuses.get(response.status, 0) + 1
             return response.status, body
 
     async def log_in(self):
+        self.logins += 1
         status, page = await self.request("GET", "/accounts/login/")
         token = CSRF_INPUT.search(page).group(1)
         status, _ = await self.request(
@@ -178,7 +189,68 @@ async def timed(samples, name, coroutine):
     return result
 
 
-async def drive(base, *, clients, seconds, floor_seconds, think):
+async def visits(people, samples, *, seconds, think, ramp=True, seed=""):
+    """Every simulated customer visits until `seconds` have passed: the dashboard, a choice,
+    sometimes the history or the export, then reads for a while (uniform around `think`).
+    Returns the requests per second achieved."""
+    started = time.perf_counter()
+    deadline = started + seconds
+
+    async def customer_loop(person):
+        rng = random.Random(person.number + seed)
+        if ramp:
+            # Customers arrive over the first think time, not all in the same millisecond
+            # (a ramp-up, like locust's spawn rate).
+            await asyncio.sleep(rng.uniform(0, think))
+        while time.perf_counter() < deadline:
+            await timed(samples, "dashboard", person.dashboard())
+            purpose = rng.choice(PURPOSES)
+            await timed(
+                samples, "choice", person.choose(purpose, rng.choice(["grant", "withdraw"]))
+            )
+            if rng.random() < 0.3:
+                await timed(samples, "history", person.request("GET", "/history/"))
+            if rng.random() < 0.1:
+                await timed(samples, "export", person.request("GET", "/export.json"))
+            # A person reads before the next click (uniform, mean `think` seconds).
+            await asyncio.sleep(rng.uniform(0.5 * think, 1.5 * think))
+
+    await asyncio.gather(*(customer_loop(person) for person in people))
+    elapsed = time.perf_counter() - started
+    return sum(len(samples.get(name, ())) for name in VISIT_REQUESTS) / elapsed
+
+
+# The saturation steps: the same customers reading ever shorter, down to not at all.
+SATURATION_THINK = (1.0, 0.5, 0.25, 0.12, 0.06, 0.0)
+# Past this p99 (any request) latency has exploded: the server is beyond saturation.
+SATURATION_P99_MS = 1000.0
+
+
+async def saturation(people, *, step_seconds):
+    """The request rate at which the server saturates: raise the offered load (shorter and
+    shorter reading times) until the throughput stops growing (less than 5% more than the
+    step before) or the p99 explodes. Returns (the highest rate reached, its p99)."""
+    best = (0.0, 0.0)
+    for think in SATURATION_THINK:
+        samples: dict[str, list[float]] = {}
+        rate = await visits(
+            people, samples, seconds=step_seconds, think=think, ramp=False, seed=f"-{think}"
+        )
+        p99 = percentile([ms for name in VISIT_REQUESTS for ms in samples.get(name, ())], 0.99)
+        print(
+            f"saturation step: think {think:.2f} s, {rate:.1f} requests/s, p99 {p99:.0f} ms",
+            file=sys.stderr,
+            flush=True,
+        )
+        grew = rate > best[0] * 1.05
+        if rate > best[0]:
+            best = (rate, p99)
+        if not grew or p99 > SATURATION_P99_MS:
+            break
+    return best
+
+
+async def drive(base, *, clients, seconds, floor_seconds, think, saturation_seconds):
     import aiohttp
 
     # A fresh connection per request: a pooled one that the server closed while the
@@ -198,36 +270,17 @@ async def drive(base, *, clients, seconds, floor_seconds, think):
         people = [SimulatedCustomer(http, base, f"{700000 + n}") for n in range(clients)]
         for person in people:  # logging in is set-up, not measured
             await person.log_in()
+        logins = sum(person.logins for person in people)
 
-        started = time.perf_counter()
-        deadline = started + seconds
-
-        async def customer_loop(person):
-            rng = random.Random(person.number)
-            # Customers arrive over the first think time, not all in the same millisecond
-            # (a ramp-up, like locust's spawn rate).
-            await asyncio.sleep(rng.uniform(0, think))
-            while time.perf_counter() < deadline:
-                await timed(samples, "dashboard", person.dashboard())
-                purpose = rng.choice(PURPOSES)
-                await timed(
-                    samples, "choice", person.choose(purpose, rng.choice(["grant", "withdraw"]))
-                )
-                if rng.random() < 0.3:
-                    await timed(samples, "history", person.request("GET", "/history/"))
-                if rng.random() < 0.1:
-                    await timed(samples, "export", person.request("GET", "/export.json"))
-                # A person reads before the next click (uniform, mean `think` seconds).
-                await asyncio.sleep(rng.uniform(0.5 * think, 1.5 * think))
-
-        await asyncio.gather(*(customer_loop(person) for person in people))
-        elapsed = time.perf_counter() - started
-        requests = sum(
-            len(samples[name])
-            for name in ("dashboard", "choice", "history", "export")
-            if name in samples
-        )
-        return samples, requests / elapsed, people
+        rate = await visits(people, samples, seconds=seconds, think=think)
+        # Sessions last 15 idle minutes: nobody logs in again while measured (a choice
+        # answered with the login page would also count as lost below).
+        if sum(person.logins for person in people) != logins:
+            raise RuntimeError("a simulated customer logged in again while measured")
+        saturated = None
+        if saturation_seconds:
+            saturated = await saturation(people, step_seconds=saturation_seconds)
+        return samples, rate, people, saturated
 
 
 async def floor_loop(http, base, samples, deadline, think, n):
@@ -289,6 +342,18 @@ def main(argv=None):
         default=3.0,
         help="mean seconds a simulated customer waits between actions (0: flat out)",
     )
+    parser.add_argument(
+        "--saturation-seconds",
+        type=int,
+        default=10,
+        help="seconds per step of the saturation search after the measurement (0: none)",
+    )
+    parser.add_argument(
+        "--reuse-database",
+        action="store_true",
+        help="skip preparing: the database the last run left (for quick comparisons only:"
+        " its histories have grown, so history and export pages are slower)",
+    )
     args = parser.parse_args(argv)
 
     sys.path.insert(0, str(ROOT))
@@ -300,8 +365,11 @@ def main(argv=None):
         embedded_server()
     env["DATABASE_URL"], env["DATABASE_OWNER_URL"] = database_urls()
 
-    print(f"preparing {args.customers} customers ...", file=sys.stderr, flush=True)
-    prepare(customers=args.customers, clients=args.clients, env=env)
+    if args.reuse_database:
+        print("reusing the last run's database", file=sys.stderr, flush=True)
+    else:
+        print(f"preparing {args.customers} customers ...", file=sys.stderr, flush=True)
+        prepare(customers=args.customers, clients=args.clients, env=env)
 
     serve_env = {**env, "BIND": f"127.0.0.1:{args.port}"}
     serve_env.pop("DJANGO_SETTINGS_MODULE")
@@ -315,13 +383,14 @@ def main(argv=None):
     base = f"http://127.0.0.1:{args.port}"
     try:
         wait_for(base + "/healthz")
-        samples, rate, people = asyncio.run(
+        samples, rate, people, saturated = asyncio.run(
             drive(
                 base,
                 clients=args.clients,
                 seconds=args.seconds,
                 floor_seconds=args.floor_seconds,
                 think=args.think,
+                saturation_seconds=args.saturation_seconds,
             )
         )
     finally:
@@ -334,11 +403,23 @@ def main(argv=None):
         "dashboard_p50_ms": dashboard_p50,
         "dashboard_p99_ms": percentile(samples["dashboard"], 0.99),
         "choice_p99_ms": percentile(samples["choice"], 0.99),
+        "history_p99_ms": percentile(samples.get("history", [0.0]), 0.99),
+        "export_p99_ms": percentile(samples.get("export", [0.0]), 0.99),
         "requests_per_s": rate,
         "dashboard_vs_floor_p50": dashboard_p50 / statistics.median(samples["healthz"]),
         "choices_acknowledged": acknowledged,
         "choices_lost": lost_choices(people, env),
+        # Anything but 200 (or a redirect) during the visits, saturation steps included.
+        "responses_not_ok": sum(
+            count
+            for person in people
+            for status, count in person.statuses.items()
+            if status not in (200, 302)
+        ),
     }
+    if saturated is not None:
+        figures["requests_per_s_at_saturation"] = saturated[0]
+        figures["p99_ms_at_saturation"] = saturated[1]
     for name, value in figures.items():
         print(f"bench {name} {value:.1f}" if isinstance(value, float) else f"bench {name} {value}")
 

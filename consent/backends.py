@@ -2,12 +2,60 @@
 
 Every customer page needs `request.user.customer`; loading both in one query saves a
 round trip on every request (DESIGN §12: constant and few queries per page).
+
+Every request asks for its user, so that query is plain SQL made from the two models'
+columns once per process, not an ORM queryset built and compiled each time (that was
+0.3 of its 0.6 ms of CPU). What it returns is what `select_related("customer")` returns:
+the user, with `user.customer` set (or known to be missing: a staff member), no more.
 """
 
+import functools
+
 from django.contrib.auth.backends import ModelBackend, UserModel
+from django.core.exceptions import ValidationError
+from django.db import DEFAULT_DB_ALIAS, connections
+
+from .models import Customer
+from .precompiled import columns, instance, width
+
+
+@functools.cache
+def _user_with_customer_sql() -> str:
+    user, customer = UserModel._meta, Customer._meta
+    link = Customer._meta.get_field("user")
+    return (
+        f"SELECT {columns(UserModel, 'u')}, {columns(Customer, 'c')}"
+        f' FROM "{user.db_table}" u'
+        f' LEFT OUTER JOIN "{customer.db_table}" c'
+        f' ON c."{link.column}" = u."{user.pk.column}"'
+        f' WHERE u."{user.pk.column}" = %s'
+    )
+
+
+def user_with_customer(user_id):
+    """The user with this primary key and their customer record, in one query; None if
+    there is no such user."""
+    try:
+        user_id = UserModel._meta.pk.to_python(user_id)
+    except ValidationError:
+        return None
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.execute(_user_with_customer_sql(), [user_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    split = width(UserModel)
+    user = instance(UserModel, row[:split])
+    customer = instance(Customer, row[split:])
+    # As select_related does: `user.customer` is this record, or raises DoesNotExist
+    # without a query; the customer's `user` is this user.
+    UserModel.customer.related.set_cached_value(user, customer)
+    if customer is not None:
+        Customer.user.field.set_cached_value(customer, user)
+    return user
 
 
 class CustomerBackend(ModelBackend):
     def get_user(self, user_id):
-        user = UserModel._default_manager.select_related("customer").filter(pk=user_id).first()
+        user = user_with_customer(user_id)
         return user if user is not None and self.user_can_authenticate(user) else None

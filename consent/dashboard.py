@@ -5,9 +5,12 @@ Each function runs a fixed number of queries, however many purposes or events th
 """
 
 import datetime as dt
+import functools
+import itertools
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -22,12 +25,15 @@ from .models import (
     Purpose,
     PurposeVersion,
 )
+from .precompiled import Precompiled, columns, instance, precompile, sample_moments, width
 from .validity import (
     EXPIRED,
     GIVEN_UNDER_16,
     MATERIAL_CHANGE,
     annotate_validity,
+    compile_key,
     last_valid_day,
+    moments,
     sixteenth_birthday,
     why_not_valid,
 )
@@ -190,23 +196,132 @@ def current_versions(*, at: dt.datetime, code: str | None = None) -> QuerySet:
     return versions
 
 
+# --- The dashboard's one query -----------------------------------------------------------
+# Every page that shows cards (the dashboard, a choice's card, the export, the API) asks
+# for the customer's states with their validity and the purposes' current texts. That is
+# one SQL statement: the two querysets below, compiled once per process by
+# `consent.precompiled` (they stay the definition: `consent.validity` decides), joined
+# to the rows the cards show. Nothing is cached but SQL text: every row is read anew.
+_STATE_ANNOTATIONS = ("is_valid", "_objected", "_material_version", "_may_consent_from")
+
+
+def _states_for_cards(inputs) -> QuerySet:
+    states = annotate_validity(
+        ConsentState.objects.filter(customer_id=inputs["customer_id"]), at=inputs["at"]
+    )
+    if "code" in inputs:
+        states = states.filter(Q(purpose__code=inputs["code"]) | Q(purpose__isnull=True))
+    return states.values_list("pk", *_STATE_ANNOTATIONS)
+
+
+def _versions_for_cards(inputs) -> QuerySet:
+    versions = PurposeVersion.objects.filter(published_at__lte=inputs["at"])
+    if "code" in inputs:
+        versions = versions.filter(purpose__code=inputs["code"])
+    return versions.order_by("purpose_id", "-version").distinct("purpose_id").values_list("pk")
+
+
+def _card_inputs(*, customer_id: int, at: dt.datetime, code: str | None) -> dict:
+    inputs = {"customer_id": customer_id, **moments(at)}
+    if code is not None:
+        inputs["code"] = code
+    return inputs
+
+
+@functools.lru_cache(maxsize=16)
+def _cards_query(by_code: bool, _compile_key: tuple) -> Precompiled:
+    """The SQL for `customer_dashboard`; compiled again when `compile_key()` changes."""
+    samples = tuple(
+        _card_inputs(customer_id=customer_id, at=at, code=code if by_code else None)
+        for customer_id, at, code in zip(
+            (-7_000_001, -7_000_002), sample_moments(), ("-sample-a-", "-sample-b-"), strict=True
+        )
+    )
+
+    states = precompile(_states_for_cards, samples)
+    versions = precompile(_versions_for_cards, samples)
+    judged = ", ".join(f"judged.{name}" for name in _STATE_ANNOTATIONS)
+    sql = f"""
+        WITH current_version (id) AS ({versions.sql}),
+             judged (id, {", ".join(_STATE_ANNOTATIONS)}) AS ({states.sql})
+        SELECT {columns(Purpose, "purpose")}, {columns(PurposeVersion, "version")},
+               {columns(ConsentState, "state")}, {judged},
+               {columns(PurposeVersion, "chosen")}
+          FROM (current_version
+                JOIN {PurposeVersion._meta.db_table} version ON version.id = current_version.id
+                JOIN {Purpose._meta.db_table} purpose ON purpose.id = version.purpose_id)
+          FULL JOIN (judged
+                     JOIN {ConsentState._meta.db_table} state ON state.id = judged.id
+                     LEFT JOIN {PurposeVersion._meta.db_table} chosen
+                       ON chosen.id = state.purpose_version_id)
+            ON state.purpose_id = version.purpose_id
+    """
+    return Precompiled(sql=sql, slots=versions.slots + states.slots)
+
+
+def _row_parts() -> list[tuple[int, int]]:
+    """Where each part of a row starts and ends: purpose, version, state, the state's
+    annotations, the state's chosen version (the query's SELECT, in that order)."""
+    widths = [
+        width(Purpose),
+        width(PurposeVersion),
+        width(ConsentState),
+        len(_STATE_ANNOTATIONS),
+        width(PurposeVersion),
+    ]
+    ends = list(itertools.accumulate(widths))
+    return list(zip([0, *ends[:-1]], ends, strict=True))
+
+
+_ROW_PARTS = _row_parts()
+
+
+def _card_rows(customer: Customer, *, at: dt.datetime, code: str | None):
+    """(current version, the customer's state or None) per purpose, the version's purpose
+    and the state's chosen version joined, the state annotated as by `annotate_validity`;
+    and the objection's state as (None, state). One query."""
+    query = _cards_query(code is not None, compile_key())
+    params = query.params(_card_inputs(customer_id=customer.pk, at=at, code=code))
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.execute(query.sql, params)
+        rows = cursor.fetchall()
+    for row in rows:
+        purpose, version, state, annotations, chosen = (row[start:end] for start, end in _ROW_PARTS)
+        version = instance(PurposeVersion, version)
+        state = instance(ConsentState, state)
+        if version is not None:
+            version.purpose = instance(Purpose, purpose)
+        if state is not None:
+            for name, value in zip(_STATE_ANNOTATIONS, annotations, strict=True):
+                setattr(state, name, value)
+            # The objection has no purpose; a state for a purpose without a published
+            # text has no card: neither needs what is joined for a card.
+            if state.purpose_id is not None and version is not None:
+                chosen = instance(PurposeVersion, chosen)
+                if chosen.pk == version.pk:
+                    chosen = version
+                else:
+                    chosen.purpose = version.purpose
+                state.purpose = version.purpose
+                state.purpose_version = chosen
+        yield version, state
+
+
 def customer_dashboard(
     customer: Customer, *, language: str, at: dt.datetime, code: str | None = None
 ) -> Dashboard:
-    """Every purpose (or only `code`) as the customer's card, and the objection. Two
-    queries, however many purposes."""
-    states = annotate_validity(
-        ConsentState.objects.filter(customer=customer).select_related("purpose", "purpose_version"),
-        at=at,
-    )
-    if code is not None:
-        states = states.filter(Q(purpose__code=code) | Q(purpose__isnull=True))
-    by_purpose, objection = {}, None
-    for state in states:
-        if state.purpose_id is None:
+    """Every purpose (or only `code`) as the customer's card, and the objection. One
+    query, however many purposes."""
+    by_purpose, objection, current = {}, None, []
+    for version, state in _card_rows(customer, at=at, code=code):
+        if state is not None and state.purpose_id is None:
             objection = state if state.state == Action.OBJECTED else None
-        else:
-            by_purpose[state.purpose_id] = state
+            continue
+        if version is None:  # a state for a purpose without a published text (yet)
+            continue
+        current.append(version)
+        if state is not None:
+            by_purpose[version.purpose_id] = state
     today = timezone.localdate(at)
     too_young_until = (
         sixteenth_birthday(customer.birth_date)
@@ -214,7 +329,7 @@ def customer_dashboard(
         else None
     )
     cards = []
-    for version in current_versions(at=at, code=code):
+    for version in current:
         state = by_purpose.get(version.purpose_id)
         cards.append(
             Card(

@@ -267,7 +267,9 @@ def _notice_shown(
             % {"code": purpose.code}
         )
     shown = None
-    if version is not None:
+    if version is not None and version == current.version:
+        shown = current  # the usual case: the text on the screen is the current one
+    elif version is not None:
         shown = purpose.versions.filter(version=version, published_at__lte=at).first()
     read_in = shown.language_of(notice_sha256 or "") if shown else None
     if action == Action.GRANTED:

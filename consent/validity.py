@@ -20,6 +20,7 @@ module, so the rule cannot drift between them.
 """
 
 import datetime as dt
+import functools
 
 from django.conf import settings
 from django.db.models import (
@@ -40,6 +41,7 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from .models import Action, ConsentState, Customer, PurposeVersion
+from .precompiled import Precompiled, precompile, sample_moments
 
 # Why a granted consent does not count; pages word each one.
 MATERIAL_CHANGE = "material_change"
@@ -110,14 +112,40 @@ def with_validity_inputs(states: QuerySet, *, at: dt.datetime) -> QuerySet:
     )
 
 
+def moments(at: dt.datetime) -> dict[str, dt.datetime | dt.date]:
+    """Every value the validity SQL takes from the moment of reading, by name.
+
+    The dashboard compiles its SQL once per process and fills these in on each request
+    (`consent.precompiled`): a value derived from `at` that is not named here makes that
+    compilation refuse, so add it here and use it from here.
+    """
+    return {
+        "at": at,
+        "oldest_valid_grant": _oldest_valid_grant(at),
+        "born_on_or_before": years_before(timezone.localdate(at), settings.CONSENT_MIN_AGE_YEARS),
+    }
+
+
+def compile_key() -> tuple:
+    """What the validity SQL's text and constants depend on besides its named inputs
+    (`moments`, the customer): code that compiles it once per process compiles it again
+    when one of these changes (tests override the settings)."""
+    return (
+        settings.CONSENT_MIN_AGE_YEARS,
+        settings.CONSENT_MAX_AGE_DAYS,
+        settings.USE_TZ,
+        timezone.get_current_timezone_name(),
+    )
+
+
 def validity_condition(at: dt.datetime) -> Q:
     """A Q over ConsentState (annotated by `with_validity_inputs`) true for valid consents."""
-    today = timezone.localdate(at)
+    moment = moments(at)
     return Q(
         state=Action.GRANTED,
-        changed_at__lte=at,
-        changed_at__gte=_oldest_valid_grant(at),
-        customer__birth_date__lte=years_before(today, settings.CONSENT_MIN_AGE_YEARS),
+        changed_at__lte=moment["at"],
+        changed_at__gte=moment["oldest_valid_grant"],
+        customer__birth_date__lte=moment["born_on_or_before"],
         customer__closed_on__isnull=True,
         _may_consent_from__lte=TruncDate("changed_at"),
         purpose_version__version__gte=Coalesce("_material_version", Value(1)),
@@ -134,6 +162,31 @@ def valid_consents(*, purpose_code: str | None = None, at: dt.datetime) -> Query
     if purpose_code is not None:
         states = states.filter(purpose__code=purpose_code)
     return with_validity_inputs(states, at=at).filter(validity_condition(at))
+
+
+@functools.lru_cache(maxsize=8)
+def _valid_purposes_query(_compile_key: tuple) -> Precompiled:
+    def build(inputs):
+        states = valid_consents(at=inputs["at"]).filter(customer_id=inputs["customer_id"])
+        return states.values("purpose_id")
+
+    first, second = sample_moments()
+    return precompile(
+        build,
+        (
+            {"customer_id": -7_000_001, **moments(first)},
+            {"customer_id": -7_000_002, **moments(second)},
+        ),
+    )
+
+
+def valid_purposes_sql(*, customer_id: int, at: dt.datetime) -> tuple[str, list]:
+    """The SQL and parameters of `valid_consents(at=at).filter(customer_id=customer_id)
+    .values("purpose_id")`, for statements that join it (the consent feed's rows for a
+    choice), compiled once per process (`consent.precompiled`): the same text, the same
+    parameters, without building and compiling the queryset on every choice."""
+    query = _valid_purposes_query(compile_key())
+    return query.sql, query.params({"customer_id": customer_id, **moments(at)})
 
 
 def is_consent_valid(*, customer, purpose_code: str, at: dt.datetime) -> bool:

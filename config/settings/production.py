@@ -37,6 +37,20 @@ DATABASES = {
     )
 }
 
+# One local-memory cache per process. It holds only what is the same for everyone: template
+# fragments keyed by purpose version and language (published texts never change; a new
+# version has a new key) and the header per language and page. Never a customer's state,
+# never sessions: the processes do not share it, so a session cached in one would be stale
+# in the other (sessions stay in the database). The API's per-token throttle counts live
+# here too, per process.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "consent-fragments",
+        "OPTIONS": {"MAX_ENTRIES": 2000},
+    }
+}
+
 # WhiteNoise serves static files with hashed names and pre-compressed copies.
 MIDDLEWARE = [MIDDLEWARE[0], "whitenoise.middleware.WhiteNoiseMiddleware", *MIDDLEWARE[1:]]
 STORAGES = {

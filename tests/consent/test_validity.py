@@ -4,6 +4,7 @@ import pytest
 from django.test.utils import override_settings
 from django.utils import timezone
 
+from consent.dashboard import customer_dashboard
 from consent.models import Action, Channel
 from consent.services import stop_all_offers
 from consent.validity import (
@@ -24,7 +25,14 @@ def noon(day: dt.date) -> dt.datetime:
 
 
 def valid(customer, purpose_code="offers_spending", at=None):
-    return is_consent_valid(customer=customer, purpose_code=purpose_code, at=at or noon(TODAY))
+    at = at or noon(TODAY)
+    answer = is_consent_valid(customer=customer, purpose_code=purpose_code, at=at)
+    # The dashboard's one query (its SQL compiled once per process) says the same.
+    for code in (None, purpose_code):
+        page = customer_dashboard(customer, language="nl", at=at, code=code)
+        (card,) = [card for card in page.cards if card.code == purpose_code]
+        assert card.is_valid is answer
+    return answer
 
 
 def test_a_fresh_grant_to_the_current_version_is_valid(customer_who_consented):

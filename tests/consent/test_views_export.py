@@ -103,9 +103,10 @@ def test_the_export_runs_a_constant_number_of_queries(
 ):
     for _ in range(extra):
         choose_now(customer, "offers_income")
-    # session, user with customer, current versions, states, events (history), events
-    # (receipts), and one each for offers, accounts, holdings, transactions, data use.
-    with django_assert_num_queries(11):
+    # session, user with customer, the cards (current versions and states), events
+    # (history), events (receipts), and one each for offers, accounts, holdings,
+    # transactions, data use.
+    with django_assert_num_queries(10):
         data = download(customer_client)
     assert len(data["history"]) == 1 + extra
 
