@@ -1,4 +1,4 @@
-"""`make bench-web`: the dashboard under 50 concurrent customers (DESIGN §12, issue 6).
+"""`make bench-web`: the dashboard under 50 concurrent customers (README, Benchmarks).
 
 1. A separate database on the same PostgreSQL (`consent_webbench`, recreated each run) gets
    100,000 customers through the real `import_customers` COPY path, a consent history for

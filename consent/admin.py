@@ -29,6 +29,7 @@ from django.utils.translation import get_language, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from .catalogue import GENERATED_TEXT_FIELDS, VERSION_FIELDS
+from .languages import in_language
 from .models import (
     Action,
     Channel,
@@ -154,7 +155,7 @@ class PurposeAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("titel"))
     def title(self, purpose):
-        return purpose._title_en if get_language() == "en" else purpose._title_nl
+        return in_language(purpose, "_title")
 
     # A plain word, not Django's red cross: an optional purpose is not an error.
     @admin.display(description=_("soort"), ordering="required")
@@ -200,7 +201,7 @@ class PurposeByTitle(forms.ModelChoiceField):
     queryset annotated with the newest titles)."""
 
     def label_from_instance(self, obj) -> str:
-        return f"{obj._title_en if get_language() == 'en' else obj._title_nl} ({obj.code})"
+        return f"{in_language(obj, '_title')} ({obj.code})"
 
 
 class PublishVersionForm(forms.ModelForm):
@@ -321,9 +322,7 @@ class PurposeVersionAdmin(admin.ModelAdmin):
             **self.admin_site.each_context(request),
             "title": _("Nieuwe tekstversie: kies het doel"),
             "opts": self.model._meta,
-            "purposes": [
-                (p, p._title_en if get_language() == "en" else p._title_nl) for p in purposes
-            ],
+            "purposes": [(p, in_language(p, "_title")) for p in purposes],
         }
         return TemplateResponse(
             request, "admin/consent/purposeversion/choose_purpose.html", context

@@ -11,6 +11,8 @@ inside the hashed text and generate the sentence from them.
 
 import hashlib
 
+from .languages import text_language
+
 CONTROLLER_NL = "Voorbeeldbank N.V., Bankplein 1, 1000 AA Amsterdam, Nederland"
 CONTROLLER_EN = "Voorbeeldbank N.V., Bankplein 1, 1000 AA Amsterdam, the Netherlands"
 DPO_CONTACT_NL = (
@@ -336,17 +338,13 @@ STATEMENTS = {
 }
 
 
-def _language(language: str) -> str:
-    return "en" if language == "en" else "nl"
-
-
 def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
 def statement_text(action: str, language: str) -> str:
     """The statement shown now for `objected`, `objection_lifted` or `erasure_requested`."""
-    return STATEMENTS[action][-1][_language(language)]
+    return STATEMENTS[action][-1][text_language(language)]
 
 
 def statement_sha256(action: str, language: str) -> str:
@@ -356,6 +354,6 @@ def statement_sha256(action: str, language: str) -> str:
 def statement_with_hash(action: str, language: str, sha256: str) -> str | None:
     """The wording, of all ever shown, whose hash a purpose-less event recorded."""
     for texts in STATEMENTS.get(action, ()):
-        if _sha256(texts[_language(language)]) == sha256:
-            return texts[_language(language)]
+        if _sha256(texts[text_language(language)]) == sha256:
+            return texts[text_language(language)]
     return None

@@ -1,13 +1,14 @@
 """What the customer's pages show: read-only views of the catalogue and the ledger.
 
-Each function runs a fixed number of queries, however many purposes or events there are
-(DESIGN §12), and decides validity only through `consent.validity`.
+Each function runs a fixed number of queries, however many purposes or events there are,
+and decides validity only through `consent.validity`.
 """
 
 import datetime as dt
 import functools
 import itertools
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -129,7 +130,7 @@ class Card:
     @property
     def valid_until(self) -> dt.date | None:
         """The last day the consent counts (the same arithmetic as the validity SQL)."""
-        if not self.is_valid:
+        if not self.is_valid or self.state is None:
             return None
         return last_valid_day(self.state.changed_at)
 
@@ -221,8 +222,8 @@ def _versions_for_cards(inputs) -> QuerySet:
     return versions.order_by("purpose_id", "-version").distinct("purpose_id").values_list("pk")
 
 
-def _card_inputs(*, customer_id: int, at: dt.datetime, code: str | None) -> dict:
-    inputs = {"customer_id": customer_id, **moments(at)}
+def _card_inputs(*, customer_id: int, at: dt.datetime, code: str | None) -> dict[str, Any]:
+    inputs: dict[str, Any] = {"customer_id": customer_id, **moments(at)}
     if code is not None:
         inputs["code"] = code
     return inputs
@@ -231,11 +232,10 @@ def _card_inputs(*, customer_id: int, at: dt.datetime, code: str | None) -> dict
 @functools.lru_cache(maxsize=16)
 def _cards_query(by_code: bool, _compile_key: tuple) -> Precompiled:
     """The SQL for `customer_dashboard`; compiled again when `compile_key()` changes."""
-    samples = tuple(
-        _card_inputs(customer_id=customer_id, at=at, code=code if by_code else None)
-        for customer_id, at, code in zip(
-            (-7_000_001, -7_000_002), sample_moments(), ("-sample-a-", "-sample-b-"), strict=True
-        )
+    first, second = sample_moments()
+    samples = (
+        _card_inputs(customer_id=-7_000_001, at=first, code="-sample-a-" if by_code else None),
+        _card_inputs(customer_id=-7_000_002, at=second, code="-sample-b-" if by_code else None),
     )
 
     states = precompile(_states_for_cards, samples)
@@ -298,6 +298,8 @@ def _card_rows(customer: Customer, *, at: dt.datetime, code: str | None):
             # text has no card: neither needs what is joined for a card.
             if state.purpose_id is not None and version is not None:
                 chosen = instance(PurposeVersion, chosen)
+                # A granted or withdrawn state names its version (`state_shape`).
+                assert chosen is not None
                 if chosen.pk == version.pk:
                     chosen = version
                 else:
@@ -325,7 +327,8 @@ def customer_dashboard(
     today = timezone.localdate(at)
     too_young_until = (
         sixteenth_birthday(customer.birth_date)
-        if customer.age_on(today) < settings.CONSENT_MIN_AGE_YEARS
+        if customer.birth_date is not None
+        and customer.age_on(today) < settings.CONSENT_MIN_AGE_YEARS
         else None
     )
     cards = []

@@ -15,6 +15,7 @@ from django.utils import timezone
 from . import hooks
 from .catalogue import statement_sha256, statement_text
 from .dashboard import customer_history
+from .languages import text_language
 from .models import Action, Customer
 from .retention import KINDS, periods
 
@@ -48,7 +49,7 @@ def erasure_preview(customer: Customer, *, language: str, at: dt.datetime) -> Er
     kept = []
     for kind in KEPT_KINDS:
         if kind in in_effect:
-            label = KINDS[kind]["en" if language == "en" else "nl"]
+            label = KINDS[kind][text_language(language)]
             kept.append(Kept(label[0].upper() + label[1:], in_effect[kind].text(language)))
     return ErasurePreview(
         statement=statement_text(Action.ERASURE_REQUESTED, language),

@@ -17,6 +17,8 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .languages import in_language, text_language
+
 GENESIS_HASH = "0" * 64
 # How a notice's text is laid out (`PurposeVersion.notice_format`). 1: the notices
 # published before retention rules existed; 2: with the rules inside the hashed text.
@@ -232,11 +234,11 @@ class PurposeVersion(models.Model):
         return f"{self.purpose_id}/v{self.version}"
 
     def text(self, field: str, language: str) -> str:
-        return getattr(self, f"{field}_{'en' if language == 'en' else 'nl'}")
+        return in_language(self, field, language)
 
     def notice_text(self, language: str) -> str:
         """The exact notice a customer reads in `language`; its hash goes into the ledger."""
-        labels = NOTICE_LABELS["en" if language == "en" else "nl"]
+        labels = NOTICE_LABELS[text_language(language)]
         lines = [self.text("title", language), "", self.text("description", language), ""]
         lines += [
             f"{labels['data_used']}: {self.text('data_used', language)}",

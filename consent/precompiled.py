@@ -107,7 +107,7 @@ def _fields(model: type[Model]) -> tuple[list[str], list]:
     return [field.attname for field in model._meta.concrete_fields], converters
 
 
-def instance(model: type[Model], values: Sequence) -> Model | None:
+def instance[M: Model](model: type[M], values: Sequence[Any]) -> M | None:
     """A model instance from the values of `columns(model, …)`, as the ORM makes it (its
     converters applied); None for the empty side of an outer join (no primary key)."""
     if values[0] is None:

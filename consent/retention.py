@@ -40,6 +40,8 @@ from dataclasses import dataclass, field
 from django.db import connection
 from django.utils import timezone
 
+from .languages import text_language
+
 # --- The vocabulary of rules ----------------------------------------------------------------
 # What each word means and how a notice says it. These wordings become part of hashed
 # notice texts, so they are constants here (like NOTICE_LABELS), never translations.
@@ -150,13 +152,9 @@ def parse_rules(raw) -> tuple[Rule, ...]:
     return tuple(rules)
 
 
-def _language(language: str) -> str:
-    return "en" if language == "en" else "nl"
-
-
 def period_text(rule: Rule, language: str) -> str:
     """'1 jaar nadat het aanbod is afgesloten' / '7 years after … (tax record-keeping)'."""
-    language = _language(language)
+    language = text_language(language)
     if language == "en":
         amount = f"{rule.years} year" + ("" if rule.years == 1 else "s")
     else:
@@ -170,7 +168,7 @@ def period_text(rule: Rule, language: str) -> str:
 def describe_rules(rules: Iterable, language: str) -> str:
     """The readable retention sentence of a notice, generated from its rules: one sentence
     per kind, in the order of the rules. Deterministic, so it can be hashed."""
-    language = _language(language)
+    language = text_language(language)
     by_kind: dict[str, list[Rule]] = {}
     for rule in parse_rules(list(rules)):
         by_kind.setdefault(rule.data, []).append(rule)
@@ -273,7 +271,7 @@ class Period:
             rule = stated.rule
             if rule.anchor not in longest or rule.years > longest[rule.anchor].years:
                 longest[rule.anchor] = rule
-        joiner = " en " if _language(language) == "nl" else " and "
+        joiner = " en " if text_language(language) == "nl" else " and "
         return joiner.join(period_text(rule, language) for rule in longest.values())
 
 
@@ -436,7 +434,7 @@ def oldest_held(*, on: dt.date, language: str) -> list[HeldRow]:
     rows = []
     for kind in KIND_ORDER:
         handler, period = KIND_HANDLERS.get(kind), in_effect.get(kind)
-        label = KINDS[kind][_language(language)]
+        label = KINDS[kind][text_language(language)]
         if handler is None:
             continue
         oldest = handler.oldest(on, period)

@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from . import hooks
 from .catalogue import VERSION_FIELDS, statement_sha256
 from .keys import chain_keyring
+from .languages import text_language
 from .models import (
     GENESIS_HASH,
     NOTICE_FORMATS,
@@ -280,7 +281,7 @@ def _notice_shown(
         return shown, read_in
     if shown is not None and read_in is not None:
         return shown, read_in
-    return current, "en" if language == "en" else "nl"
+    return current, text_language(language)
 
 
 def _check_may_grant(*, customer: Customer, purpose: Purpose, at: dt.datetime) -> None:

@@ -21,6 +21,7 @@ module, so the rule cannot drift between them.
 
 import datetime as dt
 import functools
+from typing import Any
 
 from django.conf import settings
 from django.db.models import (
@@ -41,7 +42,7 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from .models import Action, ConsentState, Customer, PurposeVersion
-from .precompiled import Precompiled, precompile, sample_moments
+from .precompiled import Inputs, Precompiled, precompile, sample_moments
 
 # Why a granted consent does not count; pages word each one.
 MATERIAL_CHANGE = "material_change"
@@ -90,11 +91,13 @@ class _PlusYears(Func):
 
     output_field = DateField()
 
-    def __init__(self, expression, years: int):
+    def __init__(self, expression: F, years: int) -> None:
         super().__init__(expression, template=f"(%(expressions)s + interval '{int(years)} years')")
 
 
-def with_validity_inputs(states: QuerySet, *, at: dt.datetime) -> QuerySet:
+def with_validity_inputs(
+    states: QuerySet[ConsentState], *, at: dt.datetime
+) -> QuerySet[ConsentState]:
     material = (
         PurposeVersion.objects.filter(
             purpose=OuterRef("purpose"), material=True, published_at__lte=at
@@ -126,7 +129,7 @@ def moments(at: dt.datetime) -> dict[str, dt.datetime | dt.date]:
     }
 
 
-def compile_key() -> tuple:
+def compile_key() -> tuple[object, ...]:
     """What the validity SQL's text and constants depend on besides its named inputs
     (`moments`, the customer): code that compiles it once per process compiles it again
     when one of these changes (tests override the settings)."""
@@ -152,7 +155,7 @@ def validity_condition(at: dt.datetime) -> Q:
     ) & (Q(purpose__direct_marketing=False) | Q(_objected=False))
 
 
-def valid_consents(*, purpose_code: str | None = None, at: dt.datetime) -> QuerySet:
+def valid_consents(*, purpose_code: str | None = None, at: dt.datetime) -> QuerySet[ConsentState]:
     """ConsentState rows that are valid consents at `at` (for one purpose, or for all).
 
     Set-based: the engine joins `.values("customer_id", "event_id")` of this queryset,
@@ -165,8 +168,8 @@ def valid_consents(*, purpose_code: str | None = None, at: dt.datetime) -> Query
 
 
 @functools.lru_cache(maxsize=8)
-def _valid_purposes_query(_compile_key: tuple) -> Precompiled:
-    def build(inputs):
+def _valid_purposes_query(_compile_key: tuple[object, ...]) -> Precompiled:
+    def build(inputs: Inputs) -> QuerySet[ConsentState, Any]:
         states = valid_consents(at=inputs["at"]).filter(customer_id=inputs["customer_id"])
         return states.values("purpose_id")
 
@@ -180,7 +183,7 @@ def _valid_purposes_query(_compile_key: tuple) -> Precompiled:
     )
 
 
-def valid_purposes_sql(*, customer_id: int, at: dt.datetime) -> tuple[str, list]:
+def valid_purposes_sql(*, customer_id: int, at: dt.datetime) -> tuple[str, list[Any]]:
     """The SQL and parameters of `valid_consents(at=at).filter(customer_id=customer_id)
     .values("purpose_id")`, for statements that join it (the consent feed's rows for a
     choice), compiled once per process (`consent.precompiled`): the same text, the same
@@ -189,11 +192,11 @@ def valid_purposes_sql(*, customer_id: int, at: dt.datetime) -> tuple[str, list]
     return query.sql, query.params({"customer_id": customer_id, **moments(at)})
 
 
-def is_consent_valid(*, customer, purpose_code: str, at: dt.datetime) -> bool:
+def is_consent_valid(*, customer: Customer, purpose_code: str, at: dt.datetime) -> bool:
     return valid_consents(purpose_code=purpose_code, at=at).filter(customer=customer).exists()
 
 
-def annotate_validity(states: QuerySet, *, at: dt.datetime) -> QuerySet:
+def annotate_validity(states: QuerySet[ConsentState], *, at: dt.datetime) -> QuerySet[ConsentState]:
     """Adds `is_valid` to each state, for pages that show valid and invalid ones together."""
     return with_validity_inputs(states, at=at).annotate(
         is_valid=Case(
@@ -202,23 +205,28 @@ def annotate_validity(states: QuerySet, *, at: dt.datetime) -> QuerySet:
     )
 
 
-def why_not_valid(state: ConsentState, customer: Customer, *, at: dt.datetime) -> str | None:
+def why_not_valid(state: ConsentState | None, customer: Customer, *, at: dt.datetime) -> str | None:
     """Why a *granted* consent (annotated by `annotate_validity`) does not count at `at`.
 
     Validity itself is decided in SQL; this only names the reason, for pages and staff.
     None for a valid consent or one that was never granted.
     """
-    if state is None or state.state != Action.GRANTED or state.is_valid:
+    # What `annotate_validity` adds (is_valid, _objected, _material_version) is not in
+    # the model's type.
+    judged: Any = state
+    if judged is None or judged.state != Action.GRANTED or judged.is_valid:
         return None
     today = timezone.localdate(at)
     if customer.closed_on is not None:
         return CLOSED
-    if state.purpose.direct_marketing and state._objected:
+    # A granted state is about a purpose and names its version (the `state_shape` check).
+    assert state is not None and state.purpose is not None and state.purpose_version is not None
+    if state.purpose.direct_marketing and judged._objected:
         return OBJECTION
-    if customer.age_on(today) < settings.CONSENT_MIN_AGE_YEARS:
+    if customer.birth_date is None or customer.age_on(today) < settings.CONSENT_MIN_AGE_YEARS:
         return TOO_YOUNG
     if timezone.localdate(state.changed_at) < sixteenth_birthday(customer.birth_date):
         return GIVEN_UNDER_16
-    if state.purpose_version.version < (state._material_version or 1):
+    if state.purpose_version.version < (judged._material_version or 1):
         return MATERIAL_CHANGE
     return EXPIRED

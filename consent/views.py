@@ -1,29 +1,19 @@
-"""The customer's pages (DESIGN §9). Each view makes one call into the domain.
+"""The customer's pages (README, The customer's pages). Each view makes one call into the domain.
 
-Every view that shows or changes personal data is `customer_required`: it only ever
-reads the logged-in customer's rows, so guessing another id gives a 404, never data.
-Pages with personal data are `never_cache`, for shared computers.
+Who may open them, and how, is in `consent.decorators`: `customer_page` and
+`customer_choice`.
 """
 
-from functools import wraps
-
-from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import logout
-from django.contrib.auth.signals import user_logged_in
-from django.contrib.auth.views import redirect_to_login
 from django.db import DatabaseError, connection
-from django.dispatch import receiver
 from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
-from django.shortcuts import redirect, render, resolve_url
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
-from django.utils.http import urlencode
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
-from django_htmx.http import HttpResponseClientRedirect
 
 from .catalogue import statement_with_hash
 from .dashboard import (
@@ -31,9 +21,10 @@ from .dashboard import (
     get_event_for_customer,
     get_published_version,
 )
+from .decorators import IN_CARD, allow, customer_choice, customer_page
 from .erasure import erasure_preview, history_page
 from .export import readable_export, stream_export
-from .models import Action, Channel, Customer
+from .models import Action, Channel
 from .receipts import consent_receipt
 from .services import (
     ChoiceError,
@@ -47,134 +38,6 @@ from .services import (
 
 # The form field `choice` and the ledger action it records; anything else is a 400.
 CHOICES = {"grant": Action.GRANTED, "withdraw": Action.WITHDRAWN}
-
-# Set on a choice URL that the login sends the customer back to: the session had ended,
-# so what they chose was not saved (see `customer_required`, `choice_view`).
-LOGGED_OUT = "logged_out"
-# Messages with this tag belong to one card (`extra_tags="card <anchor>"`): the
-# dashboard shows them inside that card, where the customer's eye (and the #anchor) is.
-IN_CARD = "card"
-# Where the customer's language, as stored, waits from login to the first page.
-LOGIN_LANGUAGE = "login_language"
-
-
-def customer_required(view):
-    """Logged in, and a bank customer: sets `request.customer`.
-
-    Anonymous visitors go to the login page. A POST from a session that ended is a
-    choice that was not saved: the login page says so, and afterwards the customer is
-    back at the same choice (the choice URL answers GET by going to its card). A staff
-    member without a customer record gets a page that says so.
-    """
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            if request.method != "POST":
-                return redirect_to_login(request.get_full_path())
-            messages.warning(
-                request,
-                _(
-                    "U was uitgelogd. Wat u net koos, is NIET opgeslagen. Log opnieuw in;"
-                    " daarna komt u terug bij dezelfde keuze."
-                ),
-            )
-            back = f"{request.path}?{urlencode({LOGGED_OUT: 1})}"
-            if request.htmx:
-                # Send the whole page to the login, not the login form into a card.
-                login = resolve_url(settings.LOGIN_URL)
-                return HttpResponseClientRedirect(f"{login}?{urlencode({'next': back})}")
-            return redirect_to_login(back)
-        try:
-            request.customer = request.user.customer
-        except Customer.DoesNotExist:
-            return render(request, "consent/no_customer.html", status=403)
-        if request.customer.closed_on is not None:
-            # Left the bank: the login is disabled already; a session from before ends here.
-            closed_on = request.customer.closed_on
-            logout(request)
-            return render(request, "consent/closed.html", {"closed_on": closed_on}, status=403)
-        language = request.session.pop(LOGIN_LANGUAGE, None)
-        if language is None:
-            return view(request, *args, **kwargs)
-        # The first page after logging in: in the language stored for the customer, and
-        # the cookie keeps it from here on (the language switch still changes it).
-        translation.activate(language)
-        request.LANGUAGE_CODE = language
-        response = view(request, *args, **kwargs)
-        response.set_cookie(
-            settings.LANGUAGE_COOKIE_NAME,
-            language,
-            max_age=settings.LANGUAGE_COOKIE_AGE,
-            path=settings.LANGUAGE_COOKIE_PATH,
-            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
-            secure=settings.LANGUAGE_COOKIE_SECURE,
-            httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
-        )
-        return response
-
-    return wrapper
-
-
-@receiver(user_logged_in, dispatch_uid="consent.customer_language_at_login")
-def _customer_language_at_login(sender, request, user, **kwargs):
-    """The language stored for the customer applies from the first page after login."""
-    # A login through a form (not a test's or a script's session made by hand).
-    if request is None or request.method != "POST" or not hasattr(request, "session"):
-        return
-    customer = Customer.objects.filter(user=user).only("language").first()
-    if customer is not None:
-        request.session[LOGIN_LANGUAGE] = customer.language
-
-
-def allow(*methods):
-    """Like `require_http_methods`, but a refused method gets the site's own 405 page."""
-
-    def decorator(view):
-        @wraps(view)
-        def wrapper(request, *args, **kwargs):
-            if request.method not in methods:
-                return method_not_allowed(request, methods)
-            return view(request, *args, **kwargs)
-
-        return wrapper
-
-    return decorator
-
-
-def method_not_allowed(request, methods):
-    response = render(request, "405.html", status=405)
-    response["Allow"] = ", ".join(methods)
-    return response
-
-
-def choice_view(back):
-    """A URL that records a choice: POST records it; any other method means the customer
-    arrived here without choosing (logged in again after the session ended, a reload, a
-    bookmark) and goes back to where the choice is made, with a message. Never a 405.
-
-    `back(request, **kwargs)` gives (url, anchor) of the place the choice is made.
-    """
-
-    def decorator(view):
-        @wraps(view)
-        def wrapper(request, *args, **kwargs):
-            if request.method == "POST":
-                return view(request, *args, **kwargs)
-            url, anchor = back(request, **kwargs)
-            if request.GET.get(LOGGED_OUT):
-                text = _(
-                    "U was uitgelogd, daarom is uw keuze hier NIET opgeslagen. Kies hieronder"
-                    " opnieuw."
-                )
-            else:
-                text = _("Hier is niets opgeslagen. Kies hieronder.")
-            messages.warning(request, text, extra_tags=f"{IN_CARD} {anchor}")
-            return redirect(f"{url}#{anchor}")
-
-        return wrapper
-
-    return decorator
 
 
 def _to_card(request, purpose_code):
@@ -200,16 +63,12 @@ def healthz(request):
     return HttpResponse("ok\n", content_type="text/plain")
 
 
-@allow("GET", "HEAD")
-@never_cache
-@customer_required
+@customer_page()
 def dashboard(request):
     return _dashboard_page(request)
 
 
-@never_cache
-@customer_required
-@choice_view(_to_card)
+@customer_choice(_to_card)
 def choose(request, purpose_code):
     action = CHOICES.get(request.POST.get("choice", ""))
     if action is None:
@@ -241,9 +100,7 @@ def choose(request, purpose_code):
     return _card_response(request, purpose_code, message=message, at=now)
 
 
-@never_cache
-@customer_required
-@choice_view(_to_stop_all)
+@customer_choice(_to_stop_all)
 def stop_all(request):
     recorded = stop_all_offers(
         customer=request.customer,
@@ -267,9 +124,7 @@ def stop_all(request):
     return redirect("dashboard")
 
 
-@never_cache
-@customer_required
-@choice_view(_to_objection)
+@customer_choice(_to_objection)
 def lift_objection_view(request):
     try:
         lift_objection(
@@ -292,9 +147,7 @@ def lift_objection_view(request):
     return redirect("dashboard")
 
 
-@allow("GET", "HEAD", "POST")
-@never_cache
-@customer_required
+@customer_page("GET", "HEAD", "POST")
 def erasure(request):
     """GET: what erasing would remove and what must stay (the confirmation step). POST:
     erase now; the request is in the ledger, with a receipt."""
@@ -330,9 +183,7 @@ def erasure(request):
     return redirect("receipt_page", event_id=event.pk)
 
 
-@allow("GET", "HEAD")
-@never_cache
-@customer_required
+@customer_page()
 def history(request):
     page = history_page(request.customer, language=request.LANGUAGE_CODE, at=timezone.now())
     return render(
@@ -340,9 +191,7 @@ def history(request):
     )
 
 
-@allow("GET", "HEAD")
-@never_cache
-@customer_required
+@customer_page()
 def receipt(request, event_id):
     event = get_event_for_customer(request.customer, event_id)
     response = JsonResponse(
@@ -355,9 +204,7 @@ def receipt(request, event_id):
     return response
 
 
-@allow("GET", "HEAD")
-@never_cache
-@customer_required
+@customer_page()
 def receipt_page(request, event_id):
     """The same proof as the JSON receipt, readable: what, when, which text, how to check."""
     event = get_event_for_customer(request.customer, event_id)
@@ -374,16 +221,12 @@ def receipt_page(request, event_id):
     return render(request, "consent/receipt.html", context)
 
 
-@allow("GET", "HEAD")
-@never_cache
-@customer_required
+@customer_page()
 def export_page(request):
     return render(request, "consent/export.html")
 
 
-@allow("GET", "HEAD")
-@never_cache
-@customer_required
+@customer_page()
 def export_json(request):
     # Streamed: transactions come from a server-side cursor in chunks, never all at once.
     response = StreamingHttpResponse(
@@ -396,9 +239,7 @@ def export_json(request):
     return response
 
 
-@allow("GET", "HEAD")
-@never_cache
-@customer_required
+@customer_page()
 def export_html(request):
     """The same data as `/export.json`, as a page to read (or print)."""
     data = readable_export(request.customer, language=request.LANGUAGE_CODE)
@@ -471,7 +312,7 @@ def _card_response(request, purpose_code, *, at, message=None, refused=None, sta
     html = (
         render_to_string("consent/dashboard.html#card", {"card": card, "result": message}, request)
         + render_to_string("consent/dashboard.html#summary", {"dashboard": page, "oob": True})
-        + render_to_string("consent/dashboard.html#announcement", {"announcement": message})
+        + render_to_string("base.html#announcement", {"announcement": message})
     )
     return HttpResponse(html, status=status)
 

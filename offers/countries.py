@@ -1,5 +1,7 @@
 """ISO 3166-1 alpha-2 country codes, and the names customers read in evidence texts."""
 
+from consent.languages import text_language
+
 # All 249 officially assigned codes, plus XK (Kosovo), which banks and card schemes use.
 ISO_COUNTRIES = frozenset(
     """
@@ -56,4 +58,4 @@ def country_name(code: str, language: str) -> str:
     names = COUNTRY_NAMES.get(code)
     if names is None:
         return code
-    return names[1] if language == "en" else names[0]
+    return names[1] if text_language(language) == "en" else names[0]

@@ -18,6 +18,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from consent.languages import text_language
 from consent.models import ConsentEvent, Customer
 
 from . import transitions
@@ -225,7 +226,7 @@ def describe_data_read(features, window_days: int) -> str:
 def data_uses(customer: Customer, *, language: str) -> list[UseShown]:
     """Every time the offers engine read this customer's data, newest first, with the
     products it proposed relying on that consent. One query."""
-    name = "product__name_en" if language == "en" else "product__name_nl"
+    name = f"product__name_{text_language(language)}"
     proposed = Offer.objects.filter(
         run_id=OuterRef("run_id"),
         customer_id=OuterRef("customer_id"),

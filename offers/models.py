@@ -20,6 +20,7 @@ from django.utils.formats import date_format
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
+from consent.languages import in_language
 from consent.models import ConsentEvent, Customer, PurposeVersion
 from consent.validity import valid_consents
 
@@ -44,10 +45,10 @@ class Product(models.Model):
         return self.code
 
     def name(self, language: str) -> str:
-        return self.name_en if language == "en" else self.name_nl
+        return in_language(self, "name", language)
 
     def facts(self, language: str) -> list[str]:
-        text = self.facts_en if language == "en" else self.facts_nl
+        text = in_language(self, "facts", language)
         return [line for line in text.splitlines() if line.strip()]
 
 
@@ -499,13 +500,13 @@ class Offer(models.Model):
         }
 
     def explanation(self, language: str) -> str:
-        return self.explanation_en if language == "en" else self.explanation_nl
+        return in_language(self, "explanation", language)
 
     def evidence(self, language: str) -> str:
-        return self.evidence_en if language == "en" else self.evidence_nl
+        return in_language(self, "evidence", language)
 
     def staff_evidence(self, language: str) -> str:
-        return self.staff_evidence_en if language == "en" else self.staff_evidence_nl
+        return in_language(self, "staff_evidence", language)
 
 
 # --- Every change to an offer, kept ------------------------------------------------------

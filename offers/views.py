@@ -1,6 +1,6 @@
 """The customer's offers page (docs/architecture.md). Each view makes one call into the domain.
 
-Like the dashboard: `customer_required`, only the logged-in customer's rows, never cached.
+Like the dashboard (`consent.decorators`): only the logged-in customer's rows, never cached.
 An offer id of another customer is a 404; an offer the customer cannot answer now
 (not approved, retracted, already answered) is a 409, and nothing changes.
 """
@@ -13,9 +13,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
 
-from consent.views import allow, choice_view, customer_required
+from consent.decorators import customer_choice, customer_page
 
 from .customer import OfferNotOpen, answer_offer, answered_offers, data_uses, shown_offers
 
@@ -24,9 +23,7 @@ def _to_offer(request, offer_id):
     return reverse("offers"), f"offer-{offer_id}"
 
 
-@allow("GET", "HEAD")
-@never_cache
-@customer_required
+@customer_page()
 def offers(request):
     language = request.LANGUAGE_CODE
     context = {
@@ -36,23 +33,17 @@ def offers(request):
     return render(request, "offers/offers.html", context)
 
 
-@never_cache
-@customer_required
-@choice_view(_to_offer)
+@customer_choice(_to_offer)
 def interested(request, offer_id):
     return _answer(request, offer_id, "interested")
 
 
-@never_cache
-@customer_required
-@choice_view(_to_offer)
+@customer_choice(_to_offer)
 def dismiss(request, offer_id):
     return _answer(request, offer_id, "dismiss")
 
 
-@allow("GET", "HEAD")
-@never_cache
-@customer_required
+@customer_page()
 def data_use(request):
     """ "Wat wij met uw gegevens deden": every read of the offers engine, as logged."""
     uses = data_uses(request.customer, language=request.LANGUAGE_CODE)
@@ -87,5 +78,5 @@ def _answer(request, offer_id, answer):
     # htmx: the offer's article becomes the answer, read out in the live region.
     html = render_to_string(
         "offers/offers.html#answered", {"offer_id": offer.pk, "message": message}, request
-    ) + render_to_string("offers/offers.html#announcement", {"announcement": message})
+    ) + render_to_string("base.html#announcement", {"announcement": message})
     return HttpResponse(html)

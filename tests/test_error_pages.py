@@ -1,4 +1,4 @@
-"""Error pages in the site's layout, in Dutch and English, with a way back (issue 9,
+"""Error pages in the site's layout, in Dutch and English, with a way back (issue #11,
 point 3); staff are sent back to the admin."""
 
 import pytest

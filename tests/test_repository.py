@@ -71,3 +71,35 @@ def test_the_lock_pins_every_dependency_of_the_project():
     assert sorted(names - pinned) == []
     lock = (ROOT / "requirements.lock").read_text()
     assert lock.count("--hash=sha256:") >= len(pinned)
+
+
+# What a file may not point at: the briefing the project was built from, or a path on a
+# developer's machine. Everything the project needs is in the repository (docs/, data).
+OUTSIDE = re.compile(r"DESIGN\.md|DESIGN §|\.\./shared|shared/(data|context)|/work/|/home/\w")
+
+
+def test_no_file_refers_outside_the_repository():
+    git = shutil.which("git")
+    assert git is not None, "the check lists the repository's files with git"
+    tracked = subprocess.run(
+        [git, "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.splitlines()
+    offending = []
+    for name in tracked:
+        path = ROOT / name
+        if not path.is_file() or path.suffix in {".png", ".mo", ".gz", ".ico"}:
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            continue
+        offending += [
+            f"{name}:{number}: {line.strip()}"
+            for number, line in enumerate(text.splitlines(), start=1)
+            if OUTSIDE.search(line) and name != "tests/test_repository.py"
+        ]
+    assert offending == []

@@ -3,6 +3,8 @@
 from django import template
 from django.utils.translation import get_language
 
+from consent.languages import in_language
+
 register = template.Library()
 
 
@@ -12,11 +14,10 @@ def notice_text(version, field):
     return version.text(field, get_language() or "nl")
 
 
-@register.simple_tag
-def in_language(obj, field):
+@register.simple_tag(name="in_language")
+def in_active_language(obj, field):
     """A model's `<field>_nl` / `<field>_en` in the active language."""
-    suffix = "en" if (get_language() or "nl").startswith("en") else "nl"
-    return getattr(obj, f"{field}_{suffix}")
+    return in_language(obj, field)
 
 
 @register.simple_tag

@@ -1,4 +1,4 @@
-"""The contact centre's group, *Klantenservice* (issue 12), with exactly what it needs:
+"""The contact centre's group, *Klantenservice* (issue #12), with exactly what it needs:
 
 - find a customer by number and see their one page (`consent.view_customer`);
 - record a choice a customer asks for by phone or at a branch (`consent.act_for_customer`);

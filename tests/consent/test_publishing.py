@@ -1,4 +1,4 @@
-"""Publishing a purpose version is safe (issue 12, point 6): it starts from the current
+"""Publishing a purpose version is safe (issue #12, point 6): it starts from the current
 text, is previewed in both languages next to a word-level comparison, a material version
 asks a second confirmation that says what it ends, and it may take effect later."""
 
