@@ -11,8 +11,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 from pytest_django.plugin import blocking_manager_key
 
-from consent.models import Action, Channel
-from consent.services import notice_on_screen, record_choice
+from consent.models import Action
+from tests.choices import choose_on_screen
 from tests.factories import CustomerFactory
 from tests.management.commands.flush import FLUSHES
 
@@ -73,15 +73,7 @@ def choose(now):
 
     def choose(customer, purpose_code, action=Action.GRANTED, *, days_ago=0, at=None):
         at = at or now - dt.timedelta(days=days_ago)
-        return record_choice(
-            customer=customer,
-            purpose_code=purpose_code,
-            action=action,
-            channel=Channel.WEB,
-            actor=customer.user,
-            at=at,
-            **notice_on_screen(purpose_code=purpose_code, at=at),
-        )
+        return choose_on_screen(customer, purpose_code, action, at=at)
 
     return choose
 

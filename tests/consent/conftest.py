@@ -5,8 +5,8 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from consent.models import Action, Channel
-from consent.services import notice_on_screen, record_choice
+from consent.models import Action
+from tests.choices import choose_on_screen
 from tests.factories import add_purpose
 
 
@@ -16,15 +16,7 @@ def choose_now():
 
     def choose_now(customer, purpose_code, action=Action.GRANTED, *, days_ago=0):
         at = timezone.now() - dt.timedelta(days=days_ago)
-        return record_choice(
-            customer=customer,
-            purpose_code=purpose_code,
-            action=action,
-            channel=Channel.WEB,
-            actor=customer.user,
-            at=at,
-            **notice_on_screen(purpose_code=purpose_code, at=at),
-        )
+        return choose_on_screen(customer, purpose_code, action, at=at)
 
     return choose_now
 

@@ -16,10 +16,6 @@ from consent.dashboard import current_versions, customer_dashboard
 from consent.models import Action, Channel, ConsentState
 from consent.precompiled import NotPrecompilable, precompile, sample_moments
 from consent.services import (
-    ChoiceError,
-    lift_objection,
-    notice_on_screen,
-    record_choice,
     stop_all_offers,
 )
 from consent.validity import (
@@ -29,10 +25,11 @@ from consent.validity import (
     valid_purposes_sql,
     why_not_valid,
 )
+from tests import histories
+from tests.choices import choose_on_screen
 from tests.factories import CustomerFactory, publish_version, publish_version_for_later
+from tests.histories import OFFERS, apply_step, three_customers
 from tests.legacy import legacy_grant
-
-OFFERS = ("offers_spending", "offers_income", "offers_balance")
 
 
 def reference(customer, *, at, code=None):
@@ -86,15 +83,7 @@ def assert_same(customers, at):
 
 
 def choose(customer, code, action, at):
-    return record_choice(
-        customer=customer,
-        purpose_code=code,
-        action=action,
-        channel=Channel.WEB,
-        actor=customer.user,
-        at=at,
-        **notice_on_screen(purpose_code=code, at=at),
-    )
+    return choose_on_screen(customer, code, action, at=at)
 
 
 @pytest.mark.any_hour
@@ -162,57 +151,19 @@ def test_validity_names_every_value_it_takes_from_the_moment(db):
     assert {name for name, _value in compiled.slots if name} == set(moments(first))
 
 
-step = st.one_of(
-    st.tuples(
-        st.sampled_from(["grant", "withdraw", "legacy_grant"]),
-        st.integers(0, 2),
-        st.sampled_from(OFFERS),
-    ),
-    st.tuples(st.sampled_from(["stop_all", "lift"]), st.integers(0, 2), st.none()),
-    st.tuples(
-        st.sampled_from(["material_version", "minor_version"]), st.none(), st.sampled_from(OFFERS)
-    ),
-    st.tuples(st.just("days_pass"), st.integers(1, 800), st.none()),
-)
-
-
 @settings(
     max_examples=25,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(steps=st.lists(step, min_size=1, max_size=10))
+@given(steps=st.lists(histories.step, min_size=1, max_size=10))
 def test_after_any_steps_the_dashboard_reads_what_the_orm_reads(db, steps):
     start = timezone.make_aware(dt.datetime(2026, 11, 2, 10, 30))
     with time_machine.travel(start, tick=False) as clock, transaction.atomic():
-        customers = [
-            CustomerFactory(),
-            CustomerFactory(),
-            CustomerFactory(birth_date=dt.date(2010, 12, 1)),  # 16 during the walk
-        ]
+        customers = three_customers()
         for kind, who, code in steps:
-            now = timezone.now()
-            try:
-                if kind == "days_pass":
-                    clock.shift(dt.timedelta(days=who))
-                elif kind == "grant":
-                    choose(customers[who], code, Action.GRANTED, now)
-                elif kind == "withdraw":
-                    choose(customers[who], code, Action.WITHDRAWN, now)
-                elif kind == "legacy_grant":
-                    legacy_grant(customers[who], code, at=now)
-                elif kind == "stop_all":
-                    stop_all_offers(
-                        customer=customers[who], channel=Channel.WEB, actor=None, at=now
-                    )
-                elif kind == "lift":
-                    lift_objection(customer=customers[who], channel=Channel.WEB, actor=None, at=now)
-                else:
-                    material = kind == "material_version"
-                    publish_version(code, material=material, at=now, title_nl="N", title_en="N")
-            except ChoiceError:
-                pass
+            apply_step(kind, who, code, customers, at=timezone.now(), clock=clock)
             assert_same(customers, timezone.now())
         transaction.set_rollback(True)
 
