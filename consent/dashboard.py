@@ -171,10 +171,6 @@ class Dashboard:
         return [card for card in self.cards if not card.purpose.required]
 
     @property
-    def required(self) -> list[Card]:
-        return [card for card in self.cards if card.purpose.required]
-
-    @property
     def on_count(self) -> int:
         return sum(1 for card in self.choices if card.is_on)
 
@@ -216,10 +212,7 @@ def _states_for_cards(inputs) -> QuerySet:
 
 
 def _versions_for_cards(inputs) -> QuerySet:
-    versions = PurposeVersion.objects.filter(published_at__lte=inputs["at"])
-    if "code" in inputs:
-        versions = versions.filter(purpose__code=inputs["code"])
-    return versions.order_by("purpose_id", "-version").distinct("purpose_id").values_list("pk")
+    return current_versions(at=inputs["at"], code=inputs.get("code")).values_list("pk")
 
 
 def _card_inputs(*, customer_id: int, at: dt.datetime, code: str | None) -> dict[str, Any]:

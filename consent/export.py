@@ -19,7 +19,7 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
-from .dashboard import customer_dashboard, customer_history
+from .dashboard import Dashboard, customer_dashboard, customer_history
 from .receipts import consent_receipt
 
 EXPORT_SECTIONS: dict[str, Callable] = {}
@@ -53,12 +53,19 @@ def _iso(moment: dt.datetime | None) -> str | None:
 
 
 def export_sections(
-    customer, *, at: dt.datetime, policy_url: Callable = lambda event: ""
+    customer,
+    *,
+    at: dt.datetime,
+    policy_url: Callable = lambda event: "",
+    page: Dashboard | None = None,
 ) -> Iterator[tuple[str, SectionValue]]:
     """(key, value) in the document's order. A value that is a list or another iterable
     is a JSON array whose items are produced one at a time. `policy_url(event)` is the
-    receipt's link to the text (absolute, from the request)."""
-    page = customer_dashboard(customer, language="en", at=at)
+    receipt's link to the text (absolute, from the request). `page`: the customer's
+    cards at `at` when the caller has read them already (the export uses no text of
+    them, only codes, states and dates, so any language will do)."""
+    if page is None:
+        page = customer_dashboard(customer, language="en", at=at)
     yield "customer_number", customer.customer_number
     yield "exported_at", _iso(at)
     yield (
@@ -126,12 +133,16 @@ def _receipts(customer, policy_url) -> Iterator[dict]:
         yield consent_receipt(event, policy_url=policy_url(event))
 
 
-def customer_export(customer, *, at: dt.datetime | None = None, **kwargs) -> dict:
-    """The whole export as one dict (for code and tests; the download streams)."""
+def customer_export(
+    customer, *, at: dt.datetime | None = None, leave_out: tuple[str, ...] = (), **kwargs
+) -> dict:
+    """The whole export as one dict (for code and tests; the download streams), without
+    the sections in `leave_out` (never read)."""
     at = at or timezone.now()
     return {
         key: value if isinstance(value, dict | str | None) else list(value)
         for key, value in export_sections(customer, at=at, **kwargs)
+        if key not in leave_out
     }
 
 
@@ -175,11 +186,10 @@ def readable_export(customer, *, language: str, at: dt.datetime | None = None) -
     """The export for `/export/read/`: the same data, with each purpose's title in the
     customer's language next to its code (people read names, not codes)."""
     at = at or timezone.now()
-    data = customer_export(customer, at=at)
-    titles = {
-        card.code: card.title
-        for card in customer_dashboard(customer, language=language, at=at).cards
-    }
+    page = customer_dashboard(customer, language=language, at=at)
+    # The page shows no receipts (each has its own page, linked from the history).
+    data = customer_export(customer, at=at, page=page, leave_out=("receipts",))
+    titles = {card.code: card.title for card in page.cards}
     for section in ("choices", "history", "data_use"):
         for item in data[section]:
             item["title"] = titles.get(item["purpose"], item["purpose"])

@@ -86,10 +86,6 @@ class Customer(models.Model):
     def full_name(self):
         return f"{self.first_name} {self.last_name}"
 
-    @property
-    def is_closed(self) -> bool:
-        return self.closed_on is not None
-
     def age_on(self, day: dt.date) -> int:
         if self.birth_date is None:  # pseudonymised: no age any more
             return 0

@@ -174,34 +174,16 @@ def stop_all_offers(
     """'Stop all personal offers': a withdrawal for every direct-marketing purpose that is
     granted now, and the GDPR Art. 21(2) objection to direct marketing as its own event
     (unless it already stands). While it stands no offers purpose is valid."""
-    events: list[ConsentEvent] = []
-    effects: Counter[str] = Counter()
     with transaction.atomic():
         locked = _lock(customer)
-        granted = (
-            ConsentState.objects.filter(
-                customer=locked, state=Action.GRANTED, purpose__direct_marketing=True
-            )
-            .select_related("purpose", "purpose_version__purpose")
-            .order_by("purpose__position", "purpose__code")
+        events, effects = _withdraw_granted(
+            locked,
+            direct_marketing_only=True,
+            channel=channel,
+            actor=actor,
+            at=at,
+            language=language,
         )
-        for state in granted:
-            # The version the customer last chose on: the text they are withdrawing from.
-            version = state.purpose_version
-            assert version is not None  # a granted state names its version (state_shape)
-            event, purpose_effects = _record(
-                customer=locked,
-                purpose=state.purpose,
-                version=version,
-                action=Action.WITHDRAWN,
-                channel=channel,
-                actor=actor,
-                at=at,
-                language=language,
-                notice_sha256=version.notice_sha256(language),
-            )
-            events.append(event)
-            effects.update(purpose_effects)
         if objection(locked) is None:
             event, _effects = _record(
                 customer=locked,
@@ -245,6 +227,43 @@ def objection(customer: Customer) -> ConsentState | None:
     return ConsentState.objects.filter(
         customer=customer, purpose__isnull=True, state=Action.OBJECTED
     ).first()
+
+
+def _withdraw_granted(
+    customer: Customer,
+    *,
+    direct_marketing_only: bool,
+    channel: str,
+    actor: "User | None",
+    at: dt.datetime,
+    language: str,
+) -> tuple[list[ConsentEvent], Counter[str]]:
+    """A withdrawal of every purpose the (locked) customer has granted now, each on the
+    version they last chose on: the text they are withdrawing from."""
+    granted = ConsentState.objects.filter(customer=customer, state=Action.GRANTED)
+    if direct_marketing_only:
+        granted = granted.filter(purpose__direct_marketing=True)
+    events: list[ConsentEvent] = []
+    effects: Counter[str] = Counter()
+    for state in granted.select_related("purpose", "purpose_version__purpose").order_by(
+        "purpose__position", "purpose__code"
+    ):
+        version = state.purpose_version
+        assert version is not None  # a granted state names its version (state_shape)
+        event, purpose_effects = _record(
+            customer=customer,
+            purpose=state.purpose,
+            version=version,
+            action=Action.WITHDRAWN,
+            channel=channel,
+            actor=actor,
+            at=at,
+            language=language,
+            notice_sha256=version.notice_sha256(language),
+        )
+        events.append(event)
+        effects.update(purpose_effects)
+    return events, effects
 
 
 def _lock(customer: Customer) -> Customer:
@@ -422,30 +441,14 @@ def close_customer(*, customer: Customer, on: dt.date, at: dt.datetime) -> Close
         locked.closed_on = on
         locked.save(update_fields=["closed_on"])
         type(locked.user).objects.filter(pk=locked.user_id).update(is_active=False)
-        events: list[ConsentEvent] = []
-        effects: Counter[str] = Counter()
-        granted = (
-            ConsentState.objects.filter(customer=locked, state=Action.GRANTED)
-            .select_related("purpose", "purpose_version__purpose")
-            .order_by("purpose__position", "purpose__code")
+        events, effects = _withdraw_granted(
+            locked,
+            direct_marketing_only=False,
+            channel=Channel.SYSTEM,
+            actor=None,
+            at=at,
+            language=locked.language,
         )
-        language = locked.language
-        for state in granted:
-            version = state.purpose_version
-            assert version is not None  # a granted state names its version (state_shape)
-            event, purpose_effects = _record(
-                customer=locked,
-                purpose=state.purpose,
-                version=version,
-                action=Action.WITHDRAWN,
-                channel=Channel.SYSTEM,
-                actor=None,
-                at=at,
-                language=language,
-                notice_sha256=version.notice_sha256(language),
-            )
-            events.append(event)
-            effects.update(purpose_effects)
         effects.update(hooks.CUSTOMER_CLOSED(customer_id=locked.pk, at=at))
     return ClosedCustomer(customer=locked, events=events, effects=effects)
 

@@ -269,8 +269,12 @@ def purpose_version(request, purpose_code, version):
     return render(request, "consent/purpose_version.html", context)
 
 
-def _dashboard_page(request, *, refusal=None, status=200):
-    page = customer_dashboard(request.customer, language=request.LANGUAGE_CODE, at=timezone.now())
+def _dashboard_page(request, *, page=None, refusal=None, status=200):
+    """The whole dashboard; `page`: its cards, when the caller has read them already."""
+    if page is None:
+        page = customer_dashboard(
+            request.customer, language=request.LANGUAGE_CODE, at=timezone.now()
+        )
     # Messages for one card go into that card (the page opens there, at its #anchor);
     # the rest stay at the top of the page.
     results, top = {}, []
@@ -308,7 +312,7 @@ def _card_response(request, purpose_code, *, at, message=None, refused=None, sta
     if refused is not None:
         message = _refusal_text(refused, card)
     if not request.htmx:
-        return _dashboard_page(request, refusal=message, status=status)
+        return _dashboard_page(request, page=page, refusal=message, status=status)
     html = (
         render_to_string("consent/dashboard.html#card", {"card": card, "result": message}, request)
         + render_to_string("consent/dashboard.html#summary", {"dashboard": page, "oob": True})
