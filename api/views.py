@@ -11,7 +11,6 @@ import json
 
 from django.conf import settings
 from django.http import Http404, JsonResponse, StreamingHttpResponse
-from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation.trans_real import parse_accept_lang_header
@@ -25,7 +24,7 @@ from rest_framework.views import APIView
 from consent.dashboard import customer_dashboard, customer_history, get_event_for_customer
 from consent.export import stream_export
 from consent.models import Channel
-from consent.receipts import consent_receipt
+from consent.receipts import consent_receipt, policy_url
 from consent.services import (
     ChoiceError,
     ObjectionStands,
@@ -151,16 +150,6 @@ class HistoryView(CustomerView):
     def get(self, request):
         events = customer_history(request.customer)
         return Response({"events": s.EventSerializer(events, many=True).data})
-
-
-def policy_url(request, event) -> str:
-    """Where the text of an event is: its version's page, or the dashboard for an
-    objection (whose statement is in the receipt itself). As on the website."""
-    if event.purpose is None:
-        return request.build_absolute_uri(reverse("dashboard"))
-    return request.build_absolute_uri(
-        reverse("purpose_version", args=[event.purpose.code, event.purpose_version.version])
-    )
 
 
 class ReceiptView(CustomerView):

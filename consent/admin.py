@@ -19,7 +19,7 @@ from django.contrib.admin import helpers
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.db.models import OuterRef, Subquery
-from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -29,6 +29,7 @@ from django.utils.translation import get_language, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from .catalogue import GENERATED_TEXT_FIELDS, VERSION_FIELDS
+from .dashboard import get_event_for_customer
 from .languages import in_language
 from .models import (
     Action,
@@ -39,7 +40,7 @@ from .models import (
     Purpose,
     PurposeVersion,
 )
-from .receipts import consent_receipt
+from .receipts import receipt_download
 from .records import processing_record, processing_record_csv
 from .services import (
     ChoiceError,
@@ -596,26 +597,7 @@ class CustomerAdmin(ReadOnlyAdmin):
     def receipt_view(self, request, number, event_id):
         """The consent receipt of one of the customer's events, as they can download it."""
         customer = self._customer(request, number)
-        event = get_object_or_404(
-            ConsentEvent.objects.select_related("customer", "purpose", "purpose_version"),
-            pk=event_id,
-            customer=customer,
-        )
-        if event.purpose is None:
-            policy_url = request.build_absolute_uri(reverse("dashboard"))
-        else:
-            assert event.purpose_version is not None  # a choice about a purpose names its version
-            policy_url = request.build_absolute_uri(
-                reverse("purpose_version", args=[event.purpose.code, event.purpose_version.version])
-            )
-        response = JsonResponse(
-            consent_receipt(event, policy_url=policy_url),
-            json_dumps_params={"indent": 2, "ensure_ascii": False},
-        )
-        response["Content-Disposition"] = (
-            f'attachment; filename="consent-receipt-{event.receipt_id}.json"'
-        )
-        return response
+        return receipt_download(request, get_event_for_customer(customer, event_id))
 
     def act_view(self, request, number, action):
         """Record what the customer asks: the text to read out, channel, identity check

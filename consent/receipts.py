@@ -11,6 +11,8 @@ comes from the published version the event points to: the same fields the card s
 import re
 
 from django.conf import settings
+from django.http import JsonResponse
+from django.urls import reverse
 
 from .catalogue import (
     CONTROLLER_EN,
@@ -156,3 +158,27 @@ def _erasure_service(event, language) -> dict:
             }
         ],
     }
+
+
+def policy_url(request, event: ConsentEvent) -> str:
+    """Where the text of an event is, as an absolute URL: its version's page, or the
+    dashboard for an objection (whose statement is in the receipt itself). The same on
+    the website, in the app's API and for staff."""
+    if event.purpose is None:
+        return request.build_absolute_uri(reverse("dashboard"))
+    assert event.purpose_version is not None  # a choice about a purpose names its version
+    return request.build_absolute_uri(
+        reverse("purpose_version", args=[event.purpose.code, event.purpose_version.version])
+    )
+
+
+def receipt_download(request, event: ConsentEvent) -> JsonResponse:
+    """The event's consent receipt as the JSON file a customer downloads."""
+    response = JsonResponse(
+        consent_receipt(event, policy_url=policy_url(request, event)),
+        json_dumps_params={"indent": 2, "ensure_ascii": False},
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="consent-receipt-{event.receipt_id}.json"'
+    )
+    return response

@@ -6,7 +6,7 @@ Who may open them, and how, is in `consent.decorators`: `customer_page` and
 
 from django.contrib import messages
 from django.db import DatabaseError, connection
-from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -25,7 +25,7 @@ from .decorators import IN_CARD, allow, customer_choice, customer_page
 from .erasure import erasure_preview, history_page
 from .export import readable_export, stream_export
 from .models import Action, Channel
-from .receipts import consent_receipt
+from .receipts import policy_url, receipt_download
 from .services import (
     ChoiceError,
     RequiredPurpose,
@@ -193,15 +193,7 @@ def history(request):
 
 @customer_page()
 def receipt(request, event_id):
-    event = get_event_for_customer(request.customer, event_id)
-    response = JsonResponse(
-        consent_receipt(event, policy_url=_policy_url(request, event)),
-        json_dumps_params={"indent": 2, "ensure_ascii": False},
-    )
-    response["Content-Disposition"] = (
-        f'attachment; filename="consent-receipt-{event.receipt_id}.json"'
-    )
-    return response
+    return receipt_download(request, get_event_for_customer(request.customer, event_id))
 
 
 @customer_page()
@@ -230,7 +222,7 @@ def export_page(request):
 def export_json(request):
     # Streamed: transactions come from a server-side cursor in chunks, never all at once.
     response = StreamingHttpResponse(
-        stream_export(request.customer, policy_url=lambda event: _policy_url(request, event)),
+        stream_export(request.customer, policy_url=lambda event: policy_url(request, event)),
         content_type="application/json",
     )
     response["Content-Disposition"] = (
@@ -244,14 +236,6 @@ def export_html(request):
     """The same data as `/export.json`, as a page to read (or print)."""
     data = readable_export(request.customer, language=request.LANGUAGE_CODE)
     return render(request, "consent/export_html.html", {"data": data})
-
-
-def _policy_url(request, event):
-    if event.purpose is None:  # an objection: its statement is in the receipt itself
-        return request.build_absolute_uri(reverse("dashboard"))
-    return request.build_absolute_uri(
-        reverse("purpose_version", args=[event.purpose.code, event.purpose_version.version])
-    )
 
 
 @allow("GET", "HEAD")
