@@ -37,6 +37,7 @@ from consent import validity
 from consent.models import Action, Channel, ConsentEvent, ConsentState, LegalBasis, Purpose
 from consent.validity import (
     annotate_validity,
+    end_of_day,
     last_valid_day,
     sixteenth_birthday,
     start_of_day,
@@ -143,7 +144,7 @@ class DerivedChange:
 
 
 def _expired_at(judged: Judged) -> dt.datetime:
-    return start_of_day(last_valid_day(judged.state.changed_at) + dt.timedelta(days=1))
+    return end_of_day(last_valid_day(judged.state.changed_at))
 
 
 def _material_version_at(judged: Judged) -> dt.datetime:

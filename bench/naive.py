@@ -9,9 +9,9 @@ import datetime as dt
 from django.conf import settings
 from django.utils import timezone
 
-from consent.validity import is_consent_valid
+from consent.validity import end_of_day, is_consent_valid
 from offers.features import CountryPayments, Features
-from offers.gate import EXCLUDED_MCC_CODES, STUDENT_FINANCE_NAMES, window_end, window_start
+from offers.gate import EXCLUDED_MCC_CODES, STUDENT_FINANCE_NAMES, window_start
 from offers.models import PRODUCT_OF_ACCOUNT_KIND, Account, Holding, Transaction
 from offers.rules import RULES
 
@@ -42,7 +42,7 @@ def _features(customer, rule, as_of) -> Features:
         for t in Transaction.objects.filter(
             account__customer=customer,
             booked_at__gte=window_start(as_of, rule.lookback_days),
-            booked_at__lt=window_end(as_of),
+            booked_at__lt=end_of_day(as_of),
         ):
             if t.mcc in EXCLUDED_MCC_CODES:
                 continue

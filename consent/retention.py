@@ -279,10 +279,10 @@ def periods(*, on: dt.date) -> dict[str, Period]:
     """Kind of data -> what the newest version of each purpose published by the end of
     `on` says about it. One query."""
     from .models import PurposeVersion
-    from .validity import start_of_day
+    from .validity import end_of_day
 
     versions = (
-        PurposeVersion.objects.filter(published_at__lt=start_of_day(on + dt.timedelta(days=1)))
+        PurposeVersion.objects.filter(published_at__lt=end_of_day(on))
         .select_related("purpose")
         .order_by("purpose_id", "-version")
         .distinct("purpose_id")

@@ -8,7 +8,7 @@ from django.db.models import Count, Q
 from django.db.models.functions import TruncWeek
 
 from .models import Action, ConsentEvent, ConsentState, Customer, Purpose
-from .validity import annotate_validity, start_of_day
+from .validity import annotate_validity, end_of_day, start_of_day
 
 
 @dataclass(frozen=True)
@@ -114,7 +114,7 @@ def objection_figures(*, since: dt.date, until: dt.date, at: dt.datetime) -> Obj
     counts = ConsentEvent.objects.filter(
         purpose__isnull=True,
         occurred_at__gte=start_of_day(since),
-        occurred_at__lt=start_of_day(until + dt.timedelta(days=1)),
+        occurred_at__lt=end_of_day(until),
     ).aggregate(
         stop_alls=Count("pk", filter=Q(action=Action.OBJECTED)),
         lifted=Count("pk", filter=Q(action=Action.OBJECTION_LIFTED)),

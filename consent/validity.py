@@ -57,6 +57,11 @@ def start_of_day(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
+def end_of_day(day: dt.date) -> dt.datetime:
+    """The first instant after `day` (local time): `< end_of_day(day)` is "on or before"."""
+    return start_of_day(day + dt.timedelta(days=1))
+
+
 def years_before(day: dt.date, years: int) -> dt.date:
     """The same calendar day `years` earlier; 29 February falls back to 28 February."""
     try:

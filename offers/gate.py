@@ -37,7 +37,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from consent.models import Customer, Purpose
-from consent.validity import start_of_day, valid_consents
+from consent.validity import end_of_day, start_of_day, valid_consents
 
 from .features import CountryPayments, Features
 from .models import Account, AccountKind, DataUse, Holding, Product, Transaction
@@ -135,10 +135,6 @@ def window_start(as_of: dt.date, days: int) -> dt.datetime:
     """The start of a look-back of `days` days before `as_of` (so "90 days before 2 Nov"
     includes 4 Aug, the 90th day before, and the as-of date itself)."""
     return start_of_day(as_of - dt.timedelta(days=days))
-
-
-def window_end(as_of: dt.date) -> dt.datetime:
-    return start_of_day(as_of + dt.timedelta(days=1))
 
 
 def _sql_list(values: Iterable[str]) -> str:
@@ -291,7 +287,7 @@ def _transactions_pass(
             ) per_country GROUP BY customer_id)""",
         *params,
         earliest,
-        window_end(as_of),
+        end_of_day(as_of),
         ibans,
     )
 
@@ -446,6 +442,6 @@ def scan_sql(
            AND t.booked_at >= %s AND t.booked_at < %s
          GROUP BY a.customer_id""",
         window_start(as_of, lookback_days),
-        window_end(as_of),
+        end_of_day(as_of),
     )
     return sql

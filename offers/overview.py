@@ -24,7 +24,7 @@ from consent.stats import (
     weekly_choices_per_purpose,
     weeks_between,
 )
-from consent.validity import start_of_day
+from consent.validity import end_of_day, start_of_day
 
 from .models import DataUse, FollowUpOutcome, FollowUpStatus, Offer, OfferStatus, Product
 from .rules import RULES
@@ -106,7 +106,7 @@ def offers_funnel(
     if since is not None:
         offers = offers.filter(created_at__gte=start_of_day(since))
     if until is not None:
-        offers = offers.filter(created_at__lt=start_of_day(until + dt.timedelta(days=1)))
+        offers = offers.filter(created_at__lt=end_of_day(until))
     # {"product_id": …, one count per FUNNEL column}: names the stubs cannot see.
     rows = cast(
         Iterable[dict[str, int]],

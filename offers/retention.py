@@ -26,7 +26,7 @@ from django.db.models.functions import Coalesce, Greatest
 
 from consent.models import Customer
 from consent.retention import Oldest, Period, Retention, local_date
-from consent.validity import start_of_day
+from consent.validity import end_of_day
 
 from . import transitions
 from .models import (
@@ -44,11 +44,6 @@ from .models import (
 
 BATCH = 5000  # rows (or offers) per statement: short transactions, bounded memory
 ACCOUNT_BATCH = 500
-
-
-def _day_after(day: dt.date) -> dt.datetime:
-    """The first instant after `day` ends (Amsterdam)."""
-    return start_of_day(day + dt.timedelta(days=1))
 
 
 # --- offers ---------------------------------------------------------------------------------
@@ -92,7 +87,7 @@ def remove_data_use(retention: Retention) -> Counter:
                 f"""DELETE FROM {table} WHERE (customer_id, run_id, purpose_id) IN (
                         SELECT customer_id, run_id, purpose_id FROM {table}
                          WHERE read_at < %s LIMIT %s)""",
-                [_day_after(cutoff), BATCH],
+                [end_of_day(cutoff), BATCH],
             )
             removed += cursor.rowcount
             if cursor.rowcount < BATCH:
@@ -125,7 +120,7 @@ def remove_transactions(retention: Retention) -> Counter:
     accounts = Account.objects.order_by("pk")
     if left is not None:
         accounts = accounts.filter(customer__closed_on__lte=left)
-    booked_before = _day_after(booked) if booked is not None else None
+    booked_before = end_of_day(booked) if booked is not None else None
     ids = list(accounts.values_list("pk", flat=True))
     removed = 0
     for start in range(0, len(ids), ACCOUNT_BATCH):
