@@ -14,7 +14,7 @@ import re
 
 from gunicorn import glogging
 
-from config.clientip import client_address, trusted_proxy_count
+from config.clientip import client_address, request_client, trusted_proxy_count
 
 # Set by config.sessions.session_limits on the WSGI environ (Django's request.META).
 USER_ID_KEY = "consent.user_id"
@@ -40,7 +40,7 @@ class JsonFormatter(logging.Formatter):
             # Django's own request logging (django.request, django.security.*).
             entry["method"] = request.method
             entry["path"] = request.path
-            entry["client"] = client_address(request.META, proxies=trusted_proxy_count())
+            entry["client"] = request_client(request)
             entry["user_id"] = request.META.get(USER_ID_KEY)
         for key in FIELDS:
             if hasattr(record, key):
@@ -57,6 +57,8 @@ class GunicornLogger(glogging.Logger):
 
     def setup(self, cfg):
         super().setup(cfg)
+        # Read once: the access log writes a line per request.
+        self.proxies = trusted_proxy_count()
         for log in (self.error_log, self.access_log):
             for handler in log.handlers:
                 handler.setFormatter(JsonFormatter())
@@ -74,7 +76,7 @@ class GunicornLogger(glogging.Logger):
                 "path": environ.get("PATH_INFO"),
                 "status_code": int(status),
                 "duration_ms": request_time.seconds * 1000 + request_time.microseconds // 1000,
-                "client": client_address(environ, proxies=trusted_proxy_count()),
+                "client": client_address(environ, proxies=self.proxies),
                 "user_id": environ.get(USER_ID_KEY),
             },
         )
