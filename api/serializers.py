@@ -8,6 +8,7 @@ from rest_framework import serializers
 from consent import validity
 from consent.catalogue import statement_sha256
 from consent.models import Action, Channel, LegalBasis
+from consent.services import CHOICES
 from offers.customer import ANSWERS
 
 from .models import ChangeKind
@@ -152,7 +153,7 @@ class HistorySerializer(serializers.Serializer):
 
 
 class ChoiceRequestSerializer(serializers.Serializer):
-    choice = serializers.ChoiceField(choices=["grant", "withdraw"])
+    choice = serializers.ChoiceField(choices=list(CHOICES))
     version = serializers.IntegerField(
         required=False,
         allow_null=True,

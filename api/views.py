@@ -26,6 +26,7 @@ from consent.export import stream_export
 from consent.models import Channel
 from consent.receipts import consent_receipt, policy_url
 from consent.services import (
+    CHOICES,
     ChoiceError,
     ObjectionStands,
     RequiredPurpose,
@@ -51,7 +52,6 @@ from .models import FeedEndpoint, FeedRead
 from .oauth import CHOOSE, FEED, READ
 from .permissions import CustomerToken, FeedClientToken
 
-CHOICES = {"grant": "granted", "withdraw": "withdrawn"}
 REFUSAL_CODES = (
     (StaleNotice, "stale_notice"),
     (TooYoung, "too_young"),
@@ -462,8 +462,11 @@ def _snapshot_json(purpose_code, now, cursor, rows):
     yield "\n]}\n"
 
 
+_DATETIME = serializers.DateTimeField()  # reads the time zone on each call
+
+
 def _iso(moment):
-    return serializers.DateTimeField().to_representation(moment)
+    return _DATETIME.to_representation(moment)
 
 
 @csrf_exempt  # no cookie authenticates here: a POST to a wrong path is a 404, not a 403

@@ -51,7 +51,7 @@ from .services import (
     publish_version,
     retention_texts,
 )
-from .staff import STAFF_CHANNELS, act_for_customer, customer_file, notice_for
+from .staff import PERMISSION, STAFF_CHANNELS, act_for_customer, customer_file, notice_for
 from .textdiff import changed, word_diff
 
 # The header of every admin page: the bank's name, not "Django-beheer".
@@ -137,6 +137,12 @@ def _newest(field: str):
     )
 
 
+def _with_newest_titles(purposes):
+    """Purposes with `_title_nl` and `_title_en`: their newest version's title, which
+    `in_language(purpose, "_title")` reads."""
+    return purposes.annotate(_title_nl=_newest("title_nl"), _title_en=_newest("title_en"))
+
+
 @admin.register(Purpose)
 class PurposeAdmin(ReadOnlyAdmin):
     list_display = ("title", "code", "legal_basis", "kind", "marketing", "newest_version")
@@ -144,14 +150,8 @@ class PurposeAdmin(ReadOnlyAdmin):
     inlines = [VersionInline]
 
     def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                _title_nl=_newest("title_nl"),
-                _title_en=_newest("title_en"),
-                _newest_version=_newest("version"),
-            )
+        return _with_newest_titles(super().get_queryset(request)).annotate(
+            _newest_version=_newest("version")
         )
 
     @admin.display(description=_("titel"))
@@ -233,9 +233,7 @@ class PublishVersionForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         purpose_field = self.fields["purpose"]
         assert isinstance(purpose_field, PurposeByTitle)  # Meta.field_classes
-        purpose_field.queryset = Purpose.objects.annotate(
-            _title_nl=_newest("title_nl"), _title_en=_newest("title_en")
-        )
+        purpose_field.queryset = _with_newest_titles(Purpose.objects.all())
         # Retention is stated once, as rules; its sentences are made from them (issue #14).
         for name in GENERATED_TEXT_FIELDS:
             if name in self.fields:
@@ -316,9 +314,7 @@ class PurposeVersionAdmin(admin.ModelAdmin):
         raise PermissionDenied
 
     def _choose_purpose(self, request):
-        purposes = Purpose.objects.annotate(
-            _title_nl=_newest("title_nl"), _title_en=_newest("title_en")
-        )
+        purposes = _with_newest_titles(Purpose.objects.all())
         context = {
             **self.admin_site.each_context(request),
             "title": _("Nieuwe tekstversie: kies het doel"),
@@ -357,7 +353,8 @@ class PurposeVersionAdmin(admin.ModelAdmin):
         draft = form.save(commit=False)
         draft.version = (current.version if current else 0) + 1
         # As it will be published: the current rules, and the sentences made from them.
-        for attribute, value in retention_texts(purpose).items():
+        rules = current.retention_rules if current is not None else []
+        for attribute, value in retention_texts(purpose, rules=rules).items():
             setattr(draft, attribute, value)
         languages = []
         for language, name in (("nl", _("Nederlands")), ("en", _("Engels"))):
@@ -587,7 +584,7 @@ class CustomerAdmin(ReadOnlyAdmin):
             "opts": self.model._meta,
             "original": customer,
             "file": page,
-            "may_act": request.user.has_perm("consent.act_for_customer"),
+            "may_act": request.user.has_perm(PERMISSION),
         }
         return TemplateResponse(request, "admin/consent/customer/customer_file.html", context)
 
@@ -603,7 +600,7 @@ class CustomerAdmin(ReadOnlyAdmin):
         """Record what the customer asks: the text to read out, channel, identity check
         and a note; one purpose (or stop all, or lift the objection) at a time."""
         customer = self._customer(request, number)
-        if not request.user.has_perm("consent.act_for_customer"):
+        if not request.user.has_perm(PERMISSION):
             raise PermissionDenied
         action = STAFF_ACTIONS.get(action)
         if action is None:

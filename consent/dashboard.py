@@ -347,12 +347,6 @@ def customer_dashboard(
     )
 
 
-def purpose_cards(
-    customer: Customer, *, language: str, at: dt.datetime, code: str | None = None
-) -> list[Card]:
-    return customer_dashboard(customer, language=language, at=at, code=code).cards
-
-
 def customer_history(customer: Customer) -> QuerySet:
     """Every event of the customer, newest first, with what the page shows joined in
     (objection events have no purpose and no version)."""

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.text import capfirst
 
 from . import hooks
 from .catalogue import statement_sha256, statement_text
@@ -50,7 +51,7 @@ def erasure_preview(customer: Customer, *, language: str, at: dt.datetime) -> Er
     for kind in KEPT_KINDS:
         if kind in in_effect:
             label = KINDS[kind][text_language(language)]
-            kept.append(Kept(label[0].upper() + label[1:], in_effect[kind].text(language)))
+            kept.append(Kept(capfirst(label), in_effect[kind].text(language)))
     return ErasurePreview(
         statement=statement_text(Action.ERASURE_REQUESTED, language),
         statement_sha256=statement_sha256(Action.ERASURE_REQUESTED, language),

@@ -48,7 +48,8 @@ def register_export_section(name: str, fn: Callable) -> None:
     EXPORT_SECTIONS[name] = fn
 
 
-def _iso(moment: dt.datetime | None) -> str | None:
+def iso_utc(moment: dt.datetime | None) -> str | None:
+    """A moment as the export writes it: ISO 8601 in UTC (None stays null)."""
     return moment.astimezone(dt.UTC).isoformat() if moment else None
 
 
@@ -67,7 +68,7 @@ def export_sections(
     if page is None:
         page = customer_dashboard(customer, language="en", at=at)
     yield "customer_number", customer.customer_number
-    yield "exported_at", _iso(at)
+    yield "exported_at", iso_utc(at)
     yield (
         "profile",
         {
@@ -82,7 +83,7 @@ def export_sections(
         "objection",
         {
             "active": True,
-            "since": _iso(page.objection.since),
+            "since": iso_utc(page.objection.since),
             "event_id": page.objection.state.event_id,
         }
         if page.objection
@@ -98,7 +99,7 @@ def export_sections(
                 "version": card.state.purpose_version.version
                 if card.state and card.state.purpose_version
                 else None,
-                "changed_at": _iso(card.state.changed_at) if card.state else None,
+                "changed_at": iso_utc(card.state.changed_at) if card.state else None,
             }
             # Required purposes are not a choice; the export lists what the customer decides.
             for card in page.choices
@@ -120,7 +121,7 @@ def _history(customer) -> Iterator[dict]:
             "id": event.pk,
             "purpose": event.purpose.code if event.purpose else None,
             "action": event.action,
-            "at": _iso(event.occurred_at),
+            "at": iso_utc(event.occurred_at),
             "channel": event.channel,
             "version": event.purpose_version.version if event.purpose_version else None,
             "notice_sha256": event.notice_sha256,

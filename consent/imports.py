@@ -15,6 +15,7 @@ followed by `closed_on` (the day the customer left the bank, `YYYY-MM-DD`, or em
 """
 
 import datetime as dt
+import functools
 import re
 
 from django.conf import settings
@@ -32,6 +33,7 @@ CUSTOMER_NUMBER = re.compile(r"^[0-9A-Za-z-]{1,20}$")
 PHONE = re.compile(r"^\+?[0-9][0-9 ()-]{5,18}[0-9]$")
 
 
+@functools.cache  # parse() asks for every row; the models do not change meanwhile
 def max_length(name: str) -> int:
     """What both the customer and its login can hold (a longer value would fail the merge)."""
     return min(_max_length(Customer, name), _max_length(get_user_model(), name))

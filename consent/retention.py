@@ -37,8 +37,9 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.db import connection
-from django.utils import timezone
+from django.utils.text import capfirst
 
 from .languages import text_language
 
@@ -182,7 +183,7 @@ def describe_rules(rules: Iterable, language: str) -> str:
             periods = ("tot het laatste van: " if language == "nl" else "until the last of: ") + (
                 periods
             )
-        sentence = f"{label[0].upper()}{label[1:]}: {periods}"
+        sentence = f"{capfirst(label)}: {periods}"
         if kind == "consent_proof":
             sentence += f"; {AFTER_PROOF[language]}"
         sentences.append(sentence + ".")
@@ -442,7 +443,7 @@ def oldest_held(*, on: dt.date, language: str) -> list[HeldRow]:
         rows.append(
             HeldRow(
                 kind=kind,
-                label=label[0].upper() + label[1:],
+                label=capfirst(label),
                 promised=period.text(language) if period else "",
                 oldest=oldest.day,
                 anchor=oldest.anchor,
@@ -453,12 +454,7 @@ def oldest_held(*, on: dt.date, language: str) -> list[HeldRow]:
     return rows
 
 
-def local_date(moment: dt.datetime) -> dt.date:
-    return timezone.localdate(moment)
-
-
 # --- consent's own kinds: the proof of consent and the profile -------------------------------
-UNUSABLE = "!"  # a password hash nothing matches, as Django's set_unusable_password
 
 
 def remove_consent_proof(retention: Retention) -> Counter:
@@ -545,7 +541,11 @@ def pseudonymise_profiles(retention: Retention) -> Counter:
         )
         # An unusable password ('!' prefix, as Django's set_unusable_password).
         get_user_model().objects.filter(pk__in=users).update(
-            first_name="", last_name="", email="", is_active=False, password=UNUSABLE
+            first_name="",
+            last_name="",
+            email="",
+            is_active=False,
+            password=UNUSABLE_PASSWORD_PREFIX,
         )
     return +Counter({"customers": done})
 

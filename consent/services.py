@@ -94,6 +94,10 @@ class NoticeOnScreen(TypedDict):
     notice_sha256: str | None
 
 
+# The word a choice form or the API sends, and the ledger action it records.
+CHOICES = {"grant": Action.GRANTED, "withdraw": Action.WITHDRAWN}
+
+
 def get_purpose(code: str) -> Purpose:
     try:
         return Purpose.objects.get(code=code)

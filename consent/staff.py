@@ -18,11 +18,10 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 
 from .catalogue import statement_sha256, statement_text
-from .dashboard import Dashboard, current_versions, customer_dashboard
+from .dashboard import Dashboard, current_versions, customer_dashboard, customer_history
 from .models import Action, Channel, ConsentEvent, Customer, PurposeVersion, StaffAction
 from .services import (
     ChoiceError,
@@ -76,19 +75,10 @@ class CustomerFile:
         return self.dashboard.objection
 
 
-def find_customer(customer_number: str) -> Customer:
-    """The customer with this number, or 404."""
-    return get_object_or_404(Customer, customer_number=(customer_number or "").strip())
-
-
 def customer_file(*, customer: Customer, at: dt.datetime, language: str) -> CustomerFile:
     """Everything the contact centre sees about one customer, texts in `language`.
     A fixed number of queries, however long the history."""
-    events = list(
-        ConsentEvent.objects.filter(customer=customer)
-        .select_related("purpose", "purpose_version", "actor", "staff_action__staff")
-        .order_by("-sequence")
-    )
+    events = list(customer_history(customer).select_related("actor", "staff_action__staff"))
     return CustomerFile(
         customer=customer,
         dashboard=customer_dashboard(customer, language=language, at=at),

@@ -27,6 +27,7 @@ from .export import readable_export, stream_export
 from .models import Action, Channel
 from .receipts import policy_url, receipt_download
 from .services import (
+    CHOICES,
     ChoiceError,
     RequiredPurpose,
     UnknownPurpose,
@@ -35,9 +36,6 @@ from .services import (
     request_erasure,
     stop_all_offers,
 )
-
-# The form field `choice` and the ledger action it records; anything else is a 400.
-CHOICES = {"grant": Action.GRANTED, "withdraw": Action.WITHDRAWN}
 
 
 def _to_card(request, purpose_code):

@@ -107,7 +107,7 @@ def shown_offers(customer: Customer, *, language: str, at: dt.datetime) -> list[
 
 
 # The customer's answers that stay on the page, with what they said.
-ANSWERED = (OfferStatus.ACCEPTED, OfferStatus.DISMISSED)
+ANSWERED = tuple(ANSWERS.values())
 
 
 def answered_offers(customer: Customer, *, language: str) -> list[ShownOffer]:

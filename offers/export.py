@@ -9,16 +9,12 @@ their data, never for offers (the architecture test names it as the one exceptio
 "only the gate reads banking data").
 """
 
-import datetime as dt
+from consent.export import iso_utc
 
-from .customer import describe_data_read
+from .customer import data_uses
 from .models import Account, Holding, Offer, Transaction
 
 TRANSACTION_CHUNK = 2000
-
-
-def _iso(moment: dt.datetime | None) -> str | None:
-    return moment.astimezone(dt.UTC).isoformat() if moment else None
 
 
 def offers_for_export(customer):
@@ -84,7 +80,7 @@ def transactions_for_export(customer):
         yield {
             "transaction_id": tid,
             "iban": iban,
-            "booked_at": _iso(booked_at),
+            "booked_at": iso_utc(booked_at),
             "amount": str(amount),
             "currency": currency,
             "counterparty_name": name,
@@ -97,17 +93,15 @@ def transactions_for_export(customer):
 
 def data_use_for_export(customer):
     """The data-use log: each time the offers engine read the customer's data."""
-    from .customer import data_uses
-
     for shown in data_uses(customer, language=customer.language):
         use = shown.use
         yield {
             "run": use.run_id,
-            "read_at": _iso(use.read_at),
-            "purpose": use.purpose.code,
+            "read_at": iso_utc(shown.read_at),
+            "purpose": shown.purpose_code,
             "consent_event_id": use.consent_event_id,
             "features": list(use.features),
             "window_days": use.window_days,
-            "description": describe_data_read(use.features, use.window_days),
+            "description": shown.data_read,
             "offered": shown.offered,
         }

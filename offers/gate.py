@@ -375,7 +375,7 @@ def record_data_use(
     for row in rows:
         rule, customer_id, event_ids = by_code[row[0]], row[1], row[2]
         for purpose, event_id in zip(rule.purposes, event_ids, strict=True):
-            if purpose in scope and (customer_id, purpose) not in seen:
+            if (customer_id, purpose) not in seen:
                 seen.add((customer_id, purpose))
                 customers.append(customer_id)
                 codes.append(purpose)

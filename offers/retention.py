@@ -23,9 +23,10 @@ import pgtrigger
 from django.db import connection, transaction
 from django.db.models import Exists, Min, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Greatest
+from django.utils import timezone
 
 from consent.models import Customer
-from consent.retention import Oldest, Period, Retention, local_date
+from consent.retention import Oldest, Period, Retention
 from consent.validity import end_of_day
 
 from . import transitions
@@ -72,7 +73,7 @@ def oldest_offer(on: dt.date, period: Period | None = None) -> Oldest:
         .annotate(closed_at=closed_at)
         .aggregate(first=Min("closed_at"))["first"]
     )
-    return Oldest(local_date(first) if first else None, "offer_closed")
+    return Oldest(timezone.localdate(first) if first else None, "offer_closed")
 
 
 # --- the data-use log -------------------------------------------------------------------------
@@ -96,7 +97,7 @@ def remove_data_use(retention: Retention) -> Counter:
 
 def oldest_data_use(on: dt.date, period: Period | None = None) -> Oldest:
     first = DataUse.objects.aggregate(first=Min("read_at"))["first"]
-    return Oldest(local_date(first) if first else None, "read")
+    return Oldest(timezone.localdate(first) if first else None, "read")
 
 
 # --- transactions -----------------------------------------------------------------------------
@@ -148,7 +149,7 @@ def oldest_transaction(on: dt.date, period: Period | None = None) -> Oldest:
         )
         return Oldest(first, "relationship_end")
     first = Transaction.objects.aggregate(first=Min("booked_at"))["first"]
-    return Oldest(local_date(first) if first else None, "transaction")
+    return Oldest(timezone.localdate(first) if first else None, "transaction")
 
 
 # --- accounts and products held -----------------------------------------------------------------

@@ -49,15 +49,10 @@ function announce(text) {
 
 function showNotSaved(form, cause) {
   const card = cardOf(form);
+  const box = card && card.querySelector(".card-failure");
   const template = document.getElementById("not-saved-template");
-  if (!card || !template) {
+  if (!box || !template) {
     return;
-  }
-  let box = card.querySelector(".card-failure");
-  if (!box) {
-    box = document.createElement("div");
-    box.className = "card-failure";
-    card.appendChild(box);
   }
   const message = template.content.cloneNode(true);
   message.querySelector(".reason").textContent = template.dataset[cause] || template.dataset.server;
