@@ -385,10 +385,7 @@ def execute_chunk(
         chunk = _locked_chunk(chunk_id, wait=wait)
         if chunk is None or chunk.status in (ChunkStatus.DONE, ChunkStatus.FAILED):
             return chunk
-        if chunk.status == ChunkStatus.RUNNING and max_attempts and chunk.attempts >= max_attempts:
-            chunk.status = ChunkStatus.FAILED
-            chunk.error = f"the process doing it stopped, {chunk.attempts} times"
-            chunk.save(update_fields=["status", "error"])
+        if max_attempts and chunk.give_up_if_abandoned(max_attempts):
             return chunk
         chunk.status, chunk.attempts, chunk.worker = ChunkStatus.RUNNING, chunk.attempts + 1, worker
         chunk.started_at, chunk.finished_at, chunk.error = clock(), None, ""

@@ -371,6 +371,16 @@ class OfferRunChunk(models.Model):
             "run": self.run_id,
         }
 
+    def give_up_if_abandoned(self, max_attempts: int) -> bool:
+        """Fail the (locked) chunk if processes that took it died `max_attempts` times:
+        it is still `running`, with nobody working on it. True if it failed now."""
+        if self.status != ChunkStatus.RUNNING or self.attempts < max_attempts:
+            return False
+        self.status = ChunkStatus.FAILED
+        self.error = f"the process doing it stopped, {self.attempts} times"
+        self.save(update_fields=["status", "error"])
+        return True
+
     @property
     def offered(self) -> int:
         return sum(numbers.get("offered", 0) for numbers in self.counts.values())

@@ -116,11 +116,7 @@ def look_after(*, run_id: int, at: dt.datetime, find_orphans: bool = False) -> O
         for chunk in chunks.filter(
             Q(status=ChunkStatus.RUNNING) | Q(status=ChunkStatus.FAILED, attempts__lt=limit)
         ):
-            if chunk.status == ChunkStatus.RUNNING and chunk.attempts >= limit:
-                chunk.status = ChunkStatus.FAILED
-                chunk.error = f"the process doing it stopped, {chunk.attempts} times"
-                chunk.save(update_fields=["status", "error"])
-            else:
+            if not chunk.give_up_if_abandoned(limit):
                 again.append(chunk)
         if find_orphans:
             again += [c for c in chunks.filter(status=ChunkStatus.QUEUED) if _orphaned(c, at=at)]
