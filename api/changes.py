@@ -28,13 +28,22 @@ offers it retracts, so it cannot deadlock; it is held only from the insert to th
 import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from consent import validity
-from consent.models import Action, Channel, ConsentEvent, ConsentState, LegalBasis, Purpose
+from consent.models import (
+    Action,
+    Channel,
+    ConsentEvent,
+    ConsentState,
+    LegalBasis,
+    Purpose,
+    PurposeVersion,
+)
 from consent.validity import (
     annotate_validity,
     end_of_day,
@@ -148,13 +157,11 @@ def _expired_at(judged: Judged) -> dt.datetime:
 
 
 def _material_version_at(judged: Judged) -> dt.datetime:
-    state = judged.state
-    newest_material = (
-        state.purpose.versions.filter(material=True, published_at__lte=judged.now)
-        .order_by("-version")
-        .first()
-    )
-    return newest_material.published_at
+    # Read with the row (`_differing` annotates it), not a query per row while the feed
+    # is locked.
+    state: Any = judged.state
+    published_at: dt.datetime = state._material_published_at
+    return published_at
 
 
 def _sixteenth_birthday_at(judged: Judged) -> dt.datetime:
@@ -210,6 +217,11 @@ def _differing(*, now: dt.datetime, purpose_code: str | None) -> Iterable[Judged
     said = ConsentChange.objects.filter(
         customer_id=OuterRef("customer_id"), purpose_id=OuterRef("purpose_id")
     ).order_by("-id")
+    # When the newest material version in effect was published (as `consent.validity`
+    # finds that version), for consents it ended.
+    material = PurposeVersion.objects.filter(
+        purpose=OuterRef("purpose"), material=True, published_at__lte=now
+    ).order_by("-version")
     states = ConsentState.objects.filter(
         purpose__isnull=False, purpose__legal_basis=LegalBasis.CONSENT
     )
@@ -217,7 +229,8 @@ def _differing(*, now: dt.datetime, purpose_code: str | None) -> Iterable[Judged
         states = states.filter(purpose__code=purpose_code)
     states = annotate_validity(
         states.select_related("customer", "purpose", "purpose_version").annotate(
-            feed_says=Subquery(said.values("may_use")[:1])
+            feed_says=Subquery(said.values("may_use")[:1]),
+            _material_published_at=Subquery(material.values("published_at")[:1]),
         ),
         at=now,
     ).filter(
