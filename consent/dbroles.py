@@ -150,6 +150,9 @@ class RefuseTruncate(SqlOperation):
 class AppendOnly(RefuseTruncate):
     """Rows are added, never changed or removed: the runtime role may only SELECT and INSERT."""
 
+    # What the runtime role may no longer do, besides TRUNCATE.
+    revoked: tuple[str, ...] = ("UPDATE", "DELETE")
+
     def describe(self):
         return f"Make {self.model_name} append-only for the runtime role"
 
@@ -157,7 +160,7 @@ class AppendOnly(RefuseTruncate):
         table = self.table(app_label, schema_editor, state)
         role = schema_editor.quote_name(runtime_role(schema_editor))
         return [
-            f"REVOKE UPDATE, DELETE, TRUNCATE ON {table} FROM {role}",
+            f"REVOKE {', '.join(self.revoked)}, TRUNCATE ON {table} FROM {role}",
             *super().forwards_sql(app_label, schema_editor, state),
         ]
 
@@ -166,7 +169,7 @@ class AppendOnly(RefuseTruncate):
         role = schema_editor.quote_name(runtime_role(schema_editor))
         return [
             *super().backwards_sql(app_label, schema_editor, state),
-            f"GRANT UPDATE, DELETE ON {table} TO {role}",
+            f"GRANT {', '.join(self.revoked)} ON {table} TO {role}",
         ]
 
 
@@ -470,28 +473,14 @@ OWNER_WRITES = ("consent.LedgerTombstone",)
 RETENTION_TIME_ZONE = "Europe/Amsterdam"
 
 
-class OwnerWritesOnly(RefuseTruncate):
+class OwnerWritesOnly(AppendOnly):
     """The runtime role may read the table, never write it: only an owner's SECURITY
     DEFINER function (which checks its own conditions) adds rows."""
 
+    revoked = ("INSERT", "UPDATE", "DELETE")
+
     def describe(self):
         return f"Only the owner's functions write {self.model_name}"
-
-    def forwards_sql(self, app_label, schema_editor, state):
-        table = self.table(app_label, schema_editor, state)
-        role = schema_editor.quote_name(runtime_role(schema_editor))
-        return [
-            f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON {table} FROM {role}",
-            *super().forwards_sql(app_label, schema_editor, state),
-        ]
-
-    def backwards_sql(self, app_label, schema_editor, state):
-        table = self.table(app_label, schema_editor, state)
-        role = schema_editor.quote_name(runtime_role(schema_editor))
-        return [
-            *super().backwards_sql(app_label, schema_editor, state),
-            f"GRANT INSERT, UPDATE, DELETE ON {table} TO {role}",
-        ]
 
 
 class RetentionClock(SqlOperation):
