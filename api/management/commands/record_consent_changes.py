@@ -2,6 +2,8 @@
 expired, that a material version ended, and any other difference between the feed and
 `consent.validity`. Run it every few minutes (cron); a rerun writes nothing twice."""
 
+from collections import Counter
+
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
@@ -13,8 +15,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         rows = record_consent_changes(now=timezone.now())
-        by_kind = {}
-        for row in rows:
-            by_kind[row.kind] = by_kind.get(row.kind, 0) + 1
+        by_kind = Counter(row.kind for row in rows)
         summary = ", ".join(f"{kind} {count}" for kind, count in sorted(by_kind.items()))
         self.stdout.write(f"{len(rows)} changes recorded" + (f" ({summary})" if summary else ""))
