@@ -261,13 +261,16 @@ def verify_checkpoints(directory: Path, *, public_key: str | None = None) -> Che
         if not heads_path.is_file():
             problems.append(f"{path.name}: heads file {heads_path.name} is missing")
             continue
-        heads_hash = hashlib.sha256()
+        # One pass, as `write_checkpoint` made them: the file's hash and the Merkle tree.
+        tree, heads_hash = MerkleTree(), hashlib.sha256()
         for head in read_heads(heads_path):
-            heads_hash.update(head.line() + b"\n")
+            line = head.line()
+            heads_hash.update(line + b"\n")
+            tree.add(line)
         if heads_hash.hexdigest() != checkpoint["heads_sha256"]:
             problems.append(f"{path.name}: heads file was changed")
             continue
-        if merkle_root(h.line() for h in read_heads(heads_path)) != checkpoint["merkle_root"]:
+        if tree.root() != checkpoint["merkle_root"]:
             problems.append(f"{path.name}: Merkle root does not match the heads")
             continue
         if newest is not None:
