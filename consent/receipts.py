@@ -9,6 +9,7 @@ comes from the published version the event points to: the same fields the card s
 """
 
 import re
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.http import JsonResponse
@@ -21,6 +22,7 @@ from .catalogue import (
     DPO_CONTACT_NL,
     statement_with_hash,
 )
+from .languages import text_language
 from .models import LEGAL_BASIS_TEXT, Action, ConsentEvent
 
 KANTARA_VERSION = "KI-CR-v1.1.0"
@@ -38,15 +40,10 @@ def consent_receipt(event: ConsentEvent, *, policy_url: str) -> dict:
                 DPO_CONTACT_NL,
             )
         )
-        services = [
-            _erasure_service(event, language)
-            if event.action == Action.ERASURE_REQUESTED
-            else _objection_service(event, language)
-        ]
+        statement = ERASURE if event.action == Action.ERASURE_REQUESTED else OBJECTION
+        services = [_statement_service(statement, language)]
         basis = {
-            "legalBasis": "erasure_art_17"
-            if event.action == Action.ERASURE_REQUESTED
-            else "objection_art_21_2",
+            "legalBasis": statement.legal_basis,
             "notice": statement_with_hash(event.action, language, event.notice_sha256),
         }
     else:
@@ -121,37 +118,44 @@ def _purpose_service(event, language) -> dict:
     }
 
 
-def _objection_service(event, language) -> dict:
-    return {
-        "service": "direct_marketing",
-        "purposes": [
-            {
-                "purpose": "Objection to direct marketing"
-                if language == "en"
-                else "Bezwaar tegen direct marketing",
-                "purposeCategory": ["direct_marketing"],
-                "consentType": "EXPLICIT",
-                "piiCategory": [],
-                "primaryPurpose": False,
-                "termination": "",
-                "thirdPartyDisclosure": False,
-            }
-        ],
-    }
+@dataclass(frozen=True)
+class Statement:
+    """An event about no purpose (its notice is a statement), as a receipt's service."""
+
+    service: str
+    purpose: dict[str, str]  # per language
+    pii_categories: tuple[str, ...]
+    legal_basis: str
 
 
-def _erasure_service(event, language) -> dict:
-    """GDPR Art. 17: what was erased is what the statement in `notice` says."""
+# The objection (and its lifting): GDPR Art. 21(2).
+OBJECTION = Statement(
+    service="direct_marketing",
+    purpose={"nl": "Bezwaar tegen direct marketing", "en": "Objection to direct marketing"},
+    pii_categories=(),
+    legal_basis="objection_art_21_2",
+)
+# GDPR Art. 17: what was erased is what the statement in `notice` says.
+ERASURE = Statement(
+    service="erasure_of_offers",
+    purpose={
+        "nl": "Verwijdering van wat persoonlijke aanbiedingen opleverden",
+        "en": "Erasure of what personal offers produced",
+    },
+    pii_categories=("offers", "offer_answers", "data_use_log"),
+    legal_basis="erasure_art_17",
+)
+
+
+def _statement_service(statement: Statement, language: str) -> dict:
     return {
-        "service": "erasure_of_offers",
+        "service": statement.service,
         "purposes": [
             {
-                "purpose": "Erasure of what personal offers produced"
-                if language == "en"
-                else "Verwijdering van wat persoonlijke aanbiedingen opleverden",
+                "purpose": statement.purpose[text_language(language)],
                 "purposeCategory": ["direct_marketing"],
                 "consentType": "EXPLICIT",
-                "piiCategory": ["offers", "offer_answers", "data_use_log"],
+                "piiCategory": list(statement.pii_categories),
                 "primaryPurpose": False,
                 "termination": "",
                 "thirdPartyDisclosure": False,
