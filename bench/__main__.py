@@ -40,16 +40,14 @@ import sys
 import time
 from pathlib import Path
 
+from bench import log
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / "data"
 RESULTS = ROOT / "bench" / "results"
 DATABASE = "consent_bench"
 MCC_FILE = ROOT / "offers" / "data" / "mcc_codes.csv"  # public domain; see its README
 MONTHS_KEPT = 13
-
-
-def log(text: str) -> None:
-    print(f"  [{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
 
 
 class ImportSteps(io.TextIOBase):

@@ -26,9 +26,9 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode
 
+from bench.web import CHOICES, PURPOSES
+
 ROOT = Path(__file__).resolve().parent.parent
-PURPOSES = ("offers_spending", "offers_income", "offers_balance")
-CHOICES = ("grant", "withdraw")
 
 
 class WsgiCustomer:

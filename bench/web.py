@@ -32,6 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DATABASE = "consent_webbench"
 PURPOSES = ("offers_spending", "offers_income", "offers_balance")
+CHOICES = ("grant", "withdraw")  # what a card's form sends
 PASSWORD = "bench-password-2026"
 VISIT_REQUESTS = ("dashboard", "choice", "history", "export")
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -205,9 +206,7 @@ async def visits(people, samples, *, seconds, think, ramp=True, seed=""):
         while time.perf_counter() < deadline:
             await timed(samples, "dashboard", person.dashboard())
             purpose = rng.choice(PURPOSES)
-            await timed(
-                samples, "choice", person.choose(purpose, rng.choice(["grant", "withdraw"]))
-            )
+            await timed(samples, "choice", person.choose(purpose, rng.choice(CHOICES)))
             if rng.random() < 0.3:
                 await timed(samples, "history", person.request("GET", "/history/"))
             if rng.random() < 0.1:

@@ -34,13 +34,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench import log
+
 ROOT = Path(__file__).resolve().parent.parent
 MANAGE = str(ROOT / "manage.py")
 READY_SECONDS = 120  # a bound for a worker that never starts (then the bench fails)
-
-
-def log(text: str) -> None:
-    print(f"  [{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
 
 
 def measure_two_workers(
