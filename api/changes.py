@@ -35,15 +35,7 @@ from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from consent import validity
-from consent.models import (
-    Action,
-    Channel,
-    ConsentEvent,
-    ConsentState,
-    LegalBasis,
-    Purpose,
-    PurposeVersion,
-)
+from consent.models import ConsentState, LegalBasis, Purpose, PurposeVersion
 from consent.validity import (
     annotate_validity,
     end_of_day,
@@ -54,6 +46,7 @@ from consent.validity import (
     valid_purposes_sql,
     why_not_valid,
 )
+from ledger.models import Action, Channel, ConsentEvent
 
 from .models import ChangeKind, ConsentChange
 

@@ -10,7 +10,8 @@ import pgtrigger
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from consent.models import ConsentEvent, Customer, Purpose
+from consent.models import Customer, Purpose
+from ledger.models import ConsentEvent
 
 
 class ChangeKind(models.TextChoices):

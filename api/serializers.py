@@ -7,8 +7,9 @@ from rest_framework import serializers
 
 from consent import validity
 from consent.catalogue import statement_sha256
-from consent.models import Action, Channel, LegalBasis
+from consent.models import LegalBasis
 from consent.services import CHOICES
+from ledger.models import Action, Channel
 from offers.customer import ANSWERS
 
 from .models import ChangeKind

@@ -23,7 +23,6 @@ from rest_framework.views import APIView
 
 from consent.dashboard import customer_dashboard, customer_history, get_event_for_customer
 from consent.export import stream_export
-from consent.models import Channel
 from consent.receipts import consent_receipt, policy_url
 from consent.services import (
     CHOICES,
@@ -38,6 +37,7 @@ from consent.services import (
     record_choice,
     stop_all_offers,
 )
+from ledger.models import Channel
 from offers.customer import (
     OfferNotOpen,
     answer_offer,

@@ -8,8 +8,9 @@ in bulk. The dashboard and the engine never take this path.
 import datetime as dt
 import uuid
 
-from consent.keys import chain_keyring
-from consent.models import GENESIS_HASH, Action, Channel, ConsentEvent, ConsentState, Purpose
+from consent.models import ConsentState, Purpose
+from ledger.keys import chain_keyring
+from ledger.models import GENESIS_HASH, Action, Channel, ConsentEvent
 
 
 def grant_in_bulk(choices, *, customers_by_number, now: dt.datetime, batch: int = 5000) -> int:

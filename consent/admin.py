@@ -1,5 +1,5 @@
-"""Staff views of consent. The ledger is read-only for everyone, superusers included:
-the admin offers no add, change or delete (and the database would refuse them anyway).
+"""Staff views of consent. The current state is read-only for everyone, superusers
+included, like the ledger it mirrors (`ledger.admin`).
 
 - Privacy officers publish new versions of a purpose's texts — prefilled from the
   current text, previewed as the customer will read it next to a word-level comparison,
@@ -28,18 +28,13 @@ from django.utils.formats import date_format
 from django.utils.translation import get_language, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from ledger.admin import NoChanges, ReadOnlyAdmin
+from ledger.models import Action, Channel
+
 from .catalogue import GENERATED_TEXT_FIELDS, VERSION_FIELDS
 from .dashboard import get_event_for_customer
 from .languages import in_language
-from .models import (
-    Action,
-    Channel,
-    ConsentEvent,
-    ConsentState,
-    Customer,
-    Purpose,
-    PurposeVersion,
-)
+from .models import ConsentState, Customer, Purpose, PurposeVersion
 from .receipts import receipt_download
 from .records import processing_record, processing_record_csv
 from .services import (
@@ -61,49 +56,6 @@ admin.site.index_title = _("Werkplek")
 # No second menu on the left: the review queue and the privacy overview need the width to
 # show every column on a 1280 px screen, and the front page lists the same links.
 admin.site.enable_nav_sidebar = False
-
-
-class NoChanges:
-    """Nobody adds, changes or deletes here through the admin, superusers included: the
-    rows are written by the domain's own functions (and the database refuses the rest)."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyAdmin(NoChanges, admin.ModelAdmin):
-    pass
-
-
-@admin.register(ConsentEvent)
-class ConsentEventAdmin(ReadOnlyAdmin):
-    list_display = (
-        "occurred_at",
-        "customer",
-        "purpose",
-        "version",
-        "action",
-        "channel",
-        "actor",
-        "sequence",
-    )
-    list_filter = ("purpose", "action", "channel")
-    search_fields = ("=customer__customer_number",)
-    search_help_text = _("Zoek op klantnummer.")
-    list_select_related = ("customer", "purpose", "purpose_version", "actor")
-    date_hierarchy = "occurred_at"
-    ordering = ("-occurred_at",)
-    show_full_result_count = False
-
-    @admin.display(description=_("versie"), ordering="purpose_version__version")
-    def version(self, event):
-        return event.purpose_version.version if event.purpose_version else "—"
 
 
 @admin.register(ConsentState)

@@ -7,6 +7,12 @@ class ConsentConfig(AppConfig):
     verbose_name = _("Toestemming")
 
     def ready(self):
+        from ledger.signals import audit
+
+        from .audit import check_ledger
+
+        audit.connect(check_ledger, dispatch_uid="consent.check_ledger")
+
         # consent's own kinds of data in the retention registry (other apps add theirs).
         from .retention import (
             oldest_consent_proof,

@@ -19,7 +19,7 @@ from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 # "app_label.ModelName": no UPDATE, DELETE or TRUNCATE for the runtime role, no TRUNCATE
 # for anyone.
 APPEND_ONLY = (
-    "consent.ConsentEvent",
+    "ledger.ConsentEvent",
     "consent.PurposeVersion",
     "api.ConsentChange",
     "api.FeedRead",
@@ -468,7 +468,7 @@ class MonthlyPartitions(SqlOperation):
 
 # --- Retention (issue #14): the runtime role removes what is past its period ------------------
 # Tables the runtime role may only read: the owner's functions write them.
-OWNER_WRITES = ("consent.LedgerTombstone",)
+OWNER_WRITES = ("ledger.LedgerTombstone",)
 # The time zone in which retention counts days (settings.TIME_ZONE).
 RETENTION_TIME_ZONE = "Europe/Amsterdam"
 

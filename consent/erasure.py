@@ -13,11 +13,13 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.text import capfirst
 
+from ledger.models import Action
+
 from . import hooks
 from .catalogue import statement_sha256, statement_text
 from .dashboard import customer_history
 from .languages import text_language
-from .models import Action, Customer
+from .models import Customer
 from .retention import KINDS, periods
 
 # What must stay, in the order the page lists it: the proof of consent, and the data the

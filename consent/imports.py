@@ -25,8 +25,10 @@ from django.core.validators import validate_email
 from django.db import models
 from django.utils import timezone
 
+from ledger.models import Channel, ConsentEvent, Language
+
 from .csvload import CsvImport, required
-from .models import Channel, ConsentEvent, Customer, Language
+from .models import Customer
 from .services import close_customer
 
 CUSTOMER_NUMBER = re.compile(r"^[0-9A-Za-z-]{1,20}$")

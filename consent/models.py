@@ -1,15 +1,13 @@
-"""Customers' choices: the purpose catalogue, the append-only ledger and the current state.
+"""Customers' choices: the customers, the purpose catalogue and the current state.
 
-Integrity lives in the database: the ledger and published notice versions refuse UPDATE
-and DELETE through triggers, the per-customer sequence is unique (so a chain cannot
-fork), and required purposes are exactly the ones not based on consent.
+The choices themselves are events in the ledger (`ledger.models.ConsentEvent`); the state
+here mirrors the latest of them per customer and purpose, for fast reads. Published notice
+versions refuse UPDATE and DELETE through triggers, and required purposes are exactly the
+ones not based on consent.
 """
 
 import datetime as dt
 import hashlib
-import hmac
-import json
-import uuid
 
 import pgtrigger
 from django.conf import settings
@@ -17,17 +15,20 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from ledger.models import (
+    STATE_ACTIONS,
+    Action,
+    Channel,
+    ConsentEvent,
+    Language,
+    about_a_purpose_or_not,
+)
+
 from .languages import in_language, text_language
 
-GENESIS_HASH = "0" * 64
 # How a notice's text is laid out (`PurposeVersion.notice_format`). 1: the notices
 # published before retention rules existed; 2: with the rules inside the hashed text.
 NOTICE_FORMATS = (1, 2)
-
-
-class Language(models.TextChoices):
-    DUTCH = "nl", _("Nederlands")
-    ENGLISH = "en", _("English")
 
 
 class Customer(models.Model):
@@ -308,163 +309,6 @@ LEGAL_BASIS_TEXT = {
 }
 
 
-class Action(models.TextChoices):
-    GRANTED = "granted", _("toestemming gegeven")
-    WITHDRAWN = "withdrawn", _("toestemming ingetrokken")
-    # GDPR Art. 21(2): the objection to direct marketing, about no single purpose.
-    OBJECTED = "objected", _("bezwaar tegen direct marketing")
-    OBJECTION_LIFTED = "objection_lifted", _("bezwaar opgeheven")
-    # GDPR Art. 17: the customer asked to erase what consent-based processing produced
-    # about them (offers, answers, the data-use log); done at once, in the same transaction.
-    ERASURE_REQUESTED = "erasure_requested", _("verwijdering gevraagd")
-
-
-# Events about a purpose, and events about the customer's objection (purpose empty).
-PURPOSE_ACTIONS = (Action.GRANTED, Action.WITHDRAWN)
-OBJECTION_ACTIONS = (Action.OBJECTED, Action.OBJECTION_LIFTED)
-# Events about no purpose: the objection, and a request to erase. Only the objection has
-# a state row (ConsentState with an empty purpose); an erasure request changes no choice,
-# so the state mirrors the latest event per purpose *leaving erasure requests out*
-# (the trigger of migration 0008 and `consent.ledger.STATE_MISMATCH_SQL`).
-PURPOSE_LESS_ACTIONS = (*OBJECTION_ACTIONS, Action.ERASURE_REQUESTED)
-STATE_ACTIONS = (*PURPOSE_ACTIONS, *OBJECTION_ACTIONS)
-
-
-def about_a_purpose_or_not(action_field: str, *, purpose_less=OBJECTION_ACTIONS) -> models.Q:
-    """A choice about a purpose names the purpose and the version read; an objection (or,
-    for events, an erasure request) names neither."""
-    return models.Q(
-        **{f"{action_field}__in": [a.value for a in PURPOSE_ACTIONS]},
-        purpose__isnull=False,
-        purpose_version__isnull=False,
-    ) | models.Q(
-        **{f"{action_field}__in": [a.value for a in purpose_less]},
-        purpose__isnull=True,
-        purpose_version__isnull=True,
-    )
-
-
-class Channel(models.TextChoices):
-    WEB = "web", _("website")
-    APP = "app", _("app")
-    PHONE = "phone", _("telefoon")
-    BRANCH = "branch", _("kantoor")
-    IMPORT = "import", _("import")
-    SYSTEM = "system", _("systeem")
-
-
-@pgtrigger.register(
-    pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)
-)
-class ConsentEvent(models.Model):
-    """One choice, forever. Chained per customer: `hash` covers the row and `previous_hash`.
-
-    Field names follow ISO/IEC TS 27560 where they can: the receipt id is the record id,
-    `notice_sha256` identifies the notice, `channel` the collection method.
-    """
-
-    receipt_id = models.UUIDField(
-        _("ontvangstbewijs"), default=uuid.uuid4, unique=True, editable=False
-    )
-    customer = models.ForeignKey(
-        Customer,
-        on_delete=models.PROTECT,
-        related_name="consent_events",
-        verbose_name=_("klant"),
-    )
-    # Empty for an objection, which is about direct marketing as a whole; then the notice
-    # is the objection statement (`consent.objection`).
-    purpose = models.ForeignKey(
-        Purpose,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("doel"),
-    )
-    purpose_version = models.ForeignKey(
-        PurposeVersion,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("tekstversie"),
-    )
-    action = models.CharField(_("keuze"), max_length=20, choices=Action.choices)
-    occurred_at = models.DateTimeField(_("wanneer"))
-    channel = models.CharField(_("kanaal"), max_length=10, choices=Channel.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("door"),
-        help_text=_("De klant, of de medewerker die namens de klant handelde; leeg: het systeem."),
-    )
-    notice_language = models.CharField(
-        _("taal van de tekst"), max_length=2, choices=Language.choices
-    )
-    notice_sha256 = models.CharField(_("SHA-256 van de tekst"), max_length=64)
-    sequence = models.PositiveIntegerField(_("volgnummer"))
-    previous_hash = models.CharField(_("vorige hash"), max_length=64)
-    # HMAC-SHA256 of the row and `previous_hash`, under the chain key named by `hmac_key`
-    # (a fingerprint; the key itself is kept outside the database: `consent.keys`).
-    hash = models.CharField(_("hash"), max_length=64, unique=True)
-    hmac_key = models.CharField(_("sleutel"), max_length=16)
-
-    class Meta:
-        ordering = ["customer", "sequence"]
-        verbose_name = _("toestemmingsgebeurtenis")
-        verbose_name_plural = _("toestemmingsgebeurtenissen (grootboek)")
-        constraints = [
-            # One successor per event: concurrent writers cannot fork a chain.
-            models.UniqueConstraint(fields=["customer", "sequence"], name="one_event_per_position"),
-            models.CheckConstraint(
-                condition=models.Q(action__in=Action.values), name="event_action_known"
-            ),
-            models.CheckConstraint(
-                condition=models.Q(channel__in=Channel.values), name="event_channel_known"
-            ),
-            models.CheckConstraint(
-                condition=about_a_purpose_or_not("action", purpose_less=PURPOSE_LESS_ACTIONS),
-                name="event_shape",
-            ),
-        ]
-        indexes = [models.Index(fields=["customer", "purpose", "sequence"])]
-
-    def __str__(self):
-        return f"{self.customer_id}#{self.sequence} {self.purpose_id} {self.action}"
-
-    def hash_payload(
-        self, *, customer_number: str, purpose_code: str | None, version: int | None
-    ) -> bytes:
-        payload = {
-            "key": self.hmac_key,
-            "receipt_id": str(self.receipt_id),
-            "customer": customer_number,
-            "purpose": purpose_code,
-            "version": version,
-            "action": self.action,
-            "occurred_at": self.occurred_at.astimezone(dt.UTC).isoformat(),
-            "channel": self.channel,
-            "actor": self.actor_id,
-            "notice_language": self.notice_language,
-            "notice_sha256": self.notice_sha256,
-            "sequence": self.sequence,
-            "previous_hash": self.previous_hash,
-        }
-        return json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
-
-    def compute_hash(
-        self, *, key: bytes, customer_number: str, purpose_code: str | None, version: int | None
-    ) -> str:
-        payload = self.hash_payload(
-            customer_number=customer_number, purpose_code=purpose_code, version=version
-        )
-        return hmac.new(key, payload, hashlib.sha256).hexdigest()
-
-
 class ConsentState(models.Model):
     """The current choice per customer and purpose, for fast reads; the row with an empty
     purpose is the customer's objection to direct marketing (`objected` or lifted).
@@ -579,57 +423,3 @@ class StaffAction(models.Model):
 
     def __str__(self):
         return f"{self.event_id}: {self.staff_id} ({self.channel})"
-
-
-class RemovalReason(models.TextChoices):
-    RETENTION = "retention", _("bewaartermijn verstreken")
-
-
-@pgtrigger.register(
-    pgtrigger.Protect(name="tombstones_append_only", operation=pgtrigger.Update | pgtrigger.Delete)
-)
-class LedgerTombstone(models.Model):
-    """A customer's consent chain, removed whole because its retention period ran out:
-    what the removal took away, so that the verifier tells it apart from tampering.
-
-    Written only by the owner's function `remove_consent_proof` (the runtime role may
-    read this table, nothing more), in the transaction that removes the chain, after it
-    checked the period again in SQL. The next signed checkpoint includes it
-    (`consent.checkpoints`); `verify_consent_ledger` accepts a chain gone after the
-    newest checkpoint only when a tombstone names its head there, and names a tombstone
-    that no retention period justifies.
-
-    What stays of the customer here is the customer number (the checkpoints name chains
-    by it) and the chain's size and last hash: no choice, no time of any choice.
-    """
-
-    customer = models.ForeignKey(
-        Customer, on_delete=models.PROTECT, related_name="+", verbose_name=_("klant")
-    )
-    customer_number = models.CharField(_("klantnummer"), max_length=20)
-    events = models.PositiveIntegerField(_("aantal gebeurtenissen"))
-    last_sequence = models.PositiveIntegerField(_("laatste volgnummer"))
-    last_hash = models.CharField(_("laatste hash"), max_length=64)
-    reason = models.CharField(_("reden"), max_length=20, choices=RemovalReason.choices)
-    # The day whose retention periods the removal applied, and when it happened.
-    as_of = models.DateField(_("peildatum"))
-    removed_at = models.DateTimeField(_("verwijderd op"))
-
-    class Meta:
-        ordering = ["id"]
-        verbose_name = _("verwijderde keten")
-        verbose_name_plural = _("verwijderde ketens (bewaartermijn)")
-        constraints = [
-            models.UniqueConstraint(fields=["customer"], name="one_tombstone_per_customer"),
-            models.CheckConstraint(
-                condition=models.Q(reason__in=RemovalReason.values), name="tombstone_reason_known"
-            ),
-            models.CheckConstraint(
-                # The chain goes whole: every event from 1 to the last one.
-                condition=models.Q(events__gte=1, last_sequence=models.F("events")),
-                name="tombstone_counts_events",
-            ),
-        ]
-
-    def __str__(self):
-        return f"{self.customer_number}: {self.events} event(s) removed ({self.reason})"

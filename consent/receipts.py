@@ -15,6 +15,8 @@ from django.conf import settings
 from django.http import JsonResponse
 from django.urls import reverse
 
+from ledger.models import Action, ConsentEvent
+
 from .catalogue import (
     CONTROLLER_EN,
     CONTROLLER_NL,
@@ -23,7 +25,7 @@ from .catalogue import (
     statement_with_hash,
 )
 from .languages import text_language
-from .models import LEGAL_BASIS_TEXT, Action, ConsentEvent
+from .models import LEGAL_BASIS_TEXT
 
 KANTARA_VERSION = "KI-CR-v1.1.0"
 

@@ -41,6 +41,8 @@ from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.db import connection
 from django.utils.text import capfirst
 
+from ledger.audit import add_years
+
 from .languages import text_language
 
 # --- The vocabulary of rules ----------------------------------------------------------------
@@ -209,15 +211,6 @@ def rules_match_sentences(rules: Iterable, *, nl: str, en: str) -> bool:
 
 
 # --- The periods in effect ----------------------------------------------------------------
-def add_years(day: dt.date, years: int) -> dt.date:
-    """The same calendar day `years` later; 29 February moves to 28 February, as
-    PostgreSQL's `date + interval 'n years'` does (the owner functions count so too)."""
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return day.replace(year=day.year + years, day=28)
-
-
 def subtract_years(day: dt.date, years: int) -> dt.date:
     """The latest start date whose period of `years` has run out by `day`:
     `add_years(start, years) <= day` exactly when `start <= subtract_years(day, years)`."""
@@ -354,7 +347,7 @@ def register_kind(kind: str, *, remove: Callable, oldest: Callable) -> None:
 
 
 # One run at a time, whatever the process: tombstone ids then commit in order, which the
-# checkpoints rely on (`consent.checkpoints._tombstones_since`).
+# checkpoints rely on (`ledger.checkpoints._tombstones_since`).
 ADVISORY_LOCK = 4_250_714
 
 
@@ -466,8 +459,10 @@ def remove_consent_proof(retention: Retention) -> Counter:
     from django.db import IntegrityError, transaction
     from django.db.models import Exists, OuterRef
 
+    from ledger.models import ConsentEvent
+
     from . import hooks
-    from .models import ConsentEvent, Customer
+    from .models import Customer
 
     counts: Counter[str] = Counter()
     cutoff = retention.cutoff("consent_proof", "relationship_end")
@@ -504,7 +499,9 @@ def oldest_consent_proof(on: dt.date, period: Period | None = None) -> Oldest:
     """The earliest end of a relationship whose proof of consent is still held."""
     from django.db.models import Exists, Min, OuterRef
 
-    from .models import ConsentEvent, Customer
+    from ledger.models import ConsentEvent
+
+    from .models import Customer
 
     day = (
         Customer.objects.filter(closed_on__isnull=False)

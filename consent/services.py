@@ -23,21 +23,13 @@ from django.utils.formats import date_format
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from ledger.keys import chain_keyring
+from ledger.models import GENESIS_HASH, Action, Channel, ConsentEvent
+
 from . import hooks
 from .catalogue import VERSION_FIELDS, statement_sha256
-from .keys import chain_keyring
 from .languages import text_language
-from .models import (
-    GENESIS_HASH,
-    NOTICE_FORMATS,
-    Action,
-    Channel,
-    ConsentEvent,
-    ConsentState,
-    Customer,
-    Purpose,
-    PurposeVersion,
-)
+from .models import NOTICE_FORMATS, ConsentState, Customer, Purpose, PurposeVersion
 from .retention import InvalidRules, describe_rules, parse_rules
 from .validity import sixteenth_birthday, valid_consents
 

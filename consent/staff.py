@@ -20,9 +20,11 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from ledger.models import Action, Channel, ConsentEvent
+
 from .catalogue import statement_sha256, statement_text
 from .dashboard import Dashboard, current_versions, customer_dashboard, customer_history
-from .models import Action, Channel, ConsentEvent, Customer, PurposeVersion, StaffAction
+from .models import Customer, PurposeVersion, StaffAction
 from .services import (
     ChoiceError,
     RecordedChoice,

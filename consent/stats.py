@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from django.db.models import Count, Q
 from django.db.models.functions import TruncWeek
 
-from .models import Action, ConsentEvent, ConsentState, Customer, Purpose
+from ledger.models import Action, ConsentEvent
+
+from .models import ConsentState, Customer, Purpose
 from .validity import annotate_validity, end_of_day, start_of_day
 
 

@@ -41,7 +41,9 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
-from .models import Action, ConsentState, Customer, PurposeVersion
+from ledger.models import Action
+
+from .models import ConsentState, Customer, PurposeVersion
 from .precompiled import Inputs, Precompiled, precompile, sample_moments
 
 # Why a granted consent does not count; pages word each one.

@@ -15,6 +15,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 
+from ledger.models import Action, Channel
+
 from .catalogue import statement_with_hash
 from .dashboard import (
     customer_dashboard,
@@ -24,7 +26,6 @@ from .dashboard import (
 from .decorators import IN_CARD, allow, customer_choice, customer_page
 from .erasure import erasure_preview, history_page
 from .export import readable_export, stream_export
-from .models import Action, Channel
 from .receipts import policy_url, receipt_download
 from .services import (
     CHOICES,

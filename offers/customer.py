@@ -19,7 +19,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from consent.languages import text_language
-from consent.models import ConsentEvent, Customer
+from consent.models import Customer
+from ledger.models import ConsentEvent
 
 from . import transitions
 from .models import ActorKind, Cause, DataUse, Offer, OfferStatus

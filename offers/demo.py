@@ -24,8 +24,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
 
-from consent.models import Action, Channel, Customer
+from consent.models import Customer
 from consent.services import notice_on_screen, record_choice
+from ledger.models import Action, Channel
 
 from . import synthetic
 from .imports import AccountImport, HoldingImport, TransactionImport

@@ -42,8 +42,9 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, Max, Min, OuterRef
 from django.utils import timezone
 
-from consent.models import ConsentEvent, ConsentState, Customer, PurposeVersion
+from consent.models import ConsentState, Customer, PurposeVersion
 from consent.validity import start_of_day, valid_consents
+from ledger.models import ConsentEvent
 
 from . import gate, transitions
 from .gate import CustomerSlice

@@ -21,8 +21,9 @@ from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from consent.languages import in_language
-from consent.models import ConsentEvent, Customer, PurposeVersion
+from consent.models import Customer, PurposeVersion
 from consent.validity import valid_consents
+from ledger.models import ConsentEvent
 
 
 class Product(models.Model):

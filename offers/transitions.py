@@ -28,7 +28,8 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from consent.models import ConsentEvent, PurposeVersion
+from consent.models import PurposeVersion
+from ledger.models import ConsentEvent
 
 from .models import (
     FOLLOW_UP_MOVES,

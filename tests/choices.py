@@ -1,8 +1,8 @@
 """A customer's choice as the site records it: through `record_choice`, with the version
 and hash of the text that was on the screen at that moment."""
 
-from consent.models import Action, Channel
 from consent.services import notice_on_screen, record_choice
+from ledger.models import Action, Channel
 
 
 def choose_on_screen(customer, purpose_code, action=Action.GRANTED, *, at, channel=Channel.WEB):

@@ -9,7 +9,7 @@ chain and state as any choice), skipping only the checks that older code did not
 from django.db import transaction
 
 from consent import services
-from consent.models import Action, Channel
+from ledger.models import Action, Channel
 
 
 def legacy_grant(customer, purpose_code, *, at):

@@ -11,7 +11,8 @@ from django.apps import apps
 from django.db import DatabaseError, connection, transaction
 
 from consent.dbroles import APPEND_ONLY, TRUNCATE_REFUSED, TRUNCATE_TRIGGER
-from consent.models import ConsentEvent, ConsentState, PurposeVersion
+from consent.models import ConsentState, PurposeVersion
+from ledger.models import ConsentEvent
 
 
 def attempt(sql, params=None):

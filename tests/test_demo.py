@@ -2,7 +2,8 @@ import pytest
 from django.core.management import call_command
 
 from consent.demo import DEMO_PASSWORD
-from consent.models import ConsentEvent, Customer
+from consent.models import Customer
+from ledger.models import ConsentEvent
 
 
 def test_load_demo_creates_customers_who_can_log_in_and_a_valid_ledger(db, client, capsys):

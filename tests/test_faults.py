@@ -20,7 +20,7 @@ from django.contrib.auth.hashers import make_password
 from django.core.management import call_command
 from django.db import connection
 
-from consent.models import ConsentEvent
+from ledger.models import ConsentEvent
 from tests.factories import CustomerFactory
 from tests.pages import form_fields
 

@@ -8,7 +8,8 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from consent.models import ConsentEvent, ConsentState
+from consent.models import ConsentState
+from ledger.models import ConsentEvent
 
 PURPOSE_CODES = [
     "payments",

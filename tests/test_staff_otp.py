@@ -30,7 +30,7 @@ def code_for(device):
 
 def password_login(client):
     response = client.post(
-        "/admin/login/?next=/admin/consent/consentevent/",
+        "/admin/login/?next=/admin/ledger/consentevent/",
         {"username": "petra", "password": PASSWORD},
     )
     assert response.status_code == 302
@@ -39,7 +39,7 @@ def password_login(client):
 
 def test_a_password_alone_does_not_open_the_admin(client, petra, otp_required):
     password_login(client)
-    response = client.get("/admin/consent/consentevent/")
+    response = client.get("/admin/ledger/consentevent/")
     assert response.status_code == 302
     assert client.get(response.url).url.startswith("/admin/otp/")
     assert client.get("/admin/").status_code == 302
@@ -47,7 +47,7 @@ def test_a_password_alone_does_not_open_the_admin(client, petra, otp_required):
 
 def test_staff_enrol_a_device_once_and_then_reach_the_admin(client, petra, otp_required):
     password_login(client)
-    page = client.get("/admin/otp/?next=/admin/consent/consentevent/")
+    page = client.get("/admin/otp/?next=/admin/ledger/consentevent/")
     assert page.status_code == 200
     body = page.content.decode()
     device = TOTPDevice.objects.get(user=petra)
@@ -58,12 +58,12 @@ def test_staff_enrol_a_device_once_and_then_reach_the_admin(client, petra, otp_r
     assert not re.search(r"<script>|<script [^>]*>[^<]|style=|<style", body)
 
     response = client.post(
-        "/admin/otp/?next=/admin/consent/consentevent/", {"token": code_for(device)}
+        "/admin/otp/?next=/admin/ledger/consentevent/", {"token": code_for(device)}
     )
-    assert response.status_code == 302 and response.url == "/admin/consent/consentevent/"
+    assert response.status_code == 302 and response.url == "/admin/ledger/consentevent/"
     device.refresh_from_db()
     assert device.confirmed
-    assert client.get("/admin/consent/consentevent/").status_code == 200
+    assert client.get("/admin/ledger/consentevent/").status_code == 200
     # The secret is never shown again.
     client.logout()
     password_login(client)

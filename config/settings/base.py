@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "ledger",
     "consent",
     "offers",
 ]
@@ -154,7 +155,7 @@ CONSENT_MAX_AGE_DAYS = env_int("CONSENT_MAX_AGE_DAYS", default=730, minimum=1)
 CONSENT_MIN_AGE_YEARS = 16
 CONSENT_JURISDICTION = "NL"
 
-# The ledger's keys live outside the database (consent/keys.py): the chain's HMAC key and
+# The ledger's keys live outside the database (ledger/keys.py): the chain's HMAC key and
 # the Ed25519 key that signs checkpoints. `make run` and `make serve` create the files.
 LEDGER_HMAC_KEY = os.environ.get("LEDGER_HMAC_KEY")
 LEDGER_HMAC_KEY_FILE = os.environ.get("LEDGER_HMAC_KEY_FILE", BASE_DIR / ".ledger_hmac_key")

@@ -8,8 +8,6 @@ under the configured key, in ledger order, so that every chain verifies afterwar
 import pgtrigger
 from django.db import migrations, models
 
-from consent.keys import chain_keyring
-
 # Not a pgtrigger trigger: pgtrigger's triggers honour `SET pgtrigger.ignore`, which any
 # session may set. This one refuses a state row that is not the exact mirror of the
 # latest event for its customer and purpose (or objection), whoever asks.
@@ -52,7 +50,9 @@ def rechain(apps, schema_editor):
     ConsentEvent = apps.get_model("consent", "ConsentEvent")
     if not ConsentEvent.objects.exists():
         return
-    from consent.models import ConsentEvent as LiveEvent  # for its hashing methods
+    # Only development databases of that time had events; the hashing lives in the ledger.
+    from ledger.keys import chain_keyring
+    from ledger.models import ConsentEvent as LiveEvent  # for its hashing methods
 
     key = chain_keyring().current
     previous_customer, previous_hash = None, "0" * 64
@@ -61,7 +61,7 @@ def rechain(apps, schema_editor):
         .order_by("customer_id", "sequence")
         .iterator()
     )
-    with pgtrigger.ignore("consent.ConsentEvent:append_only"):
+    with pgtrigger.ignore("ledger.ConsentEvent:append_only"):
         for event in events:
             if event.customer_id != previous_customer:
                 previous_customer, previous_hash = event.customer_id, "0" * 64

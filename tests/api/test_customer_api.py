@@ -7,7 +7,8 @@ import json
 import pytest
 from django.utils import timezone
 
-from consent.models import ConsentEvent, ConsentState
+from consent.models import ConsentState
+from ledger.models import ConsentEvent
 from offers.models import Offer
 from tests.factories import CustomerFactory, publish_version
 from tests.legacy import legacy_grant

@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.utils import timezone
 from oauthlib.oauth2 import WebApplicationClient
 
-from consent.models import ConsentEvent
+from ledger.models import ConsentEvent
 from tests.factories import CustomerFactory
 
 from .conftest import APP_REDIRECT, FEED_SECRET, register_app, register_system

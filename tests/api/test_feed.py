@@ -10,7 +10,6 @@ from django.utils import timezone
 from api.changes import DERIVED_CHANGES, record_consent_changes
 from api.models import ChangeKind, ConsentChange, FeedRead
 from consent import hooks
-from consent.models import Action, Channel, ConsentEvent
 from consent.services import (
     StaleNotice,
     lift_objection,
@@ -19,6 +18,7 @@ from consent.services import (
     stop_all_offers,
 )
 from consent.validity import last_valid_day
+from ledger.models import Action, Channel, ConsentEvent
 from tests.factories import CustomerFactory, publish_version
 from tests.legacy import legacy_grant
 

@@ -9,8 +9,8 @@ from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from api.models import ConsentChange
-from consent.models import Action, Channel
 from consent.services import notice_on_screen, record_choice
+from ledger.models import Action, Channel
 from tests.factories import CustomerFactory
 
 

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from api.changes import record_consent_changes
-from consent.models import Channel
+from ledger.models import Channel
 from tests import histories
 from tests.histories import apply_step, three_customers
 

@@ -5,7 +5,8 @@ import pytest
 from django.urls import URLPattern, URLResolver
 
 from api import urls as api_urls
-from consent.models import ConsentEvent, ConsentState
+from consent.models import ConsentState
+from ledger.models import ConsentEvent
 from offers.models import Offer
 from tests.factories import CustomerFactory
 from tests.offers.factories import make_offer

@@ -12,7 +12,8 @@ import schemathesis
 from django.conf import settings as django_settings
 from hypothesis import HealthCheck, settings
 
-from consent.models import ConsentEvent, ConsentState
+from consent.models import ConsentState
+from ledger.models import ConsentEvent
 from offers.models import Offer
 from tests.factories import CustomerFactory
 from tests.offers.factories import make_offer

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from consent.models import ConsentEvent
+from ledger.models import ConsentEvent
 from tests.browser.conftest import log_in
 from tests.offers.factories import make_offer
 

@@ -10,7 +10,8 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from consent.models import ConsentEvent, PurposeVersion, StaffAction
+from consent.models import PurposeVersion, StaffAction
+from ledger.models import ConsentEvent
 from offers.models import Offer
 from tests.browser.conftest import PASSWORD, log_in
 from tests.browser.test_accessibility import serious_violations

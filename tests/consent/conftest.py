@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from consent.models import Action
+from ledger.models import Action
 from tests.choices import choose_on_screen
 from tests.factories import add_purpose
 

@@ -7,8 +7,9 @@ from django.contrib.auth.models import Permission
 
 from consent import hooks
 from consent.catalogue import VERSION_TEXT_FIELDS
-from consent.models import Action, ConsentEvent, ConsentState, PurposeVersion
+from consent.models import ConsentState, PurposeVersion
 from consent.validity import is_consent_valid
+from ledger.models import Action, ConsentEvent
 from tests.factories import UserFactory
 from tests.pages import form_fields
 
@@ -43,20 +44,20 @@ def test_nobody_can_change_the_ledger_through_the_admin_not_even_a_superuser(
     client.force_login(superuser)
     event = ConsentEvent.objects.get()
     state = ConsentState.objects.get()
-    assert client.get(f"/admin/consent/consentevent/{event.pk}/change/").status_code == 200
+    assert client.get(f"/admin/ledger/consentevent/{event.pk}/change/").status_code == 200
     for url in (
-        "/admin/consent/consentevent/add/",
-        f"/admin/consent/consentevent/{event.pk}/delete/",
+        "/admin/ledger/consentevent/add/",
+        f"/admin/ledger/consentevent/{event.pk}/delete/",
         "/admin/consent/consentstate/add/",
         f"/admin/consent/consentstate/{state.pk}/delete/",
     ):
         assert client.get(url).status_code == 403, url
     response = client.post(
-        f"/admin/consent/consentevent/{event.pk}/change/", {"action": "withdrawn"}
+        f"/admin/ledger/consentevent/{event.pk}/change/", {"action": "withdrawn"}
     )
     assert response.status_code == 403
     response = client.post(
-        "/admin/consent/consentevent/",
+        "/admin/ledger/consentevent/",
         {"action": "delete_selected", "_selected_action": [event.pk], "post": "yes"},
     )
     event.refresh_from_db()
@@ -196,6 +197,6 @@ def test_withdrawals_in_the_ledger_list_are_searchable_by_customer_number(
     choose(customer_who_did_not, "offers_income")
     choose(customer_who_consented, "offers_spending", Action.WITHDRAWN)
     client.force_login(superuser)
-    response = client.get("/admin/consent/consentevent/", {"q": "300001"})
+    response = client.get("/admin/ledger/consentevent/", {"q": "300001"})
     assert response.status_code == 200
     assert len(response.context["cl"].result_list) == 2

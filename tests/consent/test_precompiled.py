@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from consent.dashboard import current_versions, customer_dashboard
-from consent.models import Action, Channel, ConsentState
+from consent.models import ConsentState
 from consent.precompiled import NotPrecompilable, precompile, sample_moments
 from consent.services import (
     stop_all_offers,
@@ -25,6 +25,7 @@ from consent.validity import (
     valid_purposes_sql,
     why_not_valid,
 )
+from ledger.models import Action, Channel
 from tests import histories
 from tests.choices import choose_on_screen
 from tests.factories import CustomerFactory, publish_version, publish_version_for_later

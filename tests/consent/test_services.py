@@ -5,7 +5,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from consent import hooks
-from consent.models import Action, Channel, ConsentEvent, ConsentState
+from consent.models import ConsentState
 from consent.services import (
     ChoiceError,
     RequiredPurpose,
@@ -14,6 +14,7 @@ from consent.services import (
     record_choice,
     stop_all_offers,
 )
+from ledger.models import Action, Channel, ConsentEvent
 from tests.factories import CustomerFactory
 
 

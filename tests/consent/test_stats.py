@@ -1,8 +1,8 @@
 import datetime as dt
 
 from consent.charts import weekly_chart_svg
-from consent.models import Action
 from consent.stats import consent_overview, weekly_choices
+from ledger.models import Action
 from tests.conftest import NOW
 from tests.factories import CustomerFactory, publish_version
 

@@ -5,7 +5,6 @@ from django.test.utils import override_settings
 from django.utils import timezone
 
 from consent.dashboard import customer_dashboard
-from consent.models import Action, Channel
 from consent.services import stop_all_offers
 from consent.validity import (
     is_consent_valid,
@@ -14,6 +13,7 @@ from consent.validity import (
     start_of_day,
     valid_consents,
 )
+from ledger.models import Action, Channel
 from tests.factories import CustomerFactory, publish_version
 from tests.legacy import legacy_grant
 

@@ -4,7 +4,8 @@ import datetime as dt
 
 from pytest_django.asserts import assertContains, assertNotContains
 
-from consent.models import ConsentEvent, PurposeVersion
+from consent.models import PurposeVersion
+from ledger.models import ConsentEvent
 from tests.factories import CustomerFactory
 from tests.pages import choice_form, form_fields
 

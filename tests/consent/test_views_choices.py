@@ -6,7 +6,8 @@ from django.urls import reverse
 from pytest_django.asserts import assertContains, assertRedirects
 
 from consent import hooks
-from consent.models import ConsentEvent, ConsentState
+from consent.models import ConsentState
+from ledger.models import ConsentEvent
 from tests.pages import choice_form
 
 

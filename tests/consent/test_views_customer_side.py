@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 from pytest_django.asserts import assertContains, assertNotContains
 
-from consent.models import Action, ConsentEvent
+from ledger.models import Action, ConsentEvent
 from tests.factories import CustomerFactory, publish_version
 from tests.pages import choice_form, downloaded_json
 

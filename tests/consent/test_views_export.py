@@ -2,7 +2,7 @@ import pytest
 from pytest_django.asserts import assertContains
 
 from consent import export
-from consent.models import Action, ConsentEvent
+from ledger.models import Action, ConsentEvent
 from tests.pages import downloaded_json
 
 

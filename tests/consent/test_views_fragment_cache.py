@@ -8,7 +8,7 @@ import pytest
 from django.core.cache import cache
 from pytest_django.asserts import assertContains, assertNotContains
 
-from consent.models import Action
+from ledger.models import Action
 from tests.factories import CustomerFactory, publish_version
 
 

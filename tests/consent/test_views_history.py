@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains
 
-from consent.models import Action, ConsentEvent
+from ledger.models import Action, ConsentEvent
 from tests.factories import publish_version
 
 

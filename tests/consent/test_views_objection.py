@@ -3,7 +3,8 @@ recorded as one, standing until the customer lifts it."""
 
 from pytest_django.asserts import assertContains, assertNotContains
 
-from consent.models import ConsentEvent, ConsentState
+from consent.models import ConsentState
+from ledger.models import ConsentEvent
 from tests.pages import choice_form, downloaded_json, form_fields
 
 WAY_OUT = "Hef dan eerst uw bezwaar op"

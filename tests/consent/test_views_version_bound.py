@@ -6,7 +6,8 @@ import pytest
 from django.utils import timezone
 from pytest_django.asserts import assertContains
 
-from consent.models import ConsentEvent, ConsentState, PurposeVersion
+from consent.models import ConsentState, PurposeVersion
+from ledger.models import ConsentEvent
 from tests.factories import publish_version
 from tests.pages import choice_form
 

@@ -4,7 +4,8 @@ what not."""
 import pytest
 from django.utils import timezone
 
-from consent.models import Action, ConsentEvent, ConsentState
+from consent.models import ConsentState
+from ledger.models import Action, ConsentEvent
 from offers.models import Offer
 
 from .factories import AccountFactory, TransactionFactory, make_offer
@@ -58,7 +59,7 @@ def test_a_reviewer_sees_only_the_offers_runs_and_products_in_the_admin(client, 
 @pytest.mark.parametrize(
     "url",
     [
-        "/admin/consent/consentevent/",
+        "/admin/ledger/consentevent/",
         "/admin/consent/consentstate/",
         "/admin/consent/purposeversion/add/",
         "/admin/consent/purpose/record-of-processing.csv",
@@ -73,7 +74,7 @@ def test_a_reviewer_cannot_reach_the_ledger_the_texts_or_the_privacy_pages(clien
 def test_a_reviewer_cannot_change_the_ledger_through_the_admin(client, reviewer, sanne):
     event = ConsentEvent.objects.get(customer=sanne)
     client.force_login(reviewer)
-    response = client.post(f"/admin/consent/consentevent/{event.pk}/change/", {"action": "x"})
+    response = client.post(f"/admin/ledger/consentevent/{event.pk}/change/", {"action": "x"})
     assert response.status_code == 403
     assert ConsentEvent.objects.get(pk=event.pk).action == "granted"
 
@@ -84,8 +85,8 @@ def test_a_privacy_officer_reads_the_ledger_but_cannot_change_it_or_review(
     offer = make_offer(sanne)
     event = ConsentEvent.objects.get(customer=sanne)
     client.force_login(privacy_officer)
-    assert client.get(f"/admin/consent/consentevent/{event.pk}/change/").status_code == 200
-    assert client.get("/admin/consent/consentevent/add/").status_code == 403
+    assert client.get(f"/admin/ledger/consentevent/{event.pk}/change/").status_code == 200
+    assert client.get("/admin/ledger/consentevent/add/").status_code == 403
     assert client.get(QUEUE).status_code == 200
     # No review actions for a privacy officer: the queue shows, the action is refused.
     post_action(client, "approve_selected", [offer])

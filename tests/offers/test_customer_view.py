@@ -14,8 +14,9 @@ from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from consent.models import Action, ConsentEvent, ConsentState, StaffAction
+from consent.models import ConsentState, StaffAction
 from consent.services import notice_on_screen, stop_all_offers
+from ledger.models import Action, ConsentEvent
 from tests.factories import CustomerFactory, publish_version
 from tests.legacy import legacy_grant
 from tests.pages import form_fields
@@ -181,7 +182,7 @@ def test_the_contact_centre_sees_customers_and_follow_ups_and_nothing_else(clien
     response = client.get("/admin/")
     models = {m["object_name"] for app in response.context["app_list"] for m in app["models"]}
     assert models == {"Customer", "FollowUp"}
-    for url in ("/admin/offers/offer/", "/admin/consent/consentevent/", "/admin/auth/user/"):
+    for url in ("/admin/offers/offer/", "/admin/ledger/consentevent/", "/admin/auth/user/"):
         assert client.get(url).status_code == 403, url
 
 

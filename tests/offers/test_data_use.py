@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from pytest_django.asserts import assertContains, assertNotContains
 
-from consent.models import Action, ConsentEvent
+from ledger.models import Action, ConsentEvent
 from offers import engine, gate
 from offers.models import DataUse, Offer
 from offers.overview import privacy_overview

@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.test import override_settings
 from django.utils import timezone
 
-from consent.models import ConsentEvent
+from ledger.models import ConsentEvent
 from offers import engine
 from offers.models import Offer, OfferRun, OfferStatus, Product
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from consent.models import Action
+from ledger.models import Action
 from offers import gate
 from offers.engine import evaluate
 from offers.rules import RULES, RULES_BY_CODE

@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from consent.models import Action
+from ledger.models import Action
 from offers.models import Offer
 from offers.overview import privacy_overview
 from tests.factories import CustomerFactory, add_purpose, publish_version

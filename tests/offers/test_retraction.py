@@ -3,8 +3,9 @@
 import pytest
 
 from consent import hooks
-from consent.models import Action, Channel, ConsentState
+from consent.models import ConsentState
 from consent.services import stop_all_offers
+from ledger.models import Action, Channel
 from offers import engine
 from offers.models import Offer
 

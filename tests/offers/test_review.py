@@ -8,9 +8,9 @@ from django.utils import timezone
 
 from consent import hooks
 from consent.catalogue import VERSION_TEXT_FIELDS
-from consent.models import Action
 from consent.services import publish_version
 from consent.validity import is_consent_valid
+from ledger.models import Action
 from offers import engine, review
 from offers.models import Offer
 

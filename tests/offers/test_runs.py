@@ -12,7 +12,7 @@ from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
-from consent.models import Action
+from ledger.models import Action
 from offers import engine, tasks
 from offers.models import DataUse, Offer, OfferEvent, OfferRun, OfferRunChunk, OfferStatus
 

@@ -5,7 +5,7 @@ offers the real engine made from data that came in through the real imports."""
 import pytest
 from django.core.management import call_command
 
-from consent.models import Action
+from ledger.models import Action
 from offers.models import Offer
 from offers.synthetic import iban
 

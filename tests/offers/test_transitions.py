@@ -9,7 +9,8 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from consent.models import Action, ConsentEvent, PurposeVersion
+from consent.models import PurposeVersion
+from ledger.models import Action, ConsentEvent
 from offers import engine, transitions
 from offers.models import ActorKind, Cause, FollowUp, Offer, OfferEvent, OfferStatus
 from tests.factories import CustomerFactory, publish_version, publish_version_for_later

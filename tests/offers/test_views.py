@@ -8,8 +8,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from consent.models import Action
 from consent.validity import start_of_day
+from ledger.models import Action
 from offers import engine
 from offers.models import Offer
 from tests.pages import downloaded_json

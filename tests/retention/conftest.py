@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from consent.models import Action, Channel
 from consent.services import notice_on_screen, record_choice
+from ledger.models import Action, Channel
 
 
 @pytest.fixture

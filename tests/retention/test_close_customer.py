@@ -13,7 +13,7 @@ from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_application_model
 
 from api.models import ChangeKind, ConsentChange
-from consent.models import Action, Channel, ConsentEvent, ConsentState, Customer
+from consent.models import ConsentState, Customer
 from consent.services import (
     ChoiceError,
     CustomerClosed,
@@ -23,6 +23,7 @@ from consent.services import (
     stop_all_offers,
 )
 from consent.validity import CLOSED, annotate_validity, valid_consents, why_not_valid
+from ledger.models import Action, Channel, ConsentEvent
 from offers.engine import generate_offers
 from offers.models import Cause, FollowUp, Offer, OfferEvent
 from tests.factories import CustomerFactory, UserFactory

@@ -13,9 +13,10 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from api.models import ConsentChange
-from consent.models import ConsentEvent, ConsentState, Customer, LedgerTombstone, StaffAction
+from consent.models import ConsentState, Customer, StaffAction
 from consent.services import close_customer, notice_on_screen
 from consent.staff import act_for_customer
+from ledger.models import ConsentEvent, LedgerTombstone
 from offers.models import Account, DataUse, Holding, Offer, OfferEvent, Transaction
 from tests.factories import CustomerFactory, UserFactory
 from tests.offers.factories import AccountFactory, TransactionFactory, make_offer

@@ -11,8 +11,9 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from consent.catalogue import ERASURE_NOTICES, statement_sha256
-from consent.models import Action, Channel, ConsentEvent, ConsentState
+from consent.models import ConsentState
 from consent.services import request_erasure, stop_all_offers
+from ledger.models import Action, Channel, ConsentEvent
 from offers.engine import generate_offers
 from offers.models import DataUse, FollowUp, Offer, OfferEvent
 from tests.factories import CustomerFactory

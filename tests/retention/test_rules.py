@@ -10,7 +10,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from consent.catalogue import RETENTION_RULES
-from consent.models import ConsentEvent, PurposeVersion
+from consent.models import PurposeVersion
 from consent.retention import (
     InvalidRules,
     add_years,
@@ -22,6 +22,7 @@ from consent.retention import (
     subtract_years,
 )
 from consent.services import ChoiceError
+from ledger.models import ConsentEvent
 from tests.factories import publish_version
 
 ON = dt.date(2026, 11, 2)

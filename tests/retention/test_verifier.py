@@ -12,9 +12,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from consent.checkpoints import checkpoint_files
-from consent.models import ConsentEvent, LedgerTombstone
 from consent.services import close_customer
+from ledger.checkpoints import checkpoint_files
+from ledger.models import ConsentEvent, LedgerTombstone
 from tests.factories import CustomerFactory
 
 # The owner's connection sees only committed rows.

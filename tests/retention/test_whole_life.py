@@ -15,8 +15,9 @@ from django.db import models
 from django.utils import timezone
 
 from api.models import ConsentChange
-from consent.models import ConsentEvent, ConsentState, Customer, LedgerTombstone
+from consent.models import ConsentState, Customer
 from consent.services import notice_on_screen
+from ledger.models import ConsentEvent, LedgerTombstone
 from offers.models import Account, DataUse, FollowUp, Holding, Offer, OfferEvent, Transaction
 from offers.review import approve
 from tests.factories import UserFactory

@@ -14,9 +14,10 @@ from django.test import override_settings
 from hypothesis import given
 from hypothesis import strategies as st
 
-from consent import keys
-from consent.checkpoints import merkle_root
-from consent.models import GENESIS_HASH, ConsentEvent, ConsentState, PurposeVersion
+from consent.models import ConsentState, PurposeVersion
+from ledger import keys
+from ledger.checkpoints import merkle_root
+from ledger.models import GENESIS_HASH, ConsentEvent
 from tests.factories import CustomerFactory
 
 
@@ -386,7 +387,7 @@ def test_an_objection_on_an_earlier_wording_still_verifies_and_its_receipt_shows
     wording keep their proof: the verifier and the receipt find the text by its hash."""
     from consent import services
     from consent.catalogue import OBJECTION_NOTICES
-    from consent.models import Action, Channel
+    from ledger.models import Action, Channel
 
     old = OBJECTION_NOTICES[0]["nl"]
     with transaction.atomic():

@@ -22,7 +22,7 @@ data lists the tombstones written since the checkpoint before it (`tombstones`, 
 `tombstones_through`). The verifier accepts a chain that is gone after the newest
 checkpoint only when a tombstone names exactly the head that checkpoint signed, names
 every tombstone that a signed checkpoint should have listed but did not (written
-afterwards), and every signed one that is gone; `consent.ledger` names a tombstone that
+afterwards), and every signed one that is gone; `ledger.audit` names a tombstone that
 no retention period justifies.
 """
 
@@ -39,7 +39,7 @@ from django.db import connection
 from django.utils import timezone
 
 from .keys import public_key_hex, signing_key
-from .models import ConsentEvent, Customer, LedgerTombstone
+from .models import ConsentEvent, LedgerTombstone
 
 FORMAT = 2
 
@@ -94,12 +94,16 @@ SELECT c.customer_number, h.sequence, h.hash
 
 
 def chain_heads() -> Iterator[Head]:
-    sql = HEADS_SQL.format(event=ConsentEvent._meta.db_table, customer=Customer._meta.db_table)
+    sql = HEADS_SQL.format(event=ConsentEvent._meta.db_table, customer=_customer_table())
     with connection.cursor() as cursor:
         cursor.execute(sql)
         while rows := cursor.fetchmany(10_000):
             for number, sequence, hash_ in rows:
                 yield Head(number, sequence, hash_)
+
+
+def _customer_table() -> str:
+    return ConsentEvent._meta.get_field("customer").related_model._meta.db_table
 
 
 # --- RFC 9162 Merkle tree hash, computed in one pass -------------------------------------
@@ -406,7 +410,7 @@ def compare_with_database(checkpoint: Checkpoint, heads_path: Path) -> dict[str,
         cursor.execute(
             COMPARE_SQL.format(
                 event=ConsentEvent._meta.db_table,
-                customer=Customer._meta.db_table,
+                customer=_customer_table(),
                 tombstone=LedgerTombstone._meta.db_table,
             ),
             [checkpoint.get("tombstones_through", 0)],

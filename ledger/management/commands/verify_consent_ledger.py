@@ -3,9 +3,9 @@ import sys
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from consent.checkpoints import verify_checkpoints
-from consent.ledger import verify
-from consent.models import ConsentEvent, LedgerTombstone
+from ledger.audit import verify
+from ledger.checkpoints import verify_checkpoints
+from ledger.models import ConsentEvent, LedgerTombstone
 
 
 class Command(BaseCommand):

@@ -18,6 +18,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
@@ -73,8 +74,7 @@ def chain_keyring() -> Keyring:
 
 
 @functools.cache
-def signing_key():
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+def signing_key() -> Ed25519PrivateKey:
 
     secret = _secret(
         settings.LEDGER_SIGNING_KEY, settings.LEDGER_SIGNING_KEY_FILE, name="LEDGER_SIGNING_KEY"
@@ -85,7 +85,8 @@ def signing_key():
 def public_key_hex() -> str:
     from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-    return signing_key().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw).hex()
+    raw: bytes = signing_key().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return raw.hex()
 
 
 def reset_caches() -> None:

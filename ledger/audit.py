@@ -1,48 +1,31 @@
-"""Checking the ledger: every chain intact, the state table equal to the ledger, and every
-chain that retention removed accounted for by a tombstone that a retention period
-justifies."""
+"""Checking the ledger: every chain intact (order, links, HMACs), and every chain that
+retention removed accounted for by a tombstone that a retention period justifies. What
+the apps built on the ledger keep about it (the consent state, the notice texts) they
+check themselves, as receivers of `ledger.signals.audit`."""
 
+import datetime as dt
 from collections.abc import Callable
 
 from django.db import connection
 
-from .catalogue import statement_with_hash
 from .keys import chain_keyring
-from .models import GENESIS_HASH, Action, ConsentEvent, ConsentState, Customer, LedgerTombstone
+from .models import GENESIS_HASH, ConsentEvent, LedgerTombstone
+from .signals import audit
 
 # progress(done, total): told now and then how many events were checked.
 Progress = Callable[[int, int], object]
 
 
-def notice_sha256_of(event: ConsentEvent) -> str:
-    """The hash of the text the event says the customer read, recomputed."""
-    if event.purpose_version is None:
-        # Any wording ever shown for this action (consent.catalogue keeps them all).
-        text = statement_with_hash(event.action, event.notice_language, event.notice_sha256)
-        return event.notice_sha256 if text is not None else "no known statement"
-    return event.purpose_version.notice_sha256(event.notice_language)
-
-
 def broken_chains(*, check_hmac: bool = True, progress: Progress | None = None) -> dict[str, str]:
     """Customer number → the first problem found in that customer's chain: a gap, a
     broken link, an HMAC that does not match (changed without the key), an unknown or
-    retired key, or a notice hash that is not that of the text the event names."""
+    retired key."""
     keyring = chain_keyring() if check_hmac else None
     problems: dict[str, str] = {}
-    notice_hashes: dict[tuple[int | None, str, str, str | None], str] = {}
-
-    def expected_notice(event: ConsentEvent) -> str:
-        # Objections: several wordings may be valid, so their hash is part of the key.
-        statement = event.notice_sha256 if event.purpose_version_id is None else None
-        key = (event.purpose_version_id, event.action, event.notice_language, statement)
-        if key not in notice_hashes:
-            notice_hashes[key] = notice_sha256_of(event)
-        return notice_hashes[key]
-
     total = ConsentEvent.objects.count() if progress else 0
     current, expected_sequence, expected_previous = None, 1, GENESIS_HASH
     events = (
-        ConsentEvent.objects.select_related("customer", "purpose", "purpose_version__purpose")
+        ConsentEvent.objects.select_related("customer", "purpose", "purpose_version")
         .order_by("customer_id", "sequence")
         .iterator(chunk_size=5000)
     )
@@ -73,52 +56,14 @@ def broken_chains(*, check_hmac: bool = True, progress: Progress | None = None) 
             version=event.purpose_version.version if event.purpose_version else None,
         ):
             problems[number] = f"event {event.pk}: hash does not match its contents"
-        elif event.notice_sha256 != expected_notice(event):
-            problems[number] = f"event {event.pk}: notice hash is not that of the text it names"
         expected_sequence, expected_previous = event.sequence + 1, event.hash
     return problems
-
-
-# The latest event per customer and purpose (the objection: purpose NULL), leaving out
-# erasure requests, which change no choice (as the state-mirror trigger does).
-STATE_MISMATCH_SQL = """
-WITH last AS (
-    SELECT DISTINCT ON (customer_id, purpose_id)
-           id, customer_id, purpose_id, action, purpose_version_id, occurred_at
-      FROM {event}
-     WHERE action <> '{erasure}'
-  ORDER BY customer_id, purpose_id, sequence DESC
-)
-SELECT c.customer_number
-  FROM last l
-  FULL JOIN {state} s
-    ON s.customer_id = l.customer_id AND s.purpose_id IS NOT DISTINCT FROM l.purpose_id
-  JOIN {customer} c ON c.id = COALESCE(l.customer_id, s.customer_id)
- WHERE s.id IS NULL OR l.id IS NULL
-    OR s.event_id <> l.id OR s.state <> l.action
-    OR s.purpose_version_id IS DISTINCT FROM l.purpose_version_id
-    OR s.changed_at <> l.occurred_at
- GROUP BY c.customer_number
-"""
-
-
-def state_mismatches() -> list[str]:
-    """Customer numbers whose ConsentState differs from the last event per purpose."""
-    sql = STATE_MISMATCH_SQL.format(
-        event=ConsentEvent._meta.db_table,
-        state=ConsentState._meta.db_table,
-        customer=ConsentState._meta.get_field("customer").related_model._meta.db_table,
-        erasure=Action.ERASURE_REQUESTED.value,
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql)
-        return [number for (number,) in cursor.fetchall()]
 
 
 # Every tombstone must stand for a removal that a retention period justifies: the customer
 # left, the proof-of-consent period the notices in effect on the removal day state had run
 # out by then (`retention_years`, the owner functions' own arithmetic), the removal day is
-# not in the future (nor after the signed checkpoint that lists it: consent.checkpoints),
+# not in the future (nor after the signed checkpoint that lists it: ledger.checkpoints),
 # and nothing of the chain it names is still there.
 TOMBSTONE_SQL = """
 SELECT t.customer_number, c.closed_on, t.as_of,
@@ -135,12 +80,10 @@ def unjustified_tombstones() -> dict[str, list[str]]:
     (e.g. one an insider wrote to hide a deleted chain)."""
     from django.utils import timezone
 
-    from .retention import add_years
-
     sql = TOMBSTONE_SQL.format(
         event=ConsentEvent._meta.db_table,
         tombstone=LedgerTombstone._meta.db_table,
-        customer=Customer._meta.db_table,
+        customer=LedgerTombstone._meta.get_field("customer").related_model._meta.db_table,
     )
     found: dict[str, list[str]] = {}
     with connection.cursor() as cursor:
@@ -174,8 +117,19 @@ def verify(*, check_hmac: bool = True, progress: Progress | None = None) -> dict
         number: [reason]
         for number, reason in broken_chains(check_hmac=check_hmac, progress=progress).items()
     }
-    for number in state_mismatches():
-        problems.setdefault(number, []).append("current state differs from the ledger")
     for number, reasons in unjustified_tombstones().items():
         problems.setdefault(number, []).extend(reasons)
+    for _receiver, found in audit.send(sender=ConsentEvent):
+        assert isinstance(found, dict)
+        for number, reasons in found.items():
+            problems.setdefault(number, []).extend(reasons)
     return problems
+
+
+def add_years(day: dt.date, years: int) -> dt.date:
+    """The same calendar day `years` later; 29 February moves to 28 February, as
+    PostgreSQL's `date + interval 'n years'` does (the owner functions count so too)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)

@@ -2,8 +2,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from consent.checkpoints import write_checkpoint
-from consent.keys import public_key_hex
+from ledger.checkpoints import write_checkpoint
+from ledger.keys import public_key_hex
 
 
 class Command(BaseCommand):
