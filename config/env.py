@@ -37,3 +37,8 @@ def env_int(name: str, *, default: int, minimum: int = 0) -> int:
     if number is None or number < minimum:
         raise ImproperlyConfigured(f"{name}={value!r} is not a whole number >= {minimum}.")
     return number
+
+
+def env_list(name: str) -> list[str]:
+    """Items separated by commas or white space (keys and URLs contain neither)."""
+    return os.environ.get(name, "").replace(",", " ").split()

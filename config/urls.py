@@ -11,6 +11,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("api.urls")),
+    path("", include("ledger.urls")),
     path("offers/", include("offers.urls")),
     path("", include("consent.urls")),
 ]

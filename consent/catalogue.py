@@ -331,10 +331,29 @@ ERASURE_NOTICES = (
         ),
     },
 )
+# What a `left` event records (the system writes it when the relationship ends; the
+# customer is told by letter, not on a screen).
+LEFT_NOTICES = (
+    {
+        "nl": (
+            "U bent geen klant meer van de bank. Wij hebben al uw toestemmingen uitgezet en"
+            " gebruiken uw gegevens niet meer voor aanbiedingen. Wat de wet ons laat of"
+            " verplicht te bewaren, bewaren wij zo lang als de teksten zeggen, gerekend vanaf"
+            " de dag dat u vertrok; daarna verwijderen wij het."
+        ),
+        "en": (
+            "You are no longer a customer of the bank. We switched off every consent you"
+            " gave and no longer use your data for offers. What the law allows or obliges us"
+            " to keep, we keep as long as the notices say, counted from the day you left;"
+            " then we remove it."
+        ),
+    },
+)
 STATEMENTS = {
     "objected": OBJECTION_NOTICES,
     "objection_lifted": LIFT_OBJECTION_NOTICES,
     "erasure_requested": ERASURE_NOTICES,
+    "left": LEFT_NOTICES,
 }
 
 
@@ -343,7 +362,8 @@ def _sha256(text: str) -> str:
 
 
 def statement_text(action: str, language: str) -> str:
-    """The statement shown now for `objected`, `objection_lifted` or `erasure_requested`."""
+    """The statement shown now for `objected`, `objection_lifted`, `erasure_requested` or
+    recorded for `left`."""
     return STATEMENTS[action][-1][text_language(language)]
 
 

@@ -19,6 +19,8 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
+from ledger.proofs import prove_many
+
 from .dashboard import Dashboard, customer_dashboard, customer_history
 from .receipts import consent_receipt
 
@@ -129,9 +131,11 @@ def _history(customer) -> Iterator[dict]:
 
 
 def _receipts(customer, policy_url) -> Iterator[dict]:
-    for event in customer_history(customer).reverse():
+    events = list(customer_history(customer).reverse())
+    proofs = prove_many(events)
+    for event in events:
         event.customer = customer
-        yield consent_receipt(event, policy_url=policy_url(event))
+        yield consent_receipt(event, policy_url=policy_url(event), proof=proofs[event.pk])
 
 
 def customer_export(

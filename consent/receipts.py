@@ -16,6 +16,7 @@ from django.http import JsonResponse
 from django.urls import reverse
 
 from ledger.models import Action, ConsentEvent
+from ledger.proofs import Proof, prove
 
 from .catalogue import (
     CONTROLLER_EN,
@@ -30,7 +31,7 @@ from .models import LEGAL_BASIS_TEXT
 KANTARA_VERSION = "KI-CR-v1.1.0"
 
 
-def consent_receipt(event: ConsentEvent, *, policy_url: str) -> dict:
+def consent_receipt(event: ConsentEvent, *, policy_url: str, proof: Proof | None = None) -> dict:
     language = event.notice_language
     basis: dict[str, object]  # the legal basis, and which notice or statement
     if event.purpose is None:
@@ -42,7 +43,7 @@ def consent_receipt(event: ConsentEvent, *, policy_url: str) -> dict:
                 DPO_CONTACT_NL,
             )
         )
-        statement = ERASURE if event.action == Action.ERASURE_REQUESTED else OBJECTION
+        statement = STATEMENT_OF.get(event.action, OBJECTION)
         services = [_statement_service(statement, language)]
         basis = {
             "legalBasis": statement.legal_basis,
@@ -91,6 +92,9 @@ def consent_receipt(event: ConsentEvent, *, policy_url: str) -> dict:
         "ledgerPreviousHash": event.previous_hash,
         "ledgerHash": event.hash,
         **basis,
+        # Beyond Kantara: the event's place in the transparency log and the path to a
+        # signed, witnessed checkpoint (`python -m ledger.verify receipt`).
+        "proof": proof if proof is not None else prove(event),
     }
     return receipt
 
@@ -147,6 +151,19 @@ ERASURE = Statement(
     pii_categories=("offers", "offer_answers", "data_use_log"),
     legal_basis="erasure_art_17",
 )
+# The relationship ended: every consent withdrawn, retention counted from this event.
+LEFT = Statement(
+    service="relationship_end",
+    purpose={"nl": "Einde van de klantrelatie", "en": "End of the customer relationship"},
+    pii_categories=(),
+    legal_basis="relationship_end",
+)
+STATEMENT_OF: dict[str, Statement] = {
+    Action.OBJECTED: OBJECTION,
+    Action.OBJECTION_LIFTED: OBJECTION,
+    Action.ERASURE_REQUESTED: ERASURE,
+    Action.LEFT: LEFT,
+}
 
 
 def _statement_service(statement: Statement, language: str) -> dict:

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.db import connection
+from django.db.models import DateField, F, Func
 from django.utils.text import capfirst
 
 from ledger.audit import add_years
@@ -326,6 +327,19 @@ class Oldest:
     anchor: str
 
 
+class RelationshipEnd(Func):
+    """The day a customer's relationship ended as the ledger proves it: their `left`
+    event's day, or the day the log took it in if later (SQL `relationship_end`, which
+    the owner's retention functions count with too). NULL until it is in the log; never
+    `Customer.closed_on`, which the runtime role could have written."""
+
+    function = "relationship_end"
+    output_field = DateField()
+
+    def __init__(self, customer: str = "pk") -> None:
+        super().__init__(F(customer))
+
+
 @dataclass(frozen=True)
 class KindHandler:
     kind: str
@@ -469,7 +483,8 @@ def remove_consent_proof(retention: Retention) -> Counter:
     if cutoff is None:
         return counts
     due = (
-        Customer.objects.filter(closed_on__lte=cutoff)
+        Customer.objects.alias(ended=RelationshipEnd())
+        .filter(ended__lte=cutoff)
         .filter(Exists(ConsentEvent.objects.filter(customer=OuterRef("pk"))))
         .order_by("pk")
         .values_list("pk", flat=True)
@@ -506,7 +521,7 @@ def oldest_consent_proof(on: dt.date, period: Period | None = None) -> Oldest:
     day = (
         Customer.objects.filter(closed_on__isnull=False)
         .filter(Exists(ConsentEvent.objects.filter(customer=OuterRef("pk"))))
-        .aggregate(first=Min("closed_on"))["first"]
+        .aggregate(first=Min(RelationshipEnd()))["first"]
     )
     return Oldest(day, "relationship_end")
 
@@ -525,7 +540,9 @@ def pseudonymise_profiles(retention: Retention) -> Counter:
     cutoff = retention.cutoff("profile", "relationship_end")
     if cutoff is None:
         return Counter()
-    due = Customer.objects.filter(closed_on__lte=cutoff, pseudonymised_on__isnull=True)
+    due = Customer.objects.alias(ended=RelationshipEnd()).filter(
+        ended__lte=cutoff, pseudonymised_on__isnull=True
+    )
     with transaction.atomic():
         users = list(due.values_list("user_id", flat=True))
         done = due.update(
@@ -553,6 +570,6 @@ def oldest_profile(on: dt.date, period: Period | None = None) -> Oldest:
     from .models import Customer
 
     day = Customer.objects.filter(closed_on__isnull=False, pseudonymised_on__isnull=True).aggregate(
-        first=Min("closed_on")
+        first=Min(RelationshipEnd())
     )["first"]
     return Oldest(day, "relationship_end")

@@ -23,8 +23,8 @@ from django.utils.formats import date_format
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from ledger.keys import chain_keyring
-from ledger.models import GENESIS_HASH, Action, Channel, ConsentEvent
+from ledger import chain
+from ledger.models import Action, Channel, ConsentEvent
 
 from . import hooks
 from .catalogue import VERSION_FIELDS, statement_sha256
@@ -339,43 +339,27 @@ def _record(
     at: dt.datetime,
     language: str,
     notice_sha256: str,
+    left_on: dt.date | None = None,
 ) -> tuple[ConsentEvent, Counter[str]]:
     if purpose is not None and purpose.required:
         raise RequiredPurpose(
             _("Dit is nodig om uw rekening te kunnen aanbieden en kan niet worden uitgezet.")
         )
-    previous = (
-        ConsentEvent.objects.filter(customer=customer)
-        .order_by("-sequence")
-        .values_list("sequence", "hash")
-        .first()
-    )
-    sequence, previous_hash = (previous[0] + 1, previous[1]) if previous else (1, GENESIS_HASH)
-    key = chain_keyring().current
-    event = ConsentEvent(
+    event = chain.append(
         customer=customer,
         purpose=purpose,
-        purpose_version=version,
+        version=version,
         action=action,
-        occurred_at=at,
         channel=channel,
         actor=actor,
+        at=at,
         notice_language=language,
         notice_sha256=notice_sha256,
-        sequence=sequence,
-        previous_hash=previous_hash,
-        hmac_key=key.fingerprint,
+        left_on=left_on,
     )
-    event.hash = event.compute_hash(
-        key=key.secret,
-        customer_number=customer.customer_number,
-        purpose_code=purpose.code if purpose else None,
-        version=version.version if version else None,
-    )
-    event.save(force_insert=True)
-    if action == Action.ERASURE_REQUESTED:
-        # A request, not a choice: no state changes (the objection row keeps mirroring
-        # the latest objection event).
+    if action in (Action.ERASURE_REQUESTED, Action.LEFT):
+        # A request or a fact, not a choice: no state changes (the objection row keeps
+        # mirroring the latest objection event).
         hooks.EVENT_RECORDED(event=event, at=at)
         return event, Counter()
     ConsentState.objects.bulk_create(
@@ -445,6 +429,19 @@ def close_customer(*, customer: Customer, on: dt.date, at: dt.datetime) -> Close
             at=at,
             language=locked.language,
         )
+        left, _effects = _record(
+            customer=locked,
+            purpose=None,
+            version=None,
+            action=Action.LEFT,
+            channel=Channel.SYSTEM,
+            actor=None,
+            at=at,
+            language=locked.language,
+            notice_sha256=statement_sha256(Action.LEFT, locked.language),
+            left_on=on,
+        )
+        events.append(left)
         effects.update(hooks.CUSTOMER_CLOSED(customer_id=locked.pk, at=at))
     return ClosedCustomer(customer=locked, events=events, effects=effects)
 

@@ -7,9 +7,15 @@
   fingerprint, so keys can be rotated: retired keys stay in a keyring file
   (`LEDGER_HMAC_RETIRED_KEYS`, JSON: `[{"key": "...", "last_event_id": 1234}]`) and are
   accepted only for events up to the id at which they were retired.
-- The **signing key** (Ed25519) signs checkpoints of every chain head
-  (`checkpoint_ledger`). `LEDGER_SIGNING_KEY` (hex) or the file `LEDGER_SIGNING_KEY_FILE`
-  (default `.ledger_signing_key`). An auditor needs only its public key.
+- The **signing key** (Ed25519, a C2SP signed-note key) signs the transparency log's
+  checkpoints (`checkpoint_ledger`). Only the checkpoint host holds it:
+  `LEDGER_SIGNING_KEY` or the file `LEDGER_SIGNING_KEY_FILE`.
+- The **public keys** are pinned in configuration, never derived from a private key:
+  the log's (`LEDGER_PUBLIC_KEY`) and the witnesses' (`LEDGER_WITNESS_KEYS`).
+
+Nothing here makes a key: `manage.py ledger_keys` does, and refuses to make a chain key
+for a ledger that already holds events (`check_chain_key` stops a process that has
+another one).
 """
 
 import functools
@@ -18,9 +24,10 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+
+from . import note
 
 
 @dataclass(frozen=True)
@@ -74,22 +81,93 @@ def chain_keyring() -> Keyring:
 
 
 @functools.cache
-def signing_key() -> Ed25519PrivateKey:
-
-    secret = _secret(
+def signing_key() -> str:
+    """The log's signer key (a C2SP signed-note key, `PRIVATE+KEY+<origin>+…`). Only the
+    checkpoint host holds it: web and worker hosts never sign anything."""
+    key = _secret(
         settings.LEDGER_SIGNING_KEY, settings.LEDGER_SIGNING_KEY_FILE, name="LEDGER_SIGNING_KEY"
     )
-    return Ed25519PrivateKey.from_private_bytes(bytes.fromhex(secret))
+    signer = note.parse_signer_key(key)
+    if signer.name != settings.LEDGER_ORIGIN:
+        raise ImproperlyConfigured(
+            f"LEDGER_SIGNING_KEY is the key of {signer.name!r}, not of this log"
+            f" ({settings.LEDGER_ORIGIN!r})."
+        )
+    return key
 
 
-def public_key_hex() -> str:
-    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+@functools.cache
+def public_key() -> str:
+    """The log's verifier key, pinned in configuration (`LEDGER_PUBLIC_KEY`, or the file
+    `LEDGER_PUBLIC_KEY_FILE`): never derived from a private key on this host, so that a
+    checkpoint re-signed with another key does not verify."""
+    key = _secret(
+        settings.LEDGER_PUBLIC_KEY, settings.LEDGER_PUBLIC_KEY_FILE, name="LEDGER_PUBLIC_KEY"
+    )
+    verifier = note.parse_verifier_key(key)
+    if verifier.name != settings.LEDGER_ORIGIN:
+        raise ImproperlyConfigured(
+            f"LEDGER_PUBLIC_KEY is the key of {verifier.name!r}, not of this log"
+            f" ({settings.LEDGER_ORIGIN!r})."
+        )
+    return key
 
-    raw: bytes = signing_key().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-    return raw.hex()
+
+def witness_keys() -> list[str]:
+    """The witnesses' verifier keys, pinned: every one must have cosigned a checkpoint for
+    the verifier to accept it."""
+    keys = [key for key in settings.LEDGER_WITNESS_KEYS if key]
+    for key in keys:
+        note.parse_verifier_key(key)
+    return keys
 
 
 def reset_caches() -> None:
     """For tests that change the keys."""
     chain_keyring.cache_clear()
     signing_key.cache_clear()
+    public_key.cache_clear()
+    _checked_against_ledger.clear()
+
+
+# --- Keys on several hosts ---------------------------------------------------------------
+class ChainKeyMismatch(ImproperlyConfigured):
+    pass
+
+
+_checked_against_ledger: set[str] = set()
+
+
+def check_chain_key(*, force: bool = False) -> None:
+    """Refuse to go on with a chain key the ledger does not use: the newest event must be
+    signed with this process's key, or with a retired key it knows (right after a
+    rotation). A second host started with a key of its own would otherwise sign events
+    with a key nobody else holds. Checked once per process (before its first append);
+    an empty ledger accepts any key."""
+    from .models import ConsentEvent
+
+    keyring = chain_keyring()
+    if keyring.current.fingerprint in _checked_against_ledger and not force:
+        return
+    newest = ConsentEvent.objects.order_by("-pk").values_list("hmac_key", flat=True).first()
+    if newest is not None and keyring.find(newest) is None:
+        raise ChainKeyMismatch(
+            f"This process's chain key (fingerprint {keyring.current.fingerprint}) is not the"
+            f" key the ledger's newest event was signed with ({newest}). Give this host the"
+            " ledger's chain key (LEDGER_HMAC_KEY or LEDGER_HMAC_KEY_FILE, as on the other"
+            " hosts); never make a new one for a ledger that holds events."
+        )
+    _checked_against_ledger.add(keyring.current.fingerprint)
+
+
+def check_chain_key_at_start() -> None:
+    """For a process that is starting (the web app): refuse a chain key the ledger does
+    not use. While the database is unreachable the check waits for the first append."""
+    from django.db import DatabaseError, connection
+
+    try:
+        check_chain_key()
+    except DatabaseError:
+        pass
+    finally:
+        connection.close()

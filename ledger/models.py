@@ -15,13 +15,24 @@ import hashlib
 import hmac
 import json
 import uuid
+from typing import TypedDict
 
 import pgtrigger
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
+from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
 GENESIS_HASH = "0" * 64
+
+
+class EventNames(TypedDict):
+    """How an event names what it is about, in its HMAC and its entry."""
+
+    customer_number: str
+    purpose_code: str | None
+    version: int | None
 
 
 class Language(models.TextChoices):
@@ -38,16 +49,20 @@ class Action(models.TextChoices):
     # GDPR Art. 17: the customer asked to erase what consent-based processing produced
     # about them (offers, answers, the data-use log); done at once, in the same transaction.
     ERASURE_REQUESTED = "erasure_requested", _("verwijdering gevraagd")
+    # The customer relationship ended (`left_on`): recorded by the system, like any other
+    # event. Retention counts "after the relationship ends" from this event, never from a
+    # column anyone can write.
+    LEFT = "left", _("klant vertrokken")
 
 
 # Events about a purpose, and events about the customer's objection (purpose empty).
 PURPOSE_ACTIONS = (Action.GRANTED, Action.WITHDRAWN)
 OBJECTION_ACTIONS = (Action.OBJECTED, Action.OBJECTION_LIFTED)
-# Events about no purpose: the objection, and a request to erase. Only the objection has
-# a state row (ConsentState with an empty purpose); an erasure request changes no choice,
-# so the state mirrors the latest event per purpose *leaving erasure requests out*
-# (the trigger of migration 0008 and `consent.audit.STATE_MISMATCH_SQL`).
-PURPOSE_LESS_ACTIONS = (*OBJECTION_ACTIONS, Action.ERASURE_REQUESTED)
+# Events about no purpose: the objection, a request to erase, leaving the bank. Only the
+# objection has a state row (ConsentState with an empty purpose); an erasure request and
+# leaving change no choice, so the state mirrors the latest event per purpose *leaving
+# them out* (the state-mirror trigger and `consent.audit.STATE_MISMATCH_SQL`).
+PURPOSE_LESS_ACTIONS = (*OBJECTION_ACTIONS, Action.ERASURE_REQUESTED, Action.LEFT)
 STATE_ACTIONS = (*PURPOSE_ACTIONS, *OBJECTION_ACTIONS)
 
 
@@ -135,6 +150,13 @@ class ConsentEvent(models.Model):
     # (a fingerprint; the key itself is kept outside the database: `ledger.keys`).
     hash = models.CharField(_("hash"), max_length=64, unique=True)
     hmac_key = models.CharField(_("sleutel"), max_length=16)
+    # Only for `left`: the day the relationship ended (in the HMAC and the entry).
+    left_on = models.DateField(_("vertrokken op"), null=True, blank=True)
+    # The event as the transparency log holds it: RFC 8785 JSON of every field above, the
+    # HMAC and a random salt (`ledger.chain.entry_of`). Its SHA-256 leaf hash is what the
+    # Merkle tree and the signed checkpoints commit to; the salt makes a removed event's
+    # leaf unlinkable to the customer once retention removed the row.
+    entry = models.TextField(_("logregel"))
 
     class Meta:
         db_table = "consent_consentevent"
@@ -154,6 +176,13 @@ class ConsentEvent(models.Model):
                 condition=about_a_purpose_or_not("action", purpose_less=PURPOSE_LESS_ACTIONS),
                 name="event_shape",
             ),
+            # A day of leaving exactly on `left` events.
+            models.CheckConstraint(
+                condition=models.Q(action=Action.LEFT, left_on__isnull=False)
+                | (~models.Q(action=Action.LEFT) & models.Q(left_on__isnull=True)),
+                name="event_left_on_only_when_left",
+            ),
+            models.CheckConstraint(condition=~models.Q(entry=""), name="event_has_entry"),
         ]
         indexes = [models.Index(fields=["customer", "purpose", "sequence"])]
 
@@ -178,6 +207,8 @@ class ConsentEvent(models.Model):
             "sequence": self.sequence,
             "previous_hash": self.previous_hash,
         }
+        if self.left_on is not None:  # absent before `left` existed: old hashes stay valid
+            payload["left_on"] = self.left_on.isoformat()
         return json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
 
     def compute_hash(
@@ -202,13 +233,18 @@ class LedgerTombstone(models.Model):
 
     Written only by the owner's function `remove_consent_proof` (the runtime role may
     read this table, nothing more), in the transaction that removes the chain, after it
-    checked the period again in SQL. The next signed checkpoint includes it
-    (`ledger.checkpoints`); `verify_consent_ledger` accepts a chain gone after the
-    newest checkpoint only when a tombstone names its head there, and names a tombstone
-    that no retention period justifies.
+    checked the period again in SQL, counted from the customer's `left` event and never
+    from a column. The tombstone keeps that event's log entry (`left_entry`, salt
+    included) and its place in the log (`left_leaf`), so that the verifier proves the
+    day of leaving against the signed Merkle tree, and the places of every leaf it
+    removed (`leaves`): a leaf whose event is gone is accounted for exactly when a
+    justified tombstone names it.
 
-    What stays of the customer here is the customer number (the checkpoints name chains
-    by it) and the chain's size and last hash: no choice, no time of any choice.
+    What stays of the customer here is the customer number, the day they left and the
+    chain's size and last hash: no choice, no time of any choice. The leaves themselves
+    stay in the tree, but without their events and salts nobody can tell what they were.
+    Tombstones written before leaving was a ledger event have no `left_entry`; the
+    verifier checks those as they were checked then.
     """
 
     customer = models.ForeignKey(
@@ -222,6 +258,11 @@ class LedgerTombstone(models.Model):
     # The day whose retention periods the removal applied, and when it happened.
     as_of = models.DateField(_("peildatum"))
     removed_at = models.DateTimeField(_("verwijderd op"))
+    left_entry = models.TextField(_("logregel van het vertrek"), null=True, blank=True)
+    left_leaf = models.BigIntegerField(_("plaats van het vertrek in de log"), null=True)
+    leaves = ArrayField(
+        models.BigIntegerField(), verbose_name=_("verwijderde plaatsen in de log"), null=True
+    )
 
     class Meta:
         db_table = "consent_ledgertombstone"
@@ -242,3 +283,97 @@ class LedgerTombstone(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_number}: {self.events} event(s) removed ({self.reason})"
+
+
+# --- The transparency log --------------------------------------------------------------------
+# One append-only Merkle tree (RFC 9162) over every event, in the order the log took them
+# in. Its leaves, the perfect subtrees above them and the signed checkpoints live here;
+# `ledger.log` writes them and `ledger.proofs` reads them.
+
+
+@pgtrigger.register(
+    pgtrigger.Protect(name="log_leaves_append_only", operation=pgtrigger.Update | pgtrigger.Delete)
+)
+class LogLeaf(models.Model):
+    """Leaf `index` of the tree: the RFC 9162 leaf hash of an event's entry. It stays when
+    retention removes the event (and so the entry and its salt): the tree never changes,
+    and what remains of a removed event is a hash nobody can link to anyone."""
+
+    index = models.BigIntegerField(_("plaats"), primary_key=True)
+    hash = models.CharField(_("leaf-hash"), max_length=64)
+    # The event's id, not a foreign key: the leaf outlives the event.
+    event_id = models.BigIntegerField(_("gebeurtenis"), unique=True)
+    # The database's clock when the log took the event in (a trigger sets it, whatever
+    # the writer says): the earliest a removed event can be said to have been logged.
+    sequenced_at = models.DateTimeField(_("opgenomen op"), db_default=Now())
+
+    class Meta:
+        db_table = "ledger_logleaf"
+        ordering = ["index"]
+        verbose_name = _("blad van de log")
+        verbose_name_plural = _("bladeren van de log")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(index__gte=0), name="leaf_index_from_zero"),
+        ]
+
+    def __str__(self) -> str:
+        return f"leaf {self.index}"
+
+
+@pgtrigger.register(
+    pgtrigger.Protect(name="tree_nodes_append_only", operation=pgtrigger.Update | pgtrigger.Delete)
+)
+class TreeNode(models.Model):
+    """A perfect subtree of the log, stored once it is complete: node (level, index) is
+    the hash of leaves [index * 2**level, (index + 1) * 2**level). With these, any proof
+    reads a few dozen rows instead of every leaf. Level 0 is `LogLeaf` itself."""
+
+    pk = models.CompositePrimaryKey("level", "index")
+    level = models.PositiveSmallIntegerField(_("niveau"))
+    index = models.BigIntegerField(_("plaats"))
+    hash = models.CharField(_("hash"), max_length=64)
+
+    class Meta:
+        db_table = "ledger_treenode"
+        verbose_name = _("knoop van de log")
+        verbose_name_plural = _("knopen van de log")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(level__gte=1), name="node_above_leaves"),
+        ]
+
+    def __str__(self) -> str:
+        return f"node {self.level}/{self.index}"
+
+
+@pgtrigger.register(
+    pgtrigger.Protect(name="checkpoints_append_only", operation=pgtrigger.Update | pgtrigger.Delete)
+)
+class Checkpoint(models.Model):
+    """A signed checkpoint of the log (C2SP tlog-checkpoint, a signed note): its origin,
+    size and root hash, signed by the log's key on the checkpoint host and cosigned by
+    the witnesses that found it consistent with what they saw before. `note` is the
+    whole note, signature lines included: what receipts carry and `/ledger/checkpoint`
+    publishes."""
+
+    # Several checkpoints may share a size (nothing new was logged in between): the
+    # witnesses cosign each again, which is how a verifier knows the log is still alive.
+    size = models.BigIntegerField(_("grootte"))
+    root = models.CharField(_("wortel-hash"), max_length=64)
+    note = models.TextField(_("ondertekende notitie"))
+    # The witnesses (by key name) whose cosignatures are in the note.
+    cosigned_by = ArrayField(
+        models.CharField(max_length=200), verbose_name=_("medeondertekend door"), default=list
+    )
+    created_at = models.DateTimeField(_("gemaakt op"), db_default=Now())
+
+    class Meta:
+        db_table = "ledger_checkpoint"
+        ordering = ["size", "id"]
+        verbose_name = _("checkpoint")
+        verbose_name_plural = _("checkpoints")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(size__gte=0), name="checkpoint_size"),
+        ]
+
+    def __str__(self) -> str:
+        return f"checkpoint {self.size}"

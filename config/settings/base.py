@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config.clientip import trusted_proxy_count
 from config.database import database_settings
-from config.env import env_int
+from config.env import env_int, env_list
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -155,15 +155,31 @@ CONSENT_MAX_AGE_DAYS = env_int("CONSENT_MAX_AGE_DAYS", default=730, minimum=1)
 CONSENT_MIN_AGE_YEARS = 16
 CONSENT_JURISDICTION = "NL"
 
-# The ledger's keys live outside the database (ledger/keys.py): the chain's HMAC key and
-# the Ed25519 key that signs checkpoints. `make run` and `make serve` create the files.
+# The ledger's keys live outside the database (ledger/keys.py): the chain's HMAC key (every
+# host that records choices), the Ed25519 key that signs the log's checkpoints (only the
+# checkpoint host), and the public keys everyone verifies with, pinned here.
+# `manage.py ledger_keys` makes the files for one machine (`make run`, `make serve`).
 LEDGER_HMAC_KEY = os.environ.get("LEDGER_HMAC_KEY")
 LEDGER_HMAC_KEY_FILE = os.environ.get("LEDGER_HMAC_KEY_FILE", BASE_DIR / ".ledger_hmac_key")
 LEDGER_HMAC_RETIRED_KEYS = os.environ.get("LEDGER_HMAC_RETIRED_KEYS")
+# The log's name in its checkpoints (C2SP tlog-checkpoint origin) and its keys' name.
+LEDGER_ORIGIN = os.environ.get("LEDGER_ORIGIN", "voorbeeldbank.example/consent-ledger")
 LEDGER_SIGNING_KEY = os.environ.get("LEDGER_SIGNING_KEY")
 LEDGER_SIGNING_KEY_FILE = os.environ.get(
     "LEDGER_SIGNING_KEY_FILE", BASE_DIR / ".ledger_signing_key"
 )
+LEDGER_PUBLIC_KEY = os.environ.get("LEDGER_PUBLIC_KEY")
+LEDGER_PUBLIC_KEY_FILE = os.environ.get("LEDGER_PUBLIC_KEY_FILE", BASE_DIR / ".ledger_public_key")
+# Witnesses at other organisations: their verifier keys (pinned; the verifier requires
+# each one's cosignature) and, for the checkpoint host, where to ask them.
+LEDGER_WITNESS_KEYS = env_list("LEDGER_WITNESS_KEYS")
+LEDGER_WITNESS_URLS = env_list("LEDGER_WITNESS_URLS")
+# The newest checkpoint must be younger than this (checkpoints are made every few
+# minutes; the verifier fails on a log that stopped being checkpointed or witnessed).
+LEDGER_CHECKPOINT_MAX_AGE_SECONDS = env_int(
+    "LEDGER_CHECKPOINT_MAX_AGE_SECONDS", default=2 * 3600, minimum=60
+)
+# Where the checkpoint host also writes each checkpoint as a file (publish it from there).
 LEDGER_CHECKPOINT_DIR = Path(os.environ.get("LEDGER_CHECKPOINT_DIR", BASE_DIR / ".checkpoints"))
 
 LOGGING = {

@@ -21,4 +21,13 @@ ALLOWED_HOSTS = ["*"]
 
 # Fixed ledger keys for tests (never used anywhere else).
 LEDGER_HMAC_KEY = "test-chain-key-not-secret"
-LEDGER_SIGNING_KEY = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"
+LEDGER_ORIGIN = "voorbeeldbank.example/consent-ledger"
+LEDGER_SIGNING_KEY = (
+    "PRIVATE+KEY+voorbeeldbank.example/consent-ledger+247653fb"
+    "+AZ1hsZ3v/VpguoRK9JLsLMREScVpezJpGXA7rAMcrn9g"
+)
+LEDGER_PUBLIC_KEY = (
+    "voorbeeldbank.example/consent-ledger+247653fb+AddamAGCsQq31Uv+08lkBzoO4XLz2qYjJa8CGmj3B1Ea"
+)
+LEDGER_WITNESS_KEYS = []
+LEDGER_WITNESS_URLS = []

@@ -1,32 +1,25 @@
-from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from ledger.checkpoints import write_checkpoint
-from ledger.keys import public_key_hex
 
 
 class Command(BaseCommand):
     help = (
-        "Write a signed checkpoint of every customer's chain head to LEDGER_CHECKPOINT_DIR"
-        " (run it every hour), or print the public key auditors verify it with."
+        "On the checkpoint host: take the events not yet in the transparency log in, sign"
+        " a checkpoint of the log, have the witnesses cosign it, store and publish it"
+        " (run it every few minutes). Exits 1 when a witness refused."
     )
 
-    def add_arguments(self, parser):
-        parser.add_argument(
-            "--public-key", action="store_true", help="print the Ed25519 public key (hex)"
-        )
-        parser.add_argument("--dir", default=None, help="default: LEDGER_CHECKPOINT_DIR")
-
-    def handle(self, *args, public_key, dir, **options):
-        if public_key:
-            self.stdout.write(public_key_hex())
-            return
-        path = write_checkpoint(directory=dir or settings.LEDGER_CHECKPOINT_DIR, at=timezone.now())
-        import json
-
-        checkpoint = json.loads(path.read_text())["checkpoint"]
+    def handle(self, *args, **options):
+        written = write_checkpoint(at=timezone.now())
+        checkpoint = written.checkpoint
+        witnesses = f", cosigned by {', '.join(written.cosigned_by)}" if written.cosigned_by else ""
         self.stdout.write(
-            f"checkpoint {path}: {checkpoint['customers']} chain heads,"
-            f" {checkpoint['events']} events, Merkle root {checkpoint['merkle_root']}"
+            f"took {written.sequenced} event(s) into the log; checkpoint of size"
+            f" {checkpoint.size} signed{witnesses}"
         )
+        for url, why in written.refused_by.items():
+            self.stderr.write(f"witness {url} did not cosign: {why}")
+        if written.refused_by:
+            raise CommandError(f"{len(written.refused_by)} witness(es) did not cosign")
