@@ -25,6 +25,7 @@ run: $(STAMP)
 	bin/ensure-keys
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py load_demo --if-empty
+	$(PY) manage.py checkpoint_ledger
 	@echo "Serving on http://127.0.0.1:8000 (Ctrl-C stops)"
 	$(PY) manage.py runserver 127.0.0.1:8000
 

@@ -24,13 +24,13 @@ def check_ledger(**_kwargs: Any) -> dict[str, list[str]]:
 
 
 # The latest event per customer and purpose (the objection: purpose NULL), leaving out
-# erasure requests, which change no choice (as the state-mirror trigger does).
+# erasure requests and departures, which change no choice (as the state-mirror trigger does).
 STATE_MISMATCH_SQL = """
 WITH last AS (
     SELECT DISTINCT ON (customer_id, purpose_id)
            id, customer_id, purpose_id, action, purpose_version_id, occurred_at
       FROM {event}
-     WHERE action <> '{erasure}'
+     WHERE action NOT IN ('{erasure}', '{left}')
   ORDER BY customer_id, purpose_id, sequence DESC
 )
 SELECT c.customer_number
@@ -53,6 +53,7 @@ def state_mismatches() -> list[str]:
         state=ConsentState._meta.db_table,
         customer=Customer._meta.db_table,
         erasure=Action.ERASURE_REQUESTED.value,
+        left=Action.LEFT.value,
     )
     with connection.cursor() as cursor:
         cursor.execute(sql)

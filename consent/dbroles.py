@@ -25,6 +25,9 @@ APPEND_ONLY = (
     "api.FeedRead",
     "consent.StaffAction",
     "offers.OfferEvent",
+    "ledger.LogLeaf",
+    "ledger.TreeNode",
+    "ledger.Checkpoint",
 )
 # The runtime role may update these, but TRUNCATE is refused to everyone: emptying the
 # state would silently drop every customer's current choice.

@@ -394,6 +394,10 @@ class ClosedCustomer:
     effects: Counter[str] = field(default_factory=Counter)
     already_closed: bool = False
 
+    @property
+    def withdrawals(self) -> list[ConsentEvent]:
+        return [event for event in self.events if event.action == Action.WITHDRAWN]
+
 
 def close_customer(*, customer: Customer, on: dt.date, at: dt.datetime) -> ClosedCustomer:
     """The customer relationship ended on `on` (`close_customer`, or a `closed_on` in

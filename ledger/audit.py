@@ -26,15 +26,18 @@ import datetime as dt
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from urllib.error import HTTPError
+from urllib.parse import urlencode
+from urllib.request import urlopen
 
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
 from . import checkpoints as signed_checkpoints
-from . import merkle, note
+from . import jcs, merkle, note
 from .chain import entry_fields
-from .keys import chain_keyring, public_key, witness_keys
+from .keys import Keyring, chain_keyring, public_key, witness_keys
 from .models import (
     GENESIS_HASH,
     Action,
@@ -111,18 +114,30 @@ def broken_chains(*, check_hmac: bool = True, progress: Progress | None = None) 
             )
         elif event.previous_hash != expected_previous:
             problems[number] = f"event {event.pk}: previous_hash does not match the event before it"
-        elif (wrong := _entry_problem(event, names)) is not None:
+        elif wrong := _event_problem(event, keyring, names):
             problems[number] = f"event {event.pk}: {wrong}"
-        elif keyring is None:
-            pass  # an auditor without the chain key checks order, links and entries only
-        elif (key := keyring.find(event.hmac_key)) is None:
-            problems[number] = f"event {event.pk}: signed with an unknown chain key"
-        elif key.last_event_id is not None and event.pk > key.last_event_id:
-            problems[number] = f"event {event.pk}: signed with a key retired before it"
-        elif event.hash != event.compute_hash(key=key.secret, **names):
-            problems[number] = f"event {event.pk}: hash does not match its contents"
         expected_sequence, expected_previous = event.sequence + 1, event.hash
     return problems
+
+
+def _event_problem(event: ConsentEvent, keyring: Keyring | None, names: EventNames) -> str | None:
+    """Its HMAC (with the chain key), then its entry."""
+    if keyring is not None and (wrong := _hmac_problem(event, keyring, names)):
+        return wrong
+    return _entry_problem(event, names)
+
+
+def _hmac_problem(event: ConsentEvent, keyring: Keyring, names: EventNames) -> str | None:
+    """Why the event's HMAC does not prove it, if so (an auditor without the chain key
+    checks order, links and entries only)."""
+    key = keyring.find(event.hmac_key)
+    if key is None:
+        return "signed with an unknown chain key"
+    if key.last_event_id is not None and event.pk > key.last_event_id:
+        return "signed with a key retired before it"
+    if event.hash != event.compute_hash(key=key.secret, **names):
+        return "hash does not match its contents"
+    return None
 
 
 def _entry_problem(event: ConsentEvent, names: EventNames) -> str | None:
@@ -136,7 +151,7 @@ def _entry_problem(event: ConsentEvent, names: EventNames) -> str | None:
     if held != expected:
         differing = sorted(k for k in {*held, *expected} if held.get(k) != expected.get(k))
         return f"its entry says otherwise than its row ({', '.join(differing)})"
-    if json.dumps(held, sort_keys=True, separators=(",", ":"), ensure_ascii=False) != event.entry:
+    if jcs.canonical(held).decode() != event.entry:
         return "its entry is not in canonical form"
     return None
 
@@ -158,9 +173,10 @@ def check_log(report: Report) -> None:
     report.checkpoints = len(stored)
     signed = _signed_checkpoints(stored, report)
     removed = _removed_leaves()
+    anchors = _witnessed_elsewhere(report)
     tree = merkle.CompactRange()
     roots: dict[int, bytes] = {0: tree.root()}
-    sizes = sorted({c.size for c in stored})
+    sizes = {c.size for c in stored} | {anchor.size for _url, anchor in anchors}
     leaf_times: dict[int, dt.datetime] = {}
     wanted_times = {t.left_leaf for t in LedgerTombstone.objects.exclude(left_leaf=None)}
     with connection.cursor() as cursor:
@@ -203,7 +219,51 @@ def check_log(report: Report) -> None:
                 f"checkpoint of size {checkpoint.size}: the log's tree at that size has"
                 " another root (the log was rewritten)",
             )
+    for url, anchor in anchors:
+        if anchor.size > tree.size:
+            report.add(
+                LEDGER,
+                f"the witness at {url} cosigned a log of {anchor.size} leaves; the database"
+                f" holds {tree.size} (the log was cut back)",
+            )
+        elif roots.get(anchor.size) != anchor.root_hash:
+            report.add(
+                LEDGER,
+                f"the witness at {url} cosigned another tree of size {anchor.size} than the"
+                " database holds (the log was rewritten)",
+            )
+    if not stored and (tree.size or _unlogged_for_too_long()):
+        report.add(LEDGER, "no checkpoint at all, yet the log holds events: checkpoints stopped")
     _check_tombstones(report, signed, leaf_times)
+
+
+def _unlogged_for_too_long() -> bool:
+    max_age = dt.timedelta(seconds=settings.LEDGER_CHECKPOINT_MAX_AGE_SECONDS)
+    return ConsentEvent.objects.filter(occurred_at__lt=timezone.now() - max_age).exists()
+
+
+def _witnessed_elsewhere(report: Report) -> list[tuple[str, note.Checkpoint]]:
+    """The newest checkpoint each configured witness cosigned, from the witness itself:
+    the database's log must still hold it. Only the witness's word counts here (its
+    cosignature by a pinned key); a witness that cannot be asked is a problem too."""
+    anchors = []
+    for url in settings.LEDGER_WITNESS_URLS:
+        address = f"{url.rstrip('/')}/checkpoint?{urlencode({'origin': settings.LEDGER_ORIGIN})}"
+        try:
+            with urlopen(address, timeout=10) as response:  # noqa: S310 (configured URL)
+                held = response.read().decode()
+            text, _ = note.open(held, [public_key()])
+            if not note.verify_cosignatures(held, witness_keys()):
+                raise note.UnknownKey([])
+            anchors.append((url, note.parse_checkpoint(text)))
+        except HTTPError as error:
+            if error.code != 404:  # 404: the witness never cosigned this log
+                report.add(LEDGER, f"the witness at {url} answered {error.code}")
+            elif Checkpoint.objects.exclude(cosigned_by=[]).exists():
+                report.add(LEDGER, f"the witness at {url} knows no checkpoint it cosigned")
+        except (OSError, note.NoteError) as error:
+            report.add(LEDGER, f"cannot check the log against the witness at {url}: {error}")
+    return anchors
 
 
 def _customer_table() -> str:
@@ -246,13 +306,12 @@ def _signed_checkpoints(stored: list[Checkpoint], report: Report) -> list[Checkp
         report.newest, report.cosigned_by = checkpoint, sorted(cosigned)
         times = list(cosigned.values()) or [_time_of(parsed)]
         fresh_at = dt.datetime.fromtimestamp(max(times), dt.UTC)
-    oldest_event = ConsentEvent.objects.order_by("pk").values_list("occurred_at", flat=True).first()
     max_age = dt.timedelta(seconds=settings.LEDGER_CHECKPOINT_MAX_AGE_SECONDS)
     now = timezone.now()
     what = "cosigned by every witness" if witnesses else "signed"
     if fresh_at is None:
-        if oldest_event is not None or stored:
-            report.add(LEDGER, f"no checkpoint {what} by the pinned keys covers the ledger")
+        if stored:
+            report.add(LEDGER, f"no checkpoint is {what} by the pinned keys")
     elif now - fresh_at > max_age:
         report.add(
             LEDGER,

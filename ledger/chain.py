@@ -16,6 +16,7 @@ import json
 import secrets
 from typing import TYPE_CHECKING, Any, Protocol
 
+from . import jcs
 from .keys import chain_keyring, check_chain_key
 from .models import GENESIS_HASH, ConsentEvent, EventNames
 
@@ -142,9 +143,7 @@ def entry_of(
 
 
 def canonical_text(value: dict[str, object]) -> str:
-    # For what an entry holds (ASCII keys; strings, integers, null) Python's sorted,
-    # compact JSON with UTF-8 kept as is *is* RFC 8785; `ledger.jcs` is the general one.
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return jcs.canonical(value).decode()
 
 
 def salt_of(entry: str) -> str:

@@ -89,29 +89,29 @@ def _edge_keys(size: int) -> list[tuple[int, int]]:
 
 class NodeReader:
     """Stored nodes by (level, index): leaves from `LogLeaf`, the rest from `TreeNode`.
-    `fetch` reads many in one query each; `get` reads one it was not given."""
+    `fetch` reads many in one query; `get` reads one it was not given."""
 
     def __init__(self) -> None:
         self.nodes: dict[tuple[int, int], bytes] = {}
 
     def fetch(self, keys: Iterable[tuple[int, int]]) -> None:
-        wanted = [key for key in keys if key not in self.nodes]
-        leaves = [index for level, index in wanted if level == 0]
-        inner = [key for key in wanted if key[0]]
-        if leaves:
-            for index, hashed in LogLeaf.objects.filter(index__in=leaves).values_list(
-                "index", "hash"
-            ):
-                self.nodes[(0, index)] = bytes.fromhex(hashed)
-        if inner:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"SELECT level, index, hash FROM {TreeNode._meta.db_table}"
-                    " WHERE (level, index) IN (SELECT * FROM unnest(%s::int[], %s::bigint[]))",
-                    [[level for level, _ in inner], [index for _, index in inner]],
-                )
-                for level, index, hashed in cursor.fetchall():
-                    self.nodes[(level, index)] = bytes.fromhex(hashed)
+        wanted = sorted({key for key in keys if key not in self.nodes})
+        if not wanted:
+            return
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                WITH wanted(level, index) AS (SELECT * FROM unnest(%s::int[], %s::bigint[]))
+                SELECT 0, l.index, l.hash FROM {LogLeaf._meta.db_table} l
+                 WHERE l.index IN (SELECT index FROM wanted WHERE level = 0)
+                UNION ALL
+                SELECT n.level, n.index, n.hash FROM {TreeNode._meta.db_table} n
+                  JOIN wanted w ON w.level = n.level AND w.index = n.index
+                """,
+                [[level for level, _ in wanted], [index for _, index in wanted]],
+            )
+            for level, index, hashed in cursor.fetchall():
+                self.nodes[(level, index)] = bytes.fromhex(hashed)
 
     def get(self, level: int, index: int) -> bytes:
         if (level, index) not in self.nodes:

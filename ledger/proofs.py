@@ -49,7 +49,9 @@ def prove_many(events: Iterable[ConsentEvent]) -> dict[int, Proof]:
         merkle.inclusion_proof(
             index, size, lambda start, end: merkle.subtree_from_nodes(start, end, record)
         )
-    reader.fetch(needed)
+    # The leaves themselves too: one query whatever the proofs need (a one-leaf tree
+    # needs no node), so a page costs the same for every history.
+    reader.fetch([*needed, *((0, index) for index in included.values())])
     proofs: dict[int, Proof] = {}
     for event in events:
         if event.pk not in included or newest is None:

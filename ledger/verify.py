@@ -303,7 +303,7 @@ def verify_receipt(
                 for name in result.uncovered
             ]
             checks.append(f"note: not covered by the log: {', '.join(shown)}")
-        if "status" in proof:
+        if proof.get("status", "included") != "included":
             if proof["status"] == "pending":
                 raise Failed(
                     f"event {entry['receipt_id']} is not in a signed checkpoint yet (proof"

@@ -22,6 +22,11 @@ is answered, in the order the specification gives its checks:
 - 200, `text/plain; charset=utf-8`: one cosignature/v1 line (tlog-cosignature);
 - 500: its own state cannot be read (it never cosigns then).
 
+Beyond the specification, `GET /checkpoint?origin=<origin>` answers the newest checkpoint
+the witness cosigned for a log, with a fresh cosignature: what the bank's own verifier
+compares its database with (`verify_consent_ledger`), so a log rolled back or emptied
+behind the witness's back is named.
+
 A request signed by the log that contradicts what the witness cosigned (the 409 for
 another root, a 422) is kept in `<state-dir>/evidence/`: it may prove a fork.
 
@@ -44,6 +49,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -171,6 +177,20 @@ class Witness:
             self._store(origin, checkpoint.size, checkpoint.root_hash, signed)
         return Answer(HTTPStatus.OK, note.cosign(text, self.signer_key, now))
 
+    # --- the newest checkpoint (not in C2SP tlog-witness: ours, for verifiers) -----------
+    def latest(self, origin: str, *, now: int) -> Answer:
+        """The newest checkpoint the witness cosigned for `origin`, cosigned again now: a
+        verifier compares it with the log the bank's database holds, so a log rolled
+        back or emptied behind the witness's back is named."""
+        path = self._path(origin)
+        if origin not in self.log_keys or not path.exists():
+            return Answer(HTTPStatus.NOT_FOUND, f"no checkpoint of {origin!r}\n")
+        signed = json.loads(path.read_text())["checkpoint"]
+        text, _ = note.split_note(signed)
+        return Answer(
+            HTTPStatus.OK, note.add_signatures(signed, note.cosign(text, self.signer_key, now))
+        )
+
 
 def _parse_request(body: bytes) -> tuple[int, list[bytes], str]:
     """(old size, consistency proof, checkpoint note) of an add-checkpoint body."""
@@ -216,6 +236,10 @@ class Handler(BaseHTTPRequestHandler):
         self._send(answer)
 
     def do_GET(self) -> None:
+        url = urllib.parse.urlsplit(self.path)
+        if url.path == "/checkpoint":
+            origin = urllib.parse.parse_qs(url.query).get("origin", [""])[0]
+            return self._send(self.server.witness.latest(origin, now=int(time.time())))
         status = HTTPStatus.METHOD_NOT_ALLOWED
         if self.path != "/add-checkpoint":
             status = HTTPStatus.NOT_FOUND

@@ -4,6 +4,7 @@ from django.core.management import call_command
 from consent.demo import DEMO_PASSWORD
 from consent.models import Customer
 from ledger.models import ConsentEvent
+from tests.proof import checkpoint_and_verify
 
 
 def test_load_demo_creates_customers_who_can_log_in_and_a_valid_ledger(db, client, capsys):
@@ -14,7 +15,7 @@ def test_load_demo_creates_customers_who_can_log_in_and_a_valid_ledger(db, clien
     assert ConsentEvent.objects.filter(customer__customer_number="100001").count() == 4
     response = client.post("/accounts/login/", {"username": "100001", "password": DEMO_PASSWORD})
     assert response.status_code == 302 and response.url == "/"
-    call_command("verify_consent_ledger")
+    checkpoint_and_verify()
 
 
 def test_load_demo_if_empty_leaves_existing_data_alone(db, capsys):

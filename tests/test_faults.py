@@ -17,12 +17,12 @@ import urllib.parse
 import pytest
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
-from django.core.management import call_command
 from django.db import connection
 
 from ledger.models import ConsentEvent
 from tests.factories import CustomerFactory
 from tests.pages import form_fields
+from tests.proof import checkpoint_and_verify
 
 pytestmark = [
     pytest.mark.slow,
@@ -221,4 +221,4 @@ def test_choices_survive_a_database_restart_and_failures_are_reported_as_not_sav
         # customer was told it was not saved: that direction loses nothing.)
         missing = [choice for choice in choices if choice not in recorded]
         assert missing == [], f"customer {number}: confirmed but not in the ledger"
-    call_command("verify_consent_ledger")
+    checkpoint_and_verify()

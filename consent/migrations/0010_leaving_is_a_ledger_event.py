@@ -3,7 +3,8 @@
 - `relationship_end(customer)`: the day the relationship ended, as the ledger proves it:
   the customer's `left` event's day, or the day the log took that event in if that is
   later (a departure recorded after the fact counts from when it was recorded: the log
-  can prove that day, not a day someone claims). NULL until the event is in the log.
+  can prove that day, not a day someone claims). NULL until the event is in the log;
+  once retention removed the chain, from the departure its tombstone keeps.
   Never `Customer.closed_on`, a column anyone with the runtime role could have written.
 - `remove_consent_proof` counts from it, refuses while any event of the chain is not yet
   in the log, and writes into the tombstone the `left` event's entry and place and the
@@ -31,12 +32,19 @@ TZ = RETENTION_TIME_ZONE
 RELATIONSHIP_END = f"""
 CREATE FUNCTION relationship_end(p_customer bigint) RETURNS date
 LANGUAGE sql STABLE SET search_path = pg_catalog, public, pg_temp AS $$
-    SELECT greatest(e.left_on, (l.sequenced_at AT TIME ZONE '{TZ}')::date)
-      FROM public.consent_consentevent e
-      JOIN public.ledger_logleaf l ON l.event_id = e.id
-     WHERE e.customer_id = p_customer AND e.action = 'left'
-     ORDER BY e.sequence DESC
-     LIMIT 1
+    WITH departure(left_on, logged_at) AS (
+        SELECT e.left_on, l.sequenced_at
+          FROM public.consent_consentevent e
+          JOIN public.ledger_logleaf l ON l.event_id = e.id
+         WHERE e.customer_id = p_customer AND e.action = 'left'
+        UNION ALL
+        -- After retention removed the chain, its tombstone keeps the departure.
+        SELECT (t.left_entry::jsonb ->> 'left_on')::date, l.sequenced_at
+          FROM public.consent_ledgertombstone t
+          JOIN public.ledger_logleaf l ON l.index = t.left_leaf
+         WHERE t.customer_id = p_customer
+    )
+    SELECT greatest(left_on, (logged_at AT TIME ZONE '{TZ}')::date) FROM departure LIMIT 1
 $$;
 """
 DROP_RELATIONSHIP_END = "DROP FUNCTION IF EXISTS relationship_end(bigint);"

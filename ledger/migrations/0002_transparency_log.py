@@ -6,8 +6,8 @@
 - `left` (the customer relationship ended, with its day `left_on`) becomes an action.
 - The log's leaves, its stored perfect subtrees and its signed checkpoints: append-only
   for everyone, and for the runtime role only SELECT and INSERT. A leaf's place follows
-  the one before it without gaps and its time is the database's, whatever the writer
-  says (a trigger).
+  the one before it without gaps and its time is the database's clock (the one retention
+  counts with), whatever the writer says (a trigger).
 - Tombstones keep the `left` event's entry and place, and the places of the leaves the
   removal took away.
 """
@@ -28,7 +28,7 @@ from consent.dbroles import AppendOnly
 # The leaf after the last one, and the database's clock: whatever the writer sent.
 LEAVES_IN_ORDER = """
 CREATE FUNCTION ledger_leaf_in_order() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE v_next bigint;
 BEGIN
     -- One writer at a time: the log's own lock (ledger.log takes it too).
@@ -38,10 +38,16 @@ BEGIN
         RAISE EXCEPTION 'leaf % out of order: the next leaf of the log is %', NEW.index, v_next
             USING ERRCODE = 'integrity_constraint_violation';
     END IF;
-    NEW.sequenced_at := clock_timestamp();
+    -- The database's clock; where the owner set a date for retention (retention_clock:
+    -- rehearsals and tests, never production), noon of that day in Amsterdam.
+    NEW.sequenced_at := coalesce(
+        (SELECT (max(today) + time '12:00') AT TIME ZONE 'Europe/Amsterdam'
+           FROM public.retention_clock),
+        clock_timestamp());
     RETURN NEW;
 END $$;
 
+REVOKE ALL ON FUNCTION ledger_leaf_in_order() FROM PUBLIC;
 CREATE TRIGGER ledger_leaf_in_order BEFORE INSERT ON public.ledger_logleaf
     FOR EACH ROW EXECUTE FUNCTION ledger_leaf_in_order();
 """

@@ -1,7 +1,6 @@
 import threading
 
 import pytest
-from django.core.management import call_command
 from django.db import connection
 
 from consent import hooks
@@ -16,6 +15,7 @@ from consent.services import (
 )
 from ledger.models import Action, Channel, ConsentEvent
 from tests.factories import CustomerFactory
+from tests.proof import checkpoint_and_verify
 
 
 def test_a_grant_writes_one_event_and_the_current_state(customer_who_did_not, choose, now):
@@ -160,4 +160,4 @@ def test_concurrent_choices_for_one_customer_are_all_in_the_ledger(now):
         last = [e for e in events if e.purpose.code == purpose_code][-1]
         state = ConsentState.objects.get(customer=customer, purpose__code=purpose_code)
         assert (state.state, state.event_id) == (last.action, last.pk)
-    call_command("verify_consent_ledger")
+    checkpoint_and_verify()

@@ -4,6 +4,7 @@ from pytest_django.asserts import assertContains
 from consent import export
 from ledger.models import Action, ConsentEvent
 from tests.pages import downloaded_json
+from tests.proof import checkpoint
 
 
 def download(client):
@@ -103,10 +104,11 @@ def test_the_export_runs_a_constant_number_of_queries(
 ):
     for _ in range(extra):
         choose_now(customer, "offers_income")
+    checkpoint()  # every receipt carries its inclusion proof
     # session, user with customer, the cards (current versions and states), events
-    # (history), events (receipts), and one each for offers, accounts, holdings,
-    # transactions, data use.
-    with django_assert_num_queries(10):
+    # (history), events (receipts), the receipts' proofs (leaves, the newest checkpoint,
+    # the tree's nodes), and one each for offers, accounts, holdings, transactions, data use.
+    with django_assert_num_queries(13):
         data = download(customer_client)
     assert len(data["history"]) == 1 + extra
 

@@ -1,7 +1,6 @@
 """The ledger against an insider with database access: what the database refuses, and
 what the verifier names when someone switches the guards off."""
 
-import gzip
 import hashlib
 import json
 
@@ -11,14 +10,11 @@ from django.core.management.base import CommandError
 from django.db import IntegrityError, connection, transaction
 from django.db.utils import ProgrammingError
 from django.test import override_settings
-from hypothesis import given
-from hypothesis import strategies as st
 
 from consent.models import ConsentState, PurposeVersion
 from ledger import keys
-from ledger.checkpoints import merkle_root
 from ledger.models import GENESIS_HASH, ConsentEvent
-from tests.factories import CustomerFactory
+from tests.proof import checkpoint
 
 
 def raw(sql, params=()):
@@ -122,8 +118,9 @@ def test_verifier_accepts_an_intact_ledger(
     customer_who_consented, customer_who_did_not, choose, capsys
 ):
     choose(customer_who_did_not, "offers_income")
+    checkpoint()
     ok, out = verify(capsys)
-    assert ok and "ledger ok: 2 events" in out
+    assert ok and "ledger ok: 2 events, 2 leaves in the log, 1 checkpoint(s)" in out
 
 
 @insider
@@ -132,6 +129,7 @@ def test_verifier_names_the_customer_whose_event_was_edited(
 ):
     choose(customer_who_did_not, "offers_income")
     choose(customer_who_consented, "offers_spending", "withdrawn")
+    checkpoint()
     first = ConsentEvent.objects.filter(customer=customer_who_consented).first()
     tamper("UPDATE consent_consentevent SET channel = 'branch' WHERE id = %s", [first.pk])
     ok, err = verify(capsys)
@@ -143,6 +141,7 @@ def test_verifier_names_the_customer_whose_event_was_edited(
 def test_a_chain_rewritten_without_the_key_is_named(customer_who_consented, choose, capsys, tamper):
     """The insider turns the grant into a withdrawal and recomputes the chain with plain
     SHA-256, as the old ledger did: without the HMAC key the hashes cannot match."""
+    checkpoint()
     event = ConsentEvent.objects.get(customer=customer_who_consented)
     event.action = "withdrawn"
     payload = event.hash_payload(
@@ -160,6 +159,7 @@ def test_a_chain_rewritten_without_the_key_is_named(customer_who_consented, choo
 def test_verifier_notices_a_deleted_event(customer_who_consented, choose, capsys, tamper):
     choose(customer_who_consented, "offers_balance")
     choose(customer_who_consented, "offers_balance", "withdrawn")
+    checkpoint()
     middle = ConsentEvent.objects.get(customer=customer_who_consented, sequence=2)
     tamper("DELETE FROM consent_consentevent WHERE id = %s", [middle.pk])
     ok, err = verify(capsys)
@@ -170,6 +170,7 @@ def test_verifier_notices_a_deleted_event(customer_who_consented, choose, capsys
 def test_verifier_names_the_customer_whose_state_differs_from_the_ledger(
     customer_who_consented, capsys, tamper
 ):
+    checkpoint()
     tamper("UPDATE consent_consentstate SET state = 'withdrawn'")
     ok, err = verify(capsys)
     assert not ok and "customer 300001: current state differs from the ledger" in err
@@ -190,6 +191,7 @@ def test_after_a_key_rotation_old_events_verify_and_the_old_key_cannot_sign_new_
         choose(customer_who_consented, "offers_spending", "withdrawn")
         new = ConsentEvent.objects.latest("pk")
         assert new.hmac_key == keys.ChainKey(b"the-new-key").fingerprint
+        checkpoint()
         assert verify(capsys)[0]
 
         # An insider who kept the old key signs a fresh event with it: named.
@@ -208,136 +210,6 @@ def test_after_a_key_rotation_old_events_verify_and_the_old_key_cannot_sign_new_
         keys.reset_caches()
 
 
-# --- Checkpoints --------------------------------------------------------------------------------
-@pytest.fixture
-def checkpointed(customer_who_consented, customer_who_did_not, choose, capsys):
-    """Two customers' chains, and a signed checkpoint of both heads."""
-    choose(customer_who_did_not, "offers_income")
-    choose(customer_who_consented, "offers_spending", "withdrawn")
-    call_command("checkpoint_ledger")
-    out = capsys.readouterr().out
-    assert "2 chain heads, 3 events" in out
-    return customer_who_consented
-
-
-def test_a_checkpoint_is_signed_and_the_verifier_compares_the_ledger_with_it(
-    checkpointed, capsys, settings
-):
-    ok, out = verify(capsys)
-    assert ok and "matches the newest of 1 checkpoint(s)" in out
-    (path,) = settings.LEDGER_CHECKPOINT_DIR.glob("*.json")
-    checkpoint = json.loads(path.read_text())["checkpoint"]
-    with gzip.open(settings.LEDGER_CHECKPOINT_DIR / checkpoint["heads_file"]) as file:
-        heads = file.read()
-    assert heads.decode().splitlines()[0].startswith("300001\t2\t")
-    assert checkpoint["public_key"] == keys.public_key_hex()
-
-
-@insider
-def test_a_deleted_tail_is_named(checkpointed, capsys, tamper):
-    """Delete Sanne's withdrawal and put her state back to granted: the chain is intact
-    and the state mirrors it, but the checkpoint remembers her chain was longer."""
-    withdrawal = ConsentEvent.objects.get(customer=checkpointed, sequence=2)
-    grant = ConsentEvent.objects.get(customer=checkpointed, sequence=1)
-    tamper(
-        "UPDATE consent_consentstate SET event_id = %s, state = 'granted', changed_at = %s"
-        " WHERE customer_id = %s",
-        [grant.pk, grant.occurred_at, checkpointed.pk],
-    )
-    tamper("DELETE FROM consent_consentevent WHERE id = %s", [withdrawal.pk])
-    ok, err = verify(capsys)
-    assert not ok
-    assert "customer 300001: chain shorter than at the checkpoint (1 of 2 events)" in err
-    assert "300002" not in err
-
-
-@insider
-def test_a_deleted_customer_is_named(checkpointed, capsys, tamper):
-    other = CustomerFactory._meta.model.objects.get(customer_number="300002")
-    tamper("DELETE FROM consent_consentstate WHERE customer_id = %s", [other.pk])
-    tamper("DELETE FROM consent_consentevent WHERE customer_id = %s", [other.pk])
-    ok, err = verify(capsys)
-    assert not ok and "customer 300002: deleted" in err and "300001" not in err
-
-
-@insider
-def test_an_emptied_ledger_is_named(checkpointed, capsys, tamper):
-    # The tables that refer to the ledger (append-only themselves) go with it.
-    tamper(
-        "TRUNCATE consent_consentevent, consent_consentstate CASCADE",
-        tables=(
-            "consent_consentevent",
-            "consent_consentstate",
-            "consent_staffaction",
-            "offers_offerevent",
-        ),
-    )
-    ok, err = verify(capsys)
-    assert not ok and "ledger: the ledger is empty" in err
-    assert "customer 300001: deleted" in err and "customer 300002: deleted" in err
-
-
-@insider
-def test_a_chain_rebuilt_with_a_stolen_key_is_named_as_rewritten(checkpointed, capsys, tamper):
-    """Even with the HMAC key, a rewritten chain no longer matches the signed head."""
-    event = ConsentEvent.objects.get(customer=checkpointed, sequence=2)
-    key = keys.chain_keyring().current
-    event.channel = "branch"
-    rehashed = event.compute_hash(
-        key=key.secret, customer_number="300001", purpose_code="offers_spending", version=1
-    )
-    tamper(
-        "UPDATE consent_consentevent SET channel = 'branch', hash = %s WHERE id = %s",
-        [rehashed, event.pk],
-    )
-    ok, err = verify(capsys)
-    assert not ok and "customer 300001: chain rewritten: event 2 differs" in err
-
-
-def test_a_changed_or_removed_checkpoint_is_named(checkpointed, capsys, settings):
-    call_command("checkpoint_ledger")
-    first, second = sorted(settings.LEDGER_CHECKPOINT_DIR.glob("*.json"))
-    document = json.loads(second.read_text())
-    document["checkpoint"]["events"] = 1
-    second.write_text(json.dumps(document))
-    ok, err = verify(capsys)
-    assert not ok and "signature does not verify" in err
-    second.unlink()
-    call_command("checkpoint_ledger")  # a fresh one, after a gap: still fine
-    first.unlink()  # but take the oldest away and the next one's link is broken
-    ok, err = verify(capsys)
-    assert not ok and "the checkpoint before it is missing or was changed" in err
-
-
-def test_an_auditor_verifies_with_only_the_public_key(checkpointed, capsys, settings):
-    public_key = keys.public_key_hex()
-    assert verify(capsys, "--without-chain-key", "--public-key", public_key)[0]
-    ok, err = verify(capsys, "--without-chain-key", "--public-key", "00" * 32)
-    assert not ok and "signature does not verify" in err
-
-
-def test_checkpoint_ledger_prints_its_public_key(db, capsys):
-    call_command("checkpoint_ledger", "--public-key")
-    assert capsys.readouterr().out.strip() == keys.public_key_hex()
-
-
-def tree_hash(leaves: list[bytes]) -> bytes:
-    """RFC 9162 section 2.1.1, as written: the reference the one-pass tree must equal."""
-    if not leaves:
-        return hashlib.sha256(b"").digest()
-    if len(leaves) == 1:
-        return hashlib.sha256(b"\x00" + leaves[0]).digest()
-    k = 1
-    while k * 2 < len(leaves):
-        k *= 2
-    return hashlib.sha256(b"\x01" + tree_hash(leaves[:k]) + tree_hash(leaves[k:])).digest()
-
-
-@given(st.lists(st.binary(max_size=8), max_size=70))
-def test_the_one_pass_merkle_root_is_the_rfc_9162_tree_hash(leaves):
-    assert merkle_root(leaves) == tree_hash(leaves).hex()
-
-
 @override_settings(LEDGER_HMAC_KEY=None, LEDGER_HMAC_KEY_FILE="/nonexistent/key")
 def test_without_a_chain_key_nothing_is_recorded(customer_who_did_not, choose):
     keys.reset_caches()
@@ -353,6 +225,7 @@ def test_without_a_chain_key_nothing_is_recorded(customer_who_did_not, choose):
 def test_an_owner_who_sets_pgtrigger_ignore_and_rewrites_an_event_is_named(
     customer_who_consented, capsys, owner_connection
 ):
+    checkpoint()
     event = ConsentEvent.objects.get(customer=customer_who_consented)
     with owner_connection.transaction():
         # Tell pgtrigger to ignore every trigger on the ledger, for this transaction.
@@ -371,6 +244,7 @@ def test_an_owner_who_sets_pgtrigger_ignore_and_rewrites_an_event_is_named(
 def test_an_owner_who_revives_an_expired_consent_in_the_state_is_named(
     customer_who_consented, capsys, owner_connection, tamper
 ):
+    checkpoint()
     # Without switching triggers off, the owner is refused like anyone...
     with pytest.raises(Exception, match="must mirror"), owner_connection.transaction():
         owner_connection.execute("UPDATE consent_consentstate SET changed_at = now()")
@@ -402,6 +276,7 @@ def test_an_objection_on_an_earlier_wording_still_verifies_and_its_receipt_shows
             language="nl",
             notice_sha256=hashlib.sha256(old.encode()).hexdigest(),
         )
+    checkpoint()
     assert verify(capsys)[0]
     client.force_login(customer_who_did_not.user)
     assert client.get(f"/history/{event.pk}/receipt.json").json()["notice"] == old

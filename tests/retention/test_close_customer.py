@@ -48,13 +48,21 @@ def saver(db, grant):
     return noor
 
 
-def test_leaving_withdraws_every_consent_by_the_system_and_retracts_open_offers(saver):
+def test_leaving_withdraws_every_consent_records_the_departure_and_retracts_open_offers(saver):
     today = timezone.localdate()
     closed = close_customer(customer=saver, on=today, at=timezone.now())
-    assert [(e.purpose.code, e.action, e.channel, e.actor_id) for e in closed.events] == [
+    *withdrawals, departure = closed.events
+    assert [(e.purpose.code, e.action, e.channel, e.actor_id) for e in withdrawals] == [
         ("offers_spending", Action.WITHDRAWN, Channel.SYSTEM, None),
         ("offers_balance", Action.WITHDRAWN, Channel.SYSTEM, None),
     ]
+    # Leaving is itself a ledger event, with its day: retention counts from it.
+    assert (departure.action, departure.channel, departure.actor_id, departure.left_on) == (
+        Action.LEFT,
+        Channel.SYSTEM,
+        None,
+        today,
+    )
     assert not ConsentState.objects.filter(customer=saver, state=Action.GRANTED).exists()
     offer = Offer.objects.get(customer=saver)
     assert offer.status == "retracted"

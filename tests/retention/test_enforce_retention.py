@@ -20,6 +20,7 @@ from ledger.models import ConsentEvent, LedgerTombstone
 from offers.models import Account, DataUse, Holding, Offer, OfferEvent, Transaction
 from tests.factories import CustomerFactory, UserFactory
 from tests.offers.factories import AccountFactory, TransactionFactory, make_offer
+from tests.proof import checkpoint
 
 JOINED = dt.date(2026, 11, 2)
 
@@ -52,8 +53,9 @@ def stayer(db, grant):
 
 
 @pytest.fixture
-def leaver(db, grant):
-    """Daan left the day he joined; a staff member had switched a purpose on for him."""
+def leaver(db, grant, database_date):
+    """Daan left the day he joined; a staff member had switched a purpose on for him. The
+    next checkpoint took his departure into the log that day."""
     daan = CustomerFactory(customer_number="840002")
     staff = UserFactory(username="klantenservice-kim", is_staff=True)
     staff.groups.set([Group.objects.get(name="Klantenservice")])
@@ -72,6 +74,8 @@ def leaver(db, grant):
     # The engine's reason: an account, travel insurance for Europe, two payments abroad.
     make_offer(daan, status="approved")
     close_customer(customer=daan, on=JOINED, at=timezone.now())
+    database_date(JOINED)
+    checkpoint()
     daan.refresh_from_db()
     return daan
 
@@ -132,7 +136,7 @@ def test_a_customer_who_stays_keeps_proof_payments_and_accounts(stayer, travel):
 
 def test_the_proof_of_a_customer_who_left_goes_whole_five_years_later(leaver, stayer, travel):
     events = ConsentEvent.objects.filter(customer=leaver).count()
-    assert events == 4  # two grants, two withdrawals when he left
+    assert events == 5  # two grants, two withdrawals when he left, his departure
     left = leaver.closed_on
     travel(left.replace(year=left.year + 5) - dt.timedelta(days=1))
     run()
@@ -215,7 +219,7 @@ def test_the_runtime_role_cannot_remove_a_chain_before_its_time(leaver, stayer):
         assert "not past its retention period" in refused(
             "SELECT remove_consent_proof(%s, %s)", [customer.pk, dt.date(2100, 1, 1)]
         )
-    assert ConsentEvent.objects.filter(customer=leaver).count() == 4
+    assert ConsentEvent.objects.filter(customer=leaver).count() == 5
 
 
 def test_the_runtime_role_cannot_write_tombstones_or_move_the_database_date(leaver):
@@ -253,7 +257,7 @@ def test_a_chain_something_still_refers_to_is_kept_and_counted(leaver, travel):
     travel(left.replace(year=left.year + 5))
     out = run()
     assert "1 customers kept still referred to" in out
-    assert ConsentEvent.objects.filter(customer=leaver).count() == 4
+    assert ConsentEvent.objects.filter(customer=leaver).count() == 5
     assert not LedgerTombstone.objects.exists()
 
 
@@ -329,3 +333,33 @@ def test_a_month_whose_every_row_is_past_its_period_is_dropped_whole(leaver, tra
     assert Transaction.objects.filter(account=stayer_account).exists()
     assert not Transaction.objects.filter(account=account).exists()
     assert "months" in out
+
+
+def test_a_departure_backdated_by_the_runtime_role_does_not_make_a_chain_removable(
+    db, grant, travel
+):
+    """Two dormant customers whose last choice was six years ago. With the runtime role one
+    is closed as of that day (close_customer takes a past day), the other gets `closed_on`
+    written by hand. Retention counts from the day the log took a departure in, never from
+    a column: neither chain can go for five years."""
+    long_ago = JOINED.replace(year=JOINED.year - 6)
+    travel(long_ago)
+    closed, edited = (
+        CustomerFactory(customer_number="840010"),
+        CustomerFactory(customer_number="840011"),
+    )
+    for customer in (closed, edited):
+        grant(customer, "offers_spending")
+    travel(JOINED)
+    close_customer(customer=closed, on=long_ago, at=timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE consent_customer SET closed_on = %s WHERE id = %s", [long_ago, edited.pk]
+        )
+    checkpoint()
+    assert "0 removed or pseudonymised in all" in run()
+    for customer in (closed, edited):
+        assert "not past its retention period" in refused(
+            "SELECT remove_consent_proof(%s, %s)", [customer.pk, JOINED]
+        )
+        assert ConsentEvent.objects.filter(customer=customer).exists()

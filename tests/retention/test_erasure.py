@@ -6,7 +6,6 @@ import datetime as dt
 import json
 
 import pytest
-from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
@@ -18,6 +17,7 @@ from offers.engine import generate_offers
 from offers.models import DataUse, FollowUp, Offer, OfferEvent
 from tests.factories import CustomerFactory
 from tests.offers.factories import AccountFactory, make_offer
+from tests.proof import checkpoint_and_verify
 
 
 @pytest.fixture
@@ -87,7 +87,7 @@ def test_the_request_is_in_the_ledger_with_the_statement_confirmed(noor):
     assert recorded.effects["offers_erased"] == 2
     # The choices stay as they were.
     assert ConsentState.objects.filter(customer=noor, state=Action.GRANTED).count() == 2
-    call_command("verify_consent_ledger")
+    checkpoint_and_verify()
 
 
 def test_an_erasure_request_does_not_displace_a_standing_objection(noor):
@@ -99,7 +99,7 @@ def test_an_erasure_request_does_not_displace_a_standing_objection(noor):
     assert objection.state == Action.OBJECTED
     last = ConsentEvent.objects.filter(customer=noor).order_by("-sequence").first()
     assert last.action == Action.ERASURE_REQUESTED
-    call_command("verify_consent_ledger")  # the state mirrors the ledger, chains intact
+    checkpoint_and_verify()  # the state mirrors the ledger, chains intact
 
 
 def test_the_state_cannot_be_made_to_mirror_an_erasure_request(noor):

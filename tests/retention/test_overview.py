@@ -13,6 +13,7 @@ from consent.services import close_customer
 from offers.overview import privacy_overview
 from tests.factories import CustomerFactory, UserFactory
 from tests.offers.factories import make_offer
+from tests.proof import checkpoint
 
 OVERVIEW = "/admin/offers/offer/overview/"
 JOINED = dt.date(2026, 11, 2)
@@ -26,16 +27,19 @@ def officer(db):
 
 
 @pytest.fixture
-def history(db, grant):
+def history(db, grant, travel):
     """A dismissed offer two years old, never removed (retention has not run); a customer
-    who left a year ago."""
+    who left a year ago (the log took his departure in that day)."""
     two_years_ago = timezone.now() - dt.timedelta(days=730)
     sanne = CustomerFactory(customer_number="860001")
     grant(sanne, "offers_spending", at=two_years_ago)
     make_offer(sanne, status="dismissed", now=two_years_ago)
     daan = CustomerFactory(customer_number="860002")
     grant(daan, "offers_income", at=two_years_ago)
-    close_customer(customer=daan, on=JOINED - dt.timedelta(days=365), at=timezone.now())
+    a_year_ago = JOINED - dt.timedelta(days=365)
+    close_customer(customer=daan, on=a_year_ago, at=travel(a_year_ago))
+    checkpoint()
+    travel(JOINED)
     return sanne, daan
 
 

@@ -4,7 +4,6 @@ text and hash; versions published from now on carry their rules inside the hashe
 import datetime as dt
 
 import pytest
-from django.core.management import call_command
 from django.db import connection
 from hypothesis import example, given
 from hypothesis import strategies as st
@@ -24,6 +23,7 @@ from consent.retention import (
 from consent.services import ChoiceError
 from ledger.models import ConsentEvent
 from tests.factories import publish_version
+from tests.proof import checkpoint_and_verify
 
 ON = dt.date(2026, 11, 2)
 
@@ -36,7 +36,7 @@ def test_the_published_versions_keep_their_text_and_hash(customer_who_consented)
         assert "Retention rules" not in version.notice_text("en")
     event = ConsentEvent.objects.get(customer=customer_who_consented)
     assert event.notice_sha256 == event.purpose_version.notice_sha256("nl")
-    call_command("verify_consent_ledger")
+    checkpoint_and_verify()
 
 
 def test_the_first_versions_rules_say_what_their_sentences_say(db):

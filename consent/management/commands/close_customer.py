@@ -44,7 +44,7 @@ class Command(BaseCommand):
             return
         effects = closed.effects
         self.stdout.write(
-            f"customer {customer_number} closed on {on}: {len(closed.events)} consent(s)"
+            f"customer {customer_number} closed on {on}: {len(closed.withdrawals)} consent(s)"
             f" withdrawn, {effects.get('offers_retracted', 0)} offer(s) retracted,"
             f" {effects.get('tokens_revoked', 0)} token(s) revoked; login disabled"
         )
