@@ -361,7 +361,7 @@ def register_kind(kind: str, *, remove: Callable, oldest: Callable) -> None:
 
 
 # One run at a time, whatever the process: tombstone ids then commit in order, which the
-# checkpoints rely on (`ledger.checkpoints._tombstones_since`).
+# checkpoints rely on (`ledger.checkpoints.tombstone_commitment`).
 ADVISORY_LOCK = 4_250_714
 
 

@@ -16,6 +16,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 
 from ledger.models import Action, Channel
+from ledger.proofs import prove, summary
 
 from .catalogue import statement_with_hash
 from .dashboard import (
@@ -208,6 +209,8 @@ def receipt_page(request, event_id):
         "statement": statement_with_hash(event.action, event.notice_language, event.notice_sha256)
         if event.purpose is None
         else "",
+        # Where the event is in the transparency log, and which checkpoint proves it.
+        "proof": summary(prove(event)),
     }
     return render(request, "consent/receipt.html", context)
 

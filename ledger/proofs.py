@@ -9,7 +9,9 @@ public key alone, anyone checks it: `python -m ledger.verify receipt FILE`
 `prove_many` proves a customer's whole history in four queries, whatever its length.
 """
 
+import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TypedDict
 
 from . import checkpoints, log, merkle, note
@@ -71,3 +73,34 @@ def prove_many(events: Iterable[ConsentEvent]) -> dict[int, Proof]:
             "checkpoint": newest.note,
         }
     return proofs
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A proof in words, for the readable receipt: where the event is, and which signed
+    checkpoint it was proved against."""
+
+    included: bool
+    leaf_index: int | None = None
+    tree_size: int | None = None
+    signed_at: dt.datetime | None = None
+    cosigned_by: tuple[str, ...] = ()
+
+
+def summary(proof: Proof) -> Summary:
+    if proof.get("status") != "included":
+        return Summary(included=False)
+    text, signatures = note.split_note(proof["checkpoint"])
+    times = [
+        int(line.removeprefix("time "))
+        for line in note.parse_checkpoint(text).extensions
+        if line.startswith("time ")
+    ]
+    log_name = text.split("\n", 1)[0]
+    return Summary(
+        included=True,
+        leaf_index=proof["leafIndex"],
+        tree_size=proof["treeSize"],
+        signed_at=dt.datetime.fromtimestamp(times[0], dt.UTC) if times else None,
+        cosigned_by=tuple(s.name for s in signatures if s.name != log_name),
+    )

@@ -108,3 +108,16 @@ def test_a_receipt_before_the_next_checkpoint_says_its_proof_is_pending(
     assert json.loads(receipt.read_bytes())["proof"]["status"] == "pending"
     result = standalone_verify(receipt, "--log-key", keys.public_key())
     assert result.returncode == 1 and "is not in a signed checkpoint yet" in result.stdout
+
+
+def test_the_readable_receipt_says_against_which_checkpoint_the_choice_was_proved(
+    customer_who_consented, client
+):
+    client.force_login(customer_who_consented.user)
+    event = ConsentEvent.objects.get(customer=customer_who_consented)
+    page = client.get(f"/history/{event.pk}/receipt/").content.decode()
+    assert "Nog niet: de bank neemt uw keuze binnen enkele minuten op" in page
+    checkpoint()
+    page = client.get(f"/history/{event.pk}/receipt/").content.decode()
+    assert "Keuze 1 van de 1 in de log van de bank." in page
+    assert "Bewezen met het checkpoint van" in page and "getekend door de bank" in page
