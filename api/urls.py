@@ -54,5 +54,6 @@ urlpatterns = [
         views.ValidCustomersView.as_view(),
         name="api_valid_customers",
     ),
-    re_path(r"", views.not_found),
+    # Everything else, the rest captured so that a logged path shows none of it.
+    re_path(r"^(?P<rest>.*)$", views.not_found),
 ]
