@@ -114,6 +114,11 @@ SESSION_IDLE_SECONDS = 15 * 60
 SESSION_MAX_SECONDS = 8 * 60 * 60
 SESSION_COOKIE_AGE = SESSION_IDLE_SECONDS
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# Erasure on request asks for the password again unless the customer logged in this
+# recently (consent/forms.py): enough to log in and read what goes and what stays, too
+# short for someone who finds a session left open (idle limit 15 minutes) to erase with
+# one click.
+RECENT_LOGIN_SECONDS = 5 * 60
 OTP_TOTP_ISSUER = "Voorbeeldbank"
 
 LANGUAGE_CODE = "nl"
