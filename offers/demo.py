@@ -137,6 +137,8 @@ DEMO_STAFF = (
     ("reviewer", "Offer reviewers", "Rik", "Reviewer"),
     ("privacy", "Privacy officers", "Petra", "Privacy"),
     ("klantenservice", "Klantenservice", "Karim", "Klantenservice"),
+    # Issues activation codes for colleagues' authenticators (config/staff_otp).
+    ("toegang", "Access managers", "Tom", "Toegang"),
 )
 
 

@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "config.staff_otp",
     "consent",
     "offers",
 ]
@@ -153,6 +154,11 @@ CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, never from t
 DEMO_MODE = False
 # Staff sign in to /admin/ with a password and a TOTP code (django-otp).
 STAFF_OTP_REQUIRED = True
+# Enrolling an authenticator takes a one-time activation code from someone else
+# (config/staff_otp); it lasts a working day.
+STAFF_ACTIVATION_HOURS = 8
+# No key or QR code of anyone's authenticator in the admin, not even for a superuser.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # --- Consent rules (docs/ledger.md) ---
 CONSENT_MAX_AGE_DAYS = env_int("CONSENT_MAX_AGE_DAYS", default=730, minimum=1)
