@@ -213,6 +213,11 @@ API_SCOPES = {
     "consent:choose": _("Namens u kiezen: toestemming geven of intrekken, bezwaar maken"),
     "consent:feed": _("Wijzigingen in toestemmingen volgen (systemen van de bank)"),
 }
+# Where a client may send the customer back to (api/redirects.py): by default only the
+# bank's own app, on its private-use scheme (RFC 8252). Production reads the list from the
+# environment (OAUTH_REDIRECT_URI_ALLOWLIST), strictly; `make run` adds the demo's.
+APP_REDIRECT_SCHEME = "nl.voorbeeldbank.app"
+OAUTH_REDIRECT_URI_ALLOWLIST = [f"{APP_REDIRECT_SCHEME}:"]
 OAUTH2_PROVIDER = {
     "SCOPES": API_SCOPES,
     "DEFAULT_SCOPES": ["consent:read"],
@@ -226,8 +231,10 @@ OAUTH2_PROVIDER = {
     "REFRESH_TOKEN_REUSE_PROTECTION": True,
     "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
     # The bank's app receives the code on its own URI scheme (RFC 8252); web clients on https.
-    "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "nl.voorbeeldbank.app"],
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https", APP_REDIRECT_SCHEME],
     "REQUEST_APPROVAL_PROMPT": "auto",
+    # Clients are read-only in the admin: they change by proposals, with four eyes.
+    "APPLICATION_ADMIN_CLASS": "api.admin.ApplicationAdmin",
     # RFC 9700 (OAuth 2.0 Security BCP), all of it: no implicit or password grant, PKCE
     # with S256 only, tokens never in a query string, `iss` in the authorization
     # response, tokens stored only as hashes, and the configuration checks as errors.
