@@ -22,7 +22,7 @@ from django.urls import URLResolver, get_resolver
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from config.logging import JsonFormatter, _route_text, masked_path
+from config.logging import JsonFormatter
 from tests.factories import CustomerFactory, UserFactory
 
 pytestmark = pytest.mark.slow
@@ -215,6 +215,8 @@ def routes(patterns=None, prefix=""):
 
 def test_every_url_pattern_is_logged_as_plain_words_with_its_values_named():
     """A future URL with a regex of its own still logs as words and [names]."""
+    from config.logging import _route_text
+
     for route in routes():
         text = _route_text(route)
         assert not re.search(r"[()<>\\^$*+?|{}]", text), (route, text)
@@ -241,4 +243,6 @@ def test_every_url_pattern_is_logged_as_plain_words_with_its_values_named():
     ],
 )
 def test_a_logged_path_names_the_values_it_carried(path, logged):
+    from config.logging import masked_path
+
     assert masked_path(path) == logged
