@@ -5,7 +5,7 @@ import pytest
 from django.contrib.auth.models import Group
 from oauth2_provider.models import AccessToken, Application
 
-from api.models import ClientChange, FeedRead
+from api.models import FeedRead
 from tests.factories import CustomerFactory, UserFactory
 
 from .conftest import bearer, issue_token
@@ -41,6 +41,8 @@ def test_the_read_log_and_the_feed_cannot_be_edited_in_the_admin(privacy_officer
 
 def test_two_privacy_officers_register_a_system_of_the_bank(privacy_officer, db):
     """One proposes (the direct form of django-oauth-toolkit is gone), another approves."""
+    from api.models import ClientChange
+
     assert privacy_officer.get("/admin/oauth2_provider/application/add/").status_code == 403
     proposed = privacy_officer.post(
         "/admin/api/clientchange/add/", {"name": "E-mail marketing", "kind": "system"}
