@@ -4,9 +4,11 @@
 customer's data for a purpose, numbered by a bigserial id that is the feed's cursor.
 `FeedRead` is the log of every read by the bank's systems, for the privacy officer.
 Both refuse UPDATE and DELETE through triggers, like the consent ledger.
+`ClientChange` is a proposed OAuth client or change to one, awaiting a second officer.
 """
 
 import pgtrigger
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -121,3 +123,115 @@ class FeedRead(models.Model):
 
     def __str__(self):
         return f"{self.client_name} {self.endpoint} {self.read_at:%Y-%m-%d %H:%M}"
+
+
+class ClientChangeKind(models.TextChoices):
+    REGISTER = "register", _("nieuwe client")
+    REDIRECT_URIS = "redirect_uris", _("andere redirect-URI's")
+
+
+class ClientChangeStatus(models.TextChoices):
+    PENDING = "pending", _("wacht op goedkeuring")
+    APPROVED = "approved", _("goedgekeurd")
+    REJECTED = "rejected", _("afgewezen")
+
+
+@pgtrigger.register(
+    # What was proposed never changes; a decision is final; nothing is deleted.
+    pgtrigger.Protect(
+        name="client_change_proposal_is_fixed",
+        operation=pgtrigger.Update,
+        condition=pgtrigger.AnyChange(
+            "kind",
+            "client_id",
+            "name",
+            "client_type",
+            "authorization_grant_type",
+            "redirect_uris",
+            "previous_redirect_uris",
+            "client_secret_hash",
+            "proposed_by",
+            "proposed_at",
+        ),
+    ),
+    pgtrigger.Protect(
+        name="client_change_decision_is_final",
+        operation=pgtrigger.Update,
+        condition=~pgtrigger.Q(old__status="pending"),
+    ),
+    pgtrigger.Protect(name="client_changes_are_kept", operation=pgtrigger.Delete),
+)
+class ClientChange(models.Model):
+    """A proposed OAuth client, or new redirect URIs for one (`api.clients`): nothing
+    takes effect until another privacy officer approves it (four eyes), and until then
+    the client does not exist, or its old URIs stay in force. The row is also the record
+    of who proposed and who decided, and when."""
+
+    kind = models.CharField(_("soort"), max_length=20, choices=ClientChangeKind.choices)
+    # The client's id: a new one for a registration (it exists only once approved).
+    client_id = models.CharField(_("client-id"), max_length=255, db_index=True)
+    name = models.CharField(_("naam"), max_length=255)
+    client_type = models.CharField(_("soort client"), max_length=32)
+    authorization_grant_type = models.CharField(_("grant"), max_length=44)
+    redirect_uris = models.TextField(_("redirect-URI's"), blank=True)
+    # In force when the change was proposed; it is approved only while they still are.
+    previous_redirect_uris = models.TextField(_("redirect-URI's tot nu toe"), blank=True)
+    # A registered system's secret, hashed as django-oauth-toolkit stores it; the plain
+    # secret was shown once to the proposer.
+    client_secret_hash = models.CharField(max_length=255, blank=True)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("voorgesteld door"),
+    )
+    proposed_at = models.DateTimeField(_("voorgesteld op"))
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=ClientChangeStatus.choices,
+        default=ClientChangeStatus.PENDING,
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("besloten door"),
+    )
+    decided_at = models.DateTimeField(_("besloten op"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-proposed_at", "-id"]
+        verbose_name = _("wijziging van een API-client")
+        verbose_name_plural = _("wijzigingen van API-clients")
+        permissions = [("approve_clientchange", _("Wijzigingen van API-clients goedkeuren"))]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=ClientChangeKind.values), name="client_change_kind"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status=ClientChangeStatus.PENDING, decided_by__isnull=True)
+                | models.Q(
+                    status__in=[ClientChangeStatus.APPROVED, ClientChangeStatus.REJECTED],
+                    decided_by__isnull=False,
+                    decided_at__isnull=False,
+                ),
+                name="client_change_decided_by_someone",
+            ),
+            # Four eyes: nobody approves their own proposal (withdrawing it is fine).
+            models.CheckConstraint(
+                condition=~models.Q(status=ClientChangeStatus.APPROVED)
+                | ~models.Q(decided_by=models.F("proposed_by")),
+                name="client_change_approved_by_another",
+            ),
+            models.UniqueConstraint(
+                fields=["client_id"],
+                condition=models.Q(status=ClientChangeStatus.PENDING),
+                name="one_pending_change_per_client",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.name} ({self.get_status_display()})"

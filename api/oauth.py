@@ -8,12 +8,16 @@ Two kinds of client, registered by a privacy officer in the admin:
 - the bank's other systems: client credentials, scope `consent:feed` only.
 
 No client gets a scope of the other kind, and the other grant types (implicit, password,
-device) get no token at all.
+device) get no token at all. A redirect URI counts only while it is on the allow-list of
+the settings (api/redirects.py), also for a client registered before it: registering a
+client or changing its URIs takes two privacy officers (api/clients.py).
 """
 
 from oauth2_provider.models import AbstractApplication
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.scopes import SettingsScopes
+
+from .clients import redirect_uri_allowed
 
 READ = "consent:read"
 CHOOSE = "consent:choose"
@@ -46,6 +50,15 @@ class ConsentOAuth2Validator(OAuth2Validator):
         if grant_type not in ALLOWED_GRANT_TYPES:
             return False
         return super().validate_grant_type(client_id, grant_type, client, request, *args, **kwargs)
+
+    def validate_redirect_uri(self, client_id, redirect_uri, request, *args, **kwargs):
+        if not redirect_uri_allowed(redirect_uri):
+            return False
+        return super().validate_redirect_uri(client_id, redirect_uri, request, *args, **kwargs)
+
+    def get_default_redirect_uri(self, client_id, request, *args, **kwargs):
+        uri = super().get_default_redirect_uri(client_id, request, *args, **kwargs)
+        return uri if uri is not None and redirect_uri_allowed(uri) else None
 
 
 def revoke_customer_tokens(*, customer_id, at) -> dict[str, int]:

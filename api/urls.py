@@ -21,8 +21,15 @@ class IdConverter:
 
 register_converter(IdConverter, "id")
 
-oauth_patterns = (oauth2_urls.base_urlpatterns[:4], "oauth2_provider")  # authorize, token,
-# revoke_token, introspect; no device flow, no self-service application pages.
+# Authorize, token and revoke only. No introspection (RFC 7662): it would tell any client
+# holding a secret whose token it is (the customer number); our API is the only server
+# that reads these tokens, and it needs no endpoint to ask. No device flow, no
+# self-service application pages.
+OAUTH_ENDPOINTS = ("authorize", "token", "revoke-token")
+oauth_patterns = (
+    [url for url in oauth2_urls.base_urlpatterns if url.name in OAUTH_ENDPOINTS],
+    "oauth2_provider",
+)
 
 urlpatterns = [
     path("oauth/", include(oauth_patterns)),
@@ -47,5 +54,6 @@ urlpatterns = [
         views.ValidCustomersView.as_view(),
         name="api_valid_customers",
     ),
-    re_path(r"", views.not_found),
+    # Everything else, the rest captured so that a logged path shows none of it.
+    re_path(r"^(?P<rest>.*)$", views.not_found),
 ]

@@ -1,15 +1,16 @@
 """The staff site: a password, then a TOTP code (django-otp), where STAFF_OTP_REQUIRED.
 
-A staff member without a device enrols on first login: the secret is shown once (as text,
-as an otpauth:// URI and as a QR code) and counts only after a code from it is entered.
-Losing the device means a superuser deletes it (admin, *TOTP devices*); the next login
-enrols again. Demo settings skip the second factor and say so in every admin page.
+A staff member without a device enrols only with a one-time activation code that someone
+else issued for them (config/staff_otp): the password alone is not enough, on the first
+login or after a lost device was deleted. The code is used up and a new secret is shown
+(as text, as an otpauth:// URI and as a QR code) to this session only; it counts once a
+code from it is entered. Demo settings skip the second factor, and with it the activation
+code, and say so in every admin page.
 """
 
 from base64 import b32encode
 
 import segno
-from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import REDIRECT_FIELD_NAME
@@ -17,6 +18,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext_lazy as _
@@ -25,17 +27,11 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from config.login import StaffLoginForm, address_throttled
+from config.staff_otp.activation import ActivationRefused, confirm_enrolment, start_enrolment
+from config.staff_otp.forms import ActivationForm, TokenForm
 
-
-class TokenForm(forms.Form):
-    token = forms.CharField(
-        label=_("Code uit uw authenticator-app"),
-        min_length=6,
-        max_length=6,
-        widget=forms.TextInput(
-            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
-        ),
-    )
+# The unconfirmed device this session may confirm: made when it gave an activation code.
+ENROLLING = "staff_otp_enrolling_device"
 
 
 def otp_required() -> bool:
@@ -64,35 +60,63 @@ class StaffAdminSite(admin.AdminSite):
 
     @method_decorator(never_cache)
     def otp_view(self, request):
-        """The second step: a code from the staff member's device, or enrolment."""
+        """The second step: a code from the staff member's device; without one, the
+        activation code, then the new device's first code."""
         user = request.user
         if not (user.is_active and user.is_staff):
             return redirect_to_login(request.get_full_path(), reverse("admin:login"))
         device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-        enrolling = device is None
-        if enrolling and request.method == "POST":
-            device = TOTPDevice.objects.filter(user=user, confirmed=False).last()
+        if device is not None:
+            return self._verify(request, device)
+        enrolling = TOTPDevice.objects.filter(
+            pk=request.session.get(ENROLLING), user=user, confirmed=False
+        ).first()
+        if enrolling is None:
+            return self._activate(request)
+        return self._enrol(request, enrolling)
+
+    def _verify(self, request, device):
         form = TokenForm(request.POST or None)
-        if request.method == "POST" and device is not None and form.is_valid():
+        if form.is_valid():
             if device.verify_token(form.cleaned_data["token"]):
-                if enrolling:
-                    device.confirmed = True
-                    device.save(update_fields=["confirmed"])
                 otp_login(request, device)
                 return HttpResponseRedirect(next_url(request, self.name))
             form.add_error("token", _("Deze code klopt niet. Probeer de volgende."))
-        if enrolling and request.method == "GET":
-            # A new secret every time the page is shown; only a confirmed one counts.
-            TOTPDevice.objects.filter(user=user, confirmed=False).delete()
-            device = TOTPDevice.objects.create(user=user, name="admin", confirmed=False)
+        return self._otp_page(request, form, step="verify", title=_("Tweede stap"))
+
+    def _activate(self, request):
+        form = ActivationForm(request.POST or None)
+        if form.is_valid():
+            try:
+                device = start_enrolment(
+                    user=request.user, code=form.cleaned_data["code"], at=timezone.now()
+                )
+            except ActivationRefused as refusal:
+                form.add_error("code", refusal.message)
+            else:
+                request.session[ENROLLING] = device.pk
+                return self._otp_page(request, TokenForm(), step="enrol", device=device)
+        return self._otp_page(request, form, step="activate")
+
+    def _enrol(self, request, device):
+        form = TokenForm(request.POST or None)
+        if form.is_valid():
+            if confirm_enrolment(device=device, token=form.cleaned_data["token"]):
+                del request.session[ENROLLING]
+                otp_login(request, device)
+                return HttpResponseRedirect(next_url(request, self.name))
+            form.add_error("token", _("Deze code klopt niet. Probeer de volgende."))
+        return self._otp_page(request, form, step="enrol", device=device)
+
+    def _otp_page(self, request, form, *, step, device=None, title=None):
         context = {
             **self.each_context(request),
-            "title": _("Tweede stap") if not enrolling else _("Authenticator instellen"),
+            "title": title or _("Authenticator instellen"),
             "form": form,
-            "enrolling": enrolling,
+            "step": step,
             REDIRECT_FIELD_NAME: request.GET.get(REDIRECT_FIELD_NAME, ""),
         }
-        if enrolling and device is not None:
+        if device is not None:
             context["secret"] = secret_text(device)
             context["uri"] = device.config_url
             context["qr"] = segno.make(device.config_url, error="m").svg_data_uri(scale=4)

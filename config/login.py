@@ -19,6 +19,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from config.clientip import request_client
+from config.logging import masked_path
 
 
 class NoImpossibleUsernames(AuthenticationForm):
@@ -74,7 +75,8 @@ def axes_username(request, credentials):
 
 def axes_client_str(username, ip_address, user_agent, path_info, request):
     """AXES_CLIENT_STR_CALLABLE: axes logs this; customer numbers stay out of the logs."""
-    return f"{{ip_address: {ip_address!r}, path_info: {path_info!r}}}"
+    path = masked_path(path_info) if isinstance(path_info, str) else None
+    return f"{{ip_address: {ip_address!r}, path_info: {path!r}}}"
 
 
 customer_login = address_throttled(auth_views.LoginView.as_view(authentication_form=LoginForm))

@@ -7,6 +7,7 @@ database write per page. The database's own expiry (SESSION_COOKIE_AGE, moved on
 each save) agrees with the idle limit.
 """
 
+import datetime as dt
 import time
 
 from django.conf import settings
@@ -26,6 +27,12 @@ def start_session_clock(sender, request, user, **kwargs):
     now = time.time()
     request.session[LOGIN_AT] = now
     request.session[SEEN_AT] = now
+
+
+def logged_in_recently(session, *, at: dt.datetime) -> bool:
+    """The login of this session was at most RECENT_LOGIN_SECONDS before `at`."""
+    login_at = session.get(LOGIN_AT)
+    return login_at is not None and at.timestamp() - login_at <= settings.RECENT_LOGIN_SECONDS
 
 
 def session_limits(get_response):

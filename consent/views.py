@@ -4,6 +4,7 @@ Who may open them, and how, is in `consent.decorators`: `customer_page` and
 `customer_choice`.
 """
 
+from django.conf import settings
 from django.contrib import messages
 from django.db import DatabaseError, connection
 from django.http import Http404, HttpResponse, StreamingHttpResponse
@@ -15,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 
+from config.sessions import logged_in_recently
 from ledger.models import Action, Channel
 from ledger.proofs import prove, summary
 
@@ -27,6 +29,7 @@ from .dashboard import (
 from .decorators import IN_CARD, allow, customer_choice, customer_page
 from .erasure import erasure_preview, history_page
 from .export import readable_export, stream_export
+from .forms import ErasureForm
 from .receipts import policy_url, receipt_download
 from .services import (
     CHOICES,
@@ -149,18 +152,28 @@ def lift_objection_view(request):
 
 @customer_page("GET", "HEAD", "POST")
 def erasure(request):
-    """GET: what erasing would remove and what must stay (the confirmation step). POST:
-    erase now; the request is in the ledger, with a receipt."""
-    if request.method != "POST":
-        preview = erasure_preview(
-            request.customer, language=request.LANGUAGE_CODE, at=timezone.now()
-        )
-        return render(request, "consent/erasure.html", {"preview": preview})
+    """GET: what erasing would remove and what must stay (the confirmation step), with the
+    password field unless the login was recent. POST: erase now; the request is in the
+    ledger, with a receipt. A wrong or missing password erases nothing."""
+    now = timezone.now()
+    form = ErasureForm(
+        request.POST if request.method == "POST" else None,
+        request=request,
+        ask_password=not logged_in_recently(request.session, at=now),
+    )
+    if not form.is_valid():
+        preview = erasure_preview(request.customer, language=request.LANGUAGE_CODE, at=now)
+        context = {
+            "preview": preview,
+            "form": form,
+            "recent_login_minutes": settings.RECENT_LOGIN_SECONDS // 60,
+        }
+        return render(request, "consent/erasure.html", context)
     recorded = request_erasure(
         customer=request.customer,
         channel=Channel.WEB,
         actor=request.user,
-        at=timezone.now(),
+        at=now,
         language=request.LANGUAGE_CODE,
     )
     (event,) = recorded.events

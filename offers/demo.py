@@ -137,7 +137,11 @@ def load_demo_banking(*, now: dt.datetime) -> None:
 DEMO_STAFF = (
     ("reviewer", "Offer reviewers", "Rik", "Reviewer"),
     ("privacy", "Privacy officers", "Petra", "Privacy"),
+    # A second privacy officer: a new API client needs two (four eyes, api/clients.py).
+    ("privacy2", "Privacy officers", "Pieter", "Privacy"),
     ("klantenservice", "Klantenservice", "Karim", "Klantenservice"),
+    # Issues activation codes for colleagues' authenticators (config/staff_otp).
+    ("toegang", "Access managers", "Tom", "Toegang"),
 )
 
 

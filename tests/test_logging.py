@@ -17,9 +17,13 @@ import urllib.parse
 import pytest
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Group
+from django.urls import URLResolver, get_resolver
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from config.logging import JsonFormatter
-from tests.factories import CustomerFactory
+from tests.factories import CustomerFactory, UserFactory
 
 pytestmark = pytest.mark.slow
 CLIENT = "203.0.113.9"
@@ -55,14 +59,14 @@ class Session:
         finally:
             conn.close()
 
-    def log_in(self, username, password):
-        _, page = self.request("GET", "/accounts/login/")
+    def log_in(self, username, password, *, url="/accounts/login/"):
+        return self.post_form(url, {"username": username, "password": password})
+
+    def post_form(self, url, fields):
+        """GET the page for its CSRF token, then POST the form, as a browser would."""
+        _, page = self.request("GET", url)
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
-        return self.request(
-            "POST",
-            "/accounts/login/",
-            {"csrfmiddlewaretoken": token, "username": username, "password": password},
-        )
+        return self.request("POST", url, {"csrfmiddlewaretoken": token, **fields})
 
 
 @pytest.fixture
@@ -154,3 +158,91 @@ def test_the_formatter_masks_ibans_and_e_mail_addresses_in_messages():
     )
     entry = json.loads(JsonFormatter().format(record))
     assert entry["message"] == "mail [e-mail] about [iban]"
+
+
+def with_password(user):
+    user.password = make_password(PASSWORD, hasher="pbkdf2_sha256")
+    user.save()
+    return user
+
+
+@pytest.mark.real_clock  # the TOTP code is for the server's clock, which is the machine's
+def test_staff_urls_and_request_log_lines_carry_no_customer_number(served):
+    """A contact-centre employee looks a customer up, opens their page, mistypes a number
+    (a 404, which Django logs) and the API is asked for a path with a number in it: the
+    access log and Django's request lines name the URL pattern, never the number."""
+    port, output = served
+    anna = CustomerFactory(customer_number="100001", email="anna@example.nl")
+    karin = with_password(UserFactory(username="karin", is_staff=True))
+    karin.groups.set([Group.objects.get(name="Klantenservice")])
+    device = TOTPDevice.objects.create(user=karin, name="phone", confirmed=True)
+    staff = Session(port)
+    assert staff.log_in("karin", PASSWORD, url="/admin/login/")[0] == 302
+    code = totp(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    assert staff.post_form("/admin/otp/", {"token": f"{code:06d}"})[0] == 302
+
+    assert staff.request("GET", "/admin/consent/customer/?q=100001")[0] == 302
+    assert staff.request("GET", "/admin/consent/customer/100001/change/")[0] == 200
+    assert staff.request("GET", "/admin/consent/customer/100001/history/")[0] == 404
+    assert staff.request("GET", "/admin/consent/customer/777001/change/")[0] == 404
+    assert staff.request("GET", "/admin/consent/customer/100001/no-such-page/")[0] == 302
+    assert staff.request("GET", "/api/v1/purposes/100001/valid-customers")[0] == 401
+    assert staff.request("GET", "/api/v1/customers/100001")[0] == 404
+    assert staff.request("GET", "/no/such/page/777002")[0] == 404
+    time.sleep(0.5)  # let the access log flush
+
+    lines = gunicorn_lines(output)
+    entries = [json.loads(line) for line in lines]
+    paths = [e["path"] for e in entries if e["logger"] == "gunicorn.access"]
+    assert "/admin/consent/customer/[object_id]/change/" in paths, paths
+    assert "/api/v1/purposes/[code]/valid-customers" in paths, paths
+    messages = [e["message"] for e in entries if e["logger"] == "django.request"]
+    assert "Not Found: /admin/consent/customer/[object_id]/change/" in messages, messages
+    text = "\n".join(lines)
+    for number in (anna.customer_number, "777001", "777002", "anna@example.nl"):
+        assert number not in text, number
+
+
+def routes(patterns=None, prefix=""):
+    """Every URL pattern's full route, as Django's ResolverMatch.route joins them."""
+    for pattern in get_resolver().url_patterns if patterns is None else patterns:
+        route = prefix + str(pattern.pattern).removeprefix("^")
+        if isinstance(pattern, URLResolver):
+            yield from routes(pattern.url_patterns, route)
+        else:
+            yield route
+
+
+def test_every_url_pattern_is_logged_as_plain_words_with_its_values_named():
+    """A future URL with a regex of its own still logs as words and [names]."""
+    from config.logging import _route_text
+
+    for route in routes():
+        text = _route_text(route)
+        assert not re.search(r"[()<>\\^$*+?|{}]", text), (route, text)
+
+
+@pytest.mark.parametrize(
+    ("path", "logged"),
+    [
+        ("/admin/consent/customer/100001/change/", "/admin/consent/customer/[object_id]/change/"),
+        (
+            "/admin/consent/customer/100001/act/grant/",
+            "/admin/consent/customer/[number]/act/[action]/",
+        ),
+        (
+            "/admin/consent/customer/100001/receipt/7.json",
+            "/admin/consent/customer/[number]/receipt/[event_id].json",
+        ),
+        ("/admin/anything/100001/", "/admin/[url]"),
+        ("/api/v1/me/history/12/receipt", "/api/v1/me/history/[event_id]/receipt"),
+        ("/api/v1/customers/100001", "/api/v1/[rest]"),
+        ("/history/12/receipt/", "/history/[event_id]/receipt/"),
+        ("/nothing/here/100001", "/nothing/here/[n]"),
+        ("/", "/"),
+    ],
+)
+def test_a_logged_path_names_the_values_it_carried(path, logged):
+    from config.logging import masked_path
+
+    assert masked_path(path) == logged

@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "config.staff_otp",
     "ledger",
     "consent",
     "offers",
@@ -115,6 +116,11 @@ SESSION_IDLE_SECONDS = 15 * 60
 SESSION_MAX_SECONDS = 8 * 60 * 60
 SESSION_COOKIE_AGE = SESSION_IDLE_SECONDS
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# Erasure on request asks for the password again unless the customer logged in this
+# recently (consent/forms.py): enough to log in and read what goes and what stays, too
+# short for someone who finds a session left open (idle limit 15 minutes) to erase with
+# one click.
+RECENT_LOGIN_SECONDS = 5 * 60
 OTP_TOTP_ISSUER = "Voorbeeldbank"
 
 LANGUAGE_CODE = "nl"
@@ -149,6 +155,11 @@ CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, never from t
 DEMO_MODE = False
 # Staff sign in to /admin/ with a password and a TOTP code (django-otp).
 STAFF_OTP_REQUIRED = True
+# Enrolling an authenticator takes a one-time activation code from someone else
+# (config/staff_otp); it lasts a working day.
+STAFF_ACTIVATION_HOURS = 8
+# No key or QR code of anyone's authenticator in the admin, not even for a superuser.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # --- Consent rules (docs/ledger.md) ---
 CONSENT_MAX_AGE_DAYS = env_int("CONSENT_MAX_AGE_DAYS", default=730, minimum=1)
@@ -219,6 +230,11 @@ API_SCOPES = {
     "consent:choose": _("Namens u kiezen: toestemming geven of intrekken, bezwaar maken"),
     "consent:feed": _("Wijzigingen in toestemmingen volgen (systemen van de bank)"),
 }
+# Where a client may send the customer back to (api/redirects.py): by default only the
+# bank's own app, on its private-use scheme (RFC 8252). Production reads the list from the
+# environment (OAUTH_REDIRECT_URI_ALLOWLIST), strictly; `make run` adds the demo's.
+APP_REDIRECT_SCHEME = "nl.voorbeeldbank.app"
+OAUTH_REDIRECT_URI_ALLOWLIST = [f"{APP_REDIRECT_SCHEME}:"]
 OAUTH2_PROVIDER = {
     "SCOPES": API_SCOPES,
     "DEFAULT_SCOPES": ["consent:read"],
@@ -232,8 +248,10 @@ OAUTH2_PROVIDER = {
     "REFRESH_TOKEN_REUSE_PROTECTION": True,
     "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
     # The bank's app receives the code on its own URI scheme (RFC 8252); web clients on https.
-    "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "nl.voorbeeldbank.app"],
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https", APP_REDIRECT_SCHEME],
     "REQUEST_APPROVAL_PROMPT": "auto",
+    # Clients are read-only in the admin: they change by proposals, with four eyes.
+    "APPLICATION_ADMIN_CLASS": "api.admin.ApplicationAdmin",
     # RFC 9700 (OAuth 2.0 Security BCP), all of it: no implicit or password grant, PKCE
     # with S256 only, tokens never in a query string, `iss` in the authorization
     # response, tokens stored only as hashes, and the configuration checks as errors.

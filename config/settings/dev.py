@@ -1,7 +1,7 @@
 """`make run` on a developer's machine: demo data, and a key that is not secret."""
 
 from .base import *  # noqa: F403
-from .base import SECRET_KEY
+from .base import OAUTH_REDIRECT_URI_ALLOWLIST, SECRET_KEY
 
 DEBUG = True
 SECRET_KEY = SECRET_KEY or "dev-only-not-secret-" + "x" * 40
@@ -9,3 +9,5 @@ SECRET_KEY = SECRET_KEY or "dev-only-not-secret-" + "x" * 40
 # admin says so in its header).
 DEMO_MODE = True
 STAFF_OTP_REQUIRED = False
+# Besides the bank's app: a web client tried on the developer's own machine (https).
+OAUTH_REDIRECT_URI_ALLOWLIST = [*OAUTH_REDIRECT_URI_ALLOWLIST, "https://localhost/"]

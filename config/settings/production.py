@@ -3,11 +3,12 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 from psycopg_pool import ConnectionPool
 
+from api.redirects import parse_allowlist
 from config.database import database_settings
 from config.env import env_bool, env_int
 
 from .base import *  # noqa: F403
-from .base import MIDDLEWARE
+from .base import MIDDLEWARE, OAUTH_REDIRECT_URI_ALLOWLIST
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
@@ -22,6 +23,14 @@ ALLOWED_HOSTS = [
 CSRF_TRUSTED_ORIGINS = [
     origin for origin in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if origin
 ]
+
+# Where OAuth clients may send customers back to: white space or comma separated entries,
+# each an app's scheme (`nl.voorbeeldbank.app:`), an https prefix ending in `/` or an exact
+# https URI; anything else stops the start. Unset: only the bank's app.
+OAUTH_REDIRECT_URI_ALLOWLIST = parse_allowlist(
+    os.environ.get("OAUTH_REDIRECT_URI_ALLOWLIST") or " ".join(OAUTH_REDIRECT_URI_ALLOWLIST),
+    name="OAUTH_REDIRECT_URI_ALLOWLIST",
+)
 
 # Django's psycopg pool, one per process (CONN_MAX_AGE is 0 with it). Each connection is
 # checked before use, so after a database restart a broken one is replaced, not served.

@@ -40,7 +40,7 @@ class Migration(migrations.Migration):
         ("contenttypes", "0002_remove_content_type_name"),
         ("ledger", "0001_initial"),
         ("offers", "0014_consent_events_in_the_ledger"),
-        ("api", "0005_consent_events_in_the_ledger"),
+        ("api", "0007_consent_events_in_the_ledger"),
     ]
 
     operations = [

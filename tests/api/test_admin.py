@@ -39,25 +39,21 @@ def test_the_read_log_and_the_feed_cannot_be_edited_in_the_admin(privacy_officer
     assert privacy_officer.get("/admin/api/consentchange/add/").status_code == 403
 
 
-def test_the_privacy_officer_registers_a_system_of_the_bank(privacy_officer):
-    response = privacy_officer.post(
-        "/admin/oauth2_provider/application/add/",
-        {
-            "client_id": "crm-system",
-            "client_secret": "s" * 50,
-            "hash_client_secret": "on",
-            "client_type": "confidential",
-            "authorization_grant_type": "client-credentials",
-            "name": "E-mail marketing",
-            "algorithm": "",
-            "redirect_uris": "",
-            "post_logout_redirect_uris": "",
-            "allowed_origins": "",
-            "skip_authorization": "",
-        },
+def test_two_privacy_officers_register_a_system_of_the_bank(privacy_officer, db):
+    """One proposes (the direct form of django-oauth-toolkit is gone), another approves."""
+    from api.models import ClientChange
+
+    assert privacy_officer.get("/admin/oauth2_provider/application/add/").status_code == 403
+    proposed = privacy_officer.post(
+        "/admin/api/clientchange/add/", {"name": "E-mail marketing", "kind": "system"}
     )
-    assert response.status_code == 302, response.content.decode()[:2000]
-    assert Application.objects.get(client_id="crm-system").name == "E-mail marketing"
+    assert proposed.status_code == 200, proposed.content.decode()[:2000]
+    change = ClientChange.objects.get()
+    assert not Application.objects.exists()
+    privacy_officer.force_login(staff_in("Privacy officers", "pieter"))
+    response = privacy_officer.post(f"/admin/api/clientchange/{change.pk}/approve/")
+    assert response.status_code == 302
+    assert Application.objects.get(client_id=change.client_id).name == "E-mail marketing"
 
 
 def test_revoking_a_token_in_the_admin_ends_it_and_its_refresh_token(privacy_officer, bank_app):
@@ -77,6 +73,8 @@ def test_an_offer_reviewer_cannot_see_clients_tokens_or_the_feed(db, client, crm
     client.force_login(staff_in("Offer reviewers", "rik"))
     for url in (
         "/admin/oauth2_provider/application/",
+        "/admin/api/clientchange/",
+        "/admin/api/clientchange/add/",
         "/admin/oauth2_provider/accesstoken/",
         "/admin/api/feedread/",
         "/admin/api/consentchange/",

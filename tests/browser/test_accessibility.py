@@ -172,3 +172,31 @@ def test_axe_finds_nothing_serious_on_every_customer_page_and_error_page(
         page.goto(preview)
         expect(page.locator("html")).to_have_attribute("lang", language)
         assert serious_violations(page) == [], name
+
+
+def test_keyboard_only_erasure_with_the_password_step(page, shopper, settings):
+    """A session older than the window: the erasure page asks for the password, with the
+    keyboard alone; a wrong one says so and keeps focus in the field; axe finds nothing."""
+    settings.RECENT_LOGIN_SECONDS = 0  # every session is "older" than the window
+    log_in(page, shopper.customer_number)
+    page.goto("/erasure/")
+    password = page.get_by_label("Vul uw wachtwoord nog eens in")
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if password.evaluate("e => e === document.activeElement"):
+            break
+    else:
+        pytest.fail("the password field cannot be reached with Tab")
+    assert serious_violations(page) == []
+
+    page.keyboard.type("not my password")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("alert")).to_contain_text("Dit wachtwoord klopt niet")
+    expect(password).to_be_focused()
+    expect(password).to_have_attribute("aria-invalid", "true")
+    assert serious_violations(page) == []
+
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Bewijs")
+    assert "/receipt/" in page.url

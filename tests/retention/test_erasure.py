@@ -147,3 +147,82 @@ def test_the_runtime_role_cannot_erase_offers_without_a_request_in_the_ledger(no
     assert "permission denied" in refused("DELETE FROM offers_offerevent")
     assert "permission denied" in refused("SELECT * FROM retention_delete_offers(ARRAY[1])")
     assert Offer.objects.filter(customer=noor).count() == 2
+
+
+# --- Erasing asks for the password unless the login was recent ----------------------------
+# Someone who finds a logged-in session (a shared computer, a phone left unlocked) must not
+# be able to erase the customer's data with one click.
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def a_while_later(_frozen_clock, settings):
+    """Six minutes after logging in: older than a five-minute window, well within the
+    session's idle limit."""
+    settings.RECENT_LOGIN_SECONDS = 5 * 60
+    _frozen_clock.shift(dt.timedelta(minutes=6))
+
+
+def erased(customer) -> bool:
+    return (
+        ConsentEvent.objects.filter(customer=customer, action=Action.ERASURE_REQUESTED).exists()
+        or not Offer.objects.filter(customer=customer).exists()
+    )
+
+
+def test_an_older_session_gets_the_password_step(client, noor, a_while_later):
+    page = client.get("/erasure/").content.decode()
+    assert 'type="password"' in page and 'autocomplete="current-password"' in page
+    assert "Vul uw wachtwoord nog eens in" in page
+    assert not erased(noor)
+
+
+def test_a_fresh_login_goes_straight_through(client, noor):
+    page = client.get("/erasure/").content.decode()
+    assert 'type="password"' not in page
+    response = client.post("/erasure/")
+    assert response.status_code == 302
+    assert erased(noor)
+
+
+def test_a_forged_post_skipping_the_password_step_erases_nothing(client, noor, a_while_later):
+    response = client.post("/erasure/")
+    assert response.status_code == 200
+    assert "Er is niets verwijderd" in response.content.decode()
+    assert not erased(noor)
+    assert Offer.objects.filter(customer=noor).count() == 2
+    assert DataUse.objects.filter(customer_id=noor.pk).exists()
+
+
+def test_a_wrong_password_erases_nothing_and_says_so(client, noor, a_while_later):
+    response = client.post("/erasure/", {"password": "not her password"})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Dit wachtwoord klopt niet. Er is niets verwijderd." in page
+    assert not erased(noor)
+
+
+def test_the_right_password_erases(client, noor, a_while_later):
+    response = client.post("/erasure/", {"password": PASSWORD}, follow=True)
+    event = ConsentEvent.objects.get(customer=noor, action=Action.ERASURE_REQUESTED)
+    assert response.redirect_chain[-1][0] == f"/history/{event.pk}/receipt/"
+    assert not Offer.objects.filter(customer=noor).exists()
+
+
+def test_guessing_the_password_on_the_erasure_page_locks_like_a_login(
+    client, noor, a_while_later, settings
+):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post("/erasure/", {"password": "a guess"})
+    response = client.post("/erasure/", {"password": PASSWORD})
+    assert response.status_code == 429
+    assert "Tijdelijk geblokkeerd" in response.content.decode()
+    assert not erased(noor)
+
+
+def test_the_password_step_is_in_english_too(client, noor, a_while_later):
+    client.post("/i18n/setlang/", {"language": "en", "next": "/erasure/"})
+    page = client.get("/erasure/").content.decode()
+    assert "Enter your password again" in page
+    wrong = client.post("/erasure/", {"password": "nope"}).content.decode()
+    assert "That password is not right. Nothing has been erased." in wrong

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("api", "0004_retention"),
+        ("api", "0006_four_eyes_for_clients"),
         ("ledger", "0001_initial"),
     ]
 
