@@ -21,8 +21,20 @@ id 100 is still in flight, move its cursor past 100, and never see it. So every 
 takes one transaction-scoped advisory lock just before inserting and keeps it until
 commit: ids then become visible in the order they were given, and a reader that has seen
 id N has seen every id below N (a rolled-back transaction leaves a gap, never a late
-row). The lock is the last one any transaction takes, after the customer's row and the
-offers it retracts, so it cannot deadlock; it is held only from the insert to the commit.
+row).
+
+**The lock order**, for every writer: (1) the customer's row, FOR NO KEY UPDATE
+(`consent.services._lock`: a choice, leaving, erasure); (2) the offers it retracts; (3)
+the feed lock, just before the insert, held until commit. The job takes only the feed
+lock; its rows' foreign keys to customers are checked at its commit with FOR KEY SHARE,
+which FOR NO KEY UPDATE does not block, so a choice holding a customer's row and waiting
+for the feed lock never waits on the job, and the job never waits on the choice: no
+cycle, no deadlock (`tests/api/test_feed_concurrency.py` runs both at full speed).
+
+**Judged consistently.** The job judges validity at its `now` and only states changed at
+or before it: a choice that commits between the moment the job was given and the moment
+it got the lock has written its own row (it waited for the feed lock), and the job leaves
+it alone instead of judging a consent given after its moment.
 """
 
 import datetime as dt
@@ -216,7 +228,7 @@ def _differing(*, now: dt.datetime, purpose_code: str | None) -> Iterable[Judged
         purpose=OuterRef("purpose"), material=True, published_at__lte=now
     ).order_by("-version")
     states = ConsentState.objects.filter(
-        purpose__isnull=False, purpose__legal_basis=LegalBasis.CONSENT
+        purpose__isnull=False, purpose__legal_basis=LegalBasis.CONSENT, changed_at__lte=now
     )
     if purpose_code is not None:
         states = states.filter(purpose__code=purpose_code)

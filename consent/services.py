@@ -263,7 +263,12 @@ def _withdraw_granted(
 
 
 def _lock(customer: Customer) -> Customer:
-    return Customer.objects.select_for_update().get(pk=customer.pk)
+    """Serialise the customer's choices: the first lock every writer of a customer's
+    consent takes (then the feed's, then the log's: `api.changes`). FOR NO KEY UPDATE, so
+    that the foreign-key checks of other transactions' rows about the customer (FOR KEY
+    SHARE, e.g. the feed job's rows at its commit) never wait for it: waiting on each
+    other's locks in opposite orders is how two transactions deadlock."""
+    return Customer.objects.select_for_update(no_key=True).get(pk=customer.pk)
 
 
 def _notice_shown(

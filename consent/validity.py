@@ -53,6 +53,8 @@ TOO_YOUNG = "too_young"  # under 16 now
 GIVEN_UNDER_16 = "given_under_16"  # 16 now, but not on the day they chose
 OBJECTION = "objection"
 CLOSED = "closed"  # the customer left the bank
+NOT_YET = "not_yet"  # given after the moment judged
+UNKNOWN = "unknown"  # none of the above: said so, never guessed
 
 
 def start_of_day(day: dt.date) -> dt.datetime:
@@ -228,6 +230,8 @@ def why_not_valid(state: ConsentState | None, customer: Customer, *, at: dt.date
         return CLOSED
     # A granted state is about a purpose and names its version (the `state_shape` check).
     assert state is not None and state.purpose is not None and state.purpose_version is not None
+    if state.changed_at > at:
+        return NOT_YET
     if state.purpose.direct_marketing and judged._objected:
         return OBJECTION
     if customer.birth_date is None or customer.age_on(today) < settings.CONSENT_MIN_AGE_YEARS:
@@ -236,4 +240,6 @@ def why_not_valid(state: ConsentState | None, customer: Customer, *, at: dt.date
         return GIVEN_UNDER_16
     if state.purpose_version.version < (judged._material_version or 1):
         return MATERIAL_CHANGE
-    return EXPIRED
+    if state.changed_at < _oldest_valid_grant(at):
+        return EXPIRED
+    return UNKNOWN

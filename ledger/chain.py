@@ -26,6 +26,10 @@ if TYPE_CHECKING:
 ENTRY_FORMAT = 1
 
 
+class OutOfOrder(ValueError):
+    """An event older than the chain's newest: times run with the chain."""
+
+
 class Subject(Protocol):
     """Whom an event is about: the ledger needs the row and the number it is known by."""
 
@@ -61,10 +65,15 @@ def append(
     previous = (
         ConsentEvent.objects.filter(customer_id=customer.pk)
         .order_by("-sequence")
-        .values_list("sequence", "hash")
+        .values_list("sequence", "hash", "occurred_at")
         .first()
     )
     sequence, previous_hash = (previous[0] + 1, previous[1]) if previous else (1, GENESIS_HASH)
+    if previous is not None and previous[2] > at:
+        raise OutOfOrder(
+            f"an event at {at.isoformat()} after one at {previous[2].isoformat()}: a chain's"
+            " events are in time order"
+        )
     key = chain_keyring().current
     event = ConsentEvent(
         customer_id=customer.pk,

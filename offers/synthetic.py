@@ -97,9 +97,13 @@ def consent_choices(*, customer_numbers, seed: int):
     """About a third of customers switch on each offers purpose (independently)."""
     rng = random.Random(seed)
     for customer_number in customer_numbers:
-        for purpose in ("offers_spending", "offers_income", "offers_balance"):
-            if rng.random() < 1 / 3:
-                yield customer_number, purpose, rng.randint(1, 600)
+        chosen = [
+            (customer_number, purpose, rng.randint(1, 600))
+            for purpose in ("offers_spending", "offers_income", "offers_balance")
+            if rng.random() < 1 / 3
+        ]
+        # Oldest first: a customer's choices go into their chain in the order they made them.
+        yield from sorted(chosen, key=lambda choice: -choice[2])
 
 
 def first_day_of_months(as_of: dt.date, months: int) -> dt.datetime:

@@ -62,6 +62,20 @@ def _checkpoints_in_a_temporary_folder(settings, tmp_path):
 
 
 @pytest.fixture
+def database_date(owner_connection):
+    """Set the database's date (as the owner; `retention_clock`, which retention counts
+    with and the ledger takes as today); put back afterwards. For tests whose clock goes
+    past the real today: the database refuses events from a future it cannot see."""
+
+    def set_to(day: dt.date):
+        owner_connection.execute("DELETE FROM retention_clock")
+        owner_connection.execute("INSERT INTO retention_clock (today) VALUES (%s)", [day])
+
+    yield set_to
+    owner_connection.execute("DELETE FROM retention_clock")
+
+
+@pytest.fixture
 def now(clock_instant):
     """The instant the test's clock started at (NOW, or one of INSTANTS)."""
     return clock_instant.astimezone(dt.UTC)

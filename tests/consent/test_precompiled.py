@@ -101,8 +101,8 @@ def test_every_kind_of_consent_reads_the_same(db, now):
     choose(fresh, "offers_spending", Action.GRANTED, now)
     choose(withdrawn, "offers_income", Action.GRANTED, now - dt.timedelta(days=3))
     choose(withdrawn, "offers_income", Action.WITHDRAWN, now)
-    choose(expired, "offers_spending", Action.GRANTED, now - dt.timedelta(days=729))
     choose(expired, "offers_balance", Action.GRANTED, now - dt.timedelta(days=730))
+    choose(expired, "offers_spending", Action.GRANTED, now - dt.timedelta(days=729))
     choose(material, "offers_balance", Action.GRANTED, now - dt.timedelta(days=2))
     publish_version("offers_balance", material=True, at=now - dt.timedelta(days=1))
     choose(material, "offers_spending", Action.GRANTED, now - dt.timedelta(days=2))
@@ -159,7 +159,8 @@ def test_validity_names_every_value_it_takes_from_the_moment(db):
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(steps=st.lists(histories.step, min_size=1, max_size=10))
-def test_after_any_steps_the_dashboard_reads_what_the_orm_reads(db, steps):
+def test_after_any_steps_the_dashboard_reads_what_the_orm_reads(db, steps, database_date):
+    database_date(dt.date(2060, 1, 1))  # the steps may go years past the real today
     start = timezone.make_aware(dt.datetime(2026, 11, 2, 10, 30))
     with time_machine.travel(start, tick=False) as clock, transaction.atomic():
         customers = three_customers()

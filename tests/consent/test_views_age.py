@@ -35,9 +35,10 @@ def test_the_dashboard_offers_no_grant_button_under_16_and_says_from_when(client
     assertNotContains(response, 'role="switch"')
 
 
-def test_on_the_16th_birthday_the_switch_is_there(client, db, time_machine):
+def test_on_the_16th_birthday_the_switch_is_there(client, db, time_machine, database_date):
     lotte = CustomerFactory(birth_date=FIFTEEN)
     time_machine.move_to(dt.datetime(2027, 1, 15, 0, 1, tzinfo=dt.UTC))
+    database_date(dt.date(2027, 1, 15))
     client.force_login(lotte.user)
     form = choice_form(client, "offers_balance", "grant")
     assert client.post("/choices/offers_balance/", form).status_code == 302

@@ -12,18 +12,6 @@ from ledger.models import Action, Channel
 
 
 @pytest.fixture
-def database_date(owner_connection):
-    """Set the database's date for retention (as the owner); put back afterwards."""
-
-    def set_to(day: dt.date):
-        owner_connection.execute("DELETE FROM retention_clock")
-        owner_connection.execute("INSERT INTO retention_clock (today) VALUES (%s)", [day])
-
-    yield set_to
-    owner_connection.execute("DELETE FROM retention_clock")
-
-
-@pytest.fixture
 def travel(_frozen_clock, database_date):
     """Move both clocks to noon (Amsterdam) of `day`."""
 

@@ -1,0 +1,203 @@
+"""Choices and the feed's job under concurrency: no deadlock, no false rows.
+
+Every writer takes its locks in one order (the customer's row FOR NO KEY UPDATE, then the
+feed lock; `api/changes.py`). These tests run real transactions on separate connections,
+in threads, against the test database."""
+
+import datetime as dt
+import threading
+
+import psycopg
+import pytest
+from django.db import connection, connections, transaction
+from django.utils import timezone
+
+from api.changes import FEED_LOCK, record_consent_changes
+from api.models import ConsentChange
+from consent import validity
+from consent.models import ConsentState, Purpose
+from consent.services import notice_on_screen, record_choice
+from ledger.models import Action, Channel, ConsentEvent
+from tests.choices import choose_on_screen
+from tests.factories import CustomerFactory
+
+concurrent = pytest.mark.django_db(transaction=True)
+
+
+def runtime_connection() -> psycopg.Connection:
+    """A connection of its own, as the app's runtime role, to the test database."""
+    settings = connection.settings_dict
+    return psycopg.connect(
+        host=settings["HOST"] or None,
+        port=settings["PORT"] or None,
+        user=settings["USER"],
+        password=settings["PASSWORD"] or None,
+        dbname=settings["NAME"],
+    )
+
+
+def wait_until_someone_waits_for_the_feed_lock(observer: psycopg.Connection) -> None:
+    """Until another session waits for the feed's advisory lock (no sleeping guesses)."""
+    for _ in range(2000):
+        waiting = observer.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+            " AND objid = %s",
+            [FEED_LOCK],
+        ).fetchone()[0]
+        if waiting:
+            return
+        observer.execute("SELECT pg_sleep(0.005)")
+    pytest.fail("nobody ever waited for the feed lock")
+
+
+def in_thread(function, *args, **kwargs):
+    """Run `function` in a thread with its own database connection; (thread, outcome)."""
+    outcome: dict[str, object] = {}
+
+    def run():
+        try:
+            outcome["result"] = function(*args, **kwargs)
+        except Exception as error:  # the test reads it
+            outcome["error"] = error
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, outcome
+
+
+@concurrent
+def test_a_choice_waiting_for_the_feed_lock_does_not_deadlock_with_the_job():
+    """The job holds the feed lock and has inserted a row about Sanne; Sanne chooses (she
+    locks her row, then waits for the feed lock); the job commits, its foreign key to her
+    row is checked then. Before, the choice held her row FOR UPDATE and the check waited
+    for it while the choice waited for the job: PostgreSQL aborted one ("deadlock
+    detected") and Sanne read "NIET opgeslagen"."""
+    sanne = CustomerFactory()
+    purpose = Purpose.objects.get(code="offers_spending")
+    job, observer = runtime_connection(), runtime_connection()
+    observer.autocommit = True
+    with job.transaction():
+        job.execute("SELECT pg_advisory_xact_lock(%s)", [FEED_LOCK])
+        job.execute(
+            "INSERT INTO api_consentchange (customer_id, purpose_id, may_use, kind,"
+            " effective_at, recorded_at) VALUES (%s, %s, false, 'reconciled', now(), now())",
+            [sanne.pk, purpose.pk],
+        )
+        at = timezone.now()
+        thread, outcome = in_thread(choose_on_screen, sanne, "offers_spending", at=at)
+        wait_until_someone_waits_for_the_feed_lock(observer)
+    thread.join(timeout=60)
+    job.close()
+    observer.close()
+    assert "error" not in outcome, outcome.get("error")
+    assert ConsentEvent.objects.filter(customer=sanne, action=Action.GRANTED).exists()
+
+
+@concurrent
+def test_choices_and_the_job_at_full_speed_never_deadlock_and_lose_nothing():
+    customers = [CustomerFactory() for _ in range(4)]
+    codes = ("offers_spending", "offers_income", "offers_balance")
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def job():
+        try:
+            while not stop.is_set():
+                record_consent_changes(now=timezone.now())
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    def choices(customer, offset):
+        try:
+            for i in range(24):
+                action = Action.GRANTED if i % 2 == 0 else Action.WITHDRAWN
+                choose_on_screen(customer, codes[(i // 2 + offset) % 3], action, at=timezone.now())
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=job)] + [
+        threading.Thread(target=choices, args=(customer, n)) for n, customer in enumerate(customers)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads[1:]:
+        thread.join(timeout=300)
+    stop.set()
+    threads[0].join(timeout=60)
+    assert errors == []
+    assert ConsentEvent.objects.count() == 4 * 24  # every choice in the ledger
+    # Every feed row says what validity says at the moment the row takes effect, judged
+    # from the ledger: the latest event at or before that moment.
+    for row in ConsentChange.objects.select_related("purpose").order_by("id"):
+        latest = (
+            ConsentEvent.objects.filter(
+                customer_id=row.customer_id,
+                purpose_id=row.purpose_id,
+                occurred_at__lte=row.effective_at,
+            )
+            .order_by("-sequence")
+            .first()
+        )
+        expected = latest is not None and latest.action == Action.GRANTED
+        assert row.may_use == expected, (row.kind, row.effective_at, latest)
+
+
+@concurrent
+def test_the_job_leaves_alone_a_choice_that_committed_after_its_moment():
+    """The job was given its moment; a grant committed a second later, before the job got
+    the feed lock. It wrote its own row ("may use"); the job must not add "may not use,
+    expired" because the consent was given after the job's moment."""
+    sanne = CustomerFactory()
+    moment = timezone.now()
+    choose_on_screen(sanne, "offers_spending", at=moment + dt.timedelta(seconds=1))
+    assert record_consent_changes(now=moment) == []
+    assert list(ConsentChange.objects.values_list("kind", "may_use")) == [("granted", True)]
+
+
+def test_validity_names_every_reason_and_never_guesses(customer_who_consented, now):
+    state = validity.annotate_validity(
+        ConsentState.objects.filter(customer=customer_who_consented).select_related(
+            "purpose", "purpose_version"
+        ),
+        at=now - dt.timedelta(days=30),
+    ).get()
+    # Granted ten days ago: at a moment before that it does not count, and not because
+    # it expired.
+    reason = validity.why_not_valid(state, customer_who_consented, at=now - dt.timedelta(days=30))
+    assert reason == validity.NOT_YET
+
+
+def test_an_event_from_a_clock_that_runs_ahead_is_refused(db):
+    """A host whose clock runs ten minutes ahead records nothing "from the future": the
+    database compares with its own clock."""
+    sanne = CustomerFactory()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT clock_timestamp() + interval '10 minutes'")
+        (ahead,) = cursor.fetchone()
+    with pytest.raises(Exception, match="lies in the future"), transaction.atomic():
+        record_choice(
+            customer=sanne,
+            purpose_code="offers_spending",
+            action=Action.GRANTED,
+            channel=Channel.WEB,
+            actor=sanne.user,
+            at=ahead,
+            **notice_on_screen(purpose_code="offers_spending", at=ahead),
+        )
+    assert not ConsentEvent.objects.filter(customer=sanne).exists()
+
+
+def test_a_chain_runs_in_time_order(customer_who_consented, now):
+    """An event older than the customer's newest one is refused: the order of a chain is
+    the order of time, so 'the latest event at a moment' means one thing."""
+    from ledger.chain import OutOfOrder
+
+    with pytest.raises(OutOfOrder):
+        choose_on_screen(customer_who_consented, "offers_income", at=now - dt.timedelta(days=20))
+    assert ConsentEvent.objects.filter(customer=customer_who_consented).count() == 1
