@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # Every dependency, pinned with its hashes for every platform (`make lock` updates it).
 LOCK := requirements.lock
 
-.PHONY: run serve test lint typecheck lock bench bench-web db-stop clean
+.PHONY: run serve test lint typecheck lock bench bench-web db-stop backup restore clean
 
 $(STAMP): pyproject.toml $(LOCK)
 	@test -x $(PY) || { python=$$(bin/find-python) && "$$python" -m venv $(VENV); }
@@ -54,6 +54,15 @@ bench: $(STAMP)
 
 bench-web: $(STAMP)
 	$(PY) -m bench.web
+
+# The database, the ledger's keys and the checkpoint files, into backups/<time>/.
+backup: $(STAMP)
+	$(PY) manage.py backup
+
+# Put a backup back (stop the app first): make restore FROM=backups/backup-…
+restore: $(STAMP)
+	@test -n "$(FROM)" || { echo "usage: make restore FROM=backups/backup-<time>"; exit 2; }
+	$(PY) manage.py restore "$(FROM)" --yes
 
 db-stop: $(STAMP)
 	$(PY) -c 'from config.database import embedded_server; embedded_server().stop()' || true

@@ -17,3 +17,10 @@ class ApiConfig(AppConfig):
         hooks.EVENT_RECORDED.register(record_event)
         hooks.CUSTOMER_CLOSED.register(revoke_customer_tokens)
         hooks.PROOF_REMOVED.register(remove_customer_changes)
+
+        from ledger.signals import checkpointed, restored
+
+        from .changes import feed_after_restore, feed_at_checkpoint
+
+        checkpointed.connect(feed_at_checkpoint, dispatch_uid="api.feed_at_checkpoint")
+        restored.connect(feed_after_restore, dispatch_uid="api.feed_after_restore")

@@ -293,6 +293,37 @@ def remove_customer_changes(*, customer_id, at) -> dict[str, int]:
     return {"feed_rows": removed}
 
 
+# --- Restores ---------------------------------------------------------------------------------
+# How far the feed's ids jump after a restore, above the newest id the checkpoint host
+# recorded: more changes than the feed takes between two checkpoints, by far.
+FEED_ID_JUMP = 10_000_000
+
+
+def feed_at_checkpoint(**_kwargs: Any) -> dict[str, int]:
+    """`ledger.signals.checkpointed`: the feed's newest id, kept with the checkpoint."""
+    return {"feed_max": feed_position()}
+
+
+def feed_after_restore(*, state: dict[str, object], **_kwargs: Any) -> dict[str, int]:
+    """`ledger.signals.restored`: the database is older than what followers read. Ids
+    continue far above anything a follower can have seen (never reused), and the first
+    of them is a marker that tells every follower to take a snapshot again. Run as the
+    owner (moving a sequence is not the runtime role's)."""
+    table = ConsentChange._meta.db_table
+    seen = max(feed_position(), int(str(state.get("feed_max", 0))))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT setval(pg_get_serial_sequence(%s, 'id'), %s)", [table, seen + FEED_ID_JUMP]
+        )
+    with transaction.atomic():
+        lock_feed()
+        now = timezone.now()
+        ConsentChange.objects.create(
+            kind=ChangeKind.RESNAPSHOT, effective_at=now, recorded_at=now, may_use=None
+        )
+    return {"feed_ids_moved_past": seen}
+
+
 # --- Reading ---------------------------------------------------------------------------------
 def changes_after(after: int, *, limit: int) -> list[ConsentChange]:
     """At most `limit` changes with an id above `after`, in id order."""

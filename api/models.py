@@ -32,6 +32,9 @@ class ChangeKind(models.TextChoices):
     # The feed said otherwise than the ledger (e.g. consents recorded before the feed
     # existed): this row puts it right.
     RECONCILED = "reconciled", _("rechtgezet")
+    # The database was restored from an older backup: changes a follower read may be
+    # gone. About no customer; the follower takes a snapshot again (`valid-customers`).
+    RESNAPSHOT = "resnapshot", _("neem opnieuw een momentopname")
 
 
 @pgtrigger.register(
@@ -46,9 +49,14 @@ class ConsentChange(models.Model):
     """
 
     id = models.BigAutoField(primary_key=True)
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
-    purpose = models.ForeignKey(Purpose, on_delete=models.PROTECT, related_name="+")
-    may_use = models.BooleanField()
+    # Empty only for a `resnapshot` marker, which is about no customer or purpose.
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    purpose = models.ForeignKey(
+        Purpose, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    may_use = models.BooleanField(null=True)
     kind = models.CharField(max_length=20, choices=ChangeKind.choices)
     # When the change took effect (the event's time, the day a consent expired, the
     # moment a material version was published); rows are ordered by id, not by this.
@@ -74,6 +82,20 @@ class ConsentChange(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(kind__in=ChangeKind.values), name="change_kind_known"
+            ),
+            # A marker names nobody; every other change names its customer and purpose.
+            models.CheckConstraint(
+                condition=models.Q(
+                    kind=ChangeKind.RESNAPSHOT,
+                    customer__isnull=True,
+                    purpose__isnull=True,
+                    may_use__isnull=True,
+                )
+                | (
+                    ~models.Q(kind=ChangeKind.RESNAPSHOT)
+                    & models.Q(customer__isnull=False, purpose__isnull=False, may_use__isnull=False)
+                ),
+                name="change_names_customer_unless_marker",
             ),
             # An event is written into the feed once per purpose it is about.
             models.UniqueConstraint(

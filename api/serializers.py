@@ -322,12 +322,24 @@ class DataUsesSerializer(serializers.Serializer):
 # --- The feed ---------------------------------------------------------------------------------
 class ChangeSerializer(serializers.Serializer):
     id = serializers.IntegerField(help_text="The change's position; pass it as `after`.")
-    customer_number = serializers.CharField(source="customer.customer_number")
-    purpose = serializers.CharField(source="purpose.code")
-    may_use = serializers.BooleanField(
-        help_text="Whether the bank may use the customer's data for the purpose after it."
+    customer_number = serializers.CharField(
+        source="customer.customer_number",
+        allow_null=True,
+        help_text="Null only for a `resnapshot` marker.",
     )
-    kind = serializers.ChoiceField(choices=ChangeKind.values)
+    purpose = serializers.CharField(
+        source="purpose.code", allow_null=True, help_text="Null only for a `resnapshot` marker."
+    )
+    may_use = serializers.BooleanField(
+        allow_null=True,
+        help_text="Whether the bank may use the customer's data for the purpose after it"
+        " (null for a `resnapshot` marker).",
+    )
+    kind = serializers.ChoiceField(
+        choices=ChangeKind.values,
+        help_text="`resnapshot`: the bank restored an older backup; changes you read may be"
+        " gone. Take a snapshot again (`valid-customers`) and follow on from this change.",
+    )
     effective_at = serializers.DateTimeField()
     recorded_at = serializers.DateTimeField()
     valid_until = serializers.DateField(

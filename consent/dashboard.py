@@ -154,6 +154,9 @@ class Dashboard:
     cards: list[Card]
     objection: Objection | None
     language: str
+    # A restore of an older backup lost choices made after this moment: asked to choose
+    # again (`consent.services.stop_after_lost_choices`).
+    choices_lost_since: dt.datetime | None = None
 
     @property
     def stop_all_text(self) -> str:
@@ -338,6 +341,7 @@ def customer_dashboard(
         cards=cards,
         objection=Objection(state=objection, language=language) if objection else None,
         language=language,
+        choices_lost_since=customer.choices_lost_since,
     )
 
 

@@ -28,6 +28,7 @@ APPEND_ONLY = (
     "ledger.LogLeaf",
     "ledger.TreeNode",
     "ledger.Checkpoint",
+    "ledger.Restore",
 )
 # The runtime role may update these, but TRUNCATE is refused to everyone: emptying the
 # state would silently drop every customer's current choice.

@@ -57,6 +57,9 @@ class Customer(models.Model):
     closed_on = models.DateField(_("klant af op"), null=True, blank=True)
     # The day the profile was pseudonymised, after the last retention period ran out.
     pseudonymised_on = models.DateField(_("gepseudonimiseerd op"), null=True, blank=True)
+    # Set when a restore of an older backup lost choices the customer made after this
+    # moment (`consent.services.stop_after_lost_choices`); cleared by their next choice.
+    choices_lost_since = models.DateTimeField(_("keuzes verloren sinds"), null=True, blank=True)
 
     class Meta:
         ordering = ["customer_number"]

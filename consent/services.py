@@ -161,6 +161,7 @@ def record_choice(
             language=language,
             notice_sha256=shown.notice_sha256(language),
         )
+    customer.choices_lost_since = locked.choices_lost_since  # the caller's copy too
     return RecordedChoice(events=[event], effects=effects)
 
 
@@ -362,6 +363,10 @@ def _record(
         notice_sha256=notice_sha256,
         left_on=left_on,
     )
+    if channel != Channel.SYSTEM and customer.choices_lost_since is not None:
+        # They chose again after a restore lost choices: the notice has done its work.
+        Customer.objects.filter(pk=customer.pk).update(choices_lost_since=None)
+        customer.choices_lost_since = None
     if action in (Action.ERASURE_REQUESTED, Action.LEFT):
         # A request or a fact, not a choice: no state changes (the objection row keeps
         # mirroring the latest objection event).
@@ -478,6 +483,30 @@ def _check_may_close(customer: Customer, *, on: dt.date, at: dt.datetime) -> Non
                 "date": on.isoformat(),
             }
         )
+
+
+def stop_after_lost_choices(
+    *, customer_number: str, since: dt.datetime, at: dt.datetime
+) -> Counter[str]:
+    """A restore of an older backup lost choices the customer made after `since`. What
+    they chose is gone, so nothing may rest on what the restored ledger says: every
+    consent that is on is withdrawn by the system, and the dashboard tells them why and
+    asks them to choose again (until they do: `choices_lost_since`)."""
+    customer = Customer.objects.filter(customer_number=customer_number).first()
+    if customer is None:
+        return Counter()
+    with transaction.atomic():
+        locked = _lock(customer)
+        events, effects = _withdraw_granted(
+            locked,
+            direct_marketing_only=False,
+            channel=Channel.SYSTEM,
+            actor=None,
+            at=at,
+            language=locked.language,
+        )
+        Customer.objects.filter(pk=locked.pk).update(choices_lost_since=since)
+    return Counter({"customers_told": 1, "consents_withdrawn": len(events)}) + effects
 
 
 def request_erasure(

@@ -14,6 +14,8 @@ alone holds:
 4. **Tombstones**: the `left` event each one keeps is the leaf it names in the signed
    tree, and the period the notices state, counted from the logged end of the
    relationship, had run out on the day of the removal.
+5. **Restores**: a leaf whose event a restore of an older backup lost is accounted for
+   only by a restore record the log's key signed; the choices it lost are listed.
 
 What the apps built on the ledger keep about it (the consent state, the notice texts)
 they check themselves, as receivers of `ledger.signals.audit`.
@@ -46,7 +48,9 @@ from .models import (
     EventNames,
     LedgerTombstone,
     LogLeaf,
+    Restore,
 )
+from .restore import is_signed
 from .signals import audit
 
 # progress(done, total): told now and then how many events were checked.
@@ -63,6 +67,7 @@ class Report:
     newest: Checkpoint | None = None
     cosigned_by: list[str] = field(default_factory=list)
     tombstones: int = 0
+    restores: list[Restore] = field(default_factory=list)  # signed: what they lost is listed
 
     def add(self, who: str, reason: str) -> None:
         self.problems.setdefault(who, []).append(reason)
@@ -172,7 +177,7 @@ def check_log(report: Report) -> None:
     stored = list(Checkpoint.objects.order_by("size", "pk"))
     report.checkpoints = len(stored)
     signed = _signed_checkpoints(stored, report)
-    removed = _removed_leaves()
+    removed = _removed_leaves() | _lost_in_restores(report)
     anchors = _witnessed_elsewhere(report)
     tree = merkle.CompactRange()
     roots: dict[int, bytes] = {0: tree.root()}
@@ -329,6 +334,18 @@ def _time_of(checkpoint: note.Checkpoint) -> int:
 
 
 # --- 4. Tombstones ------------------------------------------------------------------------
+def _lost_in_restores(report: Report) -> set[int]:
+    """Leaves whose events a restore of an older backup lost, as signed restores say."""
+    lost: set[int] = set()
+    for record in Restore.objects.order_by("pk"):
+        if not is_signed(record):
+            report.add(LEDGER, f"a restore record of {record.restored_at:%Y-%m-%d} is not signed")
+            continue
+        report.restores.append(record)
+        lost.update(record.lost_leaves)
+    return lost
+
+
 def _removed_leaves() -> set[int]:
     leaves: set[int] = set()
     for tombstone in LedgerTombstone.objects.exclude(leaves=None):

@@ -15,7 +15,13 @@ signing key (`checkpoint_ledger`, every few minutes):
    cosigns only a checkpoint consistent with what it cosigned before, so a rewritten log
    gets no cosignature, whatever keys the rewriter holds;
 5. the note, with every cosignature, is stored (`Checkpoint`) and written to
-   `LEDGER_CHECKPOINT_DIR` (`checkpoint`, and `checkpoint-<size>`) to publish.
+   `LEDGER_CHECKPOINT_DIR` on the checkpoint host: `checkpoint` (the newest, to
+   publish) and `checkpoint-<size>`; with it, what a restore of an older backup needs
+   to keep the log whole (`ledger.restore`): the new leaves (`leaves-<from>-<to>.tsv`:
+   place, hash, event id; no personal data), every customer's newest place in their
+   chain (`heads.tsv`, only the newest: a customer removed by retention drops out of it
+   at the next checkpoint) and `state.json` (the size, and what the apps report through
+   `ledger.signals.checkpointed`, e.g. the feed's newest id).
 
 The newest checkpoint is served at `/ledger/checkpoint`; consistency proofs between any
 two sizes at `/ledger/consistency`.
@@ -32,10 +38,12 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Max
 
 from . import log, note
 from .keys import signing_key, witness_keys
-from .models import Checkpoint, LedgerTombstone
+from .models import Checkpoint, ConsentEvent, LedgerTombstone, LogLeaf
+from .signals import checkpointed
 
 WITNESS_TIMEOUT_SECONDS = 10
 
@@ -65,7 +73,7 @@ def write_checkpoint(*, at: dt.datetime, directory: Path | None = None) -> Writt
         checkpoint = Checkpoint.objects.create(
             size=tree.size, root=tree.root.hex(), note=cosigned, cosigned_by=names
         )
-    publish(checkpoint, directory=directory or settings.LEDGER_CHECKPOINT_DIR)
+    publish(checkpoint, directory=directory or settings.LEDGER_CHECKPOINT_DIR, at=at)
     return Written(checkpoint, sequenced, names, refused)
 
 
@@ -167,14 +175,50 @@ def last_cosigned_size() -> int:
     return last or 0
 
 
-def publish(checkpoint: Checkpoint, *, directory: Path) -> None:
-    """The note as files: `checkpoint` (the newest) and `checkpoint-<size>`."""
+def publish(checkpoint: Checkpoint, *, directory: Path, at: dt.datetime) -> None:
+    """The note as files, with what a restore needs. Each file is written whole, then
+    renamed into place: a reader never sees half of one."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / f"checkpoint-{checkpoint.size}").write_text(checkpoint.note)
-    newest = directory / "checkpoint.new"
-    newest.write_text(checkpoint.note)
-    newest.replace(directory / "checkpoint")
+    state_path = directory / "state.json"
+    before = json.loads(state_path.read_text())["size"] if state_path.is_file() else 0
+    if checkpoint.size > before:
+        leaves = LogLeaf.objects.filter(index__gte=before, index__lt=checkpoint.size)
+        _write(
+            directory / f"leaves-{before}-{checkpoint.size}.tsv",
+            "".join(
+                f"{index}\t{hashed}\t{event_id}\n"
+                for index, hashed, event_id in leaves.order_by("index").values_list(
+                    "index", "hash", "event_id"
+                )
+            ),
+        )
+    _write(directory / "heads.tsv", "".join(f"{n}\t{s}\n" for n, s in chain_heads()))
+    reported: dict[str, object] = {}
+    for _receiver, values in checkpointed.send(sender=Checkpoint, checkpoint=checkpoint):
+        assert isinstance(values, dict)
+        reported.update(values)
+    state = {"size": checkpoint.size, "root": checkpoint.root, "at": at.isoformat(), **reported}
+    _write(directory / f"checkpoint-{checkpoint.size}", checkpoint.note)
+    _write(directory / "checkpoint", checkpoint.note)
+    _write(state_path, json.dumps(state, indent=2, sort_keys=True))
+
+
+def chain_heads() -> list[tuple[str, int]]:
+    """(customer number, the newest sequence of their chain), for every customer."""
+    return list(
+        ConsentEvent.objects.order_by()
+        .values("customer__customer_number")
+        .annotate(last=Max("sequence"))
+        .order_by("customer__customer_number")
+        .values_list("customer__customer_number", "last")
+    )
+
+
+def _write(path: Path, text: str) -> None:
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(text)
+    partial.replace(path)
 
 
 def newest() -> Checkpoint | None:

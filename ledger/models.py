@@ -377,3 +377,39 @@ class Checkpoint(models.Model):
 
     def __str__(self) -> str:
         return f"checkpoint {self.size}"
+
+
+@pgtrigger.register(
+    pgtrigger.Protect(name="restores_append_only", operation=pgtrigger.Update | pgtrigger.Delete)
+)
+class Restore(models.Model):
+    """The database was restored from an older backup, and the log made whole again.
+
+    The checkpoint host kept the log's leaves and every customer's newest place in their
+    chain (`ledger.checkpoints.publish`); after the restore, the leaves the database lost
+    are put back (their events are gone), so the tree stays the one the witnesses
+    cosigned. This record says which checkpoint the database was reconciled with, which
+    leaves lost their event and, per customer, which places in their chain were lost. The
+    log's key signs it (`note`): the verifier accepts a lost leaf only when a signed
+    restore names it, and lists the lost choices. It is a public admission, not a quiet
+    repair: the customers concerned are told and choose again.
+    """
+
+    restored_at = models.DateTimeField(_("hersteld op"))
+    backup_taken_at = models.DateTimeField(_("back-up van"), null=True, blank=True)
+    database_size = models.BigIntegerField(_("bladeren in de herstelde database"))
+    checkpoint_size = models.BigIntegerField(_("bladeren in het nieuwste checkpoint"))
+    checkpoint_at = models.DateTimeField(_("tijd van het nieuwste checkpoint"))
+    lost_leaves = ArrayField(models.BigIntegerField(), verbose_name=_("verloren plaatsen"))
+    # [{"customer_number": "…", "from_sequence": n, "to_sequence": m}, …]
+    lost = models.JSONField(_("verloren keuzes per klant"))
+    note = models.TextField(_("ondertekende notitie"))
+
+    class Meta:
+        db_table = "ledger_restore"
+        ordering = ["id"]
+        verbose_name = _("herstel")
+        verbose_name_plural = _("herstellingen")
+
+    def __str__(self) -> str:
+        return f"restore of {self.restored_at:%Y-%m-%d %H:%M}"

@@ -10,3 +10,16 @@ and that every notice hash is the hash of a text that was published.
 from django.dispatch import Signal
 
 audit = Signal()
+
+# Sent by `checkpoint_ledger` as it writes a checkpoint's files (`checkpoint=`). Each
+# receiver returns a dict of what it wants kept with the checkpoint, outside the database,
+# for a restore: the API's feed reports its newest id.
+checkpointed = Signal()
+
+# Sent by `restore_ledger` once the log is whole again after the database was restored
+# from an older backup (`restore=`, a `ledger.models.Restore`). Each receiver does what its
+# app must and returns a dict of counts: the consent app stops the consent-based
+# processing of every customer whose choices were lost and tells them; the API moves the
+# feed's ids above anything a follower can have seen and tells followers to take a
+# snapshot again.
+restored = Signal()

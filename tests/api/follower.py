@@ -10,6 +10,8 @@ from consent.validity import valid_consents
 
 
 class Follower:
+    PURPOSES = ("offers_spending", "offers_income", "offers_balance")
+
     def __init__(self, client, *, cursor=0, page_size=None):
         """`client`: an API client, or a callable that returns one with a fresh token
         (a system asks for a new token when its one-hour token has expired)."""
@@ -18,6 +20,7 @@ class Follower:
         self.page_size = page_size
         self.latest: dict[tuple[str, str], dict] = {}
         self.pages = 0
+        self.resnapshots = 0
 
     def load_snapshot(self, purpose_code):
         response = self.connect().get(f"/api/v1/purposes/{purpose_code}/valid-customers")
@@ -41,13 +44,29 @@ class Follower:
             assert response.status_code == 200, response.content
             page = _json(response)
             self.pages += 1
+            started_again = False
             for change in page["changes"]:
                 assert change["id"] > self.cursor, "the feed went backwards"
                 self.cursor = change["id"]
+                if change["kind"] == "resnapshot":
+                    self.start_again()
+                    started_again = True
+                    break
                 self.latest[(change["customer_number"], change["purpose"])] = change
+            if started_again:
+                continue
             assert page["next"] == self.cursor
             if not page["has_more"]:
                 return self
+
+    def start_again(self):
+        """The bank restored an older backup: what was read may be gone. Snapshots again,
+        and on from where they stand."""
+        self.resnapshots += 1
+        self.latest.clear()
+        # From the oldest of the snapshots' positions: a change is then read again rather
+        # than missed.
+        self.cursor = min(self.load_snapshot(code)["cursor"] for code in self.PURPOSES)
 
     def holds(self, *, at: dt.datetime) -> set[tuple[str, str]]:
         today = timezone.localdate(at).isoformat()

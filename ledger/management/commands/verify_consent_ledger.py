@@ -45,6 +45,24 @@ class Command(BaseCommand):
             else "; no checkpoint yet"
         )
         self.stdout.write(f"ledger ok: {counts}; all chains intact{against}")
+        for record in report.restores:
+            since = record.backup_taken_at or record.checkpoint_at
+            self.stdout.write(
+                f"restore of {record.restored_at:%Y-%m-%d %H:%M}: the database went back to"
+                f" {since:%Y-%m-%d %H:%M}; {len(record.lost_leaves)} choice(s) in the log lost,"
+                f" of {len(record.lost)} customer(s); choices after"
+                f" {record.checkpoint_at:%Y-%m-%d %H:%M} were in no checkpoint"
+            )
+            for lost in record.lost:
+                places = (
+                    str(lost["from_sequence"])
+                    if lost["from_sequence"] == lost["to_sequence"]
+                    else f"{lost['from_sequence']}-{lost['to_sequence']}"
+                )
+                self.stdout.write(
+                    f"  customer {lost['customer_number']}: choice(s) {places} of their chain"
+                    " lost; asked to choose again"
+                )
 
     def _progress(self, done, total):
         self.stderr.write(f"\rchecked {done:,} of {total:,} events", ending="")
