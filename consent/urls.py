@@ -8,6 +8,8 @@ urlpatterns = [
     path("choices/stop-all/", views.stop_all, name="stop_all"),
     path("choices/lift-objection/", views.lift_objection_view, name="lift_objection"),
     path("choices/<slug:purpose_code>/", views.choose, name="choose"),
+    # What is stored for one purpose, as its card (asked after a choice's answer got lost).
+    path("cards/<slug:purpose_code>/", views.card_state, name="card_state"),
     path("history/", views.history, name="history"),
     path("erasure/", views.erasure, name="erasure"),
     path("history/<int:event_id>/receipt.json", views.receipt, name="receipt"),

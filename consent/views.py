@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
+from django.views.decorators.vary import vary_on_headers
 
 from config.sessions import logged_in_recently
 from ledger.models import Action, Channel
@@ -101,6 +102,21 @@ def choose(request, purpose_code):
         messages.success(request, message, extra_tags=f"{IN_CARD} purpose-{purpose_code}")
         return redirect(f"{reverse('dashboard')}#purpose-{purpose_code}")
     return _card_response(request, purpose_code, message=message, at=now)
+
+
+@customer_page()
+@vary_on_headers("HX-Request")
+def card_state(request, purpose_code):
+    """What is stored for this purpose now, as the customer's card: site.js asks this when
+    a choice's answer got lost, before it says whether the choice was saved. Safe to
+    repeat; without JavaScript it is the dashboard at that card."""
+    page = customer_dashboard(request.customer, language=request.LANGUAGE_CODE, at=timezone.now())
+    found = next((card for card in page.cards if card.code == purpose_code), None)
+    if found is None:  # no such purpose, or no published text yet
+        raise Http404(purpose_code)
+    if not request.htmx:
+        return redirect(f"{reverse('dashboard')}#purpose-{purpose_code}")
+    return HttpResponse(_card_html(request, found, page))
 
 
 @customer_choice(_to_stop_all)
@@ -312,12 +328,18 @@ def _card_response(request, purpose_code, *, at, message=None, refused=None, sta
         message = _refusal_text(refused, card)
     if not request.htmx:
         return _dashboard_page(request, page=page, refusal=message, status=status)
-    html = (
-        render_to_string("consent/dashboard.html#card", {"card": card, "result": message}, request)
-        + render_to_string("consent/dashboard.html#summary", {"dashboard": page, "oob": True})
-        + render_to_string("base.html#announcement", {"announcement": message})
+    html = _card_html(request, card, page, message) + render_to_string(
+        "base.html#announcement", {"announcement": message}
     )
     return HttpResponse(html, status=status)
+
+
+def _card_html(request, card, page, message=None):
+    """The card, with `message` in it, and the summary at the top of the page (htmx swaps
+    it out of band: the count of choices that are on)."""
+    return render_to_string(
+        "consent/dashboard.html#card", {"card": card, "result": message}, request
+    ) + render_to_string("consent/dashboard.html#summary", {"dashboard": page, "oob": True})
 
 
 def _refusal_text(error, card):

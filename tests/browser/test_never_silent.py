@@ -3,7 +3,8 @@
 Whatever goes wrong — the server fails, the database is down, the connection drops, the
 page's security token is no longer accepted, the session ended — the card says the
 choice was NOT saved, the live region reads it out, the switch stays as it was, and
-"Probeer opnieuw" gets the customer to a saved choice.
+"Probeer opnieuw" gets the customer to a saved choice. (The card says so only after the
+bank, asked what is stored, says it was not: tests/browser/test_lost_answers.py.)
 """
 
 import os
@@ -133,12 +134,14 @@ def test_without_javascript_a_choice_returns_to_its_card(browser, live_server, s
     bool(os.environ.get("DATABASE_URL")),
     reason="stops and starts the embedded PostgreSQL; with DATABASE_URL there is none",
 )
-def test_with_the_database_stopped_a_choice_says_not_saved_on_the_production_stack(
+def test_with_the_database_stopped_a_choice_cannot_be_told_then_not_saved_on_the_production_stack(
     browser,
     production_server,  # noqa: F811 - the fixture imported above
 ):
     """`bin/serve` (gunicorn, production settings, the pool) with PostgreSQL really
-    stopped: the 503 reaches htmx as an error, and the card says so."""
+    stopped: the 503 reaches htmx as an error; the card asks what is stored, gets a 503
+    too, and says it cannot tell yet. With the database back, asking again says NOT
+    saved, and trying again saves it."""
     from django.db import connection
 
     from config.database import embedded_server
@@ -159,13 +162,19 @@ def test_with_the_database_stopped_a_choice_says_not_saved_on_the_production_sta
     try:
         wait_for_health(Browserless(port), 503)
         page.locator("#switch-offers_income").click()
-        # The pool waits up to 5 s for a connection before the 503.
-        expect_not_saved(page, "offers_income", "Er ging bij ons iets mis.", timeout=30_000)
+        # The pool waits up to 5 s for a connection before each 503.
+        card = page.locator("#purpose-offers_income")
+        expect(card.locator(".not-known")).to_contain_text(
+            "Wij kunnen nog niet zien of uw keuze is opgeslagen.", timeout=30_000
+        )
+        expect(card.get_by_text("NIET opgeslagen")).to_have_count(0)
     finally:
         server.start()
         connection.close()  # this process's connection died with the server
     wait_for_health(Browserless(port), 200)
     time.sleep(0.5)
+    page.get_by_role("button", name="Opnieuw kijken").click()
+    expect_not_saved(page, "offers_income", "Er ging bij ons iets mis.")
     page.get_by_role("button", name="Probeer opnieuw").click()
     expect(page.locator("#switch-offers_income")).to_have_attribute("aria-checked", "true")
     assert state_of(customer, "offers_income") == "granted"

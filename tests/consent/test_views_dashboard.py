@@ -143,6 +143,12 @@ def test_the_page_sets_the_security_headers(customer_client):
     assert "no-store" in response["Cache-Control"]
 
 
+def test_no_template_comment_shows_on_the_page(customer_client):
+    """Django's {# #} is one line only: a longer one would be printed on every page."""
+    html = customer_client.get("/").content.decode()
+    assert "{#" not in html and "#}" not in html and "{%" not in html
+
+
 def test_no_inline_scripts_or_styles_on_the_dashboard(customer_client):
     html = customer_client.get("/").content.decode()
     assert "style=" not in html and "<style" not in html
