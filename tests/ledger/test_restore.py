@@ -9,10 +9,11 @@ import io
 
 import pytest
 from django.core.management import call_command
-from django.db import connections
+from django.db import connection, connections
 from django.utils import timezone
 
 from api.models import ChangeKind, ConsentChange
+from config.database import superuser_connection
 from consent.models import Customer
 from consent.validity import is_consent_valid
 from ledger import keys
@@ -27,6 +28,18 @@ def run(*args) -> str:
     out = io.StringIO()
     call_command(*args, stdout=out)
     return out.getvalue()
+
+
+def stop_everything_else() -> None:
+    """What an operator does before a restore: no process of the app stays connected."""
+    connections.close_all()
+    name = connection.settings_dict["NAME"]
+    with superuser_connection() as admin:
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = %s AND pid <> pg_backend_pid()",
+            [name],
+        )
 
 
 @pytest.fixture
@@ -63,8 +76,9 @@ def test_a_restore_of_an_older_backup_is_survived_by_everyone(
     crm.catch_up()
     read_up_to = crm.cursor
 
-    # The database is lost; the backup goes back.
-    connections.close_all()
+    # The database is lost; the app is stopped (other tests' servers too) and the backup
+    # goes back.
+    stop_everything_else()
     out = run("restore", str(folder), "--yes")
     assert "2 leaves put back, 2 of them without their event" in out
     assert "customer 980001: choice(s) 2 to 2 of their chain lost" in out
