@@ -2,9 +2,12 @@
 folder made before passwords gets them on its next start."""
 
 import os
+import shutil
 import stat
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -56,8 +59,17 @@ def stop(pgdata):
     )
 
 
-def test_a_fresh_embedded_server_gets_an_owner_a_runtime_role_and_the_database(tmp_path):
-    pgdata = tmp_path / "pg"
+@pytest.fixture
+def pgdata():
+    """A data folder of its own, outside pytest's temporary folders: run as root, the
+    server runs as another system user, which pgserver lets through the folders above
+    it, and another pytest run on the machine makes pytest's own folder private again."""
+    folder = Path(tempfile.mkdtemp(prefix="consent-test-pgdata-"))
+    yield folder / "pg"
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_a_fresh_embedded_server_gets_an_owner_a_runtime_role_and_the_database(pgdata):
     try:
         migrated = manage("migrate", "--no-input", "-v", "0", pgdata=pgdata)
         assert migrated.returncode == 0, migrated.stderr
@@ -102,12 +114,11 @@ def test_a_fresh_embedded_server_gets_an_owner_a_runtime_role_and_the_database(t
         stop(pgdata)
 
 
-def test_a_data_folder_from_before_passwords_gets_them_on_its_next_start(tmp_path):
+def test_a_data_folder_from_before_passwords_gets_them_on_its_next_start(pgdata, tmp_path):
     """A `.pgdata` as the project made it before: its server trusts every role, and the
     roles and the database exist without passwords. The next `migrate` (as `make run`
     starts) gives every role a password, kept in files only the user can read, stops
     trusting, and works; the app then signs in as the runtime role."""
-    pgdata = tmp_path / "pg"
     try:
         pgserver().get_server(pgdata, cleanup_mode=None)
         with psycopg.connect(host=str(pgdata), user="postgres", autocommit=True) as conn:
