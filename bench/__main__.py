@@ -92,6 +92,8 @@ def setup_database() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    # Like production: only migrate has the owner's credentials, not the workers it starts.
+    os.environ.pop("DATABASE_OWNER_URL", None)
 
 
 def load_mccs() -> tuple[str, ...]:

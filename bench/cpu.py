@@ -132,9 +132,8 @@ def setup(prepare: bool, clients: int) -> None:
     env["DATABASE_URL"], env["DATABASE_OWNER_URL"] = web.database_urls()
     if prepare:
         web.prepare(customers=100_000, clients=clients, env=env)
-    # From here on: production settings, as bin/serve runs them.
+    # From here on: production settings, as bin/serve runs them (without the owner's URL).
     os.environ["DATABASE_URL"] = env["DATABASE_URL"]
-    os.environ["DATABASE_OWNER_URL"] = env["DATABASE_OWNER_URL"]
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.production"
     os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
     os.environ["DJANGO_SECURE_SSL_REDIRECT"] = "false"

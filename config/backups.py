@@ -21,9 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 
-from config.database import postgres_tool
+from config.database import Credentials, owner_credentials, postgres_tool
 
 KEY_SETTINGS = (
     "LEDGER_HMAC_KEY_FILE",
@@ -40,9 +41,7 @@ def _owner_environment(database: str | None = None) -> tuple[list[str], dict[str
     """libpq arguments and environment for the owner role on this database (or another
     of the server's, e.g. `postgres` to drop and create this one)."""
     settings_dict = connection.settings_dict
-    owner = settings_dict.get("OWNER")
-    if owner is None:
-        raise BackupFailed("DATABASE_OWNER_URL is not set: backups are made by the owner role.")
+    owner = _owner()
     name = database or settings_dict["NAME"]
     arguments = ["--dbname", name, "--username", owner["USER"]]
     if owner["HOST"]:
@@ -51,6 +50,15 @@ def _owner_environment(database: str | None = None) -> tuple[list[str], dict[str
         arguments += ["--port", str(owner["PORT"])]
     environment = {"PGPASSWORD": owner["PASSWORD"] or ""}
     return arguments, environment
+
+
+def _owner() -> Credentials:
+    """The owner's credentials, read now: backups and restores are the owner's own
+    commands (README, "Running in production")."""
+    try:
+        return owner_credentials(connection.settings_dict)
+    except ImproperlyConfigured as error:
+        raise BackupFailed(str(error)) from None
 
 
 def _run(tool: str, arguments: list[str], *, database: str | None = None) -> None:
@@ -124,7 +132,7 @@ def _recreate_database() -> None:
     from psycopg import sql
 
     name = connection.settings_dict["NAME"]
-    owner = connection.settings_dict["OWNER"]
+    owner = _owner()
     connection.close()
     with psycopg.connect(
         host=owner["HOST"] or None,

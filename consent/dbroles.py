@@ -11,6 +11,17 @@ greppable list is `APPEND_ONLY` below (a test checks the database agrees with it
 that gets an append-only table of its own (e.g. a future `OfferEvent`) adds an
 `AppendOnly("OfferEvent")` operation to its migration and its label here; `offers` may
 import `consent`, never the reverse.
+
+Every function in the database runs with a fixed `search_path` that names `pg_temp` last
+(`SEARCH_PATH`): otherwise PostgreSQL searches the session's temporary tables first, and a
+temporary table named like one of ours would be read instead of it, by the owner's
+SECURITY DEFINER functions and by the triggers alike. The operations below create their
+functions with it; `PinSearchPaths` gives it to every function the owner has, which a
+migration runs again after anything that creates a function without it (pgtrigger's
+`AddTrigger` re-creates its functions without one; a test names any function left so).
+The runtime role may not create temporary tables at all (`RevokeTemporaryTables`): its
+scratch tables are unlogged tables in `import_staging`, made and dropped in one
+transaction.
 """
 
 from django.db import migrations
@@ -33,6 +44,26 @@ APPEND_ONLY = (
 # The runtime role may update these, but TRUNCATE is refused to everyone: emptying the
 # state would silently drop every customer's current choice.
 TRUNCATE_REFUSED = (*APPEND_ONLY, "consent.ConsentState")
+
+# What the runtime role may not DELETE (or TRUNCATE): the protected data of README,
+# *Retention and erasure*. Only owner SECURITY DEFINER functions remove rows, each checking
+# why in SQL (a period past on `retention_today()`, or an erasure request in the ledger).
+# For a partitioned table, every partition too.
+OWNER_DELETES_ONLY = (
+    "consent.Customer",
+    "consent.ConsentState",
+    "offers.Account",
+    "offers.Holding",
+    "offers.Transaction",
+    "offers.DataUse",
+    "offers.Offer",
+    "offers.Offer_relied_on",
+    "offers.FollowUp",
+)
+
+# Every function's search path: the catalogue, our schema, and the session's temporary
+# schema last (named, so that PostgreSQL does not search it first).
+SEARCH_PATH = "pg_catalog, public, pg_temp"
 
 TRUNCATE_TRIGGER = "refuse_truncate"
 # Import staging tables (consent.csvload.SqlCheckedImport) live here, not in `public`,
@@ -135,7 +166,7 @@ class RefuseTruncate(SqlOperation):
         return [
             f"""
             CREATE OR REPLACE FUNCTION {TRUNCATE_TRIGGER}() RETURNS trigger
-            LANGUAGE plpgsql AS $$
+            LANGUAGE plpgsql SET search_path = {SEARCH_PATH} AS $$
             BEGIN
                 RAISE EXCEPTION 'TRUNCATE % refused: the table is append-only', TG_TABLE_NAME
                     USING ERRCODE = 'insufficient_privilege';
@@ -206,19 +237,19 @@ class AllowIndexRebuild(SqlOperation):
             f"REVOKE ALL ON suspended_index FROM {role}",
             f"""
             CREATE FUNCTION {suspend}() RETURNS void
-            LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+            LANGUAGE plpgsql SECURITY DEFINER SET search_path = {SEARCH_PATH} AS $$
             DECLARE idx record;
             BEGIN
                 FOR idx IN
                     SELECT i.indexrelid::regclass::text AS name,
                            pg_get_indexdef(i.indexrelid) AS definition
                       FROM pg_index i
-                     WHERE i.indrelid = '{table}'::regclass
+                     WHERE i.indrelid = 'public.{table}'::regclass
                        AND NOT i.indisunique AND NOT i.indisprimary
                        AND NOT EXISTS (SELECT FROM pg_constraint c
                                         WHERE c.conindid = i.indexrelid)
                 LOOP
-                    INSERT INTO suspended_index VALUES ('{table}', idx.definition);
+                    INSERT INTO public.suspended_index VALUES ('{table}', idx.definition);
                     EXECUTE 'DROP INDEX ' || idx.name;
                 END LOOP;
             END
@@ -226,11 +257,12 @@ class AllowIndexRebuild(SqlOperation):
             """,
             f"""
             CREATE FUNCTION {restore}() RETURNS void
-            LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+            LANGUAGE plpgsql SECURITY DEFINER SET search_path = {SEARCH_PATH} AS $$
             DECLARE statement text;
             BEGIN
                 FOR statement IN
-                    DELETE FROM suspended_index WHERE table_name = '{table}' RETURNING definition
+                    DELETE FROM public.suspended_index WHERE table_name = '{table}'
+                    RETURNING definition
                 LOOP
                     EXECUTE statement;
                 END LOOP;
@@ -281,6 +313,11 @@ class MonthlyPartitions(SqlOperation):
       ACCESS EXCLUSIVE lock for a moment), one with rows never does. In the caller's
       transaction, so several months are attached all at once or not at all.
     - `discard_<table>_load()`: drops what is left of a load.
+
+    A new month gets exactly the runtime role's privileges on the table itself
+    (`<table>_grant_as_parent(regclass)`), so what the role may not do to the table (say,
+    DELETE: `OwnerDeletesOnly`) it may not do to any month of it either. Functions are
+    created or replaced: `RefreshMonthlyPartitions` makes them again as they are here.
     """
 
     def __init__(self, model_name, *, column, time_zone):
@@ -303,6 +340,7 @@ class MonthlyPartitions(SqlOperation):
             "month": f"{table}_month(date)",
             "month_of": f"{table}_month_of(timestamptz)",
             "indexes": f"{table}_clone_indexes(regclass, text)",
+            "grants": f"{table}_grant_as_parent(regclass)",
             "ensure": f"ensure_{table}_partition(date)",
             "prepare": f"prepare_{table}_load(date[])",
             "index": f"index_{table}_load(date)",
@@ -319,29 +357,30 @@ class MonthlyPartitions(SqlOperation):
         # Every function: fixed search_path, and bounds printed as ISO text in UTC so that
         # they read back as the same instants whatever the caller's settings.
         header = (
-            "LANGUAGE plpgsql SECURITY DEFINER"
-            " SET search_path = pg_catalog, public SET datestyle = 'ISO, YMD' SET timezone = 'UTC'"
+            f"LANGUAGE plpgsql SECURITY DEFINER SET search_path = {SEARCH_PATH}"
+            " SET datestyle = 'ISO, YMD' SET timezone = 'UTC'"
         )
         return [
             f"""
-            CREATE FUNCTION {table}_month(month date, OUT suffix text, OUT lower timestamptz,
-                                          OUT upper timestamptz)
-            LANGUAGE sql STABLE SET search_path = pg_catalog AS $$
+            CREATE OR REPLACE FUNCTION {table}_month(month date, OUT suffix text,
+                                                     OUT lower timestamptz, OUT upper timestamptz)
+            LANGUAGE sql STABLE SET search_path = {SEARCH_PATH} AS $$
                 SELECT to_char(m, '"y"YYYY"m"MM'), m::timestamp AT TIME ZONE '{tz}',
                        (m + interval '1 month')::timestamp AT TIME ZONE '{tz}'
                   FROM (SELECT date_trunc('month', month)::date AS m) AS first_day
             $$
             """,
             f"""
-            CREATE FUNCTION {table}_month_of(at timestamptz) RETURNS date
-            LANGUAGE sql STABLE SET search_path = pg_catalog AS $$
+            CREATE OR REPLACE FUNCTION {table}_month_of(at timestamptz) RETURNS date
+            LANGUAGE sql STABLE SET search_path = {SEARCH_PATH} AS $$
                 SELECT date_trunc('month', at AT TIME ZONE '{tz}')::date
             $$
             """,
             # The parent's indexes on a new month, named like its other partitions' ones;
             # the primary key as a constraint, so that ATTACH adopts it instead of building.
             f"""
-            CREATE FUNCTION {table}_clone_indexes(target regclass, partition text) RETURNS void
+            CREATE OR REPLACE FUNCTION {table}_clone_indexes(target regclass, partition text)
+            RETURNS void
             {header} AS $$
             DECLARE idx record; name text;
             BEGIN
@@ -363,19 +402,37 @@ class MonthlyPartitions(SqlOperation):
             END
             $$
             """,
+            # The runtime role's privileges on the table, and nothing else, on a new month
+            # (which the owner's default privileges would otherwise give every DML).
             f"""
-            CREATE FUNCTION ensure_{table}_partition(month date) RETURNS text
+            CREATE OR REPLACE FUNCTION {table}_grant_as_parent(target regclass) RETURNS void
+            {header} AS $$
+            DECLARE privileges text;
+            BEGIN
+                EXECUTE format('REVOKE ALL ON %s FROM {role}', target);
+                SELECT string_agg(DISTINCT a.privilege_type, ', ') INTO privileges
+                  FROM pg_class c, aclexplode(c.relacl) a
+                 WHERE c.oid = 'public.{table}'::regclass AND a.grantee = '{role}'::regrole;
+                IF privileges IS NOT NULL THEN
+                    EXECUTE format('GRANT %s ON %s TO {role}', privileges, target);
+                END IF;
+            END
+            $$
+            """,
+            f"""
+            CREATE OR REPLACE FUNCTION ensure_{table}_partition(month date) RETURNS text
             {header} AS $$
             DECLARE m record; name text;
             BEGIN
-                SELECT * INTO m FROM {table}_month(month);
+                SELECT * INTO m FROM public.{table}_month(month);
                 name := '{table}_' || m.suffix;
                 -- One at a time (SHARE UPDATE EXCLUSIVE conflicts with itself; readers pass).
                 LOCK TABLE public.{table} IN SHARE UPDATE EXCLUSIVE MODE;
                 IF to_regclass(format('public.%I', name)) IS NULL THEN
                     EXECUTE format('CREATE TABLE public.%I (LIKE public.{table}'
                                    ' INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', name);
-                    PERFORM {table}_clone_indexes(format('public.%I', name)::regclass, name);
+                    PERFORM public.{table}_clone_indexes(format('public.%I', name)::regclass, name);
+                    PERFORM public.{table}_grant_as_parent(format('public.%I', name)::regclass);
                     EXECUTE format('ALTER TABLE public.{table} ATTACH PARTITION public.%I'
                                    ' FOR VALUES FROM (%L) TO (%L)', name, m.lower, m.upper);
                 END IF;
@@ -384,7 +441,7 @@ class MonthlyPartitions(SqlOperation):
             $$
             """,
             f"""
-            CREATE FUNCTION prepare_{table}_load(months date[]) RETURNS void
+            CREATE OR REPLACE FUNCTION prepare_{table}_load(months date[]) RETURNS void
             {header} AS $$
             DECLARE month date; m record; name text;
             BEGIN
@@ -392,7 +449,7 @@ class MonthlyPartitions(SqlOperation):
                 CREATE TABLE {load} (LIKE public.{table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)
                     PARTITION BY RANGE ({column});
                 FOREACH month IN ARRAY months LOOP
-                    SELECT * INTO m FROM {table}_month(month);
+                    SELECT * INTO m FROM public.{table}_month(month);
                     name := '{table}_load_' || m.suffix;
                     EXECUTE format('CREATE TABLE {staging}.%I PARTITION OF {load}'
                                    ' FOR VALUES FROM (%L) TO (%L)', name, m.lower, m.upper);
@@ -407,23 +464,23 @@ class MonthlyPartitions(SqlOperation):
             $$
             """,
             f"""
-            CREATE FUNCTION index_{table}_load(month date) RETURNS void
+            CREATE OR REPLACE FUNCTION index_{table}_load(month date) RETURNS void
             {header} AS $$
             DECLARE m record;
             BEGIN
-                SELECT * INTO m FROM {table}_month(month);
-                PERFORM {table}_clone_indexes(
+                SELECT * INTO m FROM public.{table}_month(month);
+                PERFORM public.{table}_clone_indexes(
                     format('{staging}.%I', '{table}_load_' || m.suffix)::regclass,
                     '{table}_' || m.suffix);
             END
             $$
             """,
             f"""
-            CREATE FUNCTION attach_{table}_load(month date) RETURNS void
+            CREATE OR REPLACE FUNCTION attach_{table}_load(month date) RETURNS void
             {header} AS $$
             DECLARE m record; name text; loaded text; has_rows boolean;
             BEGIN
-                SELECT * INTO m FROM {table}_month(month);
+                SELECT * INTO m FROM public.{table}_month(month);
                 name := '{table}_' || m.suffix;
                 loaded := '{table}_load_' || m.suffix;
                 IF to_regclass(format('{staging}.%I', loaded)) IS NULL THEN
@@ -441,8 +498,7 @@ class MonthlyPartitions(SqlOperation):
                 EXECUTE format('ALTER TABLE {load} DETACH PARTITION {staging}.%I', loaded);
                 EXECUTE format('ALTER TABLE {staging}.%I SET SCHEMA public', loaded);
                 EXECUTE format('ALTER TABLE public.%I RENAME TO %I', loaded, name);
-                EXECUTE format('REVOKE ALL ON public.%I FROM {role}', name);
-                EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON public.%I TO {role}', name);
+                PERFORM public.{table}_grant_as_parent(format('public.%I', name)::regclass);
                 EXECUTE format('ALTER TABLE public.{table} ATTACH PARTITION public.%I'
                                ' FOR VALUES FROM (%L) TO (%L)', name, m.lower, m.upper);
                 EXECUTE format('ALTER TABLE public.%I DROP CONSTRAINT in_month', name);
@@ -450,7 +506,7 @@ class MonthlyPartitions(SqlOperation):
             $$
             """,
             f"""
-            CREATE FUNCTION discard_{table}_load() RETURNS void
+            CREATE OR REPLACE FUNCTION discard_{table}_load() RETURNS void
             {header} AS $$
             BEGIN
                 DROP TABLE IF EXISTS {load};
@@ -510,16 +566,16 @@ class RetentionClock(SqlOperation):
             f"REVOKE ALL ON retention_clock FROM {role}",
             f"""
             CREATE FUNCTION retention_today() RETURNS date
-            LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
-                SELECT coalesce((SELECT max(today) FROM retention_clock),
+            LANGUAGE sql STABLE SECURITY DEFINER SET search_path = {SEARCH_PATH} AS $$
+                SELECT coalesce((SELECT max(today) FROM public.retention_clock),
                                 (now() AT TIME ZONE '{RETENTION_TIME_ZONE}')::date)
             $$
             """,
             "REVOKE ALL ON FUNCTION retention_today() FROM PUBLIC",
             f"GRANT EXECUTE ON FUNCTION retention_today() TO {role}",
-            r"""
+            rf"""
             CREATE FUNCTION retention_ignore_row_triggers(p_tables regclass[]) RETURNS text
-            LANGUAGE plpgsql SET search_path = pg_catalog, public AS $$
+            LANGUAGE plpgsql SET search_path = {SEARCH_PATH} AS $$
             DECLARE
                 v_previous text := coalesce(current_setting('pgtrigger.ignore', true), '');
                 v_names text[];
@@ -527,13 +583,13 @@ class RetentionClock(SqlOperation):
                 SELECT array_agg(tgname::text) INTO v_names FROM pg_trigger
                  WHERE tgrelid = ANY(p_tables) AND tgname LIKE 'pgtrigger\_%'
                    AND NOT tgisinternal;
-                PERFORM set_config('pgtrigger.ignore', coalesce(v_names, '{}')::text, true);
+                PERFORM set_config('pgtrigger.ignore', coalesce(v_names, '{{}}')::text, true);
                 RETURN v_previous;
             END $$
             """,
-            """
+            f"""
             CREATE FUNCTION retention_restore_row_triggers(p_previous text) RETURNS void
-            LANGUAGE sql SET search_path = pg_catalog, public AS $$
+            LANGUAGE sql SET search_path = {SEARCH_PATH} AS $$
                 SELECT set_config('pgtrigger.ignore', p_previous, true)
             $$
             """,
@@ -554,7 +610,8 @@ class OwnerFunction(SqlOperation):
     """One narrow privileged thing the runtime role may ask the owner to do, in the
     caller's transaction: `CREATE FUNCTION name(arguments) … SECURITY DEFINER`, callable
     by the runtime role only. `body` must check its own conditions again (its arguments
-    come from whoever holds the runtime role)."""
+    come from whoever holds the runtime role), and names tables with their schema
+    (`public.x`)."""
 
     def __init__(self, name: str, arguments: str, returns: str, body: str):
         self.name, self.arguments, self.returns, self.body = name, arguments, returns, body
@@ -572,7 +629,7 @@ class OwnerFunction(SqlOperation):
         return [
             f"""
             CREATE FUNCTION {self.name}({self.arguments}) RETURNS {self.returns}
-            LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+            LANGUAGE plpgsql SECURITY DEFINER SET search_path = {SEARCH_PATH} AS $$
             {self.body}
             $$
             """,
@@ -582,3 +639,130 @@ class OwnerFunction(SqlOperation):
 
     def backwards_sql(self, app_label, schema_editor, state):
         return [f"DROP FUNCTION IF EXISTS {self.signature}"]
+
+
+# --- Hardening (shadowing, deletes): one operation each, run again when needed --------------
+class PinSearchPaths(SqlOperation):
+    """Every function in `public` that the owner owns (the one running `migrate`) gets
+    `SET search_path = SEARCH_PATH`: trigger functions too, pgtrigger's included, and
+    whatever was created without one. Run it (again) at the end of any migration that
+    creates or replaces a function without the clause, e.g. a pgtrigger `AddTrigger`.
+    Reversed, it changes nothing: a pinned search path is never less safe."""
+
+    def describe(self):
+        return "Pin the search path of every function the owner has"
+
+    def forwards_sql(self, app_label, schema_editor, state):
+        return [
+            f"""
+            DO $$
+            DECLARE f record;
+            BEGIN
+                FOR f IN
+                    SELECT p.proname, pg_get_function_identity_arguments(p.oid) AS arguments
+                      FROM pg_catalog.pg_proc p
+                     WHERE p.pronamespace = 'public'::regnamespace
+                       AND p.proowner = (SELECT oid FROM pg_catalog.pg_roles
+                                          WHERE rolname = current_user)
+                       AND p.prokind IN ('f', 'p')
+                LOOP
+                    EXECUTE format('ALTER FUNCTION public.%I(%s) SET search_path = {SEARCH_PATH}',
+                                   f.proname, f.arguments);
+                END LOOP;
+            END
+            $$
+            """
+        ]
+
+    def backwards_sql(self, app_label, schema_editor, state):
+        return []
+
+
+class RevokeTemporaryTables(SqlOperation):
+    """Nobody but the owner may create temporary tables in this database (PostgreSQL lets
+    every role, through PUBLIC). A temporary table could shadow ours wherever a search
+    path does not name `pg_temp` last; the runtime role's scratch tables are unlogged
+    tables in `STAGING_SCHEMA` instead, created and dropped in one transaction."""
+
+    def describe(self):
+        return "Only the owner may create temporary tables"
+
+    def forwards_sql(self, app_label, schema_editor, state):
+        role = runtime_role(schema_editor).replace("'", "''")
+        return [
+            f"""
+            DO $$
+            BEGIN
+                EXECUTE format('REVOKE TEMPORARY ON DATABASE %I FROM PUBLIC', current_database());
+                EXECUTE format('REVOKE TEMPORARY ON DATABASE %I FROM %I', current_database(),
+                               '{role}');
+                EXECUTE format('GRANT TEMPORARY ON DATABASE %I TO %I', current_database(),
+                               current_user);
+            END
+            $$
+            """
+        ]
+
+    def backwards_sql(self, app_label, schema_editor, state):
+        return [
+            """
+            DO $$
+            BEGIN
+                EXECUTE format('GRANT TEMPORARY ON DATABASE %I TO PUBLIC', current_database());
+            END
+            $$
+            """
+        ]
+
+
+class OwnerDeletesOnly(SqlOperation):
+    """The runtime role may read, add and change rows, never DELETE or TRUNCATE them, on the
+    table and on each of its partitions (monthly partitions made later get the table's
+    privileges: `MonthlyPartitions`). Rows go only through an owner function that checks
+    why (`OwnerFunction`). `model_name` may be an automatic many-to-many table
+    (`"Offer_relied_on"`)."""
+
+    def __init__(self, model_name):
+        self.model_name = model_name
+
+    def describe(self):
+        return f"Only the owner's functions delete from {self.model_name}"
+
+    def statements(self, app_label, schema_editor, state, verb):
+        table = state.apps.get_model(app_label, self.model_name)._meta.db_table
+        role = schema_editor.quote_name(runtime_role(schema_editor))
+        privileges = "DELETE, TRUNCATE" if verb == "REVOKE" else "DELETE"
+        direction = "FROM" if verb == "REVOKE" else "TO"
+        return [
+            f"""
+            DO $$
+            DECLARE t regclass;
+            BEGIN
+                FOR t IN SELECT 'public.{table}'::regclass
+                         UNION ALL
+                         SELECT inhrelid::regclass FROM pg_catalog.pg_inherits
+                          WHERE inhparent = 'public.{table}'::regclass
+                LOOP
+                    EXECUTE format('{verb} {privileges} ON %s {direction} {role}', t);
+                END LOOP;
+            END
+            $$
+            """
+        ]
+
+    def forwards_sql(self, app_label, schema_editor, state):
+        return self.statements(app_label, schema_editor, state, "REVOKE")
+
+    def backwards_sql(self, app_label, schema_editor, state):
+        return self.statements(app_label, schema_editor, state, "GRANT")
+
+
+class RefreshMonthlyPartitions(MonthlyPartitions):
+    """`MonthlyPartitions`' functions made again as they are now (a migration that changed
+    them); reversed, it leaves them as they are."""
+
+    def describe(self):
+        return f"Make the monthly partition functions of {self.model_name} again"
+
+    def backwards_sql(self, app_label, schema_editor, state):
+        return []

@@ -107,7 +107,7 @@ class CustomerImport(CsvImport):
         yield f"""
             SELECT s.line, 'customer_number ' || s.customer_number
                    || ' is already the username of a user who is not this customer'
-              FROM staging s
+              FROM {self.staging} s
               JOIN {user} u ON u.username = s.customer_number
               LEFT JOIN {customer} c ON c.user_id = u.id
              WHERE c.id IS NULL OR c.customer_number <> s.customer_number
@@ -116,7 +116,7 @@ class CustomerImport(CsvImport):
         yield f"""
             SELECT s.line, 'customer ' || s.customer_number || ' left on ' || c.closed_on
                    || '; closed_on ' || s.closed_on || ' cannot change that'
-              FROM staging s JOIN {customer} c USING (customer_number)
+              FROM {self.staging} s JOIN {customer} c USING (customer_number)
              WHERE s.closed_on IS NOT NULL AND c.closed_on IS NOT NULL
                AND s.closed_on <> c.closed_on
         """
@@ -125,7 +125,7 @@ class CustomerImport(CsvImport):
             SELECT s.line, 'customer ' || s.customer_number || ' made a choice on '
                    || (max(e.occurred_at) AT TIME ZONE '{settings.TIME_ZONE}')::date
                    || ', after closed_on ' || s.closed_on
-              FROM staging s JOIN {customer} c USING (customer_number)
+              FROM {self.staging} s JOIN {customer} c USING (customer_number)
               JOIN {ConsentEvent._meta.db_table} e ON e.customer_id = c.id
              WHERE s.closed_on IS NOT NULL AND c.closed_on IS NULL
                AND e.channel <> '{Channel.SYSTEM.value}'
@@ -143,11 +143,13 @@ class CustomerImport(CsvImport):
                                 is_superuser, is_staff, is_active, date_joined)
             SELECT customer_number, '!' || replace(gen_random_uuid()::text, '-', ''),
                    first_name, last_name, email, false, false, true, now()
-              FROM staging
+              FROM {self.staging}
             ON CONFLICT (username) DO NOTHING
             """
         )
-        cursor.execute(f"SELECT count(*) FROM staging s JOIN {customer} c USING (customer_number)")
+        cursor.execute(
+            f"SELECT count(*) FROM {self.staging} s JOIN {customer} c USING (customer_number)"
+        )
         (existing,) = cursor.fetchone()
         # The phone number is merged only when the file has the column.
         phone = "phone" in self.present
@@ -161,7 +163,7 @@ class CustomerImport(CsvImport):
                                     birth_date, language, phone)
             SELECT u.id, s.customer_number, s.first_name, s.last_name, s.email,
                    s.birth_date, s.language, coalesce(s.phone, '')
-              FROM staging s JOIN {user} u ON u.username = s.customer_number
+              FROM {self.staging} s JOIN {user} u ON u.username = s.customer_number
             ON CONFLICT (customer_number) DO UPDATE
                SET {", ".join(f"{name} = EXCLUDED.{name}" for name in columns)}
              WHERE ({current}) IS DISTINCT FROM ({excluded})
@@ -170,7 +172,7 @@ class CustomerImport(CsvImport):
             """
         )
         written = cursor.rowcount
-        cursor.execute("SELECT count(*) FROM staging")
+        cursor.execute(f"SELECT count(*) FROM {self.staging}")
         (total,) = cursor.fetchone()
         created = total - existing
         closed = self._close(cursor, customer)
@@ -185,7 +187,8 @@ class CustomerImport(CsvImport):
         """Customers the file says left, who had not yet: closed as `close_customer` does,
         one by one (leaving is rare), in the import's transaction."""
         cursor.execute(
-            f"""SELECT c.id, s.closed_on FROM staging s JOIN {customer} c USING (customer_number)
+            f"""SELECT c.id, s.closed_on
+                  FROM {self.staging} s JOIN {customer} c USING (customer_number)
                  WHERE s.closed_on IS NOT NULL AND c.closed_on IS NULL ORDER BY c.id"""
         )
         leaving = cursor.fetchall()

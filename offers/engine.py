@@ -32,6 +32,7 @@ decision. `clock()` only stamps when chunks and runs ended (measurements).
 import datetime as dt
 import os
 import socket
+import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -42,6 +43,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, Max, Min, OuterRef
 from django.utils import timezone
 
+from consent.dbroles import STAGING_SCHEMA
 from consent.models import ConsentState, Customer, PurposeVersion
 from consent.validity import start_of_day, valid_consents
 from ledger.models import ConsentEvent
@@ -485,16 +487,19 @@ def write_offers(
         Customer._meta.db_table,
     )
     priority = {rule.code: i for i, rule in enumerate(RULES)}
-    with connection.cursor() as cursor:
-        # Within one transaction (several chunks under a test, say) the table may exist.
-        cursor.execute("DROP TABLE IF EXISTS offer_candidate")
+    # A scratch table of this transaction (the chunk's): the runtime role may create no
+    # temporary tables (consent/dbroles.py), so an unlogged one in the staging schema,
+    # named for this call alone and dropped before the chunk commits. Rolled back, it
+    # was never there.
+    candidate = f"{STAGING_SCHEMA}.offer_candidate_{uuid.uuid4().hex}"
+    with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
-            "CREATE TEMPORARY TABLE offer_candidate (customer_id bigint, rule text,"
+            f"CREATE UNLOGGED TABLE {candidate} (customer_id bigint, rule text,"
             " product text, priority int, event_ids bigint[], explanation_nl text,"
             " explanation_en text, evidence_nl text, evidence_en text, staff_evidence_nl text,"
-            " staff_evidence_en text) ON COMMIT DROP"
+            " staff_evidence_en text)"
         )
-        with cursor.copy("COPY offer_candidate FROM STDIN") as copy:
+        with cursor.copy(f"COPY {candidate} FROM STDIN") as copy:
             for c in candidates:
                 p = c.proposal
                 copy.write_row(
@@ -507,15 +512,15 @@ def write_offers(
         # drop candidates whose consent changed since the gate read it. A withdrawal
         # waiting on these locks retracts the new offers once this chunk commits.
         cursor.execute(
-            f"SELECT FROM {customer} WHERE id IN (SELECT customer_id FROM offer_candidate)"
+            f"SELECT FROM {customer} WHERE id IN (SELECT customer_id FROM {candidate})"
             " ORDER BY id FOR KEY SHARE"
         )
         cursor.execute(
             f"SELECT FROM {state} WHERE event_id IN"
-            " (SELECT unnest(event_ids) FROM offer_candidate) FOR SHARE"
+            f" (SELECT unnest(event_ids) FROM {candidate}) FOR SHARE"
         )
         cursor.execute(
-            f"""DELETE FROM offer_candidate c WHERE EXISTS (
+            f"""DELETE FROM {candidate} c WHERE EXISTS (
                     SELECT FROM unnest(c.event_ids) e(id) WHERE NOT EXISTS (
                         SELECT FROM {state} s WHERE s.event_id = e.id AND s.state = 'granted'))"""
         )
@@ -534,7 +539,7 @@ def write_offers(
                                   AND o.status_changed_at >= %(cooldown_from)s) AS cooling_down,
                        (SELECT count(*) FROM {offer} o WHERE o.customer_id = c.customer_id
                            AND o.status = ANY(%(open)s)) AS open_count
-                  FROM offer_candidate c JOIN {product} p ON p.code = c.product
+                  FROM {candidate} c JOIN {product} p ON p.code = c.product
             ),
             one_per_product AS (
                 SELECT DISTINCT ON (customer_id, product_id) * FROM judged
@@ -586,6 +591,7 @@ def write_offers(
         for rule, offered, already in cursor.fetchall():
             before = result[rule]
             result[rule] = (before[0] + offered, before[1] + already)
+        cursor.execute(f"DROP TABLE {candidate}")
     return result
 
 

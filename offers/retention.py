@@ -3,31 +3,35 @@ bank and erasure on request do to it (issue #14).
 
 The kinds and where their periods come from:
 
-- `offers` (offers, their events, follow-ups): the owner's function
-  `remove_offers_past_retention` removes them in batches, checking the period in SQL
-  (the runtime role may not delete offer events);
-- `data_use` (the data-use log), by its read date;
+The runtime role may delete none of it (consent/dbroles.py `OWNER_DELETES_ONLY`): each
+kind goes through an owner function that checks the period again in SQL, on the
+database's date, whatever this module passes (migrations offers 0011, 0012 and 0015).
+
+- `offers` (offers, their events, follow-ups): `remove_offers_past_retention`, in batches;
+- `data_use` (the data-use log), by its read date: `remove_data_use_past_retention`, in
+  batches;
 - `transactions`, by the booking date ('transaction') and, where a notice counts from the
   end of the relationship, only of customers who left long enough ago: a row goes when
   every rule that keeps it has run out. Whole months whose every row is past go first, by
-  dropping the month's partition (an owner function, migration offers 0012); then rows
-  are deleted set-based per batch of accounts.
+  dropping the month's partition (`drop_transaction_months_past_retention`); then rows,
+  set-based per batch of accounts (`remove_transactions_past_retention`).
 - `accounts` (accounts, balances, products held), after the relationship ends; an
-  account goes only once its transactions have gone.
+  account goes only once its transactions have gone (`remove_accounts_past_retention`).
+
+Erasure on request removes the offers and the data-use log behind the customer's
+`erasure_requested` event (`erase_offers_on_request`, `erase_data_use_on_request`).
 """
 
 import datetime as dt
 from collections import Counter
 
-import pgtrigger
 from django.db import connection, transaction
 from django.db.models import Exists, Min, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from consent.models import Customer
-from consent.retention import Oldest, Period, Retention
-from consent.validity import end_of_day
+from consent.retention import Oldest, Period, RelationshipEnd, Retention
 
 from . import transitions
 from .models import (
@@ -78,21 +82,18 @@ def oldest_offer(on: dt.date, period: Period | None = None) -> Oldest:
 
 # --- the data-use log -------------------------------------------------------------------------
 def remove_data_use(retention: Retention) -> Counter:
-    cutoff = retention.cutoff("data_use", "read")
-    if cutoff is None:
+    if retention.cutoff("data_use", "read") is None:
         return Counter()
-    table, removed = DataUse._meta.db_table, 0
+    removed = 0
     while True:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(
-                f"""DELETE FROM {table} WHERE (customer_id, run_id, purpose_id) IN (
-                        SELECT customer_id, run_id, purpose_id FROM {table}
-                         WHERE read_at < %s LIMIT %s)""",
-                [end_of_day(cutoff), BATCH],
+                "SELECT remove_data_use_past_retention(%s, %s)", [retention.as_of, BATCH]
             )
-            removed += cursor.rowcount
-            if cursor.rowcount < BATCH:
-                return +Counter({"rows": removed})
+            (batch,) = cursor.fetchone()
+        removed += batch
+        if batch < BATCH:
+            return +Counter({"rows": removed})
 
 
 def oldest_data_use(on: dt.date, period: Period | None = None) -> Oldest:
@@ -120,20 +121,16 @@ def remove_transactions(retention: Retention) -> Counter:
         return +dropped  # no rule this remover knows: keep everything
     accounts = Account.objects.order_by("pk")
     if left is not None:
-        accounts = accounts.filter(customer__closed_on__lte=left)
-    booked_before = end_of_day(booked) if booked is not None else None
+        accounts = accounts.alias(ended=RelationshipEnd("customer_id")).filter(ended__lte=left)
     ids = list(accounts.values_list("pk", flat=True))
     removed = 0
     for start in range(0, len(ids), ACCOUNT_BATCH):
-        batch = ids[start : start + ACCOUNT_BATCH]
-        condition = "account_id = ANY(%s)"
-        params: list[list[int] | dt.datetime] = [batch]
-        if booked_before is not None:
-            condition += " AND booked_at < %s"
-            params.append(booked_before)
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {Transaction._meta.db_table} WHERE {condition}", params)
-            removed += cursor.rowcount
+            cursor.execute(
+                "SELECT remove_transactions_past_retention(%s, %s)",
+                [retention.as_of, ids[start : start + ACCOUNT_BATCH]],
+            )
+            removed += cursor.fetchone()[0]
     return +(dropped + Counter({"rows": removed}))
 
 
@@ -145,7 +142,7 @@ def oldest_transaction(on: dt.date, period: Period | None = None) -> Oldest:
         first = (
             Customer.objects.filter(closed_on__isnull=False)
             .filter(Exists(Transaction.objects.filter(account__customer=OuterRef("pk"))))
-            .aggregate(first=Min("closed_on"))["first"]
+            .aggregate(first=Min(RelationshipEnd()))["first"]
         )
         return Oldest(first, "relationship_end")
     first = Transaction.objects.aggregate(first=Min("booked_at"))["first"]
@@ -155,21 +152,15 @@ def oldest_transaction(on: dt.date, period: Period | None = None) -> Oldest:
 # --- accounts and products held -----------------------------------------------------------------
 def remove_accounts(retention: Retention) -> Counter:
     """Accounts and products of customers who left longer ago than the period. An account
-    with transactions still held stays (they refer to it; no database key says so)."""
-    cutoff = retention.cutoff("accounts", "relationship_end")
-    if cutoff is None:
+    with transactions still held stays (they refer to it; no database key says so).
+    Accounts are never deleted otherwise (a trigger, and the runtime role has no DELETE);
+    the owner's function is the one exception, once nothing refers to them."""
+    if retention.cutoff("accounts", "relationship_end") is None:
         return Counter()
-    left = Customer.objects.filter(closed_on__lte=cutoff)
-    with transaction.atomic():
-        holdings, _ = Holding.objects.filter(customer__in=left).delete()
-        accounts = Account.objects.filter(customer__in=left).exclude(
-            Exists(Transaction.objects.filter(account=OuterRef("pk")))
-        )
-        # Accounts are never deleted otherwise (the trigger says so); retention is the
-        # one exception, once nothing refers to them.
-        with pgtrigger.ignore("offers.Account:accounts_are_never_deleted"):
-            removed, _ = accounts.delete()
-    return +Counter({"accounts": removed, "holdings": holdings})
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM remove_accounts_past_retention(%s)", [retention.as_of])
+        accounts, holdings = cursor.fetchone()
+    return +Counter({"accounts": accounts, "holdings": holdings})
 
 
 def oldest_account(on: dt.date, period: Period | None = None) -> Oldest:
@@ -177,7 +168,7 @@ def oldest_account(on: dt.date, period: Period | None = None) -> Oldest:
         Q(Exists(Account.objects.filter(customer=OuterRef("pk"))))
         | Q(Exists(Holding.objects.filter(customer=OuterRef("pk")))),
         closed_on__isnull=False,
-    ).aggregate(first=Min("closed_on"))["first"]
+    ).aggregate(first=Min(RelationshipEnd()))["first"]
     return Oldest(first, "relationship_end")
 
 
@@ -201,11 +192,8 @@ def erase_on_request(*, customer_id, event, at) -> dict[str, int]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT * FROM erase_offers_on_request(%s)", [event.pk])
         offers, events, follow_ups = cursor.fetchone()
-        cursor.execute(
-            f"DELETE FROM {DataUse._meta.db_table} WHERE customer_id = %s AND read_at <= %s",
-            [customer_id, at],
-        )
-        data_use = cursor.rowcount
+        cursor.execute("SELECT erase_data_use_on_request(%s)", [event.pk])
+        (data_use,) = cursor.fetchone()
     return {
         "offers_erased": offers,
         "offer_events_erased": events,

@@ -9,11 +9,14 @@ Python would take longer than importing them.
 import csv
 import datetime as dt
 import random
+import uuid
 import zoneinfo
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
+
+from consent.dbroles import STAGING_SCHEMA
 
 from .rules.travel_world_cover import EUROPE
 
@@ -159,9 +162,9 @@ def write_transactions_csv(
                                    %(ibans_n)s) AS account
                           FROM generate_series(%(first)s::bigint, %(last)s::bigint) AS n) g0
                ) g
-          JOIN synthetic_iban i ON i.k = g.account
-          JOIN synthetic_mcc m ON m.k = mod(n, %(mccs_n)s)
-          LEFT JOIN synthetic_sensitive s ON g.place < 0.03 AND s.k = mod(n, %(sensitive_n)s)
+          JOIN {pool}_iban i ON i.k = g.account
+          JOIN {pool}_mcc m ON m.k = mod(n, %(mccs_n)s)
+          LEFT JOIN {pool}_sensitive s ON g.place < 0.03 AND s.k = mod(n, %(sensitive_n)s)
     """
     end = dt.datetime.combine(as_of, dt.time(20, 0), tzinfo=dt.UTC)
     if since is not None:
@@ -185,22 +188,30 @@ def write_transactions_csv(
         "transaction_id,iban,booked_at,amount,currency,counterparty_name,"
         "counterparty_iban,mcc,country,description\n"
     )
-    with connection.cursor() as cursor, open(path, "wb") as handle:
+    # Lookup tables, joined by number: subscripting a long text[] costs O(index). Unlogged
+    # tables of this transaction in the staging schema (the runtime role may create no
+    # temporary tables), dropped before it commits.
+    pool = f"{STAGING_SCHEMA}.synthetic_{uuid.uuid4().hex}"
+    with (
+        transaction.atomic(),
+        connection.cursor() as cursor,
+        open(path, "wb") as handle,
+    ):
         cursor.execute("SELECT setseed(%s)", [seed])
-        # Lookup tables, joined by number: subscripting a long text[] costs O(index).
         for name, values in pools.items():
-            cursor.execute(f"DROP TABLE IF EXISTS synthetic_{name}")
             cursor.execute(
-                f"CREATE TEMPORARY TABLE synthetic_{name} AS SELECT (k - 1)::bigint AS k,"
+                f"CREATE UNLOGGED TABLE {pool}_{name} AS SELECT (k - 1)::bigint AS k,"
                 f" v AS {name if name != 'sensitive' else 'mcc'}"
                 " FROM unnest(%s::text[]) WITH ORDINALITY AS u(v, k)",
                 [values],
             )
-            cursor.execute(f"ANALYZE synthetic_{name}")
+            cursor.execute(f"ANALYZE {pool}_{name}")
         handle.write(header.encode())
         with cursor.copy(
-            f"COPY ({cursor.mogrify(sql, params)}) TO STDOUT WITH (FORMAT csv)"
+            f"COPY ({cursor.mogrify(sql.format(pool=pool), params)}) TO STDOUT WITH (FORMAT csv)"
         ) as copy:
             for data in copy:
                 handle.write(data)
+        for name in pools:
+            cursor.execute(f"DROP TABLE {pool}_{name}")
     return path

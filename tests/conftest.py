@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from pytest_django.plugin import blocking_manager_key
 
+from config.database import owner_credentials
 from ledger.models import Action
 from tests.choices import choose_on_screen
 from tests.factories import CustomerFactory
@@ -159,7 +160,7 @@ def owner_connection(django_db_setup):
     """A separate connection to the test database as the owner role (autocommit). It sees
     only committed rows: use it in transactional tests, or on migrated data."""
     settings_dict = connection.settings_dict
-    owner = settings_dict["OWNER"]
+    owner = owner_credentials(settings_dict)
     with psycopg.connect(
         host=owner["HOST"] or None,
         port=owner["PORT"] or None,

@@ -10,6 +10,7 @@ import pytest
 from django.apps import apps
 from django.db import DatabaseError, connection, transaction
 
+from config.database import owner_credentials
 from consent.dbroles import APPEND_ONLY, TRUNCATE_REFUSED, TRUNCATE_TRIGGER
 from consent.models import ConsentState, PurposeVersion
 from ledger.models import ConsentEvent
@@ -81,7 +82,7 @@ def test_runtime_role_cannot_disable_triggers(ledger):
 
 
 def test_runtime_role_cannot_become_someone_else_or_skip_triggers(ledger):
-    owner = connection.settings_dict["OWNER"]["USER"]
+    owner = owner_credentials(connection.settings_dict)["USER"]
     assert "permission denied" in attempt(f'SET ROLE "{owner}"')
     assert "permission denied" in attempt("SET session_replication_role = replica")
     assert "permission denied" in attempt("CREATE TABLE public.mine (id int)")

@@ -1,13 +1,28 @@
-"""The embedded default creates both roles and the owner's database by itself."""
+"""The embedded default creates both roles and the owner's database by itself, and a data
+folder made before passwords gets them on its next start."""
 
 import os
+import shutil
+import stat
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
+import psycopg
 import pytest
 from django.conf import settings
 
-from config.database import OWNER_ROLE, RUNTIME_ROLE, superuser_connection
+from config.database import (
+    HBA_MARKER,
+    OWNER_ROLE,
+    ROLES,
+    RUNTIME_ROLE,
+    embedded_password,
+    passwords_folder,
+    pgserver,
+    superuser_connection,
+)
 
 pytestmark = [
     pytest.mark.slow,
@@ -30,8 +45,31 @@ def manage(*args, pgdata):
     )
 
 
-def test_a_fresh_embedded_server_gets_an_owner_a_runtime_role_and_the_database(tmp_path):
-    pgdata = tmp_path / "pg"
+def stop(pgdata):
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from config.database import embedded_server; embedded_server().stop()",
+        ],
+        cwd=settings.BASE_DIR,
+        env={**os.environ, "PGDATA_DIR": str(pgdata)},
+        check=False,
+        capture_output=True,
+    )
+
+
+@pytest.fixture
+def pgdata():
+    """A data folder of its own, outside pytest's temporary folders: run as root, the
+    server runs as another system user, which pgserver lets through the folders above
+    it, and another pytest run on the machine makes pytest's own folder private again."""
+    folder = Path(tempfile.mkdtemp(prefix="consent-test-pgdata-"))
+    yield folder / "pg"
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_a_fresh_embedded_server_gets_an_owner_a_runtime_role_and_the_database(pgdata):
     try:
         migrated = manage("migrate", "--no-input", "-v", "0", pgdata=pgdata)
         assert migrated.returncode == 0, migrated.stderr
@@ -73,14 +111,55 @@ def test_a_fresh_embedded_server_gets_an_owner_a_runtime_role_and_the_database(t
             ).fetchall()
             assert owners == [(OWNER_ROLE,)]
     finally:
-        subprocess.run(
-            [
-                sys.executable,
-                "-c",
-                "from config.database import embedded_server; embedded_server().stop()",
-            ],
-            cwd=settings.BASE_DIR,
-            env={**os.environ, "PGDATA_DIR": str(pgdata)},
-            check=False,
-            capture_output=True,
-        )
+        stop(pgdata)
+
+
+def test_a_data_folder_from_before_passwords_gets_them_on_its_next_start(pgdata, tmp_path):
+    """A `.pgdata` as the project made it before: its server trusts every role, and the
+    roles and the database exist without passwords. The next `migrate` (as `make run`
+    starts) gives every role a password, kept in files only the user can read, stops
+    trusting, and works; the app then signs in as the runtime role."""
+    try:
+        pgserver().get_server(pgdata, cleanup_mode=None)
+        with psycopg.connect(host=str(pgdata), user="postgres", autocommit=True) as conn:
+            conn.execute(f"CREATE ROLE {OWNER_ROLE} LOGIN CREATEDB")
+            conn.execute(f"CREATE ROLE {RUNTIME_ROLE} LOGIN")
+            conn.execute(f"CREATE DATABASE consent OWNER {OWNER_ROLE}")
+        assert not passwords_folder(pgdata).exists()
+        assert not (pgdata / "pg_hba.conf").read_text().startswith(HBA_MARKER)
+
+        migrated = manage("migrate", "--no-input", "-v", "0", pgdata=pgdata)
+        assert migrated.returncode == 0, migrated.stderr
+
+        assert (pgdata / "pg_hba.conf").read_text().startswith(HBA_MARKER)
+        folder = passwords_folder(pgdata)
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+        for role in ROLES:
+            assert stat.S_IMODE((folder / role).stat().st_mode) == 0o600
+            with pytest.raises(psycopg.OperationalError, match="password"):
+                psycopg.connect(
+                    host=str(pgdata),
+                    user=role,
+                    dbname="consent",
+                    passfile=str(tmp_path / "no-pgpass"),
+                ).close()
+            password = embedded_password(role, pgdata=pgdata)
+            with psycopg.connect(
+                host=str(pgdata), user=role, password=password, dbname="consent"
+            ) as conn:
+                assert conn.execute("SELECT current_user").fetchone() == (role,)
+        counted = manage(
+            "shell", "-c", "from consent.models import Purpose; print(Purpose.objects.count())",
+            pgdata=pgdata,
+        )  # fmt: skip
+        assert counted.returncode == 0, counted.stderr
+        assert int(counted.stdout.split()[-1]) > 0
+        with superuser_connection(host=str(pgdata), database="consent") as conn:
+            tables = conn.execute(
+                "SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace"
+                " AND pg_get_userbyid(relowner) = %s",
+                [OWNER_ROLE],
+            ).fetchone()[0]
+            assert tables > 0
+    finally:
+        stop(pgdata)

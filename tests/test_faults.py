@@ -19,6 +19,7 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import connection
 
+from config.database import OWNER_ROLE, RUNTIME_ROLE, embedded_url
 from ledger.models import ConsentEvent
 from tests.factories import CustomerFactory
 from tests.pages import form_fields
@@ -98,9 +99,9 @@ def production_server(transactional_db):
     db = settings.DATABASES["default"]
     env = {
         **os.environ,
-        "DATABASE_URL": f"postgresql://{db['USER']}@/{db['NAME']}?host={db['HOST']}",
+        "DATABASE_URL": embedded_url(RUNTIME_ROLE, db["NAME"]),
         # bin/serve migrates as the owner, then serves as the runtime role.
-        "DATABASE_OWNER_URL": f"postgresql://{db['OWNER']['USER']}@/{db['NAME']}?host={db['HOST']}",
+        "DATABASE_OWNER_URL": embedded_url(OWNER_ROLE, db["NAME"]),
         "DJANGO_SECRET_KEY": "fault-test-secret-" + "s" * 40,
         # The same chain key as this test process, which verifies the ledger afterwards.
         "LEDGER_HMAC_KEY": settings.LEDGER_HMAC_KEY,

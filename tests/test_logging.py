@@ -22,6 +22,7 @@ from django.urls import URLResolver, get_resolver
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from config.database import OWNER_ROLE, RUNTIME_ROLE, embedded_url
 from config.logging import JsonFormatter
 from tests.factories import CustomerFactory, UserFactory
 
@@ -79,8 +80,8 @@ def served(transactional_db, tmp_path):
     output = tmp_path / "serve.log"
     env = {
         **os.environ,
-        "DATABASE_URL": f"postgresql://{db['USER']}@/{db['NAME']}?host={db['HOST']}",
-        "DATABASE_OWNER_URL": f"postgresql://{db['OWNER']['USER']}@/{db['NAME']}?host={db['HOST']}",
+        "DATABASE_URL": embedded_url(RUNTIME_ROLE, db["NAME"]),
+        "DATABASE_OWNER_URL": embedded_url(OWNER_ROLE, db["NAME"]),
         "DJANGO_SECRET_KEY": "logging-test-secret-" + "s" * 40,
         "LEDGER_HMAC_KEY": settings.LEDGER_HMAC_KEY,
         "LEDGER_SIGNING_KEY": settings.LEDGER_SIGNING_KEY,

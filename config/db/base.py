@@ -1,7 +1,17 @@
+"""The PostgreSQL backend, with three additions (see `config/database.py`).
+
+- The embedded server is started before the first connection of a process, so importing
+  settings never starts a database.
+- On the embedded server, a connection signs in with the password of its role, read from
+  that role's file when connecting (never kept in the settings).
+- Test databases are created, migrated and dropped by the owner role; the tests then run
+  as the runtime role, with the privileges production has.
+"""
+
 from django.db.backends.postgresql import base
 from django.db.backends.postgresql.creation import DatabaseCreation as PostgresCreation
 
-from config.database import as_owner, ensure_embedded_server
+from config.database import as_owner, embedded_password, ensure_embedded_server
 
 
 class DatabaseCreation(PostgresCreation):
@@ -18,6 +28,9 @@ class DatabaseWrapper(base.DatabaseWrapper):
     creation_class = DatabaseCreation
 
     def get_connection_params(self):
+        params = super().get_connection_params()
         if self.settings_dict.get("EMBEDDED"):
             ensure_embedded_server()
-        return super().get_connection_params()
+            if not params.get("password"):
+                params["password"] = embedded_password(params["user"])
+        return params

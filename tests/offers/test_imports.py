@@ -379,4 +379,4 @@ def test_a_bulk_load_leaves_the_runtime_role_owning_nothing(bulk_load, accounts,
             " has_table_privilege(current_user, 'offers_transaction_y2034m01', 'MAINTAIN'),"
             " has_table_privilege(current_user, 'offers_transaction_y2034m01', 'DELETE')"
         )
-        assert cursor.fetchone() == (False, False, True)
+        assert cursor.fetchone() == (False, False, False)

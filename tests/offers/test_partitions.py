@@ -160,6 +160,8 @@ def test_the_runtime_role_cannot_attach_a_table_of_its_own(db):
 
 
 def test_the_runtime_role_may_read_and_write_a_months_rows_and_nothing_more(db):
+    """As on the table itself: never DELETE (retention removes rows through the owner's
+    functions, `consent.dbroles.OwnerDeletesOnly`)."""
     role = connection.settings_dict["RUNTIME_USER"]
     name = scalar(f"SELECT ensure_{TABLE}_partition('2031-07-01')")
     privileges = {
@@ -170,7 +172,7 @@ def test_the_runtime_role_may_read_and_write_a_months_rows_and_nothing_more(db):
         "SELECT": True,
         "INSERT": True,
         "UPDATE": True,
-        "DELETE": True,
+        "DELETE": False,
         "TRUNCATE": False,
         "MAINTAIN": False,
     }
@@ -218,6 +220,28 @@ def test_a_loaded_month_replaces_an_empty_partition_but_never_one_with_rows(db):
         cursor.execute(f"SELECT attach_{TABLE}_load('2026-09-01')")
     assert partition_of("NEW-SEPTEMBER") == f"{TABLE}_y2026m09"
     assert partition_of("STORED") == f"{TABLE}_y2026m10"
+
+
+def test_a_loaded_month_gets_exactly_the_tables_privileges_once_attached(db):
+    """What the runtime role may do with the load (fill it, delete duplicates from it)
+    ends when it becomes a month of the table: then only what it may do with the table."""
+    role = connection.settings_dict["RUNTIME_USER"]
+    account = AccountFactory()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT prepare_{TABLE}_load(%s::date[])", [["2031-08-01"]])
+    load_month("2031-08-01", "LOADED", account_id=account.pk)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT attach_{TABLE}_load('2031-08-01')")
+
+    def privileges(table):
+        return [
+            scalar("SELECT has_table_privilege(%s, %s, %s)", [role, table, privilege])
+            for privilege in ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "MAINTAIN")
+        ]
+
+    assert partition_of("LOADED") == f"{TABLE}_y2031m08"
+    assert privileges(f"{TABLE}_y2031m08") == privileges(TABLE)
+    assert "permission denied" in attempt(f"DELETE FROM {TABLE}_y2031m08")
 
 
 def test_the_benchmarks_transactions_span_the_thirteen_months_a_bank_keeps(db, tmp_path, capsys):

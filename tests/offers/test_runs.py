@@ -5,9 +5,8 @@ admin. The tasks run here in this process, through the task backend's own worker
 
 import datetime as dt
 
-import psycopg
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
@@ -15,6 +14,7 @@ from django_tasks_db.models import DBTaskResult
 from ledger.models import Action
 from offers import engine, tasks
 from offers.models import DataUse, Offer, OfferEvent, OfferRun, OfferRunChunk, OfferStatus
+from tests.connections import runtime_connection
 
 from . import population
 from .conftest import AS_OF
@@ -216,15 +216,7 @@ def test_a_chunk_another_process_holds_is_left_to_it(customers_for_every_rule, n
     run, _ = tasks.start_run(as_of=AS_OF, now=now, chunk_size=6)
     chunk = run.chunks.order_by("number").first()
     OfferRunChunk.objects.filter(pk=chunk.pk).update(status="running", attempts=1)
-    db = connection.settings_dict
-    with psycopg.connect(
-        host=db["HOST"],
-        port=db["PORT"] or None,
-        user=db["USER"],
-        password=db["PASSWORD"] or None,
-        dbname=db["NAME"],
-        autocommit=False,
-    ) as other:
+    with runtime_connection(autocommit=False) as other:
         other.execute("SELECT FROM offers_offerrunchunk WHERE id = %s FOR UPDATE", [chunk.pk])
         assert engine.execute_chunk(chunk_id=chunk.pk, worker="me:1", clock=timezone.now) is None
         tasks.look_after(run_id=run.pk, at=timezone.now())

@@ -14,14 +14,15 @@ import time
 from io import StringIO
 from urllib.parse import quote
 
-import psycopg
 import pytest
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import transaction
 
+from config.database import embedded_url
 from offers import engine, tasks
 from offers.models import Offer, OfferEvent, OfferRun, OfferRunChunk
+from tests.connections import runtime_connection
 
 from . import population
 from .conftest import AS_OF
@@ -36,6 +37,8 @@ WAIT_SECONDS = 60  # a bound for a run that never ends (a failure), not a measur
 def database_url() -> str:
     """The test database, as the runtime role (the role every worker connects as)."""
     db = settings.DATABASES["default"]
+    if db.get("EMBEDDED"):  # with the runtime role's password, from its file
+        return embedded_url(db["USER"], db["NAME"])
     user = quote(db["USER"]) + (f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else "")
     if db["HOST"].startswith("/"):  # a Unix socket folder (the embedded server)
         return f"postgresql://{user}@/{db['NAME']}?host={quote(db['HOST'])}"
@@ -137,11 +140,7 @@ def test_a_worker_killed_in_the_middle_of_a_chunk_still_ends_in_a_finished_run(
         expected = snapshot()
         transaction.set_rollback(True)
 
-    db = connection.settings_dict
-    holder = psycopg.connect(
-        host=db["HOST"], port=db["PORT"] or None, user=db["USER"],
-        password=db["PASSWORD"] or None, dbname=db["NAME"], autocommit=True,
-    )  # fmt: skip
+    holder = runtime_connection(autocommit=True)
     try:
         holder.execute("SELECT pg_advisory_lock(%s)", [PAUSE_LOCK])
         processes = {str(p.pid): p for p in workers(2, pause_lock=PAUSE_LOCK)}

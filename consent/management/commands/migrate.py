@@ -1,9 +1,12 @@
 """`migrate`, connected as the owner role: the only command that does (issue #10).
 
 Everything else, the web app included, connects as the runtime role, which may not
-create, alter or drop anything. See config/database.py.
+create, alter or drop anything, and never loads the owner's credentials: this command
+reads them itself, when it runs (`config.database.owner_credentials`: the embedded
+server's owner password file, or `DATABASE_OWNER_URL`).
 """
 
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import CommandError
 from django.core.management.commands import migrate
 from django.db import connections
@@ -14,10 +17,8 @@ from config.database import as_owner
 class Command(migrate.Command):
     def handle(self, *args, **options):
         connection = connections[options["database"]]
-        if connection.settings_dict.get("OWNER") is None:
-            raise CommandError(
-                "DATABASE_OWNER_URL is not set: migrate runs as the database owner,"
-                " never as the runtime role of DATABASE_URL."
-            )
-        with as_owner(connection):
-            return super().handle(*args, **options)
+        try:
+            with as_owner(connection):
+                return super().handle(*args, **options)
+        except ImproperlyConfigured as exc:
+            raise CommandError(str(exc)) from exc
