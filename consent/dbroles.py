@@ -653,8 +653,15 @@ class PinSearchPaths(SqlOperation):
         return "Pin the search path of every function the owner has"
 
     def forwards_sql(self, app_label, schema_editor, state):
-        return [
-            f"""
+        return [PIN_SEARCH_PATHS]
+
+    def backwards_sql(self, app_label, schema_editor, state):
+        return []
+
+
+# Also run by `migrate` after the last migration, whatever it created: no function is
+# left with a search path a temporary table could get into.
+PIN_SEARCH_PATHS = f"""
             DO $$
             DECLARE f record;
             BEGIN
@@ -672,10 +679,6 @@ class PinSearchPaths(SqlOperation):
             END
             $$
             """
-        ]
-
-    def backwards_sql(self, app_label, schema_editor, state):
-        return []
 
 
 class RevokeTemporaryTables(SqlOperation):

@@ -58,6 +58,8 @@ def python(code: str, **env) -> subprocess.CompletedProcess:
 PRODUCTION = {
     "DJANGO_SETTINGS_MODULE": "config.settings.production",
     "DJANGO_SECRET_KEY": "a-long-random-test-secret-" + "k" * 40,
+    # A web host has the ledger's chain key, or it refuses to start (ledger/keys.py).
+    "LEDGER_HMAC_KEY": "a-chain-key-for-this-test",
 }
 
 # What a web process (the WSGI application) and a worker (`db_worker`'s command) load.

@@ -19,21 +19,10 @@ from consent.models import ConsentState, Purpose
 from consent.services import notice_on_screen, record_choice
 from ledger.models import Action, Channel, ConsentEvent
 from tests.choices import choose_on_screen
+from tests.connections import runtime_connection
 from tests.factories import CustomerFactory
 
 concurrent = pytest.mark.django_db(transaction=True)
-
-
-def runtime_connection() -> psycopg.Connection:
-    """A connection of its own, as the app's runtime role, to the test database."""
-    settings = connection.settings_dict
-    return psycopg.connect(
-        host=settings["HOST"] or None,
-        port=settings["PORT"] or None,
-        user=settings["USER"],
-        password=settings["PASSWORD"] or None,
-        dbname=settings["NAME"],
-    )
 
 
 def wait_until_someone_waits_for_the_feed_lock(observer: psycopg.Connection) -> None:

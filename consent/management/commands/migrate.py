@@ -12,6 +12,7 @@ from django.core.management.commands import migrate
 from django.db import connections
 
 from config.database import as_owner
+from consent.dbroles import PIN_SEARCH_PATHS
 
 
 class Command(migrate.Command):
@@ -19,6 +20,11 @@ class Command(migrate.Command):
         connection = connections[options["database"]]
         try:
             with as_owner(connection):
-                return super().handle(*args, **options)
+                result = super().handle(*args, **options)
+                # Whatever the migrations created (pgtrigger re-creates its functions
+                # without one): every function gets its pinned search path.
+                with connection.cursor() as cursor:
+                    cursor.execute(PIN_SEARCH_PATHS)
+                return result
         except ImproperlyConfigured as exc:
             raise CommandError(str(exc)) from exc
