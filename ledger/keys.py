@@ -87,6 +87,9 @@ def signing_key() -> str:
     key = _secret(
         settings.LEDGER_SIGNING_KEY, settings.LEDGER_SIGNING_KEY_FILE, name="LEDGER_SIGNING_KEY"
     )
+    if len(key) == 64 and all(c in "0123456789abcdef" for c in key.lower()):
+        # A raw Ed25519 seed, as keys were kept before checkpoints were signed notes.
+        key = note.signer_key(settings.LEDGER_ORIGIN, bytes.fromhex(key))
     signer = note.parse_signer_key(key)
     if signer.name != settings.LEDGER_ORIGIN:
         raise ImproperlyConfigured(
