@@ -96,6 +96,9 @@ def give_every_event_its_entry(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("ledger", "0001_initial"),
+        # After consent dropped the row triggers made under its old names: the entries are
+        # written into existing rows, which only this app's trigger (ignored) may allow.
+        ("consent", "0009_ledger_moved_out"),
     ]
 
     operations = [
