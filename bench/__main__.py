@@ -17,7 +17,7 @@ one run, it measures and prints one line per figure (README, Benchmarks; README,
     bench engine_cpu_s N         and behind the engine's process (with its start-up),
     bench scan_cpu_s N           and the floor: on a busy machine wall-clock time grows,
                                  these hardly do
-    bench engine_2workers_s N    the same run as tasks on two db_worker processes
+    bench engine_2workers_s N    the same run as tasks on two offers_worker processes
     bench workers_speedup N      a one-process run / engine_2workers_s (target ≥ 1.5 on 2 cores)
     bench naive_vs_engine N      per-customer ORM loop on a 1% sample, scaled, / engine_s
 
@@ -286,7 +286,7 @@ def main() -> None:
     log(f"engine process wall time incl. Django start-up: {wall:.2f} s")
     scan_s, scan_cpu_s = min(run_scan(), run_scan())
 
-    # The same run as tasks on two db_worker processes (README, Runs and workers), against
+    # The same run as tasks on two offers_worker processes (README, Runs and workers), against
     # a run in one process timed the same way, each on a fresh as-of date of its own.
     from bench.workers import measure_inline, measure_two_workers
 
