@@ -187,7 +187,7 @@ def main() -> None:
     from django.db import connection
     from django.utils import timezone
 
-    from bench.consents import grant_in_bulk
+    from bench.consents import current_texts_from, grant_in_bulk
     from bench.naive import naive_offers
     from consent.imports import CustomerImport
     from consent.models import Customer
@@ -225,9 +225,14 @@ def main() -> None:
     )
     by_number = {c.customer_number: c for c in Customer.objects.all()}
     granted = grant_in_bulk(
-        synthetic.consent_choices(customer_numbers=numbers, seed=4),
+        synthetic.consent_histories(
+            customers=[(number, by_number[number].birth_date) for number in numbers],
+            texts_from=current_texts_from(),
+            now=now,
+            leave_by=as_of,
+            seed=4,
+        ),
         customers_by_number=by_number,
-        now=now,
     )
     log(f"consents granted: {granted:,}")
 
