@@ -17,7 +17,7 @@ one run, it measures and prints one line per figure (README, Benchmarks; README,
     bench engine_cpu_s N         and behind the engine's process (with its start-up),
     bench scan_cpu_s N           and the floor: on a busy machine wall-clock time grows,
                                  these hardly do
-    bench engine_2workers_s N    the same run as tasks on two db_worker processes
+    bench engine_2workers_s N    the same run as tasks on two offers_worker processes
     bench workers_speedup N      a one-process run / engine_2workers_s (target ≥ 1.5 on 2 cores)
     bench naive_vs_engine N      per-customer ORM loop on a 1% sample, scaled, / engine_s
 
@@ -189,7 +189,7 @@ def main() -> None:
     from django.db import connection
     from django.utils import timezone
 
-    from bench.consents import grant_in_bulk
+    from bench.consents import current_texts_from, grant_in_bulk
     from bench.naive import naive_offers
     from consent.imports import CustomerImport
     from consent.models import Customer
@@ -227,9 +227,14 @@ def main() -> None:
     )
     by_number = {c.customer_number: c for c in Customer.objects.all()}
     granted = grant_in_bulk(
-        synthetic.consent_choices(customer_numbers=numbers, seed=4),
+        synthetic.consent_histories(
+            customers=[(number, by_number[number].birth_date) for number in numbers],
+            texts_from=current_texts_from(),
+            now=now,
+            leave_by=as_of,
+            seed=4,
+        ),
         customers_by_number=by_number,
-        now=now,
     )
     log(f"consents granted: {granted:,}")
 
@@ -288,7 +293,7 @@ def main() -> None:
     log(f"engine process wall time incl. Django start-up: {wall:.2f} s")
     scan_s, scan_cpu_s = min(run_scan(), run_scan())
 
-    # The same run as tasks on two db_worker processes (README, Runs and workers), against
+    # The same run as tasks on two offers_worker processes (README, Runs and workers), against
     # a run in one process timed the same way, each on a fresh as-of date of its own.
     from bench.workers import measure_inline, measure_two_workers
 

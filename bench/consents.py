@@ -6,15 +6,26 @@ in bulk. The dashboard and the engine never take this path.
 """
 
 import datetime as dt
+import secrets
 import uuid
 
 from consent.models import ConsentState, Purpose
+from ledger.chain import entry_of
 from ledger.keys import chain_keyring
 from ledger.models import GENESIS_HASH, Action, Channel, ConsentEvent
 
 
-def grant_in_bulk(choices, *, customers_by_number, now: dt.datetime, batch: int = 5000) -> int:
-    """`choices`: (customer number, purpose code, days ago), one grant each, in order."""
+def current_texts_from() -> dict[str, dt.datetime]:
+    """When each purpose's newest text was published: the bulk grants are all on it."""
+    return {
+        purpose.code: max(purpose.versions.all(), key=lambda v: v.version).published_at
+        for purpose in Purpose.objects.prefetch_related("versions")
+    }
+
+
+def grant_in_bulk(choices, *, customers_by_number, batch: int = 5000) -> int:
+    """`choices`: grants planned by `synthetic.consent_histories` (on the newest texts,
+    `current_texts_from`), each customer's in time order."""
     purposes = {p.code: p for p in Purpose.objects.prefetch_related("versions__purpose")}
     versions = {
         code: max(p.versions.all(), key=lambda v: v.version) for code, p in purposes.items()
@@ -27,7 +38,9 @@ def grant_in_bulk(choices, *, customers_by_number, now: dt.datetime, batch: int 
     key = chain_keyring().current
     chains: dict[int, tuple[int, str]] = {}
     events, states = [], []
-    for number, code, days_ago in sorted(choices, key=lambda c: (c[0], -c[2])):
+    for choice in choices:
+        assert choice.step == "grant"
+        number, code = choice.customer_number, choice.purpose
         customer = customers_by_number[number]
         sequence, previous = chains.get(customer.pk, (0, GENESIS_HASH))
         version = versions[code]
@@ -37,7 +50,7 @@ def grant_in_bulk(choices, *, customers_by_number, now: dt.datetime, batch: int 
             purpose=purposes[code],
             purpose_version=version,
             action=Action.GRANTED,
-            occurred_at=max(now - dt.timedelta(days=days_ago), version.published_at),
+            occurred_at=choice.at,
             channel=Channel.IMPORT,
             actor=None,
             notice_language=customer.language,
@@ -46,9 +59,10 @@ def grant_in_bulk(choices, *, customers_by_number, now: dt.datetime, batch: int 
             previous_hash=previous,
             hmac_key=key.fingerprint,
         )
-        event.hash = event.compute_hash(
-            key=key.secret, customer_number=number, purpose_code=code, version=version.version
-        )
+        names = {"customer_number": number, "purpose_code": code, "version": version.version}
+        event.hash = event.compute_hash(key=key.secret, **names)
+        # Its entry in the transparency log, as `ledger.chain.append` writes it.
+        event.entry = entry_of(event, salt=secrets.token_hex(32), **names)
         chains[customer.pk] = (event.sequence, event.hash)
         events.append(event)
     ConsentEvent.objects.bulk_create(events, batch_size=batch)

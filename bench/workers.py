@@ -1,10 +1,10 @@
-"""An engine run on `db_worker` processes, measured (issue #13).
+"""An engine run on worker processes (`offers_worker`), measured (issue #13).
 
-`measure_two_workers(as_of=D)` starts two `manage.py db_worker --queue-name offers`
-processes on the database this process uses (its `DATABASE_URL`, as the runtime role),
-waits until they poll, runs `manage.py generate_offers --queue --as-of D` (which queues
-the run's chunks and waits for the run to end), stops the workers and returns the run's
-seconds: its OfferRun, start to end, as `engine_s` measures the run in one process.
+`measure_two_workers(as_of=D)` starts two `manage.py offers_worker` processes on the
+database this process uses (its `DATABASE_URL`, as the runtime role), waits until they
+poll, runs `manage.py generate_offers --queue --as-of D` (which queues the run's chunks
+and waits for the run to end), stops the workers and returns the run's seconds: its
+OfferRun, start to end, as `engine_s` measures the run in one process.
 
 D must be an as-of date without a run (a run for an earlier date leaves its offers open,
 so both runs after it propose about as little; the read, which dominates, is the same).
@@ -21,7 +21,7 @@ Alone, on the database `python -m bench` leaves behind (`consent_bench`):
 as-of date of its own after the newest one there, and prints
 
     bench engine_inline_s N      one process, one chunk (as engine_s)
-    bench engine_2workers_s N    two db_worker processes, OFFERS_CHUNK_SIZE customers a chunk
+    bench engine_2workers_s N    two offers_worker processes, OFFERS_CHUNK_SIZE customers a chunk
     bench workers_speedup N      engine_inline_s / engine_2workers_s (target ≥ 1.5)
 """
 
@@ -44,7 +44,7 @@ READY_SECONDS = 120  # a bound for a worker that never starts (then the bench fa
 def measure_two_workers(
     *, as_of: dt.date, workers: int = 2, chunk_size: int | None = None, say=log
 ) -> float:
-    """Seconds of one run for `as_of` on `workers` db_worker processes (see the module)."""
+    """Seconds of one run for `as_of` on `workers` worker processes (see the module)."""
     from offers.models import OfferRun
 
     if OfferRun.objects.filter(as_of=as_of).exists():
@@ -54,7 +54,7 @@ def measure_two_workers(
         processes = [_start_worker(path) for path in logs]
         try:
             _wait_until_polling(processes, logs)
-            say(f"{workers} db_worker processes polling; generate_offers --queue --as-of {as_of}")
+            say(f"{workers} workers polling; generate_offers --queue --as-of {as_of}")
             command = [sys.executable, MANAGE, "generate_offers", "--queue", "--as-of", str(as_of)]
             if chunk_size:
                 command += ["--chunk-size", str(chunk_size)]
@@ -87,8 +87,8 @@ def measure_inline(*, as_of: dt.date, say=log) -> float:
 def _start_worker(path: Path) -> subprocess.Popen:
     with open(path, "w") as output:
         return subprocess.Popen(
-            [sys.executable, MANAGE, "db_worker", "--queue-name", "offers", "--interval", "0.1",
-             "--no-startup-delay", "--no-reload"],
+            [sys.executable, MANAGE, "offers_worker", "--interval", "0.1", "--no-startup-delay",
+             "--no-reload"],
             cwd=ROOT, stdout=output, stderr=subprocess.STDOUT,
         )  # fmt: skip
 
@@ -98,11 +98,11 @@ def _wait_until_polling(processes, logs) -> None:
     while time.monotonic() < deadline:
         for process, path in zip(processes, logs, strict=True):
             if process.poll() is not None:
-                raise RuntimeError(f"a db_worker stopped: {path.read_text()[-2000:]}")
+                raise RuntimeError(f"a worker stopped: {path.read_text()[-2000:]}")
         if all("Starting worker" in path.read_text() for path in logs):
             return
         time.sleep(0.2)
-    raise RuntimeError("the db_worker processes did not start polling")
+    raise RuntimeError("the worker processes did not start polling")
 
 
 def _stop(processes) -> None:

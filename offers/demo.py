@@ -23,9 +23,12 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.db.models import Min
+from django.utils import timezone
 
-from consent.models import Customer
-from consent.services import notice_on_screen, record_choice
+from consent.models import Customer, PurposeVersion
+from consent.retention import database_today
+from consent.services import close_customer, notice_on_screen, record_choice, stop_all_offers
 from ledger.models import Action, Channel
 
 from . import synthetic
@@ -164,19 +167,18 @@ def _demo_ids():
 
 
 def load_synthetic_customers(*, count: int, now: dt.datetime, seed: int = 7) -> None:
-    """`count` more customers with banking data, through the real import path."""
+    """`count` more customers with banking data, through the real import path, and
+    consent histories that only hold choices the rules allow (`synthetic.consent_histories`),
+    recorded by the same services as every choice."""
     from consent.imports import CustomerImport
 
-    today = now.date()
-    numbers = [str(700000 + i) for i in range(count)]
+    today = timezone.localdate(now)
+    rows = list(synthetic.customer_rows(count=count, first_number=700000, today=today, seed=seed))
+    numbers = [row[0] for row in rows]
     with tempfile.TemporaryDirectory() as folder, transaction.atomic():
         path = Path(folder)
         CustomerImport(today=today).run(
-            synthetic.write_csv(
-                path / "customers.csv",
-                CustomerImport.columns,
-                synthetic.customer_rows(count=count, first_number=700000, today=today, seed=seed),
-            )
+            synthetic.write_csv(path / "customers.csv", CustomerImport.columns, rows)
         )
         accounts = list(synthetic.account_rows(customer_numbers=numbers, seed=seed))
         AccountImport().run(
@@ -202,15 +204,47 @@ def load_synthetic_customers(*, count: int, now: dt.datetime, seed: int = 7) -> 
         by_number = {
             c.customer_number: c for c in Customer.objects.filter(customer_number__in=numbers)
         }
-        for number, purpose, days_ago in synthetic.consent_choices(
-            customer_numbers=numbers, seed=seed
-        ):
-            record_choice(
-                customer=by_number[number],
-                purpose_code=purpose,
-                action=Action.GRANTED,
-                channel=Channel.IMPORT,
-                actor=None,
-                at=now - dt.timedelta(days=days_ago),
-                **notice_on_screen(purpose_code=purpose, at=now - dt.timedelta(days=days_ago)),
-            )
+        histories = synthetic.consent_histories(
+            customers=[(row[0], dt.date.fromisoformat(row[4])) for row in rows],
+            texts_from=first_published(),
+            now=now,
+            # The database refuses a departure after its own date.
+            leave_by=min(today, database_today()),
+            seed=seed,
+            mix=synthetic.DEMO_MIX,
+        )
+        for choice in histories:
+            record_planned(by_number[choice.customer_number], choice)
+
+
+def first_published() -> dict[str, dt.datetime]:
+    """When each offers purpose's first text was published: no grant before it."""
+    return dict(
+        PurposeVersion.objects.filter(purpose__code__in=synthetic.OFFERS_PURPOSES)
+        .values("purpose__code")
+        .annotate(first=Min("published_at"))
+        .values_list("purpose__code", "first")
+    )
+
+
+def record_planned(customer: Customer, choice: synthetic.PlannedChoice) -> None:
+    """One planned choice, through the function that records it for real."""
+    at, language = choice.at, customer.language
+    if choice.step in (synthetic.Step.GRANT, synthetic.Step.WITHDRAW):
+        assert choice.purpose is not None
+        record_choice(
+            customer=customer,
+            purpose_code=choice.purpose,
+            action=Action.GRANTED if choice.step == synthetic.Step.GRANT else Action.WITHDRAWN,
+            channel=Channel.IMPORT,
+            actor=None,
+            at=at,
+            language=language,
+            **notice_on_screen(purpose_code=choice.purpose, at=at, language=language),
+        )
+    elif choice.step == synthetic.Step.STOP_ALL_OFFERS:
+        stop_all_offers(
+            customer=customer, channel=Channel.IMPORT, actor=None, at=at, language=language
+        )
+    else:
+        close_customer(customer=customer, on=timezone.localdate(at), at=at)

@@ -9,8 +9,8 @@ redone work writes nothing twice.
 
 Who does the chunks is the caller's choice: this process, one after the other
 (`generate_offers`, the default, no worker needed; one chunk unless asked otherwise,
-which reads the transactions table once: README, Benchmarks), or `db_worker` processes
-on any number of machines (README, Runs and workers), one task per chunk
+which reads the transactions table once: README, Benchmarks), or `offers_worker`
+processes on any number of machines (README, Runs and workers), one task per chunk
 (`offers.tasks`). Either way:
 
 - `open_run` opens the run for an as-of date: a new one, whose expiry and retraction

@@ -260,6 +260,9 @@ class OfferRun(models.Model):
     counts = models.JSONField(_("aantallen per regel"), default=dict)
     expired = models.PositiveIntegerField(_("verlopen"), default=0)
     retracted = models.PositiveIntegerField(_("ingetrokken"), default=0)
+    # When the run's supervisor task is next due (workers only). One supervisor per run: a
+    # supervisor due at another moment was replaced, after an outage or a rerun, and stops.
+    supervisor_due_at = models.DateTimeField(_("volgende controle om"), null=True, blank=True)
     # Who started it from the admin (empty: a command, e.g. the nightly cron job).
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -11,12 +11,15 @@ import datetime as dt
 import random
 import uuid
 import zoneinfo
+from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 from django.conf import settings
 from django.db import connection, transaction
 
 from consent.dbroles import STAGING_SCHEMA
+from consent.validity import end_of_day, sixteenth_birthday, start_of_day
 
 from .rules.travel_world_cover import EUROPE
 
@@ -96,17 +99,90 @@ def holding_rows(*, customer_numbers, seed: int):
             yield (customer_number, "travel_insurance_world")
 
 
-def consent_choices(*, customer_numbers, seed: int):
-    """About a third of customers switch on each offers purpose (independently)."""
+class Step(StrEnum):
+    GRANT = "grant"
+    WITHDRAW = "withdraw"
+    STOP_ALL_OFFERS = "stop_all_offers"  # the objection to direct marketing
+    LEAVE = "leave"
+
+
+@dataclass(frozen=True)
+class PlannedChoice:
+    customer_number: str
+    step: Step
+    at: dt.datetime
+    purpose: str | None = None  # grants and withdrawals
+
+
+@dataclass(frozen=True)
+class Mix:
+    """How often synthetic customers do what: each offers purpose is switched on with
+    `grant`; a grant is withdrawn later with `withdraw`; a customer stops all personal
+    offers with `stop_all_offers` and leaves the bank with `leave`."""
+
+    grant: float = 1 / 3
+    withdraw: float = 0.0
+    stop_all_offers: float = 0.0
+    leave: float = 0.0
+
+
+# What `load_demo --customers N` shows: a bit of everything a customer can do.
+DEMO_MIX = Mix(withdraw=0.15, stop_all_offers=0.03, leave=0.01)
+OFFERS_PURPOSES = ("offers_spending", "offers_income", "offers_balance")
+HISTORY_DAYS = 600  # how far back synthetic choices go
+
+
+def consent_histories(
+    *,
+    customers,
+    texts_from: dict[str, dt.datetime],
+    now: dt.datetime,
+    leave_by: dt.date,
+    seed: int,
+    mix: Mix = Mix(),
+):
+    """Choices that each customer, given as (customer number, birth date), could really
+    have made, customer by customer and each customer's in the order made (a chain is in
+    time order). Only what `consent.services` allows, so none is refused:
+
+    - a grant from the customer's 16th birthday on (Amsterdam), and once the purpose's
+      text was published (`texts_from`: its first version, or the one to grant on); a
+      customer under 16 today switches nothing on;
+    - a withdrawal after the grant it withdraws;
+    - "stop all personal offers" (the objection) after every other choice: no grant
+      under an objection;
+    - leaving last, on a day no later than `leave_by` (the database's date: it refuses a
+      departure in its future): no choice after leaving.
+    """
     rng = random.Random(seed)
-    for customer_number in customer_numbers:
-        chosen = [
-            (customer_number, purpose, rng.randint(1, 600))
-            for purpose in ("offers_spending", "offers_income", "offers_balance")
-            if rng.random() < 1 / 3
-        ]
-        # Oldest first: a customer's choices go into their chain in the order they made them.
-        yield from sorted(chosen, key=lambda choice: -choice[2])
+    history_from = now - dt.timedelta(days=HISTORY_DAYS)
+    for number, birth_date in customers:
+        may_choose_from = max(history_from, start_of_day(sixteenth_birthday(birth_date)))
+        choices: list[PlannedChoice] = []
+        for purpose in OFFERS_PURPOSES:
+            if rng.random() >= mix.grant:
+                continue
+            from_ = max(may_choose_from, texts_from[purpose])
+            if from_ > now:
+                continue  # too young still (or no text yet): nothing to switch on
+            granted_at = _between(rng, from_, now)
+            choices.append(PlannedChoice(number, Step.GRANT, granted_at, purpose))
+            if rng.random() < mix.withdraw:
+                withdrawn_at = _between(rng, granted_at, now)
+                choices.append(PlannedChoice(number, Step.WITHDRAW, withdrawn_at, purpose))
+        choices.sort(key=lambda choice: choice.at)
+        last = choices[-1].at if choices else history_from
+        if rng.random() < mix.stop_all_offers:
+            last = _between(rng, last, now)
+            choices.append(PlannedChoice(number, Step.STOP_ALL_OFFERS, last))
+        leave_until = min(now, end_of_day(leave_by) - dt.timedelta(seconds=1))
+        if last <= leave_until and rng.random() < mix.leave:
+            choices.append(PlannedChoice(number, Step.LEAVE, _between(rng, last, leave_until)))
+        yield from choices
+
+
+def _between(rng: random.Random, start: dt.datetime, end: dt.datetime) -> dt.datetime:
+    return start + (end - start) * rng.random()
 
 
 def first_day_of_months(as_of: dt.date, months: int) -> dt.datetime:

@@ -3,8 +3,9 @@
 `start_run` opens the run for an as-of date (`engine.open_run`: a new one, or the date's
 unfinished run resumed) and queues one `run_offer_chunk` task per chunk still to do,
 plus `supervise_run`, in the same transaction: with the database backend, the tasks
-exist exactly when the run does. `python manage.py db_worker --queue-name offers`, as
-many processes on as many machines as share the database, runs them as the runtime role.
+exist exactly when the run does. `python manage.py offers_worker` (django-tasks-db's
+worker, kept alive through database outages: `offers.worker`), as many processes on as
+many machines as share the database, runs them as the runtime role.
 The backend is a setting (`TASKS`); nothing here knows which one it is.
 
 What keeps a run going when a worker dies is `look_after`, run by every chunk task when
@@ -18,6 +19,11 @@ and by `generate_offers --queue` while it watches:
 - (`supervise_run` only) a chunk `queued` whose task ended without doing it, or was
   taken by a worker that died before it reached the chunk, is queued again;
 - when no chunk is left to do, the run is finished (or failed).
+
+A run has one supervisor at a time: the run's row names when it is due, and a supervisor
+due at another moment stops. A worker that reached the database again after losing it
+calls `after_outage`: every open run is looked after at once and gets a new supervisor
+(the outage may have cut the last one off before it queued the next look).
 
 A chunk queued twice is harmless: the second task finds it done, or held by the process
 doing it, and leaves it. Whoever holds a chunk's lock answers for it: a worker does it,
@@ -38,7 +44,7 @@ from django.tasks.exceptions import TaskResultDoesNotExist
 from django.utils import timezone
 
 from . import engine
-from .models import ChunkStatus, OfferRun, OfferRunChunk
+from .models import OPEN_RUN_STATUSES, ChunkStatus, OfferRun, OfferRunChunk
 
 QUEUE = "offers"
 # A task a worker took must reach its chunk's row within this long; after that the worker
@@ -72,7 +78,7 @@ def start_run(
                 skip_locked=True
             )
             _enqueue([c for c in waiting if _orphaned(c, at=queued_at)], at=queued_at)
-            _schedule_supervisor(run_id=run.pk, at=queued_at)
+            _schedule_supervisor(run=run, at=queued_at)
     return run, resumed
 
 
@@ -95,15 +101,48 @@ def run_offer_chunk(*, run_id: int, chunk_id: int) -> str:
 
 # Before the chunks in the queue when it is due: it is what notices a dead worker.
 @task(queue_name=QUEUE, priority=10)
-def supervise_run(*, run_id: int) -> str:
-    """Look after an open run every OFFERS_RUN_SUPERVISE_SECONDS until it ends."""
+def supervise_run(*, run_id: int, due: str | None = None) -> str:
+    """Look after an open run every OFFERS_RUN_SUPERVISE_SECONDS until it ends.
+
+    One supervisor per run: the one due when the run's row says (`supervisor_due_at`).
+    A supervisor scheduled for the run since (a rerun, `after_outage`) replaced this
+    one, which then stops. (`due` None: called by hand, it always looks.)"""
     at = timezone.now()
-    run = OfferRun.objects.filter(pk=run_id).first()
-    if run is None or not run.is_open:
-        return run.status if run else "gone"
-    # The next look is queued first, on its own: if this process dies now, it still comes.
-    _schedule_supervisor(run_id=run_id, at=at)
+    with transaction.atomic():
+        run = OfferRun.objects.select_for_update().filter(pk=run_id).first()
+        if run is None or not run.is_open:
+            return run.status if run else "gone"
+        if due is not None and run.supervisor_due_at != dt.datetime.fromisoformat(due):
+            return "replaced"
+        # The next look is queued first, on its own: if this process dies now, it still comes.
+        _schedule_supervisor(run=run, at=at)
     return look_after(run_id=run_id, at=at, find_orphans=True).status
+
+
+def after_outage(*, at: dt.datetime) -> str:
+    """A worker reached the database again after losing it (`offers.worker`): every open
+    run is looked after now rather than at its supervisor's next look, so a chunk whose
+    worker lost its work with the connection is queued again at once, and gets a new
+    supervisor: the outage may have cut one off before it queued the next look, and
+    then nothing else would. Returns what it did, for the worker's log."""
+    open_runs = list(
+        OfferRun.objects.filter(status__in=OPEN_RUN_STATUSES)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for run_id in open_runs:
+        look_after(run_id=run_id, at=at, find_orphans=True)
+        with transaction.atomic():
+            run = (
+                OfferRun.objects.select_for_update()
+                .filter(pk=run_id, status__in=OPEN_RUN_STATUSES)
+                .first()
+            )
+            if run is not None:
+                _schedule_supervisor(run=run, at=at)
+    if not open_runs:
+        return "no open run"
+    return "looked after open run(s) " + ", ".join(map(str, open_runs))
 
 
 def look_after(*, run_id: int, at: dt.datetime, find_orphans: bool = False) -> OfferRun:
@@ -149,6 +188,9 @@ def _enqueue(chunks: list[OfferRunChunk], *, at: dt.datetime) -> None:
     OfferRunChunk.objects.bulk_update(chunks, ["status", "task_id", "queued_at"])
 
 
-def _schedule_supervisor(*, run_id: int, at: dt.datetime) -> None:
+def _schedule_supervisor(*, run: OfferRun, at: dt.datetime) -> None:
+    """Queue the run's next look (the caller holds the run's row), replacing any other."""
     due = at + dt.timedelta(seconds=settings.OFFERS_RUN_SUPERVISE_SECONDS)
-    supervise_run.using(run_after=due).enqueue(run_id=run_id)
+    supervise_run.using(run_after=due).enqueue(run_id=run.pk, due=due.isoformat())
+    run.supervisor_due_at = due
+    run.save(update_fields=["supervisor_due_at"])

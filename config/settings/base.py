@@ -316,8 +316,8 @@ API_FEED_PAGE_MAX = 1000
 # --- Background tasks: engine runs on workers (issue #13) — owned by the tasks work; ---
 # --- keep this block last ---
 # Django's task framework with the database backend: a task is a row in PostgreSQL, and
-# `python manage.py db_worker --queue-name offers` (as many as you like, on any machine
-# that reaches the database) runs them as the runtime role. Another backend (RQ, Celery)
+# `python manage.py offers_worker` (as many as you like, on any machine that reaches the
+# database) runs them as the runtime role. Another backend (RQ, Celery)
 # replaces this setting only; `offers.tasks` uses nothing but `django.tasks`.
 INSTALLED_APPS += ["django_tasks_db"]
 TASKS = {

@@ -1,7 +1,7 @@
 """Runs as a set of chunks (issue #13): one open run per date, resuming, attempts, dead
 workers' chunks, counts as the sum of the chunks, and starting and watching a run in the
 admin. The tasks run here in this process, through the task backend's own worker code;
-`test_workers.py` runs them in real `db_worker` processes."""
+`test_workers.py` runs them in real `offers_worker` processes."""
 
 import datetime as dt
 
@@ -209,6 +209,48 @@ def test_the_supervisor_looks_again_while_the_run_is_open_and_then_stops(
     work_off_the_queue()
     assert tasks.supervise_run.call(run_id=run.pk) == "finished"
     assert supervisors.count() == 2
+
+
+def test_a_supervisor_scheduled_since_replaces_the_one_before(customers_for_every_rule, now):
+    tasks.start_run(as_of=AS_OF, now=now, chunk_size=6)
+    supervisors = DBTaskResult.objects.filter(task_path="offers.tasks.supervise_run")
+    (first,) = supervisors.all()
+    # A rerun of the open run schedules its own supervisor: one goes on, not two.
+    tasks.start_run(as_of=AS_OF, now=now)
+    second = supervisors.exclude(pk=first.pk).get()
+    assert tasks.supervise_run.call(**first.args_kwargs["kwargs"]) == "replaced"
+    assert supervisors.count() == 2
+    assert tasks.supervise_run.call(**second.args_kwargs["kwargs"]) == "queued"
+    assert supervisors.count() == 3  # its next look
+
+
+def test_after_an_outage_a_chunk_whose_worker_lost_it_is_queued_again_with_a_new_supervisor(
+    customers_for_every_rule, now
+):
+    run, _ = tasks.start_run(as_of=AS_OF, now=now, chunk_size=6)
+    first = run.chunks.order_by("number").first()
+    supervisors = DBTaskResult.objects.filter(task_path="offers.tasks.supervise_run")
+    (before,) = supervisors.all()
+    # Its worker lost the connection in the middle: the work rolled back, the row says
+    # running, and the task the worker had taken says running too.
+    OfferRunChunk.objects.filter(pk=first.pk).update(status="running", attempts=1)
+    DBTaskResult.objects.filter(id=first.task_id).update(status="RUNNING")
+    lost_task = first.task_id
+
+    assert tasks.after_outage(at=timezone.now()) == f"looked after open run(s) {run.pk}"
+
+    first.refresh_from_db()
+    assert (first.status, first.attempts) == ("queued", 1)
+    assert first.task_id != lost_task
+    # The supervisor the outage may have cut off is replaced by a new one.
+    after = supervisors.exclude(pk=before.pk).get()
+    assert tasks.supervise_run.call(**before.args_kwargs["kwargs"]) == "replaced"
+    assert after.run_after > timezone.now()
+    work_off_the_queue()
+    run.refresh_from_db()
+    assert run.status == "finished" and chunk_statuses(run) == ["done", "done"]
+    assert OfferRunChunk.objects.get(pk=first.pk).attempts == 2
+    assert tasks.after_outage(at=timezone.now()) == "no open run"
 
 
 @pytest.mark.django_db(transaction=True)

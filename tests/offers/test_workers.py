@@ -1,23 +1,27 @@
-"""Runs on real `db_worker` processes (issue #13), against the test database, as the
-runtime role: the same offers as a run in one process, and a worker killed in the middle
-of a chunk.
+"""Runs on real worker processes (`manage.py offers_worker`), against the test database,
+as the runtime role: the same offers as a run in one process, a worker killed in the
+middle of a chunk, and workers that outlive a database outage (the embedded server
+stopped and started again, as tests/test_faults.py does) or start during one.
 
 The workers run on the machine's clock; the run's start (when consent is judged, what
 offers are stamped with) comes from its row, so the test's frozen clock still decides.
 """
 
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from io import StringIO
 from urllib.parse import quote
 
 import pytest
 from django.conf import settings
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connection, transaction
+from django_tasks_db.models import DBTaskResult
 
 from config.database import embedded_url
 from offers import engine, tasks
@@ -32,6 +36,15 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 PAUSE_LOCK = 4_250_713  # the advisory lock the paused chunks wait on
 WAIT_SECONDS = 60  # a bound for a run that never ends (a failure), not a measurement
+# How a worker says it lost the database, and found it again (offers/worker.py).
+UNREACHABLE = re.compile(
+    r"database unreachable, attempt (\d+): \w+: .+; worker \S+ waits (\d+\.\d) s"
+)
+REACHABLE_AGAIN = re.compile(r"database reachable again after (\d+) attempts, \d+\.\d s down")
+needs_the_embedded_server = pytest.mark.skipif(
+    bool(os.environ.get("DATABASE_URL")),
+    reason="stops and starts the embedded PostgreSQL; with DATABASE_URL there is none",
+)
 
 
 def database_url() -> str:
@@ -47,28 +60,30 @@ def database_url() -> str:
 
 @pytest.fixture
 def workers(tmp_path):
-    """Start `db_worker --queue-name offers` processes; they are stopped after the test."""
+    """Start `offers_worker` processes (README: Runs and workers); they are stopped after
+    the test. Each has its log in `process.log_path`."""
     started = []
 
-    def start(count, *, pause_lock=None):
+    def start(count, *, pause_lock=None, url=None, backoff=("0.2", "1")):
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "tests.offers.worker_settings",
-            "DATABASE_URL": database_url(),
+            "DATABASE_URL": url or database_url(),
         }
         env.pop("DATABASE_OWNER_URL", None)  # workers never need the owner
         if pause_lock is not None:
             env["OFFERS_TEST_CHUNK_PAUSE_LOCK"] = str(pause_lock)
         for _ in range(count):
-            log = open(tmp_path / f"worker-{len(started)}.log", "w")  # noqa: SIM115
-            started.append(
-                subprocess.Popen(
-                    [sys.executable, "manage.py", "db_worker", "--queue-name", tasks.QUEUE,
-                     "--interval", "0.2", "--no-startup-delay", "--no-reload"],
+            path = tmp_path / f"worker-{len(started)}.log"
+            with open(path, "w") as log:
+                process = subprocess.Popen(
+                    [sys.executable, "manage.py", "offers_worker", "--interval", "0.2",
+                     "--no-startup-delay", "--no-reload", "--backoff-initial", backoff[0],
+                     "--backoff-max", backoff[1]],
                     cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
-                )
-            )  # fmt: skip
-            log.close()
+                )  # fmt: skip
+            process.log_path = path
+            started.append(process)
         return started[-count:]
 
     yield start
@@ -86,6 +101,28 @@ def workers(tmp_path):
 @pytest.fixture
 def customers_for_every_rule(db, choose):
     return population.customers_for_every_rule(choose)
+
+
+@contextmanager
+def database_down():
+    """The test database's server (the embedded PostgreSQL) is stopped for the block, and
+    always started again after it."""
+    from config.database import embedded_server
+
+    server = embedded_server()
+    connection.close()
+    server.stop()
+    try:
+        yield
+    finally:
+        server.start()
+        connection.close()  # this process's connection died with the server
+
+
+def attempts_logged(process) -> list[tuple[int, float]]:
+    """(attempt, wait) of each "database unreachable" line the worker logged."""
+    log = process.log_path.read_text()
+    return [(int(n), float(wait)) for n, wait in UNREACHABLE.findall(log)]
 
 
 def wait_for(condition, what):
@@ -124,7 +161,7 @@ def test_two_workers_make_exactly_the_offers_a_run_in_one_process_makes(
     assert {c.worker.rsplit(":", 1)[1] for c in chunks} <= pids
     lines = out.getvalue().splitlines()
     assert lines[0] == f"run {run.pk} as of {AS_OF} queued: 4 of 4 chunks for the workers" + (
-        " (db_worker --queue-name offers)"
+        " (offers_worker)"
     )
     assert sorted(line.split(":")[0] for line in lines if line.startswith("chunk ")) == [
         f"chunk {n}/4 done" for n in range(1, 5)
@@ -174,3 +211,96 @@ def test_a_worker_killed_in_the_middle_of_a_chunk_still_ends_in_a_finished_run(
     # Nothing twice: the same offers, one proposal event each, the same data-use rows.
     assert snapshot() == expected
     assert OfferEvent.objects.count() == Offer.objects.count() == len(expected["offers"])
+
+
+@needs_the_embedded_server
+def test_a_worker_outlives_a_database_outage_in_the_middle_of_a_chunk_and_the_run_ends_the_same(
+    customers_for_every_rule, workers, now
+):
+    with transaction.atomic():
+        engine.generate_offers(as_of=AS_OF, now=now)
+        expected = snapshot()
+        transaction.set_rollback(True)
+
+    holder = runtime_connection(autocommit=True)
+    holder.execute("SELECT pg_advisory_lock(%s)", [PAUSE_LOCK])
+    (worker,) = workers(1, pause_lock=PAUSE_LOCK)
+    run, _ = tasks.start_run(as_of=AS_OF, now=now, chunk_size=3)
+    cut_off = wait_for(
+        lambda: run.chunks.filter(status="running").exclude(worker="").first(),
+        "a chunk in the middle of its work",
+    )
+    with database_down():  # the paused chunk's connection goes with the server
+        wait_for(lambda: len(attempts_logged(worker)) >= 5, "the worker to try five times")
+        assert worker.poll() is None, worker.log_path.read_text()
+    holder.close()
+
+    wait_for(
+        lambda: OfferRun.objects.get(pk=run.pk).status not in ("queued", "running"),
+        "the run to end",
+    )
+    run.refresh_from_db()
+    assert run.status == "finished"
+    # Nothing twice: the same offers, one proposal event each, the same data-use rows.
+    assert snapshot() == expected
+    assert OfferEvent.objects.count() == Offer.objects.count() == len(expected["offers"])
+    chunks = list(run.chunks.order_by("number"))
+    assert {c.status for c in chunks} == {"done"}
+    # The chunk the outage cut off was done again by the stalled-chunk logic, by the same
+    # process, which never exited.
+    assert OfferRunChunk.objects.get(pk=cut_off.pk).attempts == 2
+    assert {c.worker.rsplit(":", 1)[1] for c in chunks} == {str(worker.pid)}
+    assert worker.poll() is None
+    # The task the outage cut off says so, instead of "running" for ever.
+    result = DBTaskResult.objects.get(id=cut_off.task_id)
+    assert (result.status, result.exception_class_path) == (
+        "FAILED",
+        "django.db.utils.OperationalError",
+    )
+    # One line per failure with its attempt and wait: attempt n waits between half and all
+    # of 0.2 s x 2^(n-1), capped at 1 s (logged to a tenth of a second).
+    logged = attempts_logged(worker)
+    assert [n for n, _ in logged] == list(range(1, len(logged) + 1))
+    for attempt, wait in logged:
+        ceiling = min(1.0, 0.2 * 2 ** (attempt - 1))
+        assert ceiling / 2 - 0.05 <= wait <= ceiling + 0.05, (attempt, wait)
+    assert REACHABLE_AGAIN.search(worker.log_path.read_text()).group(1) == str(len(logged))
+
+
+@needs_the_embedded_server
+def test_a_worker_started_while_the_database_is_down_waits_for_it_and_then_does_the_run(
+    customers_for_every_rule, workers, now
+):
+    with transaction.atomic():
+        engine.generate_offers(as_of=AS_OF, now=now)
+        expected = snapshot()
+        transaction.set_rollback(True)
+
+    with database_down():
+        (worker,) = workers(1)
+        wait_for(lambda: len(attempts_logged(worker)) >= 2, "the worker to try again")
+        assert worker.poll() is None, worker.log_path.read_text()
+
+    run, _ = tasks.start_run(as_of=AS_OF, now=now, chunk_size=3)
+    wait_for(
+        lambda: OfferRun.objects.get(pk=run.pk).status not in ("queued", "running"),
+        "the run to end",
+    )
+    run.refresh_from_db()
+    assert run.status == "finished"
+    assert snapshot() == expected
+    assert {c.worker.rsplit(":", 1)[1] for c in run.chunks.all()} == {str(worker.pid)}
+    assert worker.poll() is None
+    assert REACHABLE_AGAIN.search(worker.log_path.read_text())
+
+
+def test_a_worker_waiting_for_the_database_stops_at_once_on_sigterm(workers, tmp_path):
+    # No server behind this socket folder: the database is down for this worker.
+    nowhere = database_url().split("?host=")[0] + f"?host={quote(str(tmp_path))}"
+    (worker,) = workers(1, url=nowhere, backoff=("60", "60"))
+    wait_for(lambda: attempts_logged(worker), "the worker's first attempt")
+    assert worker.poll() is None  # waiting (at least 30 s), not exited
+    worker.send_signal(signal.SIGTERM)
+    # Well before its wait would end (a bound for a failure, not a measurement).
+    assert worker.wait(timeout=20) == 0
+    assert "stopped while waiting for the database (attempt 1)" in worker.log_path.read_text()

@@ -1,4 +1,4 @@
-"""Settings of the `db_worker` processes that tests start (tests/offers/test_workers.py):
+"""Settings of the `offers_worker` processes that tests start (tests/offers/test_workers.py):
 the test settings (the same ledger keys as the test process), a run looked after every
 second, and the test's pause lock from the environment."""
 

@@ -32,8 +32,8 @@ def plain(text):
 class Command(BaseCommand):
     help = (
         "Run the offers engine for an as-of date (default today), in this process or, with"
-        " --queue, on db_worker processes. Idempotent per date; a rerun resumes the date's"
-        " unfinished run."
+        " --queue, on worker processes (offers_worker). Idempotent per date; a rerun resumes"
+        " the date's unfinished run."
     )
 
     def add_arguments(self, parser):
@@ -51,7 +51,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--queue",
             action="store_true",
-            help="queue the chunks for `manage.py db_worker --queue-name offers` processes and"
+            help="queue the chunks for `manage.py offers_worker` processes and"
             " show progress until the run ends (Ctrl-C stops watching, not the run)",
         )
 
@@ -97,7 +97,7 @@ class Command(BaseCommand):
         verb = "resumed" if resumed else "queued"
         self.stdout.write(
             f"run {run.pk} as of {as_of} {verb}: {progress.total - progress.done} of"
-            f" {progress.total} chunks for the workers (db_worker --queue-name {tasks.QUEUE})"
+            f" {progress.total} chunks for the workers (offers_worker)"
         )
         reported = {self.key(c) for c in progress.chunks if c.status == ChunkStatus.DONE}
         hint_at: float | None = time.monotonic() + NO_WORKER_HINT_SECONDS
@@ -114,7 +114,7 @@ class Command(BaseCommand):
                     if progress.done == done_before and not progress.running:
                         self.stderr.write(
                             f"\nno worker has taken a chunk in {NO_WORKER_HINT_SECONDS} s: is"
-                            f" `manage.py db_worker --queue-name {tasks.QUEUE}` running?",
+                            " `manage.py offers_worker` running?",
                             style_func=plain,
                         )
                 time.sleep(POLL_SECONDS)

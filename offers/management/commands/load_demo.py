@@ -28,6 +28,12 @@ class Command(BaseCommand):
             default=0,
             help="also N synthetic customers with accounts, holdings, transactions, consents",
         )
+        parser.add_argument(
+            "--seed",
+            type=int,
+            default=7,
+            help="the synthetic customers' random seed (default: %(default)s)",
+        )
 
     def handle(self, *args, **options):
         if not settings.DEMO_MODE:
@@ -48,7 +54,7 @@ class Command(BaseCommand):
         load_demo_banking(now=now)
         load_demo_staff(password=DEMO_PASSWORD)
         if options["customers"]:
-            load_synthetic_customers(count=options["customers"], now=now)
+            load_synthetic_customers(count=options["customers"], now=now, seed=options["seed"])
         self.stdout.write(self.style.SUCCESS("demo data loaded"))
         self.print_logins()
 
