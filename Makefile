@@ -65,7 +65,7 @@ restore: $(STAMP)
 	$(PY) manage.py restore "$(FROM)" --yes
 
 db-stop: $(STAMP)
-	$(PY) -c 'from config.database import embedded_server; embedded_server().stop()' || true
+	$(PY) -c 'from infra.database import embedded_server; embedded_server().stop()' || true
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache staticfiles

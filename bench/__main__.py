@@ -75,7 +75,7 @@ def setup_database() -> None:
         os.environ["DATABASE_OWNER_URL"] = os.environ["BENCH_DATABASE_OWNER_URL"]
     else:
         sys.path.insert(0, str(ROOT))
-        from config.database import (
+        from infra.database import (
             OWNER_ROLE,
             RUNTIME_ROLE,
             embedded_url,
@@ -124,7 +124,7 @@ def server_cpu_s() -> float | None:
     None for a server elsewhere (BENCH_DATABASE_URL) or without /proc."""
     if "BENCH_DATABASE_URL" in os.environ:
         return None
-    from config.database import PGDATA
+    from infra.database import PGDATA
 
     tick = os.sysconf("SC_CLK_TCK")
 

@@ -126,7 +126,7 @@ def setup(prepare: bool, clients: int) -> None:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.dev"}
     if "DATABASE_URL" not in os.environ:
         os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.dev"
-        from config.database import embedded_server
+        from infra.database import embedded_server
 
         embedded_server()
     env["DATABASE_URL"], env["DATABASE_OWNER_URL"] = web.database_urls()

@@ -49,7 +49,7 @@ def database_urls() -> tuple[str, str]:
     if base := os.environ.get("DATABASE_URL"):
         owner = os.environ["DATABASE_OWNER_URL"]
         return tuple(url.rsplit("/", 1)[0] + "/" + DATABASE for url in (base, owner))
-    from config.database import OWNER_ROLE, RUNTIME_ROLE, embedded_url
+    from infra.database import OWNER_ROLE, RUNTIME_ROLE, embedded_url
 
     return embedded_url(RUNTIME_ROLE, DATABASE), embedded_url(OWNER_ROLE, DATABASE)
 
@@ -68,7 +68,7 @@ def prepare(*, customers: int, clients: int, env) -> None:
             conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
             conn.execute(f"CREATE DATABASE {DATABASE}")
     else:
-        from config.database import recreate_embedded_database
+        from infra.database import recreate_embedded_database
 
         recreate_embedded_database(DATABASE)
     manage("migrate", "--no-input", "-v", "0", env=env)
@@ -359,7 +359,7 @@ def main(argv=None):
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.dev"}
     if "DATABASE_URL" not in os.environ:
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
-        from config.database import embedded_server
+        from infra.database import embedded_server
 
         embedded_server()
     env["DATABASE_URL"], env["DATABASE_OWNER_URL"] = database_urls()

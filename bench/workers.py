@@ -126,7 +126,7 @@ def main() -> None:
         os.environ["DATABASE_URL"] = os.environ["BENCH_DATABASE_URL"]
     else:
         sys.path.insert(0, str(ROOT))
-        from config.database import RUNTIME_ROLE, embedded_url
+        from infra.database import RUNTIME_ROLE, embedded_url
 
         os.environ["DATABASE_URL"] = embedded_url(RUNTIME_ROLE, "consent_bench")
     import django

@@ -28,12 +28,12 @@ from django.utils.formats import date_format
 from django.utils.translation import get_language, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from infra.languages import in_language
 from ledger.admin import NoChanges, ReadOnlyAdmin
 from ledger.models import Action, Channel
 
 from .catalogue import GENERATED_TEXT_FIELDS, VERSION_FIELDS
 from .dashboard import get_event_for_customer
-from .languages import in_language
 from .models import ConsentState, Customer, Purpose, PurposeVersion
 from .receipts import receipt_download
 from .records import processing_record, processing_record_csv

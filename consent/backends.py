@@ -19,8 +19,9 @@ from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import OneToOneField
 
+from infra.precompiled import columns, instance, width
+
 from .models import Customer
-from .precompiled import columns, instance, width
 
 User = get_user_model()
 

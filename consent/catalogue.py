@@ -11,7 +11,7 @@ inside the hashed text and generate the sentence from them.
 
 import hashlib
 
-from .languages import text_language
+from infra.languages import text_language
 
 CONTROLLER_NL = "Voorbeeldbank N.V., Bankplein 1, 1000 AA Amsterdam, Nederland"
 CONTROLLER_EN = "Voorbeeldbank N.V., Bankplein 1, 1000 AA Amsterdam, the Netherlands"

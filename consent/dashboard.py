@@ -16,11 +16,11 @@ from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from infra.precompiled import Precompiled, columns, instance, precompile, sample_moments, width
 from ledger.models import Action, ConsentEvent
 
 from .catalogue import statement_sha256, statement_text
 from .models import LEGAL_BASIS_TEXT, ConsentState, Customer, Purpose, PurposeVersion
-from .precompiled import Precompiled, columns, instance, precompile, sample_moments, width
 from .validity import (
     EXPIRED,
     GIVEN_UNDER_16,

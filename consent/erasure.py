@@ -13,12 +13,12 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.text import capfirst
 
+from infra.languages import text_language
 from ledger.models import Action
 
 from . import hooks
 from .catalogue import statement_sha256, statement_text
 from .dashboard import customer_history
-from .languages import text_language
 from .models import Customer
 from .retention import KINDS, periods
 

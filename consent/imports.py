@@ -25,9 +25,9 @@ from django.core.validators import validate_email
 from django.db import models
 from django.utils import timezone
 
+from infra.csvload import CsvImport, required
 from ledger.models import Channel, ConsentEvent, Language
 
-from .csvload import CsvImport, required
 from .models import Customer
 from .services import close_customer
 

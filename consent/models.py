@@ -15,6 +15,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from infra.languages import in_language, text_language
 from ledger.models import (
     STATE_ACTIONS,
     Action,
@@ -23,8 +24,6 @@ from ledger.models import (
     Language,
     about_a_purpose_or_not,
 )
-
-from .languages import in_language, text_language
 
 # How a notice's text is laid out (`PurposeVersion.notice_format`). 1: the notices
 # published before retention rules existed; 2: with the rules inside the hashed text.

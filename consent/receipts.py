@@ -15,6 +15,7 @@ from django.conf import settings
 from django.http import JsonResponse
 from django.urls import reverse
 
+from infra.languages import text_language
 from ledger.models import Action, ConsentEvent
 from ledger.proofs import Proof, prove
 
@@ -25,7 +26,6 @@ from .catalogue import (
     DPO_CONTACT_NL,
     statement_with_hash,
 )
-from .languages import text_language
 from .models import LEGAL_BASIS_TEXT
 
 KANTARA_VERSION = "KI-CR-v1.1.0"

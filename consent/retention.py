@@ -42,9 +42,8 @@ from django.db import connection
 from django.db.models import DateField, F, Func
 from django.utils.text import capfirst
 
+from infra.languages import text_language
 from ledger.audit import add_years
-
-from .languages import text_language
 
 # --- The vocabulary of rules ----------------------------------------------------------------
 # What each word means and how a notice says it. These wordings become part of hashed

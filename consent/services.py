@@ -23,12 +23,12 @@ from django.utils.formats import date_format
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from infra.languages import text_language
 from ledger import chain
 from ledger.models import Action, Channel, ConsentEvent
 
 from . import hooks
 from .catalogue import VERSION_FIELDS, statement_sha256
-from .languages import text_language
 from .models import NOTICE_FORMATS, ConsentState, Customer, Purpose, PurposeVersion
 from .retention import InvalidRules, describe_rules, parse_rules
 from .validity import sixteenth_birthday, valid_consents

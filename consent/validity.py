@@ -41,10 +41,10 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
+from infra.precompiled import Inputs, Precompiled, precompile, sample_moments
 from ledger.models import Action
 
 from .models import ConsentState, Customer, PurposeVersion
-from .precompiled import Inputs, Precompiled, precompile, sample_moments
 
 # Why a granted consent does not count; pages word each one.
 MATERIAL_CHANGE = "material_change"

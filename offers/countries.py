@@ -1,6 +1,6 @@
 """ISO 3166-1 alpha-2 country codes, and the names customers read in evidence texts."""
 
-from consent.languages import text_language
+from infra.languages import text_language
 
 # All 249 officially assigned codes, plus XK (Kosovo), which banks and card schemes use.
 ISO_COUNTRIES = frozenset(

@@ -18,8 +18,8 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from consent.languages import text_language
 from consent.models import Customer
+from infra.languages import text_language
 from ledger.models import ConsentEvent
 
 from . import transitions

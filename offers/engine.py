@@ -43,9 +43,9 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, Max, Min, OuterRef
 from django.utils import timezone
 
-from consent.dbroles import STAGING_SCHEMA
 from consent.models import ConsentState, Customer, PurposeVersion
 from consent.validity import start_of_day, valid_consents
+from infra.dbroles import STAGING_SCHEMA
 from ledger.models import ConsentEvent
 
 from . import gate, transitions
@@ -488,7 +488,7 @@ def write_offers(
     )
     priority = {rule.code: i for i, rule in enumerate(RULES)}
     # A scratch table of this transaction (the chunk's): the runtime role may create no
-    # temporary tables (consent/dbroles.py), so an unlogged one in the staging schema,
+    # temporary tables (infra/dbroles.py), so an unlogged one in the staging schema,
     # named for this call alone and dropped before the chunk commits. Rolled back, it
     # was never there.
     candidate = f"{STAGING_SCHEMA}.offer_candidate_{uuid.uuid4().hex}"

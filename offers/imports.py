@@ -49,7 +49,8 @@ import re
 
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
-from consent.csvload import (
+from consent.models import Customer
+from infra.csvload import (
     ImportFailed,
     Progress,
     RowError,
@@ -57,8 +58,7 @@ from consent.csvload import (
     duplicates_sql,
     on_own_connections,
 )
-from consent.dbroles import STAGING_SCHEMA
-from consent.models import Customer
+from infra.dbroles import STAGING_SCHEMA
 
 from .countries import ISO_COUNTRIES
 from .models import Account, AccountKind, Holding, Product, Transaction

@@ -20,9 +20,9 @@ from django.utils.formats import date_format
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
-from consent.languages import in_language
 from consent.models import Customer, PurposeVersion
 from consent.validity import valid_consents
+from infra.languages import in_language
 from ledger.models import ConsentEvent
 
 
@@ -195,7 +195,7 @@ class Partition(NamedTuple):
 def transaction_partitions() -> list[Partition]:
     """Every monthly partition of transactions, oldest first, with its bounds as the
     database has them. A migration made those of 2025 to 2027 and `import_transactions`
-    makes the months a file needs (the owner's functions, consent/dbroles.py
+    makes the months a file needs (the owner's functions, infra/dbroles.py
     `MonthlyPartitions`); retention detaches and drops whole months."""
     with connection.cursor() as cursor:
         cursor.execute(

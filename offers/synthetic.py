@@ -18,8 +18,8 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection, transaction
 
-from consent.dbroles import STAGING_SCHEMA
 from consent.validity import end_of_day, sixteenth_birthday, start_of_day
+from infra.dbroles import STAGING_SCHEMA
 
 from .rules.travel_world_cover import EUROPE
 

@@ -11,7 +11,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from pytest_django.plugin import blocking_manager_key
 
-from config.database import owner_credentials
+from infra.database import owner_credentials
 from ledger.models import Action
 from tests.choices import choose_on_screen
 from tests.factories import CustomerFactory

@@ -19,7 +19,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from config.database import (
+from infra.database import (
     HBA_MARKER,
     OWNER_ROLE,
     PASSWORDS,

@@ -13,9 +13,9 @@ from django.apps import apps
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from consent.dbroles import OWNER_DELETES_ONLY
 from consent.models import ConsentState, Customer
 from consent.services import stop_all_offers
+from infra.dbroles import OWNER_DELETES_ONLY
 from ledger.models import Channel, ConsentEvent
 from offers.models import (
     Account,

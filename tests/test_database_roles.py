@@ -10,9 +10,9 @@ import pytest
 from django.apps import apps
 from django.db import DatabaseError, connection, transaction
 
-from config.database import owner_credentials
-from consent.dbroles import APPEND_ONLY, TRUNCATE_REFUSED, TRUNCATE_TRIGGER
 from consent.models import ConsentState, PurposeVersion
+from infra.database import owner_credentials
+from infra.dbroles import APPEND_ONLY, TRUNCATE_REFUSED, TRUNCATE_TRIGGER
 from ledger.models import ConsentEvent
 
 

@@ -13,7 +13,7 @@ import psycopg
 import pytest
 from django.conf import settings
 
-from config.database import (
+from infra.database import (
     HBA_MARKER,
     OWNER_ROLE,
     ROLES,
@@ -50,7 +50,7 @@ def stop(pgdata):
         [
             sys.executable,
             "-c",
-            "from config.database import embedded_server; embedded_server().stop()",
+            "from infra.database import embedded_server; embedded_server().stop()",
         ],
         cwd=settings.BASE_DIR,
         env={**os.environ, "PGDATA_DIR": str(pgdata)},

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import connection
 
-from config.database import OWNER_ROLE, RUNTIME_ROLE, embedded_url
+from infra.database import OWNER_ROLE, RUNTIME_ROLE, embedded_url
 from ledger.models import ConsentEvent
 from tests.factories import CustomerFactory
 from tests.pages import form_fields
@@ -150,7 +150,7 @@ def wait_for_health(probe, expected, timeout=60):
 def test_choices_survive_a_database_restart_and_failures_are_reported_as_not_saved(
     production_server,
 ):
-    from config.database import embedded_server
+    from infra.database import embedded_server
 
     numbers = [f"81000{n}" for n in range(4)]
     for number in numbers:

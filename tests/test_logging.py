@@ -22,8 +22,8 @@ from django.urls import URLResolver, get_resolver
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from config.database import OWNER_ROLE, RUNTIME_ROLE, embedded_url
 from config.logging import JsonFormatter
+from infra.database import OWNER_ROLE, RUNTIME_ROLE, embedded_url
 from tests.factories import CustomerFactory, UserFactory
 
 pytestmark = pytest.mark.slow

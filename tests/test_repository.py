@@ -12,7 +12,17 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUES = ("locale", "api/locale")
-SOURCES = ("config", "ledger", "consent", "offers", "api", "templates", "manage.py", "locale")
+SOURCES = (
+    "config",
+    "infra",
+    "ledger",
+    "consent",
+    "offers",
+    "api",
+    "templates",
+    "manage.py",
+    "locale",
+)
 
 
 def entries(po: Path) -> dict[str, tuple[str, bool]]:

@@ -1,9 +1,9 @@
 """The feed and its read log only ever grow: the runtime role may SELECT and INSERT, and
-nobody may TRUNCATE them (consent/dbroles.py)."""
+nobody may TRUNCATE them (infra/dbroles.py)."""
 
 from django.db import migrations
 
-from consent.dbroles import AppendOnly
+from infra.dbroles import AppendOnly
 
 
 class Migration(migrations.Migration):

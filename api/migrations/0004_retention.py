@@ -5,7 +5,7 @@ stands for the chain)."""
 
 from django.db import migrations, models
 
-from consent.dbroles import OwnerFunction
+from infra.dbroles import OwnerFunction
 
 REMOVE_CONSENT_CHANGES = """
 DECLARE

@@ -7,8 +7,8 @@ from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 from config.clientip import trusted_proxy_count
-from config.database import database_settings
 from config.env import env_int, env_list
+from infra.database import database_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "infra",
     "config.staff_otp",
     "ledger",
     "consent",

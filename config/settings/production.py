@@ -4,8 +4,8 @@ from django.core.exceptions import ImproperlyConfigured
 from psycopg_pool import ConnectionPool
 
 from api.redirects import parse_allowlist
-from config.database import database_settings
 from config.env import env_bool, env_int
+from infra.database import database_settings
 
 from .base import *  # noqa: F403
 from .base import MIDDLEWARE, OAUTH_REDIRECT_URI_ALLOWLIST

@@ -1,10 +1,10 @@
 """Least privilege (issue #10): the runtime role reads and writes, the ledger and the
 published texts only grow, and TRUNCATE is refused on them and on the state, to everyone.
-See consent/dbroles.py."""
+See infra/dbroles.py."""
 
 from django.db import migrations
 
-from consent.dbroles import AppendOnly, GrantRuntimeRole, RefuseTruncate
+from infra.dbroles import AppendOnly, GrantRuntimeRole, RefuseTruncate
 
 
 class Migration(migrations.Migration):

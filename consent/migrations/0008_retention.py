@@ -22,12 +22,7 @@ from django.conf import settings
 from django.db import migrations, models
 
 from consent.catalogue import RETENTION_RULES
-from consent.dbroles import (
-    RETENTION_TIME_ZONE,
-    OwnerFunction,
-    OwnerWritesOnly,
-    RetentionClock,
-)
+from infra.dbroles import RETENTION_TIME_ZONE, OwnerFunction, OwnerWritesOnly, RetentionClock
 
 TZ = RETENTION_TIME_ZONE
 

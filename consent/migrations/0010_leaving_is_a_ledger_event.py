@@ -25,7 +25,7 @@ import uuid
 
 from django.db import migrations, models
 
-from consent.dbroles import RETENTION_TIME_ZONE, OwnerFunction
+from infra.dbroles import RETENTION_TIME_ZONE, OwnerFunction
 
 TZ = RETENTION_TIME_ZONE
 

@@ -16,7 +16,7 @@
 
 from django.db import migrations
 
-from consent.dbroles import (
+from infra.dbroles import (
     RETENTION_TIME_ZONE,
     SEARCH_PATH,
     OwnerDeletesOnly,

@@ -3,7 +3,7 @@
 from django import template
 from django.utils.translation import get_language
 
-from consent.languages import in_language
+from infra.languages import in_language
 
 register = template.Library()
 

@@ -23,7 +23,7 @@ import pgtrigger.compiler
 import pgtrigger.migrations
 from django.db import migrations, models
 
-from consent.dbroles import AppendOnly
+from infra.dbroles import AppendOnly
 
 # The leaf after the last one, and the database's clock: whatever the writer sent.
 LEAVES_IN_ORDER = """

@@ -5,7 +5,7 @@ import pgtrigger.compiler
 import pgtrigger.migrations
 from django.db import migrations, models
 
-from consent.dbroles import AppendOnly
+from infra.dbroles import AppendOnly
 
 
 class Migration(migrations.Migration):

@@ -1,9 +1,9 @@
 """Bulk transaction loads rebuild the secondary index; the runtime role may do only that
-through two owner functions (consent/dbroles.py)."""
+through two owner functions (infra/dbroles.py)."""
 
 from django.db import migrations
 
-from consent.dbroles import AllowIndexRebuild
+from infra.dbroles import AllowIndexRebuild
 
 
 class Migration(migrations.Migration):

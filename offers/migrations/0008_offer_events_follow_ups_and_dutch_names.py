@@ -7,7 +7,7 @@ import pgtrigger.migrations
 from django.conf import settings
 from django.db import migrations, models
 
-from consent.dbroles import AppendOnly
+from infra.dbroles import AppendOnly
 
 
 class Migration(migrations.Migration):
@@ -827,6 +827,6 @@ class Migration(migrations.Migration):
                 ),
             ),
         ),
-        # Append-only for the runtime role too (consent/dbroles.py), not only by trigger.
+        # Append-only for the runtime role too (infra/dbroles.py), not only by trigger.
         AppendOnly("OfferEvent"),
     ]

@@ -2,7 +2,7 @@
 
 The table becomes a partitioned table keyed by (transaction_id, booked_at), with one
 partition per calendar month in Amsterdam: the months of 2025 to 2027 now, later ones
-on demand by `import_transactions`, through owner functions (consent/dbroles.py,
+on demand by `import_transactions`, through owner functions (infra/dbroles.py,
 `MonthlyPartitions`). Rows already stored move into their months. The bulk load no
 longer drops and rebuilds the index of the whole table: it loads months as fresh tables,
 so the two index rebuild functions go.
@@ -11,7 +11,7 @@ so the two index rebuild functions go.
 from django.conf import settings
 from django.db import migrations, models
 
-from consent.dbroles import ForbidIndexRebuild, MonthlyPartitions
+from infra.dbroles import ForbidIndexRebuild, MonthlyPartitions
 
 INITIAL_MONTHS = ("2025-01-01", "2027-12-01")
 LIKE_INDEX = "offers_transaction_transaction_id_6a20d05f_like"

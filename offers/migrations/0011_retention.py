@@ -2,7 +2,7 @@
 
 - A retraction may say the customer left the bank (`Cause.CUSTOMER_LEFT`).
 - Two owner functions let the runtime role remove offers together with their
-  append-only events (consent/dbroles.py `OwnerFunction`), each checking its own
+  append-only events (infra/dbroles.py `OwnerFunction`), each checking its own
   condition in SQL: `remove_offers_past_retention` only offers closed longer ago than
   the period the notices in effect state (on the database's date);
   `erase_offers_on_request` only the offers made before an `erasure_requested` event
@@ -12,7 +12,7 @@
 from django.conf import settings
 from django.db import migrations, models
 
-from consent.dbroles import RETENTION_TIME_ZONE, OwnerFunction
+from infra.dbroles import RETENTION_TIME_ZONE, OwnerFunction
 
 # Remove offers by id with their events, follow-ups and the consents they relied on (the
 # runtime role may not delete offer events). Owner-only: called by the two functions

@@ -1,7 +1,7 @@
 """Retention drops whole monthly partitions of transactions where it can.
 
 `drop_transaction_months_past_retention(p_as_of)` is an owner function for the runtime
-role (consent/dbroles.py `OwnerFunction`): it detaches and drops every month of which
+role (infra/dbroles.py `OwnerFunction`): it detaches and drops every month of which
 *every* row is past every rule the notices in effect state for transactions (counted
 from the transaction, and from the end of the relationship), judged on the database's
 date. A month with one row still kept stays whole; `offers.retention` then deletes its
@@ -11,7 +11,7 @@ goes only when it ends before the first day still kept.
 
 from django.db import migrations
 
-from consent.dbroles import RETENTION_TIME_ZONE, OwnerFunction
+from infra.dbroles import RETENTION_TIME_ZONE, OwnerFunction
 
 DROP_MONTHS = f"""
 DECLARE

@@ -20,7 +20,7 @@ behind an `erasure_requested` event in the ledger, whatever the caller passes:
 from django.conf import settings
 from django.db import migrations
 
-from consent.dbroles import (
+from infra.dbroles import (
     RETENTION_TIME_ZONE,
     OwnerDeletesOnly,
     OwnerFunction,

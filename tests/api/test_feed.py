@@ -346,7 +346,7 @@ def test_a_snapshot_of_a_purpose_without_consents_is_404(db, feed_client, code):
     assert FeedRead.objects.count() == 0
 
 
-# The runtime role may not UPDATE or DELETE it at all (consent/dbroles.py APPEND_ONLY).
+# The runtime role may not UPDATE or DELETE it at all (infra/dbroles.py APPEND_ONLY).
 def test_the_feed_is_append_only(db, choose):
     import django.db
 

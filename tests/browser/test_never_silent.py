@@ -144,7 +144,7 @@ def test_with_the_database_stopped_a_choice_cannot_be_told_then_not_saved_on_the
     saved, and trying again saves it."""
     from django.db import connection
 
-    from config.database import embedded_server
+    from infra.database import embedded_server
     from tests.test_faults import Browserless
 
     customer = CustomerFactory(customer_number="820001")

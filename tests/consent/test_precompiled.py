@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 
 from consent.dashboard import current_versions, customer_dashboard
 from consent.models import ConsentState
-from consent.precompiled import NotPrecompilable, precompile, sample_moments
 from consent.services import (
     stop_all_offers,
 )
@@ -25,6 +24,7 @@ from consent.validity import (
     valid_purposes_sql,
     why_not_valid,
 )
+from infra.precompiled import NotPrecompilable, precompile, sample_moments
 from ledger.models import Action, Channel
 from tests import histories
 from tests.choices import choose_on_screen

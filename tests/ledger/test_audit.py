@@ -55,7 +55,7 @@ def verify(capsys, *args):
 
 
 # --- What the database refuses the app's runtime role --------------------------------------
-# (No UPDATE or DELETE on the ledger at all: consent/dbroles.py; the row triggers behind it
+# (No UPDATE or DELETE on the ledger at all: infra/dbroles.py; the row triggers behind it
 # are tested as the owner in tests/test_database_roles.py.)
 def test_database_refuses_to_update_a_consent_event(customer_who_consented):
     event = ConsentEvent.objects.get(customer=customer_who_consented)

@@ -23,7 +23,7 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django_tasks_db.models import DBTaskResult
 
-from config.database import embedded_url
+from infra.database import embedded_url
 from offers import engine, tasks
 from offers.models import Offer, OfferEvent, OfferRun, OfferRunChunk
 from tests.connections import runtime_connection
@@ -107,7 +107,7 @@ def customers_for_every_rule(db, choose):
 def database_down():
     """The test database's server (the embedded PostgreSQL) is stopped for the block, and
     always started again after it."""
-    from config.database import embedded_server
+    from infra.database import embedded_server
 
     server = embedded_server()
     connection.close()

@@ -287,7 +287,7 @@ def test_data_no_notice_gives_a_period_for_is_kept_and_the_run_says_so(leaver, t
 def test_the_tables_only_the_owners_functions_write_are_read_only_for_the_runtime_role(db):
     from django.apps import apps
 
-    from consent.dbroles import OWNER_WRITES, TRUNCATE_TRIGGER
+    from infra.dbroles import OWNER_WRITES, TRUNCATE_TRIGGER
 
     role = connection.settings_dict["RUNTIME_USER"]
     with connection.cursor() as cursor:

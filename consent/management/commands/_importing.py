@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from consent.csvload import ImportFailed
+from infra.csvload import ImportFailed
 
 
 class ImportCommand(BaseCommand):

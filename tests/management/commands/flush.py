@@ -9,8 +9,8 @@ runs as the runtime role and is refused).
 from django.core.management.commands import flush
 from django.db import connections, transaction
 
-from config.database import as_owner
-from consent.dbroles import TRUNCATE_TRIGGER
+from infra.database import as_owner
+from infra.dbroles import TRUNCATE_TRIGGER
 
 # How many flushes ran; tests/conftest.py restores the catalogues only after one.
 FLUSHES = []

@@ -3,7 +3,7 @@
 Two roles (issue #10): the *owner* owns the database, its schema and every table and
 runs `migrate` and nothing else; the *runtime* role is what the web app, every other
 command and every worker connect as. It is not a superuser, owns nothing, and has only
-the privileges the migrations grant it (`consent/dbroles.py`).
+the privileges the migrations grant it (`infra/dbroles.py`).
 
 The settings hold the runtime role's credentials only. The owner's are read where they
 are used, by `as_owner` (`owner_credentials`): the `migrate` command, and the test
@@ -46,7 +46,7 @@ SUPERUSER = "postgres"
 OWNER_ROLE = "consent_owner"
 RUNTIME_ROLE = "consent_app"
 ROLES = (SUPERUSER, OWNER_ROLE, RUNTIME_ROLE)
-ENGINE = "config.db"
+ENGINE = "infra.db"
 
 # The embedded server's client authentication: a password for every role, over the
 # socket only (it listens on no TCP address). The first line says it is ours.
@@ -306,7 +306,7 @@ _ready: set[str] = set()
 
 
 def ensure_embedded_server(*, bootstrap: bool = False):
-    """Once per process, before the first connection (see `config.db`); with `bootstrap`
+    """Once per process, before the first connection (see `infra.db`); with `bootstrap`
     once, before the first connection as the owner (`as_owner`)."""
     wanted = {"bootstrapped"} if bootstrap else {"started", "bootstrapped"}
     if _ready & wanted:
@@ -336,7 +336,7 @@ def database_settings(
     *, conn_max_age: int | None = 0, pool: bool | dict[str, Any] = False
 ) -> DatabaseSettings:
     """The `default` database, as the runtime role. On the embedded server the password
-    is read from its file when connecting (`config.db`), not here."""
+    is read from its file when connecting (`infra.db`), not here."""
     url = os.environ.get("DATABASE_URL")
     config: DatabaseSettings
     if url:

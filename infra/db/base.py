@@ -1,4 +1,4 @@
-"""The PostgreSQL backend, with three additions (see `config/database.py`).
+"""The PostgreSQL backend, with three additions (see `infra/database.py`).
 
 - The embedded server is started before the first connection of a process, so importing
   settings never starts a database.
@@ -11,7 +11,7 @@
 from django.db.backends.postgresql import base
 from django.db.backends.postgresql.creation import DatabaseCreation as PostgresCreation
 
-from config.database import as_owner, embedded_password, ensure_embedded_server
+from infra.database import as_owner, embedded_password, ensure_embedded_server
 
 
 class DatabaseCreation(PostgresCreation):

@@ -2,7 +2,7 @@
 
 Everything else, the web app included, connects as the runtime role, which may not
 create, alter or drop anything, and never loads the owner's credentials: this command
-reads them itself, when it runs (`config.database.owner_credentials`: the embedded
+reads them itself, when it runs (`infra.database.owner_credentials`: the embedded
 server's owner password file, or `DATABASE_OWNER_URL`).
 """
 
@@ -11,8 +11,8 @@ from django.core.management.base import CommandError
 from django.core.management.commands import migrate
 from django.db import connections
 
-from config.database import as_owner
-from consent.dbroles import PIN_SEARCH_PATHS
+from infra.database import as_owner
+from infra.dbroles import PIN_SEARCH_PATHS
 
 
 class Command(migrate.Command):

@@ -2,14 +2,12 @@
 
 A backup is a folder: `database.dump` (`pg_dump` custom format, by the embedded server's
 own PostgreSQL 18 tools, which read any server from 9.2 on), `keys/` (the ledger's keys
-and the secret key present on this host), `checkpoints/` (a copy of the checkpoint host's
-files) and `manifest.json` (when, the SHA-256 of every file, the log's size and the
-feed's newest id at the time).
+present on this host), `checkpoints/` (a copy of the checkpoint host's files) and
+`manifest.json` (when, and the SHA-256 of every file).
 
-A restore puts the database back from `database.dump` (all or nothing), puts back only
-the keys this host lacks (never replacing a key in use), and then makes the ledger whole
-again against the checkpoint host's current files (`ledger.restore`): what the backup
-lacks is named, the customers concerned are told, the feed's followers too.
+A restore puts the database back from `database.dump`, and puts back only the keys this
+host lacks (never replacing a key in use); the ledger's `restore` command then makes the
+ledger whole again against the checkpoint host's current files (`ledger.restore`).
 """
 
 import datetime as dt
@@ -24,7 +22,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 
-from config.database import Credentials, owner_credentials, postgres_tool
+from infra.database import Credentials, owner_credentials, postgres_tool
 
 KEY_SETTINGS = (
     "LEDGER_HMAC_KEY_FILE",
@@ -108,12 +106,9 @@ def make_backup(*, into: Path, at: dt.datetime) -> Backup:
     checkpoints = Path(settings.LEDGER_CHECKPOINT_DIR)
     if checkpoints.is_dir():
         shutil.copytree(checkpoints, folder / "checkpoints")
-    from ledger.log import stored_size
-
     manifest = {
         "taken_at": at.astimezone(dt.UTC).isoformat(),
         "database": connection.settings_dict["NAME"],
-        "log_size": stored_size(),
         "files": {
             str(path.relative_to(folder)): _sha256(path)
             for path in sorted(folder.rglob("*"))

@@ -6,8 +6,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.utils import timezone
 
-from config.backups import BackupFailed, restore_database
-from config.database import as_owner
+from infra.backups import BackupFailed, restore_database
+from infra.database import as_owner
 from ledger.restore import RestoreFailed, reconcile
 
 

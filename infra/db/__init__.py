@@ -1,4 +1,4 @@
-"""The PostgreSQL backend, with two additions (see `config/database.py`).
+"""The PostgreSQL backend, with two additions (see `infra/database.py`).
 
 - The embedded server is started before the first connection of a process, so importing
   settings never starts a database.

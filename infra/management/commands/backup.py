@@ -2,7 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from config.backups import BackupFailed, make_backup
+from infra.backups import BackupFailed, make_backup
 
 
 class Command(BaseCommand):
@@ -23,7 +23,4 @@ class Command(BaseCommand):
         files = backup.manifest["files"]
         assert isinstance(files, dict)
         size = sum(p.stat().st_size for p in backup.folder.rglob("*") if p.is_file())
-        self.stdout.write(
-            f"backup {backup.folder}: {len(files)} files, {size:,} bytes; the log held"
-            f" {backup.manifest['log_size']} leaves"
-        )
+        self.stdout.write(f"backup {backup.folder}: {len(files)} files, {size:,} bytes")

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class InfraConfig(AppConfig):
+    """No models: commands (`migrate` as the owner, `backup`) and shared code."""
+
+    name = "infra"
+    verbose_name = "Infrastructure"
