@@ -189,13 +189,14 @@ def main() -> None:
     from django.db import connection
     from django.utils import timezone
 
+    from banking.customer_imports import CustomerImport
+    from banking.imports import AccountImport, HoldingImport
+    from banking.models import transaction_partitions
     from bench.consents import current_texts_from, grant_in_bulk
     from bench.naive import naive_offers
-    from consent.imports import CustomerImport
     from consent.models import Customer
     from offers import gate, synthetic
-    from offers.imports import AccountImport, HoldingImport
-    from offers.models import OfferRun, transaction_partitions
+    from offers.models import OfferRun
     from offers.rules import RULES
 
     with connection.cursor() as cursor:

@@ -9,10 +9,10 @@ import datetime as dt
 from django.conf import settings
 from django.utils import timezone
 
+from banking.models import PRODUCT_OF_ACCOUNT_KIND, Account, Holding, Transaction
 from consent.validity import end_of_day, is_consent_valid
 from offers.features import CountryPayments, Features
 from offers.gate import EXCLUDED_MCC_CODES, STUDENT_FINANCE_NAMES, window_start
-from offers.models import PRODUCT_OF_ACCOUNT_KIND, Account, Holding, Transaction
 from offers.rules import RULES
 
 

@@ -52,9 +52,9 @@ TRUNCATE_REFUSED = (*APPEND_ONLY, "consent.ConsentState")
 OWNER_DELETES_ONLY = (
     "consent.Customer",
     "consent.ConsentState",
-    "offers.Account",
-    "offers.Holding",
-    "offers.Transaction",
+    "banking.Account",
+    "banking.Holding",
+    "banking.Transaction",
     "offers.DataUse",
     "offers.Offer",
     "offers.Offer_relied_on",

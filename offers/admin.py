@@ -30,6 +30,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import get_language, gettext, ngettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from banking.models import Product
 from consent.admin import ReadOnlyAdmin
 
 from . import review, tasks, transitions
@@ -43,7 +44,6 @@ from .models import (
     Offer,
     OfferRun,
     OfferStatus,
-    Product,
     RunStatus,
 )
 from .overview import privacy_overview

@@ -25,9 +25,6 @@ class OffersConfig(AppConfig):
         hooks.MATERIAL_CHANGE.register(retract_on_material_change)
         hooks.MATERIAL_CHANGE_PREVIEW.register(offers_retracted_by_material_change)
         register_export_section("offers", export.offers_for_export)
-        register_export_section("accounts", export.accounts_for_export)
-        register_export_section("holdings", export.holdings_for_export)
-        register_export_section("transactions", export.transactions_for_export)
         register_export_section("data_use", export.data_use_for_export)
         hooks.CUSTOMER_CLOSED.register(retention.retract_on_closure)
         hooks.ERASURE_REQUESTED.register(retention.erase_on_request)
@@ -36,12 +33,6 @@ class OffersConfig(AppConfig):
         register_kind(
             "data_use", remove=retention.remove_data_use, oldest=retention.oldest_data_use
         )
-        register_kind(
-            "transactions",
-            remove=retention.remove_transactions,
-            oldest=retention.oldest_transaction,
-        )
-        register_kind("accounts", remove=retention.remove_accounts, oldest=retention.oldest_account)
         register_staff_section(
             "offers", template="admin/offers/customer_offers.html", load=offers_for_staff
         )

@@ -26,14 +26,13 @@ from django.db import transaction
 from django.db.models import Min
 from django.utils import timezone
 
+from banking import synthetic
+from banking.imports import AccountImport, HoldingImport, TransactionImport
+from banking.models import Account, Holding, Product, Transaction, ensure_transaction_months
 from consent.models import Customer, PurposeVersion
 from consent.retention import database_today
 from consent.services import close_customer, notice_on_screen, record_choice, stop_all_offers
 from ledger.models import Action, Channel
-
-from . import synthetic
-from .imports import AccountImport, HoldingImport, TransactionImport
-from .models import Account, Holding, Product, Transaction, ensure_transaction_months
 
 # customer number: [(account kind, balance)], [products held]
 ACCOUNTS = {
@@ -170,7 +169,7 @@ def load_synthetic_customers(*, count: int, now: dt.datetime, seed: int = 7) -> 
     """`count` more customers with banking data, through the real import path, and
     consent histories that only hold choices the rules allow (`synthetic.consent_histories`),
     recorded by the same services as every choice."""
-    from consent.imports import CustomerImport
+    from banking.customer_imports import CustomerImport
 
     today = timezone.localdate(now)
     rows = list(synthetic.customer_rows(count=count, first_number=700000, today=today, seed=seed))

@@ -43,6 +43,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, Max, Min, OuterRef
 from django.utils import timezone
 
+from banking.models import Product
 from consent.models import ConsentState, Customer, PurposeVersion
 from consent.validity import start_of_day, valid_consents
 from infra.dbroles import STAGING_SCHEMA
@@ -60,7 +61,6 @@ from .models import (
     OfferRun,
     OfferRunChunk,
     OfferStatus,
-    Product,
     RunStatus,
 )
 from .rules import RULES, RULES_BY_CODE, Proposal, Rule

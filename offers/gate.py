@@ -36,11 +36,12 @@ from django.db.backends.utils import CursorWrapper
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from banking.models import Account, AccountKind, Holding, Product, Transaction
 from consent.models import Customer, Purpose
 from consent.validity import end_of_day, start_of_day, valid_consents
 
 from .features import CountryPayments, Features
-from .models import Account, AccountKind, DataUse, Holding, Product, Transaction
+from .models import DataUse
 from .rules.base import Rule
 
 # Special categories of personal data (GDPR Art. 9 and 10, EDPB guidelines 06/2020 on

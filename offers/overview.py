@@ -12,6 +12,7 @@ from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from banking.models import Product
 from consent.charts import weekly_chart_svg
 from consent.dashboard import current_versions
 from consent.retention import HeldRow, oldest_held
@@ -26,7 +27,7 @@ from consent.stats import (
 )
 from consent.validity import end_of_day, start_of_day
 
-from .models import DataUse, FollowUpOutcome, FollowUpStatus, Offer, OfferStatus, Product
+from .models import DataUse, FollowUpOutcome, FollowUpStatus, Offer, OfferStatus
 from .rules import RULES
 
 # Offers a reviewer approved that reached the customer (whatever the customer did since).

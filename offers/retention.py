@@ -26,29 +26,16 @@ import datetime as dt
 from collections import Counter
 
 from django.db import connection, transaction
-from django.db.models import Exists, Min, OuterRef, Q, Subquery
+from django.db.models import Min, OuterRef, Subquery
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
-from consent.models import Customer
-from consent.retention import Oldest, Period, RelationshipEnd, Retention
+from consent.retention import Oldest, Period, Retention
 
 from . import transitions
-from .models import (
-    OPEN_STATUSES,
-    Account,
-    ActorKind,
-    Cause,
-    DataUse,
-    Holding,
-    Offer,
-    OfferEvent,
-    OfferStatus,
-    Transaction,
-)
+from .models import OPEN_STATUSES, ActorKind, Cause, DataUse, Offer, OfferEvent, OfferStatus
 
 BATCH = 5000  # rows (or offers) per statement: short transactions, bounded memory
-ACCOUNT_BATCH = 500
 
 
 # --- offers ---------------------------------------------------------------------------------
@@ -99,77 +86,6 @@ def remove_data_use(retention: Retention) -> Counter:
 def oldest_data_use(on: dt.date, period: Period | None = None) -> Oldest:
     first = DataUse.objects.aggregate(first=Min("read_at"))["first"]
     return Oldest(timezone.localdate(first) if first else None, "read")
-
-
-# --- transactions -----------------------------------------------------------------------------
-def remove_transactions(retention: Retention) -> Counter:
-    """Rows past every rule that keeps them. First whole months, detached and dropped
-    where every row of the month is past its period (an owner function that checks that
-    itself); then single rows. With a rule counted from the end of the relationship, only
-    accounts of customers who left long enough ago are looked at (through the (account,
-    booked_at) index); without one, every account."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT months, removed_rows FROM drop_transaction_months_past_retention(%s)",
-            [retention.as_of],
-        )
-        months, month_rows = cursor.fetchone()
-    dropped = Counter({"months": months, "rows": month_rows})
-    booked = retention.cutoff("transactions", "transaction")
-    left = retention.cutoff("transactions", "relationship_end")
-    if booked is None and left is None:
-        return +dropped  # no rule this remover knows: keep everything
-    accounts = Account.objects.order_by("pk")
-    if left is not None:
-        accounts = accounts.alias(ended=RelationshipEnd("customer_id")).filter(ended__lte=left)
-    ids = list(accounts.values_list("pk", flat=True))
-    removed = 0
-    for start in range(0, len(ids), ACCOUNT_BATCH):
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT remove_transactions_past_retention(%s, %s)",
-                [retention.as_of, ids[start : start + ACCOUNT_BATCH]],
-            )
-            removed += cursor.fetchone()[0]
-    return +(dropped + Counter({"rows": removed}))
-
-
-def oldest_transaction(on: dt.date, period: Period | None = None) -> Oldest:
-    """With a rule counted from the end of the relationship, only transactions of
-    customers who left are on the clock: the earliest such end. Otherwise the oldest
-    booking."""
-    if period is not None and period.years("relationship_end") is not None:
-        first = (
-            Customer.objects.filter(closed_on__isnull=False)
-            .filter(Exists(Transaction.objects.filter(account__customer=OuterRef("pk"))))
-            .aggregate(first=Min(RelationshipEnd()))["first"]
-        )
-        return Oldest(first, "relationship_end")
-    first = Transaction.objects.aggregate(first=Min("booked_at"))["first"]
-    return Oldest(timezone.localdate(first) if first else None, "transaction")
-
-
-# --- accounts and products held -----------------------------------------------------------------
-def remove_accounts(retention: Retention) -> Counter:
-    """Accounts and products of customers who left longer ago than the period. An account
-    with transactions still held stays (they refer to it; no database key says so).
-    Accounts are never deleted otherwise (a trigger, and the runtime role has no DELETE);
-    the owner's function is the one exception, once nothing refers to them."""
-    if retention.cutoff("accounts", "relationship_end") is None:
-        return Counter()
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT * FROM remove_accounts_past_retention(%s)", [retention.as_of])
-        accounts, holdings = cursor.fetchone()
-    return +Counter({"accounts": accounts, "holdings": holdings})
-
-
-def oldest_account(on: dt.date, period: Period | None = None) -> Oldest:
-    first = Customer.objects.filter(
-        Q(Exists(Account.objects.filter(customer=OuterRef("pk"))))
-        | Q(Exists(Holding.objects.filter(customer=OuterRef("pk")))),
-        closed_on__isnull=False,
-    ).aggregate(first=Min(RelationshipEnd()))["first"]
-    return Oldest(first, "relationship_end")
 
 
 # --- Leaving the bank and erasure: consent hooks -------------------------------------------------

@@ -7,10 +7,10 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
+from banking.models import Account, Holding, Transaction
+from banking.synthetic import iban
 from consent.models import Customer, Purpose
 from consent.records import processing_record_csv
-from offers.models import Account, Holding, Transaction
-from offers.synthetic import iban
 from tests.factories import CustomerFactory, publish_version
 
 IBAN = iban("NL", "DEMO", 1)

@@ -13,19 +13,12 @@ from django.apps import apps
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
+from banking.models import Account, Holding, Transaction, transaction_partitions
 from consent.models import ConsentState, Customer
 from consent.services import stop_all_offers
 from infra.dbroles import OWNER_DELETES_ONLY
 from ledger.models import Channel, ConsentEvent
-from offers.models import (
-    Account,
-    DataUse,
-    FollowUp,
-    Holding,
-    Offer,
-    Transaction,
-    transaction_partitions,
-)
+from offers.models import DataUse, FollowUp, Offer
 from tests.offers.factories import make_offer
 
 PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
@@ -131,7 +124,7 @@ def test_noor_has_something_of_every_kind(noor):
 
 def test_the_runtime_role_cannot_delete_accounts_even_with_pgtrigger_ignore(noor):
     before = held(noor)
-    with pgtrigger.ignore("offers.Account:accounts_are_never_deleted"):
+    with pgtrigger.ignore("banking.Account:accounts_are_never_deleted"):
         assert "permission denied" in refused(
             "DELETE FROM offers_account WHERE customer_id = %s", [noor.pk]
         )

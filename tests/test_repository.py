@@ -17,6 +17,7 @@ SOURCES = (
     "infra",
     "ledger",
     "consent",
+    "banking",
     "offers",
     "api",
     "templates",

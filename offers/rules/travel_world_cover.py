@@ -3,7 +3,7 @@
 import datetime as dt
 from collections.abc import Sequence
 
-from offers.countries import country_name
+from banking.countries import country_name
 from offers.features import CountryPayments, Features
 
 from .base import Proposal, Rule, short_date

@@ -159,7 +159,7 @@ def test_the_export_holds_everything_kept_about_this_customer_only(
 
 
 def test_the_export_streams_transactions_in_chunks(customer_client, customer, monkeypatch):
-    from offers import export as offers_export
+    from banking import export as offers_export
     from tests.offers.factories import AccountFactory, TransactionFactory
 
     account = AccountFactory(customer=customer)

@@ -3,8 +3,8 @@ from decimal import Decimal
 
 import factory
 
-from offers.models import Account, Holding, Product, Transaction, ensure_transaction_months
-from offers.synthetic import iban
+from banking.models import Account, Holding, Product, Transaction, ensure_transaction_months
+from banking.synthetic import iban
 from tests.factories import CustomerFactory
 
 

@@ -8,9 +8,10 @@ from django.db import IntegrityError, transaction
 from django.test import override_settings
 from django.utils import timezone
 
+from banking.models import Product
 from ledger.models import ConsentEvent
 from offers import engine
-from offers.models import Offer, OfferRun, OfferStatus, Product
+from offers.models import Offer, OfferRun, OfferStatus
 
 from .conftest import AS_OF
 from .factories import TransactionFactory

@@ -4,8 +4,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from offers.models import Account, Holding, Transaction, transaction_partitions
-from offers.synthetic import iban
+from banking.models import Account, Holding, Transaction, transaction_partitions
+from banking.synthetic import iban
 from tests.factories import CustomerFactory
 
 IBAN_1, IBAN_2 = iban("NL", "DEMO", 1), iban("NL", "DEMO", 2)
@@ -197,7 +197,7 @@ bulk = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def bulk_load(monkeypatch):
-    from offers import imports
+    from banking import imports
 
     monkeypatch.setattr(imports, "BULK_LOAD_BYTES", 0)
 

@@ -10,8 +10,8 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
+from banking.models import Transaction, transaction_partitions
 from offers import gate
-from offers.models import Transaction, transaction_partitions
 from offers.rules import RULES
 
 from .factories import AccountFactory, TransactionFactory
@@ -247,7 +247,7 @@ def test_a_loaded_month_gets_exactly_the_tables_privileges_once_attached(db):
 def test_the_benchmarks_transactions_span_the_thirteen_months_a_bank_keeps(db, tmp_path, capsys):
     from django.core.management import call_command
 
-    from offers import synthetic
+    from banking import synthetic
 
     as_of = dt.date(2026, 11, 2)
     since = synthetic.first_day_of_months(as_of, 13)

@@ -5,9 +5,9 @@ offers the real engine made from data that came in through the real imports."""
 import pytest
 from django.core.management import call_command
 
+from banking.synthetic import iban
 from ledger.models import Action
 from offers.models import Offer
-from offers.synthetic import iban
 
 QUEUE = "/admin/offers/offer/"
 SAVER_IBAN, TRAVELLER_IBAN, STUDENT_IBAN = (iban("NL", "DEMO", n) for n in (71, 72, 73))

@@ -9,9 +9,9 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
+from banking import synthetic
+from banking.synthetic import Step
 from consent.models import Customer
-from offers import synthetic
-from offers.synthetic import Step
 
 
 def planned(*, count, seed, now, texts_from, leave_by):
@@ -86,3 +86,11 @@ def test_the_twenty_thousand_customers_of_the_demo_ask_for_nothing_impossible(no
         count=20_000, seed=7, now=now, texts_from=texts_from, leave_by=leave_by
     )
     assert_every_choice_allowed(births, choices, now=now, texts_from=texts_from, leave_by=leave_by)
+
+
+def test_the_synthetic_countries_lie_on_the_side_of_the_travel_rules_europe_they_claim():
+    from banking.synthetic import OUTSIDE_EUROPE, TRAVEL_EUROPE
+    from offers.rules.travel_world_cover import EUROPE
+
+    assert not set(OUTSIDE_EUROPE) & EUROPE
+    assert set(TRAVEL_EUROPE) <= EUROPE

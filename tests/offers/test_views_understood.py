@@ -53,7 +53,7 @@ def test_an_offer_shows_the_products_key_facts(client, sanne, approved):
 
 
 def test_the_catalogue_products_all_have_key_facts(db):
-    from offers.models import Product
+    from banking.models import Product
 
     for product in Product.objects.all():
         assert product.facts("nl") and product.facts("en"), product.code

@@ -13,11 +13,12 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from api.models import ConsentChange
+from banking.models import Account, Holding, Transaction
 from consent.models import ConsentState, Customer, StaffAction
 from consent.services import close_customer, notice_on_screen
 from consent.staff import act_for_customer
 from ledger.models import ConsentEvent, LedgerTombstone
-from offers.models import Account, DataUse, Holding, Offer, OfferEvent, Transaction
+from offers.models import DataUse, Offer, OfferEvent
 from tests.factories import CustomerFactory, UserFactory
 from tests.offers.factories import AccountFactory, TransactionFactory, make_offer
 from tests.proof import checkpoint
@@ -314,7 +315,7 @@ def test_the_tables_only_the_owners_functions_write_are_read_only_for_the_runtim
 def test_a_month_whose_every_row_is_past_its_period_is_dropped_whole(leaver, travel):
     """Every customer with payments in January 2025 left, long enough ago: the whole month
     goes as one partition, not row by row. A month with one row still kept stays."""
-    from offers.models import transaction_partitions
+    from banking.models import transaction_partitions
 
     account = Account.objects.get(customer=leaver)
     TransactionFactory(account=account, booked_at=dt.datetime(2025, 1, 10, 12, tzinfo=dt.UTC))

@@ -15,10 +15,11 @@ from django.db import models
 from django.utils import timezone
 
 from api.models import ConsentChange
+from banking.models import Account, Holding, Transaction
 from consent.models import ConsentState, Customer
 from consent.services import notice_on_screen
 from ledger.models import ConsentEvent, LedgerTombstone
-from offers.models import Account, DataUse, FollowUp, Holding, Offer, OfferEvent, Transaction
+from offers.models import DataUse, FollowUp, Offer, OfferEvent
 from offers.review import approve
 from tests.factories import UserFactory
 from tests.offers.factories import AccountFactory, TransactionFactory

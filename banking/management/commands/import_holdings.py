@@ -1,5 +1,5 @@
-from consent.management.commands._importing import ImportCommand
-from offers.imports import HoldingImport
+from banking.imports import HoldingImport
+from banking.management.commands._importing import ImportCommand
 
 
 class Command(ImportCommand):

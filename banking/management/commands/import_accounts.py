@@ -1,5 +1,5 @@
-from consent.management.commands._importing import ImportCommand
-from offers.imports import AccountImport
+from banking.imports import AccountImport
+from banking.management.commands._importing import ImportCommand
 
 
 class Command(ImportCommand):

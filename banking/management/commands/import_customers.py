@@ -1,6 +1,6 @@
 from django.utils import timezone
 
-from consent.imports import CustomerImport
+from banking.customer_imports import CustomerImport
 
 from ._importing import ImportCommand
 
