@@ -7,20 +7,19 @@ class ApiConfig(AppConfig):
     verbose_name = _("API en wijzigingsfeed")
 
     def ready(self):
-        # api depends on consent, never the reverse: subscribe to its registry.
-        from consent import hooks
+        # api depends on the apps below it, never the reverse: it listens to them.
+        from consent import signals as consent
+        from ledger import signals as ledger
+        from lifecycle import signals as lifecycle
 
-        from . import authentication  # noqa: F401 (registers its OpenAPI scheme)
-        from .changes import record_event, remove_customer_changes
-        from .oauth import revoke_customer_tokens
+        from . import (
+            authentication,  # noqa: F401 (registers its OpenAPI scheme)
+            changes,
+            oauth,
+        )
 
-        hooks.EVENT_RECORDED.register(record_event)
-        hooks.CUSTOMER_CLOSED.register(revoke_customer_tokens)
-        hooks.PROOF_REMOVED.register(remove_customer_changes)
-
-        from ledger.signals import checkpointed, restored
-
-        from .changes import feed_after_restore, feed_at_checkpoint
-
-        checkpointed.connect(feed_at_checkpoint, dispatch_uid="api.feed_at_checkpoint")
-        restored.connect(feed_after_restore, dispatch_uid="api.feed_after_restore")
+        consent.event_recorded.connect(changes.record_event)
+        lifecycle.customer_closed.connect(oauth.revoke_customer_tokens)
+        lifecycle.proof_removed.connect(changes.remove_customer_changes)
+        ledger.checkpointed.connect(changes.feed_at_checkpoint)
+        ledger.restored.connect(changes.feed_after_restore)

@@ -3,7 +3,7 @@ a purpose, in order, for the bank's other systems (`GET /api/v1/consent-changes`
 
 Two writers, and nothing else writes the table:
 
-- `record_event` (a `consent.hooks` event hook): every ledger event, in the transaction
+- `record_event` (receives `consent.signals.event_recorded`): every ledger event, in the transaction
   that records it. A grant or withdrawal is about its purpose; an objection, or lifting
   it, is about every direct-marketing purpose. Each row says whether the consent counts
   right after the event, as `consent.validity` judges it.
@@ -24,7 +24,7 @@ id N has seen every id below N (a rolled-back transaction leaves a gap, never a 
 row).
 
 **The lock order**, for every writer: (1) the customer's row, FOR NO KEY UPDATE
-(`consent.services._lock`: a choice, leaving, erasure); (2) the offers it retracts; (3)
+(`consent.services.lock_customer`: a choice, leaving, erasure); (2) the offers it retracts; (3)
 the feed lock, just before the insert, held until commit. The job takes only the feed
 lock; its rows' foreign keys to customers are checked at its commit with FOR KEY SHARE,
 which FOR NO KEY UPDATE does not block, so a choice holding a customer's row and waiting
@@ -58,6 +58,7 @@ from consent.validity import (
     valid_purposes_sql,
     why_not_valid,
 )
+from infra.effects import Effect, EffectKind
 from ledger.models import Action, Channel, ConsentEvent
 
 from .models import ChangeKind, ConsentChange
@@ -73,8 +74,8 @@ def lock_feed() -> None:
 
 
 # --- Ledger events ---------------------------------------------------------------------------
-def record_event(*, event: ConsentEvent, at: dt.datetime) -> None:
-    """Hook (`consent.hooks.EVENT_RECORDED`): the feed rows for one ledger event.
+def record_event(*, event: ConsentEvent, at: dt.datetime, **_signal: Any) -> None:
+    """`consent.signals.event_recorded`: the feed rows for one ledger event.
 
     One statement, so a choice costs one more query: the purposes the event is about,
     whether each consent counts right after it (`valid_consents`, compiled to SQL), the
@@ -282,15 +283,18 @@ def record_consent_changes(
 
 
 # --- Retention ---------------------------------------------------------------------------------
-def remove_customer_changes(*, customer_id, at) -> dict[str, int]:
-    """`consent.hooks.PROOF_REMOVED`: retention removed the customer's consent chain, so
+FEED_ROWS_REMOVED = EffectKind("feed_rows")
+
+
+def remove_customer_changes(*, customer_id: int, **_signal: Any) -> list[Effect]:
+    """`lifecycle.signals.proof_removed`: retention removed the customer's consent chain, so
     the feed's copy of it goes too, through the owner's function (the feed is append-only
     for the runtime role), which checks that a tombstone stands for the chain. Cursors stay
     valid: the ids are gone, never reused."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT remove_consent_changes(%s)", [customer_id])
         (removed,) = cursor.fetchone()
-    return {"feed_rows": removed}
+    return [FEED_ROWS_REMOVED(removed)]
 
 
 # --- Restores ---------------------------------------------------------------------------------

@@ -13,9 +13,14 @@ the settings (api/redirects.py), also for a client registered before it: registe
 client or changing its URIs takes two privacy officers (api/clients.py).
 """
 
+from typing import Any
+
+from django.utils.translation import ngettext_lazy
 from oauth2_provider.models import AbstractApplication
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.scopes import SettingsScopes
+
+from infra.effects import Effect, EffectKind
 
 from .clients import redirect_uri_allowed
 
@@ -61,8 +66,16 @@ class ConsentOAuth2Validator(OAuth2Validator):
         return uri if uri is not None and redirect_uri_allowed(uri) else None
 
 
-def revoke_customer_tokens(*, customer_id, at) -> dict[str, int]:
-    """`consent.hooks.CUSTOMER_CLOSED`: a customer who left has no app any more. Their
+TOKENS_REVOKED = EffectKind(
+    "tokens_revoked",
+    ngettext_lazy(
+        "%(count)d app-toegang ingetrokken", "%(count)d app-toegangen ingetrokken", "count"
+    ),
+)
+
+
+def revoke_customer_tokens(*, customer_id: int, **_signal: Any) -> list[Effect]:
+    """`lifecycle.signals.customer_closed`: a customer who left has no app any more. Their
     grants and tokens are revoked at once (django-oauth-toolkit does not look at the
     login being disabled when it checks a bearer token)."""
     from oauth2_provider.models import (
@@ -77,4 +90,4 @@ def revoke_customer_tokens(*, customer_id, at) -> dict[str, int]:
     get_grant_model().objects.filter(user_id=user_id).delete()
     get_refresh_token_model().objects.filter(user_id=user_id).delete()
     revoked, _ = get_access_token_model().objects.filter(user_id=user_id).delete()
-    return {"tokens_revoked": revoked}
+    return [TOKENS_REVOKED(revoked)]

@@ -7,8 +7,8 @@ from rest_framework import serializers
 
 from consent import validity
 from consent.catalogue import statement_sha256
+from consent.choices import CHOICES
 from consent.models import LegalBasis
-from consent.services import CHOICES
 from ledger.models import Action, Channel
 from offers.customer import ANSWERS
 

@@ -21,10 +21,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from consent.dashboard import customer_dashboard, customer_history, get_event_for_customer
-from consent.export import stream_export
-from consent.receipts import consent_receipt, policy_url
-from consent.services import (
+from consent.choices import (
     CHOICES,
     ChoiceError,
     ObjectionStands,
@@ -37,6 +34,9 @@ from consent.services import (
     record_choice,
     stop_all_offers,
 )
+from consent.dashboard import customer_dashboard, customer_history, get_event_for_customer
+from consent.export import stream_export
+from consent.receipts import consent_receipt, policy_url
 from ledger.models import Channel
 from offers.customer import (
     OfferNotOpen,
@@ -265,7 +265,7 @@ class ChoiceView(ChoosingView):
         return Response(
             {
                 "events": s.EventSerializer(recorded.events, many=True).data,
-                "effects": dict(recorded.effects),
+                "effects": recorded.effects.as_counts(),
                 "card": s.CardSerializer(card).data,
             }
         )
@@ -294,7 +294,7 @@ class StopAllView(ChoosingView):
         return Response(
             {
                 "events": s.EventSerializer(recorded.events, many=True).data,
-                "effects": dict(recorded.effects),
+                "effects": recorded.effects.as_counts(),
                 "dashboard": s.DashboardSerializer(page).data,
             }
         )

@@ -26,9 +26,9 @@ from django.db import models
 from django.utils import timezone
 
 from consent.models import Customer
-from consent.services import close_customer
 from infra.csvload import CsvImport, required
 from ledger.models import Channel, ConsentEvent, Language
+from lifecycle.leaving import close_customer
 
 CUSTOMER_NUMBER = re.compile(r"^[0-9A-Za-z-]{1,20}$")
 PHONE = re.compile(r"^\+?[0-9][0-9 ()-]{5,18}[0-9]$")

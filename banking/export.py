@@ -66,3 +66,12 @@ TRANSACTION_FIELDS = (
     "country",
     "description",
 )
+
+
+def export_sections(*, customer, **_signal) -> list[tuple[str, object]]:
+    """`consent.signals.export_sections`: the bank's records in the customer's export."""
+    return [
+        ("accounts", accounts_for_export(customer)),
+        ("holdings", holdings_for_export(customer)),
+        ("transactions", transactions_for_export(customer)),
+    ]

@@ -22,7 +22,8 @@ from django.db.models import Exists, Min, OuterRef, Q
 from django.utils import timezone
 
 from consent.models import Customer
-from consent.retention import Oldest, Period, RelationshipEnd, Retention
+from consent.retention_rules import Period
+from lifecycle.retention import KeptData, Oldest, RelationshipEnd, Retention
 
 from .models import Account, Holding, Transaction
 
@@ -98,3 +99,11 @@ def oldest_account(on: dt.date, period: Period | None = None) -> Oldest:
         closed_on__isnull=False,
     ).aggregate(first=Min(RelationshipEnd()))["first"]
     return Oldest(first, "relationship_end")
+
+
+def kept_data(**_signal) -> list[KeptData]:
+    """`lifecycle.signals.kept_data`: what the bank's records keep, and how they go."""
+    return [
+        KeptData("transactions", remove=remove_transactions, oldest=oldest_transaction),
+        KeptData("accounts", remove=remove_accounts, oldest=oldest_account),
+    ]

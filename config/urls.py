@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/v1/", include("api.urls")),
     path("", include("ledger.urls")),
     path("offers/", include("offers.urls")),
+    path("", include("lifecycle.urls")),
     path("", include("consent.urls")),
 ]
 

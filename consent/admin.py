@@ -28,6 +28,13 @@ from django.utils.formats import date_format
 from django.utils.translation import get_language, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from consent.choices import ChoiceError, ObjectionStands, StaleNotice, TooYoung
+from consent.publishing import (
+    PublishError,
+    material_change_impact,
+    publish_version,
+    retention_texts,
+)
 from infra.languages import in_language
 from ledger.admin import NoChanges, ReadOnlyAdmin
 from ledger.models import Action, Channel
@@ -37,15 +44,6 @@ from .dashboard import get_event_for_customer
 from .models import ConsentState, Customer, Purpose, PurposeVersion
 from .receipts import receipt_download
 from .records import processing_record, processing_record_csv
-from .services import (
-    ChoiceError,
-    ObjectionStands,
-    StaleNotice,
-    TooYoung,
-    material_change_impact,
-    publish_version,
-    retention_texts,
-)
 from .staff import PERMISSION, STAFF_CHANNELS, act_for_customer, customer_file, notice_for
 from .textdiff import changed, word_diff
 
@@ -350,7 +348,7 @@ class PurposeVersionAdmin(admin.ModelAdmin):
         context = {
             **self._walk_context(request, form, title=_("Materiële wijziging bevestigen")),
             "consents_ending": impact.valid_consents,
-            "offers_retracted": impact.effects.get("offers_retracted", 0),
+            "effects": impact.effects.sentences(zeros=True),
         }
         return TemplateResponse(
             request, "admin/consent/purposeversion/confirm_material.html", context
@@ -368,7 +366,7 @@ class PurposeVersionAdmin(admin.ModelAdmin):
                 at=data.get("takes_effect_at") or now,
                 now=now,
             )
-        except ChoiceError as error:
+        except PublishError as error:
             form.add_error(None, str(error))
             return self._form_page(request, form)
         version = published.version
@@ -392,15 +390,7 @@ class PurposeVersionAdmin(admin.ModelAdmin):
                 % {"n": renewals}
             )
             if not published.takes_effect_later:
-                retracted = published.effects.get("offers_retracted", 0)
-                sentences.append(
-                    ngettext(
-                        "%(n)d open aanbieding is ingetrokken.",
-                        "%(n)d open aanbiedingen zijn ingetrokken.",
-                        retracted,
-                    )
-                    % {"n": retracted}
-                )
+                sentences.extend(published.effects.sentences(zeros=True))
         level = messages.WARNING if version.material else messages.SUCCESS
         self.message_user(request, " ".join(sentences), level)
         return HttpResponseRedirect(

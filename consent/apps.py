@@ -7,22 +7,10 @@ class ConsentConfig(AppConfig):
     verbose_name = _("Toestemming")
 
     def ready(self):
-        from ledger.signals import audit, restored
+        # consent depends on the ledger, never the reverse: it listens to it.
+        from ledger import signals as ledger
 
-        from .audit import check_ledger
-        from .restore import stop_processing_after_restore
+        from . import audit, restore
 
-        audit.connect(check_ledger, dispatch_uid="consent.check_ledger")
-        restored.connect(stop_processing_after_restore, dispatch_uid="consent.restored")
-
-        # consent's own kinds of data in the retention registry (other apps add theirs).
-        from .retention import (
-            oldest_consent_proof,
-            oldest_profile,
-            pseudonymise_profiles,
-            register_kind,
-            remove_consent_proof,
-        )
-
-        register_kind("consent_proof", remove=remove_consent_proof, oldest=oldest_consent_proof)
-        register_kind("profile", remove=pseudonymise_profiles, oldest=oldest_profile)
+        ledger.audit.connect(audit.check_ledger)
+        ledger.restored.connect(restore.stop_processing_after_restore)

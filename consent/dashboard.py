@@ -21,6 +21,7 @@ from ledger.models import Action, ConsentEvent
 
 from .catalogue import statement_sha256, statement_text
 from .models import LEGAL_BASIS_TEXT, ConsentState, Customer, Purpose, PurposeVersion
+from .retention_rules import periods
 from .validity import (
     EXPIRED,
     GIVEN_UNDER_16,
@@ -371,4 +372,18 @@ def get_published_version(code: str, version: int, *, at: dt.datetime) -> Purpos
         purpose__code=code,
         version=version,
         published_at__lte=at,
+    )
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    events: QuerySet  # every event of the customer, newest first
+    proof_kept: str  # how long the proof of consent is kept, as the notices say it
+
+
+def history_page(customer: Customer, *, language: str, at: dt.datetime) -> HistoryPage:
+    """The history, and how long it is kept (the notices in effect: one query more)."""
+    proof = periods(on=timezone.localdate(at)).get("consent_proof")
+    return HistoryPage(
+        events=customer_history(customer), proof_kept=proof.text(language) if proof else ""
     )

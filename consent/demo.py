@@ -5,10 +5,10 @@ import datetime as dt
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from consent.choices import notice_on_screen, record_choice
 from ledger.models import Action, Channel
 
 from .models import Customer
-from .services import notice_on_screen, record_choice
 
 DEMO_PASSWORD = "demo-privacy-2026"  # noqa: S105 - printed for the demo on purpose
 

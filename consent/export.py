@@ -1,14 +1,11 @@
 """The customer's data export, `/export.json` (README, /export.json; GDPR Art. 15 and 20).
 
 `consent` owns the profile, the choices and the history. Other apps add their own
-sections without `consent` importing them: in their AppConfig.ready they call
-
-    register_export_section("offers", lambda customer: [...])
-
-and the export calls `fn(customer)` for that key; it may return any iterable, which the
-export streams item by item (`stream_export`), so no section is ever all in memory.
-Sections the design promises are always present, as an empty list until an app
-registers them.
+sections without `consent` importing them: a receiver of `signals.export_sections`
+returns `[(name, iterable), …]`, and the export streams each iterable item by item
+(`stream_export`), so no section is ever all in memory (return a generator: it is read
+only when its turn comes). Sections the design promises are always present, as an empty
+list when no app fills them.
 """
 
 import datetime as dt
@@ -19,12 +16,12 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
+from infra.effects import answers
 from ledger.proofs import prove_many
 
+from . import signals
 from .dashboard import Dashboard, customer_dashboard, customer_history
 from .receipts import consent_receipt
-
-EXPORT_SECTIONS: dict[str, Callable] = {}
 
 # Keys that consent fills itself; an app cannot replace them.
 OWN_KEYS = (
@@ -44,10 +41,14 @@ STREAM_BUFFER = 64 * 1024
 SectionValue = dict[str, Any] | str | None | Iterable[Any]
 
 
-def register_export_section(name: str, fn: Callable) -> None:
-    if name in OWN_KEYS:
-        raise ValueError(f"export section {name!r} belongs to consent")
-    EXPORT_SECTIONS[name] = fn
+def app_sections(customer) -> dict[str, Iterable[Any]]:
+    """What the other apps add to the export (`signals.export_sections`), by name."""
+    sections: dict[str, Iterable[Any]] = {}
+    for name, items in answers(signals.export_sections, customer=customer):
+        if name in OWN_KEYS or name in sections:
+            raise ValueError(f"export section {name!r} is already taken")
+        sections[name] = items
+    return sections
 
 
 def iso_utc(moment: dt.datetime | None) -> str | None:
@@ -109,11 +110,11 @@ def export_sections(
     )
     yield "history", _history(customer)
     yield "receipts", _receipts(customer, policy_url)
+    added = app_sections(customer)
     for name in PROMISED_SECTIONS:
-        if name not in EXPORT_SECTIONS:
+        if name not in added:
             yield name, []
-    for name, fn in EXPORT_SECTIONS.items():
-        yield name, fn(customer)
+    yield from added.items()
 
 
 def _history(customer) -> Iterator[dict]:

@@ -246,7 +246,7 @@ class PurposeVersion(models.Model):
             f"{labels['retention']}: {self.text('retention', language)}",
         ]
         if self.notice_format >= 2:
-            from .retention import machine_line
+            from consent.retention_rules import machine_line
 
             lines.append(f"{labels['retention_rules']}: {machine_line(self.retention_rules)}")
         lines += [

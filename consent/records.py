@@ -9,8 +9,9 @@ import io
 
 from django.utils import timezone
 
+from consent.choices import current_version
+
 from .models import LEGAL_BASIS_TEXT, Purpose
-from .services import current_version
 
 # Art. 30(1)(g): a general description of the technical and organisational measures.
 SECURITY_MEASURES = (

@@ -2,21 +2,20 @@
 `ledger.signals.restored`): each customer whose choices were lost has every consent that
 is on withdrawn by the system and is told on the dashboard, until they choose again."""
 
-from collections import Counter
 from typing import Any
 
 from django.utils import timezone
 
+from consent.choices import stop_after_lost_choices
+from infra.effects import Effects
 from ledger.models import Restore
-
-from .services import stop_after_lost_choices
 
 
 def stop_processing_after_restore(*, restore: Restore, **_kwargs: Any) -> dict[str, int]:
     since = restore.backup_taken_at or restore.checkpoint_at
-    effects: Counter[str] = Counter()
+    effects = Effects()
     for lost in restore.lost:
         effects += stop_after_lost_choices(
             customer_number=lost["customer_number"], since=since, at=timezone.now()
         )
-    return dict(effects)
+    return effects.as_counts()

@@ -2,7 +2,7 @@
 
 One customer on one page (`customer_file`): each purpose's state and whether it counts
 now (and if not, why), the whole history with receipts, and whatever other apps add
-(offers, with their history) through `register_staff_section` — `consent` never imports
+(offers, with their history) through `signals.staff_sections` — `consent` never imports
 them. Never banking data: no transactions, balances or amounts.
 
 A customer who phones or visits a branch can ask staff to switch a purpose or to stop
@@ -13,25 +13,26 @@ to each event keeps what the ledger has no field for: the identity check and the
 """
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from infra.effects import answers
 from ledger.models import Action, Channel, ConsentEvent
 
+from . import signals
 from .catalogue import statement_sha256, statement_text
-from .dashboard import Dashboard, current_versions, customer_dashboard, customer_history
-from .models import Customer, PurposeVersion, StaffAction
-from .services import (
+from .choices import (
     ChoiceError,
     RecordedChoice,
     lift_objection,
     record_choice,
     stop_all_offers,
 )
+from .dashboard import Dashboard, current_versions, customer_dashboard, customer_history
+from .models import Customer, PurposeVersion, StaffAction
 
 # How a customer can ask staff to act for them.
 STAFF_CHANNELS = (Channel.PHONE, Channel.BRANCH)
@@ -41,22 +42,9 @@ PERMISSION = "consent.act_for_customer"
 # --- Sections other apps add to the page ----------------------------------------------------
 @dataclass(frozen=True)
 class StaffSection:
-    name: str
-    template: str
-    # load(customer=..., at=..., language=...) -> the template's context; a fixed number
-    # of queries, and never banking data.
-    load: Callable[..., dict]
+    """A part of the customer page another app adds (`signals.staff_sections`): its
+    template and context, loaded in a fixed number of queries; never banking data."""
 
-
-STAFF_SECTIONS: dict[str, StaffSection] = {}
-
-
-def register_staff_section(name: str, *, template: str, load: Callable[..., dict]) -> None:
-    STAFF_SECTIONS[name] = StaffSection(name=name, template=template, load=load)
-
-
-@dataclass(frozen=True)
-class LoadedSection:
     template: str
     context: dict
 
@@ -66,7 +54,7 @@ class CustomerFile:
     customer: Customer
     dashboard: Dashboard
     events: list[ConsentEvent]  # newest first, each with its `staff_action` (or None)
-    sections: list[LoadedSection]
+    sections: list[StaffSection]
 
     @property
     def cards(self):
@@ -85,13 +73,7 @@ def customer_file(*, customer: Customer, at: dt.datetime, language: str) -> Cust
         customer=customer,
         dashboard=customer_dashboard(customer, language=language, at=at),
         events=events,
-        sections=[
-            LoadedSection(
-                template=section.template,
-                context=section.load(customer=customer, at=at, language=language),
-            )
-            for section in STAFF_SECTIONS.values()
-        ],
+        sections=answers(signals.staff_sections, customer=customer, at=at, language=language),
     )
 
 

@@ -11,7 +11,6 @@ urlpatterns = [
     # What is stored for one purpose, as its card (asked after a choice's answer got lost).
     path("cards/<slug:purpose_code>/", views.card_state, name="card_state"),
     path("history/", views.history, name="history"),
-    path("erasure/", views.erasure, name="erasure"),
     path("history/<int:event_id>/receipt.json", views.receipt, name="receipt"),
     path("history/<int:event_id>/receipt/", views.receipt_page, name="receipt_page"),
     path("export/", views.export_page, name="export"),

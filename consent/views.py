@@ -4,7 +4,6 @@ Who may open them, and how, is in `consent.decorators`: `customer_page` and
 `customer_choice`.
 """
 
-from django.conf import settings
 from django.contrib import messages
 from django.db import DatabaseError, connection
 from django.http import Http404, HttpResponse, StreamingHttpResponse
@@ -17,7 +16,15 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.vary import vary_on_headers
 
-from config.sessions import logged_in_recently
+from consent.choices import (
+    CHOICES,
+    ChoiceError,
+    RequiredPurpose,
+    UnknownPurpose,
+    lift_objection,
+    record_choice,
+    stop_all_offers,
+)
 from ledger.models import Action, Channel
 from ledger.proofs import prove, summary
 
@@ -26,22 +33,11 @@ from .dashboard import (
     customer_dashboard,
     get_event_for_customer,
     get_published_version,
+    history_page,
 )
 from .decorators import IN_CARD, allow, customer_choice, customer_page
-from .erasure import erasure_preview, history_page
 from .export import readable_export, stream_export
-from .forms import ErasureForm
 from .receipts import policy_url, receipt_download
-from .services import (
-    CHOICES,
-    ChoiceError,
-    RequiredPurpose,
-    UnknownPurpose,
-    lift_objection,
-    record_choice,
-    request_erasure,
-    stop_all_offers,
-)
 
 
 def _to_card(request, purpose_code):
@@ -137,7 +133,7 @@ def stop_all(request):
             "Uw bezwaar tegen direct marketing is vastgelegd: zolang het geldt, gebruiken wij"
             " uw gegevens niet voor aanbiedingen."
         ),
-        *_effects_sentences(recorded.effects),
+        *recorded.effects.sentences(),
     ]
     messages.success(request, " ".join(sentences))
     return redirect("dashboard")
@@ -164,52 +160,6 @@ def lift_objection_view(request):
         ),
     )
     return redirect("dashboard")
-
-
-@customer_page("GET", "HEAD", "POST")
-def erasure(request):
-    """GET: what erasing would remove and what must stay (the confirmation step), with the
-    password field unless the login was recent. POST: erase now; the request is in the
-    ledger, with a receipt. A wrong or missing password erases nothing."""
-    now = timezone.now()
-    form = ErasureForm(
-        request.POST if request.method == "POST" else None,
-        request=request,
-        ask_password=not logged_in_recently(request.session, at=now),
-    )
-    if not form.is_valid():
-        preview = erasure_preview(request.customer, language=request.LANGUAGE_CODE, at=now)
-        context = {
-            "preview": preview,
-            "form": form,
-            "recent_login_minutes": settings.RECENT_LOGIN_SECONDS // 60,
-        }
-        return render(request, "consent/erasure.html", context)
-    recorded = request_erasure(
-        customer=request.customer,
-        channel=Channel.WEB,
-        actor=request.user,
-        at=now,
-        language=request.LANGUAGE_CODE,
-    )
-    (event,) = recorded.events
-    effects = recorded.effects
-    offers, data_use = effects.get("offers_erased", 0), effects.get("data_use_erased", 0)
-    message = _(
-        "Verwijderd: %(offers)s en %(data_use)s. Uw verzoek staat in uw geschiedenis;"
-        " hieronder is het bewijs."
-    ) % {
-        "offers": ngettext("%(count)d aanbieding", "%(count)d aanbiedingen", offers)
-        % {"count": offers},
-        "data_use": ngettext(
-            "%(count)d regel uit het overzicht van wat wij met uw gegevens deden",
-            "%(count)d regels uit het overzicht van wat wij met uw gegevens deden",
-            data_use,
-        )
-        % {"count": data_use},
-    }
-    messages.success(request, message)
-    return redirect("receipt_page", event_id=event.pk)
 
 
 @customer_page()
@@ -375,21 +325,6 @@ def _choice_message(recorded, action, language):
             " hier vanaf nu niet meer voor."
         )
         % {"title": title},
-        *_effects_sentences(recorded.effects),
+        *recorded.effects.sentences(),
     ]
     return " ".join(sentences)
-
-
-def _effects_sentences(effects):
-    """What the apps behind a withdrawal did (consent.hooks), in the customer's words."""
-    sentences = []
-    if count := effects.get("offers_retracted", 0):
-        sentences.append(
-            ngettext(
-                "%(count)d open aanbieding die hierop steunde is ingetrokken.",
-                "%(count)d open aanbiedingen die hierop steunden zijn ingetrokken.",
-                count,
-            )
-            % {"count": count}
-        )
-    return sentences

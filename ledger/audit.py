@@ -36,6 +36,8 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from infra.dates import add_years
+
 from . import checkpoints as signed_checkpoints
 from . import jcs, merkle, note
 from .chain import entry_fields
@@ -493,12 +495,3 @@ def _check_tombstone_commitment(report: Report) -> None:
                         tombstone.customer_number,
                         "tombstone older than the newest checkpoint, which did not sign it",
                     )
-
-
-def add_years(day: dt.date, years: int) -> dt.date:
-    """The same calendar day `years` later; 29 February moves to 28 February, as
-    PostgreSQL's `date + interval 'n years'` does (the owner functions count so too)."""
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return day.replace(year=day.year + years, day=28)

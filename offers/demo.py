@@ -29,10 +29,11 @@ from django.utils import timezone
 from banking import synthetic
 from banking.imports import AccountImport, HoldingImport, TransactionImport
 from banking.models import Account, Holding, Product, Transaction, ensure_transaction_months
+from consent.choices import notice_on_screen, record_choice, stop_all_offers
 from consent.models import Customer, PurposeVersion
-from consent.retention import database_today
-from consent.services import close_customer, notice_on_screen, record_choice, stop_all_offers
 from ledger.models import Action, Channel
+from lifecycle.leaving import close_customer
+from lifecycle.retention import database_today
 
 # customer number: [(account kind, balance)], [products held]
 ACCOUNTS = {

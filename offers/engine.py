@@ -44,7 +44,7 @@ from django.db.models import Exists, Max, Min, OuterRef
 from django.utils import timezone
 
 from banking.models import Product
-from consent.models import ConsentState, Customer, PurposeVersion
+from consent.models import ConsentState, Customer
 from consent.validity import start_of_day, valid_consents
 from infra.dbroles import STAGING_SCHEMA
 from ledger.models import ConsentEvent
@@ -629,59 +629,3 @@ def retract_where_consent_ended(*, at: dt.datetime, run: OfferRun | None = None)
             run=run,
         )
     )
-
-
-def retract_on_withdrawal(
-    *, customer_id: int, purpose_code: str, event: ConsentEvent, at: dt.datetime
-) -> dict[str, int]:
-    """The `consent.hooks` hook: runs inside the withdrawal's transaction, and names the
-    withdrawal (`event`) on each retraction."""
-    retracted = transitions.change_status(
-        offers=Offer.objects.filter(
-            customer_id=customer_id,
-            status__in=OPEN_STATUSES,
-            relied_on__purpose__code=purpose_code,
-        ),
-        to=OfferStatus.RETRACTED,
-        cause=Cause.CONSENT_WITHDRAWN,
-        actor_kind=ActorKind.SYSTEM,
-        at=at,
-        consent_event=event,
-    )
-    return {"offers_retracted": len(retracted)}
-
-
-def retract_on_material_change(
-    *, purpose_code: str, version: PurposeVersion, at: dt.datetime
-) -> dict[str, int]:
-    """The `consent.hooks` material-change hook: runs inside the publication's transaction.
-
-    Every open offer that relied on a consent to an older version of the purpose is
-    retracted at once, in one UPDATE: that consent no longer counts (docs/ledger.md), so the
-    offer must not be approved or shown, whatever the engine's next run would find.
-    """
-    retracted = transitions.change_status(
-        offers=Offer.objects.filter(
-            status__in=OPEN_STATUSES,
-            relied_on__purpose__code=purpose_code,
-            relied_on__purpose_version__version__lt=version.version,
-        ),
-        to=OfferStatus.RETRACTED,
-        cause=Cause.MATERIAL_CHANGE,
-        actor_kind=ActorKind.SYSTEM,
-        at=at,
-        purpose_version=version,
-    )
-    return {"offers_retracted": len(retracted)}
-
-
-def offers_retracted_by_material_change(*, purpose_code: str, at: dt.datetime) -> dict[str, int]:
-    """The `consent.hooks` preview: how many open offers a material new version of the
-    purpose would retract if it took effect at `at` (every open offer that relies on a
-    consent to the purpose; they were all given to an older version). Reads only."""
-    count = (
-        Offer.objects.filter(status__in=OPEN_STATUSES, relied_on__purpose__code=purpose_code)
-        .distinct()
-        .count()
-    )
-    return {"offers_retracted": count}

@@ -40,3 +40,8 @@ def data_use_for_export(customer):
             "description": shown.data_read,
             "offered": shown.offered,
         }
+
+
+def export_sections(*, customer, **_signal) -> list[tuple[str, object]]:
+    """`consent.signals.export_sections`: offers' parts of the customer's export."""
+    return [("offers", offers_for_export(customer)), ("data_use", data_use_for_export(customer))]

@@ -346,7 +346,7 @@ class Cause(models.TextChoices):
     CONSENT_LAPSED = "consent_lapsed", _("toestemming geldt niet meer")
     PAST_VALID_UNTIL = "past_valid_until", _("geldigheidsdatum voorbij")
     FOLLOW_UP = "follow_up", _("terugbellen")
-    # The customer left the bank (`consent.services.close_customer`).
+    # The customer left the bank (`lifecycle.leaving.close_customer`).
     CUSTOMER_LEFT = "customer_left", _("klant is vertrokken")
 
 

@@ -15,7 +15,6 @@ from django.utils.translation import gettext as _
 from banking.models import Product
 from consent.charts import weekly_chart_svg
 from consent.dashboard import current_versions
-from consent.retention import HeldRow, oldest_held
 from consent.stats import (
     Objections,
     PurposeFigures,
@@ -26,6 +25,7 @@ from consent.stats import (
     weeks_between,
 )
 from consent.validity import end_of_day, start_of_day
+from lifecycle.retention import HeldRow, oldest_held
 
 from .models import DataUse, FollowUpOutcome, FollowUpStatus, Offer, OfferStatus
 from .rules import RULES

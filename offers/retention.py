@@ -30,10 +30,10 @@ from django.db.models import Min, OuterRef, Subquery
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
-from consent.retention import Oldest, Period, Retention
+from consent.retention_rules import Period
+from lifecycle.retention import KeptData, Oldest, Retention
 
-from . import transitions
-from .models import OPEN_STATUSES, ActorKind, Cause, DataUse, Offer, OfferEvent, OfferStatus
+from .models import OPEN_STATUSES, DataUse, Offer, OfferEvent
 
 BATCH = 5000  # rows (or offers) per statement: short transactions, bounded memory
 
@@ -88,39 +88,9 @@ def oldest_data_use(on: dt.date, period: Period | None = None) -> Oldest:
     return Oldest(timezone.localdate(first) if first else None, "read")
 
 
-# --- Leaving the bank and erasure: consent hooks -------------------------------------------------
-def retract_on_closure(*, customer_id, at) -> dict[str, int]:
-    """`consent.hooks.CUSTOMER_CLOSED`: the customer left; every offer still open goes
-    (the withdrawals before it retracted those that relied on a consent)."""
-    retracted = transitions.change_status(
-        offers=Offer.objects.filter(customer_id=customer_id, status__in=OPEN_STATUSES),
-        to=OfferStatus.RETRACTED,
-        cause=Cause.CUSTOMER_LEFT,
-        actor_kind=ActorKind.SYSTEM,
-        at=at,
-    )
-    return {"offers_retracted": len(retracted)}
-
-
-def erase_on_request(*, customer_id, event, at) -> dict[str, int]:
-    """`consent.hooks.ERASURE_REQUESTED`: the customer's offers (with their events and
-    follow-ups) and data-use log, as they were when the request was recorded."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT * FROM erase_offers_on_request(%s)", [event.pk])
-        offers, events, follow_ups = cursor.fetchone()
-        cursor.execute("SELECT erase_data_use_on_request(%s)", [event.pk])
-        (data_use,) = cursor.fetchone()
-    return {
-        "offers_erased": offers,
-        "offer_events_erased": events,
-        "follow_ups_erased": follow_ups,
-        "data_use_erased": data_use,
-    }
-
-
-def erasure_preview(*, customer_id) -> dict[str, int]:
-    """`consent.hooks.ERASURE_PREVIEW`: what `erase_on_request` would erase now."""
-    return {
-        "offers": Offer.objects.filter(customer_id=customer_id).count(),
-        "data_use": DataUse.objects.filter(customer_id=customer_id).count(),
-    }
+def kept_data(**_signal) -> list[KeptData]:
+    """`lifecycle.signals.kept_data`: what offers keeps, and how it goes."""
+    return [
+        KeptData("offers", remove=remove_offers, oldest=oldest_offer),
+        KeptData("data_use", remove=remove_data_use, oldest=oldest_data_use),
+    ]

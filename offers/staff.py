@@ -12,6 +12,8 @@ from typing import Protocol, cast
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
+from consent.staff import StaffSection
+
 from .models import Offer, OfferEvent
 
 
@@ -68,3 +70,13 @@ def offers_for_staff(*, customer, at: dt.datetime, language: str) -> dict:
         .order_by("-created_at", "-pk")
     )
     return {"offers": [StaffOffer(offer=offer, language=language) for offer in offers]}
+
+
+def staff_sections(*, customer, at: dt.datetime, language: str, **_signal) -> list[StaffSection]:
+    """`consent.signals.staff_sections`: the offers part of the contact centre's page."""
+    return [
+        StaffSection(
+            template="admin/offers/customer_offers.html",
+            context=offers_for_staff(customer=customer, at=at, language=language),
+        )
+    ]

@@ -1,7 +1,7 @@
 """A customer's choice as the site records it: through `record_choice`, with the version
 and hash of the text that was on the screen at that moment."""
 
-from consent.services import notice_on_screen, record_choice
+from consent.choices import notice_on_screen, record_choice
 from ledger.models import Action, Channel
 
 

@@ -4,7 +4,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from consent import services
+from consent import publishing
 from consent.catalogue import VERSION_FIELDS, VERSION_TEXT_FIELDS
 from consent.models import Customer, Purpose, PurposeVersion
 
@@ -41,7 +41,7 @@ def add_purpose(code: str, *, position: int = 10, at=None, **texts) -> PurposeVe
     fields["data_categories"] = ["account_balances"]
     fields["retention_rules"] = [{"data": "offers", "years": 1, "from": "offer_closed"}]
     fields.update(texts)
-    return services.publish_version(
+    return publishing.publish_version(
         purpose_code=code,
         material=True,
         texts=fields,
@@ -57,7 +57,7 @@ def publish_version(purpose_code: str, *, material: bool, at=None, **texts) -> P
     fields = {name: getattr(latest, name) for name in VERSION_FIELDS}
     fields.update({name: fields[name] + " (herzien)" for name in VERSION_TEXT_FIELDS[:6]})
     fields.update(texts)
-    return services.publish_version(
+    return publishing.publish_version(
         purpose_code=purpose_code,
         material=material,
         texts=fields,
@@ -74,6 +74,6 @@ def publish_version_for_later(
     fields = {name: getattr(latest, name) for name in VERSION_FIELDS}
     fields.update({name: fields[name] + " (per later)" for name in VERSION_TEXT_FIELDS[:6]})
     fields.update(texts)
-    return services.publish_version(
+    return publishing.publish_version(
         purpose_code=purpose_code, material=material, texts=fields, actor=None, at=at, now=now
     ).version

@@ -6,7 +6,7 @@ import datetime as dt
 
 from hypothesis import strategies as st
 
-from consent.services import ChoiceError, lift_objection, stop_all_offers
+from consent.choices import ChoiceError, lift_objection, stop_all_offers
 from ledger.models import Action, Channel
 from tests.choices import choose_on_screen
 from tests.factories import CustomerFactory, publish_version

@@ -2,13 +2,13 @@
 
 `record_choice` now refuses a grant under 16 or while an objection stands, but a bank's
 ledger also holds history from before: those rows must never count. This writes them
-through the ledger's own low-level writer (`consent.services._record`: the same event,
+through the ledger's own low-level writer (`consent.services.append_event`: the same event,
 chain and state as any choice), skipping only the checks that older code did not make.
 """
 
 from django.db import transaction
 
-from consent import services
+from consent import choices as services
 from ledger.models import Action, Channel
 
 
@@ -16,8 +16,8 @@ def legacy_grant(customer, purpose_code, *, at):
     purpose = services.get_purpose(purpose_code)
     version = services.current_version(purpose, at=at)
     with transaction.atomic():
-        locked = services._lock(customer)
-        event, _effects = services._record(
+        locked = services.lock_customer(customer)
+        event, _effects = services.append_event(
             customer=locked,
             purpose=purpose,
             version=version,

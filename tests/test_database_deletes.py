@@ -14,8 +14,8 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from banking.models import Account, Holding, Transaction, transaction_partitions
+from consent.choices import stop_all_offers
 from consent.models import ConsentState, Customer
-from consent.services import stop_all_offers
 from infra.dbroles import OWNER_DELETES_ONLY
 from ledger.models import Channel, ConsentEvent
 from offers.models import DataUse, FollowUp, Offer

@@ -20,9 +20,9 @@ from psycopg import sql
 
 from api.models import ConsentChange
 from consent.models import ConsentState, Customer
-from consent.retention import enforce_retention
 from consent.validity import valid_consents
 from ledger.models import ConsentEvent
+from lifecycle.retention import enforce_retention
 from offers.models import Offer, OfferEvent
 from tests.connections import runtime_connection
 from tests.factories import CustomerFactory

@@ -17,6 +17,7 @@ SOURCES = (
     "infra",
     "ledger",
     "consent",
+    "lifecycle",
     "banking",
     "offers",
     "api",

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "config.staff_otp",
     "ledger",
     "consent",
+    "lifecycle",
     "banking",
     "offers",
 ]

@@ -7,20 +7,21 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from api.changes import DERIVED_CHANGES, record_consent_changes
+from api.changes import DERIVED_CHANGES, record_consent_changes, record_event
 from api.models import ChangeKind, ConsentChange, FeedRead
-from consent import hooks
-from consent.services import (
+from consent.choices import (
     StaleNotice,
     lift_objection,
     notice_on_screen,
     record_choice,
     stop_all_offers,
 )
+from consent.signals import event_recorded
 from consent.validity import last_valid_day
 from ledger.models import Action, Channel, ConsentEvent
 from tests.factories import CustomerFactory, publish_version
 from tests.legacy import legacy_grant
+from tests.receivers import silenced
 
 from .conftest import bearer, issue_token, register_system
 from .follower import Follower, truth
@@ -167,11 +168,10 @@ def test_turning_16_does_not_make_a_grant_given_under_16_count(db, now, _frozen_
     assert feed(teenager) == [("offers_spending", "granted", False)]
 
 
-def test_consents_recorded_before_the_feed_existed_are_put_right(db, choose, monkeypatch):
+def test_consents_recorded_before_the_feed_existed_are_put_right(db, choose):
     sanne = CustomerFactory()
-    monkeypatch.setattr(hooks.EVENT_RECORDED, "callables", [])  # the ledger before this app
-    choose(sanne, "offers_balance", days_ago=10)
-    monkeypatch.undo()
+    with silenced(event_recorded, record_event):  # the ledger before this app
+        choose(sanne, "offers_balance", days_ago=10)
     (row,) = record_consent_changes(now=timezone.now())
     assert (row.kind, row.may_use, row.purpose.code) == ("reconciled", True, "offers_balance")
     assert record_consent_changes(now=timezone.now()) == []

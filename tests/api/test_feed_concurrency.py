@@ -15,8 +15,8 @@ from django.utils import timezone
 from api.changes import FEED_LOCK, record_consent_changes
 from api.models import ConsentChange
 from consent import validity
+from consent.choices import notice_on_screen, record_choice
 from consent.models import ConsentState, Purpose
-from consent.services import notice_on_screen, record_choice
 from ledger.models import Action, Channel, ConsentEvent
 from tests.choices import choose_on_screen
 from tests.connections import runtime_connection

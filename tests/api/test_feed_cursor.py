@@ -9,7 +9,7 @@ from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from api.models import ConsentChange
-from consent.services import notice_on_screen, record_choice
+from consent.choices import notice_on_screen, record_choice
 from ledger.models import Action, Channel
 from tests.factories import CustomerFactory
 

@@ -4,8 +4,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from consent.choices import notice_on_screen, record_choice
 from consent.models import ConsentState
-from consent.services import notice_on_screen, record_choice
 from ledger.models import Action, Channel, ConsentEvent
 from tests.browser.conftest import log_in
 from tests.factories import publish_version

@@ -5,13 +5,15 @@ import json
 import pytest
 from django.contrib.auth.models import Permission
 
-from consent import hooks
 from consent.catalogue import VERSION_TEXT_FIELDS
 from consent.models import ConsentState, PurposeVersion
+from consent.signals import material_change
 from consent.validity import is_consent_valid
 from ledger.models import Action, ConsentEvent
+from offers.receivers import OFFERS_RETRACTED
 from tests.factories import UserFactory
 from tests.pages import form_fields
+from tests.receivers import receiving
 
 
 @pytest.fixture
@@ -109,12 +111,14 @@ def test_a_privacy_officer_publishes_a_material_version_and_consents_need_renewa
     client, privacy_officer, customer_who_consented, now
 ):
     seen = []
-    hooks.MATERIAL_CHANGE.callables.append(lambda **kw: seen.append(kw) or {"offers_retracted": 3})
-    try:
+
+    def retract(**kwargs):
+        seen.append(kwargs)
+        return [OFFERS_RETRACTED(3)]
+
+    with receiving(material_change, retract):
         client.force_login(privacy_officer)
         response = publish(client, material=True)
-    finally:
-        hooks.MATERIAL_CHANGE.callables.pop()
 
     assert response.status_code == 200
     content = response.content.decode()
@@ -132,12 +136,9 @@ def test_a_non_material_version_keeps_consents_valid_and_calls_no_hook(
     client, privacy_officer, customer_who_consented
 ):
     calls = []
-    hooks.MATERIAL_CHANGE.callables.append(lambda **kw: calls.append(kw) or {})
-    try:
+    with receiving(material_change, lambda **kwargs: calls.append(kwargs)):
         client.force_login(privacy_officer)
         publish(client, material=False)
-    finally:
-        hooks.MATERIAL_CHANGE.callables.pop()
     new = PurposeVersion.objects.get(purpose__code="offers_spending", version=2)
     assert calls == []
     assert is_consent_valid(

@@ -12,11 +12,9 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from consent.choices import stop_all_offers
 from consent.dashboard import current_versions, customer_dashboard
 from consent.models import ConsentState
-from consent.services import (
-    stop_all_offers,
-)
 from consent.validity import (
     annotate_validity,
     moments,

@@ -2,10 +2,9 @@ import threading
 
 import pytest
 from django.db import connection
+from django.utils.translation import ngettext_lazy
 
-from consent import hooks
-from consent.models import ConsentState
-from consent.services import (
+from consent.choices import (
     ChoiceError,
     RequiredPurpose,
     UnknownPurpose,
@@ -13,9 +12,13 @@ from consent.services import (
     record_choice,
     stop_all_offers,
 )
+from consent.models import ConsentState
+from consent.signals import consent_ended
+from infra.effects import EffectKind
 from ledger.models import Action, Channel, ConsentEvent
 from tests.factories import CustomerFactory
 from tests.proof import checkpoint_and_verify
+from tests.receivers import receiving
 
 
 def test_a_grant_writes_one_event_and_the_current_state(customer_who_did_not, choose, now):
@@ -90,36 +93,38 @@ def test_stop_all_withdraws_what_is_granted_and_records_the_objection(
     }
 
 
-def test_hooks_run_inside_the_withdrawal_so_a_failing_hook_writes_nothing(
+def test_receivers_run_inside_the_withdrawal_so_a_failing_one_writes_nothing(
     customer_who_consented, choose
 ):
     def broken_hook(**kwargs):
         raise RuntimeError("offers database unavailable")
 
-    hooks.CONSENT_ENDED.callables.append(broken_hook)
-    try:
-        with pytest.raises(RuntimeError):
-            choose(customer_who_consented, "offers_spending", Action.WITHDRAWN)
-    finally:
-        hooks.CONSENT_ENDED.callables.remove(broken_hook)
+    with receiving(consent_ended, broken_hook), pytest.raises(RuntimeError):
+        choose(customer_who_consented, "offers_spending", Action.WITHDRAWN)
     assert ConsentEvent.objects.filter(customer=customer_who_consented).count() == 1
     assert ConsentState.objects.get(customer=customer_who_consented).state == "granted"
 
 
-def test_hook_effects_are_reported_to_the_caller(customer_who_consented, choose):
+def test_what_receivers_did_is_reported_to_the_caller_in_their_own_words(
+    customer_who_consented, choose
+):
     seen = []
+    calls_made = EffectKind(
+        "calls_cancelled",
+        ngettext_lazy(
+            "%(count)d belafspraak geannuleerd", "%(count)d belafspraken geannuleerd", "count"
+        ),
+    )
 
-    def retract_offers(**kwargs):
+    def cancel_calls(**kwargs):
         seen.append(kwargs["purpose_code"])
-        return {"offers_retracted": 2}
+        return [calls_made(2)]
 
-    hooks.CONSENT_ENDED.callables.append(retract_offers)
-    try:
+    with receiving(consent_ended, cancel_calls):
         recorded = choose(customer_who_consented, "offers_spending", Action.WITHDRAWN)
-    finally:
-        hooks.CONSENT_ENDED.callables.remove(retract_offers)
     assert seen == ["offers_spending"]
-    assert recorded.effects["offers_retracted"] == 2
+    assert recorded.effects["calls_cancelled"] == 2
+    assert "2 belafspraken geannuleerd" in recorded.effects.sentences()
 
 
 @pytest.mark.django_db(transaction=True)

@@ -4,8 +4,8 @@ import pytest
 from django.test.utils import override_settings
 from django.utils import timezone
 
+from consent.choices import stop_all_offers
 from consent.dashboard import customer_dashboard
-from consent.services import stop_all_offers
 from consent.validity import (
     is_consent_valid,
     last_valid_day,

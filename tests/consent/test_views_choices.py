@@ -5,10 +5,12 @@ from django.test import Client
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertRedirects
 
-from consent import hooks
 from consent.models import ConsentState
+from consent.signals import consent_ended
 from ledger.models import ConsentEvent
+from offers.receivers import OFFERS_RETRACTED
 from tests.pages import choice_form
+from tests.receivers import receiving
 
 
 def state_of(customer, code):
@@ -44,17 +46,14 @@ def test_without_javascript_a_withdrawal_says_what_it_did(customer_client, custo
 
 def test_a_withdrawal_tells_how_many_open_offers_were_withdrawn(customer_client, customer):
     def retract_offers(**kwargs):
-        return {"offers_retracted": 2}
+        return [OFFERS_RETRACTED(2)]
 
-    hooks.CONSENT_ENDED.callables.append(retract_offers)
-    try:
+    with receiving(consent_ended, retract_offers):
         response = customer_client.post(
             "/choices/offers_spending/",
             choice_form(customer_client, "offers_spending", "withdraw"),
             follow=True,
         )
-    finally:
-        hooks.CONSENT_ENDED.callables.remove(retract_offers)
     assertContains(response, "2 open aanbiedingen die hierop steunden zijn ingetrokken.")
 
 

@@ -1,10 +1,11 @@
 import pytest
 from pytest_django.asserts import assertContains
 
-from consent import export
+from consent import export, signals
 from ledger.models import Action, ConsentEvent
 from tests.pages import downloaded_json
 from tests.proof import checkpoint
+from tests.receivers import receiving
 
 
 def download(client):
@@ -76,26 +77,25 @@ def test_the_export_holds_only_the_logged_in_customers_data(
     assert len(data["history"]) == 1
 
 
-def test_other_apps_fill_their_sections_without_consent_importing_them(
-    customer_client, customer, monkeypatch
-):
-    # A registry of its own, so the offers app's real registration is left alone.
-    monkeypatch.setattr(export, "EXPORT_SECTIONS", {})
+def test_other_apps_fill_their_sections_without_consent_importing_them(customer_client, customer):
     seen = []
 
-    def offers_section(who):
-        seen.append(who)
-        return [{"id": 17, "product": "travel_insurance_world"}]
+    def loyalty_section(customer, **kwargs):
+        seen.append(customer)
+        return [("loyalty", iter([{"points": 17}]))]
 
-    export.register_export_section("offers", offers_section)
-    data = download(customer_client)
+    with receiving(signals.export_sections, loyalty_section):
+        data = download(customer_client)
     assert seen == [customer]
-    assert data["offers"] == [{"id": 17, "product": "travel_insurance_world"}]
+    assert data["loyalty"] == [{"points": 17}]
 
 
-def test_an_app_cannot_replace_consents_own_sections():
-    with pytest.raises(ValueError):
-        export.register_export_section("history", lambda customer: [])
+def test_an_app_cannot_replace_consents_own_sections(customer):
+    with (
+        receiving(signals.export_sections, lambda **kwargs: [("history", [])]),
+        pytest.raises(ValueError, match="history"),
+    ):
+        export.customer_export(customer)
 
 
 @pytest.mark.parametrize("extra", [0, 20])

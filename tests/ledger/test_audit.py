@@ -259,14 +259,14 @@ def test_an_objection_on_an_earlier_wording_still_verifies_and_its_receipt_shows
 ):
     """The statement next to "stop all" was reworded; objections recorded on the old
     wording keep their proof: the verifier and the receipt find the text by its hash."""
-    from consent import services
+    from consent import choices as services
     from consent.catalogue import OBJECTION_NOTICES
     from ledger.models import Action, Channel
 
     old = OBJECTION_NOTICES[0]["nl"]
     with transaction.atomic():
-        event, _ = services._record(
-            customer=services._lock(customer_who_did_not),
+        event, _ = services.append_event(
+            customer=services.lock_customer(customer_who_did_not),
             purpose=None,
             version=None,
             action=Action.OBJECTED,

@@ -87,7 +87,7 @@ def make_offer(customer, *, rule="travel_world_cover", status="proposed", now=No
     from django.contrib.auth import get_user_model
     from django.utils import timezone
 
-    from consent.services import record_choice
+    from consent.choices import record_choice
     from ledger.models import Action, Channel
     from offers import engine, review
     from offers.customer import answer_offer

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.test import override_settings
 from django.utils import timezone
 
-from consent.services import stop_all_offers
+from consent.choices import stop_all_offers
 from ledger.models import Action, Channel
 from offers.models import Offer
 from tests.factories import CustomerFactory, publish_version

@@ -14,8 +14,8 @@ from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from consent.choices import notice_on_screen, stop_all_offers
 from consent.models import ConsentState, StaffAction
-from consent.services import notice_on_screen, stop_all_offers
 from ledger.models import Action, ConsentEvent
 from tests.factories import CustomerFactory, publish_version
 from tests.legacy import legacy_grant

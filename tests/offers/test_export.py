@@ -1,4 +1,4 @@
-from consent.export import EXPORT_SECTIONS
+from consent.export import customer_export
 from offers import engine
 from offers.models import Offer
 
@@ -8,7 +8,7 @@ from .conftest import AS_OF
 def test_export_lists_every_offer_in_the_documented_format(traveller, now):
     engine.generate_offers(as_of=AS_OF, now=now)
     Offer.objects.update(status="dismissed")
-    (item,) = EXPORT_SECTIONS["offers"](traveller)
+    (item,) = customer_export(traveller)["offers"]
     assert set(item) == {"id", "product", "rule", "status", "explanation", "evidence", "created_at"}
     assert (item["product"], item["rule"], item["status"]) == (
         "travel_insurance_world",

@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from consent.services import lift_objection, stop_all_offers
+from consent.choices import lift_objection, stop_all_offers
 from ledger.models import Channel
 from offers.overview import privacy_overview
 from tests.factories import CustomerFactory

@@ -2,12 +2,13 @@
 
 import pytest
 
-from consent import hooks
+from consent.choices import stop_all_offers
 from consent.models import ConsentState
-from consent.services import stop_all_offers
+from consent.signals import consent_ended
 from ledger.models import Action, Channel
 from offers import engine
 from offers.models import Offer
+from tests.receivers import receiving
 
 from .conftest import AS_OF
 
@@ -50,15 +51,7 @@ def test_retraction_and_withdrawal_commit_or_fail_together(offered, choose):
     def later_hook_fails(**kwargs):
         raise RuntimeError("boom")
 
-    hooks.CONSENT_ENDED.callables.append(later_hook_fails)
-    try:
-        with pytest.raises(RuntimeError):
-            choose(offered, "offers_spending", Action.WITHDRAWN)
-    finally:
-        hooks.CONSENT_ENDED.callables.remove(later_hook_fails)
+    with receiving(consent_ended, later_hook_fails), pytest.raises(RuntimeError):
+        choose(offered, "offers_spending", Action.WITHDRAWN)
     assert Offer.objects.get(customer=offered).status == "proposed"
     assert ConsentState.objects.get(customer=offered).state == "granted"
-
-
-def test_the_hook_is_registered_by_the_offers_app():
-    assert engine.retract_on_withdrawal in hooks.CONSENT_ENDED.callables

@@ -6,13 +6,14 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from consent import hooks
 from consent.catalogue import VERSION_TEXT_FIELDS
-from consent.services import publish_version
+from consent.publishing import publish_version
 from consent.validity import is_consent_valid
+from infra.effects import Effects
 from ledger.models import Action
 from offers import engine, review
 from offers.models import Offer
+from offers.receivers import retract_on_material_change
 
 from .conftest import AS_OF
 from .factories import make_offer
@@ -147,7 +148,7 @@ def test_a_non_material_version_retracts_nothing(offered, now):
         actor=None,
         at=now,
     )
-    assert published.effects.get("offers_retracted", 0) == 0
+    assert published.effects["offers_retracted"] == 0
     assert Offer.objects.get(customer=offered).status == "approved"
 
 
@@ -163,13 +164,11 @@ def test_only_offers_relying_on_an_older_version_are_retracted(offered, choose, 
     choose(offered, "offers_spending", at=now - dt.timedelta(days=1))
     fresh = make_offer(offered, now=now + dt.timedelta(days=1))
 
-    effects = engine.retract_on_material_change(
-        purpose_code="offers_spending", version=published.version, at=now
+    effects = Effects(
+        retract_on_material_change(
+            purpose_code="offers_spending", version=published.version, at=now
+        )
     )
 
-    assert effects == {"offers_retracted": 0}
+    assert effects["offers_retracted"] == 0
     assert Offer.objects.get(pk=fresh.pk).status == "proposed"
-
-
-def test_the_material_change_hook_is_registered_by_the_offers_app():
-    assert engine.retract_on_material_change in hooks.MATERIAL_CHANGE.callables

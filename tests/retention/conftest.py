@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from consent.services import notice_on_screen, record_choice
+from consent.choices import notice_on_screen, record_choice
 from ledger.models import Action, Channel
 
 

@@ -13,17 +13,16 @@ from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_application_model
 
 from api.models import ChangeKind, ConsentChange
-from consent.models import ConsentState, Customer
-from consent.services import (
-    ChoiceError,
+from consent.choices import (
     CustomerClosed,
-    close_customer,
     notice_on_screen,
     record_choice,
     stop_all_offers,
 )
+from consent.models import ConsentState, Customer
 from consent.validity import CLOSED, annotate_validity, valid_consents, why_not_valid
 from ledger.models import Action, Channel, ConsentEvent
+from lifecycle.leaving import CannotClose, close_customer
 from offers.engine import generate_offers
 from offers.models import Cause, FollowUp, Offer, OfferEvent
 from tests.factories import CustomerFactory, UserFactory
@@ -202,15 +201,15 @@ def test_leaving_again_on_the_same_day_changes_nothing_and_on_another_day_is_ref
     again = close_customer(customer=saver, on=today, at=timezone.now())
     assert again.already_closed and again.events == []
     assert ConsentEvent.objects.filter(customer=saver).count() == events
-    with pytest.raises(ChoiceError, match="al af sinds"):
+    with pytest.raises(CannotClose, match="al af sinds"):
         close_customer(customer=saver, on=today - dt.timedelta(days=1), at=timezone.now())
 
 
 def test_a_customer_cannot_leave_in_the_future_or_before_their_own_last_choice(saver):
     today = timezone.localdate()
-    with pytest.raises(ChoiceError, match="moet nog komen"):
+    with pytest.raises(CannotClose, match="moet nog komen"):
         close_customer(customer=saver, on=today + dt.timedelta(days=1), at=timezone.now())
-    with pytest.raises(ChoiceError, match="koos nog iets"):
+    with pytest.raises(CannotClose, match="koos nog iets"):
         close_customer(customer=saver, on=today - dt.timedelta(days=10), at=timezone.now())
     saver.refresh_from_db()
     assert saver.closed_on is None
@@ -248,8 +247,8 @@ def test_close_customer_says_what_it_did_and_is_idempotent(saver):
     today = timezone.localdate().isoformat()
     out = run("close_customer", "820001", "--on", today)
     assert out.strip() == (
-        f"customer 820001 closed on {today}: 2 consent(s) withdrawn, 1 offer(s) retracted,"
-        " 0 token(s) revoked; login disabled"
+        f"customer 820001 closed on {today}: 2 consent(s) withdrawn, offers_retracted 1,"
+        " tokens_revoked 0; login disabled"
     )
     assert "already closed" in run("close_customer", "820001", "--on", today)
     with pytest.raises(CommandError, match="no customer 999999"):

@@ -14,10 +14,11 @@ from django.utils import timezone
 
 from api.models import ConsentChange
 from banking.models import Account, Holding, Transaction
+from consent.choices import notice_on_screen
 from consent.models import ConsentState, Customer, StaffAction
-from consent.services import close_customer, notice_on_screen
 from consent.staff import act_for_customer
 from ledger.models import ConsentEvent, LedgerTombstone
+from lifecycle.leaving import close_customer
 from offers.models import DataUse, Offer, OfferEvent
 from tests.factories import CustomerFactory, UserFactory
 from tests.offers.factories import AccountFactory, TransactionFactory, make_offer

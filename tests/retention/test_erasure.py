@@ -10,9 +10,10 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from consent.catalogue import ERASURE_NOTICES, statement_sha256
+from consent.choices import stop_all_offers
 from consent.models import ConsentState
-from consent.services import request_erasure, stop_all_offers
 from ledger.models import Action, Channel, ConsentEvent
+from lifecycle.erasure import request_erasure
 from offers.engine import generate_offers
 from offers.models import DataUse, FollowUp, Offer, OfferEvent
 from tests.factories import CustomerFactory
@@ -74,17 +75,17 @@ def test_erasure_removes_offers_answers_and_the_data_use_log_at_once(client, noo
 
 
 def test_the_request_is_in_the_ledger_with_the_statement_confirmed(noor):
-    recorded = request_erasure(
+    erased = request_erasure(
         customer=noor, channel=Channel.WEB, actor=noor.user, at=timezone.now(), language="en"
     )
-    (event,) = recorded.events
+    event = erased.event
     assert (event.action, event.purpose_id, event.purpose_version_id) == (
         Action.ERASURE_REQUESTED,
         None,
         None,
     )
     assert event.notice_sha256 == statement_sha256(Action.ERASURE_REQUESTED, "en")
-    assert recorded.effects["offers_erased"] == 2
+    assert erased.effects["offers_erased"] == 2
     # The choices stay as they were.
     assert ConsentState.objects.filter(customer=noor, state=Action.GRANTED).count() == 2
     checkpoint_and_verify()

@@ -9,7 +9,7 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.utils import timezone
 
-from consent.services import close_customer
+from lifecycle.leaving import close_customer
 from offers.overview import privacy_overview
 from tests.factories import CustomerFactory, UserFactory
 from tests.offers.factories import make_offer

@@ -10,17 +10,16 @@ from hypothesis import strategies as st
 
 from consent.catalogue import RETENTION_RULES
 from consent.models import PurposeVersion
-from consent.retention import (
+from consent.publishing import PublishError
+from consent.retention_rules import (
     InvalidRules,
-    add_years,
     describe_rules,
     machine_line,
     parse_rules,
     periods,
     rules_match_sentences,
-    subtract_years,
 )
-from consent.services import ChoiceError
+from infra.dates import add_years, subtract_years
 from ledger.models import ConsentEvent
 from tests.factories import publish_version
 from tests.proof import checkpoint_and_verify
@@ -96,7 +95,7 @@ def test_typed_retention_sentences_give_way_to_the_rules(db):
     ],
 )
 def test_publishing_refuses_rules_it_cannot_enforce(db, rules):
-    with pytest.raises(ChoiceError):
+    with pytest.raises(PublishError):
         publish_version("offers_spending", material=False, retention_rules=rules)
     assert PurposeVersion.objects.filter(purpose__code="offers_spending").count() == 1
 

@@ -16,8 +16,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from consent.services import close_customer
 from ledger.models import Action, ConsentEvent, LedgerTombstone, LogLeaf
+from lifecycle.leaving import close_customer
 from tests.factories import CustomerFactory
 from tests.proof import checkpoint
 

@@ -16,8 +16,8 @@ from django.utils import timezone
 
 from api.models import ConsentChange
 from banking.models import Account, Holding, Transaction
+from consent.choices import notice_on_screen
 from consent.models import ConsentState, Customer
-from consent.services import notice_on_screen
 from ledger.models import ConsentEvent, LedgerTombstone
 from offers.models import DataUse, FollowUp, Offer, OfferEvent
 from offers.review import approve

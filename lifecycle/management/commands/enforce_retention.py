@@ -3,7 +3,8 @@ import datetime as dt
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from consent.retention import KINDS, RetentionInProgress, enforce_retention
+from consent.retention_rules import KINDS
+from lifecycle.retention import RetentionInProgress, enforce_retention
 
 
 def day(value: str) -> dt.date:

@@ -1,4 +1,4 @@
-"""Forms of the customer's pages."""
+"""The erasure page's form."""
 
 from django import forms
 from django.contrib.auth import authenticate

@@ -11,10 +11,8 @@ on the screen: withdrawing is never harder than granting.
 """
 
 import datetime as dt
-from collections import Counter
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
 from django.conf import settings
 from django.db import transaction
@@ -22,16 +20,17 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
+from infra.effects import EffectKind, Effects, collect
 from infra.languages import text_language
 from ledger import chain
 from ledger.models import Action, Channel, ConsentEvent
 
-from . import hooks
-from .catalogue import VERSION_FIELDS, statement_sha256
-from .models import NOTICE_FORMATS, ConsentState, Customer, Purpose, PurposeVersion
-from .retention import InvalidRules, describe_rules, parse_rules
-from .validity import sixteenth_birthday, valid_consents
+from . import signals
+from .catalogue import statement_sha256
+from .models import ConsentState, Customer, Purpose, PurposeVersion
+from .validity import sixteenth_birthday
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -73,10 +72,25 @@ class CustomerClosed(ChoiceError):
     """The customer left the bank: nothing is switched on for them any more."""
 
 
+# What a restore that lost choices did, as the restore command reports it.
+CUSTOMERS_TOLD = EffectKind(
+    "customers_told",
+    ngettext_lazy(
+        "%(count)d klant gevraagd opnieuw te kiezen",
+        "%(count)d klanten gevraagd opnieuw te kiezen",
+        "count",
+    ),
+)
+CONSENTS_WITHDRAWN = EffectKind(
+    "consents_withdrawn",
+    ngettext_lazy("%(count)d toestemming uitgezet", "%(count)d toestemmingen uitgezet", "count"),
+)
+
+
 @dataclass(frozen=True)
 class RecordedChoice:
     events: list[ConsentEvent]
-    effects: Counter[str] = field(default_factory=Counter)
+    effects: Effects = field(default_factory=Effects)
 
 
 class NoticeOnScreen(TypedDict):
@@ -139,7 +153,7 @@ def record_choice(
             _("Dit is nodig om uw rekening te kunnen aanbieden en kan niet worden uitgezet.")
         )
     with transaction.atomic():
-        locked = _lock(customer)
+        locked = lock_customer(customer)
         shown, language = _notice_shown(
             purpose=purpose,
             action=action,
@@ -150,7 +164,7 @@ def record_choice(
         )
         if action == Action.GRANTED:
             _check_may_grant(customer=locked, purpose=purpose, at=at)
-        event, effects = _record(
+        event, effects = append_event(
             customer=locked,
             purpose=purpose,
             version=shown,
@@ -172,8 +186,8 @@ def stop_all_offers(
     granted now, and the GDPR Art. 21(2) objection to direct marketing as its own event
     (unless it already stands). While it stands no offers purpose is valid."""
     with transaction.atomic():
-        locked = _lock(customer)
-        events, effects = _withdraw_granted(
+        locked = lock_customer(customer)
+        events, effects = withdraw_granted(
             locked,
             direct_marketing_only=True,
             channel=channel,
@@ -182,7 +196,7 @@ def stop_all_offers(
             language=language,
         )
         if objection(locked) is None:
-            event, _effects = _record(
+            event, _effects = append_event(
                 customer=locked,
                 purpose=None,
                 version=None,
@@ -202,10 +216,10 @@ def lift_objection(
 ) -> RecordedChoice:
     """The customer lifts their objection. It switches nothing back on."""
     with transaction.atomic():
-        locked = _lock(customer)
+        locked = lock_customer(customer)
         if objection(locked) is None:
             raise ChoiceError(_("U heeft geen bezwaar tegen direct marketing openstaan."))
-        event, effects = _record(
+        event, effects = append_event(
             customer=locked,
             purpose=None,
             version=None,
@@ -226,7 +240,7 @@ def objection(customer: Customer) -> ConsentState | None:
     ).first()
 
 
-def _withdraw_granted(
+def withdraw_granted(
     customer: Customer,
     *,
     direct_marketing_only: bool,
@@ -234,20 +248,20 @@ def _withdraw_granted(
     actor: "User | None",
     at: dt.datetime,
     language: str,
-) -> tuple[list[ConsentEvent], Counter[str]]:
+) -> tuple[list[ConsentEvent], Effects]:
     """A withdrawal of every purpose the (locked) customer has granted now, each on the
     version they last chose on: the text they are withdrawing from."""
     granted = ConsentState.objects.filter(customer=customer, state=Action.GRANTED)
     if direct_marketing_only:
         granted = granted.filter(purpose__direct_marketing=True)
     events: list[ConsentEvent] = []
-    effects: Counter[str] = Counter()
+    effects = Effects()
     for state in granted.select_related("purpose", "purpose_version__purpose").order_by(
         "purpose__position", "purpose__code"
     ):
         version = state.purpose_version
         assert version is not None  # a granted state names its version (state_shape)
-        event, purpose_effects = _record(
+        event, purpose_effects = append_event(
             customer=customer,
             purpose=state.purpose,
             version=version,
@@ -259,11 +273,11 @@ def _withdraw_granted(
             notice_sha256=version.notice_sha256(language),
         )
         events.append(event)
-        effects.update(purpose_effects)
+        effects += purpose_effects
     return events, effects
 
 
-def _lock(customer: Customer) -> Customer:
+def lock_customer(customer: Customer) -> Customer:
     """Serialise the customer's choices: the first lock every writer of a customer's
     consent takes (then the feed's, then the log's: `api.changes`). FOR NO KEY UPDATE, so
     that the foreign-key checks of other transactions' rows about the customer (FOR KEY
@@ -334,7 +348,7 @@ def _check_may_grant(*, customer: Customer, purpose: Purpose, at: dt.datetime) -
         )
 
 
-def _record(
+def append_event(
     *,
     customer: Customer,
     purpose: Purpose | None,
@@ -346,7 +360,7 @@ def _record(
     language: str,
     notice_sha256: str,
     left_on: dt.date | None = None,
-) -> tuple[ConsentEvent, Counter[str]]:
+) -> tuple[ConsentEvent, Effects]:
     if purpose is not None and purpose.required:
         raise RequiredPurpose(
             _("Dit is nodig om uw rekening te kunnen aanbieden en kan niet worden uitgezet.")
@@ -370,8 +384,8 @@ def _record(
     if action in (Action.ERASURE_REQUESTED, Action.LEFT):
         # A request or a fact, not a choice: no state changes (the objection row keeps
         # mirroring the latest objection event).
-        hooks.EVENT_RECORDED(event=event, at=at)
-        return event, Counter()
+        signals.event_recorded.send(sender=None, event=event, at=at)
+        return event, Effects()
     ConsentState.objects.bulk_create(
         [
             ConsentState(
@@ -387,117 +401,32 @@ def _record(
         unique_fields=["customer", "purpose"],
         update_fields=["state", "purpose_version", "changed_at", "event"],
     )
-    effects: Counter[str] = Counter()
+    effects = Effects()
     if action == Action.WITHDRAWN and purpose is not None:  # a withdrawal names its purpose
-        effects = hooks.CONSENT_ENDED(
-            customer_id=customer.pk, purpose_code=purpose.code, event=event, at=at
+        effects = collect(
+            signals.consent_ended,
+            customer_id=customer.pk,
+            purpose_code=purpose.code,
+            event=event,
+            at=at,
         )
-    hooks.EVENT_RECORDED(event=event, at=at)
+    signals.event_recorded.send(sender=None, event=event, at=at)
     return event, effects
-
-
-# --- Leaving the bank and erasure (issue #14) --------------------------------------------------
-@dataclass(frozen=True)
-class ClosedCustomer:
-    customer: Customer
-    events: list[ConsentEvent]
-    effects: Counter[str] = field(default_factory=Counter)
-    already_closed: bool = False
-
-    @property
-    def withdrawals(self) -> list[ConsentEvent]:
-        return [event for event in self.events if event.action == Action.WITHDRAWN]
-
-
-def close_customer(*, customer: Customer, on: dt.date, at: dt.datetime) -> ClosedCustomer:
-    """The customer relationship ended on `on` (`close_customer`, or a `closed_on` in
-    `import_customers`). At once, in one transaction: the date is recorded (a trigger
-    refuses a date in the future, before a choice the customer made, or changing it
-    later), every consent that is on is withdrawn by the system (channel `system`, no
-    actor), the apps behind consent undo what relied on the customer (offers retracts the
-    open offers, the API revokes tokens: `consent.hooks.CUSTOMER_CLOSED`) and the login is
-    disabled. From then on validity counts nothing of theirs (`consent.validity`), so the
-    engine and the pages skip them, and the periods "after the relationship ends" run
-    from `on` (`enforce_retention`).
-
-    Idempotent: closing again on the same day changes nothing; on another day is an error.
-    """
-    with transaction.atomic():
-        locked = _lock(customer)
-        if locked.closed_on is not None:
-            if locked.closed_on != on:
-                raise ChoiceError(
-                    _("Klant %(number)s is al af sinds %(date)s.")
-                    % {"number": locked.customer_number, "date": locked.closed_on.isoformat()}
-                )
-            return ClosedCustomer(customer=locked, events=[], already_closed=True)
-        _check_may_close(locked, on=on, at=at)
-        locked.closed_on = on
-        locked.save(update_fields=["closed_on"])
-        type(locked.user).objects.filter(pk=locked.user_id).update(is_active=False)
-        events, effects = _withdraw_granted(
-            locked,
-            direct_marketing_only=False,
-            channel=Channel.SYSTEM,
-            actor=None,
-            at=at,
-            language=locked.language,
-        )
-        left, _effects = _record(
-            customer=locked,
-            purpose=None,
-            version=None,
-            action=Action.LEFT,
-            channel=Channel.SYSTEM,
-            actor=None,
-            at=at,
-            language=locked.language,
-            notice_sha256=statement_sha256(Action.LEFT, locked.language),
-            left_on=on,
-        )
-        events.append(left)
-        effects.update(hooks.CUSTOMER_CLOSED(customer_id=locked.pk, at=at))
-    return ClosedCustomer(customer=locked, events=events, effects=effects)
-
-
-def _check_may_close(customer: Customer, *, on: dt.date, at: dt.datetime) -> None:
-    """What the database's trigger refuses too, said in words first."""
-    if on > timezone.localdate(at):
-        raise ChoiceError(
-            _("Een klant kan niet vertrekken op %(date)s: die dag moet nog komen.")
-            % {"date": on.isoformat()}
-        )
-    last_own = (
-        ConsentEvent.objects.filter(customer=customer)
-        .exclude(channel=Channel.SYSTEM)
-        .order_by("-sequence")
-        .values_list("occurred_at", flat=True)
-        .first()
-    )
-    if last_own is not None and timezone.localdate(last_own) > on:
-        raise ChoiceError(
-            _("Klant %(number)s koos nog iets op %(chosen)s, dus vertrok niet op %(date)s.")
-            % {
-                "number": customer.customer_number,
-                "chosen": timezone.localdate(last_own).isoformat(),
-                "date": on.isoformat(),
-            }
-        )
 
 
 def stop_after_lost_choices(
     *, customer_number: str, since: dt.datetime, at: dt.datetime
-) -> Counter[str]:
+) -> Effects:
     """A restore of an older backup lost choices the customer made after `since`. What
     they chose is gone, so nothing may rest on what the restored ledger says: every
     consent that is on is withdrawn by the system, and the dashboard tells them why and
     asks them to choose again (until they do: `choices_lost_since`)."""
     customer = Customer.objects.filter(customer_number=customer_number).first()
     if customer is None:
-        return Counter()
+        return Effects()
     with transaction.atomic():
-        locked = _lock(customer)
-        events, effects = _withdraw_granted(
+        locked = lock_customer(customer)
+        events, effects = withdraw_granted(
             locked,
             direct_marketing_only=False,
             channel=Channel.SYSTEM,
@@ -506,169 +435,4 @@ def stop_after_lost_choices(
             language=locked.language,
         )
         Customer.objects.filter(pk=locked.pk).update(choices_lost_since=since)
-    return Counter({"customers_told": 1, "consents_withdrawn": len(events)}) + effects
-
-
-def request_erasure(
-    *, customer: Customer, channel: str, actor: "User | None", at: dt.datetime, language: str = "nl"
-) -> RecordedChoice:
-    """The customer asks to erase what consent-based processing produced about them
-    (GDPR Art. 17): offers, their answers and the data-use log. Done at once, in the
-    transaction that records the request in the ledger (`erasure_requested`, with the
-    SHA-256 of the statement they confirmed, `catalogue.ERASURE_NOTICES`), so the
-    request and the erasure commit together. What stays: the proof of consent (this
-    request included) and the banking data, both kept by law; the choices themselves
-    are untouched. `effects` counts what each app erased."""
-    with transaction.atomic():
-        locked = _lock(customer)
-        event, _effects = _record(
-            customer=locked,
-            purpose=None,
-            version=None,
-            action=Action.ERASURE_REQUESTED,
-            channel=channel,
-            actor=actor,
-            at=at,
-            language=language,
-            notice_sha256=statement_sha256(Action.ERASURE_REQUESTED, language),
-        )
-        effects = hooks.ERASURE_REQUESTED(customer_id=locked.pk, event=event, at=at)
-    return RecordedChoice(events=[event], effects=effects)
-
-
-@dataclass(frozen=True)
-class PublishedVersion:
-    version: PurposeVersion
-    consents_needing_renewal: int
-    effects: Counter[str] = field(default_factory=Counter)
-    takes_effect_later: bool = False
-
-
-def publish_version(
-    *,
-    purpose_code: str,
-    material: bool,
-    texts: Mapping[str, Any],
-    actor: "User | None",
-    at: dt.datetime,
-    now: dt.datetime | None = None,
-) -> PublishedVersion:
-    """A privacy officer publishes new texts for a purpose at `now`; they apply from `at`
-    on (`published_at`), which may lie in the future (default: `now` is `at`).
-
-    A material version makes every earlier consent for the purpose invalid from the
-    moment it takes effect: the engine stops using them (validity is computed from the
-    versions table, "newest material version published by then"), open offers that
-    relied on them are retracted, and the customers' dashboards ask for a new choice.
-    For a version that is in effect when it is published, the hooks retract at once, in
-    this transaction. For one that takes effect later nothing happens now: until then the
-    current text stays the one customers read and consent to, and the engine's first run
-    after `at` retracts the offers whose consent lapsed (`retract_where_consent_ended`).
-
-    Retention (issue #14): `texts["retention_rules"]` (default: the newest version's) are
-    the periods `enforce_retention` applies; the version is published in the newest
-    notice format, with the rules inside its hashed text and its retention sentences
-    made from them (`retention_texts`; typed ones are replaced).
-    """
-    now = now or at
-    purpose = get_purpose(purpose_code)
-    texts = {**texts, **retention_texts(purpose, rules=texts.get("retention_rules"))}
-    missing = [name for name in VERSION_FIELDS if not _filled(texts.get(name))]
-    if missing:
-        raise ChoiceError(_("Ontbrekende teksten: %(fields)s") % {"fields": ", ".join(missing)})
-    with transaction.atomic():
-        # Serialise publications per purpose so two officers cannot take the same number.
-        Purpose.objects.select_for_update().get(pk=purpose.pk)
-        latest = purpose.versions.order_by("-version").first()
-        if latest is not None and at < latest.published_at:
-            # Versions take effect in the order of their numbers: "the newest version
-            # published by then" must be the one published last.
-            raise ChoiceError(
-                _(
-                    "Versie %(version)d geldt pas vanaf %(date)s; een nieuwe versie kan niet"
-                    " eerder gelden."
-                )
-                % {
-                    "version": latest.version,
-                    "date": date_format(timezone.localtime(latest.published_at), "j F Y H:i"),
-                }
-            )
-        # Counted before the new version exists: the consents valid now that it ends.
-        renewals = valid_consents(purpose_code=purpose.code, at=now).count() if material else 0
-        version = PurposeVersion.objects.create(
-            purpose=purpose,
-            version=(latest.version if latest else 0) + 1,
-            material=material,
-            published_at=at,
-            published_by=actor,
-            notice_format=NOTICE_FORMATS[-1],
-            retention_rules=texts["retention_rules"],
-            **{name: _cleaned(texts[name]) for name in VERSION_FIELDS},
-        )
-        effects: Counter[str] = Counter()
-        later = at > now
-        if material and not later:
-            effects = hooks.MATERIAL_CHANGE(purpose_code=purpose.code, version=version, at=now)
-    return PublishedVersion(
-        version=version,
-        consents_needing_renewal=renewals,
-        effects=effects,
-        takes_effect_later=later,
-    )
-
-
-@dataclass(frozen=True)
-class MaterialChangeImpact:
-    """What a material version would end if it took effect at `at`."""
-
-    valid_consents: int
-    effects: Counter[str]
-
-
-def material_change_impact(*, purpose_code: str, at: dt.datetime) -> MaterialChangeImpact:
-    """For the privacy officer's second confirmation: how many valid consents to the
-    purpose a material version would end, and what the apps behind it would undo (open
-    offers retracted), counted now. Reads only."""
-    purpose = get_purpose(purpose_code)
-    return MaterialChangeImpact(
-        valid_consents=valid_consents(purpose_code=purpose.code, at=at).count(),
-        effects=hooks.MATERIAL_CHANGE_PREVIEW(purpose_code=purpose.code, at=at),
-    )
-
-
-class RetentionTexts(TypedDict):
-    retention_rules: list[dict[str, Any]]
-    retention_nl: str
-    retention_en: str
-
-
-def retention_texts(purpose: Purpose, *, rules: object = None) -> RetentionTexts:
-    """The rules of a new version (as given, else the newest version's: retention stays as
-    it was unless the privacy officer changes it) and its retention sentences, generated
-    from them: what a notice says about retention is never typed twice."""
-    if rules is None:
-        latest = purpose.versions.order_by("-version").first()
-        rules = latest.retention_rules if latest is not None else []
-    try:
-        parsed = parse_rules(rules)
-    except InvalidRules as error:
-        raise ChoiceError(_("Ongeldige bewaarregels: %(error)s") % {"error": error}) from None
-    if not parsed:
-        raise ChoiceError(_("Een tekst zegt hoe lang wij de gegevens bewaren: geef bewaarregels."))
-    return {
-        "retention_rules": [rule.as_json() for rule in parsed],
-        "retention_nl": describe_rules(parsed, "nl"),
-        "retention_en": describe_rules(parsed, "en"),
-    }
-
-
-def _filled(value: str | list[object] | tuple[object, ...] | None) -> bool:
-    if isinstance(value, list | tuple):
-        return any(str(item).strip() for item in value)
-    return bool((value or "").strip())
-
-
-def _cleaned(value: str | list[object] | tuple[object, ...]) -> str | list[str]:
-    if isinstance(value, list | tuple):
-        return [str(item).strip() for item in value if str(item).strip()]
-    return value.strip()
+    return Effects((CUSTOMERS_TOLD(1), CONSENTS_WITHDRAWN(len(events)))) + effects

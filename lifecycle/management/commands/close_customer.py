@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from consent.models import Customer
-from consent.services import ChoiceError, close_customer
+from lifecycle.leaving import CannotClose, close_customer
 
 
 def day(value: str) -> dt.date:
@@ -35,16 +35,17 @@ class Command(BaseCommand):
         on = on or timezone.localdate()
         try:
             closed = close_customer(customer=customer, on=on, at=timezone.now())
-        except ChoiceError as error:
+        except CannotClose as error:
             raise CommandError(str(error)) from None
         if closed.already_closed:
             self.stdout.write(
                 f"customer {customer_number} was already closed on {on}: nothing changed"
             )
             return
-        effects = closed.effects
+        # What each app did, by kind (e.g. "offers_retracted 1, tokens_revoked 0").
+        done = [f"{len(closed.withdrawals)} consent(s) withdrawn"] + [
+            f"{effect.kind} {effect.count}" for effect in closed.effects
+        ]
         self.stdout.write(
-            f"customer {customer_number} closed on {on}: {len(closed.withdrawals)} consent(s)"
-            f" withdrawn, {effects.get('offers_retracted', 0)} offer(s) retracted,"
-            f" {effects.get('tokens_revoked', 0)} token(s) revoked; login disabled"
+            f"customer {customer_number} closed on {on}: {', '.join(done)}; login disabled"
         )

@@ -1,0 +1,28 @@
+"""What consent tells the apps built on it, each inside the transaction that records it.
+
+Receivers connect in their own `AppConfig.ready` (consent never imports them) and return
+the `infra.effects.Effect`s of what they did (or None). A receiver that raises rolls the
+whole choice back: the customer is told it was not saved.
+
+- `consent_ended(customer_id, purpose_code, event, at)`: a withdrawal; e.g. offers
+  retracts the open offers that relied on the consent.
+- `material_change(purpose_code, version, at)`: a material new version takes effect;
+  earlier consents stop counting.
+- `material_change_preview(purpose_code, at)`: what a material version *would* end
+  (reads only), for the privacy officer's second confirmation.
+- `event_recorded(event, at)`: every event the ledger records, after the state: an app
+  that mirrors the ledger (the API's change feed) commits or rolls back with it.
+- `export_sections(customer)`: the sections an app adds to `/export.json`, as
+  `[(name, iterable), …]` (streamed item by item; `consent.export`).
+- `staff_sections(customer, at, language)`: the parts an app adds to the contact centre's
+  customer page, as `[consent.staff.StaffSection, …]`; never banking data.
+"""
+
+from django.dispatch import Signal
+
+consent_ended = Signal()
+material_change = Signal()
+material_change_preview = Signal()
+event_recorded = Signal()
+export_sections = Signal()
+staff_sections = Signal()

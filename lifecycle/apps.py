@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class LifecycleConfig(AppConfig):
+    name = "lifecycle"
+    verbose_name = _("Vertrek, verwijderen en bewaartermijnen")
+
+    def ready(self):
+        from . import retention, signals
+
+        # consent's own data (the proof, the profile) is removed here, where the rules are.
+        signals.kept_data.connect(retention.consents_own_data)

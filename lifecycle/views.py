@@ -1,0 +1,49 @@
+"""The erasure page (GDPR Art. 17). One call into the domain per request."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.text import get_text_list
+from django.utils.translation import gettext as _
+
+from config.sessions import logged_in_recently
+from consent.decorators import customer_page
+from ledger.models import Channel
+
+from .erasure import erasure_preview, request_erasure
+from .forms import ErasureForm
+
+
+@customer_page("GET", "HEAD", "POST")
+def erasure(request):
+    """GET: what erasing would remove and what must stay (the confirmation step), with the
+    password field unless the login was recent. POST: erase now; the request is in the
+    ledger, with a receipt. A wrong or missing password erases nothing."""
+    now = timezone.now()
+    form = ErasureForm(
+        request.POST if request.method == "POST" else None,
+        request=request,
+        ask_password=not logged_in_recently(request.session, at=now),
+    )
+    if not form.is_valid():
+        preview = erasure_preview(request.customer, language=request.LANGUAGE_CODE, at=now)
+        context = {
+            "preview": preview,
+            "form": form,
+            "recent_login_minutes": settings.RECENT_LOGIN_SECONDS // 60,
+        }
+        return render(request, "lifecycle/erasure.html", context)
+    erased = request_erasure(
+        customer=request.customer,
+        channel=Channel.WEB,
+        actor=request.user,
+        at=now,
+        language=request.LANGUAGE_CODE,
+    )
+    erased_what = erased.effects.sentences(zeros=True) or [_("niets")]
+    message = _(
+        "Verwijderd: %(what)s. Uw verzoek staat in uw geschiedenis; hieronder is het bewijs."
+    ) % {"what": get_text_list(erased_what, _("en"))}
+    messages.success(request, message)
+    return redirect("receipt_page", event_id=erased.event.pk)

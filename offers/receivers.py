@@ -1,0 +1,168 @@
+"""What offers does when consent or the end of a relationship says something happened.
+
+Each function is a receiver of a `consent.signals` or `lifecycle.signals` signal
+(connected in `OffersConfig.ready`), runs inside the transaction that records the change,
+and returns the `Effect`s of what it did, with the words the customer or staff member is
+told: consent's pages say "2 open aanbiedingen … ingetrokken" without knowing offers.
+"""
+
+import datetime as dt
+
+from django.db import connection
+from django.utils.translation import ngettext_lazy
+
+from consent.models import PurposeVersion
+from infra.effects import Effect, EffectKind
+from ledger.models import ConsentEvent
+
+from . import transitions
+from .models import OPEN_STATUSES, ActorKind, Cause, DataUse, Offer, OfferStatus
+
+OFFERS_RETRACTED = EffectKind(
+    "offers_retracted",
+    ngettext_lazy(
+        "%(count)d open aanbieding die hierop steunde is ingetrokken.",
+        "%(count)d open aanbiedingen die hierop steunden zijn ingetrokken.",
+        "count",
+    ),
+)
+# A material new version of a purpose: the privacy officer is told what it did, or would do.
+OFFERS_RETRACTED_BY_NEW_VERSION = EffectKind(
+    "offers_retracted",
+    ngettext_lazy(
+        "%(count)d open aanbieding is ingetrokken.",
+        "%(count)d open aanbiedingen zijn ingetrokken.",
+        "count",
+    ),
+)
+OFFERS_TO_RETRACT = EffectKind(
+    "offers_retracted",
+    ngettext_lazy(
+        "%(count)d open aanbieding die erop steunt wordt ingetrokken.",
+        "%(count)d open aanbiedingen die erop steunen worden ingetrokken.",
+        "count",
+    ),
+)
+# Erasure on request: the sentences are parts of "Verwijderd: …".
+OFFERS_ERASED = EffectKind(
+    "offers_erased",
+    ngettext_lazy("%(count)d aanbieding", "%(count)d aanbiedingen", "count"),
+)
+OFFER_EVENTS_ERASED = EffectKind("offer_events_erased")
+FOLLOW_UPS_ERASED = EffectKind("follow_ups_erased")
+DATA_USE_ERASED = EffectKind(
+    "data_use_erased",
+    ngettext_lazy(
+        "%(count)d regel uit het overzicht van wat wij met uw gegevens deden",
+        "%(count)d regels uit het overzicht van wat wij met uw gegevens deden",
+        "count",
+    ),
+)
+# The erasure page, before the customer confirms: what would go.
+OFFERS_TO_ERASE = EffectKind(
+    "offers",
+    ngettext_lazy(
+        "%(count)d aanbieding, met uw antwoord en een eventueel verzoek om u te bellen",
+        "%(count)d aanbiedingen, met uw antwoorden en eventuele verzoeken om u te bellen",
+        "count",
+    ),
+)
+DATA_USE_TO_ERASE = EffectKind("data_use", DATA_USE_ERASED.words)
+
+
+# --- consent.signals ----------------------------------------------------------------------
+def retract_on_withdrawal(
+    *, customer_id: int, purpose_code: str, event: ConsentEvent, at: dt.datetime, **_signal
+) -> list[Effect]:
+    """`consent_ended`: runs inside the withdrawal's transaction, and names the withdrawal
+    (`event`) on each retraction."""
+    retracted = transitions.change_status(
+        offers=Offer.objects.filter(
+            customer_id=customer_id,
+            status__in=OPEN_STATUSES,
+            relied_on__purpose__code=purpose_code,
+        ),
+        to=OfferStatus.RETRACTED,
+        cause=Cause.CONSENT_WITHDRAWN,
+        actor_kind=ActorKind.SYSTEM,
+        at=at,
+        consent_event=event,
+    )
+    return [OFFERS_RETRACTED(len(retracted))]
+
+
+def retract_on_material_change(
+    *, purpose_code: str, version: PurposeVersion, at: dt.datetime, **_signal
+) -> list[Effect]:
+    """`material_change`: runs inside the publication's transaction.
+
+    Every open offer that relied on a consent to an older version of the purpose is
+    retracted at once, in one UPDATE: that consent no longer counts (docs/ledger.md), so the
+    offer must not be approved or shown, whatever the engine's next run would find.
+    """
+    retracted = transitions.change_status(
+        offers=Offer.objects.filter(
+            status__in=OPEN_STATUSES,
+            relied_on__purpose__code=purpose_code,
+            relied_on__purpose_version__version__lt=version.version,
+        ),
+        to=OfferStatus.RETRACTED,
+        cause=Cause.MATERIAL_CHANGE,
+        actor_kind=ActorKind.SYSTEM,
+        at=at,
+        purpose_version=version,
+    )
+    return [OFFERS_RETRACTED_BY_NEW_VERSION(len(retracted))]
+
+
+def offers_retracted_by_material_change(
+    *, purpose_code: str, at: dt.datetime, **_signal
+) -> list[Effect]:
+    """`material_change_preview`: how many open offers a material new version of the
+    purpose would retract if it took effect at `at` (every open offer that relies on a
+    consent to the purpose; they were all given to an older version). Reads only."""
+    count = (
+        Offer.objects.filter(status__in=OPEN_STATUSES, relied_on__purpose__code=purpose_code)
+        .distinct()
+        .count()
+    )
+    return [OFFERS_TO_RETRACT(count)]
+
+
+# --- lifecycle.signals --------------------------------------------------------------------
+def retract_on_closure(*, customer_id: int, at: dt.datetime, **_signal) -> list[Effect]:
+    """`customer_closed`: the customer left; every offer still open goes (the withdrawals
+    before it retracted those that relied on a consent)."""
+    retracted = transitions.change_status(
+        offers=Offer.objects.filter(customer_id=customer_id, status__in=OPEN_STATUSES),
+        to=OfferStatus.RETRACTED,
+        cause=Cause.CUSTOMER_LEFT,
+        actor_kind=ActorKind.SYSTEM,
+        at=at,
+    )
+    return [OFFERS_RETRACTED(len(retracted))]
+
+
+def erase_on_request(*, event: ConsentEvent, **_signal) -> list[Effect]:
+    """`erasure_requested`: the customer's offers (with their events and follow-ups) and
+    data-use log, as they were when the request was recorded (owner functions that check
+    the `erasure_requested` event in SQL)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM erase_offers_on_request(%s)", [event.pk])
+        offers, events, follow_ups = cursor.fetchone()
+        cursor.execute("SELECT erase_data_use_on_request(%s)", [event.pk])
+        (data_use,) = cursor.fetchone()
+    return [
+        OFFERS_ERASED(offers),
+        OFFER_EVENTS_ERASED(events),
+        FOLLOW_UPS_ERASED(follow_ups),
+        DATA_USE_ERASED(data_use),
+    ]
+
+
+def erasure_preview(*, customer_id: int, **_signal) -> list[Effect]:
+    """`erasure_preview`: what `erase_on_request` would erase now. Reads only."""
+    return [
+        OFFERS_TO_ERASE(Offer.objects.filter(customer_id=customer_id).count()),
+        DATA_USE_TO_ERASE(DataUse.objects.filter(customer_id=customer_id).count()),
+    ]
