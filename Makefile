@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # Every dependency, pinned with its hashes for every platform (`make lock` updates it).
 LOCK := requirements.lock
 
-.PHONY: run serve test lint typecheck lock bench bench-web db-stop backup restore clean
+.PHONY: run serve test lint typecheck layers lock bench bench-web db-stop backup restore clean
 
 $(STAMP): pyproject.toml $(LOCK)
 	@test -x $(PY) || { python=$$(bin/find-python) && "$$python" -m venv $(VENV); }
@@ -41,7 +41,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: lint typecheck
+# The layers as code: each app imports only those below it (contracts in pyproject.toml,
+# the picture in docs/architecture.md).
+layers: $(STAMP)
+	$(BIN)/lint-imports --no-cache
+
+test: lint typecheck layers
 	$(PY) manage.py makemigrations --check --dry-run
 	DJANGO_SETTINGS_MODULE=config.settings.production DJANGO_SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') \
 		$(PY) manage.py check --deploy --fail-level WARNING

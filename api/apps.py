@@ -5,6 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class ApiConfig(AppConfig):
     name = "api"
     verbose_name = _("API en wijzigingsfeed")
+    # The database's protections (infra/dbroles.py), which the tests check.
+    append_only = ("ConsentChange", "FeedRead")
 
     def ready(self):
         # api depends on the apps below it, never the reverse: it listens to them.
@@ -22,4 +24,4 @@ class ApiConfig(AppConfig):
         lifecycle.customer_closed.connect(oauth.revoke_customer_tokens)
         lifecycle.proof_removed.connect(changes.remove_customer_changes)
         ledger.checkpointed.connect(changes.feed_at_checkpoint)
-        ledger.restored.connect(changes.feed_after_restore)
+        ledger.restoring.connect(changes.feed_after_restore)

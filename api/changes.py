@@ -192,7 +192,7 @@ def _left_bank_at(judged: Judged) -> dt.datetime:
 
 # The explicit registry, checked in order; the first entry that applies names the change.
 DERIVED_CHANGES: tuple[DerivedChange, ...] = (
-    # Leaving the bank (issue #14) withdraws every consent with events of its own (kind
+    # Leaving the bank withdraws every consent with events of its own (kind
     # `left_bank` too); this catches a consent that counted and stops because the customer
     # left by any other way.
     DerivedChange(
@@ -309,7 +309,7 @@ def feed_at_checkpoint(**_kwargs: Any) -> dict[str, int]:
 
 
 def feed_after_restore(*, state: dict[str, object], **_kwargs: Any) -> dict[str, int]:
-    """`ledger.signals.restored`: the database is older than what followers read. Ids
+    """`ledger.signals.restoring`: the database is older than what followers read. Ids
     continue far above anything a follower can have seen (never reused), and the first
     of them is a marker that tells every follower to take a snapshot again. Run as the
     owner (moving a sequence is not the runtime role's)."""

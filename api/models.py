@@ -26,7 +26,7 @@ class ChangeKind(models.TextChoices):
     EXPIRED = "expired", _("verlopen (maximale bewaarduur)")
     MATERIAL_VERSION = "material_version", _("nieuwe tekst met wezenlijke wijziging")
     TURNED_16 = "turned_16", _("leeftijd (16 jaar)")
-    # The customer left the bank (issue #14): the system's withdrawals when they left, and
+    # The customer left the bank: the system's withdrawals when they left, and
     # any consent that stopped counting because they did.
     LEFT_BANK = "left_bank", _("klant is vertrokken")
     # The feed said otherwise than the ledger (e.g. consents recorded before the feed

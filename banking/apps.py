@@ -5,6 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class BankingConfig(AppConfig):
     name = "banking"
     verbose_name = _("Bankgegevens")
+    # The database's protections (infra/dbroles.py), which the tests check.
+    owner_deletes_only = ("Account", "Holding", "Transaction")
 
     def ready(self):
         # banking depends on consent and lifecycle, never the reverse: it listens to them.

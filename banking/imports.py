@@ -52,13 +52,13 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from consent.models import Customer
 from infra.csvload import (
     ImportFailed,
-    Progress,
     RowError,
     SqlCheckedImport,
     duplicates_sql,
     on_own_connections,
 )
 from infra.dbroles import STAGING_SCHEMA
+from infra.progress import Progress
 
 from .countries import ISO_COUNTRIES
 from .models import Account, AccountKind, Holding, Product, Transaction
@@ -398,7 +398,7 @@ class TransactionImport(SqlCheckedImport):
     def run(self, path, *, progress_stream=None):
         if connection.in_atomic_block or os.path.getsize(path) < BULK_LOAD_BYTES:
             return super().run(path, progress_stream=progress_stream)
-        return self._bulk_load(path, Progress(path, progress_stream), progress_stream)
+        return self._bulk_load(path, Progress.of_file(path, progress_stream), progress_stream)
 
     def merge(self, cursor):
         account, txn = Account._meta.db_table, self.table

@@ -1,6 +1,6 @@
 """What the bank's records hold, in the retention registry: transactions and accounts.
 
-The runtime role may delete none of it (infra/dbroles.py `OWNER_DELETES_ONLY`): each
+The runtime role may delete none of it (`owner_deletes_only` in banking/apps.py): each
 kind goes through an owner function that checks the period again in SQL, on the
 database's date, whatever this module passes.
 

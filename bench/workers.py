@@ -1,4 +1,4 @@
-"""An engine run on worker processes (`offers_worker`), measured (issue #13).
+"""An engine run on worker processes (`offers_worker`), measured.
 
 `measure_two_workers(as_of=D)` starts two `manage.py offers_worker` processes on the
 database this process uses (its `DATABASE_URL`, as the runtime role), waits until they

@@ -22,3 +22,7 @@ accesslog = "-"
 errorlog = "-"
 # Every line, the access log included, is one JSON object from config/logging.py.
 logger_class = "config.logging.GunicornLogger"
+# No control socket: gunicorn 27 puts it in the user's home, one path for every server of
+# that user on the machine, where they overwrite each other's. The server is managed with
+# signals (systemd, or Ctrl-C).
+control_socket_disable = True

@@ -1,4 +1,4 @@
-"""Logging in, for customers and staff, against strangers (issue #10, part 4).
+"""Logging in, for customers and staff, against strangers.
 
 - django-axes locks a (username, client address) pair after AXES_FAILURE_LIMIT failures,
   so failures from elsewhere never lock the real customer out.

@@ -1,38 +1,21 @@
 """Sessions end after SESSION_IDLE_SECONDS without a request and SESSION_MAX_SECONDS
-after login, whatever happens in between (issue #10, part 4). The cookie is a browser
-session cookie (SESSION_EXPIRE_AT_BROWSER_CLOSE).
+after login, whatever happens in between (the login clock: infra/sessions.py). The
+cookie is a browser session cookie (SESSION_EXPIRE_AT_BROWSER_CLOSE).
 
 Use extends the session, but at most once a minute: saving it on every request would be a
 database write per page. The database's own expiry (SESSION_COOKIE_AGE, moved on by
 each save) agrees with the idle limit.
 """
 
-import datetime as dt
 import time
 
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY, logout
-from django.contrib.auth.signals import user_logged_in
-from django.dispatch import receiver
 
 from config.logging import USER_ID_KEY
+from infra.sessions import LOGIN_AT, SEEN_AT
 
-LOGIN_AT = "login_at"
-SEEN_AT = "seen_at"
 REFRESH_SECONDS = 60
-
-
-@receiver(user_logged_in)
-def start_session_clock(sender, request, user, **kwargs):
-    now = time.time()
-    request.session[LOGIN_AT] = now
-    request.session[SEEN_AT] = now
-
-
-def logged_in_recently(session, *, at: dt.datetime) -> bool:
-    """The login of this session was at most RECENT_LOGIN_SECONDS before `at`."""
-    login_at = session.get(LOGIN_AT)
-    return login_at is not None and at.timestamp() - login_at <= settings.RECENT_LOGIN_SECONDS
 
 
 def session_limits(get_response):

@@ -1,11 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from config.health import healthz
 from config.login import customer_login, logout
-from consent import views as consent_views
 
 urlpatterns = [
-    path("healthz", consent_views.healthz, name="healthz"),
+    path("healthz", healthz, name="healthz"),
     path("accounts/login/", customer_login, name="login"),
     path("accounts/logout/", logout, name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

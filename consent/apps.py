@@ -5,6 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class ConsentConfig(AppConfig):
     name = "consent"
     verbose_name = _("Toestemming")
+    # The database's protections (infra/dbroles.py), which the tests check.
+    append_only = ("PurposeVersion", "StaffAction")
+    truncate_refused = ("ConsentState",)
+    owner_deletes_only = ("Customer", "ConsentState")
 
     def ready(self):
         # consent depends on the ledger, never the reverse: it listens to it.

@@ -3,7 +3,7 @@
 Used by the data migrations that create them. Later versions are published by a
 privacy officer and never edit these (the versions table refuses UPDATE).
 
-Retention (issue #14): each purpose's rules (`RETENTION_RULES`, see `consent.retention`)
+Retention: each purpose's rules (`RETENTION_RULES`, see `consent.retention`)
 are what its first version's retention sentence says, made machine-readable; migration
 0008 wrote them onto those versions. Versions published from then on carry their rules
 inside the hashed text and generate the sentence from them.

@@ -377,6 +377,7 @@ def append_event(
         notice_sha256=notice_sha256,
         left_on=left_on,
     )
+    at = event.occurred_at  # later than asked if this choice waited behind another one
     if channel != Channel.SYSTEM and customer.choices_lost_since is not None:
         # They chose again after a restore lost choices: the notice has done its work.
         Customer.objects.filter(pk=customer.pk).update(choices_lost_since=None)

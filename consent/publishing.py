@@ -64,7 +64,7 @@ def publish_version(
     current text stays the one customers read and consent to, and the engine's first run
     after `at` retracts the offers whose consent lapsed (`retract_where_consent_ended`).
 
-    Retention (issue #14): `texts["retention_rules"]` (default: the newest version's) are
+    Retention: `texts["retention_rules"]` (default: the newest version's) are
     the periods `enforce_retention` applies; the version is published in the newest
     notice format, with the rules inside its hashed text and its retention sentences
     made from them (`retention_texts`; typed ones are replaced).

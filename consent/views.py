@@ -5,7 +5,6 @@ Who may open them, and how, is in `consent.decorators`: `customer_page` and
 """
 
 from django.contrib import messages
-from django.db import DatabaseError, connection
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -13,7 +12,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.cache import never_cache
 from django.views.decorators.vary import vary_on_headers
 
 from consent.choices import (
@@ -50,17 +48,6 @@ def _to_stop_all(request):
 
 def _to_objection(request):
     return reverse("dashboard"), "summary"
-
-
-@allow("GET", "HEAD")
-@never_cache
-def healthz(request):
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-    except DatabaseError:
-        return HttpResponse("database unavailable\n", status=503, content_type="text/plain")
-    return HttpResponse("ok\n", content_type="text/plain")
 
 
 @customer_page()

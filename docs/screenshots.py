@@ -74,7 +74,7 @@ STAFF_VIEWPORT = {"width": 1280, "height": 800}
 
 
 def staff_screenshots(browser, base):
-    """The staff pages of issue #12, at 1280 px. Read-only: the publishing walk stops at
+    """The staff pages, at 1280 px. Read-only: the publishing walk stops at
     the second confirmation, and acting for a customer only opens the form."""
     # A reviewer's detail page: the buttons, and the offer's history.
     page = browser.new_page(viewport=STAFF_VIEWPORT, locale="nl-NL")

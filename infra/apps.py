@@ -6,3 +6,6 @@ class InfraConfig(AppConfig):
 
     name = "infra"
     verbose_name = "Infrastructure"
+
+    def ready(self):
+        from . import sessions  # noqa: F401  (connects the login clock)

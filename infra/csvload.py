@@ -22,8 +22,6 @@ import functools
 import io
 import itertools
 import os
-import sys
-import threading
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -34,6 +32,7 @@ import psycopg
 from django.db import DatabaseError, connection, connections, transaction
 
 from .dbroles import STAGING_SCHEMA
+from .progress import Progress
 
 
 @dataclass(frozen=True, order=True)
@@ -49,42 +48,6 @@ class ImportFailed(Exception):
     def __init__(self, errors: Sequence[RowError]):
         self.errors = sorted(errors)
         super().__init__(f"{len(self.errors)} bad row(s); nothing was imported")
-
-
-class Progress:
-    """A one-line progress bar on stderr, shown only on a terminal. Parts copied on
-    several threads report through `advance`."""
-
-    def __init__(self, path, stream=None):
-        self.stream = stream or sys.stderr
-        self.total = os.path.getsize(path) or 1
-        self.enabled = self.stream.isatty()
-        self.last = -1
-        self.done = 0
-        self.lock = threading.Lock()
-
-    def update(self, done: int):
-        percent = min(100, done * 100 // self.total)
-        if self.enabled and percent != self.last:
-            self.last = percent
-            bar = "#" * (percent // 4)
-            self.stream.write(f"\r[{bar:<25}] {percent:3d}%")
-            self.stream.flush()
-
-    def advance(self, amount: int):
-        with self.lock:
-            self.done += amount
-            self.update(self.done)
-
-    def close(self):
-        if self.enabled:
-            self.stream.write("\n")
-
-    def say(self, text: str):
-        """A step of a long import, on its own line (on a terminal only)."""
-        if self.enabled:
-            self.stream.write(f"… {text}\n")
-            self.stream.flush()
 
 
 def on_own_connections(tasks: Sequence[Callable[[], object]], *, workers: int) -> list:
@@ -172,7 +135,7 @@ class CsvImport:
 
     def _copy(self, cursor, path, progress_stream) -> list[RowError]:
         errors: list[RowError] = []
-        progress = Progress(path, progress_stream)
+        progress = Progress.of_file(path, progress_stream)
         names = ", ".join(("line", *self.columns, *self.optional_columns))
         with open(path, encoding="utf-8", newline="") as handle:
             reader = csv.reader(handle)
@@ -404,7 +367,7 @@ class SqlCheckedImport(CsvImport):
         """Called with every chunk `copy_in_parts` sends (from several threads)."""
 
     def _copy_raw(self, cursor, handle, progress_stream, path) -> tuple[int, int]:
-        progress = Progress(path, progress_stream)
+        progress = Progress.of_file(path, progress_stream)
         names = ", ".join(self.columns)
         newlines, last = 0, b"\n"
         with cursor.copy(

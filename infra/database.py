@@ -1,6 +1,6 @@
 """Where the database is, and which role connects to it.
 
-Two roles (issue #10): the *owner* owns the database, its schema and every table and
+Two roles: the *owner* owns the database, its schema and every table and
 runs `migrate` and nothing else; the *runtime* role is what the web app, every other
 command and every worker connect as. It is not a superuser, owns nothing, and has only
 the privileges the migrations grant it (`infra/dbroles.py`).

@@ -1,4 +1,4 @@
-"""What the runtime role may do in the database, as migration operations (issue #10).
+"""What the runtime role may do in the database, as migration operations.
 
 The web app, the commands and the workers connect as the runtime role, which owns
 nothing: it has exactly the privileges granted here. The append-only guarantee rests on
@@ -6,11 +6,12 @@ privileges, which no session setting can switch off (unlike the `pgtrigger.Prote
 triggers, which stay as defence in depth), and on a statement trigger that refuses
 TRUNCATE to every role, the owner included.
 
-The append-only tables, per app, are the operations in that app's migrations; the
-greppable list is `APPEND_ONLY` below (a test checks the database agrees with it). An app
-that gets an append-only table of its own (e.g. a future `OfferEvent`) adds an
-`AppendOnly("OfferEvent")` operation to its migration and its label here; `offers` may
-import `consent`, never the reverse.
+The append-only tables, per app, are the operations in that app's migrations; each app
+also names them on its AppConfig (`append_only`, `truncate_refused`,
+`owner_deletes_only`), which is what the tests check the database against
+(`declared`). An app that gets an append-only table adds an `AppendOnly("Model")`
+operation to its migration and the model's name to its AppConfig; this package names no
+app's tables.
 
 Every function in the database runs with a fixed `search_path` that names `pg_temp` last
 (`SEARCH_PATH`): otherwise PostgreSQL searches the session's temporary tables first, and a
@@ -27,39 +28,38 @@ transaction.
 from django.db import migrations
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
-# "app_label.ModelName": no UPDATE, DELETE or TRUNCATE for the runtime role, no TRUNCATE
-# for anyone.
-APPEND_ONLY = (
-    "ledger.ConsentEvent",
-    "consent.PurposeVersion",
-    "api.ConsentChange",
-    "api.FeedRead",
-    "consent.StaffAction",
-    "offers.OfferEvent",
-    "ledger.LogLeaf",
-    "ledger.TreeNode",
-    "ledger.Checkpoint",
-    "ledger.Restore",
-)
-# The runtime role may update these, but TRUNCATE is refused to everyone: emptying the
-# state would silently drop every customer's current choice.
-TRUNCATE_REFUSED = (*APPEND_ONLY, "consent.ConsentState")
+# What an app declares on its AppConfig, as tuples of model names:
+PROTECTIONS = {
+    # no UPDATE, DELETE or TRUNCATE for the runtime role, no TRUNCATE for anyone;
+    "append_only": "append-only",
+    # the runtime role may update these, but TRUNCATE is refused to everyone (emptying
+    # the state would silently drop every customer's current choice);
+    "truncate_refused": "no TRUNCATE",
+    # no DELETE (or TRUNCATE) for the runtime role: the protected data of README,
+    # *Retention and erasure*. Only owner SECURITY DEFINER functions remove rows, each
+    # checking why in SQL (a period past on `retention_today()`, or an erasure request in
+    # the ledger). For a partitioned table, every partition too.
+    "owner_deletes_only": "deleted by the owner's functions only",
+}
 
-# What the runtime role may not DELETE (or TRUNCATE): the protected data of README,
-# *Retention and erasure*. Only owner SECURITY DEFINER functions remove rows, each checking
-# why in SQL (a period past on `retention_today()`, or an erasure request in the ledger).
-# For a partitioned table, every partition too.
-OWNER_DELETES_ONLY = (
-    "consent.Customer",
-    "consent.ConsentState",
-    "banking.Account",
-    "banking.Holding",
-    "banking.Transaction",
-    "offers.DataUse",
-    "offers.Offer",
-    "offers.Offer_relied_on",
-    "offers.FollowUp",
-)
+
+def declared(protection: str) -> list[str]:
+    """ "app_label.Model" of every model the installed apps declare under `protection`
+    (an append-only table is also refused TRUNCATE)."""
+    from django.apps import apps
+
+    if protection not in PROTECTIONS:
+        raise ValueError(f"unknown protection {protection!r}")
+    wanted = (
+        ("append_only", "truncate_refused") if protection == "truncate_refused" else (protection,)
+    )
+    return [
+        f"{config.label}.{name}"
+        for config in apps.get_app_configs()
+        for attribute in wanted
+        for name in getattr(config, attribute, ())
+    ]
+
 
 # Every function's search path: the catalogue, our schema, and the session's temporary
 # schema last (named, so that PostgreSQL does not search it first).
@@ -526,7 +526,7 @@ class MonthlyPartitions(SqlOperation):
         ]
 
 
-# --- Retention (issue #14): the runtime role removes what is past its period ------------------
+# --- Retention: the runtime role removes what is past its period ------------------
 # Tables the runtime role may only read: the owner's functions write them.
 OWNER_WRITES = ("ledger.LedgerTombstone",)
 # The time zone in which retention counts days (settings.TIME_ZONE).

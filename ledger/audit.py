@@ -26,7 +26,6 @@ event's leaf names no customer any more, only the event's id).
 
 import datetime as dt
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.error import HTTPError
 from urllib.parse import urlencode
@@ -37,6 +36,7 @@ from django.db import connection
 from django.utils import timezone
 
 from infra.dates import add_years
+from infra.progress import Progress
 
 from . import checkpoints as signed_checkpoints
 from . import jcs, merkle, note
@@ -55,8 +55,6 @@ from .models import (
 from .restore import is_signed
 from .signals import audit
 
-# progress(done, total): told now and then how many events were checked.
-Progress = Callable[[int, int], object]
 LEDGER = "*"
 
 
@@ -95,7 +93,9 @@ def broken_chains(*, check_hmac: bool = True, progress: Progress | None = None) 
     retired key, an entry that says otherwise than its row."""
     keyring = chain_keyring() if check_hmac else None
     problems: dict[str, str] = {}
-    total = ConsentEvent.objects.count() if progress else 0
+    progress = progress or Progress.silent()
+    if progress.enabled:
+        progress.start(ConsentEvent.objects.count(), "events checked")
     current, expected_sequence, expected_previous = None, 1, GENESIS_HASH
     events = (
         ConsentEvent.objects.select_related("customer", "purpose", "purpose_version")
@@ -103,8 +103,8 @@ def broken_chains(*, check_hmac: bool = True, progress: Progress | None = None) 
         .iterator(chunk_size=5000)
     )
     for done, event in enumerate(events, start=1):
-        if progress and (done % 100_000 == 0 or done == total):
-            progress(done, total)
+        if done % 10_000 == 0:
+            progress.update(done)
         number = event.customer.customer_number
         if number != current:
             current, expected_sequence, expected_previous = number, 1, GENESIS_HASH
@@ -124,6 +124,7 @@ def broken_chains(*, check_hmac: bool = True, progress: Progress | None = None) 
         elif wrong := _event_problem(event, keyring, names):
             problems[number] = f"event {event.pk}: {wrong}"
         expected_sequence, expected_previous = event.sequence + 1, event.hash
+    progress.close()
     return problems
 
 

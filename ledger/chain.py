@@ -30,6 +30,13 @@ class OutOfOrder(ValueError):
     """An event older than the chain's newest: times run with the chain."""
 
 
+# A writer takes its time before it waits for the customer's lock; one that waited behind
+# a concurrent choice of the same customer (two tabs, the app and the site) finds an event
+# a little newer than its own time. Up to this much it is recorded just after that event;
+# more means a clock is wrong, and the event is refused.
+WAITED_FOR_LOCK = dt.timedelta(seconds=60)
+
+
 class Subject(Protocol):
     """Whom an event is about: the ledger needs the row and the number it is known by."""
 
@@ -60,7 +67,9 @@ def append(
     notice_sha256: str,
     left_on: dt.date | None = None,
 ) -> ConsentEvent:
-    """Append one event to the customer's chain (the caller holds the customer's lock)."""
+    """Append one event to the customer's chain (the caller holds the customer's lock).
+    The event's `occurred_at` is `at`, or a microsecond after the chain's newest event if
+    that is later by no more than `WAITED_FOR_LOCK`: callers go on with `occurred_at`."""
     check_chain_key()
     previous = (
         ConsentEvent.objects.filter(customer_id=customer.pk)
@@ -69,6 +78,8 @@ def append(
         .first()
     )
     sequence, previous_hash = (previous[0] + 1, previous[1]) if previous else (1, GENESIS_HASH)
+    if previous is not None and at < previous[2] <= at + WAITED_FOR_LOCK:
+        at = previous[2] + dt.timedelta(microseconds=1)
     if previous is not None and previous[2] > at:
         raise OutOfOrder(
             f"an event at {at.isoformat()} after one at {previous[2].isoformat()}: a chain's"

@@ -15,10 +15,11 @@ the signing key and the files `ledger.checkpoints.publish` wrote):
    know any more; choices after the newest checkpoint were in no checkpoint at all);
 3. a `Restore` records it, signed with the log's key, so the verifier tells a restore
    from tampering and lists the lost choices per customer;
-4. the apps do their part (`ledger.signals.restored`): the consent app stops the
-   consent-based processing of those customers until they choose again, and tells them;
-   the API moves the feed above anything a follower can have seen and tells followers to
-   take a snapshot again.
+4. the apps do their part: first the API moves the feed above anything a follower can
+   have seen and tells followers to take a snapshot again (`ledger.signals.restoring`),
+   then the consent app stops the consent-based processing of those customers until they
+   choose again, and tells them (`ledger.signals.restored`); its withdrawals reach the
+   feed after the marker.
 
 `restore_ledger` (the command) runs it; `bin/restore` runs the whole restore.
 """
@@ -37,7 +38,7 @@ from django.db.models import Max
 from . import jcs, log, merkle, note
 from .keys import public_key, signing_key
 from .models import ConsentEvent, LogLeaf, Restore, TreeNode
-from .signals import restored
+from .signals import restored, restoring
 
 
 class RestoreFailed(Exception):
@@ -96,10 +97,11 @@ def reconcile(
             lost=lost,
         )
         effects: dict[str, int] = {}
-        for _receiver, counts in restored.send(sender=Restore, restore=record, state=state):
-            assert isinstance(counts, dict)
-            for name, count in counts.items():
-                effects[name] = effects.get(name, 0) + count
+        for signal in (restoring, restored):
+            for _receiver, counts in signal.send(sender=Restore, restore=record, state=state):
+                assert isinstance(counts, dict)
+                for name, count in counts.items():
+                    effects[name] = effects.get(name, 0) + count
     return Reconciled(record, len(missing), effects)
 
 

@@ -16,10 +16,15 @@ audit = Signal()
 # for a restore: the API's feed reports its newest id.
 checkpointed = Signal()
 
+# Sent by `restore_ledger` once the log is whole again, before `restored` and before any
+# app writes anything (`state=`, the checkpoint host's state.json): an app whose numbering
+# outsiders have read moves it past anything they can have seen, so that nothing written
+# from now on reuses a number (the API's feed ids, behind a marker). Returns a dict of
+# counts, as `restored` does.
+restoring = Signal()
+
 # Sent by `restore_ledger` once the log is whole again after the database was restored
 # from an older backup (`restore=`, a `ledger.models.Restore`). Each receiver does what its
 # app must and returns a dict of counts: the consent app stops the consent-based
-# processing of every customer whose choices were lost and tells them; the API moves the
-# feed's ids above anything a follower can have seen and tells followers to take a
-# snapshot again.
+# processing of every customer whose choices were lost and tells them.
 restored = Signal()

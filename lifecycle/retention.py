@@ -27,6 +27,7 @@ from consent.retention_rules import KIND_ORDER, KINDS, Period, periods
 from infra.dates import add_years
 from infra.effects import answers, collect
 from infra.languages import text_language
+from infra.progress import Progress
 from ledger.models import ConsentEvent
 
 from . import signals
@@ -133,12 +134,14 @@ class Enforcement:
         return self.as_of < self.requested
 
 
-def enforce_retention(*, as_of: dt.date, now: dt.datetime, progress=None) -> Enforcement:
+def enforce_retention(
+    *, as_of: dt.date, now: dt.datetime, progress: Progress | None = None
+) -> Enforcement:
     """Remove everything past the periods the notices in effect on `as_of` state, kind by
     kind in `KIND_ORDER`. Never later than the database's own date: the owner functions
     would refuse it anyway, and all kinds count with the same day. Idempotent: a second
     run on the same day removes nothing."""
-    say = progress or (lambda text: None)
+    say = (progress or Progress.silent()).say
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_lock(%s)", [ADVISORY_LOCK])
         if not cursor.fetchone()[0]:

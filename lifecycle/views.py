@@ -7,8 +7,8 @@ from django.utils import timezone
 from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 
-from config.sessions import logged_in_recently
 from consent.decorators import customer_page
+from infra.sessions import logged_in_recently
 from ledger.models import Channel
 
 from .erasure import erasure_preview, request_erasure

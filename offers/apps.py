@@ -5,6 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class OffersConfig(AppConfig):
     name = "offers"
     verbose_name = _("Aanbiedingen")
+    # The database's protections (infra/dbroles.py), which the tests check.
+    append_only = ("OfferEvent",)
+    owner_deletes_only = ("DataUse", "Offer", "Offer_relied_on", "FollowUp")
 
     def ready(self):
         # offers depends on consent and lifecycle, never the reverse: it listens to them.

@@ -39,17 +39,18 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Exists, Max, Min, OuterRef
 from django.utils import timezone
 
 from banking.models import Product
 from consent.models import ConsentState, Customer
-from consent.validity import start_of_day, valid_consents
+from consent.validity import valid_consents
 from infra.dbroles import STAGING_SCHEMA
+from infra.progress import Progress
 from ledger.models import ConsentEvent
 
-from . import gate, transitions
+from . import contact_policy, gate, transitions
 from .gate import CustomerSlice
 from .models import (
     OPEN_RUN_STATUSES,
@@ -65,8 +66,6 @@ from .models import (
 )
 from .rules import RULES, RULES_BY_CODE, Proposal, Rule
 
-MAX_OPEN_PER_CUSTOMER = 3
-ANSWERED = (OfferStatus.DISMISSED, OfferStatus.ACCEPTED, OfferStatus.REJECTED)
 COUNT_NAMES = ("considered", "candidates", "offered", "already_offered", "suppressed_by_policy")
 # {rule code: {count name: n}}, per chunk and summed per run.
 RunCounts = dict[str, dict[str, int]]
@@ -151,12 +150,12 @@ def generate_offers(
     now: dt.datetime,
     rule_codes: Iterable[str] | None = None,
     chunk_size: int | None = None,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
     clock: Callable[[], dt.datetime] = timezone.now,
 ) -> OfferRun:
     """One engine run starting at `now`, done in this process (or the date's unfinished
-    run, resumed). `progress(text)` is told about each step."""
-    say = progress or (lambda text: None)
+    run, resumed). `progress` is told about each step."""
+    say = (progress or Progress.silent()).say
     run, resumed = open_run(as_of=as_of, now=now, rule_codes=rule_codes, chunk_size=chunk_size)
     chunks = list(run.chunks.order_by("number").values_list("pk", "number", "status"))
     if resumed:
@@ -325,7 +324,7 @@ def describe_counts(counts: RunCounts) -> str:
 
 
 @dataclass(frozen=True)
-class Progress:
+class RunProgress:
     """Where a run stands: its chunks by status, and what the done ones counted."""
 
     run: OfferRun
@@ -361,12 +360,27 @@ class Progress:
         return sum(c["offered"] for c in self.counts.values())
 
 
-def run_progress(*, run_id: int) -> Progress:
+def run_progress(*, run_id: int) -> RunProgress:
     run = OfferRun.objects.get(pk=run_id)
-    return Progress(run=run, chunks=list(run.chunks.order_by("number")))
+    return RunProgress(run=run, chunks=list(run.chunks.order_by("number")))
 
 
 # --- Chunks -----------------------------------------------------------------------------
+# A worker holds a session lock on its chunk (this class, the chunk's id) from the moment
+# it marks the chunk running until it is done with it. The row's lock covers only the
+# work; between the two a supervisor must not take a live worker's chunk for an abandoned
+# one. The lock dies with the worker's connection, so a dead worker's chunk is free.
+CHUNK_WORKER_LOCK = 4250
+
+
+def worker_alive(chunk_id: int) -> bool:
+    """Some process is doing the chunk (it holds the chunk's session lock). Inside a
+    transaction: a lock this takes is held until it ends."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [CHUNK_WORKER_LOCK, chunk_id])
+        return not cursor.fetchone()[0]
+
+
 def execute_chunk(
     *,
     chunk_id: int,
@@ -388,6 +402,8 @@ def execute_chunk(
         chunk = _locked_chunk(chunk_id, wait=wait)
         if chunk is None or chunk.status in (ChunkStatus.DONE, ChunkStatus.FAILED):
             return chunk
+        if chunk.status == ChunkStatus.RUNNING and worker_alive(chunk.pk):
+            return None  # its worker is between its two transactions: theirs to do
         if max_attempts and chunk.give_up_if_abandoned(max_attempts):
             return chunk
         chunk.status, chunk.attempts, chunk.worker = ChunkStatus.RUNNING, chunk.attempts + 1, worker
@@ -398,6 +414,8 @@ def execute_chunk(
         OfferRun.objects.filter(pk=chunk.run_id, status=RunStatus.QUEUED).update(
             status=RunStatus.RUNNING
         )
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s, %s)", [CHUNK_WORKER_LOCK, chunk.pk])
     try:
         with transaction.atomic():
             chunk = _locked_chunk(chunk_id, wait=wait)
@@ -408,7 +426,6 @@ def execute_chunk(
                     "SELECT set_config('client_connection_check_interval', %s, true)",
                     [LOST_CLIENT_CHECK],
                 )
-            _pause_for_tests()
             run = chunk.run
             chunk.counts = run_chunk(
                 run=run,
@@ -426,6 +443,16 @@ def execute_chunk(
                 failed.status, failed.error = ChunkStatus.FAILED, f"{type(exc).__name__}: {exc}"
                 failed.save(update_fields=["status", "error"])
         raise
+    finally:
+        _let_go_of(chunk_id)
+
+
+def _let_go_of(chunk_id: int) -> None:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [CHUNK_WORKER_LOCK, chunk_id])
+    except DatabaseError:
+        pass  # the connection is gone, and the lock with it
 
 
 def _locked_chunk(chunk_id: int, *, wait: bool) -> OfferRunChunk | None:
@@ -434,15 +461,6 @@ def _locked_chunk(chunk_id: int, *, wait: bool) -> OfferRunChunk | None:
         skip_locked=not wait, of=("self",)
     )
     return chunks.filter(pk=chunk_id).first()
-
-
-def _pause_for_tests() -> None:
-    """Tests only (`OFFERS_TEST_CHUNK_PAUSE_LOCK`): wait, in the middle of the chunk, for
-    an advisory lock the test holds, so that it can kill this process right here."""
-    key = settings.OFFERS_TEST_CHUNK_PAUSE_LOCK
-    if key is not None:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [key])
 
 
 @transaction.atomic
@@ -473,7 +491,8 @@ def run_chunk(
 def write_offers(
     *, run: OfferRun, candidates: list[Candidate], now: dt.datetime
 ) -> dict[str, tuple[int, int]]:
-    """Apply the contact policy and insert the offers, in a few statements.
+    """Apply the contact policy (`contact_policy`) and insert the offers, in a few
+    statements.
 
     Returns {rule: (offered, already offered for this as-of date)}.
     """
@@ -524,35 +543,10 @@ def write_offers(
                     SELECT FROM unnest(c.event_ids) e(id) WHERE NOT EXISTS (
                         SELECT FROM {state} s WHERE s.event_id = e.id AND s.state = 'granted'))"""
         )
-        open_statuses = [s.value for s in OPEN_STATUSES]
+        policy = contact_policy.candidates_sql(candidate=candidate, offer=offer, product=product)
         cursor.execute(
             f"""
-            WITH judged AS (
-                SELECT c.*, p.id AS product_id,
-                       EXISTS (SELECT FROM {offer} o WHERE o.customer_id = c.customer_id
-                                  AND o.rule = c.rule AND o.as_of = %(as_of)s) AS done_before,
-                       EXISTS (SELECT FROM {offer} o WHERE o.customer_id = c.customer_id
-                                  AND o.product_id = p.id AND o.status = ANY(%(open)s))
-                           AS open_already,
-                       EXISTS (SELECT FROM {offer} o WHERE o.customer_id = c.customer_id
-                                  AND o.product_id = p.id AND o.status = ANY(%(answered)s)
-                                  AND o.status_changed_at >= %(cooldown_from)s) AS cooling_down,
-                       (SELECT count(*) FROM {offer} o WHERE o.customer_id = c.customer_id
-                           AND o.status = ANY(%(open)s)) AS open_count
-                  FROM {candidate} c JOIN {product} p ON p.code = c.product
-            ),
-            one_per_product AS (
-                SELECT DISTINCT ON (customer_id, product_id) * FROM judged
-                 WHERE NOT done_before AND NOT open_already AND NOT cooling_down
-                 ORDER BY customer_id, product_id, priority
-            ),
-            chosen AS (
-                SELECT * FROM (
-                    SELECT *, row_number() OVER (PARTITION BY customer_id ORDER BY priority)
-                              AS place
-                      FROM one_per_product) ranked
-                 WHERE open_count + place <= %(max_open)s
-            ),
+            WITH {policy},
             inserted AS (
                 INSERT INTO {offer} (customer_id, product_id, rule, run_id, as_of, status,
                                      explanation_nl, explanation_en, evidence_nl, evidence_en,
@@ -576,13 +570,7 @@ def write_offers(
             SELECT rule, count(*), 0 FROM inserted GROUP BY rule
             """,
             {
-                "as_of": run.as_of,
-                "open": open_statuses,
-                "answered": [s.value for s in ANSWERED],
-                "cooldown_from": start_of_day(
-                    run.as_of - dt.timedelta(days=settings.OFFERS_COOLDOWN_DAYS)
-                ),
-                "max_open": MAX_OPEN_PER_CUSTOMER,
+                **contact_policy.parameters(as_of=run.as_of),
                 "run": run.pk,
                 "now": now,
                 "valid_until": run.as_of + dt.timedelta(days=settings.OFFERS_VALID_DAYS),

@@ -2,12 +2,15 @@
 
 No database here, so a rule is tested with values written by hand. Fields a rule did
 not ask for keep their empty defaults: the gate only computes declared features, under
-the consent the rule needs.
+the consent the rule needs. A rule imports this module and nothing else of the project
+(an import-linter contract, pyproject.toml).
 """
 
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+
+from banking.countries import country_name
 
 
 @dataclass(frozen=True)
@@ -17,6 +20,10 @@ class CountryPayments:
     country: str
     count: int
     last_on: dt.date
+
+    def name(self, language: str) -> str:
+        """The country's name in `language` (its code when the bank has no name for it)."""
+        return country_name(self.country, language)
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,9 @@
 """What offers holds, in the retention registry (`consent.retention`), and what leaving the
-bank and erasure on request do to it (issue #14).
+bank and erasure on request do to it.
 
 The kinds and where their periods come from:
 
-The runtime role may delete none of it (infra/dbroles.py `OWNER_DELETES_ONLY`): each
+The runtime role may delete none of it (`owner_deletes_only` in offers/apps.py): each
 kind goes through an owner function that checks the period again in SQL, on the
 database's date, whatever this module passes (migrations offers 0011, 0012 and 0015).
 

@@ -1,4 +1,4 @@
-"""Engine runs on workers: each chunk of a run is a `django.tasks` task (issue #13).
+"""Engine runs on workers: each chunk of a run is a `django.tasks` task.
 
 `start_run` opens the run for an as-of date (`engine.open_run`: a new one, or the date's
 unfinished run resumed) and queues one `run_offer_chunk` task per chunk still to do,
@@ -151,10 +151,13 @@ def look_after(*, run_id: int, at: dt.datetime, find_orphans: bool = False) -> O
     with transaction.atomic():
         chunks = OfferRunChunk.objects.filter(run_id=run_id).select_for_update(skip_locked=True)
         again = []
-        # Skipping locked rows is the point: a row nobody holds has nobody working on it.
+        # Skipping locked rows is the point: a row nobody holds has nobody working on it,
+        # unless its worker holds the chunk's session lock (`engine.worker_alive`).
         for chunk in chunks.filter(
             Q(status=ChunkStatus.RUNNING) | Q(status=ChunkStatus.FAILED, attempts__lt=limit)
         ):
+            if chunk.status == ChunkStatus.RUNNING and engine.worker_alive(chunk.pk):
+                continue  # marked running, and its worker is about to take the row
             if not chunk.give_up_if_abandoned(limit):
                 again.append(chunk)
         if find_orphans:

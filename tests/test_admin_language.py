@@ -1,4 +1,4 @@
-"""The admin speaks Dutch, and English (issue #12, point 7): every model, field, action and
+"""The admin speaks Dutch, and English: every model, field, action and
 message of the bank's apps has a Dutch name and an English translation; the header shows
 the bank; the purposes list shows titles and no error-like crosses."""
 

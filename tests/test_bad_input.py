@@ -1,4 +1,4 @@
-"""Bad input gets a clear answer (issue #10, part 5): every CSV import, NUL bytes and
+"""Bad input gets a clear answer: every CSV import, NUL bytes and
 over-long fields, line-numbered, nothing imported; the Art. 30 CSV cannot carry formulas."""
 
 import csv

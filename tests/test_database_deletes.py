@@ -16,7 +16,7 @@ from django.utils import timezone
 from banking.models import Account, Holding, Transaction, transaction_partitions
 from consent.choices import stop_all_offers
 from consent.models import ConsentState, Customer
-from infra.dbroles import OWNER_DELETES_ONLY
+from infra.dbroles import declared
 from ledger.models import Channel, ConsentEvent
 from offers.models import DataUse, FollowUp, Offer
 from tests.offers.factories import make_offer
@@ -46,8 +46,8 @@ def privileges(table) -> dict[str, bool]:
 
 
 def protected_tables() -> list[str]:
-    """Every table of `OWNER_DELETES_ONLY` and every partition of one."""
-    tables = [apps.get_model(label)._meta.db_table for label in OWNER_DELETES_ONLY]
+    """Every table the apps declare `owner_deletes_only`, and every partition of one."""
+    tables = [apps.get_model(label)._meta.db_table for label in declared("owner_deletes_only")]
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT inhrelid::regclass::text FROM pg_inherits"

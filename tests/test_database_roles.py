@@ -1,4 +1,4 @@
-"""Least privilege in the database (issue #10, part 1): attacks on the ledger.
+"""Least privilege in the database: attacks on the ledger.
 
 The tests run as the runtime role, like the web app, every command and every worker:
 each attack is tried through the app's own connection and must fail and change nothing.
@@ -12,7 +12,7 @@ from django.db import DatabaseError, connection, transaction
 
 from consent.models import ConsentState, PurposeVersion
 from infra.database import owner_credentials
-from infra.dbroles import APPEND_ONLY, TRUNCATE_REFUSED, TRUNCATE_TRIGGER
+from infra.dbroles import TRUNCATE_TRIGGER, declared
 from ledger.models import ConsentEvent
 
 
@@ -113,7 +113,7 @@ def test_runtime_role_is_no_superuser_and_owns_nothing(db):
 def test_every_registered_append_only_table_grows_only_and_refuses_truncate(db):
     role = connection.settings_dict["RUNTIME_USER"]
     with connection.cursor() as cursor:
-        for label in APPEND_ONLY:
+        for label in declared("append_only"):
             privileges = {}
             for privilege in ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE"):
                 cursor.execute(
@@ -127,7 +127,7 @@ def test_every_registered_append_only_table_grows_only_and_refuses_truncate(db):
                 "DELETE": False,
                 "TRUNCATE": False,
             }, label
-        for label in TRUNCATE_REFUSED:
+        for label in declared("truncate_refused"):
             cursor.execute(
                 "SELECT tgenabled FROM pg_trigger WHERE tgname = %s AND tgrelid = %s::regclass",
                 [TRUNCATE_TRIGGER, table(label)],

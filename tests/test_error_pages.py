@@ -1,5 +1,5 @@
-"""Error pages in the site's layout, in Dutch and English, with a way back (issue #11,
-point 3); staff are sent back to the admin."""
+"""Error pages in the site's layout, in Dutch and English, with a way back; staff are
+sent back to the admin."""
 
 import pytest
 from django.test import Client

@@ -1,4 +1,4 @@
-"""The database goes away while customers are choosing, then comes back (issue 6).
+"""The database goes away while customers are choosing, then comes back.
 
 Runs the real production stack (`bin/serve`: gunicorn, production settings, the psycopg
 pool) against the test database on the embedded PostgreSQL, stops that server in the

@@ -1,4 +1,4 @@
-"""Bad input at scale (issue 6): arbitrary paths and form data against every customer
+"""Bad input at scale: arbitrary paths and form data against every customer
 endpoint. Never a server error, never a write."""
 
 from urllib.parse import quote

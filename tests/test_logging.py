@@ -1,5 +1,5 @@
 """Every log line is one JSON object with the client address and the user id, and no
-customer number, IBAN or e-mail address (issue #10, part 5).
+customer number, IBAN or e-mail address.
 
 The production stack (`bin/serve`: gunicorn and production settings) runs against the
 test database behind a pretend proxy, and its whole output is read back.

@@ -1,4 +1,4 @@
-"""Logins hold against strangers (issue #10, part 4), over HTTP through the whole stack.
+"""Logins hold against strangers, over HTTP through the whole stack.
 
 The reverse proxy connects from 127.0.0.1 and appends the address it saw to
 X-Forwarded-For; the tests send exactly that.

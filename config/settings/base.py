@@ -203,7 +203,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
 
-# --- Offers engine (docs/gate.md) — owned by the offers app; keep this block last ---
+# --- Offers engine (docs/gate.md) ---
 from decimal import Decimal  # noqa: E402
 
 # A checking account balance at or above this (EUR) makes the savings rule fire.
@@ -216,9 +216,8 @@ OFFERS_STUDENT_FINANCE_IBANS = [
 # or rejected offer keeps the engine from suggesting that product again.
 OFFERS_VALID_DAYS = 60
 OFFERS_COOLDOWN_DAYS = 180
-# --- end of offers engine block ---
 
-# --- API and change feed (issue #15) — owned by the api app; keep this block last ---
+# --- API and change feed ---
 INSTALLED_APPS += [
     "rest_framework",
     "drf_spectacular",
@@ -314,10 +313,8 @@ SPECTACULAR_SETTINGS = {
 }
 # Feed pages hold at most this many changes.
 API_FEED_PAGE_MAX = 1000
-# --- end of API block ---
 
-# --- Background tasks: engine runs on workers (issue #13) — owned by the tasks work; ---
-# --- keep this block last ---
+# --- Background tasks: engine runs on workers ---
 # Django's task framework with the database backend: a task is a row in PostgreSQL, and
 # `python manage.py offers_worker` (as many as you like, on any machine that reaches the
 # database) runs them as the runtime role. Another backend (RQ, Celery)
@@ -339,7 +336,3 @@ OFFERS_CHUNK_MAX_ATTEMPTS = env_int("OFFERS_CHUNK_MAX_ATTEMPTS", default=3, mini
 # How often a run on workers is looked after: chunks whose worker died are queued again,
 # and the run is finished or failed when its last chunk ends.
 OFFERS_RUN_SUPERVISE_SECONDS = env_int("OFFERS_RUN_SUPERVISE_SECONDS", default=30, minimum=1)
-# Tests only: the advisory lock key a chunk waits on (shared) in the middle of its work,
-# so a test can hold a chunk there and kill its worker. Never set in production.
-OFFERS_TEST_CHUNK_PAUSE_LOCK = None
-# --- end of background tasks block ---

@@ -3,7 +3,6 @@
 import datetime as dt
 from collections.abc import Sequence
 
-from banking.countries import country_name
 from offers.features import CountryPayments, Features
 
 from .base import Proposal, Rule, short_date
@@ -52,13 +51,13 @@ def _evidence(
 ) -> str:
     when = short_date(last_on, language)
     if len(abroad) == 1:
-        where = country_name(abroad[0].country, language)
+        where = abroad[0].name(language)
         if language == "en":
             noun = "card payment" if total == 1 else "card payments"
             return f"{total} {noun} in {where}, last on {when}"
         noun = "kaartbetaling" if total == 1 else "kaartbetalingen"
         return f"{total} {noun} in {where}, laatst op {when}"
-    names = ", ".join(country_name(p.country, language) for p in abroad[:3])
+    names = ", ".join(p.name(language) for p in abroad[:3])
     more = ", …" if len(abroad) > 3 else ""
     if language == "en":
         return f"{total} card payments outside Europe ({names}{more}), last on {when}"
@@ -67,7 +66,7 @@ def _evidence(
 
 def _staff_evidence(abroad: Sequence[CountryPayments], language: str) -> str:
     """Yes, and where: no counts and no dates (staff judge the fit, not the trips)."""
-    names = ", ".join(country_name(p.country, language) for p in abroad[:3])
+    names = ", ".join(p.name(language) for p in abroad[:3])
     more = ", …" if len(abroad) > 3 else ""
     if language == "en":
         return f"Card payments outside Europe: yes, in {names}{more}"

@@ -1,4 +1,4 @@
-"""The customer's API for the bank's app (issue #15, part 1): what the dashboard gives the
+"""The customer's API for the bank's app: what the dashboard gives the
 browser, through the same domain functions, recorded with channel `app`."""
 
 import datetime as dt

@@ -1,4 +1,4 @@
-"""The flows of issue #15 end to end, over real HTTP against the running server: the bank's
+"""The API's flows end to end, over real HTTP against the running server: the bank's
 app doing OAuth 2.0 authorization code with PKCE (the customer logs in on our login
 page), and a system of the bank following the feed with client credentials."""
 

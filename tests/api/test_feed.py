@@ -1,4 +1,4 @@
-"""The consent change feed (issue #15, part 2): every change in whether the bank may use a
+"""The consent change feed: every change in whether the bank may use a
 customer for a purpose, in order, including the changes that are not events."""
 
 import datetime as dt
@@ -346,7 +346,7 @@ def test_a_snapshot_of_a_purpose_without_consents_is_404(db, feed_client, code):
     assert FeedRead.objects.count() == 0
 
 
-# The runtime role may not UPDATE or DELETE it at all (infra/dbroles.py APPEND_ONLY).
+# The runtime role may not UPDATE or DELETE it at all (`append_only` in api/apps.py).
 def test_the_feed_is_append_only(db, choose):
     import django.db
 

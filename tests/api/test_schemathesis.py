@@ -1,4 +1,4 @@
-"""Property-based tests of the contract (issue #15, part 3): schemathesis generates requests
+"""Property-based tests of the contract: schemathesis generates requests
 from docs/openapi.yaml, valid and invalid ones, and sends them to the running server.
 
 With the right token: never a 5xx, every answer as the schema says (status, content type,

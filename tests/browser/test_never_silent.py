@@ -1,4 +1,4 @@
-"""A choice never fails silently (issue #11, points 1 and 2), in a real browser.
+"""A choice never fails silently, in a real browser.
 
 Whatever goes wrong — the server fails, the database is down, the connection drops, the
 page's security token is no longer accepted, the session ended — the card says the

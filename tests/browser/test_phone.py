@@ -1,4 +1,4 @@
-"""Phone first (issue #11, point 4), in a real browser: nothing scrolls sideways at 320 px,
+"""Phone first, in a real browser: nothing scrolls sideways at 320 px,
 the header is one row at 390 px, the first switch is on the first screen, and an off
 switch does not look on."""
 

@@ -1,4 +1,4 @@
-"""Staff's daily work in a real browser at 1280 px (issue #12): the review queue that
+"""Staff's daily work in a real browser at 1280 px: the review queue that
 flows, acting for a customer who phones, and publishing a material version only after a
 second confirmation. The `page` fixture fails every test on a CSP violation or a script
 error, so each page here also proves it needs nothing inline."""

@@ -1,4 +1,4 @@
-"""Publishing a purpose version is safe (issue #12, point 6): it starts from the current
+"""Publishing a purpose version is safe: it starts from the current
 text, is previewed in both languages next to a word-level comparison, a material version
 asks a second confirmation that says what it ends, and it may take effect later."""
 
@@ -89,7 +89,7 @@ def test_the_preview_shows_both_languages_next_to_a_word_level_comparison(client
     nl = html[html.index('id="diff-nl"') : html.index('id="preview-en"')]
     assert "<ins>Wij kijken nu ook naar de naam van de winkel.</ins>" in nl
     # The version number, and the first version's hand-written retention sentence: from
-    # now on it is made from the version's rules, which are in the text too (issue #14).
+    # now on it is made from the version's rules, which are in the text too.
     assert nl.count("<del>") == 3
     assert "Bewaarregels (machineleesbaar): offers=P1Y/offer_closed" in nl
     assert "Tekstversie: <del>1</del><ins>2</ins>" in nl

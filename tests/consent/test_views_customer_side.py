@@ -1,4 +1,4 @@
-"""The customer's side (issue #11): the dashboard's summary and order (point 4), readable
+"""The customer's side: the dashboard's summary and order (point 4), readable
 proof and a complete export (point 5), plain language in the customer's own language
 (point 8)."""
 

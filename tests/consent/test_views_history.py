@@ -53,7 +53,7 @@ def test_history_runs_a_constant_number_of_queries(
     for n in range(extra):
         choose_now(customer, "offers_income", Action.GRANTED if n % 2 else Action.WITHDRAWN)
     # session, user with customer, events with their purpose and version, and the notices
-    # in effect (how long the proof is kept, issue #14).
+    # in effect (how long the proof is kept).
     with django_assert_num_queries(4):
         response = customer_client.get("/history/")
     assert len(response.context["events"]) == 1 + extra

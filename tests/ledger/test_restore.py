@@ -11,6 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection, connections
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from api.models import ChangeKind, ConsentChange
 from consent.models import Customer
@@ -98,12 +99,20 @@ def test_a_restore_of_an_older_backup_is_survived_by_everyone(
     assert not is_consent_valid(customer=sanne, purpose_code="offers_spending", at=timezone.now())
     assert sanne.choices_lost_since is not None
     client.force_login(sanne.user)
-    assert "Uw laatste keuzes zijn verloren gegaan" in client.get("/").content.decode()
+    dashboard = client.get("/").content.decode()
+    assert "Uw laatste keuzes zijn verloren gegaan" in dashboard
+    # To the minute: on the day of the backup, "after 7 December" would be wrong.
+    since = date_format(timezone.localtime(sanne.choices_lost_since), "j F Y, H:i")
+    assert f"keuzes die u na {since} maakte" in dashboard
 
     # Follow: the marker is above everything the CRM read; it takes snapshots again and
     # holds exactly what counts.
     (marker,) = ConsentChange.objects.filter(kind=ChangeKind.RESNAPSHOT)
     assert marker.id > read_up_to
+    # What the restore itself wrote (the system's withdrawal of Sanne's restored grant)
+    # comes after the marker: no id the CRM read is handed out again for another row.
+    withdrawn_by_restore = ConsentChange.objects.get(customer=sanne, may_use=False)
+    assert withdrawn_by_restore.id > marker.id
     crm.catch_up()
     assert crm.resnapshots == 1
     assert crm.holds(at=timezone.now()) == truth(at=timezone.now())

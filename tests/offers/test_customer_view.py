@@ -1,4 +1,4 @@
-"""The contact centre's customer view and acting for a customer (issue #12, points 2 and 3).
+"""The contact centre's customer view and acting for a customer.
 
 *Klantenservice* staff find a customer by number and see one page: each purpose's state,
 whether it counts now and why not, the history with receipts, and the offers with their

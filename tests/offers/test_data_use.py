@@ -1,4 +1,4 @@
-"""'Wat wij met uw gegevens deden' (issue #11, point 6): each read of the offers engine is
+"""'Wat wij met uw gegevens deden': each read of the offers engine is
 logged by the gate when it reads, one row per run, customer and purpose, and shown to
 the customer with what was read and what came of it."""
 

@@ -1,4 +1,4 @@
-"""Interested customers are called (issue #12, point 5): "Interessant" puts the offer on
+"""Interested customers are called: "Interessant" puts the offer on
 the contact centre's list; every step there is an OfferEvent; the funnel counts calls."""
 
 import pytest

@@ -1,5 +1,5 @@
 """The privacy overview over a period of the officer's choosing, with stop-alls and
-objections counted (issue #12, point 7)."""
+objections counted."""
 
 import datetime as dt
 

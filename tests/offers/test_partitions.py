@@ -1,4 +1,4 @@
-"""Transactions partitioned by booking month (issue #13): the months, their bounds, who may
+"""Transactions partitioned by booking month: the months, their bounds, who may
 make them, and reads that touch only the months of their window."""
 
 import datetime as dt

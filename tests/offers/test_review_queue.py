@@ -1,4 +1,4 @@
-"""A review queue that flows (issue #12, point 4): it opens on what waits, oldest first,
+"""A review queue that flows: it opens on what waits, oldest first,
 shows what a reviewer decides on, and the detail page approves or rejects and moves on."""
 
 import datetime as dt

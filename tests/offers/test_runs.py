@@ -1,4 +1,4 @@
-"""Runs as a set of chunks (issue #13): one open run per date, resuming, attempts, dead
+"""Runs as a set of chunks: one open run per date, resuming, attempts, dead
 workers' chunks, counts as the sum of the chunks, and starting and watching a run in the
 admin. The tasks run here in this process, through the task backend's own worker code;
 `test_workers.py` runs them in real `offers_worker` processes."""
@@ -264,6 +264,31 @@ def test_a_chunk_another_process_holds_is_left_to_it(customers_for_every_rule, n
         tasks.look_after(run_id=run.pk, at=timezone.now())
         chunk.refresh_from_db()
         assert (chunk.status, chunk.attempts) == ("running", 1)  # still the other's
+
+
+def test_a_chunk_whose_worker_is_between_its_two_transactions_is_not_taken_for_abandoned(
+    customers_for_every_rule, now
+):
+    """A worker has marked its chunk running and committed; before it takes the row's lock
+    for the work, the supervisor looks. The row is unlocked, but the worker is alive: its
+    chunk is not queued a second time (under load the gap lasted long enough to count an
+    attempt too many; enough such and a live chunk would fail)."""
+    run, _ = tasks.start_run(as_of=AS_OF, now=now, chunk_size=6)
+    chunk = run.chunks.order_by("number").first()
+    task = chunk.task_id
+    OfferRunChunk.objects.filter(pk=chunk.pk).update(status="running", attempts=1)
+    worker = runtime_connection(autocommit=True)
+    worker.execute("SELECT pg_advisory_lock(%s, %s)", [engine.CHUNK_WORKER_LOCK, chunk.pk])
+    tasks.look_after(run_id=run.pk, at=timezone.now())
+    assert engine.execute_chunk(chunk_id=chunk.pk, worker="me:1", clock=timezone.now) is None
+    chunk.refresh_from_db()
+    assert (chunk.status, chunk.attempts, chunk.task_id) == ("running", 1, task)
+    # The worker dies: its chunk is free, and queued again.
+    worker.close()
+    tasks.look_after(run_id=run.pk, at=timezone.now())
+    chunk.refresh_from_db()
+    assert (chunk.status, chunk.attempts) == ("queued", 1)
+    assert chunk.task_id != task
 
 
 def test_a_chunk_done_later_judges_consent_at_the_runs_start_and_respects_withdrawals(

@@ -1,4 +1,4 @@
-"""Every offer change is an audited event (issue #12, point 1): one function moves offers,
+"""Every offer change is an audited event: one function moves offers,
 and each move writes an append-only OfferEvent in the same statement."""
 
 import datetime as dt

@@ -1,4 +1,4 @@
-"""Offers the customer understands (issue #11, point 7): the button says what happens,
+"""Offers the customer understands: the button says what happens,
 answers stay visible, the product's key facts are shown."""
 
 import pytest

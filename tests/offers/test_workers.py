@@ -268,6 +268,43 @@ def test_a_worker_outlives_a_database_outage_in_the_middle_of_a_chunk_and_the_ru
 
 
 @needs_the_embedded_server
+def test_the_queued_runs_watcher_outlives_a_database_outage_and_reports_the_run(
+    customers_for_every_rule, workers, now, tmp_path
+):
+    """`generate_offers --queue` (a cron line that fails when the run fails) waits for the
+    database like the workers do, instead of exiting 1 on a run that goes on."""
+    holder = runtime_connection(autocommit=True)
+    holder.execute("SELECT pg_advisory_lock(%s)", [PAUSE_LOCK])
+    workers(1, pause_lock=PAUSE_LOCK)
+    output = tmp_path / "watcher.log"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.offers.worker_settings",
+        "DATABASE_URL": database_url(),
+    }
+    env.pop("DATABASE_OWNER_URL", None)
+    with open(output, "w") as log:
+        watcher = subprocess.Popen(
+            [sys.executable, "manage.py", "generate_offers", "--queue", "--as-of", str(AS_OF),
+             "--chunk-size", "3"],
+            cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        wait_for(lambda: OfferRunChunk.objects.filter(status="running").exists(), "a chunk")
+        with database_down():
+            wait_for(lambda: "database unreachable" in output.read_text(), "the watcher")
+            assert watcher.poll() is None, output.read_text()
+        holder.close()
+        assert watcher.wait(timeout=WAIT_SECONDS) == 0, output.read_text()
+    finally:
+        if watcher.poll() is None:
+            watcher.kill()
+    said = output.read_text()
+    assert re.search(r"database reachable again after \d+ attempts; watching run \d+", said)
+    assert OfferRun.objects.get().status == "finished"
+
+
+@needs_the_embedded_server
 def test_a_worker_started_while_the_database_is_down_waits_for_it_and_then_does_the_run(
     customers_for_every_rule, workers, now
 ):

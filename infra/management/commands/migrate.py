@@ -1,4 +1,4 @@
-"""`migrate`, connected as the owner role: the only command that does (issue #10).
+"""`migrate`, connected as the owner role: the only command that does.
 
 Everything else, the web app included, connects as the runtime role, which may not
 create, alter or drop anything, and never loads the owner's credentials: this command

@@ -1,7 +1,6 @@
-import sys
-
 from django.core.management.base import BaseCommand, CommandError
 
+from infra.progress import Progress
 from ledger.audit import LEDGER, verify
 
 
@@ -22,8 +21,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, without_chain_key, **options):
-        progress = self._progress if sys.stderr.isatty() else None
-        report = verify(check_hmac=not without_chain_key, progress=progress)
+        report = verify(check_hmac=not without_chain_key, progress=Progress(self.stderr))
         for who, reasons in sorted(report.problems.items()):
             for reason in reasons:
                 self.stderr.write(f"{'ledger' if who == LEDGER else f'customer {who}'}: {reason}")
@@ -63,8 +61,3 @@ class Command(BaseCommand):
                     f"  customer {lost['customer_number']}: choice(s) {places} of their chain"
                     " lost; asked to choose again"
                 )
-
-    def _progress(self, done, total):
-        self.stderr.write(f"\rchecked {done:,} of {total:,} events", ending="")
-        if done == total:
-            self.stderr.write("")

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from consent.retention_rules import KINDS
+from infra.progress import Progress
 from lifecycle.retention import RetentionInProgress, enforce_retention
 
 
@@ -32,9 +33,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, as_of, **options):
         requested = as_of or timezone.localdate()
-        progress = self.stderr.write if self.stderr.isatty() else None
         try:
-            done = enforce_retention(as_of=requested, now=timezone.now(), progress=progress)
+            done = enforce_retention(
+                as_of=requested, now=timezone.now(), progress=Progress(self.stderr)
+            )
         except RetentionInProgress as error:
             raise CommandError(str(error)) from None
         if done.capped:

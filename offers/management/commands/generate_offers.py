@@ -1,19 +1,24 @@
 import argparse
 import datetime as dt
+import random
 import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from infra.progress import Progress
 from offers import engine, tasks
 from offers.models import ChunkStatus
 from offers.rules import RULES_BY_CODE
+from offers.worker import CONNECTION_ERRORS, Backoff, close_connections, one_line
 
 # How often `--queue` looks at the run while it waits, and after how long without any
 # chunk taken it says that no worker seems to be running.
 POLL_SECONDS = 1.0
 NO_WORKER_HINT_SECONDS = 20
+# Watching a run is cheap to resume: after a lost database, look again soon.
+WATCH_BACKOFF = Backoff(initial=1.0, maximum=5.0)
 BAR_WIDTH = 30
 
 
@@ -68,9 +73,7 @@ class Command(BaseCommand):
                     now=now,
                     rule_codes=options["rule"],
                     chunk_size=options["chunk_size"],
-                    progress=(lambda text: self.stderr.write(f"… {text}", style_func=plain))
-                    if self.on_terminal
-                    else None,
+                    progress=Progress(self.stderr),
                 )
         except engine.RunInProgress as exc:
             raise CommandError(str(exc)) from None
@@ -102,10 +105,31 @@ class Command(BaseCommand):
         reported = {self.key(c) for c in progress.chunks if c.status == ChunkStatus.DONE}
         hint_at: float | None = time.monotonic() + NO_WORKER_HINT_SECONDS
         done_before = progress.done
+        lost, rng = 0, random.Random()
         try:
             while True:
-                run = tasks.look_after(run_id=run.pk, at=timezone.now())
-                progress = engine.run_progress(run_id=run.pk)
+                try:
+                    run = tasks.look_after(run_id=run.pk, at=timezone.now())
+                    progress = engine.run_progress(run_id=run.pk)
+                except CONNECTION_ERRORS as exc:
+                    # The run is in the database and the workers wait for it too: keep
+                    # watching instead of failing a run that goes on.
+                    close_connections()
+                    lost += 1
+                    wait = WATCH_BACKOFF.wait(lost, rng)
+                    self.stderr.write(
+                        f"\ndatabase unreachable ({one_line(exc)}); run {run.pk} goes on in"
+                        f" the workers; looking again in {wait:.1f} s (attempt {lost})",
+                        style_func=plain,
+                    )
+                    time.sleep(wait)
+                    continue
+                if lost:
+                    self.stderr.write(
+                        f"database reachable again after {lost} attempts; watching run {run.pk}",
+                        style_func=plain,
+                    )
+                    lost = 0
                 reported |= self.show(progress, reported)
                 if not progress.run.is_open:
                     break
