@@ -6,18 +6,26 @@ login or after a lost device was deleted. The code is used up and a new secret i
 (as text, as an otpauth:// URI and as a QR code) to this session only; it counts once a
 code from it is entered. Demo settings skip the second factor, and with it the activation
 code, and say so in every admin page.
+
+The staff's workflows (publishing a text, acting for a customer, starting a run,
+reviewing, follow-ups, the privacy overview) are plain function views of their apps
+(`<app>/staff_views/`), run inside this site by `staff_view` and listed in
+`WORKFLOW_URLS`; the apps' `ModelAdmin`s keep the lists and the detail pages.
 """
 
 from base64 import b32encode
+from collections.abc import Callable
+from functools import wraps
 
 import segno
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
-from django.urls import path, reverse
+from django.template.response import TemplateResponse
+from django.urls import include, path, reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
@@ -32,6 +40,10 @@ from config.staff_otp.forms import ActivationForm, TokenForm
 
 # The unconfirmed device this session may confirm: made when it gave an activation code.
 ENROLLING = "staff_otp_enrolling_device"
+# The apps' staff workflows, ahead of the models' own URLs: where a workflow answers a
+# model's URL (adding a purpose version, a follow-up's page), the model's view is never
+# reached.
+WORKFLOW_URLS = ("consent.staff_views.urls", "offers.staff_views.urls")
 
 
 def otp_required() -> bool:
@@ -39,6 +51,13 @@ def otp_required() -> bool:
 
 
 class StaffAdminSite(admin.AdminSite):
+    # The header of every admin page: the bank's name, not "Django-beheer".
+    site_header = _("Voorbeeldbank · medewerkers")
+    site_title = _("Voorbeeldbank")
+    index_title = _("Werkplek")
+    # No second menu on the left: the review queue and the privacy overview need the width
+    # to show every column on a 1280 px screen, and the front page lists the same links.
+    enable_nav_sidebar = False
     login_form = StaffLoginForm
 
     def has_permission(self, request):
@@ -50,7 +69,11 @@ class StaffAdminSite(admin.AdminSite):
         return {**super().each_context(request), "otp_skipped": not otp_required()}
 
     def get_urls(self):
-        return [path("otp/", self.otp_view, name="otp"), *super().get_urls()]
+        return [
+            path("otp/", self.otp_view, name="otp"),
+            *(path("", include(urls)) for urls in WORKFLOW_URLS),
+            *super().get_urls(),
+        ]
 
     @method_decorator(never_cache)
     def login(self, request, extra_context=None):
@@ -153,3 +176,35 @@ def next_url(request, site_name):
 def secret_text(device) -> str:
     secret = b32encode(device.bin_key).decode()
     return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
+
+
+# --- The staff's workflows: plain function views inside the site -------------------------
+def staff_view(view: Callable) -> Callable:
+    """A workflow's view, inside the staff site (the site's `admin_view`): active staff
+    who gave the second factor, or else the admin's login page; CSRF-checked; never
+    cached. The view's own permission goes right under it, from the staff's groups:
+
+        @staff_view
+        @permission_required("offers.review_offer", raise_exception=True)
+        def approve(request, offer_id): ...
+    """
+    return admin.site.admin_view(view)
+
+
+def post_only(view: Callable) -> Callable:
+    """A button's URL: only a POST does something; anything else finds nothing (404)."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.method != "POST":
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def staff_page(request, template: str, context: dict, *, status: int = 200) -> TemplateResponse:
+    """`template` in the admin's layout, with what every page of the site gets."""
+    return TemplateResponse(
+        request, template, {**admin.site.each_context(request), **context}, status=status
+    )

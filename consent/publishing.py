@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db import transaction
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
@@ -25,6 +26,7 @@ from .catalogue import VERSION_FIELDS
 from .choices import UnknownPurpose, get_purpose
 from .models import NOTICE_FORMATS, Purpose, PurposeVersion
 from .retention_rules import InvalidRules, describe_rules, parse_rules
+from .textdiff import Piece, changed, word_diff
 from .validity import valid_consents
 
 if TYPE_CHECKING:
@@ -138,6 +140,78 @@ def material_change_impact(*, purpose_code: str, at: dt.datetime) -> MaterialCha
         valid_consents=valid_consents(purpose_code=purpose.code, at=at).count(),
         effects=collect(signals.material_change_preview, purpose_code=purpose.code, at=at),
     )
+
+
+# --- Before publishing: the texts to start from, and the preview ---------------------------
+def newest(field: str) -> Subquery:
+    """The newest version's `field`, as a subquery per purpose (texts that are to take
+    effect later included: the officer works on the newest)."""
+    return Subquery(
+        PurposeVersion.objects.filter(purpose=OuterRef("pk")).order_by("-version").values(field)[:1]
+    )
+
+
+def with_newest_titles(purposes: QuerySet[Purpose]) -> QuerySet[Purpose]:
+    """Purposes with `_title_nl` and `_title_en`: their newest version's title, which
+    `in_language(purpose, "_title")` reads."""
+    return purposes.annotate(_title_nl=newest("title_nl"), _title_en=newest("title_en"))
+
+
+def starting_texts(*, purpose_id: int | str) -> dict[str, Any]:
+    """What a new version of the purpose starts from: the texts of its newest version
+    (also one that takes effect later); nothing for an unknown purpose."""
+    latest = PurposeVersion.objects.filter(purpose_id=purpose_id).order_by("-version").first()
+    return {name: getattr(latest, name) for name in VERSION_FIELDS} if latest else {}
+
+
+@dataclass(frozen=True)
+class NoticeComparison:
+    notice: str  # the new notice in one language, exactly as its hash would be kept
+    diff: list[Piece]  # word by word against the current version's notice
+
+    @property
+    def changed(self) -> bool:
+        return changed(self.diff)
+
+
+@dataclass(frozen=True)
+class Preview:
+    """A version as it would be published, next to the newest one. Nothing is saved."""
+
+    draft: PurposeVersion  # unsaved: numbered, with the retention sentences it would get
+    current: PurposeVersion | None
+    notices: dict[str, NoticeComparison]  # per language, "nl" and "en"
+
+
+def preview_version(*, purpose: Purpose, material: bool, texts: Mapping[str, Any]) -> Preview:
+    """The privacy officer's preview of new texts for `purpose`: the version as customers
+    would read it (the newest version's retention rules, and the sentences made from
+    them), and the word-level comparison of its notice with the newest version's."""
+    current = purpose.versions.order_by("-version").first()
+    draft = PurposeVersion(
+        purpose=purpose,
+        material=material,
+        version=(current.version if current else 0) + 1,
+        **{name: texts[name] for name in VERSION_FIELDS},
+    )
+    rules = current.retention_rules if current is not None else []
+    for attribute, value in retention_texts(purpose, rules=rules).items():
+        setattr(draft, attribute, value)
+    notices = {}
+    for language in ("nl", "en"):
+        notice = draft.notice_text(language)
+        before = current.notice_text(language) if current else ""
+        notices[language] = NoticeComparison(notice=notice, diff=word_diff(before, notice))
+    return Preview(draft=draft, current=current, notices=notices)
+
+
+def preview_material_version(
+    *, purpose: Purpose, texts: Mapping[str, Any], at: dt.datetime
+) -> tuple[Preview, MaterialChangeImpact]:
+    """The second confirmation of a material version: its preview, and what it would end
+    if it took effect at `at` (`material_change_impact`)."""
+    preview = preview_version(purpose=purpose, material=True, texts=texts)
+    return preview, material_change_impact(purpose_code=purpose.code, at=at)
 
 
 class RetentionTexts(TypedDict):

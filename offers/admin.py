@@ -1,5 +1,5 @@
-"""The staff side of offers (docs/architecture.md): the review queue, the contact centre's follow-up
-list and the privacy overview.
+"""Offers in the admin: lists and detail pages (docs/architecture.md): the review queue,
+engine runs, the contact centre's follow-up list.
 
 Reviewers see what the customer will see (explanation) and the banded evidence it rests
 on (never the customer's own figures), the consent events and their versions, and the
@@ -7,50 +7,29 @@ offer's history — never transactions, balances, holdings or free text. The ban
 models are deliberately not registered here at all, so no staff member can reach them
 through the admin, by menu or by URL.
 
-An offer's fields are read-only for everyone; the only changes are the review actions
-(bulk in the list, *Goedkeuren*/*Afwijzen* on the detail page, which then moves on to the
-next proposed offer) and the follow-up of interested customers. Each calls one domain
-function (`offers.review`, `offers.transitions`), which writes the change's event.
+An offer's fields are read-only for everyone. The staff's workflows are views of their
+own (`offers.staff_views`), linked from these pages: reviewing (*Goedkeuren*/*Afwijzen*
+on the detail page, and the bulk actions of the queue), starting and resuming runs,
+working a follow-up, and the privacy overview. Each calls one domain function
+(`offers.review`, `offers.tasks`, `offers.transitions`), which writes the change's event.
 """
 
-from django import forms
-from django.contrib import admin, messages
-from django.contrib.admin import helpers
-from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied
+from django.contrib import admin
 from django.db.models import Count, Q
-from django.http import Http404, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
-from django.template.response import TemplateResponse
-from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date
-from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import get_language, gettext, ngettext, ngettext_lazy
+from django.utils.translation import get_language, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from banking.models import Product
 from consent.admin import ReadOnlyAdmin
 
-from . import review, tasks, transitions
-from .engine import RunInProgress, RunUnfinished, run_progress, sum_counts
-from .models import (
-    OPEN_RUN_STATUSES,
-    ChunkStatus,
-    FollowUp,
-    FollowUpOutcome,
-    FollowUpStatus,
-    Offer,
-    OfferRun,
-    OfferStatus,
-    RunStatus,
-)
-from .overview import privacy_overview
+from .engine import run_progress, sum_counts
+from .forms import RejectForm
+from .models import ChunkStatus, FollowUp, FollowUpStatus, Offer, OfferRun, OfferStatus, RunStatus
 from .rules import RULES
-from .staff import history, waiting_days
-
-KLANTENSERVICE = "Klantenservice"
+from .staff import history, klantenservice_staff, waiting_days
+from .staff_views import review
 
 
 @admin.register(Product)
@@ -58,25 +37,7 @@ class ProductAdmin(ReadOnlyAdmin):
     list_display = ("code", "name_nl", "name_en")
 
 
-# --- Engine runs: start one, watch it --------------------------------------------------------
-class StartRunForm(forms.Form):
-    as_of = forms.DateField(
-        label=_("Peildatum"),
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        help_text=_(
-            "De gegevens tot en met deze dag worden gelezen; toestemming telt zoals die"
-            " geldt op het moment dat de run begint."
-        ),
-    )
-    rules = forms.MultipleChoiceField(
-        label=_("Regels"),
-        choices=[(rule.code, rule.code) for rule in RULES],
-        widget=forms.CheckboxSelectMultiple,
-        required=False,
-        help_text=_("Geen keuze: alle regels."),
-    )
-
-
+# --- Engine runs: the list, and each run's page with its progress ---------------------------
 @admin.register(OfferRun)
 class OfferRunAdmin(ReadOnlyAdmin):
     """Runs of the engine. Staff with `start_offerrun` (reviewers, privacy officers) start a
@@ -167,17 +128,6 @@ class OfferRunAdmin(ReadOnlyAdmin):
     def may_start(self, request):
         return request.user.has_perm("offers.start_offerrun")
 
-    def get_urls(self):
-        view = self.admin_site.admin_view
-        return [
-            path("start/", view(self.start_view), name="offers_offerrun_start"),
-            path("<int:run_id>/resume/", view(self.resume_view), name="offers_offerrun_resume"),
-            path(
-                "<int:run_id>/progress/", view(self.progress_view), name="offers_offerrun_progress"
-            ),
-            *super().get_urls(),
-        ]
-
     def changelist_view(self, request, extra_context=None):
         extra = {**(extra_context or {}), "may_start": self.may_start(request)}
         return super().changelist_view(request, extra)
@@ -193,97 +143,6 @@ class OfferRunAdmin(ReadOnlyAdmin):
                 }
             )
         return super().change_view(request, object_id, form_url, extra)
-
-    def progress_view(self, request, run_id):
-        """The progress panel alone, which the run's page fetches again while it is open."""
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        get_object_or_404(OfferRun, pk=run_id)
-        return TemplateResponse(
-            request,
-            "admin/offers/offerrun/progress.html",
-            {"progress": run_progress(run_id=run_id)},
-        )
-
-    def start_view(self, request):
-        if not self.may_start(request):
-            raise PermissionDenied
-        now = timezone.now()
-        form = StartRunForm(
-            request.POST if request.method == "POST" else None,
-            initial={"as_of": timezone.localdate(now)},
-        )
-        if form.is_valid():
-            response = self._start(
-                request,
-                as_of=form.cleaned_data["as_of"],
-                rule_codes=form.cleaned_data["rules"],
-                now=now,
-            )
-            if response is not None:
-                return response
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("Run van de engine starten"),
-            "opts": self.model._meta,
-            "form": form,
-            "open_runs": OfferRun.objects.filter(status__in=OPEN_RUN_STATUSES).order_by("as_of"),
-        }
-        return TemplateResponse(request, "admin/offers/offerrun/start.html", context)
-
-    def resume_view(self, request, run_id):
-        if request.method != "POST":
-            raise Http404
-        if not self.may_start(request):
-            raise PermissionDenied
-        run = get_object_or_404(OfferRun, pk=run_id)
-        response = self._start(request, as_of=run.as_of, rule_codes=run.rules, now=timezone.now())
-        return response or HttpResponseRedirect(
-            reverse("admin:offers_offerrun_change", args=[run.pk])
-        )
-
-    def _start(self, request, *, as_of, rule_codes, now):
-        try:
-            run, resumed = tasks.start_run(
-                as_of=as_of, now=now, rule_codes=rule_codes, started_by=request.user
-            )
-        except RunUnfinished as unfinished:
-            self.message_user(
-                request,
-                _(
-                    "De run voor %(day)s is nog niet klaar, met andere regels (%(rules)s)."
-                    " Hervat eerst die run."
-                )
-                % {
-                    "day": date_format(as_of, "j F Y"),
-                    "rules": ", ".join(unfinished.run.rules),
-                },
-                messages.ERROR,
-            )
-            return HttpResponseRedirect(
-                reverse("admin:offers_offerrun_change", args=[unfinished.run.pk])
-            )
-        except RunInProgress:
-            self.message_user(
-                request,
-                _(
-                    "Er wordt op dit moment al een run voor %(day)s gestart. Probeer het zo"
-                    " nog eens."
-                )
-                % {"day": date_format(as_of, "j F Y")},
-                messages.ERROR,
-            )
-            return None
-        day = date_format(run.as_of, "j F Y")
-        if resumed:
-            message = _(
-                "De run voor %(day)s was nog niet klaar en wordt hervat: alleen de delen die"
-                " nog niet klaar waren, worden opnieuw gedaan."
-            )
-        else:
-            message = _("De run voor %(day)s staat klaar voor de workers.")
-        self.message_user(request, message % {"day": day}, messages.SUCCESS)
-        return HttpResponseRedirect(reverse("admin:offers_offerrun_change", args=[run.pk]))
 
 
 class RuleFilter(admin.SimpleListFilter):
@@ -353,36 +212,6 @@ class OfferStatusFilter(DefaultChoiceFilter):
     choices_ = OfferStatus.choices
 
 
-class RejectForm(forms.Form):
-    reason = forms.CharField(
-        label=_("Reden"),
-        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
-        help_text=_("Verplicht. Wordt bij het aanbod bewaard; de klant ziet het niet."),
-    )
-
-
-# What a review action did, for the reviewer (`OfferAdmin._tell`).
-APPROVED = ngettext_lazy("%(n)d aanbod goedgekeurd.", "%(n)d aanbiedingen goedgekeurd.", "n")
-REJECTED = ngettext_lazy("%(n)d aanbod afgewezen.", "%(n)d aanbiedingen afgewezen.", "n")
-RETRACTED_INSTEAD = ngettext_lazy(
-    "%(n)d aanbod is ingetrokken in plaats van goedgekeurd: de toestemming waarop het"
-    " steunde geldt niet meer.",
-    "%(n)d aanbiedingen zijn ingetrokken in plaats van goedgekeurd: de toestemming waarop"
-    " ze steunden geldt niet meer.",
-    "n",
-)
-EXPIRED_ALREADY = ngettext_lazy(
-    "%(n)d aanbod was al verlopen en is als verlopen gemarkeerd.",
-    "%(n)d aanbiedingen waren al verlopen en zijn als verlopen gemarkeerd.",
-    "n",
-)
-NOT_WAITING = ngettext_lazy(
-    "%(n)d aanbod wachtte niet (meer) op beoordeling en is niet veranderd.",
-    "%(n)d aanbiedingen wachtten niet (meer) op beoordeling en zijn niet veranderd.",
-    "n",
-)
-
-
 @admin.register(Offer)
 class OfferAdmin(ReadOnlyAdmin):
     list_display = (
@@ -401,7 +230,7 @@ class OfferAdmin(ReadOnlyAdmin):
     # Oldest first: what has waited longest is reviewed first.
     ordering = ("created_at", "pk")
     show_full_result_count = False
-    actions = ("approve_selected", "reject_selected")
+    actions = (review.approve_selected, review.reject_selected)
     # No free text and no banking data: what the customer will read, and what it rests on.
     fields = (
         "status",
@@ -480,7 +309,7 @@ class OfferAdmin(ReadOnlyAdmin):
             ),
         )
 
-    # --- The detail page: history, and approve / reject, then the next one ----------------
+    # --- The detail page: history, and the review buttons (`offers.staff_views.review`) ----
     def change_view(self, request, object_id, form_url="", extra_context=None):
         offer = self.get_object(request, object_id)
         extra = {**(extra_context or {})}
@@ -497,151 +326,6 @@ class OfferAdmin(ReadOnlyAdmin):
                 }
             )
         return super().change_view(request, object_id, form_url, extra)
-
-    def get_urls(self):
-        view = self.admin_site.admin_view
-        urls = [
-            path("overview/", view(self.overview_view), name="offers_privacy_overview"),
-            path("<int:offer_id>/approve/", view(self.approve_view), name="offers_offer_approve"),
-            path("<int:offer_id>/reject/", view(self.reject_view), name="offers_offer_reject"),
-        ]
-        return urls + super().get_urls()
-
-    def _reviewable(self, request, offer_id) -> Offer:
-        if not self.has_review_permission(request):
-            raise PermissionDenied
-        return get_object_or_404(Offer.objects.select_related("customer"), pk=offer_id)
-
-    def _next(self, request, offer):
-        """On to the next proposed offer, oldest first; the queue when none is left."""
-        following = review.next_to_review(after=offer)
-        if following is None:
-            self.message_user(request, gettext("Er wachten geen aanbiedingen meer op beoordeling."))
-            return HttpResponseRedirect(reverse("admin:offers_offer_changelist"))
-        return HttpResponseRedirect(reverse("admin:offers_offer_change", args=[following.pk]))
-
-    def approve_view(self, request, offer_id):
-        if request.method != "POST":
-            raise Http404
-        offer = self._reviewable(request, offer_id)
-        result = review.approve(offer_ids=[offer.pk], reviewer=request.user, at=timezone.now())
-        number = offer.customer.customer_number
-        if result.done:
-            self.message_user(
-                request,
-                gettext("Aanbod voor klant %(number)s goedgekeurd.") % {"number": number},
-                messages.SUCCESS,
-            )
-        self._tell_retracted(request, result)
-        self._tell_expired_and_skipped(request, result)
-        return self._next(request, offer)
-
-    def reject_view(self, request, offer_id):
-        if request.method != "POST":
-            raise Http404
-        offer = self._reviewable(request, offer_id)
-        form = RejectForm(request.POST)
-        if not form.is_valid():
-            self.message_user(request, gettext("Geef een reden om af te wijzen."), messages.ERROR)
-            return HttpResponseRedirect(reverse("admin:offers_offer_change", args=[offer.pk]))
-        result = review.reject(
-            offer_ids=[offer.pk],
-            reviewer=request.user,
-            reason=form.cleaned_data["reason"],
-            at=timezone.now(),
-        )
-        if result.done:
-            self.message_user(
-                request,
-                gettext("Aanbod voor klant %(number)s afgewezen.")
-                % {"number": offer.customer.customer_number},
-                messages.SUCCESS,
-            )
-        self._tell_expired_and_skipped(request, result)
-        return self._next(request, offer)
-
-    # --- Bulk actions in the queue --------------------------------------------------------
-    @admin.action(
-        permissions=["review"],
-        description=_("Goedkeuren (toestemming wordt opnieuw gecontroleerd)"),
-    )
-    def approve_selected(self, request, queryset):
-        result = review.approve(
-            offer_ids=queryset.values_list("pk", flat=True),
-            reviewer=request.user,
-            at=timezone.now(),
-        )
-        self._tell(request, result.done, APPROVED, messages.SUCCESS, even_none=True)
-        self._tell_retracted(request, result)
-        self._tell_expired_and_skipped(request, result)
-
-    @admin.action(permissions=["review"], description=_("Afwijzen (met reden)"))
-    def reject_selected(self, request, queryset):
-        """An intermediate page asks for the reason; without one nothing changes."""
-        form = RejectForm(request.POST if "post" in request.POST else None)
-        if form.is_valid():
-            result = review.reject(
-                offer_ids=queryset.values_list("pk", flat=True),
-                reviewer=request.user,
-                reason=form.cleaned_data["reason"],
-                at=timezone.now(),
-            )
-            self._tell(request, result.done, REJECTED, messages.SUCCESS, even_none=True)
-            self._tell_expired_and_skipped(request, result)
-            return None
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("Aanbiedingen afwijzen"),
-            "opts": self.model._meta,
-            "queryset": queryset.select_related("product", "customer"),
-            "form": form,
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-        }
-        return TemplateResponse(request, "admin/offers/offer/reject.html", context)
-
-    def _tell(self, request, count, message, level=messages.WARNING, *, even_none=False):
-        """One of the messages below, with its count, when something was counted (or
-        `even_none`: "0 approved" is news to the reviewer who clicked approve)."""
-        if count or even_none:
-            self.message_user(request, message % {"n": count}, level)
-
-    def _tell_retracted(self, request, result):
-        self._tell(request, result.retracted, RETRACTED_INSTEAD)
-
-    def _tell_expired_and_skipped(self, request, result):
-        self._tell(request, result.expired, EXPIRED_ALREADY)
-        self._tell(request, result.skipped, NOT_WAITING)
-
-    # --- The privacy officer's overview ------------------------------------------------
-    def overview_view(self, request):
-        if not request.user.has_perm("consent.view_privacy_overview"):
-            raise PermissionDenied
-        # The period: ?since=YYYY-MM-DD&until=YYYY-MM-DD (the date fields on the page);
-        # without them, the last 26 weeks.
-        overview = privacy_overview(
-            at=timezone.now(),
-            language=get_language(),
-            weeks=26,
-            since=_date_param(request, "since"),
-            until=_date_param(request, "until"),
-        )
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("Privacyoverzicht"),
-            "opts": self.model._meta,
-            "overview": overview,
-            "record_csv": reverse("admin:consent_processing_record", args=["csv"]),
-            "record_json": reverse("admin:consent_processing_record", args=["json"]),
-        }
-        return TemplateResponse(request, "admin/offers/overview.html", context)
-
-
-def _date_param(request, name):
-    """A YYYY-MM-DD query parameter, or None when absent or not a real date."""
-    try:
-        return parse_date(request.GET.get(name) or "")
-    except ValueError:  # well-formed but impossible, like 2026-02-30
-        return None
 
 
 # --- The contact centre's follow-up list ----------------------------------------------------
@@ -686,43 +370,6 @@ class OwnerFilter(admin.SimpleListFilter):
         return queryset
 
 
-def klantenservice_staff():
-    return (
-        get_user_model()
-        .objects.filter(groups__name=KLANTENSERVICE, is_active=True)
-        .order_by("first_name", "username")
-    )
-
-
-class StaffChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj):
-        return obj.get_full_name() or obj.get_username()
-
-
-class FollowUpForm(forms.Form):
-    status = forms.ChoiceField(label=_("Status"), choices=FollowUpStatus.choices)
-    owner = StaffChoiceField(
-        label=_("Eigenaar"),
-        queryset=get_user_model().objects.none(),
-        required=False,
-        empty_label=_("— niemand —"),
-    )
-    outcome = forms.ChoiceField(
-        label=_("Uitkomst"),
-        choices=[("", _("— (alleen bij afsluiten)")), *FollowUpOutcome.choices],
-        required=False,
-    )
-    note = forms.CharField(
-        label=_("Notitie"), required=False, widget=forms.Textarea(attrs={"rows": 3, "cols": 60})
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        owner = self.fields["owner"]
-        assert isinstance(owner, StaffChoiceField)  # a copy of the one declared above
-        owner.queryset = klantenservice_staff()
-
-
 @admin.register(FollowUp)
 class FollowUpAdmin(ReadOnlyAdmin):
     """Customers who said "Interessant": who calls them, and how it went."""
@@ -749,11 +396,8 @@ class FollowUpAdmin(ReadOnlyAdmin):
     show_full_result_count = False
 
     def has_change_permission(self, request, obj=None):
-        # Only the view permission opens the page; working a follow-up is its own form.
+        # Working a follow-up is its own page (`offers.staff_views.follow_ups`).
         return False
-
-    def may_work(self, request):
-        return request.user.has_perm("offers.change_followup")
 
     def get_queryset(self, request):
         # Nobody calls a customer who left the bank (issue #14).
@@ -788,62 +432,3 @@ class FollowUpAdmin(ReadOnlyAdmin):
         if follow_up.owner is None:
             return "—"
         return follow_up.owner.get_full_name() or follow_up.owner.get_username()
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        follow_up = get_object_or_404(
-            FollowUp.objects.select_related("offer__customer", "offer__product", "owner"),
-            pk=object_id,
-        )
-        status = 200
-        if request.method == "POST":
-            if not self.may_work(request):
-                raise PermissionDenied
-            form = FollowUpForm(request.POST)
-            if form.is_valid():
-                data = form.cleaned_data
-                try:
-                    transitions.change_follow_up(
-                        follow_up_id=follow_up.pk,
-                        to=data["status"],
-                        owner=data["owner"],
-                        outcome=data["outcome"],
-                        note=data["note"],
-                        actor=request.user,
-                        at=timezone.now(),
-                    )
-                except transitions.TransitionError as error:
-                    form.add_error(None, str(error))
-                    status = 409
-                else:
-                    self.message_user(
-                        request,
-                        gettext("Terugbelverzoek van klant %(number)s bijgewerkt.")
-                        % {"number": follow_up.offer.customer.customer_number},
-                        messages.SUCCESS,
-                    )
-                    return HttpResponseRedirect(reverse("admin:offers_followup_changelist"))
-            else:
-                status = 400
-        else:
-            form = FollowUpForm(
-                initial={"status": follow_up.status, "owner": follow_up.owner or request.user}
-            )
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("Terugbellen: klant %(number)s")
-            % {"number": follow_up.offer.customer.customer_number},
-            "opts": self.model._meta,
-            "original": follow_up,
-            "follow_up": follow_up,
-            "customer": follow_up.offer.customer,
-            "product_name": follow_up.offer.product.name(get_language()),
-            "evidence": follow_up.offer.staff_evidence(get_language()),
-            "history": history(follow_up.offer.events.all()),
-            "form": form,
-            "may_work": self.may_work(request) and follow_up.status != FollowUpStatus.CLOSED,
-        }
-        return TemplateResponse(
-            request, "admin/offers/followup/follow_up.html", context, status=status
-        )

@@ -113,3 +113,19 @@ def next_to_review(*, after: Offer | None = None) -> Offer | None:
             return later
         waiting = waiting.exclude(pk=after.pk)
     return waiting.first()
+
+
+def approve_one(*, offer: Offer, reviewer, at: dt.datetime) -> tuple[Reviewed, Offer | None]:
+    """*Goedkeuren* on an offer's page: approve it (`approve`), and the offer the
+    reviewer sees next (`next_to_review`)."""
+    reviewed = approve(offer_ids=[offer.pk], reviewer=reviewer, at=at)
+    return reviewed, next_to_review(after=offer)
+
+
+def reject_one(
+    *, offer: Offer, reviewer, reason: str, at: dt.datetime
+) -> tuple[Reviewed, Offer | None]:
+    """*Afwijzen* on an offer's page: reject it with the reason (`reject`), and the offer
+    the reviewer sees next (`next_to_review`)."""
+    reviewed = reject(offer_ids=[offer.pk], reviewer=reviewer, reason=reason, at=at)
+    return reviewed, next_to_review(after=offer)

@@ -1,5 +1,6 @@
-"""What staff read about offers: the review queue's columns, an offer's history, and the
-offers section of the contact centre's customer page (`consent.staff`).
+"""What staff read about offers: the review queue's columns, an offer's history, the
+offers section of the contact centre's customer page (`consent.staff`), and who works
+the follow-up list.
 
 Staff read the banded evidence (`staff_evidence_*`), never the customer's own figures
 (`evidence_*`), and never banking data. Each function runs a fixed number of queries.
@@ -9,12 +10,16 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Protocol, cast
 
+from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from consent.staff import StaffSection
 
 from .models import Offer, OfferEvent
+
+# The contact centre's group: only its members own follow-ups.
+KLANTENSERVICE = "Klantenservice"
 
 
 def history(events: QuerySet) -> QuerySet:
@@ -80,3 +85,12 @@ def staff_sections(*, customer, at: dt.datetime, language: str, **_signal) -> li
             context=offers_for_staff(customer=customer, at=at, language=language),
         )
     ]
+
+
+def klantenservice_staff() -> QuerySet:
+    """The contact centre's active staff, who may own a follow-up, by name."""
+    return (
+        get_user_model()
+        .objects.filter(groups__name=KLANTENSERVICE, is_active=True)
+        .order_by("first_name", "username")
+    )
