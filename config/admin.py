@@ -9,22 +9,19 @@ code, and say so in every admin page.
 
 The staff's workflows (publishing a text, acting for a customer, starting a run,
 reviewing, follow-ups, the privacy overview) are plain function views of their apps
-(`<app>/staff_views/`), run inside this site by `staff_view` and listed in
-`WORKFLOW_URLS`; the apps' `ModelAdmin`s keep the lists and the detail pages.
+(`<app>/staff_views/`), run inside this site by `infra.staffsite.staff_view` and listed
+in `WORKFLOW_URLS`; the apps' `ModelAdmin`s keep the lists and the detail pages.
 """
 
 from base64 import b32encode
-from collections.abc import Callable
-from functools import wraps
 
 import segno
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.views import redirect_to_login
-from django.http import Http404, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.shortcuts import render
-from django.template.response import TemplateResponse
 from django.urls import include, path, reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
@@ -176,35 +173,3 @@ def next_url(request, site_name):
 def secret_text(device) -> str:
     secret = b32encode(device.bin_key).decode()
     return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
-
-
-# --- The staff's workflows: plain function views inside the site -------------------------
-def staff_view(view: Callable) -> Callable:
-    """A workflow's view, inside the staff site (the site's `admin_view`): active staff
-    who gave the second factor, or else the admin's login page; CSRF-checked; never
-    cached. The view's own permission goes right under it, from the staff's groups:
-
-        @staff_view
-        @permission_required("offers.review_offer", raise_exception=True)
-        def approve(request, offer_id): ...
-    """
-    return admin.site.admin_view(view)
-
-
-def post_only(view: Callable) -> Callable:
-    """A button's URL: only a POST does something; anything else finds nothing (404)."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if request.method != "POST":
-            raise Http404
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def staff_page(request, template: str, context: dict, *, status: int = 200) -> TemplateResponse:
-    """`template` in the admin's layout, with what every page of the site gets."""
-    return TemplateResponse(
-        request, template, {**admin.site.each_context(request), **context}, status=status
-    )

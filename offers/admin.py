@@ -400,7 +400,7 @@ class FollowUpAdmin(ReadOnlyAdmin):
         return False
 
     def get_queryset(self, request):
-        # Nobody calls a customer who left the bank (issue #14).
+        # Nobody calls a customer who left the bank.
         return super().get_queryset(request).filter(offer__customer__closed_on__isnull=True)
 
     @admin.display(description=_("klantnummer"), ordering="offer__customer__customer_number")

@@ -19,6 +19,7 @@ chooses the candidates, `parameters` its values.
 """
 
 import datetime as dt
+from typing import Any
 
 from django.conf import settings
 
@@ -64,7 +65,7 @@ def candidates_sql(*, candidate: str, offer: str, product: str) -> str:
             )"""
 
 
-def parameters(*, as_of: dt.date) -> dict[str, object]:
+def parameters(*, as_of: dt.date) -> dict[str, Any]:
     """The values `candidates_sql` reads, for a run as of `as_of`."""
     return {
         "as_of": as_of,

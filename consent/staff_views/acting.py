@@ -19,11 +19,11 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from config.admin import staff_page, staff_view
 from consent.choices import ChoiceError, ObjectionStands, StaleNotice, TooYoung
 from consent.forms import ActForCustomerForm
 from consent.models import Customer
 from consent.staff import PERMISSION, STAFF_CHANNELS, act_for_customer, notice_for
+from infra.staffsite import staff_page, staff_view
 from ledger.models import Action
 
 # The actions staff can record, as the URL names them, and the ledger action each is.

@@ -9,11 +9,11 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 
-from config.admin import staff_view
 from consent.dashboard import get_event_for_customer
 from consent.models import Customer
 from consent.receipts import receipt_download
 from consent.records import processing_record, processing_record_csv
+from infra.staffsite import staff_view
 
 
 @staff_view

@@ -27,7 +27,6 @@ from django.utils.formats import date_format
 from django.utils.translation import get_language, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from config.admin import staff_page, staff_view
 from consent.catalogue import VERSION_FIELDS
 from consent.forms import PublishVersionForm
 from consent.models import Purpose, PurposeVersion
@@ -41,6 +40,7 @@ from consent.publishing import (
     with_newest_titles,
 )
 from infra.languages import in_language
+from infra.staffsite import staff_page, staff_view
 
 LANGUAGES = (("nl", _("Nederlands")), ("en", _("Engels")))
 # What the preview shows of the new version, in each language.

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
-from config.admin import staff_page, staff_view
+from infra.staffsite import staff_page, staff_view
 from offers import transitions
 from offers.forms import FollowUpForm
 from offers.models import FollowUp, FollowUpStatus

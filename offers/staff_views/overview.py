@@ -10,7 +10,7 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from config.admin import staff_page, staff_view
+from infra.staffsite import staff_page, staff_view
 from offers.models import Offer
 from offers.overview import privacy_overview
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from config.admin import post_only, staff_page, staff_view
+from infra.staffsite import post_only, staff_page, staff_view
 from offers import review
 from offers.forms import RejectForm
 from offers.models import Offer

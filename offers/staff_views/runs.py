@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from config.admin import post_only, staff_page, staff_view
+from infra.staffsite import post_only, staff_page, staff_view
 from offers import tasks
 from offers.engine import RunInProgress, RunUnfinished, run_progress
 from offers.forms import StartRunForm
