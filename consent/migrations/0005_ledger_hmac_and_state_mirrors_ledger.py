@@ -5,7 +5,15 @@ Existing events (development databases; nothing was in production) are re-chaine
 under the configured key, in ledger order, so that every chain verifies afterwards.
 """
 
-import pgtrigger
+import contextlib
+import datetime as dt
+import hashlib
+import hmac
+import json
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import migrations, models
 
 # Not a pgtrigger trigger: pgtrigger's triggers honour `SET pgtrigger.ignore`, which any
@@ -46,35 +54,78 @@ DROP FUNCTION IF EXISTS consent_state_mirrors_ledger();
 """
 
 
+def chain_key() -> bytes:
+    """The chain key, from where the settings said it was kept when this migration was
+    written (`LEDGER_HMAC_KEY`, or the file `LEDGER_HMAC_KEY_FILE`)."""
+    if settings.LEDGER_HMAC_KEY:
+        return settings.LEDGER_HMAC_KEY.strip().encode()
+    file = settings.LEDGER_HMAC_KEY_FILE
+    if file and Path(file).is_file():
+        return Path(file).read_text().strip().encode()
+    raise ImproperlyConfigured(
+        f"LEDGER_HMAC_KEY is not set and {file} does not exist: re-chaining the existing"
+        " events needs the chain key."
+    )
+
+
+def event_hash(event, *, key: bytes, fingerprint: str) -> str:
+    """An event's HMAC as the ledger made it when this migration was written."""
+    payload = {
+        "key": fingerprint,
+        "receipt_id": str(event.receipt_id),
+        "customer": event.customer.customer_number,
+        "purpose": event.purpose.code if event.purpose else None,
+        "version": event.purpose_version.version if event.purpose_version else None,
+        "action": event.action,
+        "occurred_at": event.occurred_at.astimezone(dt.UTC).isoformat(),
+        "channel": event.channel,
+        "actor": event.actor_id,
+        "notice_language": event.notice_language,
+        "notice_sha256": event.notice_sha256,
+        "sequence": event.sequence,
+        "previous_hash": event.previous_hash,
+    }
+    message = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+@contextlib.contextmanager
+def triggers_ignored(schema_editor, *names):
+    """`pgtrigger.ignore`, with the triggers named as the database had them at this
+    migration (`pgtrigger.ignore` would look them up in today's models)."""
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('pgtrigger.ignore', %s, true)", ["{" + ",".join(names) + "}"]
+        )
+    try:
+        yield
+    finally:
+        with schema_editor.connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('pgtrigger.ignore', '{}', true)")
+
+
 def rechain(apps, schema_editor):
     ConsentEvent = apps.get_model("consent", "ConsentEvent")
     if not ConsentEvent.objects.exists():
         return
-    # Only development databases of that time had events; the hashing lives in the ledger.
-    from ledger.keys import chain_keyring
-    from ledger.models import ConsentEvent as LiveEvent  # for its hashing methods
-
-    key = chain_keyring().current
+    # Only development databases of that time had events.
+    key = chain_key()
+    fingerprint = hashlib.sha256(key).hexdigest()[:16]
     previous_customer, previous_hash = None, "0" * 64
     events = (
-        LiveEvent.objects.select_related("customer", "purpose", "purpose_version")
+        ConsentEvent.objects.select_related("customer", "purpose", "purpose_version")
         .order_by("customer_id", "sequence")
         .iterator()
     )
-    with pgtrigger.ignore("ledger.ConsentEvent:append_only"):
+    # The ledger's append-only trigger as consent 0001 named it.
+    with triggers_ignored(schema_editor, "pgtrigger_append_only_3dd0f"):
         for event in events:
             if event.customer_id != previous_customer:
                 previous_customer, previous_hash = event.customer_id, "0" * 64
             event.previous_hash = previous_hash
-            event.hmac_key = key.fingerprint
-            event.hash = event.compute_hash(
-                key=key.secret,
-                customer_number=event.customer.customer_number,
-                purpose_code=event.purpose.code if event.purpose else None,
-                version=event.purpose_version.version if event.purpose_version else None,
-            )
-            LiveEvent.objects.filter(pk=event.pk).update(
-                previous_hash=event.previous_hash, hmac_key=event.hmac_key, hash=event.hash
+            event.hash = event_hash(event, key=key, fingerprint=fingerprint)
+            ConsentEvent.objects.filter(pk=event.pk).update(
+                previous_hash=previous_hash, hmac_key=fingerprint, hash=event.hash
             )
             previous_hash = event.hash
 

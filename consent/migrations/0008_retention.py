@@ -6,7 +6,7 @@
   trigger no session setting switches off).
 - Notices get machine-readable `retention_rules` and a `notice_format`: the versions
   published so far keep format 1 (their text, and so every stored hash, is unchanged)
-  and get the rules their retention sentences state (`consent.catalogue.RETENTION_RULES`).
+  and get the rules their retention sentences state (`RETENTION_RULES` below).
 - The ledger gets `erasure_requested` (no purpose, like the objection); the state still
   mirrors the latest event per purpose leaving erasure requests out.
 - `LedgerTombstone`: what retention removed of a chain; only the owner's function writes
@@ -14,17 +14,59 @@
   customer's chain once the period the notices state has run out, checked in SQL.
 """
 
+import contextlib
+
 import django.db.models.deletion
-import pgtrigger
 import pgtrigger.compiler
 import pgtrigger.migrations
 from django.conf import settings
 from django.db import migrations, models
 
-from consent.catalogue import RETENTION_RULES
 from infra.dbroles import RETENTION_TIME_ZONE, OwnerFunction, OwnerWritesOnly, RetentionClock
 
 TZ = RETENTION_TIME_ZONE
+
+
+# Frozen: what each purpose's retention sentence says, as rules (the catalogue as it was
+# when this migration was written). Payments keep account data for the tax
+# record-keeping obligation (7 years, counted by the bank from the end of the
+# relationship); fraud detection keeps transactions 5 years (Wwft art. 33). The
+# consent-based purposes keep offers and the data-use log 1 year, and the proof of the
+# customer's choices 5 years after the relationship ends.
+_AS_LONG_AS_A_CUSTOMER_7_YEARS = [
+    {"data": "transactions", "years": 7, "from": "relationship_end", "because": "tax"},
+    {"data": "accounts", "years": 7, "from": "relationship_end", "because": "tax"},
+    {"data": "profile", "years": 7, "from": "relationship_end", "because": "tax"},
+]
+_OFFERS_1_YEAR = [
+    {"data": "offers", "years": 1, "from": "offer_closed"},
+    {"data": "data_use", "years": 1, "from": "read"},
+    {"data": "consent_proof", "years": 5, "from": "relationship_end", "because": "claims"},
+]
+RETENTION_RULES = {
+    "payments": _AS_LONG_AS_A_CUSTOMER_7_YEARS,
+    "fraud_prevention": [
+        {"data": "transactions", "years": 5, "from": "transaction", "because": "wwft"}
+    ],
+    "offers_spending": _OFFERS_1_YEAR,
+    "offers_income": _OFFERS_1_YEAR,
+    "offers_balance": _OFFERS_1_YEAR,
+}
+
+
+@contextlib.contextmanager
+def triggers_ignored(schema_editor, *names):
+    """`pgtrigger.ignore`, with the triggers named as the database had them at this
+    migration (`pgtrigger.ignore` would look them up in today's models)."""
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('pgtrigger.ignore', %s, true)", ["{" + ",".join(names) + "}"]
+        )
+    try:
+        yield
+    finally:
+        with schema_editor.connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('pgtrigger.ignore', '{}', true)")
 
 
 def rules_for_published_versions(apps, schema_editor):
@@ -32,7 +74,7 @@ def rules_for_published_versions(apps, schema_editor):
     same periods as rules. Their layout stays format 1, so their texts and hashes do not
     change."""
     PurposeVersion = apps.get_model("consent", "PurposeVersion")
-    with pgtrigger.ignore("consent.PurposeVersion:published_versions_are_immutable"):
+    with triggers_ignored(schema_editor, "pgtrigger_published_versions_are_immutable_2907f"):
         for version in PurposeVersion.objects.select_related("purpose"):
             version.retention_rules = RETENTION_RULES.get(version.purpose.code, [])
             version.notice_format = 1

@@ -22,7 +22,10 @@ import hmac
 import json
 import secrets
 import uuid
+from pathlib import Path
 
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import migrations, models
 
 from infra.dbroles import RETENTION_TIME_ZONE, OwnerFunction
@@ -166,6 +169,20 @@ LEFT_STATEMENT = {
 }
 
 
+def chain_key() -> bytes:
+    """The chain key, from where the settings said it was kept when this migration was
+    written (`LEDGER_HMAC_KEY`, or the file `LEDGER_HMAC_KEY_FILE`)."""
+    if settings.LEDGER_HMAC_KEY:
+        return settings.LEDGER_HMAC_KEY.strip().encode()
+    file = settings.LEDGER_HMAC_KEY_FILE
+    if file and Path(file).is_file():
+        return Path(file).read_text().strip().encode()
+    raise ImproperlyConfigured(
+        f"LEDGER_HMAC_KEY is not set and {file} does not exist: recording the departures"
+        " of customers who left needs the chain key."
+    )
+
+
 def record_departures_so_far(apps, schema_editor):
     """A `left` event for every customer who left before leaving was an event."""
     Customer = apps.get_model("consent", "Customer")
@@ -175,15 +192,14 @@ def record_departures_so_far(apps, schema_editor):
     )
     if not left.exists():
         return
-    from ledger.keys import chain_keyring  # only databases with departures need the key
-
-    key = chain_keyring().current
+    secret = chain_key()  # only databases with departures need the key
+    fingerprint = hashlib.sha256(secret).hexdigest()[:16]
     now = dt.datetime.now(dt.UTC)
     for customer in left.order_by("pk"):
         last = ConsentEvent.objects.filter(customer=customer).order_by("-sequence").first()
         language = customer.language if customer.language in LEFT_STATEMENT else "nl"
         fields = {
-            "key": key.fingerprint,
+            "key": fingerprint,
             "receipt_id": str(uuid.uuid4()),
             "customer": customer.customer_number,
             "purpose": None,
@@ -199,7 +215,7 @@ def record_departures_so_far(apps, schema_editor):
             "left_on": customer.closed_on.isoformat(),
         }
         payload = json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
-        digest = hmac.new(key.secret, payload, hashlib.sha256).hexdigest()
+        digest = hmac.new(secret, payload, hashlib.sha256).hexdigest()
         entry = {**fields, "format": 1, "hash": digest, "salt": secrets.token_hex(32)}
         ConsentEvent.objects.create(
             receipt_id=fields["receipt_id"],
@@ -212,7 +228,7 @@ def record_departures_so_far(apps, schema_editor):
             sequence=fields["sequence"],
             previous_hash=fields["previous_hash"],
             hash=digest,
-            hmac_key=key.fingerprint,
+            hmac_key=fingerprint,
             left_on=customer.closed_on,
             entry=canonical(entry),
         )

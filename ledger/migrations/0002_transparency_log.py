@@ -12,13 +12,13 @@
   removal took away.
 """
 
+import contextlib
 import datetime as dt
 import json
 import secrets
 
 import django.contrib.postgres.fields
 import django.db.models.functions.datetime
-import pgtrigger
 import pgtrigger.compiler
 import pgtrigger.migrations
 from django.db import migrations, models
@@ -63,13 +63,30 @@ def canonical(value):
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+@contextlib.contextmanager
+def triggers_ignored(schema_editor, *names):
+    """`pgtrigger.ignore`, with the triggers named as the database had them at this
+    migration (`pgtrigger.ignore` would look them up in today's models)."""
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('pgtrigger.ignore', %s, true)", ["{" + ",".join(names) + "}"]
+        )
+    try:
+        yield
+    finally:
+        with schema_editor.connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('pgtrigger.ignore', '{}', true)")
+
+
 def give_every_event_its_entry(apps, schema_editor):
-    """The entry of each existing event, as `ledger.chain.entry_of` makes it today."""
+    """The entry of each existing event, as `ledger.chain.entry_of` made it when this
+    migration was written."""
     ConsentEvent = apps.get_model("ledger", "ConsentEvent")
     events = ConsentEvent.objects.filter(entry="").select_related(
         "customer", "purpose", "purpose_version"
     )
-    with pgtrigger.ignore("ledger.ConsentEvent:append_only"):
+    # The append-only trigger as ledger 0001 named it.
+    with triggers_ignored(schema_editor, "pgtrigger_append_only_1c579"):
         for event in events.iterator(chunk_size=2000):
             entry = {
                 "format": 1,
