@@ -1,7 +1,7 @@
 """Importing banking data (README, Commands): accounts, holdings, transactions.
 
 Every field is checked in SQL on the all-text staging table (see
-`consent.csvload.SqlCheckedImport`), so ten million transactions never pass through
+`infra.csvload.SqlCheckedImport`), so ten million transactions never pass through
 Python one by one. Each check returns (line, reason) for the rows that break it.
 
 Transactions are partitioned by booking month (`offers.models.Transaction`). A file of

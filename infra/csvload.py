@@ -14,7 +14,7 @@ column numbers the records, and every field is checked in one SQL pass
 (a row with the wrong number of fields, bad UTF-8, a field spanning lines), the import
 falls back to the row-by-row reader, which names every such line. A very big file may
 also be copied in parts, each on a connection of its own (`copy_in_parts`), for an import
-that loads in parallel and publishes in one transaction (`offers.imports`).
+that loads in parallel and publishes in one transaction (`banking.imports`).
 """
 
 import csv

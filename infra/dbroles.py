@@ -9,7 +9,7 @@ TRUNCATE to every role, the owner included.
 The append-only tables, per app, are the operations in that app's migrations; each app
 also names them on its AppConfig (`append_only`, `truncate_refused`,
 `owner_deletes_only`), which is what the tests check the database against
-(`declared`). An app that gets an append-only table adds an `AppendOnly("Model")`
+(`tests/protections.py`). An app that gets an append-only table adds an `AppendOnly("Model")`
 operation to its migration and the model's name to its AppConfig; this package names no
 app's tables.
 
@@ -43,30 +43,12 @@ PROTECTIONS = {
 }
 
 
-def declared(protection: str) -> list[str]:
-    """ "app_label.Model" of every model the installed apps declare under `protection`
-    (an append-only table is also refused TRUNCATE)."""
-    from django.apps import apps
-
-    if protection not in PROTECTIONS:
-        raise ValueError(f"unknown protection {protection!r}")
-    wanted = (
-        ("append_only", "truncate_refused") if protection == "truncate_refused" else (protection,)
-    )
-    return [
-        f"{config.label}.{name}"
-        for config in apps.get_app_configs()
-        for attribute in wanted
-        for name in getattr(config, attribute, ())
-    ]
-
-
 # Every function's search path: the catalogue, our schema, and the session's temporary
 # schema last (named, so that PostgreSQL does not search it first).
 SEARCH_PATH = "pg_catalog, public, pg_temp"
 
 TRUNCATE_TRIGGER = "refuse_truncate"
-# Import staging tables (consent.csvload.SqlCheckedImport) live here, not in `public`,
+# Import staging tables (infra.csvload.SqlCheckedImport) live here, not in `public`,
 # where the runtime role may create nothing.
 STAGING_SCHEMA = "import_staging"
 

@@ -2,7 +2,7 @@
 products held, transactions (in every month), the data-use log, offers and what hangs
 on them, customers and the consent state. Each attack runs as the runtime role, through
 the app's own connection, and must be refused with nothing changed. What retention and
-erasure remove goes through owner functions that check why themselves (tests/retention
+erasure remove goes through owner functions that check why themselves (tests/lifecycle
 shows they still do their work)."""
 
 import datetime as dt
@@ -16,10 +16,10 @@ from django.utils import timezone
 from banking.models import Account, Holding, Transaction, transaction_partitions
 from consent.choices import stop_all_offers
 from consent.models import ConsentState, Customer
-from infra.dbroles import declared
 from ledger.models import Channel, ConsentEvent
 from offers.models import DataUse, FollowUp, Offer
 from tests.offers.factories import make_offer
+from tests.protections import declared
 
 PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
 

@@ -12,8 +12,9 @@ from django.db import DatabaseError, connection, transaction
 
 from consent.models import ConsentState, PurposeVersion
 from infra.database import owner_credentials
-from infra.dbroles import TRUNCATE_TRIGGER, declared
+from infra.dbroles import TRUNCATE_TRIGGER
 from ledger.models import ConsentEvent
+from tests.protections import declared
 
 
 def attempt(sql, params=None):

@@ -1,4 +1,4 @@
-"""Synthetic consent histories (offers/synthetic.py) ask only for choices the rules allow:
+"""Synthetic consent histories (banking/synthetic.py) ask only for choices the rules allow:
 checked here choice by choice, for tens of thousands of customers, at the hours when a
 local date and a UTC date differ; tests/offers/test_demo.py has them recorded for real."""
 
