@@ -3,12 +3,14 @@ from django.urls import include, path
 
 from config.health import healthz
 from config.login import customer_login, logout
+from consent.views import set_language
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("accounts/login/", customer_login, name="login"),
     path("accounts/logout/", logout, name="logout"),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # Django's language switch, and the customer's choice stored (consent.views).
+    path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("api.urls")),
     path("", include("ledger.urls")),

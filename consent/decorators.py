@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django_htmx.http import HttpResponseClientRedirect
 
+from .languages import remember_language
 from .models import Customer
 
 # Set on a choice URL that the login sends the customer back to: the session had ended,
@@ -31,6 +32,9 @@ LOGGED_OUT = "logged_out"
 IN_CARD = "card"
 # Where the customer's language, as stored, waits from login to the first page.
 LOGIN_LANGUAGE = "login_language"
+# A language chosen before logging in (the switch on the login page): it wins over the
+# stored one at login, and is stored (a cookie alone, maybe someone else's, does not).
+CHOSEN_LANGUAGE = "chosen_language"
 
 
 def customer_required(view):
@@ -97,9 +101,13 @@ def _customer_language_at_login(sender, request, user, **kwargs):
     # A login through a form (not a test's or a script's session made by hand).
     if request is None or request.method != "POST" or not hasattr(request, "session"):
         return
+    chosen = request.session.pop(CHOSEN_LANGUAGE, None)
     customer = Customer.objects.filter(user=user).only("language").first()
-    if customer is not None:
-        request.session[LOGIN_LANGUAGE] = customer.language
+    if customer is None:
+        return
+    if chosen is not None:
+        remember_language(customer=customer, language=chosen)
+    request.session[LOGIN_LANGUAGE] = customer.language
 
 
 def allow(*methods):
@@ -139,11 +147,13 @@ def choice_view(back):
             url, anchor = back(request, **kwargs)
             if request.GET.get(LOGGED_OUT):
                 text = _(
-                    "U was uitgelogd, daarom is uw keuze hier NIET opgeslagen. Kies hieronder"
-                    " opnieuw."
+                    "U was uitgelogd, daarom is uw keuze hier NIET opgeslagen. Kies nog een"
+                    " keer met de knop bij deze keuze."
                 )
             else:
-                text = _("Hier is niets opgeslagen. Kies hieronder.")
+                text = _("Hier is niets opgeslagen. Kies met de knop bij deze keuze.")
+                messages.info(request, text, extra_tags=f"{IN_CARD} {anchor}")
+                return redirect(f"{url}#{anchor}")
             messages.warning(request, text, extra_tags=f"{IN_CARD} {anchor}")
             return redirect(f"{url}#{anchor}")
 

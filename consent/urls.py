@@ -13,6 +13,7 @@ urlpatterns = [
     path("history/", views.history, name="history"),
     path("history/<int:event_id>/receipt.json", views.receipt, name="receipt"),
     path("history/<int:event_id>/receipt/", views.receipt_page, name="receipt_page"),
+    path("settings/language/", views.language_setting, name="language_setting"),
     path("export/", views.export_page, name="export"),
     path("export.json", views.export_json, name="export_json"),
     path("export/read/", views.export_html, name="export_html"),

@@ -4,15 +4,17 @@ Who may open them, and how, is in `consent.decorators`: `customer_page` and
 `customer_choice`.
 """
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.vary import vary_on_headers
+from django.views.i18n import set_language as django_set_language
 
 from consent.choices import (
     CHOICES,
@@ -33,8 +35,10 @@ from .dashboard import (
     get_published_version,
     history_page,
 )
-from .decorators import IN_CARD, allow, customer_choice, customer_page
+from .decorators import CHOSEN_LANGUAGE, IN_CARD, allow, customer_choice, customer_page
 from .export import readable_export, stream_export
+from .languages import remember_language
+from .models import Customer
 from .receipts import policy_url, receipt_download
 
 
@@ -265,17 +269,17 @@ def _card_response(request, purpose_code, *, at, message=None, refused=None, sta
         message = _refusal_text(refused, card)
     if not request.htmx:
         return _dashboard_page(request, page=page, refusal=message, status=status)
-    html = _card_html(request, card, page, message) + render_to_string(
+    html = _card_html(request, card, page, message, failed=refused is not None) + render_to_string(
         "base.html#announcement", {"announcement": message}
     )
     return HttpResponse(html, status=status)
 
 
-def _card_html(request, card, page, message=None):
-    """The card, with `message` in it, and the summary at the top of the page (htmx swaps
-    it out of band: the count of choices that are on)."""
+def _card_html(request, card, page, message=None, *, failed=False):
+    """The card, with `message` in it (`failed`: a refusal, shown as one), and the summary
+    at the top of the page (htmx swaps it out of band: the count of choices that are on)."""
     return render_to_string(
-        "consent/dashboard.html#card", {"card": card, "result": message}, request
+        "consent/dashboard.html#card", {"card": card, "result": message, "failed": failed}, request
     ) + render_to_string("consent/dashboard.html#summary", {"dashboard": page, "oob": True})
 
 
@@ -315,3 +319,28 @@ def _choice_message(recorded, action, language):
         *recorded.effects.sentences(),
     ]
     return " ".join(sentences)
+
+
+def set_language(request):
+    """Django's language switch (POST; a GET goes back), and the choice sticks: a
+    customer's is stored on the customer; one made before logging in is kept in the
+    session, and the login carries it over (`consent.decorators`)."""
+    response = django_set_language(request)
+    language = request.POST.get("language", "")
+    if request.method != "POST" or language not in dict(settings.LANGUAGES):
+        return response
+    if not request.user.is_authenticated:
+        request.session[CHOSEN_LANGUAGE] = language
+        return response
+    customer = Customer.objects.filter(user=request.user).first()
+    stored = customer is not None and remember_language(customer=customer, language=language)
+    if stored and request.POST.get("setting"):
+        with translation.override(language):
+            messages.success(request, _("Opgeslagen. Wij gebruiken voortaan deze taal."))
+    return response
+
+
+@customer_page()
+def language_setting(request):
+    """The customer's language as stored, and where to change it (without JavaScript)."""
+    return render(request, "consent/language.html", {"stored": request.customer.language})

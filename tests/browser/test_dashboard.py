@@ -88,7 +88,7 @@ def test_a_card_that_needs_a_new_choice_offers_two_equal_buttons(page, shopper):
     publish_version("offers_spending", material=True)
     log_in(page, shopper.customer_number)
     card = page.locator("#purpose-offers_spending")
-    expect(card).to_contain_text("Kies opnieuw.")
+    expect(card).to_contain_text("Kies opnieuw:")
     yes, no = card.locator("#grant-offers_spending"), card.locator("#withdraw-offers_spending")
     assert yes.evaluate("e => e.className") == no.evaluate("e => e.className")
     assert yes.bounding_box()["height"] == no.bounding_box()["height"]

@@ -80,7 +80,7 @@ def test_a_consent_that_no_longer_counts_holds_neither_choice(customer_client):
     publish_version("offers_spending", material=True)
     html = customer_client.get("/cards/offers_spending/", headers=HTMX).content.decode()
     assert stored(html, "offers_spending") == ""
-    assert "Kies opnieuw." in html
+    assert "Kies opnieuw:" in html
 
 
 @override_settings(CONSENT_MAX_AGE_DAYS=30)

@@ -95,7 +95,7 @@ def test_granting_again_after_a_material_change_shows_the_switch(customer_client
         headers={"HX-Request": "true"},
     )
     html = response.content.decode()
-    assert "Kies opnieuw." not in html and 'aria-checked="true"' in html
+    assert "Kies opnieuw:" not in html and 'aria-checked="true"' in html
     assert "tekstversie 2" in html
 
 
@@ -147,7 +147,7 @@ def test_a_get_on_a_choice_url_goes_back_to_the_card_never_a_405(customer_client
     page = customer_client.get("/").content.decode()
     card = page[page.index('id="purpose-offers_income"') :]
     card = card[: card.index("</article>")]
-    assert "Hier is niets opgeslagen. Kies hieronder." in card
+    assert "Hier is niets opgeslagen. Kies met de knop bij deze keuze." in card
     response = customer_client.get("/choices/stop-all/")
     assertRedirects(response, "/#stop-all-section", fetch_redirect_response=False)
     assert ConsentEvent.objects.count() == before

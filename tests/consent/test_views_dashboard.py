@@ -63,7 +63,7 @@ def test_a_purpose_never_chosen_is_off(customer_client):
 def test_a_material_new_version_asks_for_a_choice_again(customer_client):
     publish_version("offers_spending", material=True)
     response = customer_client.get("/")
-    assertContains(response, "Kies opnieuw.")
+    assertContains(response, "Kies opnieuw:")
     assertContains(response, "op een belangrijk punt gewijzigd (nu versie 2)")
     # Two equal buttons, same class: granting and withdrawing weigh the same.
     assertContains(response, 'class="button choice" id="grant-offers_spending"')
@@ -74,7 +74,7 @@ def test_a_material_new_version_asks_for_a_choice_again(customer_client):
 def test_a_non_material_new_version_keeps_the_switch_on(customer_client):
     publish_version("offers_spending", material=False)
     response = customer_client.get("/")
-    assertNotContains(response, "Kies opnieuw.")
+    assertNotContains(response, "Kies opnieuw:")
     assert response.context["cards"][2].is_on
 
 
@@ -83,7 +83,7 @@ def test_an_expired_consent_asks_for_a_choice_again(client, customer_who_did_not
     choose_now(customer_who_did_not, "offers_balance", days_ago=40)
     client.force_login(customer_who_did_not.user)
     response = client.get("/")
-    assertContains(response, "Kies opnieuw.")
+    assertContains(response, "Kies opnieuw:")
     assertContains(response, "hoogstens 30 dagen")
 
 
@@ -95,7 +95,7 @@ def test_a_grant_from_older_data_under_16_does_not_count_and_is_explained(client
     client.force_login(young.user)
     response = client.get("/")
     assertContains(response, "Hiervoor moet u 16 jaar of ouder zijn")
-    assertNotContains(response, "Kies opnieuw.")
+    assertNotContains(response, "Kies opnieuw:")
     assertNotContains(response, 'aria-checked="true"')
     assert response.context["cards"][2].invalid_because == "too_young"
 
