@@ -36,6 +36,27 @@ from .models import Customer, PurposeVersion, StaffAction
 
 # How a customer can ask staff to act for them.
 STAFF_CHANNELS = (Channel.PHONE, Channel.BRANCH)
+
+
+def done_by_staff(channel: str) -> str:
+    """How a choice staff recorded for the customer is described, in one wording that is
+    true everywhere: the customer's history and receipt, and the staff's confirmation
+    (the customer sees neither the staff member's name nor the note)."""
+    if channel == Channel.BRANCH:
+        return str(_("door een medewerker van de bank, op een kantoor"))
+    return str(_("door een medewerker van de bank, telefonisch"))
+
+
+def how_recorded(event: ConsentEvent, *, customer_user_id: int | None) -> str:
+    """How an event came about, as the customer reads it: their own choice (the channel),
+    the bank's system, or a staff member for them (`done_by_staff`)."""
+    if not event.actor_id:
+        return str(_("%(channel)s, automatisch") % {"channel": event.get_channel_display()})
+    if event.actor_id != customer_user_id:
+        return done_by_staff(event.channel)
+    return str(event.get_channel_display())
+
+
 PERMISSION = "consent.act_for_customer"
 
 

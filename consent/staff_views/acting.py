@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from consent.choices import ChoiceError, ObjectionStands, StaleNotice, TooYoung
 from consent.forms import ActForCustomerForm
 from consent.models import Customer
-from consent.staff import PERMISSION, STAFF_CHANNELS, act_for_customer, notice_for
+from consent.staff import PERMISSION, STAFF_CHANNELS, act_for_customer, done_by_staff, notice_for
 from infra.staffsite import staff_page, staff_view
 from ledger.models import Action
 
@@ -88,9 +88,9 @@ def act(request, number, action):
                     request,
                     gettext(
                         "Vastgelegd namens klant %(number)s. De klant ziet het in de"
-                        " geschiedenis, met uw naam als medewerker."
+                        " geschiedenis als ‘%(how)s’."
                     )
-                    % {"number": customer.customer_number},
+                    % {"number": customer.customer_number, "how": done_by_staff(data["channel"])},
                 )
                 return HttpResponseRedirect(
                     reverse("admin:consent_customer_change", args=[customer.customer_number])

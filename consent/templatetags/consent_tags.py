@@ -3,6 +3,7 @@
 from django import template
 from django.utils.translation import get_language
 
+from consent.staff import how_recorded as how_recorded_for
 from infra.languages import in_language
 
 register = template.Library()
@@ -24,3 +25,10 @@ def in_active_language(obj, field):
 def notice_hash(version, language):
     """The SHA-256 the ledger stores for this version read in `language`."""
     return version.notice_sha256(language)
+
+
+@register.simple_tag(takes_context=True)
+def how_recorded(context, event):
+    """How `event` came about, for the customer who is logged in (consent.staff)."""
+    user = context.get("user")
+    return how_recorded_for(event, customer_user_id=getattr(user, "pk", None))

@@ -322,7 +322,7 @@ def test_the_customer_sees_in_the_history_that_bank_staff_did_it_by_phone(
     act(client, daan, "grant", "offers_income", **FILLED)
     client.force_login(daan.user)
     html = client.get("/history/").content.decode()
-    assert "door medewerker van de bank, telefonisch" in html
+    assert "door een medewerker van de bank, telefonisch" in html
 
 
 def test_staff_record_one_choice_at_a_time_there_is_no_bulk_action(client, contact_centre, daan):
