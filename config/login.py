@@ -11,12 +11,14 @@ import datetime as dt
 from functools import wraps
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.db.models import Sum
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from config.clientip import request_client
 from config.logging import masked_path
@@ -89,5 +91,8 @@ def logout(request):
     """Logging out is a POST (a form in the header). A GET — a bookmarked or typed link —
     logs nobody out and goes back to the dashboard, never to a bare 405 page."""
     if request.method == "POST":
-        return _logout(request)
+        response = _logout(request)
+        # In the new, empty session: the login page says it, for whoever looks next.
+        messages.info(request, gettext("U bent uitgelogd."))
+        return response
     return redirect("dashboard")

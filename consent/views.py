@@ -119,10 +119,12 @@ def stop_all(request):
     sentences = [
         _("Alle persoonlijke aanbiedingen zijn gestopt."),
         ngettext("%(count)d keuze is uitgezet.", "%(count)d keuzes zijn uitgezet.", withdrawn)
-        % {"count": withdrawn},
+        % {"count": withdrawn}
+        if withdrawn
+        else _("Er stond niets aan, dus er hoefde niets uit."),
         _(
-            "Uw bezwaar tegen direct marketing is vastgelegd: zolang het geldt, gebruiken wij"
-            " uw gegevens niet voor aanbiedingen."
+            "Uw bezwaar is vastgelegd: zolang het geldt, gebruiken wij uw gegevens niet voor"
+            " aanbiedingen."
         ),
         *recorded.effects.sentences(),
     ]
@@ -146,8 +148,8 @@ def lift_objection_view(request):
     messages.success(
         request,
         _(
-            "Uw bezwaar tegen direct marketing is opgeheven. Er staat nog niets aan: u kiest"
-            " hieronder zelf wat u wilt."
+            "Uw bezwaar tegen persoonlijke aanbiedingen is opgeheven. Er staat nog niets aan: u"
+            " kiest hieronder zelf wat u wilt."
         ),
     )
     return redirect("dashboard")
@@ -181,6 +183,8 @@ def receipt_page(request, event_id):
         else "",
         # Where the event is in the transparency log, and which checkpoint proves it.
         "proof": summary(prove(event)),
+        # The first event of a chain points at no choice: its previous hash is all zeros.
+        "first_in_chain": not event.previous_hash.strip("0"),
     }
     return render(request, "consent/receipt.html", context)
 

@@ -1,6 +1,7 @@
 """Template helpers for the customer's pages."""
 
 from django import template
+from django.conf import settings
 from django.utils.translation import get_language
 
 from consent.staff import how_recorded as how_recorded_for
@@ -32,3 +33,14 @@ def how_recorded(context, event):
     """How `event` came about, for the customer who is logged in (consent.staff)."""
     user = context.get("user")
     return how_recorded_for(event, customer_user_id=getattr(user, "pk", None))
+
+
+# The bank's customer service, for a customer who cannot log in (BANK_PHONE overrides it:
+# a pair of the number as written and as dialled).
+BANK_PHONE = ("020 123 45 67", "+31201234567")
+
+
+@register.simple_tag
+def bank_phone():
+    display, tel = getattr(settings, "BANK_PHONE", BANK_PHONE)
+    return {"display": display, "tel": tel}

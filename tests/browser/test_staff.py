@@ -143,7 +143,9 @@ def test_the_contact_centre_records_a_choice_a_customer_asks_for_by_phone(page, 
     page.context.clear_cookies()
     log_in(page, "620001")
     page.goto("/history/")
-    expect(page.locator("ol.events")).to_contain_text("door een medewerker van de bank, telefonisch")
+    expect(page.locator("ol.events")).to_contain_text(
+        "door een medewerker van de bank, telefonisch"
+    )
 
 
 def test_a_privacy_officer_publishes_a_material_version_after_a_second_confirmation(

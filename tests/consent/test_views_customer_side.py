@@ -25,19 +25,19 @@ def test_the_summary_counts_the_choices_that_are_on(customer_client, customer, c
     assert "2 van 3 keuzes aan" in text_of(customer_client.get("/").content.decode())
 
 
-def test_the_summary_lists_what_needs_a_choice_at_the_top(customer_client):
+def test_what_needs_a_choice_comes_at_the_top_with_its_buttons(customer_client):
     publish_version("offers_spending", material=True)
     html = customer_client.get("/").content.decode()
-    summary = html[html.index('id="summary"') : html.index('id="choices-title"')]
-    assert 'href="#purpose-offers_spending"' in summary
-    assert "de tekst is veranderd" in summary
-    assert "0 van 3 keuzes aan" in text_of(summary)
+    top = html[html.index('id="summary"') : html.index('id="choices-title"')]
+    assert 'id="purpose-offers_spending"' in top and 'id="grant-offers_spending"' in top
+    assert "Kies opnieuw: de tekst is veranderd." in top
+    assert "0 van 3 keuzes aan" in text_of(top)
 
 
 def test_the_objection_is_at_the_top_before_the_choices(customer_client):
     customer_client.post("/choices/stop-all/")
     html = customer_client.get("/").content.decode()
-    assert html.index("U heeft bezwaar gemaakt tegen direct marketing") < html.index(
+    assert html.index("U heeft alle persoonlijke aanbiedingen gestopt") < html.index(
         'id="purpose-offers_spending"'
     )
 

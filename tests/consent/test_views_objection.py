@@ -42,13 +42,13 @@ def test_while_objected_a_grant_is_refused_and_names_the_way_out(customer_client
 
 def test_the_dashboard_shows_the_objection_with_its_date_and_a_lift_button(customer_client):
     response = objected(customer_client)
-    assertContains(response, "U heeft bezwaar gemaakt tegen direct marketing")
+    assertContains(response, "U heeft alle persoonlijke aanbiedingen gestopt")
     assertContains(response, "Sinds 2 november 2026")
     assertContains(response, 'action="/choices/lift-objection/"')
     assertNotContains(response, 'id="stop-all"')
     # Offers purposes show why they are off, and no switch to grant them.
     assertNotContains(response, 'value="grant"')
-    assertContains(response, "zolang uw bezwaar tegen direct marketing geldt", count=3)
+    assertContains(response, "omdat u alle persoonlijke aanbiedingen heeft gestopt", count=3)
 
 
 def test_lifting_the_objection_is_recorded_and_switches_nothing_on(customer_client, customer):
