@@ -191,10 +191,10 @@ def test_no_nested_brackets_or_articles_in_the_main_text(customer_client):
     assert "artikel 6 lid 1 onder a" in html  # in the details
 
 
-def test_direct_marketing_is_explained(customer_client):
+def test_stopping_all_offers_is_said_in_plain_words(customer_client):
     assertContains(
         customer_client.get("/"),
-        "Direct marketing betekent: wij gebruiken uw gegevens om u producten aan te bieden.",
+        "Hiermee zegt u: gebruik mijn gegevens niet om mij producten aan te bieden.",
     )
 
 
