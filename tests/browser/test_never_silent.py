@@ -77,7 +77,7 @@ def test_a_refused_security_token_says_not_saved_and_try_again_reloads(page, sho
 
     page.locator("#switch-offers_spending").click()
 
-    expect_not_saved(page, "offers_spending", "Deze pagina is verlopen.")
+    expect_not_saved(page, "offers_spending", "Deze pagina was te lang open.")
     assert state_of(shopper, "offers_spending") is None
     page.get_by_role("button", name="Probeer opnieuw").click()
     page.wait_for_url("**/#purpose-offers_spending")
