@@ -112,7 +112,9 @@ def test_stop_all_switches_everything_off(page, shopper):
     )
     expect(page.locator('[role=switch][aria-checked="true"]')).to_have_count(0)
     # The objection stands at the top; the offers purposes wait behind it, switched off.
-    expect(page.get_by_role("heading", name="U heeft alle persoonlijke aanbiedingen gestopt")).to_be_visible()
+    expect(
+        page.get_by_role("heading", name="U heeft alle persoonlijke aanbiedingen gestopt")
+    ).to_be_visible()
     expect(page.get_by_role("button", name="Bezwaar opheffen")).to_be_visible()
     assert ConsentEvent.objects.filter(customer=shopper, action=Action.WITHDRAWN).count() == 2
     assert ConsentEvent.objects.filter(customer=shopper, action=Action.OBJECTED).count() == 1

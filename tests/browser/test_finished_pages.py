@@ -61,9 +61,11 @@ def busy_shopper(shopper, choose):
 
 @pytest.fixture
 def expired_shopper(shopper, choose):
-    """Sanne's consent for offers on where she pays ran out: she is asked again."""
+    """Sanne's consent for offers on her balance ran out, so she is asked again; offers on
+    where she pays are on (as for the demo's customer 100003)."""
     days = settings.CONSENT_MAX_AGE_DAYS + 5
-    choose(shopper, "offers_spending", at=timezone.now() - dt.timedelta(days=days))
+    choose(shopper, "offers_balance", at=timezone.now() - dt.timedelta(days=days))
+    choose(shopper, "offers_spending", at=timezone.now())
     return shopper
 
 
@@ -292,13 +294,13 @@ def test_the_choice_asked_again_is_on_the_first_screen(page, expired_shopper, wi
     page.set_viewport_size(PHONES[width])
     log_in(page, expired_shopper.customer_number)
     in_language(page, language)
-    for action in ("#grant-offers_spending", "#withdraw-offers_spending"):
+    for action in ("#grant-offers_balance", "#withdraw-offers_balance"):
         box = page.locator(action).bounding_box()
         assert box["y"] + box["height"] <= PHONES[width]["height"], (action, box)
-    page.locator("#grant-offers_spending").click()
-    expect(page.locator("#switch-offers_spending")).to_have_attribute("aria-checked", "true")
+    page.locator("#grant-offers_balance").click()
+    expect(page.locator("#switch-offers_balance")).to_have_attribute("aria-checked", "true")
     latest = ConsentEvent.objects.filter(customer=expired_shopper).latest("sequence")
-    assert latest.action == Action.GRANTED and latest.purpose.code == "offers_spending"
+    assert latest.action == Action.GRANTED and latest.purpose.code == "offers_balance"
 
 
 # --- 6. Targets a thumb can hit ------------------------------------------------------------
