@@ -35,6 +35,7 @@ from .dashboard import (
 )
 from .decorators import IN_CARD, allow, customer_choice, customer_page
 from .export import readable_export, stream_export
+from .notices import readable_notice
 from .receipts import policy_url, receipt_download
 
 
@@ -215,8 +216,7 @@ def purpose_version(request, purpose_code, version):
     notice = get_published_version(purpose_code, version, at=timezone.now())
     context = {
         "notice": notice,
-        "notice_nl": notice.notice_text("nl"),
-        "notice_en": notice.notice_text("en"),
+        "readable": [readable_notice(notice, language) for language in ("nl", "en")],
     }
     return render(request, "consent/purpose_version.html", context)
 

@@ -8,8 +8,8 @@ from django.db import transaction
 from consent.choices import stop_all_offers
 from consent.signals import consent_ended
 from ledger.models import Channel, ConsentEvent
-from offers.receivers import retract_on_withdrawal
 from offers.models import FollowUp, OfferEvent
+from offers.receivers import retract_on_withdrawal
 from offers.transitions import change_follow_up
 from tests.pages import choice_form
 
