@@ -87,6 +87,21 @@ DATA_CATEGORIES = {
 }
 
 
+# What every notice of a purpose based on consent says, inside its hashed text (at the end
+# of its description): that the consent can always be withdrawn, and how. A test checks
+# every such purpose's current text; published versions carry it written out.
+WITHDRAWAL_SENTENCE = {
+    "nl": (
+        "U kunt uw toestemming altijd intrekken, met één klik op de pagina Mijn"
+        " privacykeuzes, zonder gevolgen voor uw producten bij ons."
+    ),
+    "en": (
+        "You can always withdraw your consent, with one click on the My privacy choices"
+        " page, without consequences for your products with us."
+    ),
+}
+
+
 def category_words(codes: list[str] | tuple[str, ...], language: str) -> str:
     """The categories as people read them: "uw naam, uw e-mailadres en …"."""
     language = text_language(language)
