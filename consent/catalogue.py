@@ -51,6 +51,66 @@ VERSION_TEXT_FIELDS = (
     "dpo_contact_en",
 )
 VERSION_FIELDS = (*VERSION_TEXT_FIELDS, "data_categories")
+# The data categories a notice names for machines (`data_categories`: receipts, the Art. 30
+# record), and how people read each one. Every category a published version names has
+# its words here (a test says so); a new category gets its words before it is published.
+DATA_CATEGORIES = {
+    "account": {"nl": "uw rekeninggegevens", "en": "your account details"},
+    "transactions": {"nl": "uw betalingen", "en": "your payments"},
+    "card_payments.country": {
+        "nl": "het land waar u met uw pas betaalt",
+        "en": "the country where you pay by card",
+    },
+    "card_payments.merchant_category": {
+        "nl": "het soort winkel waar u met uw pas betaalt",
+        "en": "the kind of shop where you pay by card",
+    },
+    "incoming_payments.institutional_payer": {
+        "nl": "of een betaling aan u van een bekende instelling komt, zoals DUO",
+        "en": "whether a payment to you comes from a known institution, such as DUO",
+    },
+    "account_balances": {
+        "nl": "het saldo van uw betaalrekening",
+        "en": "the balance of your current account",
+    },
+    "products_held": {
+        "nl": "welke producten u al bij ons heeft",
+        "en": "which products you already have with us",
+    },
+    "profile.age": {
+        "nl": "uw leeftijd (uit uw geboortedatum)",
+        "en": "your age (from your date of birth)",
+    },
+    "profile.name": {"nl": "uw naam", "en": "your name"},
+    "profile.email": {"nl": "uw e-mailadres", "en": "your e-mail address"},
+    "profile.language": {"nl": "de taal waarin u ons leest", "en": "the language you read us in"},
+}
+
+
+# What every notice of a purpose based on consent says, inside its hashed text (at the end
+# of its description): that the consent can always be withdrawn, and how. A test checks
+# every such purpose's current text; published versions carry it written out.
+WITHDRAWAL_SENTENCE = {
+    "nl": (
+        "U kunt uw toestemming altijd intrekken, met één klik op de pagina Mijn"
+        " privacykeuzes, zonder gevolgen voor uw producten bij ons."
+    ),
+    "en": (
+        "You can always withdraw your consent, with one click on the My privacy choices"
+        " page, without consequences for your products with us."
+    ),
+}
+
+
+def category_words(codes: list[str] | tuple[str, ...], language: str) -> str:
+    """The categories as people read them: "uw naam, uw e-mailadres en …"."""
+    language = text_language(language)
+    words = [DATA_CATEGORIES.get(code, {}).get(language, code) for code in codes]
+    if len(words) < 2:
+        return "".join(words)
+    return ", ".join(words[:-1]) + (" en " if language == "nl" else " and ") + words[-1]
+
+
 # The retention sentences of a version published from now on are generated from its
 # rules (`consent.retention.describe_rules`), never typed.
 GENERATED_TEXT_FIELDS = ("retention_nl", "retention_en")

@@ -196,7 +196,7 @@ def stop_all_offers(
             language=language,
         )
         if objection(locked) is None:
-            event, _effects = append_event(
+            event, objection_effects = append_event(
                 customer=locked,
                 purpose=None,
                 version=None,
@@ -208,6 +208,7 @@ def stop_all_offers(
                 notice_sha256=statement_sha256(Action.OBJECTED, language),
             )
             events.append(event)
+            effects += objection_effects
     return RecordedChoice(events=events, effects=effects)
 
 
@@ -411,6 +412,8 @@ def append_event(
             event=event,
             at=at,
         )
+    elif action == Action.OBJECTED:
+        effects = collect(signals.objected, customer_id=customer.pk, event=event, at=at)
     signals.event_recorded.send(sender=None, event=event, at=at)
     return event, effects
 

@@ -21,13 +21,16 @@ from ledger.models import Action, ConsentEvent
 
 from .catalogue import statement_sha256, statement_text
 from .models import LEGAL_BASIS_TEXT, ConsentState, Customer, Purpose, PurposeVersion
+from .notices import readable_notice, readable_retention
 from .retention_rules import periods
+from .textdiff import word_diff
 from .validity import (
     EXPIRED,
     GIVEN_UNDER_16,
     MATERIAL_CHANGE,
     annotate_validity,
     compile_key,
+    ends_by_material_change,
     last_valid_day,
     moments,
     sixteenth_birthday,
@@ -47,6 +50,10 @@ class Card:
     invalid_because: str | None = None
     too_young_until: dt.date | None = None  # under 16: the day they may choose
     objection: ConsentState | None = None  # the standing objection, for offers purposes
+    # The next version of the text, published to take effect later, and the moment the
+    # first material one of those takes effect (when consents to the current text end).
+    upcoming: PurposeVersion | None = None
+    material_change_at: dt.datetime | None = None
 
     @property
     def code(self) -> str:
@@ -69,7 +76,8 @@ class Card:
 
     @property
     def retention(self) -> str:
-        return self._text("retention")
+        """Once, in words (`consent.notices`): never the rules line of the hashed text."""
+        return readable_retention(self.version, self.language)
 
     @property
     def recipients(self) -> str:
@@ -124,10 +132,36 @@ class Card:
 
     @property
     def valid_until(self) -> dt.date | None:
-        """The last day the consent counts (the same arithmetic as the validity SQL)."""
+        """The last day the consent counts (the same arithmetic as the validity SQL): the
+        day a material version published for later takes effect, if that comes first."""
         if not self.is_valid or self.state is None:
             return None
-        return last_valid_day(self.state.changed_at)
+        return last_valid_day(self.state.changed_at, material_change_at=self.material_change_at)
+
+    @property
+    def ends_by_change(self) -> bool:
+        """The consent counts now, and stops at `material_change_at`, before it expires."""
+        return (
+            self.is_valid
+            and self.state is not None
+            and ends_by_material_change(
+                self.state.changed_at, material_change_at=self.material_change_at
+            )
+        )
+
+    @property
+    def upcoming_takes_effect_at(self) -> dt.datetime | None:
+        return self.upcoming.published_at if self.upcoming is not None else None
+
+    @property
+    def upcoming_diff(self) -> dict[str, Any]:
+        """The next text as the customer will read it, and word by word what changes
+        against the text they read now (both in words, as `consent.notices` renders them)."""
+        if self.upcoming is None:
+            return {}
+        now = readable_notice(self.version, self.language).as_text()
+        later = readable_notice(self.upcoming, self.language).as_text()
+        return {"text": later, "diff": word_diff(now, later)}
 
 
 @dataclass(frozen=True)
@@ -237,17 +271,28 @@ def _cards_query(by_code: bool, _compile_key: tuple) -> Precompiled:
              judged (id, {", ".join(_STATE_ANNOTATIONS)}) AS ({states.sql})
         SELECT {columns(Purpose, "purpose")}, {columns(PurposeVersion, "version")},
                {columns(ConsentState, "state")}, {judged},
-               {columns(PurposeVersion, "chosen")}
+               {columns(PurposeVersion, "chosen")},
+               {columns(PurposeVersion, "upcoming")}, material_change.at
           FROM (current_version
                 JOIN {PurposeVersion._meta.db_table} version ON version.id = current_version.id
-                JOIN {Purpose._meta.db_table} purpose ON purpose.id = version.purpose_id)
+                JOIN {Purpose._meta.db_table} purpose ON purpose.id = version.purpose_id
+                LEFT JOIN LATERAL (
+                    SELECT * FROM {PurposeVersion._meta.db_table} next
+                     WHERE next.purpose_id = version.purpose_id AND next.published_at > %s
+                     ORDER BY next.version LIMIT 1) upcoming ON true
+                LEFT JOIN LATERAL (
+                    SELECT min(later.published_at) AS at
+                      FROM {PurposeVersion._meta.db_table} later
+                     WHERE later.purpose_id = version.purpose_id AND later.material
+                       AND later.published_at > %s) material_change ON true)
           FULL JOIN (judged
                      JOIN {ConsentState._meta.db_table} state ON state.id = judged.id
                      LEFT JOIN {PurposeVersion._meta.db_table} chosen
                        ON chosen.id = state.purpose_version_id)
             ON state.purpose_id = version.purpose_id
     """
-    return Precompiled(sql=sql, slots=versions.slots + states.slots)
+    # The two LATERAL joins read the moment of reading (`at`), after both CTEs' parameters.
+    return Precompiled(sql=sql, slots=versions.slots + states.slots + (("at", None),) * 2)
 
 
 def _row_parts() -> list[tuple[int, int]]:
@@ -259,6 +304,8 @@ def _row_parts() -> list[tuple[int, int]]:
         width(ConsentState),
         len(_STATE_ANNOTATIONS),
         width(PurposeVersion),
+        width(PurposeVersion),
+        1,
     ]
     ends = list(itertools.accumulate(widths))
     return list(zip([0, *ends[:-1]], ends, strict=True))
@@ -277,11 +324,16 @@ def _card_rows(customer: Customer, *, at: dt.datetime, code: str | None):
         cursor.execute(query.sql, params)
         rows = cursor.fetchall()
     for row in rows:
-        purpose, version, state, annotations, chosen = (row[start:end] for start, end in _ROW_PARTS)
+        purpose, version, state, annotations, chosen, upcoming, (material_change_at,) = (
+            row[start:end] for start, end in _ROW_PARTS
+        )
         version = instance(PurposeVersion, version)
+        upcoming = instance(PurposeVersion, upcoming)
         state = instance(ConsentState, state)
         if version is not None:
             version.purpose = instance(Purpose, purpose)
+            if upcoming is not None:
+                upcoming.purpose = version.purpose
         if state is not None:
             for name, value in zip(_STATE_ANNOTATIONS, annotations, strict=True):
                 setattr(state, name, value)
@@ -297,7 +349,7 @@ def _card_rows(customer: Customer, *, at: dt.datetime, code: str | None):
                     chosen.purpose = version.purpose
                 state.purpose = version.purpose
                 state.purpose_version = chosen
-        yield version, state
+        yield version, state, upcoming, material_change_at
 
 
 def customer_dashboard(
@@ -305,14 +357,15 @@ def customer_dashboard(
 ) -> Dashboard:
     """Every purpose (or only `code`) as the customer's card, and the objection. One
     query, however many purposes."""
-    by_purpose, objection, current = {}, None, []
-    for version, state in _card_rows(customer, at=at, code=code):
+    by_purpose, objection, current, later = {}, None, [], {}
+    for version, state, upcoming, material_change_at in _card_rows(customer, at=at, code=code):
         if state is not None and state.purpose_id is None:
             objection = state if state.state == Action.OBJECTED else None
             continue
         if version is None:  # a state for a purpose without a published text (yet)
             continue
         current.append(version)
+        later[version.purpose_id] = (upcoming, material_change_at)
         if state is not None:
             by_purpose[version.purpose_id] = state
     today = timezone.localdate(at)
@@ -335,6 +388,8 @@ def customer_dashboard(
                 invalid_because=why_not_valid(state, customer, at=at),
                 too_young_until=too_young_until,
                 objection=objection,
+                upcoming=later[version.purpose_id][0],
+                material_change_at=later[version.purpose_id][1],
             )
         )
     cards.sort(key=lambda card: (card.purpose.position, card.code))

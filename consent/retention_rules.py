@@ -153,14 +153,15 @@ def period_text(rule: Rule, language: str) -> str:
 
 def describe_rules(rules: Iterable, language: str) -> str:
     """The readable retention sentence of a notice, generated from its rules: one sentence
-    per kind, in the order of the rules. Deterministic, so it can be hashed."""
+    per period, in the order of the rules, naming every kind kept that long together
+    ("Uw betalingen, uw rekeningen … en uw naam …: 7 jaar na …"), so that a period is
+    said once. Deterministic, so it can be hashed."""
     language = text_language(language)
     by_kind: dict[str, list[Rule]] = {}
     for rule in parse_rules(list(rules)):
         by_kind.setdefault(rule.data, []).append(rule)
-    sentences = []
+    by_period: dict[str, list[str]] = {}
     for kind, rules_of_kind in by_kind.items():
-        label = KINDS[kind][language]
         periods = (" en " if language == "nl" else " and ").join(
             period_text(rule, language) for rule in rules_of_kind
         )
@@ -168,11 +169,24 @@ def describe_rules(rules: Iterable, language: str) -> str:
             periods = ("tot het laatste van: " if language == "nl" else "until the last of: ") + (
                 periods
             )
-        sentence = f"{capfirst(label)}: {periods}"
         if kind == "consent_proof":
-            sentence += f"; {AFTER_PROOF[language]}"
-        sentences.append(sentence + ".")
+            periods += f"; {AFTER_PROOF[language]}"
+        by_period.setdefault(periods, []).append(KINDS[kind][language])
+    sentences = [
+        f"{capfirst(_listed(labels, language))}: {periods}."
+        for periods, labels in by_period.items()
+    ]
     return " ".join(sentences)
+
+
+def _listed(items: list[str], language: str) -> str:
+    """'a', 'a en b', 'a, b en c' (the last joined with a comma too when the items have
+    their own "en", so the list stays readable)."""
+    if len(items) == 1:
+        return items[0]
+    word = " en " if language == "nl" else " and "
+    last = ("," if any(word in item for item in items) else "") + word
+    return ", ".join(items[:-1]) + last + items[-1]
 
 
 def machine_line(rules: Iterable) -> str:

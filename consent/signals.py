@@ -6,6 +6,9 @@ whole choice back: the customer is told it was not saved.
 
 - `consent_ended(customer_id, purpose_code, event, at)`: a withdrawal; e.g. offers
   retracts the open offers that relied on the consent.
+- `objected(customer_id, event, at)`: an objection to direct marketing ("stop all
+  personal offers"), after the withdrawals it made; e.g. offers cancels the calls the
+  contact centre still had to make.
 - `material_change(purpose_code, version, at)`: a material new version takes effect;
   earlier consents stop counting.
 - `material_change_preview(purpose_code, at)`: what a material version *would* end
@@ -21,6 +24,7 @@ whole choice back: the customer is told it was not saved.
 from django.dispatch import Signal
 
 consent_ended = Signal()
+objected = Signal()
 material_change = Signal()
 material_change_preview = Signal()
 event_recorded = Signal()

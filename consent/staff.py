@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from infra.effects import answers
+from infra.languages import text_language
 from ledger.models import Action, Channel, ConsentEvent
 
 from . import signals
@@ -33,6 +34,7 @@ from .choices import (
 )
 from .dashboard import Dashboard, current_versions, customer_dashboard, customer_history
 from .models import Customer, PurposeVersion, StaffAction
+from .notices import LANGUAGE_NAMES, readable_notice
 
 # How a customer can ask staff to act for them.
 STAFF_CHANNELS = (Channel.PHONE, Channel.BRANCH)
@@ -105,10 +107,15 @@ class Notice:
     customer's language; its version and hash go back with the form, as on the
     customer's own page."""
 
-    text: str
+    text: str  # in words, to read aloud (a purpose's notice: `consent.notices`)
     language: str
     version: PurposeVersion | None = None
     notice_sha256: str = ""
+    exact_text: str = ""  # the hashed text, "voor controle"
+
+    @property
+    def language_name(self) -> str:
+        return str(LANGUAGE_NAMES[text_language(self.language)])
 
 
 def notice_for(
@@ -127,10 +134,11 @@ def notice_for(
     if version is None:
         raise ChoiceError(_("Onbekend doel: %(code)s") % {"code": purpose_code})
     return Notice(
-        text=version.notice_text(language),
+        text=readable_notice(version, language).as_text(),
         language=language,
         version=version,
         notice_sha256=version.notice_sha256(language),
+        exact_text=version.notice_text(language),
     )
 
 

@@ -83,9 +83,28 @@ def sixteenth_birthday(birth_date: dt.date) -> dt.date:
         return dt.date(birth_date.year + years, 3, 1)
 
 
-def last_valid_day(changed_at: dt.datetime) -> dt.date:
-    """The last day (Amsterdam) on which a consent given at `changed_at` still counts."""
-    return timezone.localdate(changed_at) + dt.timedelta(days=settings.CONSENT_MAX_AGE_DAYS - 1)
+def last_valid_day(
+    changed_at: dt.datetime, *, material_change_at: dt.datetime | None = None
+) -> dt.date:
+    """The last day (Amsterdam) on which a consent given at `changed_at` still counts: the
+    day before its CONSENT_MAX_AGE_DAYS-th day, or, when a material version of its text
+    takes effect earlier (`material_change_at`, published for later), the last day before
+    that moment on which it still counts (the change's own day, unless it takes effect at
+    midnight)."""
+    day = timezone.localdate(changed_at) + dt.timedelta(days=settings.CONSENT_MAX_AGE_DAYS - 1)
+    if material_change_at is None:
+        return day
+    return min(day, timezone.localdate(material_change_at - dt.timedelta(microseconds=1)))
+
+
+def ends_by_material_change(
+    changed_at: dt.datetime, *, material_change_at: dt.datetime | None
+) -> bool:
+    """Whether a consent given at `changed_at` stops counting because a material version
+    takes effect (at `material_change_at`) before it grows too old."""
+    return material_change_at is not None and material_change_at < end_of_day(
+        last_valid_day(changed_at)
+    )
 
 
 def _oldest_valid_grant(at: dt.datetime) -> dt.datetime:

@@ -39,6 +39,7 @@ from .decorators import CHOSEN_LANGUAGE, IN_CARD, allow, customer_choice, custom
 from .export import readable_export, stream_export
 from .languages import remember_language
 from .models import Customer
+from .notices import readable_notice
 from .receipts import policy_url, receipt_download
 
 
@@ -223,8 +224,7 @@ def purpose_version(request, purpose_code, version):
     notice = get_published_version(purpose_code, version, at=timezone.now())
     context = {
         "notice": notice,
-        "notice_nl": notice.notice_text("nl"),
-        "notice_en": notice.notice_text("en"),
+        "readable": [readable_notice(notice, language) for language in ("nl", "en")],
     }
     return render(request, "consent/purpose_version.html", context)
 

@@ -47,3 +47,12 @@ FEATURE_PURPOSES = {
     "student_finance": "offers_income",
     "checking_balance": "offers_balance",
 }
+# The data categories (`PurposeVersion.data_categories`, `consent.catalogue.DATA_CATEGORIES`)
+# each feature reads: the notice of every purpose a rule runs under names them all.
+FEATURE_CATEGORIES = {
+    "age": ("profile.age",),
+    "products": ("products_held",),
+    "card_payments": ("card_payments.country", "card_payments.merchant_category"),
+    "student_finance": ("incoming_payments.institutional_payer",),
+    "checking_balance": ("account_balances",),
+}

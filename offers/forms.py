@@ -5,7 +5,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
-from .models import FollowUpOutcome, FollowUpStatus
+from .models import STAFF_OUTCOMES, FollowUpStatus
 from .rules import RULES
 from .staff import klantenservice_staff
 
@@ -51,7 +51,10 @@ class FollowUpForm(forms.Form):
     )
     outcome = forms.ChoiceField(
         label=_("Uitkomst"),
-        choices=[("", _("— (alleen bij afsluiten)")), *FollowUpOutcome.choices],
+        choices=[
+            ("", _("— (alleen bij afsluiten)")),
+            *((o.value, o.label) for o in STAFF_OUTCOMES),
+        ],
         required=False,
     )
     note = forms.CharField(

@@ -348,6 +348,8 @@ class Cause(models.TextChoices):
     FOLLOW_UP = "follow_up", _("terugbellen")
     # The customer left the bank (`lifecycle.leaving.close_customer`).
     CUSTOMER_LEFT = "customer_left", _("klant is vertrokken")
+    # "Stop alle persoonlijke aanbiedingen": the objection to direct marketing.
+    OBJECTION = "objection", _("bezwaar tegen direct marketing")
 
 
 class FollowUpStatus(models.TextChoices):
@@ -360,6 +362,14 @@ class FollowUpOutcome(models.TextChoices):
     TAKEN = "taken", _("klant neemt het product")
     DECLINED = "declined", _("klant ziet ervan af")
     UNREACHABLE = "unreachable", _("klant niet bereikt")
+    # Closed by the system, never chosen by staff: the customer withdrew the consent the
+    # offer relied on, or objected to direct marketing. Nobody may call them about it.
+    WITHDRAWN = "withdrawn", _("klant trok toestemming in")
+    OBJECTED = "objected", _("klant maakte bezwaar")
+
+
+# The outcomes a contact-centre employee chooses when closing a call.
+STAFF_OUTCOMES = (FollowUpOutcome.TAKEN, FollowUpOutcome.DECLINED, FollowUpOutcome.UNREACHABLE)
 
 
 # The offer's life (docs/gate.md): from which statuses each status may be reached. The engine

@@ -46,9 +46,9 @@ FUNNEL = {
     "expired": Q(status=OfferStatus.EXPIRED),
     # The last step: the contact centre reached the interested customer by phone.
     "called": Q(follow_up__status=FollowUpStatus.CALLED)
-    | (
-        Q(follow_up__status=FollowUpStatus.CLOSED)
-        & ~Q(follow_up__outcome=FollowUpOutcome.UNREACHABLE)
+    | Q(
+        follow_up__status=FollowUpStatus.CLOSED,
+        follow_up__outcome__in=[FollowUpOutcome.TAKEN, FollowUpOutcome.DECLINED],
     ),
 }
 

@@ -16,7 +16,15 @@ from infra.effects import Effect, EffectKind
 from ledger.models import ConsentEvent
 
 from . import transitions
-from .models import OPEN_STATUSES, ActorKind, Cause, DataUse, Offer, OfferStatus
+from .models import (
+    OPEN_STATUSES,
+    ActorKind,
+    Cause,
+    DataUse,
+    FollowUpOutcome,
+    Offer,
+    OfferStatus,
+)
 
 OFFERS_RETRACTED = EffectKind(
     "offers_retracted",
@@ -40,6 +48,15 @@ OFFERS_TO_RETRACT = EffectKind(
     ngettext_lazy(
         "%(count)d open aanbieding die erop steunt wordt ingetrokken.",
         "%(count)d open aanbiedingen die erop steunen worden ingetrokken.",
+        "count",
+    ),
+)
+# A withdrawal or an objection takes the customer off the contact centre's call list.
+FOLLOW_UPS_CLOSED = EffectKind(
+    "follow_ups_closed",
+    ngettext_lazy(
+        "Wij bellen u niet over de aanbieding waarvoor u belangstelling had.",
+        "Wij bellen u niet over de %(count)d aanbiedingen waarvoor u belangstelling had.",
         "count",
     ),
 )
@@ -88,7 +105,38 @@ def retract_on_withdrawal(
         at=at,
         consent_event=event,
     )
-    return [OFFERS_RETRACTED(len(retracted))]
+    # An interested customer waiting for a call: the offer relied on this consent, so the
+    # call goes too. The offer keeps its answer ("geïnteresseerd"); its follow-up closes.
+    closed = transitions.close_follow_ups(
+        offers=Offer.objects.filter(customer_id=customer_id, relied_on__purpose__code=purpose_code),
+        outcome=FollowUpOutcome.WITHDRAWN,
+        cause=Cause.CONSENT_WITHDRAWN,
+        reason=f"Toestemming ingetrokken ({purpose_code}, gebeurtenis {event.pk}).",
+        at=at,
+    )
+    return [OFFERS_RETRACTED(len(retracted)), *_follow_ups_closed(closed)]
+
+
+def close_follow_ups_on_objection(
+    *, customer_id: int, event: ConsentEvent, at: dt.datetime, **_signal
+) -> list[Effect]:
+    """`objected`: the customer objected to direct marketing ("stop alle persoonlijke
+    aanbiedingen"); runs inside that transaction. Every call still to make about any of
+    their offers is closed, whatever consent it relied on: an objection stops all direct
+    marketing, a phone call about a product included (GDPR Art. 21(3))."""
+    closed = transitions.close_follow_ups(
+        offers=Offer.objects.filter(customer_id=customer_id),
+        outcome=FollowUpOutcome.OBJECTED,
+        cause=Cause.OBJECTION,
+        reason=f"Bezwaar tegen direct marketing (gebeurtenis {event.pk}).",
+        at=at,
+    )
+    return _follow_ups_closed(closed)
+
+
+def _follow_ups_closed(offer_ids: list[int]) -> list[Effect]:
+    # Said only when there was a call to cancel: most withdrawals have none.
+    return [FOLLOW_UPS_CLOSED(len(offer_ids))] if offer_ids else []
 
 
 def retract_on_material_change(

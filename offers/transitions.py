@@ -33,6 +33,7 @@ from ledger.models import ConsentEvent
 
 from .models import (
     FOLLOW_UP_MOVES,
+    STAFF_OUTCOMES,
     STATUS_MOVES,
     ActorKind,
     Cause,
@@ -215,7 +216,7 @@ def change_follow_up(
             else _("Deze stap kan niet vanuit de huidige status.")
         )
     outcome = outcome or ""
-    if to == FollowUpStatus.CLOSED and outcome not in FollowUpOutcome.values:
+    if to == FollowUpStatus.CLOSED and outcome not in STAFF_OUTCOMES:
         raise TransitionError(_("Kies de uitkomst om af te sluiten."))
     if to != FollowUpStatus.CLOSED:
         outcome = ""
@@ -237,6 +238,44 @@ def change_follow_up(
         outcome=outcome,
     )
     return follow_up
+
+
+def close_follow_ups(
+    *, offers: QuerySet[Offer], outcome: str, cause: str, reason: str, at: dt.datetime
+) -> list[int]:
+    """The system closes the follow-ups of `offers` still on the contact centre's list
+    (open or called) with `outcome`, one event each naming `cause` and `reason`: the
+    customer must not be called any more. Set-based; returns the offers' ids."""
+    outcome = FollowUpOutcome(outcome)
+    closing = list(
+        FollowUp.objects.select_for_update()
+        .filter(offer__in=offers.order_by().values("pk"))
+        .exclude(status=FollowUpStatus.CLOSED)
+        .order_by("pk")
+        .values_list("pk", "offer_id", "status")
+    )
+    if not closing:
+        return []
+    FollowUp.objects.filter(pk__in=[pk for pk, _offer, _status in closing]).update(
+        status=FollowUpStatus.CLOSED, outcome=outcome, changed_at=at
+    )
+    OfferEvent.objects.bulk_create(
+        [
+            OfferEvent(
+                offer_id=offer_id,
+                kind=EventKind.FOLLOW_UP,
+                from_state=status,
+                to_state=FollowUpStatus.CLOSED,
+                occurred_at=at,
+                actor_kind=ActorKind.SYSTEM,
+                cause=Cause(cause),
+                reason=reason,
+                outcome=outcome,
+            )
+            for _pk, offer_id, status in closing
+        ]
+    )
+    return sorted(offer_id for _pk, offer_id, _status in closing)
 
 
 def _check_actor(actor_kind: str, actor: "User | None") -> None:

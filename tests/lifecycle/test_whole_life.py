@@ -122,18 +122,28 @@ def test_a_customer_joins_consents_gets_an_offer_leaves_and_is_removed_on_the_pr
     fleur.refresh_from_db()
     assert fleur.closed_on == LEFT and not fleur.user.is_active
     checkpoints()
-    # The system's withdrawal and her departure, both in the ledger.
-    after_leaving = {**held(fleur), "events": 3, "states": 1, "feed": 2}
+    # The system's withdrawal and her departure, both in the ledger; the withdrawal closed
+    # the call she had asked for (nobody calls a customer who left).
+    after_leaving = {**held(fleur), "events": 3, "states": 1, "feed": 2, "offer_events": 5}
     assert held(fleur) == after_leaving
+    assert FollowUp.objects.get(offer=offer).outcome == "withdrawn"
 
-    # Offers and the data-use log: one year after the offer closed (her answer, 2 Nov).
+    # The data-use log: one year after the read (2 Nov). Offers: one year after the offer
+    # closed (its last event: the call closed when she left, 9 Nov).
     travel(dt.date(2027, 11, 1))
     run("enforce_retention")
     assert held(fleur) == after_leaving
     travel(dt.date(2027, 11, 2))
     out = run("enforce_retention")
-    assert "offers (offers and your answers to them): 1 offers, 4 offer events, 1 follow ups" in out
     assert "data_use (the log of what we did with your data): 1 rows" in out
+    without_the_log = {name: n for name, n in after_leaving.items() if name != "data_use"}
+    assert held(fleur) == without_the_log
+    travel(dt.date(2027, 11, 8))
+    run("enforce_retention")
+    assert held(fleur) == without_the_log
+    travel(dt.date(2027, 11, 9))
+    out = run("enforce_retention")
+    assert "offers (offers and your answers to them): 1 offers, 5 offer events, 1 follow ups" in out
     after_a_year = {"events": 3, "states": 1, "feed": 2, "accounts": 1, "transactions": 1}
     assert held(fleur) == after_a_year
     checkpoints()
