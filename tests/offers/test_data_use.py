@@ -101,8 +101,8 @@ def test_the_page_runs_a_constant_number_of_queries(
     for hours in range(3):
         engine.generate_offers(as_of=AS_OF, now=now + dt.timedelta(hours=hours))
     client.force_login(traveller.user)
-    # session, user with customer, the log with its outcomes.
-    with django_assert_num_queries(3):
+    # session, user with customer, the log with its outcomes, the erasures asked for.
+    with django_assert_num_queries(4):
         response = client.get("/offers/data-use/")
     assert response.content.decode().count('class="use"') == 3
 
@@ -121,7 +121,9 @@ def test_the_export_has_the_log_of_this_customer_only(client, traveller, student
         "window_days": 90,
         "description": "kaartbetalingen van de afgelopen 90 dagen: land en soort winkel;"
         " welke producten u bij ons heeft",
+        "outcome": "offered",
         "offered": ["Reisverzekering wereld"],
+        "kept": [],
     }
 
 
