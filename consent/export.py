@@ -91,6 +91,10 @@ def export_sections(
             "phone": customer.phone,
             "birth_date": customer.birth_date.isoformat() if customer.birth_date else None,
             "language": customer.language,
+            # The day the customer relationship ended (null while it lasts).
+            "closed_on": customer.closed_on.isoformat() if customer.closed_on else None,
+            # Set when a restore lost choices made after this moment, until the next choice.
+            "choices_lost_since": iso_utc(customer.choices_lost_since),
         },
     )
     yield (

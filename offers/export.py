@@ -10,6 +10,7 @@ from django.db.models import Prefetch
 from django.utils import translation
 
 from consent.export import iso_utc
+from ledger.models import ConsentEvent
 
 from .customer import data_uses
 from .models import (
@@ -75,7 +76,8 @@ def offers_for_export(customer, language: str | None = None):
         Offer.objects.filter(customer=customer)
         .select_related("product", "follow_up")
         .prefetch_related(
-            Prefetch("events", queryset=OfferEvent.objects.order_by("occurred_at", "pk"))
+            Prefetch("events", queryset=OfferEvent.objects.order_by("occurred_at", "pk")),
+            Prefetch("relied_on", queryset=ConsentEvent.objects.only("pk").order_by("pk")),
         )
         .order_by("created_at", "pk")
     )
@@ -95,6 +97,8 @@ def _offer(offer: Offer, texts: str, language: str | None) -> dict:
             "evidence": offer.evidence(texts),
             "created_at": iso_utc(offer.created_at),
             "valid_until": offer.valid_until.isoformat(),
+            # The consents it relied on: ids of events in `history`.
+            "relied_on": [event.pk for event in offer.relied_on.all()],
             "events": [_event(event, language) for event in offer.events.all()],
             "follow_up": _follow_up(offer, language),
         }

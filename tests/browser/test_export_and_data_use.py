@@ -14,20 +14,17 @@ import re
 
 import pytest
 import time_machine
-from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from consent.demo import DEMO_PASSWORD
 from consent.models import Customer
-from consent.staff import act_for_customer, notice_for
 from ledger.models import Action, Channel, ConsentEvent
 from lifecycle.erasure import request_erasure
-from offers import customer as offers_customer
-from offers import review, transitions
-from offers.models import FollowUpOutcome, FollowUpStatus, Offer
+from offers.models import Offer
 from tests.browser.conftest import wait_for_dashboard
+from tests.export_story import CALL_NOTE, PHONE, STAFF_NOTE, called_back_story
 
 pytestmark = pytest.mark.browser
 
@@ -152,48 +149,9 @@ def test_the_readable_export_reads_like_the_history_in_the_customers_language(pa
 def called_back(demo):
     """Sanne (100001) as the contact centre and a reviewer left her: her phone number on
     file, a consent recorded for her by phone, her offer approved, answered "interessant",
-    called and closed."""
-    sanne = Customer.objects.get(customer_number="100001")
-    Customer.objects.filter(pk=sanne.pk).update(phone="+31 6 1234 5678")
-    users = get_user_model().objects
-    agent, reviewer = users.get(username="klantenservice"), users.get(username="reviewer")
+    called and closed (tests/export_story.py)."""
     with time_machine.travel(at(5), tick=False):
-        notice = notice_for(
-            customer=sanne, action=Action.GRANTED, purpose_code="offers_income", at=at(5)
-        )
-        act_for_customer(
-            customer=sanne,
-            staff=agent,
-            action=Action.GRANTED,
-            channel=Channel.PHONE,
-            identity_checked=True,
-            note="Belde zelf: wil ook aanbiedingen op inkomen.",
-            at=at(5),
-            purpose_code="offers_income",
-            version=notice.version.version,
-            notice_sha256=notice.notice_sha256,
-        )
-    offer = Offer.objects.get(customer=sanne)
-    review.approve(offer_ids=[offer.pk], reviewer=reviewer, at=at(10))
-    offers_customer.answer_offer(sanne, offer.pk, answer="interested", at=at(15))
-    follow_up = offer.follow_up
-    transitions.change_follow_up(
-        follow_up_id=follow_up.pk,
-        to=FollowUpStatus.CALLED,
-        owner=agent,
-        actor=agent,
-        at=at(20),
-        note="Teruggebeld, wil bedenktijd.",
-    )
-    transitions.change_follow_up(
-        follow_up_id=follow_up.pk,
-        to=FollowUpStatus.CLOSED,
-        owner=agent,
-        actor=agent,
-        at=at(25),
-        outcome=FollowUpOutcome.TAKEN,
-    )
-    return sanne
+        return called_back_story("100001", at=at())
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -206,9 +164,9 @@ def test_the_export_holds_the_phone_the_staffs_actions_offer_events_and_calls(
         page.set_viewport_size(size)
         page.goto("/export/read/")
         text = main_text(page)
-        assert "+31 6 1234 5678" in text
-        assert "Belde zelf: wil ook aanbiedingen op inkomen." in text
-        assert "Teruggebeld, wil bedenktijd." in text
+        assert PHONE in text
+        assert STAFF_NOTE in text
+        assert CALL_NOTE in text
         if language == "nl":
             assert "Vastgelegd door een medewerker van de bank, telefonisch." in text
             assert "Uw identiteit is gecontroleerd." in text
@@ -222,12 +180,12 @@ def test_the_export_holds_the_phone_the_staffs_actions_offer_events_and_calls(
         assert no_sideways_scroll(page)
     # The download holds the same, in machine formats.
     data = json.loads(page.request.get("/export.json").body())
-    assert data["profile"]["phone"] == "+31 6 1234 5678"
+    assert data["profile"]["phone"] == PHONE
     (by_phone,) = [e for e in data["history"] if e["staff_action"]]
     assert by_phone["staff_action"] == {
         "channel": "phone",
         "identity_checked": True,
-        "note": "Belde zelf: wil ook aanbiedingen op inkomen.",
+        "note": STAFF_NOTE,
         "recorded_at": "2026-11-02T09:35:00+00:00",
     }
     (offer,) = data["offers"]
@@ -239,7 +197,7 @@ def test_the_export_holds_the_phone_the_staffs_actions_offer_events_and_calls(
         ("follow_up", "called", "follow_up"),
         ("follow_up", "closed", "follow_up"),
     ]
-    assert offer["events"][4]["reason"] == "Teruggebeld, wil bedenktijd."
+    assert offer["events"][4]["reason"] == CALL_NOTE
     assert offer["follow_up"]["outcome"] == "taken"
 
 

@@ -18,6 +18,7 @@ def test_export_lists_every_offer_in_the_documented_format(traveller, now):
         "evidence",
         "created_at",
         "valid_until",
+        "relied_on",
         "events",
         "follow_up",
     }
