@@ -43,7 +43,7 @@ def erasure(request):
         at=now,
         language=request.LANGUAGE_CODE,
     )
-    erased_what = erased.effects.sentences(zeros=True) or [_("niets")]
+    erased_what = erased.effects.sentences() or [_("niets")]
     message = _(
         "Verwijderd: %(what)s. Uw verzoek staat in uw geschiedenis; hieronder is het bewijs."
     ) % {"what": get_text_list(erased_what, _("en"))}

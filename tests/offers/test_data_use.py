@@ -10,11 +10,12 @@ from django.utils import timezone
 from pytest_django.asserts import assertContains, assertNotContains
 
 from ledger.models import Action, ConsentEvent
-from offers import engine, gate
+from offers import engine, gate, review
+from offers.customer import answer_offer, data_uses
 from offers.models import DataUse, Offer
 from offers.overview import privacy_overview
 from offers.rules import RULES
-from tests.factories import CustomerFactory
+from tests.factories import CustomerFactory, UserFactory
 from tests.pages import downloaded_json
 
 from .conftest import AS_OF
@@ -148,3 +149,31 @@ def test_many_customers_cost_one_insert_per_chunk(db, choose, now):
     logged = [q for q in queries if "INSERT INTO" in q["sql"] and "offers_datause" in q["sql"]]
     assert len(logged) == 1
     assert DataUse.objects.count() == 30
+
+
+def test_a_second_read_that_finds_the_open_offer_says_it_stayed_not_nothing(traveller, now):
+    engine.generate_offers(as_of=AS_OF, now=now)
+    engine.generate_offers(as_of=AS_OF + dt.timedelta(days=1), now=now)
+    later, first = data_uses(traveller, language="nl")
+    assert (first.outcome, first.offered, first.kept) == (
+        "offered",
+        ["Reisverzekering wereld"],
+        [],
+    )
+    assert (later.outcome, later.offered, later.kept) == ("kept", [], ["Reisverzekering wereld"])
+    assert later.outcome_text == (
+        "Uitkomst: geen nieuwe aanbieding; uw bestaande aanbieding (Reisverzekering wereld)"
+        " bleef staan"
+    )
+    assert Offer.objects.filter(customer=traveller).count() == 1
+
+
+def test_an_offer_answered_before_the_read_did_not_stay_open(traveller, now):
+    engine.generate_offers(as_of=AS_OF, now=now)
+    offer = Offer.objects.get(customer=traveller)
+    review.approve(offer_ids=[offer.pk], reviewer=UserFactory(is_staff=True), at=now)
+    answer_offer(traveller, offer.pk, answer="dismiss", at=now)
+    engine.generate_offers(as_of=AS_OF + dt.timedelta(days=1), now=now)
+    later, _first = data_uses(traveller, language="nl")
+    # Dismissed before the second read: nothing stood, and nothing new was proposed.
+    assert (later.outcome, later.kept) == ("nothing", [])
