@@ -170,6 +170,7 @@ class Offered(TypedDict):
 
     offered: list[str]  # names of the products proposed on its consent
     kept: list[str]  # names of the products of offers already open then, on the same purpose
+    answered: list[str]  # … and of offers the customer had answered by then
 
 
 @dataclass(frozen=True)
@@ -211,12 +212,26 @@ class UseShown:
         return [name for name in self.use.kept or () if name not in self.offered]
 
     @property
+    def answered(self) -> list[str]:
+        """Names of the products of offers on the same purpose that the customer had
+        answered by then ("interessant" or "niet interessant"): the contact policy lets a
+        product rest after an answer, so the read proposed nothing new for them."""
+        return [
+            name
+            for name in dict.fromkeys(self.use.answered or ())
+            if name not in self.offered and name not in self.kept
+        ]
+
+    @property
     def outcome(self) -> str:
         """What came of the read, one code: `offered` (something new proposed), `kept` (no
-        new offer; an existing one stayed) or `nothing`."""
+        new offer; an existing one stayed), `answered` (no new offer; the customer had
+        answered one already) or `nothing`."""
         if self.offered:
             return "offered"
-        return "kept" if self.kept else "nothing"
+        if self.kept:
+            return "kept"
+        return "answered" if self.answered else "nothing"
 
     @property
     def outcome_text(self) -> str:
@@ -231,6 +246,14 @@ class UseShown:
                 " bleven staan",
                 len(self.kept),
             ) % {"products": ", ".join(self.kept)}
+        if self.answered:
+            return ngettext(
+                "Uitkomst: geen nieuwe aanbieding; u had al geantwoord op onze aanbieding"
+                " (%(products)s)",
+                "Uitkomst: geen nieuwe aanbieding; u had al geantwoord op onze aanbiedingen"
+                " (%(products)s)",
+                len(self.answered),
+            ) % {"products": ", ".join(self.answered)}
         return _("Uitkomst: niets gevonden")
 
 
@@ -268,8 +291,8 @@ def describe_data_read(features, window_days: int) -> str:
 def data_uses(customer: Customer, *, language: str) -> list[UseShown]:
     """Every time the offers engine read this customer's data, newest first, with the
     products it proposed relying on that consent, and the offers on the same purpose that
-    were already open then (which the contact policy does not propose again: the read
-    left them standing, it did not find "nothing"). One query."""
+    were already open then, or answered (which the contact policy does not propose
+    again: the read left them standing, it did not find "nothing"). One query."""
     name = f"product__name_{text_language(language)}"
     proposed = Offer.objects.filter(
         run_id=OuterRef("run_id"),
@@ -286,7 +309,7 @@ def data_uses(customer: Customer, *, language: str) -> list[UseShown]:
         .order_by("-occurred_at", "-pk")
         .values("to_state")[:1]
     )
-    standing = (
+    earlier = (
         Offer.objects.filter(
             customer_id=OuterRef("customer_id"),
             relied_on__purpose_id=OuterRef("purpose_id"),
@@ -294,14 +317,18 @@ def data_uses(customer: Customer, *, language: str) -> list[UseShown]:
         )
         .exclude(run_id=OuterRef("run_id"))
         .annotate(status_then=Subquery(status_then))
-        .filter(status_then__in=OPEN_STATUSES)
         .order_by("created_at", "pk")
-        .values(name)
     )
+    standing = earlier.filter(status_then__in=OPEN_STATUSES).values(name)
+    answered = earlier.filter(status_then__in=ANSWERED).values(name)
     uses = (
         DataUse.objects.filter(customer=customer)
         .select_related("purpose", "consent_event__purpose_version")
-        .annotate(offered=ArraySubquery(proposed), kept=ArraySubquery(standing))
+        .annotate(
+            offered=ArraySubquery(proposed),
+            kept=ArraySubquery(standing),
+            answered=ArraySubquery(answered),
+        )
         .order_by("-read_at", "purpose__position")
     )
     return [UseShown(use=use, language=language) for use in uses]

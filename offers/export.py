@@ -112,7 +112,7 @@ def _offer(offer: Offer, texts: str, language: str | None) -> dict:
 
 def data_use_for_export(customer, language: str | None = None):
     """The data-use log: each time the offers engine read the customer's data, and what
-    came of it (`outcome`: `offered`, `kept` or `nothing`)."""
+    came of it (`outcome`: `offered`, `kept`, `answered` or `nothing`)."""
     for shown in data_uses(customer, language=language or customer.language):
         use = shown.use
         item = {
@@ -126,6 +126,7 @@ def data_use_for_export(customer, language: str | None = None):
             "outcome": shown.outcome,
             "offered": shown.offered,
             "kept": shown.kept,
+            "answered": shown.answered,
         }
         if language:
             with translation.override(language):

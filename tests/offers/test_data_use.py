@@ -125,6 +125,7 @@ def test_the_export_has_the_log_of_this_customer_only(client, traveller, student
         "outcome": "offered",
         "offered": ["Reisverzekering wereld"],
         "kept": [],
+        "answered": [],
     }
 
 
@@ -168,12 +169,20 @@ def test_a_second_read_that_finds_the_open_offer_says_it_stayed_not_nothing(trav
     assert Offer.objects.filter(customer=traveller).count() == 1
 
 
-def test_an_offer_answered_before_the_read_did_not_stay_open(traveller, now):
+def test_a_read_after_the_customer_answered_the_offer_says_so(traveller, now):
     engine.generate_offers(as_of=AS_OF, now=now)
     offer = Offer.objects.get(customer=traveller)
     review.approve(offer_ids=[offer.pk], reviewer=UserFactory(is_staff=True), at=now)
     answer_offer(traveller, offer.pk, answer="dismiss", at=now)
     engine.generate_offers(as_of=AS_OF + dt.timedelta(days=1), now=now)
     later, _first = data_uses(traveller, language="nl")
-    # Dismissed before the second read: nothing stood, and nothing new was proposed.
-    assert (later.outcome, later.kept) == ("nothing", [])
+    # Dismissed before the second read: it no longer stood, and the product rests.
+    assert (later.outcome, later.kept, later.answered) == (
+        "answered",
+        [],
+        ["Reisverzekering wereld"],
+    )
+    assert later.outcome_text == (
+        "Uitkomst: geen nieuwe aanbieding; u had al geantwoord op onze aanbieding"
+        " (Reisverzekering wereld)"
+    )
