@@ -310,3 +310,23 @@ def test_a_read_that_finds_the_existing_offer_says_it_stayed(page, demo, languag
         # The readable export says the same.
         page.goto("/export/read/")
         assert page.locator("#data-use + ul .outcome").all_inner_texts() == outcomes
+
+
+def test_the_pages_need_no_javascript(browser, live_server, erased):
+    """The erasure, data-use and export pages are whole without JavaScript."""
+    context = browser.new_context(
+        base_url=live_server.url, locale="nl-NL", java_script_enabled=False
+    )
+    try:
+        page = context.new_page()
+        page.set_viewport_size(PHONES[0])
+        log_in(page, "100004")
+        page.goto("/offers/data-use/")
+        assert ERASED_SENTENCE["nl"] in main_text(page)
+        page.goto("/erasure/")
+        assert "Er is nu niets te verwijderen." in main_text(page)
+        page.goto("/export/read/")
+        fit = payments_fit(page)
+        assert fit["scroll"] <= fit["box"] and fit["cut"] == 0, fit
+    finally:
+        context.close()
