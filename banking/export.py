@@ -5,31 +5,42 @@ customer's rows: every query filters on the customer. This reads the bank's reco
 the customer's own copy of their data, never for offers (the architecture test names it
 as the one exception to "only the gate reads banking data")."""
 
+from django.utils import translation
+
 from consent.export import iso_utc
+from infra.languages import text_language
 
-from .models import Account, Holding, Transaction
+from .countries import country_name
+from .models import Account, AccountKind, Holding, Transaction
 
 
-def accounts_for_export(customer):
+def accounts_for_export(customer, language: str | None = None):
+    """`language` (the page to read): the account kind's name next to its code."""
     for iban, kind, balance, currency in (
         Account.objects.filter(customer=customer)
         .order_by("iban")
         .values_list("iban", "kind", "balance", "currency")
     ):
-        yield {"iban": iban, "kind": kind, "balance": str(balance), "currency": currency}
+        item = {"iban": iban, "kind": kind, "balance": str(balance), "currency": currency}
+        if language:
+            with translation.override(language):
+                item["kind_name"] = str(AccountKind(kind).label)
+        yield item
 
 
-def holdings_for_export(customer):
-    for (code,) in (
+def holdings_for_export(customer, language: str | None = None):
+    name = f"product__name_{text_language(language or 'nl')}"
+    for code, product_name in (
         Holding.objects.filter(customer=customer)
         .order_by("product__code")
-        .values_list("product__code")
+        .values_list("product__code", name)
     ):
-        yield {"product": code}
+        yield {"product": code, "product_name": product_name} if language else {"product": code}
 
 
-def transactions_for_export(customer):
-    """Every transaction imported for the customer's accounts, oldest first, streamed."""
+def transactions_for_export(customer, language: str | None = None):
+    """Every transaction imported for the customer's accounts, oldest first, streamed.
+    `language` (the page to read): the country's name next to its code."""
     rows = (
         Transaction.objects.filter(account__customer=customer)
         .order_by("account__iban", "booked_at", "transaction_id")
@@ -37,7 +48,7 @@ def transactions_for_export(customer):
         .iterator(chunk_size=TRANSACTION_CHUNK)
     )
     for tid, iban, booked_at, amount, currency, name, other_iban, mcc, country, text in rows:
-        yield {
+        item = {
             "transaction_id": tid,
             "iban": iban,
             "booked_at": iso_utc(booked_at),
@@ -49,6 +60,9 @@ def transactions_for_export(customer):
             "country": country,
             "description": text,
         }
+        if language:
+            item["country_name"] = country_name(country, language) if country else ""
+        yield item
 
 
 TRANSACTION_CHUNK = 2000
@@ -68,10 +82,13 @@ TRANSACTION_FIELDS = (
 )
 
 
-def export_sections(*, customer, **_signal) -> list[tuple[str, object]]:
-    """`consent.signals.export_sections`: the bank's records in the customer's export."""
+def export_sections(
+    *, customer, language: str | None = None, **_signal
+) -> list[tuple[str, object]]:
+    """`consent.signals.export_sections`: the bank's records in the customer's export
+    (`language`: for the page to read, names next to codes)."""
     return [
-        ("accounts", accounts_for_export(customer)),
-        ("holdings", holdings_for_export(customer)),
-        ("transactions", transactions_for_export(customer)),
+        ("accounts", accounts_for_export(customer, language)),
+        ("holdings", holdings_for_export(customer, language)),
+        ("transactions", transactions_for_export(customer, language)),
     ]

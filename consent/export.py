@@ -6,6 +6,12 @@ returns `[(name, iterable), …]`, and the export streams each iterable item by 
 (`stream_export`), so no section is ever all in memory (return a generator: it is read
 only when its turn comes). Sections the design promises are always present, as an empty
 list when no app fills them.
+
+The JSON keeps machine formats (codes, ISO 8601 in UTC, amounts as decimal strings): it is
+the portable copy (Art. 20). The page `/export/read/` is the same data for people: the
+signal then carries `language`, and each app adds names next to its codes in that
+language (`product_name`, `country_name`, …); the template formats times, dates and
+amounts for the language (`consent_tags`: `moment`, `day`, `money`).
 """
 
 import datetime as dt
@@ -21,6 +27,7 @@ from ledger.proofs import prove_many
 
 from . import signals
 from .dashboard import Dashboard, customer_dashboard, customer_history
+from .models import StaffAction
 from .receipts import consent_receipt
 
 # Keys that consent fills itself; an app cannot replace them.
@@ -41,10 +48,11 @@ STREAM_BUFFER = 64 * 1024
 SectionValue = dict[str, Any] | str | None | Iterable[Any]
 
 
-def app_sections(customer) -> dict[str, Iterable[Any]]:
-    """What the other apps add to the export (`signals.export_sections`), by name."""
+def app_sections(customer, *, language: str | None = None) -> dict[str, Iterable[Any]]:
+    """What the other apps add to the export (`signals.export_sections`), by name.
+    `language`: for the page to read, names in that language next to the codes."""
     sections: dict[str, Iterable[Any]] = {}
-    for name, items in answers(signals.export_sections, customer=customer):
+    for name, items in answers(signals.export_sections, customer=customer, language=language):
         if name in OWN_KEYS or name in sections:
             raise ValueError(f"export section {name!r} is already taken")
         sections[name] = items
@@ -62,12 +70,14 @@ def export_sections(
     at: dt.datetime,
     policy_url: Callable = lambda event: "",
     page: Dashboard | None = None,
+    language: str | None = None,
 ) -> Iterator[tuple[str, SectionValue]]:
     """(key, value) in the document's order. A value that is a list or another iterable
     is a JSON array whose items are produced one at a time. `policy_url(event)` is the
     receipt's link to the text (absolute, from the request). `page`: the customer's
     cards at `at` when the caller has read them already (the export uses no text of
-    them, only codes, states and dates, so any language will do)."""
+    them, only codes, states and dates, so any language will do). `language`: the page's
+    language when the export is shown as a page (apps add names), else None (JSON)."""
     if page is None:
         page = customer_dashboard(customer, language="en", at=at)
     yield "customer_number", customer.customer_number
@@ -78,8 +88,13 @@ def export_sections(
             "first_name": customer.first_name,
             "last_name": customer.last_name,
             "email": customer.email,
+            "phone": customer.phone,
             "birth_date": customer.birth_date.isoformat() if customer.birth_date else None,
             "language": customer.language,
+            # The day the customer relationship ended (null while it lasts).
+            "closed_on": customer.closed_on.isoformat() if customer.closed_on else None,
+            # Set when a restore lost choices made after this moment, until the next choice.
+            "choices_lost_since": iso_utc(customer.choices_lost_since),
         },
     )
     yield (
@@ -110,7 +125,7 @@ def export_sections(
     )
     yield "history", _history(customer)
     yield "receipts", _receipts(customer, policy_url)
-    added = app_sections(customer)
+    added = app_sections(customer, language=language)
     for name in PROMISED_SECTIONS:
         if name not in added:
             yield name, []
@@ -119,7 +134,11 @@ def export_sections(
 
 def _history(customer) -> Iterator[dict]:
     # The ledger's own order: oldest first, as the chain runs.
+    staff_actions = {
+        action.event_id: action for action in StaffAction.objects.filter(event__customer=customer)
+    }
     for event in customer_history(customer).reverse():
+        action = staff_actions.get(event.pk)
         yield {
             "id": event.pk,
             "purpose": event.purpose.code if event.purpose else None,
@@ -128,6 +147,16 @@ def _history(customer) -> Iterator[dict]:
             "channel": event.channel,
             "version": event.purpose_version.version if event.purpose_version else None,
             "notice_sha256": event.notice_sha256,
+            # A choice a staff member recorded at the customer's request (by phone or in a
+            # branch): what the ledger has no field for. Staff are not named: the bank is.
+            "staff_action": {
+                "channel": action.channel,
+                "identity_checked": action.identity_checked,
+                "note": action.note,
+                "recorded_at": iso_utc(action.recorded_at),
+            }
+            if action
+            else None,
         }
 
 
@@ -189,12 +218,13 @@ def stream_export(customer, *, at: dt.datetime | None = None, **kwargs) -> Itera
 
 
 def readable_export(customer, *, language: str, at: dt.datetime | None = None) -> dict:
-    """The export for `/export/read/`: the same data, with each purpose's title in the
-    customer's language next to its code (people read names, not codes)."""
+    """The export for `/export/read/`: the same data, with names next to codes in the
+    page's language: each purpose's title, and what the other apps add (products,
+    account kinds, countries, statuses). People read names, not codes."""
     at = at or timezone.now()
     page = customer_dashboard(customer, language=language, at=at)
     # The page shows no receipts (each has its own page, linked from the history).
-    data = customer_export(customer, at=at, page=page, leave_out=("receipts",))
+    data = customer_export(customer, at=at, page=page, leave_out=("receipts",), language=language)
     titles = {card.code: card.title for card in page.cards}
     for section in ("choices", "history", "data_use"):
         for item in data[section]:

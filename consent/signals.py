@@ -15,8 +15,10 @@ whole choice back: the customer is told it was not saved.
   (reads only), for the privacy officer's second confirmation.
 - `event_recorded(event, at)`: every event the ledger records, after the state: an app
   that mirrors the ledger (the API's change feed) commits or rolls back with it.
-- `export_sections(customer)`: the sections an app adds to `/export.json`, as
-  `[(name, iterable), …]` (streamed item by item; `consent.export`).
+- `export_sections(customer, language)`: the sections an app adds to `/export.json`, as
+  `[(name, iterable), …]` (streamed item by item; `consent.export`); `language` is None
+  for the JSON (machine formats) and the page's language for `/export/read/` (then add
+  names next to codes).
 - `staff_sections(customer, at, language)`: the parts an app adds to the contact centre's
   customer page, as `[consent.staff.StaffSection, …]`; never banking data.
 """

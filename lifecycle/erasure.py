@@ -74,12 +74,33 @@ class Kept:
     period: str
 
 
+def erasures(customer: Customer) -> list[dt.datetime]:
+    """When the customer asked to erase (the `erasure_requested` events), newest first:
+    pages that would otherwise look as if nothing ever happened say what did, and when."""
+    return list(
+        ConsentEvent.objects.filter(customer=customer, action=Action.ERASURE_REQUESTED)
+        .order_by("-sequence")
+        .values_list("occurred_at", flat=True)
+    )
+
+
 @dataclass(frozen=True)
 class ErasurePreview:
     statement: str  # what the customer confirms; its hash goes into the ledger
     statement_sha256: str
     goes: Effects  # what each app would erase, in its own words
     kept: list[Kept]
+    earlier: list[dt.datetime]  # erasures done before, newest first
+
+    @property
+    def nothing_to_erase(self) -> bool:
+        """Nothing would go: the page offers no erasure (a request for nothing is none)."""
+        return not any(effect.count for effect in self.goes)
+
+    @property
+    def goes_sentences(self) -> list[str]:
+        """What would go, one sentence per kind that is there (never "0 aanbiedingen")."""
+        return self.goes.sentences()
 
 
 def erasure_preview(customer: Customer, *, language: str, at: dt.datetime) -> ErasurePreview:
@@ -96,4 +117,5 @@ def erasure_preview(customer: Customer, *, language: str, at: dt.datetime) -> Er
         statement_sha256=statement_sha256(Action.ERASURE_REQUESTED, language),
         goes=collect(signals.erasure_preview, customer_id=customer.pk),
         kept=kept,
+        earlier=erasures(customer),
     )

@@ -19,15 +19,17 @@ from .forms import ErasureForm
 def erasure(request):
     """GET: what erasing would remove and what must stay (the confirmation step), with the
     password field unless the login was recent. POST: erase now; the request is in the
-    ledger, with a receipt. A wrong or missing password erases nothing."""
+    ledger, with a receipt. A wrong or missing password erases nothing; when there is
+    nothing to erase (e.g. right after an erasure), the page says so and when the last
+    erasure was, offers no button, and a POST records nothing."""
     now = timezone.now()
+    preview = erasure_preview(request.customer, language=request.LANGUAGE_CODE, at=now)
     form = ErasureForm(
-        request.POST if request.method == "POST" else None,
+        request.POST if request.method == "POST" and not preview.nothing_to_erase else None,
         request=request,
         ask_password=not logged_in_recently(request.session, at=now),
     )
-    if not form.is_valid():
-        preview = erasure_preview(request.customer, language=request.LANGUAGE_CODE, at=now)
+    if preview.nothing_to_erase or not form.is_valid():
         context = {
             "preview": preview,
             "form": form,
@@ -41,7 +43,7 @@ def erasure(request):
         at=now,
         language=request.LANGUAGE_CODE,
     )
-    erased_what = erased.effects.sentences(zeros=True) or [_("niets")]
+    erased_what = erased.effects.sentences() or [_("niets")]
     message = _(
         "Verwijderd: %(what)s. Uw verzoek staat in uw geschiedenis; hieronder is het bewijs."
     ) % {"what": get_text_list(erased_what, _("en"))}

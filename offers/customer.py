@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, TypedDict
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import transaction
-from django.db.models import OuterRef, Prefetch
+from django.db.models import OuterRef, Prefetch, Subquery
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -21,9 +21,19 @@ from django.utils.translation import ngettext
 from consent.models import Customer
 from infra.languages import text_language
 from ledger.models import ConsentEvent
+from lifecycle.erasure import erasures
 
 from . import transitions
-from .models import ActorKind, Cause, DataUse, Offer, OfferStatus
+from .models import (
+    OPEN_STATUSES,
+    ActorKind,
+    Cause,
+    DataUse,
+    EventKind,
+    Offer,
+    OfferEvent,
+    OfferStatus,
+)
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -159,6 +169,8 @@ class Offered(TypedDict):
     """What `data_uses` annotates a DataUse with."""
 
     offered: list[str]  # names of the products proposed on its consent
+    kept: list[str]  # names of the products of offers already open then, on the same purpose
+    answered: list[str]  # … and of offers the customer had answered by then
 
 
 @dataclass(frozen=True)
@@ -191,6 +203,58 @@ class UseShown:
     def offered(self) -> list[str]:
         """Names of the products the run proposed on this consent ([] if nothing)."""
         return list(self.use.offered or ())
+
+    @property
+    def kept(self) -> list[str]:
+        """Names of the products of offers made earlier on the same purpose and still open
+        when this read happened: the contact policy proposes nothing twice, so the read
+        left them standing instead of proposing them again ([] if none)."""
+        return [name for name in self.use.kept or () if name not in self.offered]
+
+    @property
+    def answered(self) -> list[str]:
+        """Names of the products of offers on the same purpose that the customer had
+        answered by then ("interessant" or "niet interessant"): the contact policy lets a
+        product rest after an answer, so the read proposed nothing new for them."""
+        return [
+            name
+            for name in dict.fromkeys(self.use.answered or ())
+            if name not in self.offered and name not in self.kept
+        ]
+
+    @property
+    def outcome(self) -> str:
+        """What came of the read, one code: `offered` (something new proposed), `kept` (no
+        new offer; an existing one stayed), `answered` (no new offer; the customer had
+        answered one already) or `nothing`."""
+        if self.offered:
+            return "offered"
+        if self.kept:
+            return "kept"
+        return "answered" if self.answered else "nothing"
+
+    @property
+    def outcome_text(self) -> str:
+        """The outcome as the customer reads it, one sentence per read."""
+        if self.offered:
+            return _("Uitkomst: aanbieding voorgesteld") + f" ({', '.join(self.offered)})"
+        if self.kept:
+            return ngettext(
+                "Uitkomst: geen nieuwe aanbieding; uw bestaande aanbieding (%(products)s)"
+                " bleef staan",
+                "Uitkomst: geen nieuwe aanbieding; uw bestaande aanbiedingen (%(products)s)"
+                " bleven staan",
+                len(self.kept),
+            ) % {"products": ", ".join(self.kept)}
+        if self.answered:
+            return ngettext(
+                "Uitkomst: geen nieuwe aanbieding; u had al geantwoord op onze aanbieding"
+                " (%(products)s)",
+                "Uitkomst: geen nieuwe aanbieding; u had al geantwoord op onze aanbiedingen"
+                " (%(products)s)",
+                len(self.answered),
+            ) % {"products": ", ".join(self.answered)}
+        return _("Uitkomst: niets gevonden")
 
 
 def describe_data_read(features, window_days: int) -> str:
@@ -226,17 +290,59 @@ def describe_data_read(features, window_days: int) -> str:
 
 def data_uses(customer: Customer, *, language: str) -> list[UseShown]:
     """Every time the offers engine read this customer's data, newest first, with the
-    products it proposed relying on that consent. One query."""
+    products it proposed relying on that consent, and the offers on the same purpose that
+    were already open then, or answered (which the contact policy does not propose
+    again: the read left them standing, it did not find "nothing"). One query."""
     name = f"product__name_{text_language(language)}"
     proposed = Offer.objects.filter(
         run_id=OuterRef("run_id"),
         customer_id=OuterRef("customer_id"),
         relied_on=OuterRef("consent_event_id"),
     ).values(name)
+    # An offer's status at the moment of the read: its last status event by then.
+    status_then = (
+        OfferEvent.objects.filter(
+            offer_id=OuterRef("pk"),
+            kind=EventKind.STATUS,
+            occurred_at__lte=OuterRef(OuterRef("read_at")),
+        )
+        .order_by("-occurred_at", "-pk")
+        .values("to_state")[:1]
+    )
+    earlier = (
+        Offer.objects.filter(
+            customer_id=OuterRef("customer_id"),
+            relied_on__purpose_id=OuterRef("purpose_id"),
+            created_at__lte=OuterRef("read_at"),
+        )
+        .exclude(run_id=OuterRef("run_id"))
+        .annotate(status_then=Subquery(status_then))
+        .order_by("created_at", "pk")
+    )
+    standing = earlier.filter(status_then__in=OPEN_STATUSES).values(name)
+    answered = earlier.filter(status_then__in=ANSWERED).values(name)
     uses = (
         DataUse.objects.filter(customer=customer)
         .select_related("purpose", "consent_event__purpose_version")
-        .annotate(offered=ArraySubquery(proposed))
+        .annotate(
+            offered=ArraySubquery(proposed),
+            kept=ArraySubquery(standing),
+            answered=ArraySubquery(answered),
+        )
         .order_by("-read_at", "purpose__position")
     )
     return [UseShown(use=use, language=language) for use in uses]
+
+
+@dataclass(frozen=True)
+class DataUseLog:
+    """The customer's page "Wat wij met uw gegevens deden": the reads, and when the
+    customer had the log erased (so an empty log after an erasure says why it is empty)."""
+
+    uses: list[UseShown]
+    erasures: list[dt.datetime]  # newest first
+
+
+def data_use_log(customer: Customer, *, language: str) -> DataUseLog:
+    """Two queries."""
+    return DataUseLog(uses=data_uses(customer, language=language), erasures=erasures(customer))

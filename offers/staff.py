@@ -15,6 +15,7 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from consent.staff import StaffSection
+from lifecycle.erasure import erasures
 
 from .models import Offer, OfferEvent
 
@@ -68,13 +69,18 @@ class StaffOffer:
 
 def offers_for_staff(*, customer, at: dt.datetime, language: str) -> dict:
     """The `consent.staff` section: every offer made to the customer, newest first, each
-    with its history. Three queries."""
+    with its history, and when the customer had their offers erased (an erasure leaves
+    no offer behind: without it the page would say the customer never had one). Four
+    queries."""
     offers = with_history(
         Offer.objects.filter(customer=customer)
         .select_related("product", "follow_up__owner")
         .order_by("-created_at", "-pk")
     )
-    return {"offers": [StaffOffer(offer=offer, language=language) for offer in offers]}
+    return {
+        "offers": [StaffOffer(offer=offer, language=language) for offer in offers],
+        "erasures": erasures(customer),
+    }
 
 
 def staff_sections(*, customer, at: dt.datetime, language: str, **_signal) -> list[StaffSection]:

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from consent.decorators import customer_choice, customer_page
 
-from .customer import OfferNotOpen, answer_offer, answered_offers, data_uses, shown_offers
+from .customer import OfferNotOpen, answer_offer, answered_offers, data_use_log, shown_offers
 
 
 def _to_offer(request, offer_id):
@@ -46,8 +46,8 @@ def dismiss(request, offer_id):
 @customer_page()
 def data_use(request):
     """ "Wat wij met uw gegevens deden": every read of the offers engine, as logged."""
-    uses = data_uses(request.customer, language=request.LANGUAGE_CODE)
-    return render(request, "offers/data_use.html", {"uses": uses})
+    log = data_use_log(request.customer, language=request.LANGUAGE_CODE)
+    return render(request, "offers/data_use.html", {"uses": log.uses, "erasures": log.erasures})
 
 
 def _answer(request, offer_id, answer):

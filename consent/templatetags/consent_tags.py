@@ -1,11 +1,16 @@
 """Template helpers for the customer's pages."""
 
+import datetime as dt
+from decimal import Decimal
+
 from django import template
 from django.conf import settings
+from django.utils import numberformat, timezone
+from django.utils.formats import get_format
 from django.utils.translation import get_language
 
 from consent.staff import how_recorded as how_recorded_for
-from infra.languages import in_language
+from infra.languages import in_language, text_language
 
 register = template.Library()
 
@@ -44,3 +49,52 @@ BANK_PHONE = ("020 123 45 67", "+31201234567")
 def bank_phone():
     display, tel = getattr(settings, "BANK_PHONE", BANK_PHONE)
     return {"display": display, "tel": tel}
+
+
+# --- The export as a page: machine formats (ISO 8601, decimal strings) made readable. ----
+@register.filter
+def moment(value):
+    """An ISO 8601 timestamp from the export as an aware datetime (`date` then shows it in
+    local time, as the history does); None stays None."""
+    return dt.datetime.fromisoformat(value) if value else None
+
+
+@register.filter
+def day(value):
+    """An ISO 8601 date (or the date part of a timestamp, in local time) as a date."""
+    if not value:
+        return None
+    if "T" in value:
+        return timezone.localtime(dt.datetime.fromisoformat(value)).date()
+    return dt.date.fromisoformat(value)
+
+
+CURRENCY_SYMBOLS = {"EUR": "€"}
+
+
+@register.filter
+def money(amount, currency="EUR"):
+    """An amount as people read it in the active language: "€ 4.200,00" and "€ -62,10" in
+    Dutch, "€4,200.00" and "-€62.10" in English; other currencies by their code."""
+    value = Decimal(str(amount))
+    language = get_language() or "nl"
+    number = numberformat.format(
+        abs(value),
+        get_format("DECIMAL_SEPARATOR", language),
+        decimal_pos=2,
+        grouping=3,
+        thousand_sep=get_format("THOUSAND_SEPARATOR", language),
+        force_grouping=True,
+    )
+    symbol = CURRENCY_SYMBOLS.get(currency, currency)
+    sign = "-" if value < 0 else ""
+    if text_language(language) == "en" and symbol != currency:
+        return f"{sign}{symbol}{number}"
+    return f"{symbol} {sign}{number}"
+
+
+@register.filter
+def iban(value):
+    """An IBAN in groups of four, as it is printed on a card ("NL50 DEMO 0001 …")."""
+    compact = str(value).replace(" ", "")
+    return " ".join(compact[i : i + 4] for i in range(0, len(compact), 4))

@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import PASSWORD, log_in, wait_for_dashboard
 from tests.factories import publish_version
+from tests.offers.factories import make_offer
 
 pytestmark = pytest.mark.browser
 
@@ -174,10 +175,13 @@ def test_axe_finds_nothing_serious_on_every_customer_page_and_error_page(
         assert serious_violations(page) == [], name
 
 
-def test_keyboard_only_erasure_with_the_password_step(page, shopper, settings):
+def test_keyboard_only_erasure_with_the_password_step(page, shopper, choose, settings):
     """A session older than the window: the erasure page asks for the password, with the
     keyboard alone; a wrong one says so and keeps focus in the field; axe finds nothing."""
     settings.RECENT_LOGIN_SECONDS = 0  # every session is "older" than the window
+    # Something to erase (with nothing, the page offers no erasure).
+    choose(shopper, "offers_spending", at=timezone.now())
+    make_offer(shopper)
     log_in(page, shopper.customer_number)
     page.goto("/erasure/")
     password = page.get_by_label("Vul uw wachtwoord nog eens in")

@@ -57,6 +57,7 @@ def test_the_export_follows_the_documented_format(customer_client, customer, cho
             "channel": "web",
             "version": 1,
             "notice_sha256": e.notice_sha256,
+            "staff_action": None,
         }
         for e in events
     ]
@@ -106,9 +107,10 @@ def test_the_export_runs_a_constant_number_of_queries(
         choose_now(customer, "offers_income")
     checkpoint()  # every receipt carries its inclusion proof
     # session, user with customer, the cards (current versions and states), events
-    # (history), events (receipts), the receipts' proofs (leaves, the newest checkpoint,
-    # the tree's nodes), and one each for offers, accounts, holdings, transactions, data use.
-    with django_assert_num_queries(13):
+    # (history), the staff's actions for the customer, events (receipts), the receipts'
+    # proofs (leaves, the newest checkpoint, the tree's nodes), and one each for offers,
+    # accounts, holdings, transactions, data use.
+    with django_assert_num_queries(14):
         data = download(customer_client)
     assert len(data["history"]) == 1 + extra
 

@@ -227,3 +227,23 @@ def test_the_password_step_is_in_english_too(client, noor, a_while_later):
     assert "Enter your password again" in page
     wrong = client.post("/erasure/", {"password": "nope"}).content.decode()
     assert "That password is not right. Nothing has been erased." in wrong
+
+
+def test_after_an_erasure_the_page_says_when_and_offers_no_erasure_of_nothing(client, noor):
+    client.post("/erasure/")
+    page = client.get("/erasure/").content.decode()
+    assert "Op 2 november 2026 heeft u ons gevraagd te wissen" in page
+    assert "Er is nu niets te verwijderen." in page
+    assert "0 aanbiedingen" not in page and "0 regels" not in page
+    assert 'class="erasure-confirm"' not in page
+    # A POST all the same records no second request.
+    assert client.post("/erasure/").status_code == 200
+    assert ConsentEvent.objects.filter(customer=noor, action=Action.ERASURE_REQUESTED).count() == 1
+
+
+def test_the_data_use_page_says_when_its_log_was_erased(client, noor):
+    client.post("/erasure/")
+    page = client.get("/offers/data-use/").content.decode()
+    assert "Op 2 november 2026 heeft u ons gevraagd te wissen" in page
+    assert "Sindsdien hebben wij uw gegevens niet gebruikt voor aanbiedingen." in page
+    assert "nog niet gebruikt" not in page

@@ -10,11 +10,12 @@ from django.utils import timezone
 from pytest_django.asserts import assertContains, assertNotContains
 
 from ledger.models import Action, ConsentEvent
-from offers import engine, gate
+from offers import engine, gate, review
+from offers.customer import answer_offer, data_uses
 from offers.models import DataUse, Offer
 from offers.overview import privacy_overview
 from offers.rules import RULES
-from tests.factories import CustomerFactory
+from tests.factories import CustomerFactory, UserFactory
 from tests.pages import downloaded_json
 
 from .conftest import AS_OF
@@ -101,8 +102,8 @@ def test_the_page_runs_a_constant_number_of_queries(
     for hours in range(3):
         engine.generate_offers(as_of=AS_OF, now=now + dt.timedelta(hours=hours))
     client.force_login(traveller.user)
-    # session, user with customer, the log with its outcomes.
-    with django_assert_num_queries(3):
+    # session, user with customer, the log with its outcomes, the erasures asked for.
+    with django_assert_num_queries(4):
         response = client.get("/offers/data-use/")
     assert response.content.decode().count('class="use"') == 3
 
@@ -121,7 +122,10 @@ def test_the_export_has_the_log_of_this_customer_only(client, traveller, student
         "window_days": 90,
         "description": "kaartbetalingen van de afgelopen 90 dagen: land en soort winkel;"
         " welke producten u bij ons heeft",
+        "outcome": "offered",
         "offered": ["Reisverzekering wereld"],
+        "kept": [],
+        "answered": [],
     }
 
 
@@ -146,3 +150,39 @@ def test_many_customers_cost_one_insert_per_chunk(db, choose, now):
     logged = [q for q in queries if "INSERT INTO" in q["sql"] and "offers_datause" in q["sql"]]
     assert len(logged) == 1
     assert DataUse.objects.count() == 30
+
+
+def test_a_second_read_that_finds_the_open_offer_says_it_stayed_not_nothing(traveller, now):
+    engine.generate_offers(as_of=AS_OF, now=now)
+    engine.generate_offers(as_of=AS_OF + dt.timedelta(days=1), now=now)
+    later, first = data_uses(traveller, language="nl")
+    assert (first.outcome, first.offered, first.kept) == (
+        "offered",
+        ["Reisverzekering wereld"],
+        [],
+    )
+    assert (later.outcome, later.offered, later.kept) == ("kept", [], ["Reisverzekering wereld"])
+    assert later.outcome_text == (
+        "Uitkomst: geen nieuwe aanbieding; uw bestaande aanbieding (Reisverzekering wereld)"
+        " bleef staan"
+    )
+    assert Offer.objects.filter(customer=traveller).count() == 1
+
+
+def test_a_read_after_the_customer_answered_the_offer_says_so(traveller, now):
+    engine.generate_offers(as_of=AS_OF, now=now)
+    offer = Offer.objects.get(customer=traveller)
+    review.approve(offer_ids=[offer.pk], reviewer=UserFactory(is_staff=True), at=now)
+    answer_offer(traveller, offer.pk, answer="dismiss", at=now)
+    engine.generate_offers(as_of=AS_OF + dt.timedelta(days=1), now=now)
+    later, _first = data_uses(traveller, language="nl")
+    # Dismissed before the second read: it no longer stood, and the product rests.
+    assert (later.outcome, later.kept, later.answered) == (
+        "answered",
+        [],
+        ["Reisverzekering wereld"],
+    )
+    assert later.outcome_text == (
+        "Uitkomst: geen nieuwe aanbieding; u had al geantwoord op onze aanbieding"
+        " (Reisverzekering wereld)"
+    )

@@ -9,7 +9,19 @@ def test_export_lists_every_offer_in_the_documented_format(traveller, now):
     engine.generate_offers(as_of=AS_OF, now=now)
     Offer.objects.update(status="dismissed")
     (item,) = customer_export(traveller)["offers"]
-    assert set(item) == {"id", "product", "rule", "status", "explanation", "evidence", "created_at"}
+    assert set(item) == {
+        "id",
+        "product",
+        "rule",
+        "status",
+        "explanation",
+        "evidence",
+        "created_at",
+        "valid_until",
+        "relied_on",
+        "events",
+        "follow_up",
+    }
     assert (item["product"], item["rule"], item["status"]) == (
         "travel_insurance_world",
         "travel_world_cover",
