@@ -14,11 +14,11 @@ from .publishing import REQUIRED_NOT_MATERIAL, with_newest_titles
 
 
 class PurposeByTitle(forms.ModelChoiceField):
-    """Purposes by their title, as staff know them, with the code for certainty (from a
-    queryset annotated with the newest titles)."""
+    """Purposes by their title, as staff know them (from a queryset annotated with the
+    newest titles)."""
 
     def label_from_instance(self, obj) -> str:
-        return f"{in_language(obj, '_title')} ({obj.code})"
+        return in_language(obj, "_title")
 
 
 class PublishVersionForm(forms.ModelForm):
@@ -66,14 +66,11 @@ class PublishVersionForm(forms.ModelForm):
     def required_purpose(self) -> bool:
         """Whether the purpose chosen (posted, or prefilled) is a required one."""
         chosen = self.data.get("purpose") if self.is_bound else self.initial.get("purpose")
-        chosen = getattr(chosen, "pk", chosen)
-        return bool(
-            str(chosen or "").isdigit()
-            and Purpose.objects.filter(pk=chosen, required=True).exists()
-        )
+        chosen = str(getattr(chosen, "pk", chosen) or "")
+        return chosen.isdigit() and Purpose.objects.filter(pk=chosen, required=True).exists()
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         purpose = cleaned.get("purpose")
         if purpose is not None and purpose.required and cleaned.get("material"):
             self.add_error("material", REQUIRED_NOT_MATERIAL)
