@@ -11,6 +11,7 @@ action) take one officer: they only take access away.
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -20,6 +21,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from oauth2_provider.models import get_application_model
 
+from consent.models import PurposeVersion
 from ledger.admin import PurposeByTitle, PurposeFilter, ReadOnlyAdmin
 
 from .clients import (
@@ -69,6 +71,17 @@ class ConsentChangeAdmin(PurposeByTitle, ReadOnlyAdmin):
     search_fields = ("=customer__customer_number",)
     list_select_related = ("customer", "purpose")
     show_full_result_count = False
+
+    def get_queryset(self, request):
+        # The purpose's newest title in each row's query (a row names no version).
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                _purpose_title_nl=newest_title("title_nl"),
+                _purpose_title_en=newest_title("title_en"),
+            )
+        )
 
 
 class ClientKindFilter(admin.SimpleListFilter):
@@ -285,6 +298,11 @@ class ClientChangeAdmin(admin.ModelAdmin):
             template,
             {**self.admin_site.each_context(request), "opts": self.opts, **context},
         )
+
+
+def newest_title(field: str) -> Subquery:
+    newest = PurposeVersion.objects.filter(purpose=OuterRef("purpose_id")).order_by("-version")
+    return Subquery(newest.values(field)[:1])
 
 
 def _may_propose(request) -> bool:

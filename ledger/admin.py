@@ -60,6 +60,8 @@ class PurposeByTitle:
 
     @admin.display(description=_("doel"), ordering="purpose__code")
     def purpose_title(self, row: Any) -> str:
+        if hasattr(row, "_purpose_title_nl"):  # annotated by the list's queryset
+            return str(in_language(row, "_purpose_title") or "—")
         version = getattr(row, "purpose_version", None)
         if version is not None:
             return str(in_language(version, "title"))

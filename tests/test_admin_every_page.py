@@ -232,3 +232,16 @@ def test_the_other_apps_names_are_english_for_an_english_staff_member(client, db
         "/admin/oauth2_provider/application/", headers={"accept-language": "en"}
     ).content.decode()
     assert "The bank&#x27;s app" in clients and "De app van de bank" not in clients
+
+
+def test_the_feeds_list_names_purposes_without_a_query_per_row(client, demo_data):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    root = UserFactory(username="root", is_staff=True, is_superuser=True)
+    client.force_login(root)
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get("/admin/api/consentchange/").content.decode()
+    assert "Aanbiedingen op basis van waar en hoe u betaalt" in html
+    assert html.count('class="field-purpose_title"') > 10
+    assert len(queries) <= 8, len(queries)  # 5, whatever the number of rows
