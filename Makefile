@@ -21,13 +21,9 @@ lock:
 	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.12 \
 		--generate-hashes --quiet -o $(LOCK)
 
+# The demo, DEBUG off (config/settings/dev.py); `PORT=8001 make run` when 8000 is taken.
 run: $(STAMP)
-	bin/ensure-keys
-	$(PY) manage.py migrate --no-input
-	$(PY) manage.py load_demo --if-empty
-	$(PY) manage.py checkpoint_ledger
-	@echo "Serving on http://127.0.0.1:8000 (Ctrl-C stops)"
-	$(PY) manage.py runserver 127.0.0.1:8000
+	bin/run
 
 serve: $(STAMP)
 	bin/serve

@@ -11,6 +11,7 @@ action) take one officer: they only take access away.
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -20,17 +21,19 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from oauth2_provider.models import get_application_model
 
-from consent.admin import ReadOnlyAdmin
+from consent.models import PurposeVersion
+from ledger.admin import PurposeByTitle, PurposeFilter, ReadOnlyAdmin
 
 from .clients import (
     APPROVE_PERMISSION,
+    KINDS,
     ClientChangeRefused,
     approve_client_change,
     propose_client,
     propose_redirect_uris,
     reject_client_change,
 )
-from .forms import ProposeClientForm, ProposeRedirectUrisForm
+from .forms import KIND_CHOICES, ProposeClientForm, ProposeRedirectUrisForm, kind_label
 from .models import ClientChange, ClientChangeStatus, ConsentChange, FeedRead
 
 
@@ -53,40 +56,71 @@ class FeedReadAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ConsentChange)
-class ConsentChangeAdmin(ReadOnlyAdmin):
+class ConsentChangeAdmin(PurposeByTitle, ReadOnlyAdmin):
     list_display = (
         "id",
         "customer",
-        "purpose",
+        "purpose_title",
         "kind",
         "may_use",
         "effective_at",
         "recorded_at",
         "valid_until",
     )
-    list_filter = ("kind", "may_use", "purpose")
+    list_filter = ("kind", "may_use", PurposeFilter)
     search_fields = ("=customer__customer_number",)
     list_select_related = ("customer", "purpose")
     show_full_result_count = False
+
+    def get_queryset(self, request):
+        # The purpose's newest title in each row's query (a row names no version).
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                _purpose_title_nl=newest_title("title_nl"),
+                _purpose_title_en=newest_title("title_en"),
+            )
+        )
+
+
+class ClientKindFilter(admin.SimpleListFilter):
+    """The two kinds of client the API accepts (`api.clients.KINDS`), not every grant
+    type django-oauth-toolkit knows (implicit, password, device, OpenID Connect)."""
+
+    title = _("soort client")
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        return KIND_CHOICES
+
+    def queryset(self, request, queryset):
+        if self.value() not in KINDS:
+            return queryset
+        client_type, grant = KINDS[self.value()]
+        return queryset.filter(client_type=client_type, authorization_grant_type=grant)
 
 
 class ApplicationAdmin(admin.ModelAdmin):
     """django-oauth-toolkit's clients, read-only: they change through proposals."""
 
-    list_display = ("name", "client_id", "client_type", "authorization_grant_type", "created")
-    list_filter = ("client_type", "authorization_grant_type")
+    list_display = ("name", "client_id", "kind", "created")
+    list_filter = (ClientKindFilter,)
     search_fields = ("name", "=client_id")
     fields = (
         "name",
         "client_id",
-        "client_type",
-        "authorization_grant_type",
+        "kind",
         "redirect_uris",
         "skip_authorization",
         "created",
         "updated",
     )
     readonly_fields = fields
+
+    @admin.display(description=_("soort client"))
+    def kind(self, application):
+        return kind_label(application.client_type, application.authorization_grant_type)
 
     def has_add_permission(self, request):
         return False
@@ -122,8 +156,7 @@ class ClientChangeAdmin(admin.ModelAdmin):
         "kind",
         "name",
         "client_id",
-        "client_type",
-        "authorization_grant_type",
+        "client_kind",
         "previous_redirect_uris",
         "redirect_uris",
         "status",
@@ -139,6 +172,10 @@ class ClientChangeAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.display(description=_("soort client"))
+    def client_kind(self, change):
+        return kind_label(change.client_type, change.authorization_grant_type)
 
     def get_urls(self):
         view = self.admin_site.admin_view
@@ -261,6 +298,11 @@ class ClientChangeAdmin(admin.ModelAdmin):
             template,
             {**self.admin_site.each_context(request), "opts": self.opts, **context},
         )
+
+
+def newest_title(field: str) -> Subquery:
+    newest = PurposeVersion.objects.filter(purpose=OuterRef("purpose_id")).order_by("-version")
+    return Subquery(newest.values(field)[:1])
 
 
 def _may_propose(request) -> bool:

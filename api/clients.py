@@ -44,6 +44,15 @@ KINDS = {
 }
 
 
+# Implicit, password, device and OpenID Connect clients: django-oauth-toolkit knows them,
+# the API refuses them (api/oauth.py), so nobody registers one.
+UNSUPPORTED_KIND = _(
+    "De API kent alleen de app van de bank (authorization code met PKCE, publiek) en"
+    " systemen van de bank (client credentials, vertrouwelijk); een andere soort client"
+    " (impliciet, met wachtwoord, apparaatcode, OpenID Connect) wordt geweigerd."
+)
+
+
 class ClientChangeRefused(Exception):
     def __init__(self, message):
         super().__init__(message)
@@ -80,6 +89,8 @@ def redirect_uri_problems(uris: list[str], *, grant: str) -> list[str]:
 def propose_client(
     *, name: str, kind: str, redirect_uris: list[str], by: "User", at: dt.datetime
 ) -> Proposal:
+    if kind not in KINDS:
+        raise ClientChangeRefused(UNSUPPORTED_KIND)
     client_type, grant = KINDS[kind]
     _check_may_propose(by)
     _check_uris(redirect_uris, grant=grant)
@@ -217,7 +228,11 @@ def _application_for(change: ClientChange, application=None) -> AbstractApplicat
 
 
 def _validate_as_application(application: AbstractApplication) -> None:
-    """django-oauth-toolkit's own checks (URI schemes and the like), as words."""
+    """The two kinds the API accepts, then django-oauth-toolkit's own checks (URI
+    schemes and the like), as words."""
+    kind = (application.client_type, application.authorization_grant_type)
+    if kind not in KINDS.values() or application.algorithm != AbstractApplication.NO_ALGORITHM:
+        raise ClientChangeRefused(UNSUPPORTED_KIND)
     try:
         application.full_clean(exclude=["client_secret", "user"], validate_unique=False)
     except ValidationError as error:

@@ -11,6 +11,16 @@ KIND_CHOICES = [
     ("app", _("De app van de bank (authorization code met PKCE, publiek)")),
     ("system", _("Een systeem van de bank (client credentials)")),
 ]
+
+
+def kind_label(client_type: str, grant: str) -> str:
+    """A client's kind in words; a client of any other kind is refused by the API."""
+    for kind, label in KIND_CHOICES:
+        if KINDS[kind] == (client_type, grant):
+            return str(label)
+    return str(_("een soort die de API weigert (%(grant)s)") % {"grant": grant})
+
+
 URIS_HELP = _(
     "Eén per regel. Elke URI moet op de lijst van toegestane redirect-URI's staan"
     " (OAUTH_REDIRECT_URI_ALLOWLIST). Een systeem van de bank krijgt er geen."

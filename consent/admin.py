@@ -20,7 +20,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from infra.languages import in_language
-from ledger.admin import NoChanges, ReadOnlyAdmin
+from ledger.admin import NoChanges, PurposeByTitle, PurposeFilter, ReadOnlyAdmin
 
 from .catalogue import VERSION_FIELDS
 from .models import ConsentState, Customer, Purpose, PurposeVersion
@@ -29,9 +29,9 @@ from .staff import PERMISSION, customer_file
 
 
 @admin.register(ConsentState)
-class ConsentStateAdmin(ReadOnlyAdmin):
-    list_display = ("customer", "purpose", "state", "version", "changed_at")
-    list_filter = ("purpose", "state")
+class ConsentStateAdmin(PurposeByTitle, ReadOnlyAdmin):
+    list_display = ("customer", "purpose_title", "state", "version", "changed_at")
+    list_filter = (PurposeFilter, "state")
     search_fields = ("=customer__customer_number",)
     search_help_text = _("Zoek op klantnummer.")
     list_select_related = ("customer", "purpose", "purpose_version")
@@ -86,8 +86,8 @@ class PurposeVersionAdmin(admin.ModelAdmin):
     (`consent.staff_views.publishing`, which answers this model's add URL), and never
     changed or deleted."""
 
-    list_display = ("purpose", "version", "material", "published_at", "published_by", "title_nl")
-    list_filter = ("purpose", "material")
+    list_display = ("title", "version", "material", "published_at", "published_by")
+    list_filter = (PurposeFilter, "material")
     list_select_related = ("purpose", "published_by")
     fields = ("purpose", "version", "material", "published_at", "published_by", *VERSION_FIELDS)
 
@@ -96,6 +96,10 @@ class PurposeVersionAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.display(description=_("titel"), ordering="title_nl")
+    def title(self, version):
+        return in_language(version, "title")
 
 
 # --- The contact centre: one customer, by number ----------------------------------------------

@@ -10,15 +10,15 @@ from ledger.models import Channel
 
 from .catalogue import GENERATED_TEXT_FIELDS, VERSION_FIELDS
 from .models import Purpose, PurposeVersion
-from .publishing import with_newest_titles
+from .publishing import REQUIRED_NOT_MATERIAL, with_newest_titles
 
 
 class PurposeByTitle(forms.ModelChoiceField):
-    """Purposes by their title, as staff know them, with the code for certainty (from a
-    queryset annotated with the newest titles)."""
+    """Purposes by their title, as staff know them (from a queryset annotated with the
+    newest titles)."""
 
     def label_from_instance(self, obj) -> str:
-        return f"{in_language(obj, '_title')} ({obj.code})"
+        return in_language(obj, "_title")
 
 
 class PublishVersionForm(forms.ModelForm):
@@ -50,6 +50,9 @@ class PublishVersionForm(forms.ModelForm):
         purpose_field = self.fields["purpose"]
         assert isinstance(purpose_field, PurposeByTitle)  # Meta.field_classes
         purpose_field.queryset = with_newest_titles(Purpose.objects.all())
+        if "material" in self.fields and self.required_purpose():
+            # Nothing to end: the form does not offer it (and clean() refuses it).
+            self.fields["material"].widget = forms.HiddenInput()
         # Retention is stated once, as rules; its sentences are made from them.
         for name in GENERATED_TEXT_FIELDS:
             if name in self.fields:
@@ -59,6 +62,19 @@ class PublishVersionForm(forms.ModelForm):
                     "Wordt gemaakt uit de bewaarregels van de huidige versie; die gelden ook"
                     " voor de nieuwe."
                 )
+
+    def required_purpose(self) -> bool:
+        """Whether the purpose chosen (posted, or prefilled) is a required one."""
+        chosen = self.data.get("purpose") if self.is_bound else self.initial.get("purpose")
+        chosen = str(getattr(chosen, "pk", chosen) or "")
+        return chosen.isdigit() and Purpose.objects.filter(pk=chosen, required=True).exists()
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        purpose = cleaned.get("purpose")
+        if purpose is not None and purpose.required and cleaned.get("material"):
+            self.add_error("material", REQUIRED_NOT_MATERIAL)
+        return cleaned
 
     def clean_takes_effect_at(self):
         moment = self.cleaned_data.get("takes_effect_at")

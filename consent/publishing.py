@@ -33,6 +33,14 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 
+# A required purpose (contract, legal obligation) rests on no consent: a new text cannot
+# end consents that do not exist, so a version of it is never material.
+REQUIRED_NOT_MATERIAL = _(
+    "Dit doel is nodig voor de rekening of de wet en steunt niet op toestemming: er zijn"
+    " geen toestemmingen te beëindigen, dus een nieuwe versie kan niet materieel zijn."
+)
+
+
 class PublishError(Exception):
     """A version that cannot be published. Nothing was written."""
 
@@ -76,6 +84,8 @@ def publish_version(
         purpose = get_purpose(purpose_code)
     except UnknownPurpose as error:
         raise PublishError(str(error)) from None
+    if material and purpose.required:
+        raise PublishError(REQUIRED_NOT_MATERIAL)
     texts = {**texts, **retention_texts(purpose, rules=texts.get("retention_rules"))}
     missing = [name for name in VERSION_FIELDS if not _filled(texts.get(name))]
     if missing:

@@ -23,18 +23,22 @@ from django.utils.translation import gettext_lazy as _
 
 from banking.models import Product
 from consent.admin import ReadOnlyAdmin
+from infra.languages import in_language
 
 from .engine import run_progress, sum_counts
 from .forms import RejectForm
 from .models import ChunkStatus, FollowUp, FollowUpStatus, Offer, OfferRun, OfferStatus, RunStatus
-from .rules import RULES
-from .staff import history, klantenservice_staff, waiting_days
+from .staff import history, klantenservice_staff, rule_names, waiting_days
 from .staff_views import review
 
 
 @admin.register(Product)
 class ProductAdmin(ReadOnlyAdmin):
-    list_display = ("code", "name_nl", "name_en")
+    list_display = ("name", "code")
+
+    @admin.display(description=_("naam"), ordering="name_nl")
+    def name(self, product):
+        return product.name(get_language())
 
 
 # --- Engine runs: the list, and each run's page with its progress ---------------------------
@@ -85,7 +89,8 @@ class OfferRunAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("regels"))
     def rule_list(self, run):
-        return ", ".join(run.rules)
+        names = rule_names()
+        return ", ".join(names.get(code, code) for code in run.rules)
 
     @admin.display(description=_("aantallen per regel"))
     def counts_table(self, run):
@@ -94,6 +99,7 @@ class OfferRunAdmin(ReadOnlyAdmin):
         if run.is_open:
             done = run.chunks.filter(status=ChunkStatus.DONE).values_list("counts", flat=True)
             counts = sum_counts(run.rules, done)
+        rules = rule_names()
         names = (
             ("considered", _("bekeken")),
             ("candidates", _("regel trof")),
@@ -113,7 +119,7 @@ class OfferRunAdmin(ReadOnlyAdmin):
                 '<tr><th scope="row">{}</th>{}</tr>',
                 (
                     (
-                        code,
+                        rules.get(code, code),
                         format_html_join(
                             "",
                             '<td class="number">{}</td>',
@@ -152,7 +158,7 @@ class RuleFilter(admin.SimpleListFilter):
     parameter_name = "rule"
 
     def lookups(self, request, model_admin):
-        return [(rule.code, rule.code) for rule in RULES]
+        return list(rule_names().items())
 
     def queryset(self, request, queryset):
         return queryset.filter(rule=self.value()) if self.value() else queryset
@@ -236,7 +242,7 @@ class OfferAdmin(ReadOnlyAdmin):
         "status",
         "customer_number",
         "product_name",
-        "rule",
+        "rule_name",
         "run",
         "as_of",
         "created_at",
@@ -276,6 +282,10 @@ class OfferAdmin(ReadOnlyAdmin):
     def product_name(self, offer):
         return offer.product.name(get_language())
 
+    @admin.display(description=_("regel"), ordering="rule")
+    def rule_name(self, offer):
+        return rule_names().get(offer.rule, offer.rule)
+
     @admin.display(description=_("waarom"))
     def evidence(self, offer):
         return offer.staff_evidence(get_language())
@@ -297,7 +307,7 @@ class OfferAdmin(ReadOnlyAdmin):
                 "<li>{} — {} v{} ({}), {} #{}</li>",
                 (
                     (
-                        event.purpose.code,
+                        in_language(event.purpose_version, "title"),
                         event.get_action_display(),
                         event.purpose_version.version,
                         _("materieel") if event.purpose_version.material else _("niet materieel"),

@@ -6,8 +6,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from .models import STAFF_OUTCOMES, FollowUpStatus
-from .rules import RULES
-from .staff import klantenservice_staff
+from .staff import klantenservice_staff, rule_choices
 
 
 class StartRunForm(forms.Form):
@@ -21,7 +20,7 @@ class StartRunForm(forms.Form):
     )
     rules = forms.MultipleChoiceField(
         label=_("Regels"),
-        choices=[(rule.code, rule.code) for rule in RULES],
+        choices=rule_choices,
         widget=forms.CheckboxSelectMultiple,
         required=False,
         help_text=_("Geen keuze: alle regels."),

@@ -13,11 +13,14 @@ from typing import Protocol, cast
 from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
+from django.utils.translation import get_language
 
+from banking.models import Product
 from consent.staff import StaffSection
 from lifecycle.erasure import erasures
 
 from .models import Offer, OfferEvent
+from .rules import RULES
 
 # The contact centre's group: only its members own follow-ups.
 KLANTENSERVICE = "Klantenservice"
@@ -100,3 +103,17 @@ def klantenservice_staff() -> QuerySet:
         .objects.filter(groups__name=KLANTENSERVICE, is_active=True)
         .order_by("first_name", "username")
     )
+
+
+def rule_names() -> dict[str, str]:
+    """Each rule by the name of the product it offers, in the reader's language: staff
+    know the products, not the rules' codes (a rule offers one product)."""
+    products = {
+        product.code: product.name(get_language())
+        for product in Product.objects.filter(code__in=[rule.product for rule in RULES])
+    }
+    return {rule.code: products.get(rule.product, rule.code) for rule in RULES}
+
+
+def rule_choices() -> list[tuple[str, str]]:
+    return list(rule_names().items())

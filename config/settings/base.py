@@ -128,7 +128,9 @@ OTP_TOTP_ISSUER = "Voorbeeldbank"
 
 LANGUAGE_CODE = "nl"
 LANGUAGES = [("nl", _("Nederlands")), ("en", _("English"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# Ours (English; Dutch is the source), then the Dutch of what Django and the third-party
+# apps leave in English in the admin (config/admin_names.py says how they are named).
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale_third_party"]
 TIME_ZONE = "Europe/Amsterdam"
 USE_I18N = True
 USE_TZ = True

@@ -1,13 +1,25 @@
-"""`make run` on a developer's machine: demo data, and a key that is not secret."""
+"""`make run` on a developer's machine: the pages as a bank ships them (DEBUG off: the
+designed 404, 403 and CSRF answers, no debug toolbar of django-htmx), with the demo's
+conveniences stated one by one below instead of riding on DEBUG."""
 
 from .base import *  # noqa: F403
-from .base import OAUTH_REDIRECT_URI_ALLOWLIST, SECRET_KEY
+from .base import MIDDLEWARE, OAUTH_REDIRECT_URI_ALLOWLIST, SECRET_KEY
 
-DEBUG = True
+# Off, as in production: a newcomer sees the designed pages and failure handling. Turn it
+# on by hand (DEBUG = True here) only to read a traceback in the browser.
+DEBUG = False
+# A key that is not secret: sessions of the demo only.
 SECRET_KEY = SECRET_KEY or "dev-only-not-secret-" + "x" * 40
 # Demo data with published passwords may be loaded; staff skip the second factor (the
-# admin says so in its header).
+# admin and its login page say so).
 DEMO_MODE = True
 STAFF_OTP_REQUIRED = False
 # Besides the bank's app: a web client tried on the developer's own machine (https).
 OAUTH_REDIRECT_URI_ALLOWLIST = [*OAUTH_REDIRECT_URI_ALLOWLIST, "https://localhost/"]
+
+# Static files without DEBUG: WhiteNoise serves them, as in production (`make run` runs
+# collectstatic first). Straight from the sources too, so an edited CSS or JS file shows
+# on the next reload without collecting again.
+MIDDLEWARE = [MIDDLEWARE[0], "whitenoise.middleware.WhiteNoiseMiddleware", *MIDDLEWARE[1:]]
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

@@ -393,3 +393,80 @@ def _basic(client_id, secret):
     from base64 import b64encode
 
     return "Basic " + b64encode(f"{client_id}:{secret}".encode()).decode()
+
+
+@pytest.mark.parametrize(
+    "kind",
+    ["implicit", "password", "urn:ietf:params:oauth:grant-type:device_code", "openid-hybrid"],
+)
+def test_only_the_two_kinds_the_api_accepts_can_be_proposed(client, petra, kind):
+    from api.models import ClientChange
+
+    as_staff(client, petra)
+    page = client.get(PROPOSE).content.decode()
+    assert 'value="app"' in page and 'value="system"' in page
+    assert 'value="implicit"' not in page and "Implicit" not in page
+    response = client.post(PROPOSE, {"name": "Oud", "kind": kind, "redirect_uris": APP_REDIRECT})
+    assert response.status_code == 200
+    assert (
+        "form-row errors" in response.content.decode() or "errorlist" in response.content.decode()
+    )
+    assert not ClientChange.objects.exists()
+
+
+@pytest.mark.parametrize("kind", ["implicit", "password", "device"])
+def test_proposing_another_kind_of_client_is_refused_past_the_form(petra, kind):
+    from django.utils import timezone
+
+    from api.clients import ClientChangeRefused, propose_client
+    from api.models import ClientChange
+
+    with pytest.raises(ClientChangeRefused, match="wordt geweigerd"):
+        propose_client(
+            name="Oud", kind=kind, redirect_uris=[APP_REDIRECT], by=petra, at=timezone.now()
+        )
+    assert not ClientChange.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("client_type", "grant"),
+    [
+        (Application.CLIENT_PUBLIC, Application.GRANT_IMPLICIT),
+        (Application.CLIENT_CONFIDENTIAL, Application.GRANT_PASSWORD),
+        (Application.CLIENT_PUBLIC, Application.GRANT_DEVICE_CODE),
+        (Application.CLIENT_CONFIDENTIAL, Application.GRANT_OPENID_HYBRID),
+        # The right grant with the wrong type is another kind too.
+        (Application.CLIENT_CONFIDENTIAL, Application.GRANT_AUTHORIZATION_CODE),
+    ],
+)
+def test_a_proposal_of_another_kind_is_never_approved(petra, pieter, client_type, grant):
+    """A proposal written into the table some other way (an old row, a script) is
+    refused when a second officer approves it: no such client comes to exist."""
+    from django.utils import timezone
+
+    from api.clients import ClientChangeRefused, approve_client_change
+    from api.models import ClientChange, ClientChangeKind
+
+    change = ClientChange.objects.create(
+        kind=ClientChangeKind.REGISTER,
+        client_id="old-kind-client",
+        name="Oud",
+        client_type=client_type,
+        authorization_grant_type=grant,
+        redirect_uris=APP_REDIRECT,
+        client_secret_hash="-",
+        proposed_by=petra,
+        proposed_at=timezone.now(),
+    )
+    with pytest.raises(ClientChangeRefused, match="wordt geweigerd"):
+        approve_client_change(change_id=change.pk, by=pieter, at=timezone.now())
+    assert not Application.objects.exists()
+
+
+def test_the_clients_list_filters_by_the_two_kinds_only(client, db):
+    root = UserFactory(username="root", is_staff=True, is_superuser=True)
+    client.force_login(root)
+    page = client.get("/admin/oauth2_provider/application/").content.decode()
+    assert "De app van de bank" in page and "Een systeem van de bank" in page
+    for other in ("Implicit", "mpliciet", "Resource owner", "Device", "OpenID", "apparaatcode"):
+        assert other not in page, other

@@ -233,3 +233,49 @@ def test_the_comparison_is_escaped_on_the_page(client, officer):
     html = client.post(ADD, {**form, "_preview": "1"}).content.decode()
     assert "&lt;b&gt;kijken&lt;/b&gt; &amp; zo" in html
     assert re.search(r"<b>kijken</b>", html) is None
+
+
+def required_purpose():
+    return PurposeVersion.objects.filter(purpose__required=True).order_by("purpose_id").first()
+
+
+def test_a_required_purposes_form_does_not_offer_a_material_version(client, officer):
+    """A purpose the account or the law needs rests on no consent: nothing to end."""
+    version = required_purpose()
+    client.force_login(officer)
+    response = client.get(ADD, {"purpose": version.purpose_id})
+    html = response.content.decode()
+    assert 'type="checkbox" name="material"' not in html
+    assert 'type="hidden" name="material"' in html
+    optional = client.get(ADD, {"purpose": spending().purpose_id}).content.decode()
+    assert 'type="checkbox" name="material"' in optional
+
+
+def test_a_material_version_of_a_required_purpose_is_refused(client, officer):
+    version = required_purpose()
+    client.force_login(officer)
+    form = client.get(ADD, {"purpose": version.purpose_id}).context["adminform"].form
+    data = {name: form.initial.get(name) for name in form.fields}
+    data["data_categories"] = ",".join(data["data_categories"])
+    data.update(purpose=version.purpose_id, takes_effect_at="", material="on")
+    for button in ("_preview", "_publish"):
+        response = client.post(ADD, {**data, button: "1", "confirmed": "yes"})
+        assert response.status_code == 200
+        assert "geen toestemmingen te beëindigen" in response.content.decode()
+        assert "beëindig 0 toestemmingen" not in response.content.decode()
+    assert PurposeVersion.objects.filter(purpose=version.purpose).count() == 1
+
+
+def test_publishing_refuses_a_material_version_of_a_required_purpose(db, officer):
+    from consent.publishing import PublishError, publish_version
+
+    version = required_purpose()
+    with pytest.raises(PublishError, match="niet materieel"):
+        publish_version(
+            purpose_code=version.purpose.code,
+            material=True,
+            texts={},
+            actor=officer,
+            at=timezone.now(),
+        )
+    assert PurposeVersion.objects.filter(purpose=version.purpose).count() == 1

@@ -129,8 +129,12 @@ def test_the_detail_page_shows_explanation_banded_evidence_and_consents_not_bank
     assert "betaalde onlangs met uw pas buiten Europa" in page
     assert "Kaartbetalingen buiten Europa: ja, in de Verenigde Staten" in page
     assert "2 kaartbetalingen" not in page  # the customer's own count is theirs
-    assert "travel_world_cover" in page
-    assert "offers_spending — toestemming gegeven v1 (materieel), " in page
+    # The rule and the purpose by name, not by code.
+    assert "Reisverzekering wereld" in page and "travel_world_cover" not in page
+    assert (
+        "Aanbiedingen op basis van waar en hoe u betaalt — toestemming gegeven v1 (materieel), "
+        in page
+    )
     assert f"#{event.pk}" in page
     for secret in ("43210", "Hotel Chelsea", "kamer 12", account.iban, sanne.last_name):
         assert secret not in page, secret
