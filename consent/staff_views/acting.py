@@ -115,6 +115,8 @@ def act(request, number, action):
         "form": form,
         "refusal": refusal,
         "channels": STAFF_CHANNELS,
+        # What the customer will read in their history, as the history itself says it.
+        "seen_as": [done_by_staff(channel) for channel in STAFF_CHANNELS],
     }
     return staff_page(request, "admin/consent/customer/act.html", context, status=status)
 

@@ -421,6 +421,11 @@ def test_a_choice_staff_recorded_reads_the_same_everywhere(page, transactional_d
     staff("karim", "Klantenservice")
     log_in_to_admin(page, "karim", "/admin/consent/customer/620002/change/")
     page.locator("#purpose-offers_income").get_by_role("link", name="Aanzetten…").click()
+    # The act page says beforehand what the customer will read, in the same words.
+    expect(page.locator(".lead")).to_contain_text(
+        "“door een medewerker van de bank, telefonisch” of"
+        " “door een medewerker van de bank, op een kantoor”"
+    )
     page.get_by_label("telefonisch").check()
     page.get_by_label("Ik heb de identiteit van de klant gecontroleerd.").check()
     page.get_by_label("Notitie: wat vroeg de klant?").fill("Belde: wil aanbiedingen op inkomen.")
