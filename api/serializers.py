@@ -311,8 +311,23 @@ class DataUseSerializer(serializers.Serializer):
     purpose_title = serializers.CharField()
     data_read = serializers.CharField(help_text="What was read, in the customer's words.")
     offered = serializers.ListField(
-        child=serializers.CharField(), help_text="Products proposed on it; empty: nothing."
+        child=serializers.CharField(), help_text="Products newly proposed on it."
     )
+    kept = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Products of offers made earlier on the same purpose and still open then:"
+        " the read left them standing instead of proposing them again.",
+    )
+    answered = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Products of offers on the same purpose the customer had already answered.",
+    )
+    outcome = serializers.ChoiceField(
+        choices=["offered", "kept", "answered", "nothing"],
+        help_text="What came of the read, one code: something new proposed, an existing"
+        " offer kept, an offer already answered, or nothing.",
+    )
+    outcome_text = serializers.CharField(help_text="The outcome as the customer reads it.")
 
 
 class DataUsesSerializer(serializers.Serializer):

@@ -9,10 +9,11 @@ from django.utils import timezone
 
 from consent.models import ConsentState
 from ledger.models import ConsentEvent
+from offers import engine
 from offers.models import Offer
 from tests.factories import CustomerFactory, publish_version
 from tests.legacy import legacy_grant
-from tests.offers.factories import make_offer
+from tests.offers.factories import AccountFactory, TransactionFactory, hold, make_offer
 
 from .conftest import CHOOSE, READ
 
@@ -160,6 +161,25 @@ def test_the_data_use_log_says_when_the_engine_read_what_and_what_came_of_it(db,
     assert use["data_read"]
     other = app_for(CustomerFactory()).get("/api/v1/me/data-use").json()
     assert other == {"uses": []}
+
+
+def test_the_app_is_told_a_second_read_kept_the_open_offer_not_nothing(db, choose, app_for):
+    """The same coherent outcome as the page: a read that found the offer still open says
+    it stayed, and says so as a code and in words."""
+    traveller = CustomerFactory()
+    choose(traveller, "offers_spending", days_ago=30)
+    hold(traveller, "travel_insurance_europe")
+    account = AccountFactory(customer=traveller)
+    TransactionFactory(account=account, booked_at=timezone.now() - dt.timedelta(days=3), country="US")
+    as_of = timezone.localdate()
+    engine.generate_offers(as_of=as_of, now=timezone.now())
+    engine.generate_offers(as_of=as_of + dt.timedelta(days=1), now=timezone.now())
+    app = app_for(traveller)
+    later, first = app.get("/api/v1/me/data-use", headers={"Accept-Language": "en"}).json()["uses"]
+    product = Offer.objects.get(customer=traveller).product.name("en")
+    assert (first["outcome"], first["offered"], first["kept"]) == ("offered", [product], [])
+    assert (later["outcome"], later["offered"], later["kept"]) == ("kept", [], [product])
+    assert "nothing" not in later["outcome_text"].lower() and product in later["outcome_text"]
 
 
 # --- Choosing ----------------------------------------------------------------------------------
