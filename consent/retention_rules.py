@@ -63,9 +63,23 @@ ANCHORS = {
         "en": "after the customer relationship ends",
     },
 }
+# In words a customer reads without a lawyer: the law named by what it is for, its
+# abbreviation only next to that (versions published before keep the words they had).
 BECAUSE = {
-    "tax": {"nl": "fiscale bewaarplicht", "en": "tax record-keeping"},
-    "wwft": {"nl": "Wwft", "en": "Dutch anti-money-laundering act"},
+    "tax": {
+        "nl": "de belastingwet verplicht ons dit zo lang te bewaren",
+        "en": "tax law requires us to keep it that long",
+    },
+    "wwft": {
+        "nl": (
+            "de wet tegen witwassen en terrorismefinanciering, de Wwft, verplicht ons dit zo"
+            " lang te bewaren"
+        ),
+        "en": (
+            "the Dutch law against money laundering and terrorist financing, the Wwft,"
+            " requires us to keep it that long"
+        ),
+    },
     "claims": {
         "nl": "zolang u of de toezichthouder ons erop kan aanspreken",
         "en": "as long as you or the regulator can hold us to account for it",
@@ -139,7 +153,7 @@ def parse_rules(raw) -> tuple[Rule, ...]:
 
 
 def period_text(rule: Rule, language: str) -> str:
-    """'1 jaar nadat het aanbod is afgesloten' / '7 years after … (tax record-keeping)'."""
+    """'1 jaar nadat het aanbod is afgesloten' / '7 years after … (tax law requires …)'."""
     language = text_language(language)
     if language == "en":
         amount = f"{rule.years} year" + ("" if rule.years == 1 else "s")

@@ -109,10 +109,13 @@ def test_the_wording_is_fixed_per_rule():
     ]
     assert describe_rules(rules, "nl") == (
         "Uw betalingen: tot het laatste van: 7 jaar na het einde van de klantrelatie"
-        " (fiscale bewaarplicht) en 5 jaar na de transactie (Wwft)."
+        " (de belastingwet verplicht ons dit zo lang te bewaren) en 5 jaar na de transactie"
+        " (de wet tegen witwassen en terrorismefinanciering, de Wwft, verplicht ons dit zo"
+        " lang te bewaren)."
     )
     assert describe_rules(rules[:1], "en") == (
-        "Your payments: 7 years after the customer relationship ends (tax record-keeping)."
+        "Your payments: 7 years after the customer relationship ends (tax law requires us to"
+        " keep it that long)."
     )
     assert machine_line(rules) == "transactions=P7Y/relationship_end; transactions=P5Y/transaction"
     with pytest.raises(InvalidRules):

@@ -1,8 +1,11 @@
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 from django.utils import timezone
 
 from consent.demo import DEMO_PASSWORD, demo_logins, load_demo_customers
+from consent.demo_notices import publish_demo_versions
 from consent.models import Customer
 from offers.demo import (
     demo_staff_logins,
@@ -10,6 +13,10 @@ from offers.demo import (
     load_demo_staff,
     load_synthetic_customers,
 )
+
+User = get_user_model()
+# The demo's privacy officer (offers.demo.DEMO_STAFF) publishes the demo's later texts.
+DEMO_OFFICER = "privacy"
 
 
 class Command(BaseCommand):
@@ -50,9 +57,15 @@ class Command(BaseCommand):
             self.stderr.write("customers exist already; load_demo only fills an empty database")
             raise SystemExit(1)
         now = timezone.now()
-        load_demo_customers(now=now)
-        load_demo_banking(now=now)
-        load_demo_staff(password=DEMO_PASSWORD)
+        # All or nothing: a load that fails half-way leaves the database empty, and
+        # `--if-empty` loads it all next time.
+        with transaction.atomic():
+            load_demo_staff(password=DEMO_PASSWORD)
+            # The privacy officer's later texts first: choices made after they took effect
+            # are made on them, as they would have been.
+            publish_demo_versions(officer=User.objects.get(username=DEMO_OFFICER), now=now)
+            load_demo_customers(now=now)
+            load_demo_banking(now=now)
         if options["customers"]:
             load_synthetic_customers(count=options["customers"], now=now, seed=options["seed"])
         self.stdout.write(self.style.SUCCESS("demo data loaded"))
