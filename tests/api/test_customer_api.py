@@ -170,7 +170,9 @@ def test_the_app_is_told_a_second_read_kept_the_open_offer_not_nothing(db, choos
     choose(traveller, "offers_spending", days_ago=30)
     hold(traveller, "travel_insurance_europe")
     account = AccountFactory(customer=traveller)
-    TransactionFactory(account=account, booked_at=timezone.now() - dt.timedelta(days=3), country="US")
+    TransactionFactory(
+        account=account, booked_at=timezone.now() - dt.timedelta(days=3), country="US"
+    )
     as_of = timezone.localdate()
     engine.generate_offers(as_of=as_of, now=timezone.now())
     engine.generate_offers(as_of=as_of + dt.timedelta(days=1), now=timezone.now())
