@@ -56,6 +56,19 @@ def main(base="http://127.0.0.1:8000"):
         page.goto(f"{base}/offers/")
         page.screenshot(path=DOCS / "offers-phone-nl.png", full_page=True)
         page.close()
+        # Daan (100003, English): a consent expired, so his new choice and its buttons come
+        # first. Lucas (100004): the income text changes soon; his card says when, with the
+        # new text.
+        page = browser.new_page(viewport=phone, locale="nl-NL", device_scale_factor=1)
+        log_in(page, base, "100003")
+        page.screenshot(path=DOCS / "choose-again-phone-en.png")
+        page.close()
+        page = browser.new_page(viewport=phone, locale="nl-NL", device_scale_factor=1)
+        log_in(page, base, "100004")
+        card = page.locator("#purpose-offers_income")
+        card.locator("details").first.evaluate("details => details.open = true")
+        card.screenshot(path=DOCS / "coming-text-phone-nl.png")
+        page.close()
         # The demo reviewer's queue: the engine's proposals, waiting for a person.
         page = browser.new_page(viewport={"width": 1280, "height": 600}, locale="nl-NL")
         log_in_to_admin(page, base, "reviewer", "/admin/offers/offer/")

@@ -95,3 +95,6 @@ def test_a_customer_who_never_chose_is_told_too_and_no_other_card_is(client, db,
     response = client.get("/")
     assertContains(response, 'id="change-offers_spending"')
     assertNotContains(response, 'id="change-offers_income"')
+    # Nothing of hers ends: she is not told that a consent will stop counting.
+    assertContains(response, "Dit staat bij u uit, en dat blijft zo, tenzij u het zelf aanzet.")
+    assertNotContains(response, "een toestemming voor de huidige tekst geldt dan niet meer")
