@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from ledger.models import ConsentEvent
 from tests.factories import CustomerFactory
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
@@ -110,3 +111,21 @@ def log_in(page, username, password=PASSWORD):
 
 def wait_for_dashboard(page):
     page.wait_for_url(lambda url: urlsplit(url).path == "/")
+
+
+def customer_pages(customer):
+    """Every page a customer can reach, with content on it (the receipt: of their first
+    choice)."""
+    event = ConsentEvent.objects.filter(customer=customer).earliest("sequence")
+    return [
+        "/",
+        "/offers/",
+        "/offers/data-use/",
+        "/history/",
+        f"/history/{event.pk}/receipt/",
+        "/export/",
+        "/export/read/",
+        "/erasure/",
+        "/settings/language/",
+        "/purposes/offers_spending/v1/",
+    ]

@@ -141,7 +141,7 @@ def test_axe_finds_nothing_serious_on_every_customer_page_and_error_page(
     """Every page a customer reaches, and every error page, at both sizes."""
     from django.test import Client
 
-    from tests.browser.test_phone import customer_pages
+    from tests.browser.conftest import customer_pages
     from tests.offers.factories import make_offer
 
     now = timezone.now()

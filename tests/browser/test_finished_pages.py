@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from consent.models import Customer
 from ledger.models import Action, ConsentEvent
-from tests.browser.conftest import PASSWORD, log_in
+from tests.browser.conftest import PASSWORD, customer_pages, log_in
 from tests.browser.test_staff import log_in_to_admin, staff
 from tests.factories import CustomerFactory
 from tests.offers.factories import make_offer
@@ -31,22 +31,6 @@ def in_language(page, language):
     if page.locator("html").get_attribute("lang") != language:
         page.locator(".language-switch button").click()
         expect(page.locator("html")).to_have_attribute("lang", language)
-
-
-def customer_pages(customer):
-    event = ConsentEvent.objects.filter(customer=customer).earliest("sequence")
-    return [
-        "/",
-        "/offers/",
-        "/offers/data-use/",
-        "/history/",
-        f"/history/{event.pk}/receipt/",
-        "/export/",
-        "/export/read/",
-        "/erasure/",
-        "/settings/language/",
-        "/purposes/offers_spending/v1/",
-    ]
 
 
 @pytest.fixture

@@ -6,29 +6,12 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from ledger.models import ConsentEvent
-from tests.browser.conftest import log_in
+from tests.browser.conftest import customer_pages, log_in
 from tests.offers.factories import make_offer
 
 pytestmark = pytest.mark.browser
 
 PHONE = {"width": 390, "height": 844}
-
-
-def customer_pages(customer):
-    """Every page a customer can reach, with content on it."""
-    event = ConsentEvent.objects.filter(customer=customer).latest("sequence")
-    return [
-        "/",
-        "/offers/",
-        "/offers/data-use/",
-        "/history/",
-        f"/history/{event.pk}/receipt/",
-        "/export/",
-        "/export/read/",
-        "/erasure/",
-        "/purposes/offers_spending/v1/",
-    ]
 
 
 @pytest.fixture
