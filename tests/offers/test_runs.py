@@ -14,7 +14,7 @@ from django_tasks_db.models import DBTaskResult
 from ledger.models import Action
 from offers import engine, tasks
 from offers.models import DataUse, Offer, OfferEvent, OfferRun, OfferRunChunk, OfferStatus
-from tests.connections import runtime_connection
+from tests.connections import close_and_wait, runtime_connection
 
 from . import population
 from .conftest import AS_OF
@@ -284,7 +284,7 @@ def test_a_chunk_whose_worker_is_between_its_two_transactions_is_not_taken_for_a
     chunk.refresh_from_db()
     assert (chunk.status, chunk.attempts, chunk.task_id) == ("running", 1, task)
     # The worker dies: its chunk is free, and queued again.
-    worker.close()
+    close_and_wait(worker)
     tasks.look_after(run_id=run.pk, at=timezone.now())
     chunk.refresh_from_db()
     assert (chunk.status, chunk.attempts) == ("queued", 1)
