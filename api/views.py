@@ -29,6 +29,7 @@ from consent.choices import (
     StaleNotice,
     TooYoung,
     UnknownPurpose,
+    already_chosen_message,
     get_purpose,
     lift_objection,
     record_choice,
@@ -243,11 +244,12 @@ class ChoiceView(ChoosingView):
         form = s.ChoiceRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         now = timezone.now()
+        action = CHOICES[form.validated_data["choice"]]
         try:
             recorded = record_choice(
                 customer=request.customer,
                 purpose_code=code,
-                action=CHOICES[form.validated_data["choice"]],
+                action=action,
                 channel=Channel.APP,
                 actor=request.user,
                 at=now,
@@ -265,6 +267,8 @@ class ChoiceView(ChoosingView):
         return Response(
             {
                 "events": s.EventSerializer(recorded.events, many=True).data,
+                "unchanged": recorded.unchanged,
+                "detail": str(already_chosen_message(action)) if recorded.unchanged else None,
                 "effects": recorded.effects.as_counts(),
                 "card": s.CardSerializer(card).data,
             }
