@@ -49,6 +49,7 @@ from offers.customer import (
 
 from . import changes
 from . import serializers as s
+from .idempotency import idempotent
 from .models import FeedEndpoint, FeedRead
 from .oauth import CHOOSE, FEED, READ
 from .permissions import CustomerToken, FeedClientToken
@@ -240,6 +241,7 @@ class ChoiceView(ChoosingView):
             **errors(400, 404, 415),
         },
     )
+    @idempotent
     def post(self, request, code):
         form = s.ChoiceRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)
@@ -282,6 +284,7 @@ class StopAllView(ChoosingView):
         request=None,
         responses={200: s.ObjectionResultSerializer, **errors()},
     )
+    @idempotent
     def post(self, request):
         now = timezone.now()
         recorded = stop_all_offers(
@@ -315,6 +318,7 @@ class LiftObjectionView(StopAllView):
             **errors(),
         },
     )
+    @idempotent
     def post(self, request):
         now = timezone.now()
         try:
@@ -341,6 +345,7 @@ class AnswerOfferView(ChoosingView):
             **errors(400, 404, 415),
         },
     )
+    @idempotent
     def post(self, request, offer_id):
         form = s.AnswerRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)

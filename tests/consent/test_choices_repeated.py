@@ -49,9 +49,9 @@ def test_withdrawing_twice_writes_one_withdrawal(sanne, now):
     assert len(first.events) == 1 and not first.unchanged
     assert second.unchanged and second.events == []
     actions = list(
-        ConsentEvent.objects.filter(customer=sanne).order_by("sequence").values_list(
-            "action", flat=True
-        )
+        ConsentEvent.objects.filter(customer=sanne)
+        .order_by("sequence")
+        .values_list("action", flat=True)
     )
     assert actions == [Action.GRANTED, Action.WITHDRAWN]
 
