@@ -294,3 +294,6 @@ class IdempotentRequest(models.Model):
                 nulls_distinct=False,
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} ({self.key})"
