@@ -194,6 +194,13 @@ class ObjectionResultSerializer(serializers.Serializer):
     dashboard = DashboardSerializer()
 
 
+class KeyReusedSerializer(serializers.Serializer):
+    """An Idempotency-Key sent again with another request: refused, nothing written."""
+
+    detail = serializers.CharField()
+    code = serializers.ChoiceField(choices=["idempotency_key_reused"])
+
+
 class RefusedChoiceSerializer(serializers.Serializer):
     """Understood, refused, nothing written; the card as it is now, to show again."""
 

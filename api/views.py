@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation.trans_real import parse_accept_lang_header
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -62,6 +62,22 @@ REFUSAL_CODES = (
 )
 
 
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        "Optional; a new UUID per action, sent again unchanged with each retry. Within 24"
+        " hours a repeat of the same request with the same key (for the same client and"
+        " customer) gets the first answer again, with `Idempotent-Replayed: true`, and"
+        " changes nothing; the same key with another request is a 422. A repeat sent while"
+        " the first is still running waits for it. Answers that are errors (400, 404, 415)"
+        " are not kept."
+    ),
+)
+
+
 def errors(*statuses, **described):
     """The documented error answers of an operation."""
     texts = {
@@ -70,6 +86,10 @@ def errors(*statuses, **described):
         403: ("The token lacks the scope or is not of this kind of client.", s.ErrorSerializer),
         404: ("Not found (or not yours).", s.ErrorSerializer),
         415: ("The body is not JSON; nothing was changed.", s.ErrorSerializer),
+        422: (
+            "This Idempotency-Key was used before for another request; nothing was changed.",
+            s.KeyReusedSerializer,
+        ),
         429: ("Too many requests for this token; see Retry-After.", s.ErrorSerializer),
     }
     responses = {}
@@ -235,10 +255,11 @@ class ChoiceView(ChoosingView):
             " withdrawal always succeeds. Recorded with channel `app`."
         ),
         request=s.ChoiceRequestSerializer,
+        parameters=[IDEMPOTENCY_KEY],
         responses={
             200: s.ChoiceResultSerializer,
             409: OpenApiResponse(s.RefusedChoiceSerializer, description="Refused; see code."),
-            **errors(400, 404, 415),
+            **errors(400, 404, 415, 422),
         },
     )
     @idempotent
@@ -282,7 +303,8 @@ class StopAllView(ChoosingView):
         operation_id="me_stop_all",
         summary="Stop all personal offers: withdraw each, and object to direct marketing",
         request=None,
-        responses={200: s.ObjectionResultSerializer, **errors()},
+        parameters=[IDEMPOTENCY_KEY],
+        responses={200: s.ObjectionResultSerializer, **errors(400, 422)},
     )
     @idempotent
     def post(self, request):
@@ -312,10 +334,11 @@ class LiftObjectionView(StopAllView):
         operation_id="me_lift_objection",
         summary="Lift the objection to direct marketing; it switches nothing back on",
         request=None,
+        parameters=[IDEMPOTENCY_KEY],
         responses={
             200: s.ObjectionResultSerializer,
             409: OpenApiResponse(s.RefusedChoiceSerializer, description="No objection stands."),
-            **errors(),
+            **errors(400, 422),
         },
     )
     @idempotent
@@ -339,10 +362,11 @@ class AnswerOfferView(ChoosingView):
         operation_id="me_answer_offer",
         summary="Interested, or not interested, in an offer the customer can see",
         request=s.AnswerRequestSerializer,
+        parameters=[IDEMPOTENCY_KEY],
         responses={
             200: s.AnsweredOfferSerializer,
             409: OpenApiResponse(s.ErrorSerializer, description="The offer is not open."),
-            **errors(400, 404, 415),
+            **errors(400, 404, 415, 422),
         },
     )
     @idempotent
