@@ -8,6 +8,10 @@ A grant is bound to the notice the customer read: the caller passes the version 
 and the SHA-256 of the text that was on the screen, and if that is no longer the current
 text nothing is written (`StaleNotice`). A withdrawal always succeeds, whatever text was
 on the screen: withdrawing is never harder than granting.
+
+A choice that is already stored (a withdrawal of what is off, a grant on the same text of a
+consent that still counts) writes nothing and says so (`RecordedChoice.unchanged`): a
+retry or a second click never makes a second event, receipt or feed row.
 """
 
 import datetime as dt
