@@ -30,8 +30,9 @@ from .models import IdempotentRequest
 
 HEADER = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
-# Printable ASCII, as a header carries it; a UUID is what the app sends.
-VALID_KEY = re.compile(r"[\x21-\x7e]{1,255}")
+# Visible ASCII, as a header carries it; a UUID is what the app sends.
+KEY_PATTERN = "[!-~]{1,255}"
+VALID_KEY = re.compile(KEY_PATTERN)
 
 
 def idempotent(handler):

@@ -47,7 +47,7 @@ from offers.customer import (
     shown_offers,
 )
 
-from . import changes
+from . import changes, idempotency
 from . import serializers as s
 from .idempotency import idempotent
 from .models import FeedEndpoint, FeedRead
@@ -64,7 +64,7 @@ REFUSAL_CODES = (
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
-    OpenApiTypes.STR,
+    {"type": "string", "pattern": f"^{idempotency.KEY_PATTERN}$"},
     OpenApiParameter.HEADER,
     required=False,
     description=(

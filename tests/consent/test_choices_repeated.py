@@ -83,3 +83,27 @@ def test_a_grant_on_a_newer_material_text_is_recorded(sanne, now):
     publish_version("offers_spending", material=True, at=now - dt.timedelta(days=1))
     recorded = choose_on_screen(sanne, "offers_spending", at=now)
     assert len(recorded.events) == 1
+
+
+def test_the_contact_centre_withdrawing_what_is_off_writes_nothing_and_is_told(client, db, now):
+    from django.contrib.auth.models import Group
+
+    from consent.models import ConsentState
+    from tests.factories import UserFactory
+
+    kees = UserFactory(username="kees", is_staff=True)
+    kees.groups.set([Group.objects.get(name="Klantenservice")])
+    daan = CustomerFactory(customer_number="310004")
+    client.force_login(kees)
+    url = f"/admin/consent/customer/{daan.customer_number}/act/withdraw/?purpose=offers_income"
+    form = {
+        "channel": Channel.PHONE,
+        "identity_checked": "on",
+        "note": "Klant belde: zet het uit.",
+        "version": 1,
+        "notice_sha256": notice_on_screen(purpose_code="offers_income", at=now)["notice_sha256"],
+    }
+    response = client.post(url, form, follow=True)
+    assert "Er is niets vastgelegd: dit stond al zo bij de klant." in response.content.decode()
+    assert written(daan) == (0, 0)
+    assert not ConsentState.objects.filter(customer=daan).exists()
