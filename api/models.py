@@ -257,3 +257,43 @@ class ClientChange(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()}: {self.name} ({self.get_status_display()})"
+
+
+class IdempotentRequest(models.Model):
+    """A POST sent with an `Idempotency-Key`, and the answer it got (`api.idempotency`).
+
+    Scoped to the token holder: the OAuth client and, for the bank's app, the customer who
+    gave it the token. A repeat with the same key gets this answer again and does nothing;
+    rows are kept `IDEMPOTENCY_KEYS_KEPT_HOURS` and then pruned
+    (`prune_idempotency_keys`)."""
+
+    application = models.ForeignKey(
+        "oauth2_provider.Application", on_delete=models.CASCADE, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", null=True
+    )
+    key = models.CharField(max_length=255)
+    # The request's fingerprint: the same key with another request is refused (422).
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=2000)
+    body_sha256 = models.CharField(max_length=64)
+    # The first answer, as the client got it (JSON text, so the keys keep their order).
+    status = models.PositiveSmallIntegerField(null=True)
+    response_body = models.TextField(blank=True)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("herhaalbaar verzoek")
+        verbose_name_plural = _("herhaalbare verzoeken")
+        constraints = [
+            # One per holder and key; a client token (no user) is one holder too.
+            models.UniqueConstraint(
+                fields=["application", "user", "key"],
+                name="one_request_per_holder_and_key",
+                nulls_distinct=False,
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} ({self.key})"

@@ -171,7 +171,16 @@ class ChoiceRequestSerializer(serializers.Serializer):
 
 
 class ChoiceResultSerializer(serializers.Serializer):
-    events = EventSerializer(many=True)
+    events = EventSerializer(many=True, help_text="Empty when `unchanged`.")
+    unchanged = serializers.BooleanField(
+        help_text=(
+            "True when the choice was already what is stored (a withdrawal of what is off,"
+            " a grant on the same text of a consent that counts): nothing was written."
+        )
+    )
+    detail = serializers.CharField(
+        allow_null=True, help_text="When `unchanged`: says so, in the app's language."
+    )
     effects = serializers.DictField(
         child=serializers.IntegerField(),
         help_text="What the bank's systems did because of it, e.g. offers_retracted.",
@@ -183,6 +192,13 @@ class ObjectionResultSerializer(serializers.Serializer):
     events = EventSerializer(many=True)
     effects = serializers.DictField(child=serializers.IntegerField())
     dashboard = DashboardSerializer()
+
+
+class KeyReusedSerializer(serializers.Serializer):
+    """An Idempotency-Key sent again with another request: refused, nothing written."""
+
+    detail = serializers.CharField()
+    code = serializers.ChoiceField(choices=["idempotency_key_reused"])
 
 
 class RefusedChoiceSerializer(serializers.Serializer):

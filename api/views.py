@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation.trans_real import parse_accept_lang_header
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -29,6 +29,7 @@ from consent.choices import (
     StaleNotice,
     TooYoung,
     UnknownPurpose,
+    already_chosen_message,
     get_purpose,
     lift_objection,
     record_choice,
@@ -46,8 +47,9 @@ from offers.customer import (
     shown_offers,
 )
 
-from . import changes
+from . import changes, idempotency
 from . import serializers as s
+from .idempotency import idempotent
 from .models import FeedEndpoint, FeedRead
 from .oauth import CHOOSE, FEED, READ
 from .permissions import CustomerToken, FeedClientToken
@@ -60,6 +62,22 @@ REFUSAL_CODES = (
 )
 
 
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    {"type": "string", "pattern": f"^{idempotency.KEY_PATTERN}$"},
+    OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        "Optional; a new UUID per action, sent again unchanged with each retry. Within 24"
+        " hours a repeat of the same request with the same key (for the same client and"
+        " customer) gets the first answer again, with `Idempotent-Replayed: true`, and"
+        " changes nothing; the same key with another request is a 422. A repeat sent while"
+        " the first is still running waits for it. Answers that are errors (400, 404, 415)"
+        " are not kept."
+    ),
+)
+
+
 def errors(*statuses, **described):
     """The documented error answers of an operation."""
     texts = {
@@ -68,6 +86,10 @@ def errors(*statuses, **described):
         403: ("The token lacks the scope or is not of this kind of client.", s.ErrorSerializer),
         404: ("Not found (or not yours).", s.ErrorSerializer),
         415: ("The body is not JSON; nothing was changed.", s.ErrorSerializer),
+        422: (
+            "This Idempotency-Key was used before for another request; nothing was changed.",
+            s.KeyReusedSerializer,
+        ),
         429: ("Too many requests for this token; see Retry-After.", s.ErrorSerializer),
     }
     responses = {}
@@ -233,21 +255,24 @@ class ChoiceView(ChoosingView):
             " withdrawal always succeeds. Recorded with channel `app`."
         ),
         request=s.ChoiceRequestSerializer,
+        parameters=[IDEMPOTENCY_KEY],
         responses={
             200: s.ChoiceResultSerializer,
             409: OpenApiResponse(s.RefusedChoiceSerializer, description="Refused; see code."),
-            **errors(400, 404, 415),
+            **errors(400, 404, 415, 422),
         },
     )
+    @idempotent
     def post(self, request, code):
         form = s.ChoiceRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         now = timezone.now()
+        action = CHOICES[form.validated_data["choice"]]
         try:
             recorded = record_choice(
                 customer=request.customer,
                 purpose_code=code,
-                action=CHOICES[form.validated_data["choice"]],
+                action=action,
                 channel=Channel.APP,
                 actor=request.user,
                 at=now,
@@ -265,6 +290,8 @@ class ChoiceView(ChoosingView):
         return Response(
             {
                 "events": s.EventSerializer(recorded.events, many=True).data,
+                "unchanged": recorded.unchanged,
+                "detail": str(already_chosen_message(action)) if recorded.unchanged else None,
                 "effects": recorded.effects.as_counts(),
                 "card": s.CardSerializer(card).data,
             }
@@ -276,8 +303,10 @@ class StopAllView(ChoosingView):
         operation_id="me_stop_all",
         summary="Stop all personal offers: withdraw each, and object to direct marketing",
         request=None,
-        responses={200: s.ObjectionResultSerializer, **errors()},
+        parameters=[IDEMPOTENCY_KEY],
+        responses={200: s.ObjectionResultSerializer, **errors(400, 422)},
     )
+    @idempotent
     def post(self, request):
         now = timezone.now()
         recorded = stop_all_offers(
@@ -305,12 +334,14 @@ class LiftObjectionView(StopAllView):
         operation_id="me_lift_objection",
         summary="Lift the objection to direct marketing; it switches nothing back on",
         request=None,
+        parameters=[IDEMPOTENCY_KEY],
         responses={
             200: s.ObjectionResultSerializer,
             409: OpenApiResponse(s.RefusedChoiceSerializer, description="No objection stands."),
-            **errors(),
+            **errors(400, 422),
         },
     )
+    @idempotent
     def post(self, request):
         now = timezone.now()
         try:
@@ -331,12 +362,14 @@ class AnswerOfferView(ChoosingView):
         operation_id="me_answer_offer",
         summary="Interested, or not interested, in an offer the customer can see",
         request=s.AnswerRequestSerializer,
+        parameters=[IDEMPOTENCY_KEY],
         responses={
             200: s.AnsweredOfferSerializer,
             409: OpenApiResponse(s.ErrorSerializer, description="The offer is not open."),
-            **errors(400, 404, 415),
+            **errors(400, 404, 415, 422),
         },
     )
+    @idempotent
     def post(self, request, offer_id):
         form = s.AnswerRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)

@@ -8,6 +8,10 @@ A grant is bound to the notice the customer read: the caller passes the version 
 and the SHA-256 of the text that was on the screen, and if that is no longer the current
 text nothing is written (`StaleNotice`). A withdrawal always succeeds, whatever text was
 on the screen: withdrawing is never harder than granting.
+
+A choice that is already stored (a withdrawal of what is off, a grant on the same text of a
+consent that still counts) writes nothing and says so (`RecordedChoice.unchanged`): a
+retry or a second click never makes a second event, receipt or feed row.
 """
 
 import datetime as dt
@@ -30,7 +34,7 @@ from ledger.models import Action, Channel, ConsentEvent
 from . import signals
 from .catalogue import statement_sha256
 from .models import ConsentState, Customer, Purpose, PurposeVersion
-from .validity import sixteenth_birthday
+from .validity import is_consent_valid, sixteenth_birthday
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -91,6 +95,8 @@ CONSENTS_WITHDRAWN = EffectKind(
 class RecordedChoice:
     events: list[ConsentEvent]
     effects: Effects = field(default_factory=Effects)
+    # Nothing written: the choice was already what is stored (a retry, a second click).
+    unchanged: bool = False
 
 
 class NoticeOnScreen(TypedDict):
@@ -102,6 +108,13 @@ class NoticeOnScreen(TypedDict):
 
 # The word a choice form or the API sends, and the ledger action it records.
 CHOICES = {"grant": Action.GRANTED, "withdraw": Action.WITHDRAWN}
+
+
+def already_chosen_message(action: str) -> Promise:
+    """What a choice that was already stored says (a retry, a second click): nothing new."""
+    if action == Action.GRANTED:
+        return _("Dit stond al aan, op deze tekst. Er is niets veranderd.")
+    return _("Dit stond al uit. Er is niets veranderd.")
 
 
 def get_purpose(code: str) -> Purpose:
@@ -164,6 +177,11 @@ def record_choice(
         )
         if action == Action.GRANTED:
             _check_may_grant(customer=locked, purpose=purpose, at=at)
+        if _already_chosen(
+            customer=locked, purpose=purpose, action=action, shown=shown, language=language, at=at
+        ):
+            customer.choices_lost_since = locked.choices_lost_since
+            return RecordedChoice(events=[], unchanged=True)
         event, effects = append_event(
             customer=locked,
             purpose=purpose,
@@ -318,6 +336,36 @@ def _notice_shown(
     if shown is not None and read_in is not None:
         return shown, read_in
     return current, text_language(language)
+
+
+def _already_chosen(
+    *,
+    customer: Customer,
+    purpose: Purpose,
+    action: str,
+    shown: PurposeVersion,
+    language: str,
+    at: dt.datetime,
+) -> bool:
+    """Whether the (locked) customer's stored choice already is this one, so that a retry
+    or a second click writes nothing: a withdrawal of what is off, or a grant on the very
+    text (version and hash) of a grant that still counts. A grant that no longer counts
+    (expired, a material change, given under 16) is recorded again: that is how a consent
+    is renewed."""
+    state = (
+        ConsentState.objects.filter(customer=customer, purpose=purpose)
+        .select_related("event")
+        .first()
+    )
+    if action == Action.WITHDRAWN:
+        return state is None or state.state != Action.GRANTED
+    return (
+        state is not None
+        and state.state == Action.GRANTED
+        and state.purpose_version_id == shown.pk
+        and state.event.notice_sha256 == shown.notice_sha256(language)
+        and is_consent_valid(customer=customer, purpose_code=purpose.code, at=at)
+    )
 
 
 def _check_may_grant(*, customer: Customer, purpose: Purpose, at: dt.datetime) -> None:

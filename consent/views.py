@@ -21,6 +21,7 @@ from consent.choices import (
     ChoiceError,
     RequiredPurpose,
     UnknownPurpose,
+    already_chosen_message,
     lift_objection,
     record_choice,
     stop_all_offers,
@@ -310,6 +311,8 @@ def _refused(request, message, *, status):
 
 
 def _choice_message(recorded, action, language):
+    if recorded.unchanged:
+        return str(already_chosen_message(action))
     (event,) = recorded.events
     title = event.purpose_version.text("title", language)
     if action == Action.GRANTED:

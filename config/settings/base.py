@@ -287,6 +287,9 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {"read": "120/min", "choose": "30/min", "feed": "600/min"},
     "UNAUTHENTICATED_USER": None,
 }
+# How long a POST's Idempotency-Key and its first answer are kept (`prune_idempotency_keys`):
+# a retry within it gets the same answer and does nothing again.
+IDEMPOTENCY_KEYS_KEPT_HOURS = env_int("IDEMPOTENCY_KEYS_KEPT_HOURS", default=24, minimum=24)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Mijn privacykeuzes API",
     "DESCRIPTION": (

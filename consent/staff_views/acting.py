@@ -69,7 +69,7 @@ def act(request, number, action):
         else:
             data = form.cleaned_data
             try:
-                act_for_customer(
+                recorded = act_for_customer(
                     customer=customer,
                     staff=request.user,
                     action=action,
@@ -84,6 +84,13 @@ def act(request, number, action):
             except ChoiceError as error:
                 status, refusal = 409, staff_refusal(error)
             else:
+                if getattr(recorded, "unchanged", False):
+                    messages.info(
+                        request, gettext("Er is niets vastgelegd: dit stond al zo bij de klant.")
+                    )
+                    return HttpResponseRedirect(
+                        reverse("admin:consent_customer_change", args=[customer.customer_number])
+                    )
                 messages.success(
                     request,
                     gettext(

@@ -51,7 +51,7 @@ def test_history_runs_a_constant_number_of_queries(
     customer_client, customer, choose_now, django_assert_num_queries, extra
 ):
     for n in range(extra):
-        choose_now(customer, "offers_income", Action.GRANTED if n % 2 else Action.WITHDRAWN)
+        choose_now(customer, "offers_income", Action.WITHDRAWN if n % 2 else Action.GRANTED)
     # session, user with customer, events with their purpose and version, and the notices
     # in effect (how long the proof is kept).
     with django_assert_num_queries(4):

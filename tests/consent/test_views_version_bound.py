@@ -95,6 +95,9 @@ def test_a_withdrawal_always_succeeds_whatever_text_was_shown(customer_client, c
     assert response.status_code == 302
     event = ConsentEvent.objects.filter(customer=customer).latest("sequence")
     assert (event.action, event.purpose_version.version) == ("withdrawn", 1)
+    customer_client.post(
+        "/choices/offers_spending/", choice_form(customer_client, "offers_spending", "grant")
+    )
     forged = {"choice": "withdraw", "version": "7", "notice_sha256": "x"}
     assert customer_client.post("/choices/offers_spending/", forged).status_code == 302
     event = ConsentEvent.objects.filter(customer=customer).latest("sequence")

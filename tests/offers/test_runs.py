@@ -294,10 +294,11 @@ def test_a_chunk_whose_worker_is_between_its_two_transactions_is_not_taken_for_a
 def test_a_chunk_done_later_judges_consent_at_the_runs_start_and_respects_withdrawals(
     customers_for_every_rule, now, choose
 ):
+    traveller, idle = customers_for_every_rule[0], customers_for_every_rule[-1]
+    choose(idle, "offers_balance", Action.WITHDRAWN, days_ago=1)  # off when the run starts
     run, _ = tasks.start_run(as_of=AS_OF, now=now, chunk_size=100)
     # After the run started, before a worker gets to the chunk: the traveller withdraws,
-    # and a customer who had not chosen consents.
-    traveller, idle = customers_for_every_rule[0], customers_for_every_rule[-1]
+    # and a customer whose consent was off consents.
     choose(traveller, "offers_spending", Action.WITHDRAWN, at=timezone.now())
     give_reason_for(idle, "savings_account", as_of=AS_OF)
     choose(idle, "offers_balance", at=timezone.now())
