@@ -16,18 +16,50 @@ from .models import ChangeKind
 
 
 # --- Errors ------------------------------------------------------------------------------------
-class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField(help_text="What went wrong, in the request's language.")
+class ProblemSerializer(serializers.Serializer):
+    """RFC 9457 problem details (`application/problem+json`); the types are listed at
+    /api/v1/problems/."""
 
-
-class ValidationErrorSerializer(serializers.Serializer):
-    """A field name (or `detail`, or `non_field_errors`) and what is wrong with it."""
-
-    detail = serializers.CharField(required=False)
+    type = serializers.URLField(
+        help_text="The problem type: https://<this host>/api/v1/problems/<slug>, a stable URI"
+        " that describes it."
+    )
+    title = serializers.CharField(help_text="The type's short title, in the request's language.")
+    status = serializers.IntegerField(help_text="The HTTP status code.")
+    detail = serializers.CharField(help_text="What went wrong here, in the request's language.")
+    instance = serializers.CharField(help_text="The path of the request.")
 
     class Meta:
-        # Field names vary with the request; every value is a message or a list of them.
-        ref_name = "ValidationError"
+        ref_name = "Problem"
+
+
+class FieldErrorSerializer(serializers.Serializer):
+    field = serializers.CharField(
+        help_text="The field or parameter (`a.b`, `a[0]`), or `non_field_errors`."
+    )
+    code = serializers.CharField(help_text="What kind of error: `required`, `invalid`, …")
+    message = serializers.CharField(help_text="What is wrong, in the request's language.")
+
+
+class ValidationProblemSerializer(ProblemSerializer):
+    """`invalid-input` lists each field's problem in `errors`; `malformed-body` has none."""
+
+    errors = FieldErrorSerializer(many=True, required=False)
+
+    class Meta:
+        ref_name = "ValidationProblem"
+
+
+REFUSAL_REASONS = (
+    "stale_notice",
+    "too_young",
+    "objection_stands",
+    "required_purpose",
+    "customer_closed",
+    "no_objection",
+    "refused",
+)
+OFFER_REASONS = ("offer_not_open",)
 
 
 # --- Cards -------------------------------------------------------------------------------------
@@ -185,21 +217,25 @@ class ObjectionResultSerializer(serializers.Serializer):
     dashboard = DashboardSerializer()
 
 
-class RefusedChoiceSerializer(serializers.Serializer):
+class RefusedChoiceSerializer(ProblemSerializer):
     """Understood, refused, nothing written; the card as it is now, to show again."""
 
-    detail = serializers.CharField()
-    code = serializers.ChoiceField(
-        choices=[
-            "stale_notice",
-            "too_young",
-            "objection_stands",
-            "required_purpose",
-            "no_objection",
-            "refused",
-        ]
+    reason = serializers.ChoiceField(
+        choices=REFUSAL_REASONS,
+        help_text="Why, for a program: the problem type's slug with underscores.",
     )
+    code = serializers.ChoiceField(choices=REFUSAL_REASONS, help_text="The same as `reason`.")
     card = CardSerializer(allow_null=True)
+
+    class Meta:
+        ref_name = "RefusedChoice"
+
+
+class OfferNotOpenSerializer(ProblemSerializer):
+    reason = serializers.ChoiceField(choices=OFFER_REASONS)
+
+    class Meta:
+        ref_name = "OfferNotOpen"
 
 
 # --- Offers -----------------------------------------------------------------------------------

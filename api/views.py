@@ -10,11 +10,10 @@ of their reads is logged.
 import json
 
 from django.conf import settings
-from django.http import Http404, JsonResponse, StreamingHttpResponse
+from django.http import Http404, StreamingHttpResponse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation.trans_real import parse_accept_lang_header
-from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
@@ -24,6 +23,7 @@ from rest_framework.views import APIView
 from consent.choices import (
     CHOICES,
     ChoiceError,
+    CustomerClosed,
     ObjectionStands,
     RequiredPurpose,
     StaleNotice,
@@ -46,34 +46,50 @@ from offers.customer import (
     shown_offers,
 )
 
-from . import changes
+from . import changes, problems
 from . import serializers as s
 from .models import FeedEndpoint, FeedRead
 from .oauth import CHOOSE, FEED, READ
 from .permissions import CustomerToken, FeedClientToken
+from .problems import problem_body
 
+# Each refusal of consent/choices.py, as its machine-readable `reason` (also `code`, as
+# before) and its problem type (the reason with hyphens: `stale_notice` is
+# /api/v1/problems/stale-notice).
 REFUSAL_CODES = (
     (StaleNotice, "stale_notice"),
     (TooYoung, "too_young"),
     (ObjectionStands, "objection_stands"),
     (RequiredPurpose, "required_purpose"),
+    (CustomerClosed, "customer_closed"),
 )
 
 
+PROBLEM = problems.CONTENT_TYPE
+
+
+def problem(serializer, description):
+    return OpenApiResponse(serializer, description=description)
+
+
 def errors(*statuses, **described):
-    """The documented error answers of an operation."""
+    """The documented error answers of an operation, each `application/problem+json`."""
     texts = {
-        400: ("Invalid input; nothing was changed.", s.ValidationErrorSerializer),
-        401: ("No valid access token.", s.ErrorSerializer),
-        403: ("The token lacks the scope or is not of this kind of client.", s.ErrorSerializer),
-        404: ("Not found (or not yours).", s.ErrorSerializer),
-        415: ("The body is not JSON; nothing was changed.", s.ErrorSerializer),
-        429: ("Too many requests for this token; see Retry-After.", s.ErrorSerializer),
+        400: ("Invalid input; nothing was changed.", s.ValidationProblemSerializer),
+        401: ("No valid access token (missing, unknown, expired).", s.ProblemSerializer),
+        403: ("The token lacks the scope or is not of this kind of client.", s.ProblemSerializer),
+        404: ("Not found (or not yours).", s.ProblemSerializer),
+        415: ("The body is not JSON; nothing was changed.", s.ProblemSerializer),
+        429: ("Too many requests for this token; see Retry-After.", s.ProblemSerializer),
+        503: (
+            "The database is unavailable; nothing was saved; see Retry-After.",
+            s.ProblemSerializer,
+        ),
     }
     responses = {}
-    for status in (401, 403, 429, *statuses):
+    for status in (401, 403, 429, 503, *statuses):
         text, serializer = texts[status]
-        responses[status] = OpenApiResponse(serializer, description=described.get(status, text))
+        responses[(status, PROBLEM)] = problem(serializer, described.get(status, text))
     return responses
 
 
@@ -220,7 +236,10 @@ def refused(request, language, error, *, code=None, purpose=None) -> Response:
             request.customer, language=language, at=timezone.now(), code=purpose
         ).cards
         card = s.CardSerializer(cards[0]).data if cards else None
-    return Response({"detail": str(error), "code": code, "card": card}, status=409)
+    body = problem_body(
+        request, code.replace("_", "-"), detail=str(error), reason=code, code=code, card=card
+    )
+    return Response(body, status=409, content_type=problems.CONTENT_TYPE)
 
 
 class ChoiceView(ChoosingView):
@@ -235,7 +254,7 @@ class ChoiceView(ChoosingView):
         request=s.ChoiceRequestSerializer,
         responses={
             200: s.ChoiceResultSerializer,
-            409: OpenApiResponse(s.RefusedChoiceSerializer, description="Refused; see code."),
+            (409, PROBLEM): problem(s.RefusedChoiceSerializer, "Refused; see `reason`."),
             **errors(400, 404, 415),
         },
     )
@@ -307,7 +326,7 @@ class LiftObjectionView(StopAllView):
         request=None,
         responses={
             200: s.ObjectionResultSerializer,
-            409: OpenApiResponse(s.RefusedChoiceSerializer, description="No objection stands."),
+            (409, PROBLEM): problem(s.RefusedChoiceSerializer, "No objection stands."),
             **errors(),
         },
     )
@@ -333,7 +352,7 @@ class AnswerOfferView(ChoosingView):
         request=s.AnswerRequestSerializer,
         responses={
             200: s.AnsweredOfferSerializer,
-            409: OpenApiResponse(s.ErrorSerializer, description="The offer is not open."),
+            (409, PROBLEM): problem(s.OfferNotOpenSerializer, "The offer is not open."),
             **errors(400, 404, 415),
         },
     )
@@ -348,10 +367,13 @@ class AnswerOfferView(ChoosingView):
                 at=timezone.now(),
             )
         except OfferNotOpen:
-            return Response(
-                {"detail": _("Deze aanbieding is niet meer open; er is niets veranderd.")},
-                status=409,
+            body = problem_body(
+                request,
+                "offer-not-open",
+                detail=_("Deze aanbieding is niet meer open; er is niets veranderd."),
+                reason="offer_not_open",
             )
+            return Response(body, status=409, content_type=problems.CONTENT_TYPE)
         return Response(s.AnsweredOfferSerializer(offer).data)
 
 
@@ -467,9 +489,3 @@ _DATETIME = serializers.DateTimeField()  # reads the time zone on each call
 
 def _iso(moment):
     return _DATETIME.to_representation(moment)
-
-
-@csrf_exempt  # no cookie authenticates here: a POST to a wrong path is a 404, not a 403
-def not_found(request, *args, **kwargs):
-    """Any other path under /api/v1/: a JSON 404, like the API's own."""
-    return JsonResponse({"detail": _("Niet gevonden.")}, status=404)

@@ -7,12 +7,19 @@ from django.http import HttpResponse, HttpResponseServerError
 from django.template import loader
 from django.views.decorators.csrf import requires_csrf_token
 
+from api import problems
+
 DATABASE_DOWN = (OperationalError, InterfaceError)
 
 
 @requires_csrf_token
 def server_error(request):
     # Django calls this while handling the exception, so it is still current.
+    if request.path.startswith("/api/"):
+        # The API's clients read problem details, not pages.
+        return problems.error_response(
+            request, database_down=isinstance(sys.exception(), DATABASE_DOWN)
+        )
     if isinstance(sys.exception(), DATABASE_DOWN):
         return service_unavailable(request)
     template = loader.get_template("500.html")

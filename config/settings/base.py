@@ -286,6 +286,8 @@ REST_FRAMEWORK = {
     # Per token holder (the client and, for the app, the customer), per minute.
     "DEFAULT_THROTTLE_RATES": {"read": "120/min", "choose": "30/min", "feed": "600/min"},
     "UNAUTHENTICATED_USER": None,
+    # Every error as RFC 9457 problem details (api/problems.py).
+    "EXCEPTION_HANDLER": "api.problems.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Mijn privacykeuzes API",
@@ -299,7 +301,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_AUTHENTICATION": [],
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "RefusalReasonEnum": "api.serializers.REFUSAL_REASONS",
+        "OfferReasonEnum": "api.serializers.OFFER_REASONS",
+    },
     "OAUTH2_FLOWS": ["authorizationCode", "clientCredentials"],
     "OAUTH2_AUTHORIZATION_URL": "/api/v1/oauth/authorize/",
     "OAUTH2_TOKEN_URL": "/api/v1/oauth/token/",

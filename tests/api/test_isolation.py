@@ -13,7 +13,7 @@ from tests.offers.factories import make_offer
 
 # Every named endpoint, and how to aim it at the other customer's data. Public ones
 # (the schema and its page) hold no personal data.
-PUBLIC = {"api_schema", "api_docs"}
+PUBLIC = {"api_schema", "api_docs", "api_problems", "api_problem"}
 
 
 ENDPOINTS = {
@@ -121,7 +121,7 @@ def test_the_feed_tokens_see_customers_but_customers_tokens_do_not_see_the_feed(
         "/api/v1/me/purposes/",
     ],
 )
-def test_any_other_path_is_a_json_404(app_for, db, path):
+def test_any_other_path_is_a_json_problem_404(app_for, db, path):
     response = app_for(CustomerFactory()).get(path)
     assert response.status_code == 404
-    assert response["Content-Type"] == "application/json"
+    assert response["Content-Type"] == "application/problem+json"

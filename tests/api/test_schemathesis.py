@@ -90,7 +90,8 @@ def test_every_operation_keeps_the_contract_and_needs_its_token(case, world):
         response = case.call(base_url=world["url"], headers=headers)
         assert response.status_code in (401, 403, 404), (headers, response.status_code)
         if response.status_code == 404:  # a path no endpoint matches: nothing behind it
-            assert response.json() == {"detail": "Niet gevonden."}
+            assert response.json()["type"].endswith("/api/v1/problems/not-found")
+            assert response.json()["detail"] == "Niet gevonden."
         case.validate_response(response, excluded_checks=_not_for_refusals())
     assert ledger() == before
 
