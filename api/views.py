@@ -98,6 +98,10 @@ class ApiView(APIView):
         response = super().finalize_response(request, response, *args, **kwargs)
         # Personal data: never stored by a cache or a shared device.
         response["Cache-Control"] = "no-store"
+        rate_limit = getattr(request, "rate_limit", None)
+        if rate_limit is not None:
+            for name, value in rate_limit.headers().items():
+                response[name] = value
         return response
 
 
