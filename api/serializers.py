@@ -420,3 +420,71 @@ class SnapshotSerializer(serializers.Serializer):
         help_text="Follow the feed from here (`after=`): no change is missed."
     )
     customers = ValidCustomerSerializer(many=True)
+
+
+# --- The purposes, and the check for the bank's systems ----------------------------------------
+class NoticeHashesSerializer(serializers.Serializer):
+    nl = serializers.CharField(help_text="SHA-256 of the Dutch notice text of this version.")
+    en = serializers.CharField(help_text="SHA-256 of the English notice text of this version.")
+
+
+class PurposeEntrySerializer(serializers.Serializer):
+    """A purpose as the bank publishes it now (its newest published version)."""
+
+    code = serializers.CharField(source="purpose.code")
+    title_nl = serializers.CharField()
+    title_en = serializers.CharField()
+    version = serializers.IntegerField()
+    published_at = serializers.DateTimeField(help_text="When this version took effect.")
+    notice_sha256 = serializers.SerializerMethodField()
+    legal_basis = serializers.ChoiceField(source="purpose.legal_basis", choices=LegalBasis.values)
+    required = serializers.BooleanField(
+        source="purpose.required",
+        help_text="Part of the service (a contract or legal obligation): not a choice.",
+    )
+    direct_marketing = serializers.BooleanField(
+        source="purpose.direct_marketing",
+        help_text="An objection to direct marketing stops it, whatever the consent.",
+    )
+
+    @extend_schema_field(NoticeHashesSerializer)
+    def get_notice_sha256(self, version):
+        return {language: version.notice_sha256(language) for language in ("nl", "en")}
+
+
+class PurposeListSerializer(serializers.Serializer):
+    purposes = PurposeEntrySerializer(many=True)
+
+
+USE_REASONS = (
+    "not_granted",
+    "withdrawn",
+    *(
+        validity.MATERIAL_CHANGE,
+        validity.EXPIRED,
+        validity.TOO_YOUNG,
+        validity.GIVEN_UNDER_16,
+        validity.OBJECTION,
+        validity.CLOSED,
+        validity.NOT_YET,
+        validity.UNKNOWN,
+    ),
+)
+
+
+class UseCheckSerializer(serializers.Serializer):
+    customer_number = serializers.CharField()
+    purpose = serializers.CharField()
+    legal_basis = serializers.ChoiceField(choices=LegalBasis.values)
+    valid = serializers.BooleanField(
+        source="may_use", help_text="Whether the bank may use the customer for it now."
+    )
+    reason = serializers.ChoiceField(
+        choices=USE_REASONS,
+        allow_null=True,
+        help_text="Why not (null when `valid`): no consent, withdrawn, or why a consent"
+        " given no longer counts.",
+    )
+    since = serializers.DateTimeField(
+        allow_null=True, help_text="When the consent that counts was given (consent only)."
+    )

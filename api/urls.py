@@ -48,6 +48,12 @@ urlpatterns = [
     path(
         "me/offers/<id:offer_id>/answer", views.AnswerOfferView.as_view(), name="api_answer_offer"
     ),
+    path("purposes", views.PurposesView.as_view(), name="api_purpose_list"),
+    path(
+        "customers/<str:customer_number>/may-use/<str:code>",
+        views.MayUseView.as_view(),
+        name="api_may_use",
+    ),
     path("consent-changes", views.ConsentChangesView.as_view(), name="api_consent_changes"),
     path(
         "purposes/<str:code>/valid-customers",

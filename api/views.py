@@ -20,6 +20,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from consent.checks import UnknownCustomer, may_use
 from consent.choices import (
     CHOICES,
     ChoiceError,
@@ -34,7 +35,12 @@ from consent.choices import (
     record_choice,
     stop_all_offers,
 )
-from consent.dashboard import customer_dashboard, customer_history, get_event_for_customer
+from consent.dashboard import (
+    current_versions,
+    customer_dashboard,
+    customer_history,
+    get_event_for_customer,
+)
 from consent.export import stream_export
 from consent.receipts import consent_receipt, policy_url
 from ledger.models import Channel
@@ -49,8 +55,8 @@ from offers.customer import (
 from . import changes, problems
 from . import serializers as s
 from .models import FeedEndpoint, FeedRead
-from .oauth import CHOOSE, FEED, READ
-from .permissions import CustomerToken, FeedClientToken
+from .oauth import CHECK, CHOOSE, FEED, READ
+from .permissions import AnyClientToken, CustomerToken, FeedClientToken
 from .problems import problem_body
 
 # Each refusal of consent/choices.py, as its machine-readable `reason` (also `code`, as
@@ -379,6 +385,55 @@ class AnswerOfferView(ChoosingView):
             )
             return Response(body, status=409, content_type=problems.CONTENT_TYPE)
         return Response(s.AnsweredOfferSerializer(offer).data)
+
+
+# --- What every client may read, and the check for the bank's systems ------------------------
+class PurposesView(ApiView):
+    permission_classes = [AnyClientToken]
+    throttle_scope = "read"
+
+    @extend_schema(
+        operation_id="purposes",
+        summary="Every purpose the bank publishes now: its texts' version and hashes, its basis",
+        description=(
+            "Public to every client with a valid token (the app's or a system's). For each"
+            " purpose its newest published version: titles in Dutch and English, the"
+            " version number and the SHA-256 of each language's notice text, the legal"
+            " basis, and whether it is required (not a choice)."
+        ),
+        auth=[{"oauth2": []}],  # any of our tokens, whatever its scopes
+        responses={200: s.PurposeListSerializer, **errors()},
+    )
+    def get(self, request):
+        versions = current_versions(at=timezone.now()).order_by()
+        ordered = sorted(versions, key=lambda v: (v.purpose.position, v.purpose.code))
+        return Response({"purposes": s.PurposeEntrySerializer(ordered, many=True).data})
+
+
+class MayUseView(ApiView):
+    permission_classes = [FeedClientToken]
+    required_scopes = [CHECK]
+    throttle_scope = "check"
+
+    @extend_schema(
+        operation_id="may_use",
+        summary="May the bank use this customer for this purpose now, and if not, why",
+        description=(
+            "For the bank's systems (client credentials, scope `consent:check`), one"
+            " customer at a time. `valid` is the same judgement as the consent gate's;"
+            " `reason` names why not: `not_granted`, `withdrawn`, or why a consent given"
+            " no longer counts (`expired`, `material_change`, `objection`, `too_young`,"
+            " `given_under_16`, `closed`, …). An unknown customer or purpose is a 404."
+        ),
+        responses={200: s.UseCheckSerializer, **errors(404)},
+    )
+    def get(self, request, customer_number, code):
+        try:
+            purpose = get_purpose(code)
+            check = may_use(customer_number=customer_number, purpose=purpose, at=timezone.now())
+        except (UnknownPurpose, UnknownCustomer):
+            raise Http404 from None
+        return Response(s.UseCheckSerializer(check).data)
 
 
 # --- The feed for the bank's systems ----------------------------------------------------------

@@ -233,6 +233,7 @@ API_SCOPES = {
     "consent:read": _("Uw privacykeuzes, uw geschiedenis en uw aanbiedingen lezen"),
     "consent:choose": _("Namens u kiezen: toestemming geven of intrekken, bezwaar maken"),
     "consent:feed": _("Wijzigingen in toestemmingen volgen (systemen van de bank)"),
+    "consent:check": _("Per klant nagaan of een doel nu mag (systemen van de bank)"),
 }
 # Where a client may send the customer back to (api/redirects.py): by default only the
 # bank's own app, on its private-use scheme (RFC 8252). Production reads the list from the
@@ -284,7 +285,12 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": ["api.throttling.TokenRateThrottle"],
     # Per token holder (the client and, for the app, the customer), per minute.
-    "DEFAULT_THROTTLE_RATES": {"read": "120/min", "choose": "30/min", "feed": "600/min"},
+    "DEFAULT_THROTTLE_RATES": {
+        "read": "120/min",
+        "choose": "30/min",
+        "feed": "600/min",
+        "check": "1200/min",
+    },
     "UNAUTHENTICATED_USER": None,
     # Every error as RFC 9457 problem details (api/problems.py).
     "EXCEPTION_HANDLER": "api.problems.exception_handler",
@@ -313,6 +319,10 @@ SPECTACULAR_SETTINGS = {
         "consent:read": "Read the customer's choices, history, export and offers",
         "consent:choose": "Choose for the customer: grant, withdraw, object, answer offers",
         "consent:feed": "Follow consent changes (the bank's systems; client credentials)",
+        "consent:check": (
+            "Ask, per customer, whether a purpose may be used now"
+            " (the bank's systems; client credentials)"
+        ),
     },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
