@@ -2,6 +2,8 @@
 returns (`consent.dashboard.Card`, ledger events, `offers.customer.ShownOffer`, the
 export); input serializers only check the shape of a request. No rule lives here."""
 
+import datetime as dt
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -13,6 +15,16 @@ from ledger.models import Action, Channel
 from offers.customer import ANSWERS
 
 from .models import ChangeKind
+
+
+class UtcDateTimeField(serializers.DateTimeField):
+    """A moment in the API's answers: UTC, written with `Z` (RFC 3339), whatever the
+    site's time zone. Only the API's own fields: the receipts (signed) and the export
+    (the same document as the website's) keep their form."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("default_timezone", dt.UTC)
+        super().__init__(**kwargs)
 
 
 # --- Errors ------------------------------------------------------------------------------------
@@ -70,7 +82,7 @@ class StateSerializer(serializers.Serializer):
         source="state", choices=[Action.GRANTED.value, Action.WITHDRAWN.value]
     )
     version = serializers.IntegerField(source="purpose_version.version")
-    changed_at = serializers.DateTimeField()
+    changed_at = UtcDateTimeField()
     event_id = serializers.IntegerField()
 
 
@@ -137,7 +149,7 @@ class StatementSerializer(serializers.Serializer):
 class ObjectionSerializer(serializers.Serializer):
     """The customer's objection to direct marketing (GDPR Art. 21(2)), while it stands."""
 
-    since = serializers.DateTimeField()
+    since = UtcDateTimeField()
     event_id = serializers.IntegerField(source="state.event_id")
     lift = serializers.SerializerMethodField()
 
@@ -170,7 +182,7 @@ class EventSerializer(serializers.Serializer):
     receipt_id = serializers.UUIDField()
     purpose = serializers.CharField(source="purpose.code", allow_null=True, default=None)
     action = serializers.ChoiceField(choices=Action.values)
-    occurred_at = serializers.DateTimeField()
+    occurred_at = UtcDateTimeField()
     channel = serializers.ChoiceField(choices=Channel.values)
     version = serializers.IntegerField(
         source="purpose_version.version", allow_null=True, default=None
@@ -244,7 +256,7 @@ class ReliedOnSerializer(serializers.Serializer):
     title = serializers.CharField()
     data_used = serializers.CharField()
     version = serializers.IntegerField()
-    given_at = serializers.DateTimeField()
+    given_at = UtcDateTimeField()
 
 
 class OfferSerializer(serializers.Serializer):
@@ -255,7 +267,7 @@ class OfferSerializer(serializers.Serializer):
     status = serializers.CharField()
     explanation = serializers.CharField()
     evidence = serializers.CharField()
-    created_at = serializers.DateTimeField(source="offer.created_at")
+    created_at = UtcDateTimeField(source="offer.created_at")
     valid_until = serializers.DateField(source="offer.valid_until")
     relied_on = ReliedOnSerializer(source="choices", many=True)
 
@@ -265,7 +277,7 @@ class AnsweredSerializer(serializers.Serializer):
     product = serializers.CharField(source="offer.product.code")
     product_name = serializers.CharField()
     status = serializers.ChoiceField(choices=["accepted", "dismissed"])
-    answered_at = serializers.DateTimeField()
+    answered_at = UtcDateTimeField()
 
 
 class OffersSerializer(serializers.Serializer):
@@ -280,7 +292,7 @@ class AnswerRequestSerializer(serializers.Serializer):
 class AnsweredOfferSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="pk")
     status = serializers.CharField()
-    status_changed_at = serializers.DateTimeField()
+    status_changed_at = UtcDateTimeField()
 
 
 # --- The export (GDPR Art. 15 and 20), as `consent.export` makes it ---------------------------
@@ -342,7 +354,7 @@ class ExportSerializer(serializers.Serializer):
 class DataUseSerializer(serializers.Serializer):
     """One time the offers engine read the customer's data under one purpose."""
 
-    read_at = serializers.DateTimeField()
+    read_at = UtcDateTimeField()
     purpose = serializers.CharField(source="purpose_code")
     purpose_title = serializers.CharField()
     data_read = serializers.CharField(help_text="What was read, in the customer's words.")
@@ -391,8 +403,8 @@ class ChangeSerializer(serializers.Serializer):
         help_text="`resnapshot`: the bank restored an older backup; changes you read may be"
         " gone. Take a snapshot again (`valid-customers`) and follow on from this change.",
     )
-    effective_at = serializers.DateTimeField()
-    recorded_at = serializers.DateTimeField()
+    effective_at = UtcDateTimeField()
+    recorded_at = UtcDateTimeField()
     valid_until = serializers.DateField(
         allow_null=True,
         help_text="While may_use: the last day it holds unless renewed; stop after it.",
@@ -407,7 +419,7 @@ class ChangePageSerializer(serializers.Serializer):
 
 class ValidCustomerSerializer(serializers.Serializer):
     customer_number = serializers.CharField()
-    since = serializers.DateTimeField()
+    since = UtcDateTimeField()
     valid_until = serializers.DateField()
 
 
@@ -415,7 +427,7 @@ class SnapshotSerializer(serializers.Serializer):
     """Documentation of the streamed snapshot; the body is written row by row."""
 
     purpose = serializers.CharField()
-    at = serializers.DateTimeField()
+    at = UtcDateTimeField()
     cursor = serializers.IntegerField(
         help_text="Follow the feed from here (`after=`): no change is missed."
     )
@@ -435,7 +447,7 @@ class PurposeEntrySerializer(serializers.Serializer):
     title_nl = serializers.CharField()
     title_en = serializers.CharField()
     version = serializers.IntegerField()
-    published_at = serializers.DateTimeField(help_text="When this version took effect.")
+    published_at = UtcDateTimeField(help_text="When this version took effect.")
     notice_sha256 = serializers.SerializerMethodField()
     legal_basis = serializers.ChoiceField(source="purpose.legal_basis", choices=LegalBasis.values)
     required = serializers.BooleanField(
@@ -485,6 +497,6 @@ class UseCheckSerializer(serializers.Serializer):
         help_text="Why not (null when `valid`): no consent, withdrawn, or why a consent"
         " given no longer counts.",
     )
-    since = serializers.DateTimeField(
+    since = UtcDateTimeField(
         allow_null=True, help_text="When the consent that counts was given (consent only)."
     )

@@ -543,7 +543,7 @@ def _snapshot_json(purpose_code, now, cursor, rows):
     yield "\n]}\n"
 
 
-_DATETIME = serializers.DateTimeField()  # reads the time zone on each call
+_DATETIME = s.UtcDateTimeField()
 
 
 def _iso(moment):
