@@ -15,7 +15,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation.trans_real import parse_accept_lang_header
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -74,8 +74,90 @@ REFUSAL_CODES = (
 PROBLEM = problems.CONTENT_TYPE
 
 
-def problem(serializer, description):
-    return OpenApiResponse(serializer, description=description)
+EXAMPLE_HOST = "https://privacy.bank.example"
+
+
+def problem_example(slug, status, title, detail, path="/api/v1/me/purposes", **members):
+    """An example of a problem answer, for the schema's documentation."""
+    return OpenApiExample(
+        slug,
+        value={
+            "type": f"{EXAMPLE_HOST}/api/v1/problems/{slug}",
+            "title": title,
+            "status": status,
+            "detail": detail,
+            "instance": path,
+            **members,
+        },
+        response_only=True,
+        status_codes=[str(status)],
+    )
+
+
+EXAMPLES = {
+    400: [
+        problem_example(
+            "invalid-input",
+            400,
+            "Invalid input",
+            "The input is not right; nothing was changed.",
+            "/api/v1/me/purposes/offers_income/choice",
+            errors=[
+                {
+                    "field": "choice",
+                    "code": "invalid_choice",
+                    "message": '"GRANT" is not a valid choice.',
+                }
+            ],
+        )
+    ],
+    401: [
+        problem_example(
+            "unauthorized",
+            401,
+            "No valid access token",
+            "The access token is unknown, expired or revoked.",
+        )
+    ],
+    403: [
+        problem_example(
+            "forbidden",
+            403,
+            "Not allowed with this token",
+            "This token may not do this; it needs: consent:read",
+        )
+    ],
+    404: [problem_example("not-found", 404, "Not found", "Not found.")],
+    415: [
+        problem_example(
+            "unsupported-media-type",
+            415,
+            "Unsupported media type",
+            "Send the body as application/json. Nothing was changed.",
+        )
+    ],
+    429: [
+        problem_example(
+            "too-many-requests",
+            429,
+            "Too many requests",
+            "Too many requests; try again in 12 seconds.",
+        )
+    ],
+    503: [
+        problem_example(
+            "service-unavailable",
+            503,
+            "Temporarily unavailable",
+            "The database cannot be reached for a moment; nothing was saved. Try again"
+            " after Retry-After seconds.",
+        )
+    ],
+}
+
+
+def problem(serializer, description, examples=()):
+    return OpenApiResponse(serializer, description=description, examples=list(examples))
 
 
 def errors(*statuses, **described):
@@ -95,7 +177,9 @@ def errors(*statuses, **described):
     responses = {}
     for status in (401, 403, 429, 503, *statuses):
         text, serializer = texts[status]
-        responses[(status, PROBLEM)] = problem(serializer, described.get(status, text))
+        responses[(status, PROBLEM)] = problem(
+            serializer, described.get(status, text), EXAMPLES.get(status, ())
+        )
     return responses
 
 
@@ -264,7 +348,22 @@ class ChoiceView(ChoosingView):
         request=s.ChoiceRequestSerializer,
         responses={
             200: s.ChoiceResultSerializer,
-            (409, PROBLEM): problem(s.RefusedChoiceSerializer, "Refused; see `reason`."),
+            (409, PROBLEM): problem(
+                s.RefusedChoiceSerializer,
+                "Refused; see `reason`.",
+                [
+                    problem_example(
+                        "stale-notice",
+                        409,
+                        "The text has changed",
+                        "The text has changed; please read it and choose again.",
+                        "/api/v1/me/purposes/offers_income/choice",
+                        reason="stale_notice",
+                        code="stale_notice",
+                        card=None,
+                    )
+                ],
+            ),
             **errors(400, 404, 415),
         },
     )
@@ -425,7 +524,38 @@ class MayUseView(ApiView):
             " no longer counts (`expired`, `material_change`, `objection`, `too_young`,"
             " `given_under_16`, `closed`, …). An unknown customer or purpose is a 404."
         ),
-        responses={200: s.UseCheckSerializer, **errors(404)},
+        responses={
+            200: OpenApiResponse(
+                s.UseCheckSerializer,
+                examples=[
+                    OpenApiExample(
+                        "valid",
+                        value={
+                            "customer_number": "100001",
+                            "purpose": "offers_spending",
+                            "legal_basis": "consent",
+                            "valid": True,
+                            "reason": None,
+                            "since": "2026-10-23T08:15:00Z",
+                        },
+                        response_only=True,
+                    ),
+                    OpenApiExample(
+                        "expired",
+                        value={
+                            "customer_number": "100002",
+                            "purpose": "offers_spending",
+                            "legal_basis": "consent",
+                            "valid": False,
+                            "reason": "expired",
+                            "since": None,
+                        },
+                        response_only=True,
+                    ),
+                ],
+            ),
+            **errors(404),
+        },
     )
     def get(self, request, customer_number, code):
         try:

@@ -307,6 +307,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_AUTHENTICATION": [],
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # api/urls.py's `id` converter: digits that fit a bigint, an integer to clients.
+    "PATH_CONVERTER_OVERRIDES": {
+        "id": {"type": "integer", "format": "int64", "minimum": 0, "maximum": 10**18 - 1}
+    },
     "ENUM_NAME_OVERRIDES": {
         "RefusalReasonEnum": "api.serializers.REFUSAL_REASONS",
         "OfferReasonEnum": "api.serializers.OFFER_REASONS",

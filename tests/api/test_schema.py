@@ -58,3 +58,26 @@ def test_the_documentation_page_has_no_inline_script_or_style(db):
     assert script.status_code == 200
     assert script["Content-Type"].startswith("application/javascript")
     assert "/api/v1/schema/" in script.content.decode()
+
+
+def test_every_error_is_documented_as_a_problem_with_an_example():
+    schema = yaml.safe_load(SCHEMA_FILE.read_text())
+    for path, operations in schema["paths"].items():
+        for operation in operations.values():
+            for status, response in operation["responses"].items():
+                if int(status) >= 400:
+                    assert list(response["content"]) == ["application/problem+json"], (path, status)
+            for status in ("401", "429", "503"):
+                assert operation["responses"][status]["content"]["application/problem+json"][
+                    "examples"
+                ], (path, status)
+
+
+def test_ids_in_paths_are_integers_and_pkce_is_stated():
+    schema = yaml.safe_load(SCHEMA_FILE.read_text())
+    receipt = schema["paths"]["/api/v1/me/history/{event_id}/receipt"]["get"]
+    (event_id,) = receipt["parameters"]
+    assert event_id["schema"]["type"] == "integer"
+    scheme = schema["components"]["securitySchemes"]["oauth2"]
+    assert scheme["flows"]["authorizationCode"]["x-pkce-methods"] == ["S256"]
+    assert "PKCE" in scheme["description"]
