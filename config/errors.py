@@ -5,6 +5,7 @@ import sys
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, HttpResponseServerError
 from django.template import loader
+from django.views import defaults
 from django.views.decorators.csrf import requires_csrf_token
 
 from api import problems
@@ -31,3 +32,10 @@ def service_unavailable(request):
     response = HttpResponse(template.render({}, request), status=503)
     response["Retry-After"] = "5"
     return response
+
+
+def page_not_found(request, exception):
+    # Under /api/ but outside /api/v1/ (whose own catch-all answers the rest): a problem.
+    if request.path.startswith("/api/"):
+        return problems.not_found(request)
+    return defaults.page_not_found(request, exception)

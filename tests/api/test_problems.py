@@ -183,10 +183,21 @@ def test_a_database_outage_is_a_503_problem_with_retry_after(app, database_down)
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_database_outage_on_an_unknown_path_is_no_html_page_either(db, database_down):
+def test_a_database_outage_outside_the_api_views_is_a_problem_too(crm, database_down):
+    """The token endpoint is django-oauth-toolkit's view, not ours: Django's handler."""
     database_down()
-    response = bearer("some-token").post("/api/v1/me/stop-all")
+    response = bearer(None).post(
+        "/api/v1/oauth/token/",
+        {"grant_type": "client_credentials", "client_id": crm.client_id, "client_secret": "x"},
+        format="multipart",
+    )
     problem(response, 503, "service-unavailable")
+    assert response["Retry-After"] == "5"
+
+
+@pytest.mark.parametrize("path", ["/api/", "/api/v2/me/purposes"])
+def test_an_unknown_path_outside_v1_is_a_404_problem_too(db, path):
+    problem(bearer(None).get(path), 404, "not-found")
 
 
 def test_every_problem_type_is_served_in_both_languages(db):
