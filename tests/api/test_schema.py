@@ -81,3 +81,11 @@ def test_ids_in_paths_are_integers_and_pkce_is_stated():
     scheme = schema["components"]["securitySchemes"]["oauth2"]
     assert scheme["flows"]["authorizationCode"]["x-pkce-methods"] == ["S256"]
     assert "PKCE" in scheme["description"]
+
+
+def test_the_rate_limit_headers_are_documented():
+    schema = yaml.safe_load(SCHEMA_FILE.read_text())
+    purposes = schema["paths"]["/api/v1/me/purposes"]["get"]["responses"]
+    assert {"RateLimit", "RateLimit-Policy"} <= set(purposes["200"]["headers"])
+    assert purposes["429"]["headers"]["Retry-After"]["required"] is True
+    assert purposes["503"]["headers"]["Retry-After"]["required"] is True
