@@ -247,7 +247,7 @@ def exception_handler(exc, context):
     elif isinstance(exc, Http404 | exceptions.NotFound):
         slug, detail = "not-found", _("Niet gevonden.")
     elif isinstance(exc, exceptions.ParseError):
-        slug, detail = "malformed-body", str(exc.detail)
+        slug, detail = "malformed-body", None  # DRF's parser message is English only
     elif isinstance(exc, exceptions.ValidationError):
         slug, detail = "invalid-input", _("De invoer klopt niet; er is niets veranderd.")
         members["errors"] = _field_errors(exc.detail)

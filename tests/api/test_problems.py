@@ -84,11 +84,21 @@ def test_bad_input_is_a_400_problem_listing_each_field(app, sanne):
     assert all(error["message"] and error["code"] for error in body["errors"])
 
 
-def test_a_body_that_is_not_json_is_a_400_problem(app):
+@pytest.mark.parametrize(
+    ("language", "detail"),
+    [
+        ("nl", "De inhoud van het verzoek is geen geldige JSON. Er is niets veranderd."),
+        ("en", "The request's body is not valid JSON. Nothing was changed."),
+    ],
+)
+def test_a_body_that_is_not_json_is_a_400_problem_in_one_language(app, language, detail):
     response = app.post(
-        "/api/v1/me/purposes/offers_income/choice", "{nope", content_type="application/json"
+        "/api/v1/me/purposes/offers_income/choice",
+        "{nope",
+        content_type="application/json",
+        headers={"Accept-Language": language},
     )
-    problem(response, 400, "malformed-body")
+    assert problem(response, 400, "malformed-body")["detail"] == detail
 
 
 def test_a_body_of_another_type_is_a_415_problem(app):
