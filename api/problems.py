@@ -7,6 +7,7 @@ integrator who follows the link learns what it means. The DRF views answer throu
 error handler, through `problem_response`. Titles and details speak the request's
 language (LocaleMiddleware's, or the customer's once the view knows them)."""
 
+import functools
 from dataclasses import dataclass
 
 from django.db import InterfaceError, OperationalError
@@ -16,7 +17,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.utils.translation import override as language_override
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_safe
 from rest_framework import exceptions
 
 CONTENT_TYPE = "application/problem+json"
@@ -304,7 +304,24 @@ def _describe(request, problem: ProblemType) -> dict[str, object]:
     return described
 
 
-@require_safe
+def read_only(view):
+    """GET and HEAD only; any other method a 405 problem (not Django's empty page, nor a
+    CSRF page: no cookie authenticates here)."""
+
+    @csrf_exempt
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if request.method not in ("GET", "HEAD"):
+            detail = _("Methode %(method)s is hier niet toegestaan.") % {"method": request.method}
+            return problem_response(
+                request, "method-not-allowed", detail=detail, headers={"Allow": "GET, HEAD"}
+            )
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+@read_only
 def problem_types(request):
     """`/api/v1/problems/`: every problem type the API answers with."""
     return JsonResponse(
@@ -312,7 +329,7 @@ def problem_types(request):
     )
 
 
-@require_safe
+@read_only
 def problem_type(request, slug):
     """`/api/v1/problems/<slug>`: what one problem type means, in Dutch and English."""
     if slug not in PROBLEMS:

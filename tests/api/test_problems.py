@@ -220,3 +220,9 @@ def test_every_problem_type_is_served_in_both_languages(db):
         assert described["title_nl"] != described["title_en"]
         assert described["description_en"]
     problem(client.get("/api/v1/problems/no-such-problem"), 404, "not-found")
+
+
+def test_the_problem_pages_are_read_only_and_say_so_as_a_problem(db):
+    response = bearer(None).post("/api/v1/problems/not-found")
+    problem(response, 405, "method-not-allowed")
+    assert response["Allow"] == "GET, HEAD"
