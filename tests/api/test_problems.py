@@ -226,3 +226,8 @@ def test_the_problem_pages_are_read_only_and_say_so_as_a_problem(db):
     response = bearer(None).post("/api/v1/problems/not-found")
     problem(response, 405, "method-not-allowed")
     assert response["Allow"] == "GET, HEAD"
+
+
+def test_a_client_that_takes_no_json_gets_a_406_problem_all_the_same(app):
+    response = app.get("/api/v1/me/purposes", headers={"Accept": "text/html"})
+    problem(response, 406, "not-acceptable")
