@@ -28,3 +28,16 @@ class BearerTokenScheme(DjangoOAuthToolkitScheme):
     """The OpenAPI security scheme of our class: django-oauth-toolkit's."""
 
     target_class = "api.authentication.BearerTokenAuthentication"
+
+    def get_security_definition(self, auto_schema):
+        definition = super().get_security_definition(auto_schema)
+        # OpenAPI 3.0 has no field for PKCE: it is said in words, and as an extension.
+        definition["description"] = (
+            "Bearer access tokens from /api/v1/oauth/token/. The bank's app uses the"
+            " authorization code flow with PKCE (RFC 7636): code_challenge_method S256 is"
+            " required, a request without a code challenge is refused. The bank's systems"
+            " use client credentials (consent:feed, consent:check)."
+        )
+        definition["flows"]["authorizationCode"]["x-pkce-required"] = True
+        definition["flows"]["authorizationCode"]["x-pkce-methods"] = ["S256"]
+        return definition

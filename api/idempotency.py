@@ -23,10 +23,10 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from rest_framework.response import Response
 
 from .models import IdempotentRequest
+from .problems import CONTENT_TYPE, problem_body
 
 HEADER = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
@@ -52,8 +52,9 @@ def respond(request, handler) -> Response:
         return handler()
     if not VALID_KEY.fullmatch(key):
         return Response(
-            {"detail": _("Idempotency-Key: 1 tot 255 zichtbare tekens (bijvoorbeeld een UUID).")},
+            problem_body(request, "invalid-idempotency-key"),
             status=400,
+            content_type=CONTENT_TYPE,
         )
     holder = {"application_id": request.auth.application_id, "user_id": request.user.pk}
     fingerprint = {
@@ -67,14 +68,14 @@ def respond(request, handler) -> Response:
             first = IdempotentRequest.objects.get(key=key, **holder)
             if {name: getattr(first, name) for name in fingerprint} != fingerprint:
                 return Response(
-                    {
-                        "detail": _(
-                            "Deze Idempotency-Key is al gebruikt voor een ander verzoek;"
-                            " er is niets veranderd. Gebruik een nieuwe sleutel."
-                        ),
-                        "code": "idempotency_key_reused",
-                    },
+                    problem_body(
+                        request,
+                        "idempotency-key-reused",
+                        reason="idempotency_key_reused",
+                        code="idempotency_key_reused",
+                    ),
                     status=422,
+                    content_type=CONTENT_TYPE,
                 )
             return Response(
                 json.loads(first.response_body), status=first.status, headers={REPLAYED: "true"}

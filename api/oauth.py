@@ -5,7 +5,8 @@ Two kinds of client, registered by a privacy officer in the admin:
 - the bank's app: authorization code with PKCE (a public client); a customer logs in on
   our login page and allows it to read (`consent:read`) and to choose (`consent:choose`)
   for them;
-- the bank's other systems: client credentials, scope `consent:feed` only.
+- the bank's other systems: client credentials, scopes `consent:feed` (the change feed)
+  and `consent:check` (may this customer be used for this purpose now).
 
 No client gets a scope of the other kind, and the other grant types (implicit, password,
 device) get no token at all. A redirect URI counts only while it is on the allow-list of
@@ -27,10 +28,11 @@ from .clients import redirect_uri_allowed
 READ = "consent:read"
 CHOOSE = "consent:choose"
 FEED = "consent:feed"
+CHECK = "consent:check"
 
 SCOPES_BY_GRANT = {
     AbstractApplication.GRANT_AUTHORIZATION_CODE: (READ, CHOOSE),
-    AbstractApplication.GRANT_CLIENT_CREDENTIALS: (FEED,),
+    AbstractApplication.GRANT_CLIENT_CREDENTIALS: (FEED, CHECK),
 }
 DEFAULT_SCOPES_BY_GRANT = {
     AbstractApplication.GRANT_AUTHORIZATION_CODE: (READ,),

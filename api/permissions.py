@@ -42,8 +42,17 @@ class CustomerToken(TokenHasScope):
         return True
 
 
+class AnyClientToken(BasePermission):
+    """Any valid token of a registered client, customer's or system's: for what is
+    public to every client (the purposes list)."""
+
+    def has_permission(self, request, view):
+        return getattr(request.auth, "application_id", None) is not None
+
+
 class FeedClientToken(TokenHasScope):
-    """A token of one of the bank's systems (client credentials, scope `consent:feed`)."""
+    """A token of one of the bank's systems (client credentials, with the view's scope:
+    `consent:feed` or `consent:check`)."""
 
     def has_permission(self, request, view):
         if not super().has_permission(request, view):

@@ -2,6 +2,8 @@
 returns (`consent.dashboard.Card`, ledger events, `offers.customer.ShownOffer`, the
 export); input serializers only check the shape of a request. No rule lives here."""
 
+import datetime as dt
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -15,19 +17,61 @@ from offers.customer import ANSWERS
 from .models import ChangeKind
 
 
+class UtcDateTimeField(serializers.DateTimeField):
+    """A moment in the API's answers: UTC, written with `Z` (RFC 3339), whatever the
+    site's time zone. Only the API's own fields: the receipts (signed) and the export
+    (the same document as the website's) keep their form."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("default_timezone", dt.UTC)
+        super().__init__(**kwargs)
+
+
 # --- Errors ------------------------------------------------------------------------------------
-class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField(help_text="What went wrong, in the request's language.")
+class ProblemSerializer(serializers.Serializer):
+    """RFC 9457 problem details (`application/problem+json`); the types are listed at
+    /api/v1/problems/."""
 
-
-class ValidationErrorSerializer(serializers.Serializer):
-    """A field name (or `detail`, or `non_field_errors`) and what is wrong with it."""
-
-    detail = serializers.CharField(required=False)
+    type = serializers.URLField(
+        help_text="The problem type: https://<this host>/api/v1/problems/<slug>, a stable URI"
+        " that describes it."
+    )
+    title = serializers.CharField(help_text="The type's short title, in the request's language.")
+    status = serializers.IntegerField(help_text="The HTTP status code.")
+    detail = serializers.CharField(help_text="What went wrong here, in the request's language.")
+    instance = serializers.CharField(help_text="The path of the request.")
 
     class Meta:
-        # Field names vary with the request; every value is a message or a list of them.
-        ref_name = "ValidationError"
+        ref_name = "Problem"
+
+
+class FieldErrorSerializer(serializers.Serializer):
+    field = serializers.CharField(
+        help_text="The field or parameter (`a.b`, `a[0]`), or `non_field_errors`."
+    )
+    code = serializers.CharField(help_text="What kind of error: `required`, `invalid`, …")
+    message = serializers.CharField(help_text="What is wrong, in the request's language.")
+
+
+class ValidationProblemSerializer(ProblemSerializer):
+    """`invalid-input` lists each field's problem in `errors`; `malformed-body` has none."""
+
+    errors = FieldErrorSerializer(many=True, required=False)
+
+    class Meta:
+        ref_name = "ValidationProblem"
+
+
+REFUSAL_REASONS = (
+    "stale_notice",
+    "too_young",
+    "objection_stands",
+    "required_purpose",
+    "customer_closed",
+    "no_objection",
+    "refused",
+)
+OFFER_REASONS = ("offer_not_open",)
 
 
 # --- Cards -------------------------------------------------------------------------------------
@@ -38,7 +82,7 @@ class StateSerializer(serializers.Serializer):
         source="state", choices=[Action.GRANTED.value, Action.WITHDRAWN.value]
     )
     version = serializers.IntegerField(source="purpose_version.version")
-    changed_at = serializers.DateTimeField()
+    changed_at = UtcDateTimeField()
     event_id = serializers.IntegerField()
 
 
@@ -105,7 +149,7 @@ class StatementSerializer(serializers.Serializer):
 class ObjectionSerializer(serializers.Serializer):
     """The customer's objection to direct marketing (GDPR Art. 21(2)), while it stands."""
 
-    since = serializers.DateTimeField()
+    since = UtcDateTimeField()
     event_id = serializers.IntegerField(source="state.event_id")
     lift = serializers.SerializerMethodField()
 
@@ -138,7 +182,7 @@ class EventSerializer(serializers.Serializer):
     receipt_id = serializers.UUIDField()
     purpose = serializers.CharField(source="purpose.code", allow_null=True, default=None)
     action = serializers.ChoiceField(choices=Action.values)
-    occurred_at = serializers.DateTimeField()
+    occurred_at = UtcDateTimeField()
     channel = serializers.ChoiceField(choices=Channel.values)
     version = serializers.IntegerField(
         source="purpose_version.version", allow_null=True, default=None
@@ -194,28 +238,25 @@ class ObjectionResultSerializer(serializers.Serializer):
     dashboard = DashboardSerializer()
 
 
-class KeyReusedSerializer(serializers.Serializer):
-    """An Idempotency-Key sent again with another request: refused, nothing written."""
-
-    detail = serializers.CharField()
-    code = serializers.ChoiceField(choices=["idempotency_key_reused"])
-
-
-class RefusedChoiceSerializer(serializers.Serializer):
+class RefusedChoiceSerializer(ProblemSerializer):
     """Understood, refused, nothing written; the card as it is now, to show again."""
 
-    detail = serializers.CharField()
-    code = serializers.ChoiceField(
-        choices=[
-            "stale_notice",
-            "too_young",
-            "objection_stands",
-            "required_purpose",
-            "no_objection",
-            "refused",
-        ]
+    reason = serializers.ChoiceField(
+        choices=REFUSAL_REASONS,
+        help_text="Why, for a program: the problem type's slug with underscores.",
     )
+    code = serializers.ChoiceField(choices=REFUSAL_REASONS, help_text="The same as `reason`.")
     card = CardSerializer(allow_null=True)
+
+    class Meta:
+        ref_name = "RefusedChoice"
+
+
+class OfferNotOpenSerializer(ProblemSerializer):
+    reason = serializers.ChoiceField(choices=OFFER_REASONS)
+
+    class Meta:
+        ref_name = "OfferNotOpen"
 
 
 # --- Offers -----------------------------------------------------------------------------------
@@ -224,7 +265,7 @@ class ReliedOnSerializer(serializers.Serializer):
     title = serializers.CharField()
     data_used = serializers.CharField()
     version = serializers.IntegerField()
-    given_at = serializers.DateTimeField()
+    given_at = UtcDateTimeField()
 
 
 class OfferSerializer(serializers.Serializer):
@@ -235,7 +276,7 @@ class OfferSerializer(serializers.Serializer):
     status = serializers.CharField()
     explanation = serializers.CharField()
     evidence = serializers.CharField()
-    created_at = serializers.DateTimeField(source="offer.created_at")
+    created_at = UtcDateTimeField(source="offer.created_at")
     valid_until = serializers.DateField(source="offer.valid_until")
     relied_on = ReliedOnSerializer(source="choices", many=True)
 
@@ -245,7 +286,7 @@ class AnsweredSerializer(serializers.Serializer):
     product = serializers.CharField(source="offer.product.code")
     product_name = serializers.CharField()
     status = serializers.ChoiceField(choices=["accepted", "dismissed"])
-    answered_at = serializers.DateTimeField()
+    answered_at = UtcDateTimeField()
 
 
 class OffersSerializer(serializers.Serializer):
@@ -260,7 +301,7 @@ class AnswerRequestSerializer(serializers.Serializer):
 class AnsweredOfferSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="pk")
     status = serializers.CharField()
-    status_changed_at = serializers.DateTimeField()
+    status_changed_at = UtcDateTimeField()
 
 
 # --- The export (GDPR Art. 15 and 20), as `consent.export` makes it ---------------------------
@@ -322,7 +363,7 @@ class ExportSerializer(serializers.Serializer):
 class DataUseSerializer(serializers.Serializer):
     """One time the offers engine read the customer's data under one purpose."""
 
-    read_at = serializers.DateTimeField()
+    read_at = UtcDateTimeField()
     purpose = serializers.CharField(source="purpose_code")
     purpose_title = serializers.CharField()
     data_read = serializers.CharField(help_text="What was read, in the customer's words.")
@@ -371,8 +412,8 @@ class ChangeSerializer(serializers.Serializer):
         help_text="`resnapshot`: the bank restored an older backup; changes you read may be"
         " gone. Take a snapshot again (`valid-customers`) and follow on from this change.",
     )
-    effective_at = serializers.DateTimeField()
-    recorded_at = serializers.DateTimeField()
+    effective_at = UtcDateTimeField()
+    recorded_at = UtcDateTimeField()
     valid_until = serializers.DateField(
         allow_null=True,
         help_text="While may_use: the last day it holds unless renewed; stop after it.",
@@ -387,7 +428,7 @@ class ChangePageSerializer(serializers.Serializer):
 
 class ValidCustomerSerializer(serializers.Serializer):
     customer_number = serializers.CharField()
-    since = serializers.DateTimeField()
+    since = UtcDateTimeField()
     valid_until = serializers.DateField()
 
 
@@ -395,8 +436,76 @@ class SnapshotSerializer(serializers.Serializer):
     """Documentation of the streamed snapshot; the body is written row by row."""
 
     purpose = serializers.CharField()
-    at = serializers.DateTimeField()
+    at = UtcDateTimeField()
     cursor = serializers.IntegerField(
         help_text="Follow the feed from here (`after=`): no change is missed."
     )
     customers = ValidCustomerSerializer(many=True)
+
+
+# --- The purposes, and the check for the bank's systems ----------------------------------------
+class NoticeHashesSerializer(serializers.Serializer):
+    nl = serializers.CharField(help_text="SHA-256 of the Dutch notice text of this version.")
+    en = serializers.CharField(help_text="SHA-256 of the English notice text of this version.")
+
+
+class PurposeEntrySerializer(serializers.Serializer):
+    """A purpose as the bank publishes it now (its newest published version)."""
+
+    code = serializers.CharField(source="purpose.code")
+    title_nl = serializers.CharField()
+    title_en = serializers.CharField()
+    version = serializers.IntegerField()
+    published_at = UtcDateTimeField(help_text="When this version took effect.")
+    notice_sha256 = serializers.SerializerMethodField()
+    legal_basis = serializers.ChoiceField(source="purpose.legal_basis", choices=LegalBasis.values)
+    required = serializers.BooleanField(
+        source="purpose.required",
+        help_text="Part of the service (a contract or legal obligation): not a choice.",
+    )
+    direct_marketing = serializers.BooleanField(
+        source="purpose.direct_marketing",
+        help_text="An objection to direct marketing stops it, whatever the consent.",
+    )
+
+    @extend_schema_field(NoticeHashesSerializer)
+    def get_notice_sha256(self, version):
+        return {language: version.notice_sha256(language) for language in ("nl", "en")}
+
+
+class PurposeListSerializer(serializers.Serializer):
+    purposes = PurposeEntrySerializer(many=True)
+
+
+USE_REASONS = (
+    "not_granted",
+    "withdrawn",
+    *(
+        validity.MATERIAL_CHANGE,
+        validity.EXPIRED,
+        validity.TOO_YOUNG,
+        validity.GIVEN_UNDER_16,
+        validity.OBJECTION,
+        validity.CLOSED,
+        validity.NOT_YET,
+        validity.UNKNOWN,
+    ),
+)
+
+
+class UseCheckSerializer(serializers.Serializer):
+    customer_number = serializers.CharField()
+    purpose = serializers.CharField()
+    legal_basis = serializers.ChoiceField(choices=LegalBasis.values)
+    valid = serializers.BooleanField(
+        source="may_use", help_text="Whether the bank may use the customer for it now."
+    )
+    reason = serializers.ChoiceField(
+        choices=USE_REASONS,
+        allow_null=True,
+        help_text="Why not (null when `valid`): no consent, withdrawn, or why a consent"
+        " given no longer counts.",
+    )
+    since = UtcDateTimeField(
+        allow_null=True, help_text="When the consent that counts was given (consent only)."
+    )

@@ -4,7 +4,7 @@ OAuth 2.0 endpoints, the schema and its documentation page."""
 from django.urls import include, path, re_path, register_converter
 from oauth2_provider import urls as oauth2_urls
 
-from . import docs, views
+from . import docs, problems, views
 
 
 class IdConverter:
@@ -48,12 +48,20 @@ urlpatterns = [
     path(
         "me/offers/<id:offer_id>/answer", views.AnswerOfferView.as_view(), name="api_answer_offer"
     ),
+    path("purposes", views.PurposesView.as_view(), name="api_purpose_list"),
+    path(
+        "customers/<str:customer_number>/may-use/<str:code>",
+        views.MayUseView.as_view(),
+        name="api_may_use",
+    ),
     path("consent-changes", views.ConsentChangesView.as_view(), name="api_consent_changes"),
     path(
         "purposes/<str:code>/valid-customers",
         views.ValidCustomersView.as_view(),
         name="api_valid_customers",
     ),
+    path("problems/", problems.problem_types, name="api_problems"),
+    path("problems/<str:slug>", problems.problem_type, name="api_problem"),
     # Everything else, the rest captured so that a logged path shows none of it.
-    re_path(r"^(?P<rest>.*)$", views.not_found),
+    re_path(r"^(?P<rest>.*)$", problems.not_found),
 ]

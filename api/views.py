@@ -10,20 +10,21 @@ of their reads is logged.
 import json
 
 from django.conf import settings
-from django.http import Http404, JsonResponse, StreamingHttpResponse
+from django.http import Http404, StreamingHttpResponse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation.trans_real import parse_accept_lang_header
-from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from consent.checks import UnknownCustomer, may_use
 from consent.choices import (
     CHOICES,
     ChoiceError,
+    CustomerClosed,
     ObjectionStands,
     RequiredPurpose,
     StaleNotice,
@@ -35,7 +36,12 @@ from consent.choices import (
     record_choice,
     stop_all_offers,
 )
-from consent.dashboard import customer_dashboard, customer_history, get_event_for_customer
+from consent.dashboard import (
+    current_versions,
+    customer_dashboard,
+    customer_history,
+    get_event_for_customer,
+)
 from consent.export import stream_export
 from consent.receipts import consent_receipt, policy_url
 from ledger.models import Channel
@@ -47,18 +53,24 @@ from offers.customer import (
     shown_offers,
 )
 
-from . import changes, idempotency
+from . import changes, idempotency, problems
 from . import serializers as s
+from .error_docs import PROBLEM, errors, problem, problem_example
 from .idempotency import idempotent
 from .models import FeedEndpoint, FeedRead
-from .oauth import CHOOSE, FEED, READ
-from .permissions import CustomerToken, FeedClientToken
+from .oauth import CHECK, CHOOSE, FEED, READ
+from .permissions import AnyClientToken, CustomerToken, FeedClientToken
+from .problems import problem_body
 
+# Each refusal of consent/choices.py, as its machine-readable `reason` (also `code`, as
+# before) and its problem type (the reason with hyphens: `stale_notice` is
+# /api/v1/problems/stale-notice).
 REFUSAL_CODES = (
     (StaleNotice, "stale_notice"),
     (TooYoung, "too_young"),
     (ObjectionStands, "objection_stands"),
     (RequiredPurpose, "required_purpose"),
+    (CustomerClosed, "customer_closed"),
 )
 
 
@@ -78,32 +90,15 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 )
 
 
-def errors(*statuses, **described):
-    """The documented error answers of an operation."""
-    texts = {
-        400: ("Invalid input; nothing was changed.", s.ValidationErrorSerializer),
-        401: ("No valid access token.", s.ErrorSerializer),
-        403: ("The token lacks the scope or is not of this kind of client.", s.ErrorSerializer),
-        404: ("Not found (or not yours).", s.ErrorSerializer),
-        415: ("The body is not JSON; nothing was changed.", s.ErrorSerializer),
-        422: (
-            "This Idempotency-Key was used before for another request; nothing was changed.",
-            s.KeyReusedSerializer,
-        ),
-        429: ("Too many requests for this token; see Retry-After.", s.ErrorSerializer),
-    }
-    responses = {}
-    for status in (401, 403, 429, *statuses):
-        text, serializer = texts[status]
-        responses[status] = OpenApiResponse(serializer, description=described.get(status, text))
-    return responses
-
-
 class ApiView(APIView):
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
         # Personal data: never stored by a cache or a shared device.
         response["Cache-Control"] = "no-store"
+        rate_limit = getattr(request, "rate_limit", None)
+        if rate_limit is not None:
+            for name, value in rate_limit.headers().items():
+                response[name] = value
         return response
 
 
@@ -242,7 +237,10 @@ def refused(request, language, error, *, code=None, purpose=None) -> Response:
             request.customer, language=language, at=timezone.now(), code=purpose
         ).cards
         card = s.CardSerializer(cards[0]).data if cards else None
-    return Response({"detail": str(error), "code": code, "card": card}, status=409)
+    body = problem_body(
+        request, code.replace("_", "-"), detail=str(error), reason=code, code=code, card=card
+    )
+    return Response(body, status=409, content_type=problems.CONTENT_TYPE)
 
 
 class ChoiceView(ChoosingView):
@@ -258,7 +256,22 @@ class ChoiceView(ChoosingView):
         parameters=[IDEMPOTENCY_KEY],
         responses={
             200: s.ChoiceResultSerializer,
-            409: OpenApiResponse(s.RefusedChoiceSerializer, description="Refused; see code."),
+            (409, PROBLEM): problem(
+                s.RefusedChoiceSerializer,
+                "Refused; see `reason`.",
+                [
+                    problem_example(
+                        "stale-notice",
+                        409,
+                        "The text has changed",
+                        "The text has changed; please read it and choose again.",
+                        "/api/v1/me/purposes/offers_income/choice",
+                        reason="stale_notice",
+                        code="stale_notice",
+                        card=None,
+                    )
+                ],
+            ),
             **errors(400, 404, 415, 422),
         },
     )
@@ -337,7 +350,7 @@ class LiftObjectionView(StopAllView):
         parameters=[IDEMPOTENCY_KEY],
         responses={
             200: s.ObjectionResultSerializer,
-            409: OpenApiResponse(s.RefusedChoiceSerializer, description="No objection stands."),
+            (409, PROBLEM): problem(s.RefusedChoiceSerializer, "No objection stands."),
             **errors(400, 422),
         },
     )
@@ -365,7 +378,7 @@ class AnswerOfferView(ChoosingView):
         parameters=[IDEMPOTENCY_KEY],
         responses={
             200: s.AnsweredOfferSerializer,
-            409: OpenApiResponse(s.ErrorSerializer, description="The offer is not open."),
+            (409, PROBLEM): problem(s.OfferNotOpenSerializer, "The offer is not open."),
             **errors(400, 404, 415, 422),
         },
     )
@@ -381,11 +394,94 @@ class AnswerOfferView(ChoosingView):
                 at=timezone.now(),
             )
         except OfferNotOpen:
-            return Response(
-                {"detail": _("Deze aanbieding is niet meer open; er is niets veranderd.")},
-                status=409,
+            body = problem_body(
+                request,
+                "offer-not-open",
+                detail=_("Deze aanbieding is niet meer open; er is niets veranderd."),
+                reason="offer_not_open",
             )
+            return Response(body, status=409, content_type=problems.CONTENT_TYPE)
         return Response(s.AnsweredOfferSerializer(offer).data)
+
+
+# --- What every client may read, and the check for the bank's systems ------------------------
+class PurposesView(ApiView):
+    permission_classes = [AnyClientToken]
+    throttle_scope = "read"
+
+    @extend_schema(
+        operation_id="purposes",
+        summary="Every purpose the bank publishes now: its texts' version and hashes, its basis",
+        description=(
+            "Public to every client with a valid token (the app's or a system's). For each"
+            " purpose its newest published version: titles in Dutch and English, the"
+            " version number and the SHA-256 of each language's notice text, the legal"
+            " basis, and whether it is required (not a choice)."
+        ),
+        auth=[{"oauth2": []}],  # any of our tokens, whatever its scopes
+        responses={200: s.PurposeListSerializer, **errors()},
+    )
+    def get(self, request):
+        versions = current_versions(at=timezone.now()).order_by()
+        ordered = sorted(versions, key=lambda v: (v.purpose.position, v.purpose.code))
+        return Response({"purposes": s.PurposeEntrySerializer(ordered, many=True).data})
+
+
+class MayUseView(ApiView):
+    permission_classes = [FeedClientToken]
+    required_scopes = [CHECK]
+    throttle_scope = "check"
+
+    @extend_schema(
+        operation_id="may_use",
+        summary="May the bank use this customer for this purpose now, and if not, why",
+        description=(
+            "For the bank's systems (client credentials, scope `consent:check`), one"
+            " customer at a time. `valid` is the same judgement as the consent gate's;"
+            " `reason` names why not: `not_granted`, `withdrawn`, or why a consent given"
+            " no longer counts (`expired`, `material_change`, `objection`, `too_young`,"
+            " `given_under_16`, `closed`, …). An unknown customer or purpose is a 404."
+        ),
+        responses={
+            200: OpenApiResponse(
+                s.UseCheckSerializer,
+                examples=[
+                    OpenApiExample(
+                        "valid",
+                        value={
+                            "customer_number": "100001",
+                            "purpose": "offers_spending",
+                            "legal_basis": "consent",
+                            "valid": True,
+                            "reason": None,
+                            "since": "2026-10-23T08:15:00Z",
+                        },
+                        response_only=True,
+                    ),
+                    OpenApiExample(
+                        "expired",
+                        value={
+                            "customer_number": "100002",
+                            "purpose": "offers_spending",
+                            "legal_basis": "consent",
+                            "valid": False,
+                            "reason": "expired",
+                            "since": None,
+                        },
+                        response_only=True,
+                    ),
+                ],
+            ),
+            **errors(404),
+        },
+    )
+    def get(self, request, customer_number, code):
+        try:
+            purpose = get_purpose(code)
+            check = may_use(customer_number=customer_number, purpose=purpose, at=timezone.now())
+        except (UnknownPurpose, UnknownCustomer):
+            raise Http404 from None
+        return Response(s.UseCheckSerializer(check).data)
 
 
 # --- The feed for the bank's systems ----------------------------------------------------------
@@ -495,14 +591,8 @@ def _snapshot_json(purpose_code, now, cursor, rows):
     yield "\n]}\n"
 
 
-_DATETIME = serializers.DateTimeField()  # reads the time zone on each call
+_DATETIME = s.UtcDateTimeField()
 
 
 def _iso(moment):
     return _DATETIME.to_representation(moment)
-
-
-@csrf_exempt  # no cookie authenticates here: a POST to a wrong path is a 404, not a 403
-def not_found(request, *args, **kwargs):
-    """Any other path under /api/v1/: a JSON 404, like the API's own."""
-    return JsonResponse({"detail": _("Niet gevonden.")}, status=404)

@@ -5,7 +5,10 @@ import sys
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, HttpResponseServerError
 from django.template import loader
+from django.views import defaults
 from django.views.decorators.csrf import requires_csrf_token
+
+from api import problems
 
 DATABASE_DOWN = (OperationalError, InterfaceError)
 
@@ -13,6 +16,11 @@ DATABASE_DOWN = (OperationalError, InterfaceError)
 @requires_csrf_token
 def server_error(request):
     # Django calls this while handling the exception, so it is still current.
+    if request.path.startswith("/api/"):
+        # The API's clients read problem details, not pages.
+        return problems.error_response(
+            request, database_down=isinstance(sys.exception(), DATABASE_DOWN)
+        )
     if isinstance(sys.exception(), DATABASE_DOWN):
         return service_unavailable(request)
     template = loader.get_template("500.html")
@@ -24,3 +32,10 @@ def service_unavailable(request):
     response = HttpResponse(template.render({}, request), status=503)
     response["Retry-After"] = "5"
     return response
+
+
+def page_not_found(request, exception):
+    # Under /api/ but outside /api/v1/ (whose own catch-all answers the rest): a problem.
+    if request.path.startswith("/api/"):
+        return problems.not_found(request)
+    return defaults.page_not_found(request, exception)

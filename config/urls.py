@@ -19,4 +19,5 @@ urlpatterns = [
     path("", include("consent.urls")),
 ]
 
+handler404 = "config.errors.page_not_found"
 handler500 = "config.errors.server_error"

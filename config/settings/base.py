@@ -233,6 +233,7 @@ API_SCOPES = {
     "consent:read": _("Uw privacykeuzes, uw geschiedenis en uw aanbiedingen lezen"),
     "consent:choose": _("Namens u kiezen: toestemming geven of intrekken, bezwaar maken"),
     "consent:feed": _("Wijzigingen in toestemmingen volgen (systemen van de bank)"),
+    "consent:check": _("Per klant nagaan of een doel nu mag (systemen van de bank)"),
 }
 # Where a client may send the customer back to (api/redirects.py): by default only the
 # bank's own app, on its private-use scheme (RFC 8252). Production reads the list from the
@@ -284,8 +285,15 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": ["api.throttling.TokenRateThrottle"],
     # Per token holder (the client and, for the app, the customer), per minute.
-    "DEFAULT_THROTTLE_RATES": {"read": "120/min", "choose": "30/min", "feed": "600/min"},
+    "DEFAULT_THROTTLE_RATES": {
+        "read": "120/min",
+        "choose": "30/min",
+        "feed": "600/min",
+        "check": "1200/min",
+    },
     "UNAUTHENTICATED_USER": None,
+    # Every error as RFC 9457 problem details (api/problems.py).
+    "EXCEPTION_HANDLER": "api.problems.exception_handler",
 }
 # How long a POST's Idempotency-Key and its first answer are kept (`prune_idempotency_keys`):
 # a retry within it gets the same answer and does nothing again.
@@ -302,7 +310,14 @@ SPECTACULAR_SETTINGS = {
     "SERVE_AUTHENTICATION": [],
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    # api/urls.py's `id` converter: digits that fit a bigint, an integer to clients.
+    "PATH_CONVERTER_OVERRIDES": {
+        "id": {"type": "integer", "format": "int64", "minimum": 0, "maximum": 10**18 - 1}
+    },
+    "ENUM_NAME_OVERRIDES": {
+        "RefusalReasonEnum": "api.serializers.REFUSAL_REASONS",
+        "OfferReasonEnum": "api.serializers.OFFER_REASONS",
+    },
     "OAUTH2_FLOWS": ["authorizationCode", "clientCredentials"],
     "OAUTH2_AUTHORIZATION_URL": "/api/v1/oauth/authorize/",
     "OAUTH2_TOKEN_URL": "/api/v1/oauth/token/",
@@ -311,7 +326,15 @@ SPECTACULAR_SETTINGS = {
         "consent:read": "Read the customer's choices, history, export and offers",
         "consent:choose": "Choose for the customer: grant, withdraw, object, answer offers",
         "consent:feed": "Follow consent changes (the bank's systems; client credentials)",
+        "consent:check": (
+            "Ask, per customer, whether a purpose may be used now"
+            " (the bank's systems; client credentials)"
+        ),
     },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.docs.response_headers",
+    ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

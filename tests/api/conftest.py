@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 APP_REDIRECT = "nl.voorbeeldbank.app:/oauth/callback"
 FEED_SECRET = "crm-secret-" + "x" * 40
 READ, CHOOSE, FEED = "consent:read", "consent:choose", "consent:feed"
+CHECK = "consent:check"
 
 
 @pytest.fixture(autouse=True)

@@ -13,7 +13,7 @@ from tests.offers.factories import make_offer
 
 # Every named endpoint, and how to aim it at the other customer's data. Public ones
 # (the schema and its page) hold no personal data.
-PUBLIC = {"api_schema", "api_docs"}
+PUBLIC = {"api_schema", "api_docs", "api_problems", "api_problem"}
 
 
 ENDPOINTS = {
@@ -30,6 +30,8 @@ ENDPOINTS = {
     "api_answer_offer": ("post", "/api/v1/me/offers/{offer}/answer", {"answer": "interested"}),
     "api_consent_changes": ("get", "/api/v1/consent-changes", None),
     "api_valid_customers": ("get", "/api/v1/purposes/offers_balance/valid-customers", None),
+    "api_purpose_list": ("get", "/api/v1/purposes", None),
+    "api_may_use": ("get", "/api/v1/customers/910002/may-use/offers_balance", None),
 }
 
 
@@ -85,7 +87,8 @@ def test_sannes_token_never_reaches_daans_data(name, daan, daans_data, app_for):
         b"".join(response.streaming_content) if response.streaming else response.content
     ).decode()
     assert response.status_code in (200, 403, 404, 409), (url, response.status_code)
-    assert "910002" not in content
+    # A problem's `instance` is the path asked for: only what Sanne's app sent itself.
+    assert "910002" not in content.replace(url, "")
     assert daans_event.hash not in content, daans_event.hash  # the notice hash is public
     assert f'"id":{daans_offer.pk},' not in content
     assert snapshot(daan) == before
@@ -121,7 +124,7 @@ def test_the_feed_tokens_see_customers_but_customers_tokens_do_not_see_the_feed(
         "/api/v1/me/purposes/",
     ],
 )
-def test_any_other_path_is_a_json_404(app_for, db, path):
+def test_any_other_path_is_a_json_problem_404(app_for, db, path):
     response = app_for(CustomerFactory()).get(path)
     assert response.status_code == 404
-    assert response["Content-Type"] == "application/json"
+    assert response["Content-Type"] == "application/problem+json"

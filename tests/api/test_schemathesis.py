@@ -18,7 +18,7 @@ from offers.models import Offer
 from tests.factories import CustomerFactory
 from tests.offers.factories import make_offer
 
-from .conftest import CHOOSE, FEED, READ, issue_token, register_app, register_system
+from .conftest import CHECK, CHOOSE, FEED, READ, issue_token, register_app, register_system
 
 schema = schemathesis.openapi.from_path(Path(django_settings.BASE_DIR) / "docs" / "openapi.yaml")
 # Modest, so `make test` stays quick (one live server per operation); derandomised, so
@@ -52,6 +52,7 @@ def world(live_server, transactional_db, choose, settings):
         "customer": issue_token(app, user=sanne.user, scope=f"{READ} {CHOOSE}"),
         "read_only": issue_token(app, user=sanne.user, scope=READ),
         "feed": issue_token(crm, scope=FEED),
+        "check": issue_token(crm, scope=CHECK),
     }
 
 
@@ -76,26 +77,28 @@ def bearer(token):
 @schema.parametrize()
 @EXAMPLES
 def test_every_operation_keeps_the_contract_and_needs_its_token(case, world):
-    feed = scopes_of(case) == [FEED]
+    scopes = scopes_of(case)
+    system = scopes in ([FEED], [CHECK])
     # Without a valid token and scope: refused before anything is read or written.
-    wrong = [
-        {},
-        bearer("not-a-token"),
-        bearer(world["customer"] if feed else world["feed"]),  # the other kind of client
-    ]
-    if scopes_of(case) == [CHOOSE]:
+    wrong = [{}, bearer("not-a-token")]
+    if scopes:  # an operation for one kind of client (the purposes list is for any)
+        wrong.append(bearer(world["customer"] if system else world["feed"]))
+    if scopes == [CHOOSE]:
         wrong.append(bearer(world["read_only"]))
+    if scopes == [CHECK]:
+        wrong.append(bearer(world["feed"]))  # a system, but without the scope
     before = ledger()
     for headers in wrong:
         response = case.call(base_url=world["url"], headers=headers)
         assert response.status_code in (401, 403, 404), (headers, response.status_code)
         if response.status_code == 404:  # a path no endpoint matches: nothing behind it
-            assert response.json() == {"detail": "Niet gevonden."}
+            assert response.json()["type"].endswith("/api/v1/problems/not-found")
+            assert response.json()["detail"] == "Niet gevonden."
         case.validate_response(response, excluded_checks=_not_for_refusals())
     assert ledger() == before
 
     # With it: never a 5xx, and every answer (status, content type, body) as documented.
-    token = world["feed"] if feed else world["customer"]
+    token = {(FEED,): world["feed"], (CHECK,): world["check"]}.get(tuple(scopes), world["customer"])
     case.call_and_validate(base_url=world["url"], headers=bearer(token))
 
 
