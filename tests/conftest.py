@@ -170,3 +170,17 @@ def owner_connection(django_db_setup):
         autocommit=True,
     ) as conn:
         yield conn
+
+
+@pytest.fixture
+def database_down():
+    """Point the connection at a database that does not exist: a real failed connect."""
+
+    def go_down():
+        connection.close()
+        connection.settings_dict["NAME"] = "no_such_database"
+
+    real_name = connection.settings_dict["NAME"]
+    yield go_down
+    connection.close()
+    connection.settings_dict["NAME"] = real_name

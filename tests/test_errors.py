@@ -1,21 +1,6 @@
 import pytest
-from django.db import connection
 
 from tests.factories import CustomerFactory
-
-
-@pytest.fixture
-def database_down():
-    """Point the connection at a database that does not exist: a real failed connect."""
-
-    def go_down():
-        connection.close()
-        connection.settings_dict["NAME"] = "no_such_database"
-
-    real_name = connection.settings_dict["NAME"]
-    yield go_down
-    connection.close()
-    connection.settings_dict["NAME"] = real_name
 
 
 @pytest.mark.django_db(transaction=True)

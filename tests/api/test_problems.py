@@ -2,7 +2,6 @@
 type, title, status, detail and instance, the type a stable URI the API itself serves."""
 
 import pytest
-from django.db import connection
 
 from consent.models import ConsentState
 from tests.factories import CustomerFactory, publish_version
@@ -168,20 +167,6 @@ def test_a_429_is_a_problem_in_one_language_the_requests(db, app_for, low_rates,
     body = problem(response, 429, "too-many-requests")
     assert body["detail"].startswith(words)
     assert str(int(response["Retry-After"])) in body["detail"]
-
-
-@pytest.fixture
-def database_down():
-    """Point the connection at a database that does not exist: a real failed connect."""
-
-    def go_down():
-        connection.close()
-        connection.settings_dict["NAME"] = "no_such_database"
-
-    real_name = connection.settings_dict["NAME"]
-    yield go_down
-    connection.close()
-    connection.settings_dict["NAME"] = real_name
 
 
 @pytest.mark.django_db(transaction=True)
