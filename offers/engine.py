@@ -418,7 +418,10 @@ def execute_chunk(
             cursor.execute("SELECT pg_advisory_lock(%s, %s)", [CHUNK_WORKER_LOCK, chunk.pk])
     try:
         with transaction.atomic():
-            chunk = _locked_chunk(chunk_id, wait=wait)
+            # The chunk is ours now (marked running, its session lock held): wait for its
+            # row, which a supervisor may hold for a moment while it looks. Skipping it
+            # here left the chunk running with nobody on it, to be done a second time.
+            chunk = _locked_chunk(chunk_id, wait=True)
             if chunk is None or chunk.status in (ChunkStatus.DONE, ChunkStatus.FAILED):
                 return chunk
             with connection.cursor() as cursor:
