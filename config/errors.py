@@ -2,15 +2,12 @@
 
 import sys
 
-from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, HttpResponseServerError
 from django.template import loader
 from django.views import defaults
 from django.views.decorators.csrf import requires_csrf_token
 
 from api import problems
-
-DATABASE_DOWN = (OperationalError, InterfaceError)
 
 
 @requires_csrf_token
@@ -19,9 +16,9 @@ def server_error(request):
     if request.path.startswith("/api/"):
         # The API's clients read problem details, not pages.
         return problems.error_response(
-            request, database_down=isinstance(sys.exception(), DATABASE_DOWN)
+            request, database_down=isinstance(sys.exception(), problems.DATABASE_DOWN)
         )
-    if isinstance(sys.exception(), DATABASE_DOWN):
+    if isinstance(sys.exception(), problems.DATABASE_DOWN):
         return service_unavailable(request)
     template = loader.get_template("500.html")
     return HttpResponseServerError(template.render({}, request))
@@ -30,7 +27,7 @@ def server_error(request):
 def service_unavailable(request):
     template = loader.get_template("503.html")
     response = HttpResponse(template.render({}, request), status=503)
-    response["Retry-After"] = "5"
+    response["Retry-After"] = str(problems.RETRY_AFTER_OUTAGE)
     return response
 
 
