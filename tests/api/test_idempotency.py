@@ -82,7 +82,9 @@ def test_the_same_key_for_another_request_is_refused_and_changes_nothing(app, sa
     before = written(sanne)
     other = choose(app, "offers_spending", "withdraw", "one-key")
     assert other.status_code == 422
-    assert other.json()["code"] == "idempotency_key_reused"
+    assert other["Content-Type"] == "application/problem+json"
+    assert other.json()["code"] == other.json()["reason"] == "idempotency_key_reused"
+    assert other.json()["type"].endswith("/api/v1/problems/idempotency-key-reused")
     assert written(sanne) == before
     spending = ConsentState.objects.get(customer=sanne, purpose__code="offers_spending")
     assert spending.state == Action.GRANTED
@@ -110,6 +112,8 @@ def test_a_retried_stop_all_and_offer_answer_are_replayed(app, sanne):
 def test_a_key_that_is_no_header_value_is_refused(app, sanne):
     answer = choose(app, "offers_spending", "withdraw", "x" * 256)
     assert answer.status_code == 400
+    assert answer["Content-Type"] == "application/problem+json"
+    assert answer.json()["type"].endswith("/api/v1/problems/invalid-idempotency-key")
     assert written(sanne)[0] == 1
 
 
