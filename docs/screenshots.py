@@ -56,7 +56,7 @@ def main(base="http://127.0.0.1:8000"):
         page.goto(f"{base}/offers/")
         page.screenshot(path=DOCS / "offers-phone-nl.png", full_page=True)
         page.close()
-        # Daan (100003, English): a consent expired, so his new choice and its buttons come
+        # Emma (100003, English): a consent expired, so her new choice and its buttons come
         # first. Lucas (100004): the income text changes soon; his card says when, with the
         # new text.
         page = browser.new_page(viewport=phone, locale="nl-NL", device_scale_factor=1)
