@@ -48,6 +48,7 @@ from django.utils import timezone
 
 from consent import validity
 from consent.models import ConsentState, LegalBasis, Purpose, PurposeVersion
+from consent.renewals import is_renewal
 from consent.validity import (
     annotate_validity,
     end_of_day,
@@ -128,7 +129,10 @@ def record_event(*, event: ConsentEvent, at: dt.datetime, **_signal: Any) -> Non
 
 def _event_kind(event: ConsentEvent) -> str:
     """The feed's kind for an event: its action, except the system's withdrawals when a
-    customer leaves, which say so (`close_customer` records the date first)."""
+    customer leaves, which say so (`close_customer` records the date first), and a grant
+    that renewed a consent that still counted (`consent.renewals`)."""
+    if is_renewal(event):
+        return ChangeKind.RENEWED
     if (
         event.action == Action.WITHDRAWN
         and event.channel == Channel.SYSTEM
@@ -344,12 +348,15 @@ def feed_position() -> int:
     return last or 0
 
 
-def valid_customers(*, purpose_code: str, at: dt.datetime):
+def valid_customers(*, purpose_code: str, at: dt.datetime, after: str | None = None):
     """(customer number, consent given at, last valid day) of every customer whose consent
-    for the purpose counts at `at`, by customer number; streamed from a server-side cursor."""
+    for the purpose counts at `at`, by customer number (those after `after`, to resume);
+    streamed from a server-side cursor."""
+    consents = valid_consents(purpose_code=purpose_code, at=at)
+    if after is not None:
+        consents = consents.filter(customer__customer_number__gt=after)
     rows = (
-        valid_consents(purpose_code=purpose_code, at=at)
-        .order_by("customer__customer_number")
+        consents.order_by("customer__customer_number")
         .values_list("customer__customer_number", "changed_at")
         .iterator(chunk_size=2000)
     )

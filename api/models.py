@@ -19,6 +19,9 @@ from ledger.models import ConsentEvent
 class ChangeKind(models.TextChoices):
     # Ledger events (written in the transaction that records the event).
     GRANTED = "granted", _("toestemming gegeven")
+    # A grant on the version of a consent that still counted (`consent.renewals`): the
+    # ledger's `granted`; here its own kind, with the later `valid_until`.
+    RENEWED = "renewed", _("toestemming verlengd")
     WITHDRAWN = "withdrawn", _("toestemming ingetrokken")
     OBJECTED = "objected", _("bezwaar tegen direct marketing")
     OBJECTION_LIFTED = "objection_lifted", _("bezwaar opgeheven")

@@ -11,6 +11,7 @@ from consent import validity
 from consent.catalogue import statement_sha256
 from consent.choices import CHOICES
 from consent.models import LegalBasis
+from consent.renewals import is_renewal
 from ledger.models import Action, Channel
 from offers.customer import ANSWERS
 
@@ -191,6 +192,13 @@ class EventSerializer(serializers.Serializer):
     notice_sha256 = serializers.CharField()
     sequence = serializers.IntegerField()
     hash = serializers.CharField()
+    renewal = serializers.SerializerMethodField(
+        help_text="A grant on the version of a consent that still counted: it counts from"
+        " this event on (the ledger records it as `granted`)."
+    )
+
+    def get_renewal(self, event) -> bool:
+        return is_renewal(event)
 
 
 class HistorySerializer(serializers.Serializer):
@@ -216,10 +224,14 @@ class ChoiceRequestSerializer(serializers.Serializer):
 
 class ChoiceResultSerializer(serializers.Serializer):
     events = EventSerializer(many=True, help_text="Empty when `unchanged`.")
+    renewed = serializers.BooleanField(
+        help_text="A grant on the version of a consent that still counted: recorded as a"
+        " renewal, so it counts from now."
+    )
     unchanged = serializers.BooleanField(
         help_text=(
-            "True when the choice was already what is stored (a withdrawal of what is off,"
-            " a grant on the same text of a consent that counts): nothing was written."
+            "True when the withdrawal was already what is stored (the purpose was off):"
+            " nothing was written."
         )
     )
     detail = serializers.CharField(
@@ -426,21 +438,29 @@ class ChangePageSerializer(serializers.Serializer):
     has_more = serializers.BooleanField(help_text="Another page follows right away.")
 
 
-class ValidCustomerSerializer(serializers.Serializer):
-    customer_number = serializers.CharField()
-    since = UtcDateTimeField()
-    valid_until = serializers.DateField()
+class SnapshotLineSerializer(serializers.Serializer):
+    """One line of the NDJSON snapshot: first `snapshot`, then one `customer` per customer
+    (by customer number), last `end`. A body without its `end` line is incomplete."""
 
-
-class SnapshotSerializer(serializers.Serializer):
-    """Documentation of the streamed snapshot; the body is written row by row."""
-
-    purpose = serializers.CharField()
-    at = UtcDateTimeField()
+    type = serializers.ChoiceField(choices=["snapshot", "customer", "end"])
+    purpose = serializers.CharField(required=False, help_text="`snapshot` line.")
+    at = UtcDateTimeField(required=False, help_text="`snapshot` line: when it was read.")
     cursor = serializers.IntegerField(
-        help_text="Follow the feed from here (`after=`): no change is missed."
+        required=False,
+        help_text="`snapshot` line: follow the feed from here (`after=`) once the snapshot is"
+        " complete; no change is missed.",
     )
-    customers = ValidCustomerSerializer(many=True)
+    after = serializers.CharField(
+        required=False, help_text="`snapshot` line of a resumed snapshot: where it resumed."
+    )
+    customer_number = serializers.CharField(required=False, help_text="`customer` line.")
+    since = UtcDateTimeField(required=False, help_text="`customer` line: consent given at.")
+    valid_until = serializers.DateField(
+        required=False, help_text="`customer` line: the last day it holds unless renewed."
+    )
+    customers = serializers.IntegerField(
+        required=False, help_text="`end` line: how many `customer` lines came."
+    )
 
 
 # --- The purposes, and the check for the bank's systems ----------------------------------------

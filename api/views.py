@@ -17,6 +17,7 @@ from django.utils.translation.trans_real import parse_accept_lang_header
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -65,6 +66,37 @@ from .problems import problem_body
 # Each refusal of consent/choices.py, as its machine-readable `reason` (also `code`, as
 # before) and its problem type (the reason with hyphens: `stale_notice` is
 # /api/v1/problems/stale-notice).
+NDJSON = "application/x-ndjson"
+SNAPSHOT_EXAMPLES = [
+    OpenApiExample(
+        name,
+        value=value,
+        media_type=NDJSON,
+        response_only=True,
+    )
+    for name, value in (
+        (
+            "the first line",
+            {
+                "type": "snapshot",
+                "purpose": "offers_spending",
+                "at": "2026-12-07T09:00:00Z",
+                "cursor": 48211,
+            },
+        ),
+        (
+            "a customer line",
+            {
+                "type": "customer",
+                "customer_number": "100001",
+                "since": "2026-10-23T08:15:00Z",
+                "valid_until": "2028-10-22",
+            },
+        ),
+        ("the last line", {"type": "end", "customers": 15872}),
+    )
+]
+
 REFUSAL_CODES = (
     (StaleNotice, "stale_notice"),
     (TooYoung, "too_young"),
@@ -303,8 +335,9 @@ class ChoiceView(ChoosingView):
         return Response(
             {
                 "events": s.EventSerializer(recorded.events, many=True).data,
+                "renewed": recorded.renewed,
                 "unchanged": recorded.unchanged,
-                "detail": str(already_chosen_message(action)) if recorded.unchanged else None,
+                "detail": str(already_chosen_message()) if recorded.unchanged else None,
                 "effects": recorded.effects.as_counts(),
                 "card": s.CardSerializer(card).data,
             }
@@ -545,50 +578,89 @@ class ConsentChangesView(FeedView):
         )
 
 
+class SnapshotQuerySerializer(serializers.Serializer):
+    resume = serializers.RegexField(
+        r"^[0-9]{1,19}:[0-9A-Za-z]{1,20}$",
+        required=False,
+        help_text="To resume a broken snapshot: `<cursor>:<customer_number>`, the `cursor` of"
+        " its first line and the last `customer_number` received.",
+    )
+
+    def validate(self, data):
+        if "resume" in data:
+            cursor, after = data.pop("resume").split(":")
+            # Never a position the feed has not reached: from a later one, changes would be
+            # missed. (A cursor only ever comes from a snapshot's first line.)
+            data["cursor"], data["after"] = min(int(cursor), changes.feed_position()), after
+        return data
+
+
+class NdjsonRenderer(BaseRenderer):
+    """The snapshot's body is written line by line by the view; this only lets a client ask
+    for it (`Accept: application/x-ndjson`) without a 406."""
+
+    media_type = NDJSON
+    format = "ndjson"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return json.dumps(data).encode() + b"\n"
+
+
 class ValidCustomersView(FeedView):
+    renderer_classes = [JSONRenderer, NdjsonRenderer]
+
     @extend_schema(
         operation_id="valid_customers",
-        summary="Snapshot: every customer whose consent for the purpose counts now (streamed)",
+        summary="Snapshot: every customer whose consent for the purpose counts now (NDJSON)",
         description=(
-            "For a first load. `cursor` is the feed position the snapshot is at least as"
-            " new as: follow `consent-changes?after=<cursor>` from there and no change is"
-            " missed (a change that is already in the snapshot comes again; applying it"
-            " twice does no harm)."
+            "For a first load, as NDJSON (one JSON object per line): first a `snapshot` line"
+            " with `cursor`, the feed position the snapshot is at least as new as; then one"
+            " `customer` line per customer, by customer number; last an `end` line with the"
+            " count. No `end` line: the stream broke; resume with `resume=<the first line's"
+            " cursor>:<the last customer_number received>`. Then follow"
+            " `consent-changes?after=<cursor>`: no change is missed (a change that is already"
+            " in the snapshot comes again; applying it twice does no harm)."
         ),
-        responses={200: s.SnapshotSerializer, **errors(404)},
+        parameters=[SnapshotQuerySerializer],
+        responses={(200, NDJSON): s.SnapshotLineSerializer, **errors(400, 404)},
+        examples=SNAPSHOT_EXAMPLES,
     )
     def get(self, request, code):
+        query = SnapshotQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
         try:
             purpose = get_purpose(code)
         except UnknownPurpose:
             raise Http404 from None
         if not purpose.is_consent_based:
             raise Http404
-        # The position first, then the rows: every change up to it is in the snapshot.
-        cursor, now = changes.feed_position(), timezone.now()
+        after = query.validated_data.get("after")
+        # The position first, then the rows: every change up to it is in the snapshot. A
+        # resumed snapshot keeps its first part's position (older, so nothing is missed).
+        cursor, now = query.validated_data.get("cursor", changes.feed_position()), timezone.now()
         self.log_read(
             request, endpoint=FeedEndpoint.VALID_CUSTOMERS, purpose=purpose.code, last_id=cursor
         )
-        rows = changes.valid_customers(purpose_code=purpose.code, at=now)
-        response = StreamingHttpResponse(
-            _snapshot_json(purpose.code, now, cursor, rows), content_type="application/json"
-        )
-        return response
+        rows = changes.valid_customers(purpose_code=purpose.code, at=now, after=after)
+        head = {"type": "snapshot", "purpose": purpose.code, "at": _iso(now), "cursor": cursor}
+        if after is not None:
+            head["after"] = after
+        return StreamingHttpResponse(_snapshot_lines(head, rows), content_type=NDJSON)
 
 
-def _snapshot_json(purpose_code, now, cursor, rows):
-    head = {"purpose": purpose_code, "at": _iso(now), "cursor": cursor}
-    yield json.dumps(head)[:-1] + ', "customers": ['
-    separator = ""
+def _snapshot_lines(head, rows):
+    yield json.dumps(head) + "\n"
+    count = 0
     for customer_number, since, valid_until in rows:
         item = {
+            "type": "customer",
             "customer_number": customer_number,
             "since": _iso(since),
             "valid_until": valid_until.isoformat(),
         }
-        yield f"{separator}\n{json.dumps(item)}"
-        separator = ","
-    yield "\n]}\n"
+        count += 1
+        yield json.dumps(item) + "\n"
+    yield json.dumps({"type": "end", "customers": count}) + "\n"
 
 
 _DATETIME = s.UtcDateTimeField()

@@ -9,9 +9,12 @@ and the SHA-256 of the text that was on the screen, and if that is no longer the
 text nothing is written (`StaleNotice`). A withdrawal always succeeds, whatever text was
 on the screen: withdrawing is never harder than granting.
 
-A choice that is already stored (a withdrawal of what is off, a grant on the same text of a
-consent that still counts) writes nothing and says so (`RecordedChoice.unchanged`): a
-retry or a second click never makes a second event, receipt or feed row.
+A withdrawal of what is already off writes nothing and says so
+(`RecordedChoice.unchanged`): a retry or a second click never makes a second event,
+receipt or feed row. A grant on the version of a consent that still counts is recorded as
+what it is, a renewal (`RecordedChoice.renewed`, `consent.renewals`): the customer chose
+again, so the consent counts from now. (The API's `Idempotency-Key` makes a retried grant
+write nothing at all.)
 """
 
 import datetime as dt
@@ -34,6 +37,7 @@ from ledger.models import Action, Channel, ConsentEvent
 from . import signals
 from .catalogue import statement_sha256
 from .models import ConsentState, Customer, Purpose, PurposeVersion
+from .renewals import renews
 from .validity import is_consent_valid, sixteenth_birthday
 
 if TYPE_CHECKING:
@@ -97,6 +101,8 @@ class RecordedChoice:
     effects: Effects = field(default_factory=Effects)
     # Nothing written: the choice was already what is stored (a retry, a second click).
     unchanged: bool = False
+    # A grant on the version of a consent that still counted: it counts from now.
+    renewed: bool = False
 
 
 class NoticeOnScreen(TypedDict):
@@ -110,10 +116,8 @@ class NoticeOnScreen(TypedDict):
 CHOICES = {"grant": Action.GRANTED, "withdraw": Action.WITHDRAWN}
 
 
-def already_chosen_message(action: str) -> Promise:
-    """What a choice that was already stored says (a retry, a second click): nothing new."""
-    if action == Action.GRANTED:
-        return _("Dit stond al aan, op deze tekst. Er is niets veranderd.")
+def already_chosen_message() -> Promise:
+    """What a withdrawal that was already stored says (a retry, a second click)."""
     return _("Dit stond al uit. Er is niets veranderd.")
 
 
@@ -177,11 +181,12 @@ def record_choice(
         )
         if action == Action.GRANTED:
             _check_may_grant(customer=locked, purpose=purpose, at=at)
-        if _already_chosen(
-            customer=locked, purpose=purpose, action=action, shown=shown, language=language, at=at
-        ):
+        if action == Action.WITHDRAWN and not _granted(customer=locked, purpose=purpose):
             customer.choices_lost_since = locked.choices_lost_since
             return RecordedChoice(events=[], unchanged=True)
+        renewed = action == Action.GRANTED and _renews(
+            customer=locked, purpose=purpose, shown=shown, at=at
+        )
         event, effects = append_event(
             customer=locked,
             purpose=purpose,
@@ -194,7 +199,7 @@ def record_choice(
             notice_sha256=shown.notice_sha256(language),
         )
     customer.choices_lost_since = locked.choices_lost_since  # the caller's copy too
-    return RecordedChoice(events=[event], effects=effects)
+    return RecordedChoice(events=[event], effects=effects, renewed=renewed)
 
 
 def stop_all_offers(
@@ -338,32 +343,29 @@ def _notice_shown(
     return current, text_language(language)
 
 
-def _already_chosen(
-    *,
-    customer: Customer,
-    purpose: Purpose,
-    action: str,
-    shown: PurposeVersion,
-    language: str,
-    at: dt.datetime,
+def _granted(*, customer: Customer, purpose: Purpose) -> bool:
+    """Whether the (locked) customer's stored choice for the purpose is a grant."""
+    return ConsentState.objects.filter(
+        customer=customer, purpose=purpose, state=Action.GRANTED
+    ).exists()
+
+
+def _renews(
+    *, customer: Customer, purpose: Purpose, shown: PurposeVersion, at: dt.datetime
 ) -> bool:
-    """Whether the (locked) customer's stored choice already is this one, so that a retry
-    or a second click writes nothing: a withdrawal of what is off, or a grant on the very
-    text (version and hash) of a grant that still counts. A grant that no longer counts
-    (expired, a material change, given under 16) is recorded again: that is how a consent
-    is renewed."""
-    state = (
-        ConsentState.objects.filter(customer=customer, purpose=purpose)
-        .select_related("event")
-        .first()
-    )
-    if action == Action.WITHDRAWN:
-        return state is None or state.state != Action.GRANTED
+    """Whether a grant on `shown` renews the (locked) customer's stored grant: on the same
+    version, and still counting at `at` (`consent.renewals` recognises it the same way
+    in the ledger afterwards)."""
+    state = ConsentState.objects.filter(customer=customer, purpose=purpose).first()
     return (
         state is not None
-        and state.state == Action.GRANTED
-        and state.purpose_version_id == shown.pk
-        and state.event.notice_sha256 == shown.notice_sha256(language)
+        and renews(
+            previous_action=state.state,
+            previous_version_id=state.purpose_version_id,
+            previous_at=state.changed_at,
+            version_id=shown.pk,
+            at=at,
+        )
         and is_consent_valid(customer=customer, purpose_code=purpose.code, at=at)
     )
 

@@ -22,6 +22,7 @@ from ledger.models import Action, ConsentEvent
 from .catalogue import statement_sha256, statement_text
 from .models import LEGAL_BASIS_TEXT, ConsentState, Customer, Purpose, PurposeVersion
 from .notices import readable_notice, readable_retention
+from .renewals import with_previous
 from .retention_rules import periods
 from .textdiff import word_diff
 from .validity import (
@@ -403,8 +404,9 @@ def customer_dashboard(
 
 def customer_history(customer: Customer) -> QuerySet:
     """Every event of the customer, newest first, with what the page shows joined in
-    (objection events have no purpose and no version)."""
-    return (
+    (objection events have no purpose and no version) and what tells a renewal
+    (`consent.renewals`)."""
+    return with_previous(
         ConsentEvent.objects.filter(customer=customer)
         .select_related("purpose", "purpose_version")
         .order_by("-sequence")

@@ -312,9 +312,13 @@ def _refused(request, message, *, status):
 
 def _choice_message(recorded, action, language):
     if recorded.unchanged:
-        return str(already_chosen_message(action))
+        return str(already_chosen_message())
     (event,) = recorded.events
     title = event.purpose_version.text("title", language)
+    if recorded.renewed:
+        return _(
+            "U heeft uw toestemming voor ‘%(title)s’ verlengd: de termijn begint vandaag opnieuw."
+        ) % {"title": title}
     if action == Action.GRANTED:
         return _("U heeft toestemming gegeven voor ‘%(title)s’.") % {"title": title}
     sentences = [

@@ -9,10 +9,17 @@ from django.utils import numberformat, timezone
 from django.utils.formats import get_format
 from django.utils.translation import get_language
 
+from consent.renewals import is_renewal
 from consent.staff import how_recorded as how_recorded_for
 from infra.languages import in_language, text_language
 
 register = template.Library()
+
+
+@register.filter
+def renewal(event) -> bool:
+    """Whether a ledger event renewed a consent that still counted (`consent.renewals`)."""
+    return is_renewal(event)
 
 
 @register.simple_tag

@@ -25,7 +25,7 @@ class Follower:
     def load_snapshot(self, purpose_code):
         response = self.connect().get(f"/api/v1/purposes/{purpose_code}/valid-customers")
         assert response.status_code == 200, response
-        body = _json(response)
+        body = snapshot(response)
         for row in body["customers"]:
             self.latest[(row["customer_number"], purpose_code)] = {
                 "may_use": True,
@@ -81,6 +81,26 @@ class Follower:
 def truth(*, at: dt.datetime) -> set[tuple[str, str]]:
     """Who the bank may use for what at `at`, as `consent.validity` says."""
     return set(valid_consents(at=at).values_list("customer__customer_number", "purpose__code"))
+
+
+def ndjson_lines(response) -> list[dict]:
+    """The NDJSON body's objects, one per line."""
+    import json
+
+    if hasattr(response, "streaming_content"):
+        body = b"".join(response.streaming_content)
+    else:
+        body = response.content
+    return [json.loads(line) for line in body.splitlines()]
+
+
+def snapshot(response) -> dict:
+    """A complete snapshot as one object: its first line, with the customers and the count
+    of its `end` line (which must be there: without it the stream broke)."""
+    first, *customers, end = ndjson_lines(response)
+    assert first["type"] == "snapshot" and end == {"type": "end", "customers": len(customers)}
+    assert all(line["type"] == "customer" for line in customers)
+    return {**first, "customers": customers}
 
 
 def _json(response):

@@ -16,6 +16,7 @@ from consent.choices import (
     record_choice,
     stop_all_offers,
 )
+from consent.models import Customer
 from consent.signals import event_recorded
 from consent.validity import last_valid_day
 from ledger.models import Action, Channel, ConsentEvent
@@ -24,7 +25,8 @@ from tests.legacy import legacy_grant
 from tests.receivers import silenced
 
 from .conftest import bearer, issue_token, register_system
-from .follower import Follower, truth
+from .follower import Follower, ndjson_lines, truth
+from .follower import snapshot as snapshot_of
 
 OFFERS = ("offers_spending", "offers_income", "offers_balance")
 
@@ -333,10 +335,77 @@ def test_the_snapshot_lists_only_customers_whose_consent_counts_now(db, choose, 
     choose(withdrawn, "offers_balance", Action.WITHDRAWN, days_ago=1)
     response = feed_client.get("/api/v1/purposes/offers_balance/valid-customers")
     assert response.status_code == 200 and response.streaming
-    assert response["Content-Type"] == "application/json"
+    assert response["Content-Type"] == "application/x-ndjson"
     body = Follower(feed_client).load_snapshot("offers_balance")
     assert [row["customer_number"] for row in body["customers"]] == ["720001"]
     assert body["cursor"] == ConsentChange.objects.order_by("-id")[0].id
+
+
+@pytest.fixture
+def five_customers(db, choose):
+    """Five customers whose consent for the balance purpose counts."""
+    for number in range(730001, 730006):
+        choose(CustomerFactory(customer_number=str(number)), "offers_balance", days_ago=3)
+
+
+def test_a_snapshot_is_one_json_object_per_line_and_ends_with_its_count(
+    five_customers, feed_client
+):
+    response = feed_client.get(
+        "/api/v1/purposes/offers_balance/valid-customers",
+        headers={"Accept": "application/x-ndjson"},
+    )
+    lines = ndjson_lines(response)
+    assert [line["type"] for line in lines] == ["snapshot", *["customer"] * 5, "end"]
+    assert lines[-1]["customers"] == 5
+
+
+def test_a_broken_snapshot_resumes_after_the_last_customer_received(
+    five_customers, choose, feed_client
+):
+    """The stream broke after two customers; meanwhile the fourth withdrew and a sixth
+    granted. The resumed part, then the feed from the first part's cursor, hold exactly
+    what counts."""
+    url = "/api/v1/purposes/offers_balance/valid-customers"
+    first, *received, _end = ndjson_lines(feed_client.get(url))
+    received = received[:2]  # the connection dropped here
+    choose(Customer.objects.get(customer_number="730004"), "offers_balance", Action.WITHDRAWN)
+    choose(CustomerFactory(customer_number="730006"), "offers_balance")
+    resume = f"{first['cursor']}:{received[-1]['customer_number']}"
+    resumed = snapshot_of(feed_client.get(url, {"resume": resume}))
+    assert (resumed["cursor"], resumed["after"]) == (first["cursor"], "730002")
+    follower = Follower(feed_client, cursor=first["cursor"])
+    for row in received + resumed["customers"]:
+        follower.latest[(row["customer_number"], "offers_balance")] = {
+            "may_use": True,
+            "valid_until": row["valid_until"],
+        }
+    follower.catch_up()
+    holds = sorted(number for (number, _), last in follower.latest.items() if last["may_use"])
+    assert holds == ["730001", "730002", "730003", "730005", "730006"]
+
+
+@pytest.mark.parametrize("resume", ["730002", "1:", ":730002", "1:73-02", "1:730002:2"])
+def test_a_resume_that_is_not_cursor_colon_customer_is_a_400(five_customers, feed_client, resume):
+    response = feed_client.get(
+        "/api/v1/purposes/offers_balance/valid-customers", {"resume": resume}
+    )
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+
+
+def test_a_resume_from_a_position_the_feed_never_reached_starts_from_the_feeds(
+    five_customers, feed_client
+):
+    """A made-up cursor ahead of the feed would let a follower skip changes: the snapshot
+    says the feed's own position instead."""
+    position = ConsentChange.objects.order_by("-id")[0].id
+    response = feed_client.get(
+        "/api/v1/purposes/offers_balance/valid-customers", {"resume": "9999999:730003"}
+    )
+    body = snapshot_of(response)
+    assert body["cursor"] == position
+    assert [row["customer_number"] for row in body["customers"]] == ["730004", "730005"]
 
 
 @pytest.mark.parametrize("code", ["payments", "nonsense", "offers_spending.json"])

@@ -11,6 +11,7 @@ from django.db import connections
 from api.idempotency import prune_idempotency_keys
 from api.models import ConsentChange, IdempotentRequest
 from consent.models import ConsentState
+from consent.renewals import is_renewal
 from ledger.models import Action, ConsentEvent
 from tests.connections import runtime_connection
 from tests.factories import CustomerFactory
@@ -118,15 +119,20 @@ def test_a_key_that_is_no_header_value_is_refused(app, sanne):
 
 
 # --- Without a key: the domain writes nothing for a choice already stored --------------------
-def test_the_same_grant_sent_twice_without_a_key_is_one_grant(app, sanne):
+def test_the_same_grant_sent_twice_without_a_key_is_a_grant_and_a_renewal(app, sanne):
     on_screen = shown(app, "offers_income")
     first = choose(app, "offers_income", "grant", **on_screen)
     again = choose(app, "offers_income", "grant", **on_screen)
-    assert first.json()["unchanged"] is False and len(first.json()["events"]) == 1
+    assert first.json()["renewed"] is False and first.json()["events"][0]["renewal"] is False
     body = again.json()
-    assert again.status_code == 200 and body["unchanged"] is True and body["events"] == []
-    assert body["detail"] == "Dit stond al aan, op deze tekst. Er is niets veranderd."
-    assert written(sanne) == (2, 2)
+    assert again.status_code == 200 and body["unchanged"] is False and body["renewed"] is True
+    assert [event["renewal"] for event in body["events"]] == [True]
+    history = app.get("/api/v1/me/history").json()["events"]
+    assert [(e["action"], e["renewal"]) for e in history[:2]] == [
+        ("granted", True),
+        ("granted", False),
+    ]
+    assert written(sanne) == (3, 3)
 
 
 def test_withdrawing_a_purpose_never_granted_22_times_writes_nothing(app, sanne):
@@ -232,12 +238,17 @@ def test_two_concurrent_requests_with_one_key_execute_once(token_of_sanne):
 
 
 @concurrent
-def test_two_concurrent_identical_grants_without_a_key_are_one_grant(token_of_sanne):
+def test_two_concurrent_identical_grants_without_a_key_are_a_grant_and_its_renewal(
+    token_of_sanne,
+):
     sanne, token = token_of_sanne
     body = {"choice": "grant", **on_screen_now()}
     first, second = customer_locked_while_two_requests_wait(sanne, token, body, [None, None])
     assert first[0] == second[0] == 200
-    assert list(ConsentEvent.objects.filter(customer=sanne).values_list("action", flat=True)) == [
-        Action.GRANTED
+    events = list(ConsentEvent.objects.filter(customer=sanne).order_by("sequence"))
+    assert [(e.action, is_renewal(e)) for e in events] == [
+        (Action.GRANTED, False),
+        (Action.GRANTED, True),
     ]
-    assert ConsentChange.objects.filter(customer=sanne).count() == 1
+    kinds = ConsentChange.objects.filter(customer=sanne).order_by("id")
+    assert list(kinds.values_list("kind", flat=True)) == ["granted", "renewed"]

@@ -10,6 +10,8 @@ import pytest
 from ledger.models import ConsentEvent
 from tests.factories import CustomerFactory
 
+from .follower import snapshot as snapshot_of
+
 UTC_MOMENT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 
 
@@ -39,7 +41,7 @@ def test_the_feed_and_its_snapshot_give_moments_in_utc(sanne, feed_client):
     as_utc(change["effective_at"])
     as_utc(change["recorded_at"])
     response = feed_client.get("/api/v1/purposes/offers_spending/valid-customers")
-    snapshot = json.loads(b"".join(response.streaming_content))
+    snapshot = snapshot_of(response)
     as_utc(snapshot["at"])
     (customer,) = snapshot["customers"]
     as_utc(customer["since"])

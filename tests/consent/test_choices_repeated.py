@@ -1,16 +1,25 @@
-"""A choice made again is not a new choice: a retry on a bad network, a second click, a
-system that sends everything twice. Withdrawing what is off and granting, on the same
-text, what already counts write nothing: no event, no state, no feed row."""
+"""A choice made again: a retry on a bad network, a second click, a system that sends
+everything twice. Withdrawing what is off writes nothing: no event, no state, no feed
+row. Granting, on the same version, what already counts is a renewal: one grant event,
+called a renewal everywhere (history, receipt, the API, the feed), and the consent counts
+from it; never a duplicate "aangezet". (The API's `Idempotency-Key` makes a retried grant
+write nothing at all: tests/api/test_idempotency.py.)"""
 
 import datetime as dt
 
 import pytest
+from django.utils import timezone
 
 from api.models import ConsentChange
+from consent import validity
 from consent.choices import notice_on_screen, record_choice
+from consent.renewals import is_renewal
+from consent.validity import is_consent_valid, last_valid_day
 from ledger.models import Action, Channel, ConsentEvent
 from tests.choices import choose_on_screen
 from tests.factories import CustomerFactory, publish_version
+
+MINUTE = dt.timedelta(minutes=1)
 
 
 @pytest.fixture
@@ -28,11 +37,38 @@ def written(customer):
     )
 
 
-def test_the_same_grant_sent_twice_is_recorded_once(sanne, now):
+def test_the_same_grant_sent_again_is_recorded_as_a_renewal(sanne, now):
     before = written(sanne)
     recorded = choose_on_screen(sanne, "offers_spending", at=now)
-    assert recorded.unchanged and recorded.events == []
-    assert written(sanne) == before
+    assert recorded.renewed and not recorded.unchanged
+    (event,) = recorded.events
+    assert event.action == Action.GRANTED  # to the law and the ledger, a grant
+    assert is_renewal(ConsentEvent.objects.get(pk=event.pk))
+    assert written(sanne) == (before[0] + 1, before[1] + 1)
+    feed = ConsentChange.objects.filter(customer=sanne).order_by("-id").first()
+    assert feed.kind == "renewed" and feed.may_use is True
+    assert feed.valid_until == last_valid_day(event.occurred_at)
+
+
+def test_a_renewal_restarts_the_consents_age(sanne, now, settings):
+    """Ten days old, renewed today: it counts for the whole period from today."""
+    choose_on_screen(sanne, "offers_spending", at=now)
+    last_day = timezone.localdate(now) + dt.timedelta(days=settings.CONSENT_MAX_AGE_DAYS - 1)
+    assert is_consent_valid(
+        customer=sanne, purpose_code="offers_spending", at=validity.end_of_day(last_day) - MINUTE
+    )
+    assert not is_consent_valid(
+        customer=sanne, purpose_code="offers_spending", at=validity.end_of_day(last_day)
+    )
+
+
+def test_the_history_and_the_receipt_say_renewed(sanne, now, client):
+    (event,) = choose_on_screen(sanne, "offers_spending", at=now).events
+    client.force_login(sanne.user)
+    history = client.get("/history/").content.decode()
+    assert history.count("verlengd") == 1 and history.count("aangezet") == 1
+    receipt = client.get(f"/history/{event.pk}/receipt/").content.decode()
+    assert "U verlengde uw toestemming voor" in receipt
 
 
 def test_withdrawing_a_purpose_never_granted_writes_nothing_however_often(db, now):
@@ -56,8 +92,8 @@ def test_withdrawing_twice_writes_one_withdrawal(sanne, now):
     assert actions == [Action.GRANTED, Action.WITHDRAWN]
 
 
-def test_a_grant_read_in_the_other_language_is_a_new_grant(sanne, now):
-    # The hash tells which text was read: the English one is another text read.
+def test_a_grant_of_the_same_version_read_in_the_other_language_renews(sanne, now):
+    # The hash tells which text was read: the English one of the same version.
     recorded = record_choice(
         customer=sanne,
         purpose_code="offers_spending",
@@ -67,7 +103,14 @@ def test_a_grant_read_in_the_other_language_is_a_new_grant(sanne, now):
         at=now,
         **notice_on_screen(purpose_code="offers_spending", at=now, language="en"),
     )
-    assert len(recorded.events) == 1
+    assert recorded.renewed and recorded.events[0].notice_language == "en"
+
+
+def test_granting_again_after_a_withdrawal_is_no_renewal(sanne, now):
+    choose_on_screen(sanne, "offers_spending", Action.WITHDRAWN, at=now)
+    recorded = choose_on_screen(sanne, "offers_spending", at=now + MINUTE)
+    assert not recorded.renewed
+    assert not is_renewal(recorded.events[0])
 
 
 def test_a_grant_that_no_longer_counts_is_renewed_by_granting_again(db, now):
@@ -77,12 +120,13 @@ def test_a_grant_that_no_longer_counts_is_renewed_by_granting_again(db, now):
     choose_on_screen(old, "offers_spending", at=now - dt.timedelta(days=800))
     recorded = choose_on_screen(old, "offers_spending", at=now)
     assert len(recorded.events) == 1 and not recorded.unchanged
+    assert not recorded.renewed and not is_renewal(recorded.events[0])
 
 
 def test_a_grant_on_a_newer_material_text_is_recorded(sanne, now):
     publish_version("offers_spending", material=True, at=now - dt.timedelta(days=1))
     recorded = choose_on_screen(sanne, "offers_spending", at=now)
-    assert len(recorded.events) == 1
+    assert len(recorded.events) == 1 and not recorded.renewed
 
 
 def test_the_contact_centre_withdrawing_what_is_off_writes_nothing_and_is_told(client, db, now):

@@ -285,10 +285,13 @@ def test_a_second_click_on_withdraw_writes_nothing_and_says_it_was_already_off(
     assert ConsentEvent.objects.filter(customer=customer).count() == events
 
 
-def test_the_same_grant_sent_twice_by_the_browser_is_recorded_once(customer_client, customer):
+def test_the_same_grant_from_a_stale_tab_is_recorded_as_a_renewal(customer_client, customer):
+    """A second tab still shows the switch off: granting there renews what the first did."""
     form = choice_form(customer_client, "offers_income", "grant")
     customer_client.post("/choices/offers_income/", form)
     events = ConsentEvent.objects.filter(customer=customer).count()
     response = customer_client.post("/choices/offers_income/", form, follow=True)
-    assertContains(response, "Dit stond al aan, op deze tekst. Er is niets veranderd.")
-    assert ConsentEvent.objects.filter(customer=customer).count() == events
+    assertContains(response, "verlengd: de termijn begint vandaag opnieuw.")
+    assert ConsentEvent.objects.filter(customer=customer).count() == events + 1
+    history = customer_client.get("/history/")
+    assertContains(history, "verlengd", count=1)
