@@ -5,7 +5,13 @@ The page obeys the site's strict CSP: no inline script or style. drf-spectacular
 view sends the start-up script as a file of its own; our template drops the inline
 <style> of the stock one for a stylesheet."""
 
+import json
+from pathlib import Path
+
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from oauth2_provider.models import AbstractApplication
+
+from .oauth import SCOPES_BY_GRANT
 
 
 class SchemaView(SpectacularAPIView):
@@ -52,4 +58,49 @@ def response_headers(result, generator, request, public):
                     headers.update(RETRY_AFTER)
                 if headers:
                     response["headers"] = {**response.get("headers", {}), **headers}
+    return result
+
+
+# Examples of what each operation takes and answers, as the real API gave them (lists cut
+# to their first item). `tests/api/test_schema.py` validates each against its schema;
+# `tests/api/test_schemathesis.py` sends the request examples to a live server, where they
+# must reach real resources and succeed.
+EXAMPLES_FILE = Path(__file__).with_name("openapi_examples.json")
+EXAMPLE = "example"  # the name of each operation's example in the schema
+
+
+def examples(result, generator, request, public):
+    """SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"]: an example for every operation's
+    success, request body and path parameter (schemathesis's examples phase sends them)."""
+    known = json.loads(EXAMPLES_FILE.read_text())
+    for path_item in result.get("paths", {}).values():
+        for operation in path_item.values():
+            operation_id = operation["operationId"]
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "path" and parameter["name"] in known["parameters"]:
+                    parameter["example"] = known["parameters"][parameter["name"]]
+            if operation_id in known["requests"]:
+                for content in operation["requestBody"]["content"].values():
+                    content["examples"] = {EXAMPLE: {"value": known["requests"][operation_id]}}
+            if operation_id in known["responses"]:
+                content = operation["responses"]["200"]["content"]["application/json"]
+                content["examples"] = {EXAMPLE: {"value": known["responses"][operation_id]}}
+    return result
+
+
+# Each OAuth flow with the scopes it can be granted (api/oauth.py): the app's code flow
+# never gets a system's scope, client credentials never a customer's, nor a refresh token.
+FLOW_SCOPES = {
+    "authorizationCode": SCOPES_BY_GRANT[AbstractApplication.GRANT_AUTHORIZATION_CODE],
+    "clientCredentials": SCOPES_BY_GRANT[AbstractApplication.GRANT_CLIENT_CREDENTIALS],
+}
+
+
+def oauth_flows(result, generator, request, public):
+    """SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"]: per flow only its own scopes; no
+    `refreshUrl` where no refresh token is issued."""
+    flows = result["components"]["securitySchemes"]["oauth2"]["flows"]
+    for name, scopes in FLOW_SCOPES.items():
+        flows[name]["scopes"] = {scope: flows[name]["scopes"][scope] for scope in scopes}
+    flows["clientCredentials"].pop("refreshUrl", None)
     return result

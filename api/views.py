@@ -587,6 +587,8 @@ class SnapshotQuerySerializer(serializers.Serializer):
     )
 
     def validate(self, data):
+        if self.initial_data.get("resume") == "":  # a form field would take it as absent
+            raise serializers.ValidationError({"resume": "Empty: leave it out to start anew."})
         if "resume" in data:
             cursor, after = data.pop("resume").split(":")
             # Never a position the feed has not reached: from a later one, changes would be

@@ -385,7 +385,7 @@ def test_a_broken_snapshot_resumes_after_the_last_customer_received(
     assert holds == ["730001", "730002", "730003", "730005", "730006"]
 
 
-@pytest.mark.parametrize("resume", ["730002", "1:", ":730002", "1:73-02", "1:730002:2"])
+@pytest.mark.parametrize("resume", ["", "730002", "1:", ":730002", "1:73-02", "1:730002:2"])
 def test_a_resume_that_is_not_cursor_colon_customer_is_a_400(five_customers, feed_client, resume):
     response = feed_client.get(
         "/api/v1/purposes/offers_balance/valid-customers", {"resume": resume}

@@ -89,3 +89,78 @@ def test_the_rate_limit_headers_are_documented():
     assert {"RateLimit", "RateLimit-Policy"} <= set(purposes["200"]["headers"])
     assert purposes["429"]["headers"]["Retry-After"]["required"] is True
     assert purposes["503"]["headers"]["Retry-After"]["required"] is True
+
+
+def test_each_flow_lists_only_the_scopes_it_can_grant_and_no_refresh_where_none_is_given():
+    flows = yaml.safe_load(SCHEMA_FILE.read_text())["components"]["securitySchemes"]["oauth2"][
+        "flows"
+    ]
+    assert set(flows["authorizationCode"]["scopes"]) == {"consent:read", "consent:choose"}
+    assert set(flows["clientCredentials"]["scopes"]) == {"consent:feed", "consent:check"}
+    assert "refreshUrl" not in flows["clientCredentials"]
+
+
+# --- Examples: every operation's, valid, and what the code answers ----------------------------
+def operations():
+    schema = yaml.safe_load(SCHEMA_FILE.read_text())
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            yield path, method, operation
+
+
+def examples_with_schemas():
+    """(where, example, its schema) for every example of a body, sent or answered."""
+    for path, method, operation in operations():
+        bodies = [("request", operation.get("requestBody", {}).get("content", {}))]
+        bodies += [(status, r.get("content", {})) for status, r in operation["responses"].items()]
+        for status, contents in bodies:
+            for content in contents.values():  # an NDJSON example is one line, as its schema
+                for name, example in content.get("examples", {}).items():
+                    where = f"{method.upper()} {path} {status} {name}"
+                    yield where, example["value"], content["schema"]
+
+
+def test_every_operation_has_an_example_of_its_success_and_of_what_it_takes():
+    for path, method, operation in operations():
+        success = operation["responses"]["200"]["content"]
+        assert any(content.get("examples") for content in success.values()), (method, path)
+        for content in operation.get("requestBody", {}).get("content", {}).values():
+            assert content.get("examples"), (method, path)
+        for parameter in operation.get("parameters", []):
+            if parameter["in"] == "path":
+                assert "example" in parameter, (method, path, parameter["name"])
+
+
+def test_every_example_is_valid_against_its_schema():
+    from jsonschema import Draft202012Validator
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
+    document = _resolved_against(yaml.safe_load(SCHEMA_FILE.read_text()), "urn:openapi")
+    registry = Registry().with_resource(
+        "urn:openapi", Resource(contents=document, specification=DRAFT202012)
+    )
+    checked = 0
+    for where, value, schema in examples_with_schemas():
+        schema = _resolved_against(schema, "urn:openapi")
+        errors = list(Draft202012Validator(schema, registry=registry).iter_errors(value))
+        assert not errors, (where, [error.message for error in errors[:3]])
+        checked += 1
+    assert checked > 40
+
+
+def _resolved_against(schema, base):
+    """`#/components/...` references pointed at the whole document in the registry, and
+    OpenAPI 3.0's `nullable` said as JSON Schema says it."""
+    if isinstance(schema, dict):
+        resolved = {
+            key: (f"{base}{value}" if key == "$ref" else _resolved_against(value, base))
+            for key, value in schema.items()
+            if key != "nullable"
+        }
+        if schema.get("nullable"):
+            return {"anyOf": [resolved, {"type": "null"}]}
+        return resolved
+    if isinstance(schema, list):
+        return [_resolved_against(item, base) for item in schema]
+    return schema
