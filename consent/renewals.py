@@ -12,6 +12,8 @@ material change is a new consent, not a renewal.
 """
 
 import datetime as dt
+from collections.abc import Mapping
+from typing import Any
 
 from django.db.models import F, Window
 from django.db.models.functions import Lag
@@ -25,11 +27,14 @@ from .validity import last_valid_day
 def with_previous(events):
     """`events` (of one customer) annotated with the previous event about the same purpose:
     its action, version and time. One window over the customer's events, in the same query."""
-    window = {"partition_by": [F("purpose_id")], "order_by": F("sequence").asc()}
+
+    def previous(field: str) -> Window:
+        return Window(Lag(field), partition_by=[F("purpose_id")], order_by=F("sequence").asc())
+
     return events.annotate(
-        previous_action=Window(Lag("action"), **window),
-        previous_version_id=Window(Lag("purpose_version_id"), **window),
-        previous_occurred_at=Window(Lag("occurred_at"), **window),
+        previous_action=previous("action"),
+        previous_version_id=previous("purpose_version_id"),
+        previous_occurred_at=previous("occurred_at"),
     )
 
 
@@ -37,11 +42,12 @@ def is_renewal(event: ConsentEvent) -> bool:
     """Whether `event` renewed a consent that still counted (see the module)."""
     if event.action != Action.GRANTED or event.purpose_id is None:
         return False
-    if hasattr(event, "previous_action"):
+    previous: Mapping[str, Any] | None
+    if hasattr(event, "previous_action"):  # annotated by `with_previous`
         previous = {
             "action": event.previous_action,
-            "purpose_version_id": event.previous_version_id,
-            "occurred_at": event.previous_occurred_at,
+            "purpose_version_id": getattr(event, "previous_version_id"),  # noqa: B009
+            "occurred_at": getattr(event, "previous_occurred_at"),  # noqa: B009
         }
     else:
         previous = (
