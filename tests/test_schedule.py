@@ -24,7 +24,13 @@ from config.scheduler.jobs import AMSTERDAM, CHECKPOINT_QUEUE, Daily, Every, Job
 from config.scheduler.models import ScheduledRun
 from tests.connections import runtime_connection
 from tests.factories import UserFactory
-from tests.offers.test_workers import database_url, wait_for
+from tests.offers.test_workers import (
+    REACHABLE_AGAIN,
+    database_down,
+    database_url,
+    needs_the_embedded_server,
+    wait_for,
+)
 from tests.paused_jobs import PAUSED_JOB
 
 UTC = dt.UTC
@@ -135,6 +141,18 @@ def test_a_slot_is_queued_once_on_its_queue_and_the_run_records_what_the_job_sai
     assert run.status == "succeeded" and run.outcome == "3 things done"
     assert run.started_at <= run.finished_at and run.worker.endswith(f":{os.getpid()}")
     assert runs.tick(now=now) == []  # the slot ran: nothing until the next one
+
+
+@pytest.mark.django_db
+def test_a_job_the_tick_cannot_queue_does_not_keep_the_others(only, caplog):
+    only(
+        Job("misconfigured", Every(minutes=15), said, queue="nowhere"),
+        Job("said", Every(minutes=15), said),
+    )
+    said_lines = runs.tick(now=timezone.now())
+    assert [line.split(":")[0] for line in said_lines] == ["said"]
+    assert attempts("misconfigured") == []  # its row went with its failed transaction
+    assert "schedule: looking at misconfigured failed" in caplog.text
 
 
 @pytest.mark.django_db
@@ -305,6 +323,48 @@ def test_a_scheduled_run_whose_worker_was_killed_is_retried_by_the_next_tick(
     assert "stopped before it ended" in first.error
     assert (second.pk, second.attempt, second.outcome) == (done.pk, 2, "waited 1 time")
     assert not second.worker.endswith(f":{victim.pid}")
+
+
+@pytest.mark.slow
+@needs_the_embedded_server
+@pytest.mark.django_db(transaction=True)
+def test_a_scheduler_started_during_a_database_outage_waits_for_it_then_queues_every_job(
+    tmp_path,
+):
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.offers.worker_settings",
+        "DATABASE_URL": database_url(),
+    }
+    env.pop("DATABASE_OWNER_URL", None)
+    log_path = tmp_path / "scheduler.log"
+    with open(log_path, "w") as log, database_down():
+        scheduler = subprocess.Popen(
+            [sys.executable, "manage.py", "run_schedule", "--interval", "0.5",
+             "--backoff-initial", "0.2", "--backoff-max", "1"],
+            cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            wait_for(
+                lambda: log_path.read_text().count("database unreachable, attempt") >= 3,
+                "the scheduler to try three times",
+            )
+            assert scheduler.poll() is None, log_path.read_text()
+        except BaseException:
+            scheduler.kill()
+            raise
+    try:
+        wait_for(
+            lambda: ScheduledRun.objects.values("job").distinct().count() == len(schedule.JOBS),
+            "every job queued",
+        )
+    finally:
+        scheduler.terminate()
+        assert scheduler.wait(timeout=20) == 0
+    text = log_path.read_text()
+    assert REACHABLE_AGAIN.search(text), text
+    assert "scheduler waits" in text
+    assert all(len(attempts(job.name)) == 1 for job in schedule.JOBS)
 
 
 # --- What staff and operators see ------------------------------------------------------------

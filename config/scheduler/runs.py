@@ -22,6 +22,7 @@ retention in many transactions), then records the outcome or the error and lets 
 """
 
 import datetime as dt
+import logging
 import os
 import socket
 import traceback
@@ -34,10 +35,12 @@ from django.tasks.exceptions import TaskResultDoesNotExist
 from django.utils import timezone
 
 from config import schedule
+from offers.worker import CONNECTION_ERRORS
 
 from .jobs import SCHEDULE_QUEUE, Job
 from .models import RunStatus, ScheduledRun
 
+log = logging.getLogger("config.scheduler")
 # Advisory lock keys (first half of the pair): a scheduler's turn at a job, and the
 # process doing a run. Unlike those of offers and retention.
 TICK_LOCK = 7_160_231
@@ -55,8 +58,15 @@ def tick(*, now: dt.datetime, jobs: tuple[Job, ...] | None = None) -> list[str]:
     """Queue what is due at `now`. Returns a line per thing done, for the log."""
     done = []
     for job in schedule.JOBS if jobs is None else jobs:
-        with transaction.atomic():
-            said = _tick_job(job, now=now)
+        try:
+            with transaction.atomic():
+                said = _tick_job(job, now=now)
+        except CONNECTION_ERRORS:
+            raise  # the caller waits for the database
+        except Exception:
+            # One job's trouble (a bug, a bad line in the schedule) must not keep the others.
+            log.exception("schedule: looking at %s failed", job.name)
+            continue
         if said:
             done.append(f"{job.name}: {said}")
     return done

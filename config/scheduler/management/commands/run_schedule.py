@@ -44,7 +44,6 @@ class Command(BaseCommand):
             for line in tick(now=timezone.now()):
                 self.stdout.write(line)
             return
-        logging.basicConfig(format="%(asctime)s %(name)s %(message)s")
         log.setLevel(logging.CRITICAL if verbosity == 0 else logging.INFO)
         one_connection()
         stop = threading.Event()
@@ -71,6 +70,10 @@ class Command(BaseCommand):
                 )
                 stop.wait(wait)
                 continue
+            except Exception:
+                # A bug in one look must not stop the schedule on this host; the next
+                # look tries again (and the other hosts' schedulers go on regardless).
+                log.exception("schedule: a look failed")
             if attempts:
                 log.info(
                     "database reachable again after %d attempts, %.1f s down",
