@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "infra",
     "config.staff_otp",
+    "config.scheduler",
     "ledger",
     "consent",
     "lifecycle",
@@ -344,16 +345,18 @@ SPECTACULAR_SETTINGS = {
 # Feed pages hold at most this many changes.
 API_FEED_PAGE_MAX = 1000
 
-# --- Background tasks: engine runs on workers ---
+# --- Background tasks: engine runs on workers, the schedule ---
 # Django's task framework with the database backend: a task is a row in PostgreSQL, and
 # `python manage.py offers_worker` (as many as you like, on any machine that reaches the
 # database) runs them as the runtime role. Another backend (RQ, Celery)
-# replaces this setting only; `offers.tasks` uses nothing but `django.tasks`.
+# replaces this setting only; `offers.tasks` uses nothing but `django.tasks`. Queues:
+# `offers` (chunks of runs), `schedule` (config/schedule.py's jobs, on every worker host),
+# `checkpoint` (its jobs that need the ledger's keys: the checkpoint host only).
 INSTALLED_APPS += ["django_tasks_db"]
 TASKS = {
     "default": {
         "BACKEND": "django_tasks_db.DatabaseBackend",
-        "QUEUES": ["default", "offers"],
+        "QUEUES": ["default", "offers", "schedule", "checkpoint"],
     }
 }
 # Customers per chunk of a run on workers (a chunk is one task, one transaction); each
