@@ -114,6 +114,7 @@ class DeliveryStatus(models.TextChoices):
     PENDING = "pending", _("wordt verzonden")
     DELIVERED = "delivered", _("afgeleverd")
     FAILED = "failed", _("mislukt")
+    CANCELLED = "cancelled", _("geannuleerd: endpoint uitgeschakeld")
 
 
 class WebhookDelivery(models.Model):

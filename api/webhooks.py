@@ -265,10 +265,14 @@ def rotate_secret(*, endpoint_id: int, by: "User", at: dt.datetime) -> WithSecre
 
 @transaction.atomic
 def disable_endpoint(*, endpoint_id: int, by: "User", at: dt.datetime) -> WebhookEndpoint:
-    """No more deliveries, also none of those still waiting. Final: register again."""
+    """No more deliveries: those still waiting are cancelled. Final: register again."""
     endpoint = _for_change(endpoint_id, by)
     endpoint.disabled_by, endpoint.disabled_at = by, at
     endpoint.save(update_fields=["disabled_by", "disabled_at"])
+    # One being sent right now (taken before this commit) may still arrive.
+    WebhookDelivery.objects.filter(endpoint=endpoint, status=DeliveryStatus.PENDING).update(
+        status=DeliveryStatus.CANCELLED, due_at=None, finished_at=at
+    )
     return endpoint
 
 
@@ -389,7 +393,7 @@ def _attempt(delivery: WebhookDelivery, *, now: dt.datetime) -> str:
         .first()
     )
     if change is None:  # removed by retention meanwhile (the delivery went with it)
-        return "failed"
+        return "removed"
     body = payload(change)
     timestamp = int(now.timestamp())
     mid = message_id(change)
@@ -411,7 +415,7 @@ def _attempt(delivery: WebhookDelivery, *, now: dt.datetime) -> str:
 def _record(delivery: WebhookDelivery, answer: Answer, *, now: dt.datetime) -> str:
     locked = WebhookDelivery.objects.select_for_update().filter(pk=delivery.pk).first()
     if locked is None:  # removed by retention while it was being sent
-        return "failed"
+        return "removed"
     WebhookAttempt.objects.create(
         delivery=locked,
         number=delivery.attempts,
@@ -424,6 +428,8 @@ def _record(delivery: WebhookDelivery, answer: Answer, *, now: dt.datetime) -> s
     if answer.ok:
         locked.status, locked.due_at, locked.finished_at = DeliveryStatus.DELIVERED, None, now
         outcome = "delivered"
+    elif locked.status != DeliveryStatus.PENDING:  # cancelled while it was being sent
+        return "cancelled"
     elif delivery.attempts >= MAX_ATTEMPTS:
         locked.status, locked.due_at, locked.finished_at = DeliveryStatus.FAILED, None, now
         outcome = "failed"
@@ -463,8 +469,8 @@ def send(url: str, *, body: bytes, headers: dict[str, str]) -> Answer:
             return answer(response.status, response.read(RESPONSE_KEPT * 4))
     except urllib.error.HTTPError as error:
         return answer(error.code, error.read(RESPONSE_KEPT * 4))
-    except (urllib.error.URLError, OSError) as error:
+    except Exception as error:  # whatever went wrong is the attempt's error, in words
         reason = getattr(error, "reason", error)
-        if isinstance(reason, TimeoutError | socket.timeout):
+        if isinstance(reason, TimeoutError):
             return answer(error=f"timeout after {TIMEOUT:g} s")
         return answer(error=f"{type(reason).__name__}: {reason}")

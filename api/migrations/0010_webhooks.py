@@ -85,6 +85,7 @@ class Migration(migrations.Migration):
                             ("pending", "wordt verzonden"),
                             ("delivered", "afgeleverd"),
                             ("failed", "mislukt"),
+                            ("cancelled", "geannuleerd: endpoint uitgeschakeld"),
                         ],
                         default="pending",
                         max_length=10,

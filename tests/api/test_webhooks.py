@@ -222,6 +222,7 @@ def test_a_disabled_endpoint_receives_nothing_not_even_what_was_waiting(crm, rec
         "failed": 0,
     }
     assert receiver.received == []
+    assert WebhookDelivery.objects.get().status == DeliveryStatus.CANCELLED
 
 
 def test_an_endpoint_receives_nothing_until_a_second_officer_approves_it(crm, receiver):
