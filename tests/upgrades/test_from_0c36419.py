@@ -131,7 +131,8 @@ def expected_after(before: Rows, layout: dict[str, list[str]]) -> Rows:
 
 def new_models(expected: Rows, after: Rows, layout) -> dict[str, tuple[int, set]]:
     """The content types of models added since (a new table's model gets one, and its
-    permissions), by id: which rows of those two tables may be new."""
+    permissions), by id, and groups given those permissions: which rows of those three
+    tables may be new."""
     types = layout["public.django_content_type"]
     key = [types.index("app_label"), types.index("model")]
     known = {tuple(row[i] for i in key) for row in expected["public.django_content_type"]}
@@ -141,9 +142,20 @@ def new_models(expected: Rows, after: Rows, layout) -> dict[str, tuple[int, set]
         if tuple(row[i] for i in key) not in known
     }
     permissions = layout["public.auth_permission"]
+    # A migration may give a group the new models' permissions (api 0010: webhooks).
+    new_permission_ids = {
+        row[permissions.index("id")]
+        for row in after["public.auth_permission"]
+        if row[permissions.index("content_type_id")] in new_ids
+    }
+    granted = layout["public.auth_group_permissions"]
     return {
         "public.django_content_type": (types.index("id"), new_ids),
         "public.auth_permission": (permissions.index("content_type_id"), new_ids),
+        "public.auth_group_permissions": (
+            granted.index("permission_id"),
+            new_permission_ids,
+        ),
     }
 
 
