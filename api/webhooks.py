@@ -17,9 +17,9 @@ route the workers' egress through a firewall that allows only the receivers.)
 
 **Delivering.** An approved endpoint follows the feed like any client (`after_id`, from
 its approval on; it sees what `permissions.sees_feed` lets its client see). `deliver_due`
-turns new feed rows into deliveries, takes the due ones with SELECT … FOR UPDATE SKIP
-LOCKED and moves them on by a lease before it commits, so that any number of workers
-send each delivery once per due time, sends each (`TIMEOUT`, no redirects), writes the
+turns new feed rows into deliveries, takes the due ones one by one with SELECT … FOR
+UPDATE SKIP LOCKED and moves each on by a lease before it commits, so that any number of
+workers send each delivery once per due time, sends it (`TIMEOUT`, no redirects), writes the
 attempt, and schedules the next (`RETRY_AFTER`) or gives up. At least once, not in
 order: a worker that dies after sending leaves the delivery due again after the lease,
 and a retried row arrives after later ones. Receivers dedupe by the feed id and order by
@@ -48,7 +48,6 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 from oauth2_provider.models import get_application_model
 
@@ -293,12 +292,21 @@ def _check_url(url: str) -> None:
 
 # --- Delivering ------------------------------------------------------------------------------
 def deliver_due(*, now: dt.datetime, limit: int = 100) -> dict[str, int]:
-    """Queue new feed rows, then send at most `limit` due deliveries. The counts:
-    `queued` (new deliveries), `delivered`, `retrying` (failed, sent again later) and
-    `failed` (given up)."""
+    """Queue new feed rows, then send at most `limit` due deliveries, one at a time. The
+    counts: `queued` (new deliveries), `delivered`, `retrying` (failed, sent again later)
+    and `failed` (given up).
+
+    Each delivery is taken (and leased) just before it is sent, so a lease covers one
+    send, however long the round takes; `now` moves on with the round's own time, so a
+    late delivery is signed with the moment it is sent, not the round's start."""
+    started = time.monotonic()
     counts: Counter[str] = Counter(queued=queue_new_rows(now=now))
-    for delivery in _take_due(now=now, limit=limit):
-        counts[_attempt(delivery, now=now)] += 1
+    for _turn in range(limit):
+        at = now + dt.timedelta(seconds=time.monotonic() - started)
+        delivery = _take_one(due_by=now, at=at)
+        if delivery is None:
+            break
+        counts[_attempt(delivery, now=at)] += 1
     return {key: counts[key] for key in ("queued", "delivered", "retrying", "failed")}
 
 
@@ -336,25 +344,25 @@ def queue_new_rows(*, now: dt.datetime) -> int:
 
 
 @transaction.atomic
-def _take_due(*, now: dt.datetime, limit: int) -> list[WebhookDelivery]:
-    """The due deliveries no other worker holds, moved on by the lease before commit: no
-    other worker takes them again within it."""
-    due = list(
+def _take_one(*, due_by: dt.datetime, at: dt.datetime) -> WebhookDelivery | None:
+    """The first delivery due by `due_by` that no other worker holds, moved on by the
+    lease before commit: no other worker takes it again within the lease."""
+    delivery = (
         WebhookDelivery.objects.filter(
             status=DeliveryStatus.PENDING,
-            due_at__lte=now,
+            due_at__lte=due_by,
             endpoint__approved_at__isnull=False,
             endpoint__disabled_at__isnull=True,
         )
         .order_by("due_at", "id")
-        .select_for_update(skip_locked=True, of=("self",))[:limit]
+        .select_for_update(skip_locked=True, of=("self",))
+        .first()
     )
-    WebhookDelivery.objects.filter(pk__in=[d.pk for d in due]).update(
-        due_at=now + LEASE, attempts=F("attempts") + 1
-    )
-    for delivery in due:
-        delivery.attempts += 1
-    return due
+    if delivery is None:
+        return None
+    delivery.due_at, delivery.attempts = at + LEASE, delivery.attempts + 1
+    delivery.save(update_fields=["due_at", "attempts"])
+    return delivery
 
 
 @dataclass(frozen=True)
