@@ -307,3 +307,6 @@ def newest_title(field: str) -> Subquery:
 
 def _may_propose(request) -> bool:
     return request.user.has_perm("api.add_clientchange")
+
+
+from . import webhook_admin  # noqa: E402, F401 (registers the webhooks' pages)

@@ -8,10 +8,18 @@ view sends the start-up script as a file of its own; our template drops the inli
 import json
 from pathlib import Path
 
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiRequest,
+    OpenApiResponse,
+    OpenApiWebhook,
+    extend_schema,
+)
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from oauth2_provider.models import AbstractApplication
 
 from .oauth import SCOPES_BY_GRANT
+from .serializers import WebhookPayloadSerializer
 
 
 class SchemaView(SpectacularAPIView):
@@ -104,3 +112,50 @@ def oauth_flows(result, generator, request, public):
         flows[name]["scopes"] = {scope: flows[name]["scopes"][scope] for scope in scopes}
     flows["clientCredentials"].pop("refreshUrl", None)
     return result
+
+
+# The webhooks a system may receive (api/webhooks.py), in the schema's `webhooks:`.
+CONSENT_CHANGE_WEBHOOK = OpenApiWebhook(
+    name="consentChange",
+    decorator=extend_schema(
+        summary="A new row of the consent change feed, pushed to a system's endpoint",
+        description=(
+            "POSTed to the HTTPS endpoint a privacy officer registered for the system, for"
+            " every new row of `consent-changes` after the endpoint's approval. Headers (Standard"
+            " Webhooks): `webhook-id` (`consent-change-<feed id>`, the same at every attempt),"
+            " `webhook-timestamp` (seconds since 1970, UTC) and `webhook-signature`"
+            ' (`v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">` under the'
+            " base64-decoded part of the `whsec_` secret; two, space-separated, while a"
+            " rotated secret still signs). Answer 2xx within 5 seconds; anything else is"
+            " retried after 30 s, 2 min, 10 min, 1 h, 6 h and 16 h, then given up. At least"
+            " once and not in order: dedupe by `data.id`, keep the highest per customer and"
+            " purpose, and read the feed after a longer outage. See docs/integrators.md,"
+            " *Webhooks*."
+        ),
+        request=OpenApiRequest(
+            WebhookPayloadSerializer,
+            examples=[
+                OpenApiExample(
+                    "A consent given",
+                    value={
+                        "type": "consent.changed",
+                        "timestamp": "2026-11-02T09:30:00Z",
+                        "data": {
+                            "id": 4711,
+                            "customer_number": "300001",
+                            "purpose": "offers_spending",
+                            "may_use": True,
+                            "kind": "granted",
+                            "effective_at": "2026-11-02T09:30:00Z",
+                            "recorded_at": "2026-11-02T09:30:00Z",
+                            "valid_until": "2028-11-01",
+                        },
+                    },
+                )
+            ],
+        ),
+        responses={
+            200: OpenApiResponse(description="Received (any 2xx will do)."),
+        },
+    ),
+)

@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from .clients import KINDS, redirect_uri_problems
+from .webhooks import url_problems
 
 KIND_CHOICES = [
     ("app", _("De app van de bank (authorization code met PKCE, publiek)")),
@@ -65,3 +66,38 @@ class ProposeRedirectUrisForm(forms.Form):
         if problems:
             raise forms.ValidationError(problems)
         return uris
+
+
+class RegisterWebhookForm(forms.Form):
+    """A webhook endpoint for one of the bank's systems (`api.webhooks.register_endpoint`)."""
+
+    application = forms.ModelChoiceField(
+        label=_("Systeem"),
+        queryset=None,
+        help_text=_("Alleen systemen van de bank (client credentials) krijgen webhooks."),
+    )
+    url = forms.URLField(
+        label=_("URL"),
+        max_length=2000,
+        assume_scheme="https",
+        help_text=_("https; het adres moet openbaar zijn of in WEBHOOK_ALLOWED_NETWORKS liggen."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        from oauth2_provider.models import AbstractApplication, get_application_model
+
+        super().__init__(*args, **kwargs)
+        field = self.fields["application"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = (
+            get_application_model()
+            .objects.filter(authorization_grant_type=AbstractApplication.GRANT_CLIENT_CREDENTIALS)
+            .order_by("name")
+        )
+
+    def clean_url(self):
+        url = self.cleaned_data["url"]
+        problems = url_problems(url)
+        if problems:
+            raise forms.ValidationError(problems)
+        return url

@@ -300,3 +300,27 @@ class IdempotentRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} {self.path} ({self.key})"
+
+
+# Signed webhooks: their own module, part of this app's models.
+from .webhook_models import (  # noqa: E402
+    DeliveryStatus,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+
+__all__ = [
+    "ChangeKind",
+    "ClientChange",
+    "ClientChangeKind",
+    "ClientChangeStatus",
+    "ConsentChange",
+    "DeliveryStatus",
+    "FeedEndpoint",
+    "FeedRead",
+    "IdempotentRequest",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+]

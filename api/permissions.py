@@ -50,6 +50,13 @@ class AnyClientToken(BasePermission):
         return getattr(request.auth, "application_id", None) is not None
 
 
+def sees_feed(application) -> bool:
+    """Whether this client may follow the feed: one of the bank's systems (client
+    credentials). The feed, its snapshots and its webhooks (`api.webhooks`) all ask this;
+    such a client sees every row."""
+    return application.authorization_grant_type == AbstractApplication.GRANT_CLIENT_CREDENTIALS
+
+
 class FeedClientToken(TokenHasScope):
     """A token of one of the bank's systems (client credentials, with the view's scope:
     `consent:feed` or `consent:check`)."""
@@ -60,8 +67,4 @@ class FeedClientToken(TokenHasScope):
             return False
         self.message = _("Dit token hoort niet bij een systeem van de bank.")
         token = request.auth
-        return (
-            token.user_id is None
-            and token.application.authorization_grant_type
-            == AbstractApplication.GRANT_CLIENT_CREDENTIALS
-        )
+        return token.user_id is None and sees_feed(token.application)

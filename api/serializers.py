@@ -529,3 +529,15 @@ class UseCheckSerializer(serializers.Serializer):
     since = UtcDateTimeField(
         allow_null=True, help_text="When the consent that counts was given (consent only)."
     )
+
+
+class WebhookPayloadSerializer(serializers.Serializer):
+    """A webhook's body (`api.webhooks.payload`): one feed row, as the feed gives it."""
+
+    type = serializers.ChoiceField(
+        choices=["consent.changed", "consent.resnapshot"],
+        help_text="`consent.resnapshot` for the restore marker (`kind` `resnapshot`), else"
+        " `consent.changed`.",
+    )
+    timestamp = UtcDateTimeField(help_text="The row's `recorded_at`.")
+    data = ChangeSerializer(help_text="The feed row; `data.id` is its feed id: dedupe by it.")

@@ -21,6 +21,7 @@ from django_tasks_db.models import DBTaskResult
 
 from api.changes import record_consent_changes as record_changes
 from api.idempotency import prune_idempotency_keys as prune_keys
+from api.webhooks import deliver_due
 from ledger.checkpoints import write_checkpoint
 from lifecycle.retention import enforce_retention as enforce
 from offers import tasks as offer_tasks
@@ -32,6 +33,10 @@ from .scheduler.models import ScheduledRun
 # task results kept before the schedule, `prune_db_task_results --min-age-days`).
 TASK_RESULTS_KEPT = dt.timedelta(days=14)
 SCHEDULED_RUNS_KEPT = dt.timedelta(days=35)
+# Deliveries sent per minute's round; more wait for the next round. A round that outlasts
+# its minute (receivers timing out) makes the schedule run the newest slot next, not every
+# missed one; for more, run `deliver_webhooks` loops on more hosts.
+WEBHOOKS_PER_ROUND = 1000
 
 
 class CheckpointNotCosigned(Exception):
@@ -85,6 +90,16 @@ def prune_task_results(*, now: dt.datetime) -> str:
     return f"{removed} task results removed"
 
 
+def deliver_webhooks(*, now: dt.datetime) -> str:
+    """One round of `deliver_webhooks --once`: new feed rows become deliveries, the due
+    ones are sent (a delivery's own retries and back-off are in `api.webhooks`)."""
+    done = deliver_due(now=now, limit=WEBHOOKS_PER_ROUND)
+    return (
+        f"{done['queued']} queued, {done['delivered']} delivered,"
+        f" {done['retrying']} to retry, {done['failed']} failed"
+    )
+
+
 def prune_idempotency_keys(*, now: dt.datetime) -> str:
     return f"{prune_keys(at=now)} idempotency keys removed"
 
@@ -100,6 +115,7 @@ def prune_scheduled_runs(*, now: dt.datetime) -> str:
 # and, like it, on the checkpoint host: that is where the ledger's keys are.
 JOBS: tuple[Job, ...] = (
     Job("record_consent_changes", Every(minutes=1), record_consent_changes),
+    Job("deliver_webhooks", Every(minutes=1), deliver_webhooks),
     Job("checkpoint_ledger", Every(minutes=5), checkpoint_ledger, queue=CHECKPOINT_QUEUE),
     Job("enforce_retention", Daily("02:03"), enforce_retention, queue=CHECKPOINT_QUEUE),
     Job("generate_offers", Daily("02:30"), generate_offers),

@@ -1,8 +1,10 @@
 """Settings shared by every environment. Environment files only override."""
 
+import ipaddress
 import os
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
@@ -338,12 +340,26 @@ SPECTACULAR_SETTINGS = {
         "api.docs.examples",
         "api.docs.oauth_flows",
     ],
+    # 3.1 for its `webhooks:` (api/docs.py).
+    "OAS_VERSION": "3.1.0",
+    "WEBHOOKS": ["api.docs.CONSENT_CHANGE_WEBHOOK"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
 # Feed pages hold at most this many changes.
 API_FEED_PAGE_MAX = 1000
+# Webhooks (api/webhooks.py) go to https URLs on public addresses only, against SSRF; the
+# bank's own receivers on internal networks are allowed by naming those networks (CIDR,
+# comma or space separated). A bad entry stops the start.
+try:
+    WEBHOOK_ALLOWED_NETWORKS = [
+        ipaddress.ip_network(entry) for entry in env_list("WEBHOOK_ALLOWED_NETWORKS")
+    ]
+except ValueError as error:
+    raise ImproperlyConfigured(f"WEBHOOK_ALLOWED_NETWORKS: {error}") from None
+# Plain http to 127.0.0.1 and localhost (a receiver on the same machine): dev and tests.
+WEBHOOK_ALLOW_LOCAL_HTTP = False
 
 # --- Background tasks: engine runs on workers, the schedule ---
 # Django's task framework with the database backend: a task is a row in PostgreSQL, and

@@ -23,3 +23,5 @@ OAUTH_REDIRECT_URI_ALLOWLIST = [*OAUTH_REDIRECT_URI_ALLOWLIST, "https://localhos
 MIDDLEWARE = [MIDDLEWARE[0], "whitenoise.middleware.WhiteNoiseMiddleware", *MIDDLEWARE[1:]]
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# Webhooks may go to a receiver on this machine over plain http (never in production).
+WEBHOOK_ALLOW_LOCAL_HTTP = True

@@ -31,3 +31,5 @@ LEDGER_PUBLIC_KEY = (
 )
 LEDGER_WITNESS_KEYS = []
 LEDGER_WITNESS_URLS = []
+# Webhooks may go to a receiver on this machine over plain http (never in production).
+WEBHOOK_ALLOW_LOCAL_HTTP = True

@@ -40,6 +40,10 @@ NOT_EXPORTED = {
     # The feed's copy, for the bank's other systems, of what `history` and `choices` say
     # (each row an event, or a consent that stopped counting): no data of its own.
     "api.ConsentChange": "a copy of history and validity for the bank's systems",
+    # The same feed rows pushed to the bank's systems (api/webhooks.py), and how each
+    # attempt went: about the bank's systems' receivers, nothing of the customer's own.
+    "api.WebhookDelivery": "a feed row's delivery to one of the bank's systems",
+    "api.WebhookAttempt": "how a receiver of the bank's systems answered",
 }
 # Fields of the customer's own row that the profile does not carry, and why.
 CUSTOMER_FIELDS_NOT_IN_PROFILE = {

@@ -365,3 +365,36 @@ def test_a_departure_backdated_by_the_runtime_role_does_not_make_a_chain_removab
             "SELECT remove_consent_proof(%s, %s)", [customer.pk, JOINED]
         )
         assert ConsentEvent.objects.filter(customer=customer).exists()
+
+
+def test_webhook_deliveries_and_their_log_go_with_the_feed_rows(leaver, stayer, travel):
+    """A delivery names a feed row (and so a customer): the database removes it, and the
+    log of its attempts, when the owner's function removes the customer's feed rows."""
+    from api.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+    from tests.api.conftest import register_system
+
+    now = timezone.now()
+    endpoint = WebhookEndpoint.objects.create(
+        application=register_system(),
+        url="https://crm.bank.example/hooks",
+        secret="whsec_" + "A" * 43 + "=",
+        registered_by=UserFactory(username="petra"),
+        registered_at=now,
+        approved_by=UserFactory(username="pieter"),
+        approved_at=now,
+    )
+    for change in ConsentChange.objects.filter(customer__in=[leaver, stayer]):
+        delivery = WebhookDelivery.objects.create(
+            endpoint=endpoint, change=change, due_at=now, created_at=now
+        )
+        WebhookAttempt.objects.create(
+            delivery=delivery, number=1, attempted_at=now, status_code=500, duration_ms=3
+        )
+    kept = WebhookDelivery.objects.filter(change__customer=stayer).count()
+    assert WebhookDelivery.objects.filter(change__customer=leaver).exists() and kept
+    left = leaver.closed_on
+    travel(left.replace(year=left.year + 5))
+    run()
+    assert not ConsentChange.objects.filter(customer=leaver).exists()
+    assert WebhookDelivery.objects.count() == kept
+    assert WebhookAttempt.objects.count() == kept
