@@ -74,9 +74,18 @@ def production_env(**extra) -> dict[str, str]:
 
 
 class Hosts:
+    """The two web hosts' addresses (`a`, `b`), and every process's log."""
+
     def __init__(self, urls, logs):
-        self.a, self.b = urls
-        self.logs = logs
+        self.urls, self.logs = urls, logs
+
+    @property
+    def a(self):
+        return self.urls[0]
+
+    @property
+    def b(self):
+        return self.urls[1]
 
     def output(self) -> str:
         return "\n".join(f"--- {path.name}\n{path.read_text()[-3000:]}" for path in self.logs)
@@ -87,40 +96,37 @@ def hosts(django_db_setup, tmp_path_factory):
     """Host A and host B (gunicorn, production settings) and a worker host, up for the
     module; the static files collected once, as a deploy does before starting them."""
     folder = tmp_path_factory.mktemp("hosts")
-    env = production_env(OFFERS_RUN_SUPERVISE_SECONDS="1")
-    collected = subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--no-input", "-v", "0"],
-        cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert collected.returncode == 0, collected.stderr
+    env = production_env(OFFERS_RUN_SUPERVISE_SECONDS="1", DB_POOL_SIZE="4")
     processes, logs, urls = [], [], []
-    gunicorn = str(os.path.join(os.path.dirname(sys.executable), "gunicorn"))
-    commands = {
-        "host-a": [gunicorn, "-c", "config/gunicorn.py", "config.wsgi"],
-        "host-b": [gunicorn, "-c", "config/gunicorn.py", "config.wsgi"],
-        "worker": [sys.executable, "manage.py", "offers_worker", "--interval", "0.2",
-                   "--no-startup-delay", "--no-reload"],
-    }  # fmt: skip
-    for name, command in commands.items():
-        extra = {}
-        if name.startswith("host"):
-            port = free_port()
-            urls.append(f"http://127.0.0.1:{port}")
-            extra = {"BIND": f"127.0.0.1:{port}", "WEB_WORKERS": "1", "WEB_THREADS": "4"}
-        path = folder / f"{name}.log"
-        with path.open("w") as log:
-            processes.append(
-                subprocess.Popen(
-                    command,
-                    cwd=settings.BASE_DIR,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    env={**env, "DB_POOL_SIZE": "4", **extra},
-                )
-            )
-        logs.append(path)
+
+    def start(name, command, **extra):
+        logs.append(folder / f"{name}.log")
+        with logs[-1].open("w") as log:
+            process = subprocess.Popen(
+                command, cwd=settings.BASE_DIR, stdout=log, stderr=subprocess.STDOUT,
+                env={**env, **extra},
+            )  # fmt: skip
+        processes.append(process)
+
     started = Hosts(urls, logs)
     try:
+        # The worker first: it boots while the static files are collected.
+        start("worker", [sys.executable, "manage.py", "offers_worker", "--interval", "0.2",
+                         "--no-startup-delay", "--no-reload"])  # fmt: skip
+        collected = subprocess.run(
+            [sys.executable, "manage.py", "collectstatic", "--no-input", "-v", "0"],
+            cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        assert collected.returncode == 0, collected.stderr
+        gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
+        for name in ("host-a", "host-b"):
+            port = free_port()
+            urls.append(f"http://127.0.0.1:{port}")
+            start(
+                name,
+                [gunicorn, "-c", "config/gunicorn.py", "config.wsgi"],
+                BIND=f"127.0.0.1:{port}", WEB_WORKERS="1", WEB_THREADS="4",
+            )  # fmt: skip
         for url in urls:
             wait_for(lambda url=url: healthy(url), f"{url}/healthz", started)
         yield started
