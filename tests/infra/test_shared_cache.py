@@ -4,6 +4,8 @@ process's memory. tests/test_two_hosts.py shows a rate limit counted across two 
 
 import io
 import json
+import re
+import subprocess
 
 import pytest
 from django.core.cache.backends.db import DatabaseCache
@@ -11,7 +13,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test import override_settings
 
-from infra.database import SHARED_CACHE_TABLE
+from infra.database import SHARED_CACHE_TABLE, postgres_tool
 from tests.test_settings import PRODUCTION, SETUP, run_python
 
 TWIN = "shared_cache_as_createcachetable_makes_it"
@@ -78,3 +80,18 @@ def test_production_shares_the_default_cache_and_keeps_fragments_in_each_process
     assert caches_["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
     assert caches_["default"]["LOCATION"] == SHARED_CACHE_TABLE
     assert caches_["fragments"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_backup_keeps_the_table_without_its_rows(tmp_path):
+    """Rate-limit counts of the last minute: a restore must not bring them back."""
+    DatabaseCache(SHARED_CACHE_TABLE, {}).set("throttle_choose_1-2", [1.0], 60)
+    call_command("backup", "--into", str(tmp_path), stdout=io.StringIO())
+    (dump,) = tmp_path.glob("backup-*/database.dump")
+    listed = subprocess.run(
+        [str(postgres_tool("pg_restore")), "--list", str(dump)],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert re.search(rf"TABLE public {SHARED_CACHE_TABLE} ", listed), listed
+    assert not re.search(rf"TABLE DATA public {SHARED_CACHE_TABLE} ", listed)
+    assert re.search(r"TABLE DATA public django_session ", listed)  # other tables' rows are in
