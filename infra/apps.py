@@ -2,7 +2,8 @@ from django.apps import AppConfig
 
 
 class InfraConfig(AppConfig):
-    """No models: commands (`migrate` as the owner, `backup`) and shared code."""
+    """No models: commands (`migrate` as the owner, `backup`), shared code, and one
+    migration, the shared cache's table (no domain: anything may use the cache)."""
 
     name = "infra"
     verbose_name = "Infrastructure"

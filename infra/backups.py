@@ -22,7 +22,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 
-from infra.database import Credentials, owner_credentials, postgres_tool
+from infra.database import SHARED_CACHE_TABLE, Credentials, owner_credentials, postgres_tool
 
 KEY_SETTINGS = (
     "LEDGER_HMAC_KEY_FILE",
@@ -95,7 +95,16 @@ class Backup:
 def make_backup(*, into: Path, at: dt.datetime) -> Backup:
     folder = Path(into) / f"backup-{at.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}"
     folder.mkdir(parents=True)
-    _run("pg_dump", ["--format", "custom", "--file", str(folder / "database.dump")])
+    # The shared cache's rows are left out (its table is kept): rate-limit counts of the
+    # last minute, which a restore must not bring back and a backup need not keep.
+    _run(
+        "pg_dump",
+        [
+            "--format", "custom",
+            "--exclude-table-data", f"public.{SHARED_CACHE_TABLE}",
+            "--file", str(folder / "database.dump"),
+        ],
+    )  # fmt: skip
     keys = folder / "keys"
     keys.mkdir(mode=0o700)
     for name in KEY_SETTINGS:

@@ -47,6 +47,8 @@ OWNER_ROLE = "consent_owner"
 RUNTIME_ROLE = "consent_app"
 ROLES = (SUPERUSER, OWNER_ROLE, RUNTIME_ROLE)
 ENGINE = "infra.db"
+# The shared cache's table (production's CACHES; made by infra/migrations/0001_shared_cache.py).
+SHARED_CACHE_TABLE = "shared_cache"
 
 # The embedded server's client authentication: a password for every role, over the
 # socket only (it listens on no TCP address). The first line says it is ours.

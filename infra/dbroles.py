@@ -130,6 +130,32 @@ class GrantRuntimeRole(SqlOperation):
         ]
 
 
+class GrantTable(SqlOperation):
+    """The runtime role reads and writes one table that a migration made in SQL, not from
+    a model (the shared cache's): SELECT, INSERT, UPDATE, DELETE, as `GrantRuntimeRole`
+    gives it on every other table, never TRUNCATE. Said where the table is made, not left
+    to `GrantRuntimeRole`'s grants and default privileges, whichever migration runs first."""
+
+    def __init__(self, table):
+        self.table = table
+
+    def describe(self):
+        return f"Grant the runtime role SELECT, INSERT, UPDATE, DELETE on {self.table}"
+
+    def forwards_sql(self, app_label, schema_editor, state):
+        role = runtime_role(schema_editor)
+        refuse_if_runtime_is_current_user(schema_editor, role)
+        table, q = schema_editor.quote_name(self.table), schema_editor.quote_name(role)
+        return [f"GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO {q}"]
+
+    def backwards_sql(self, app_label, schema_editor, state):
+        table, q = (
+            schema_editor.quote_name(self.table),
+            schema_editor.quote_name(runtime_role(schema_editor)),
+        )
+        return [f"REVOKE ALL ON {table} FROM {q}"]
+
+
 class RefuseTruncate(SqlOperation):
     """A statement trigger refusing TRUNCATE to every role; `pgtrigger.ignore` is not read."""
 

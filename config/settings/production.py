@@ -5,10 +5,10 @@ from psycopg_pool import ConnectionPool
 
 from api.redirects import parse_allowlist
 from config.env import env_bool, env_int
-from infra.database import database_settings
+from infra.database import SHARED_CACHE_TABLE, database_settings
 
 from .base import *  # noqa: F403
-from .base import MIDDLEWARE, OAUTH_REDIRECT_URI_ALLOWLIST
+from .base import CACHES, MIDDLEWARE, OAUTH_REDIRECT_URI_ALLOWLIST
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
@@ -46,18 +46,21 @@ DATABASES = {
     )
 }
 
-# One local-memory cache per process. It holds only what is the same for everyone: template
-# fragments keyed by purpose version and language (published texts never change; a new
-# version has a new key) and the header per language and page. Never a customer's state,
-# never sessions: the processes do not share it, so a session cached in one would be stale
-# in the other (sessions stay in the database). The API's per-token throttle counts live
-# here too, per process.
+# The shared cache is a table in the database (Django's DatabaseCache; the table is made
+# by infra's migration 0001, so `migrate` is all a deploy runs): every web host counts the
+# API's rate limits in the same rows, where one memory per process let each of N processes
+# allow the whole limit. It holds only those counts: per token holder (the client's id and
+# the customer's user id, never a customer number) the times of their requests in the last
+# window, a minute. Never sessions (those are rows of their own). Template fragments stay
+# in each process's memory (`fragments`, from base.py). Past MAX_ENTRIES a write first
+# deletes the expired rows.
 CACHES = {
+    **CACHES,
     "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "consent-fragments",
-        "OPTIONS": {"MAX_ENTRIES": 2000},
-    }
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": SHARED_CACHE_TABLE,
+        "OPTIONS": {"MAX_ENTRIES": 10_000},
+    },
 }
 
 # WhiteNoise serves static files with hashed names and pre-compressed copies.

@@ -5,7 +5,7 @@ customer's data, never a text that has been replaced, never a per-request value.
 import re
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 from pytest_django.asserts import assertContains, assertNotContains
 
 from ledger.models import Action
@@ -16,9 +16,9 @@ from tests.factories import CustomerFactory, publish_version
 def _warm_and_shared_cache():
     """Each test starts from an empty cache and fills it itself: what a process that has
     served other customers before holds."""
-    cache.clear()
+    caches["fragments"].clear()
     yield
-    cache.clear()
+    caches["fragments"].clear()
 
 
 def switch(html, code):
@@ -99,3 +99,11 @@ def test_a_card_result_for_a_required_purpose_is_never_cached(customer_client):
     assertContains(refused, "kan niet worden uitgezet", status_code=409)
     assertContains(refused, 'id="purpose-payments"', status_code=409)
     assertNotContains(customer_client.get("/"), "kan niet worden uitgezet")
+
+
+def test_fragments_go_to_this_process_cache_never_the_shared_one(customer_client):
+    """Production's shared cache (the database) would cost a query per fragment, and serve
+    a fragment (the static files' hashed names) to hosts running another release."""
+    caches["default"].clear()
+    customer_client.get("/")
+    assert caches["fragments"]._cache and not caches["default"]._cache  # both memory here
