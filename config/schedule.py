@@ -15,6 +15,7 @@ attempts, 1 minute doubling) do not fit.
 import datetime as dt
 from collections import Counter
 
+from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -22,6 +23,7 @@ from django_tasks_db.models import DBTaskResult
 from api.changes import record_consent_changes as record_changes
 from api.idempotency import prune_idempotency_keys as prune_keys
 from api.webhooks import deliver_due
+from infra.database import SHARED_CACHE_TABLE
 from ledger.checkpoints import write_checkpoint
 from lifecycle.retention import enforce_retention as enforce
 from offers import tasks as offer_tasks
@@ -104,6 +106,15 @@ def prune_idempotency_keys(*, now: dt.datetime) -> str:
     return f"{prune_keys(at=now)} idempotency keys removed"
 
 
+def prune_shared_cache(*, now: dt.datetime) -> str:
+    """The shared cache's expired entries (rate-limit counts: a client's and a user's ids
+    with the times of their requests). Django removes them only when read again or when
+    the table is full; this keeps none for longer than a day."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {SHARED_CACHE_TABLE} WHERE expires < %s", [now])
+        return f"{cursor.rowcount} expired cache entries removed"
+
+
 def prune_scheduled_runs(*, now: dt.datetime) -> str:
     """The schedule's own rows: a job every minute writes 1,440 a day."""
     old = Q(slot_at__lt=now - SCHEDULED_RUNS_KEPT, status__in=["succeeded", "failed"])
@@ -122,4 +133,5 @@ JOBS: tuple[Job, ...] = (
     Job("prune_task_results", Daily("04:00"), prune_task_results),
     Job("prune_idempotency_keys", Every(minutes=60), prune_idempotency_keys),
     Job("prune_scheduled_runs", Daily("04:10"), prune_scheduled_runs),
+    Job("prune_shared_cache", Daily("04:20"), prune_shared_cache),
 )

@@ -33,6 +33,8 @@ from tests.offers.test_workers import (
 )
 from tests.paused_jobs import PAUSED_JOB
 
+HOUR = dt.timedelta(hours=1)
+
 UTC = dt.UTC
 
 
@@ -244,6 +246,21 @@ def test_every_job_of_the_schedule_runs_and_says_what_it_did_in_numbers():
         run.refresh_from_db()
         assert run.status == "succeeded", run.error
         assert run.outcome == outcome and any(ch.isdigit() for ch in outcome), outcome
+
+
+@pytest.mark.django_db
+def test_the_shared_caches_expired_rate_limit_counts_are_removed_and_no_others():
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        for key, expires in (("old", now - dt.timedelta(seconds=1)), ("live", now + HOUR)):
+            cursor.execute(
+                "INSERT INTO shared_cache (cache_key, value, expires) VALUES (%s, 'x', %s)",
+                [key, expires],
+            )
+    assert schedule.prune_shared_cache(now=now) == "1 expired cache entries removed"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT cache_key FROM shared_cache")
+        assert cursor.fetchall() == [("live",)]
 
 
 # --- A worker killed in the middle of a scheduled run ----------------------------------------
