@@ -119,13 +119,15 @@ class ConsentChange(models.Model):
 class FeedEndpoint(models.TextChoices):
     CHANGES = "consent-changes", _("wijzigingen")
     VALID_CUSTOMERS = "valid-customers", _("momentopname geldige toestemmingen")
+    MAY_USE = "may-use", _("controle per klant")
 
 
 @pgtrigger.register(
     pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)
 )
 class FeedRead(models.Model):
-    """One read of the feed or a snapshot by one of the bank's systems: who, what, when.
+    """One read of the feed, a snapshot or a check by one of the bank's systems: who, what,
+    when.
 
     The client is copied as text, so the log outlives a client that is removed.
     """

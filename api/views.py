@@ -511,10 +511,29 @@ class MayUseView(ApiView):
     def get(self, request, customer_number, code):
         try:
             purpose = get_purpose(code)
-            check = may_use(customer_number=customer_number, purpose=purpose, at=timezone.now())
-        except (UnknownPurpose, UnknownCustomer):
+        except UnknownPurpose:
             raise Http404 from None
+        try:
+            check = may_use(customer_number=customer_number, purpose=purpose, at=timezone.now())
+        except UnknownCustomer:
+            # Asking about a customer the bank does not know is a read too (rows 0).
+            log_read(request, endpoint=FeedEndpoint.MAY_USE, purpose=purpose.code, rows=0)
+            raise Http404 from None
+        log_read(request, endpoint=FeedEndpoint.MAY_USE, purpose=purpose.code, rows=1)
         return Response(s.UseCheckSerializer(check).data)
+
+
+def log_read(request, **what):
+    """What one of the bank's systems read, with who and when (`FeedRead`): the feed, a
+    snapshot, a check. A check logs the purpose, not the customer: the log says how much
+    each system asks, without becoming a second record of whom."""
+    application = request.auth.application
+    FeedRead.objects.create(
+        read_at=timezone.now(),
+        client_id=application.client_id,
+        client_name=application.name,
+        **what,
+    )
 
 
 # --- The feed for the bank's systems ----------------------------------------------------------
@@ -524,13 +543,7 @@ class FeedView(ApiView):
     throttle_scope = "feed"
 
     def log_read(self, request, **what):
-        application = request.auth.application
-        FeedRead.objects.create(
-            read_at=timezone.now(),
-            client_id=application.client_id,
-            client_name=application.name,
-            **what,
-        )
+        log_read(request, **what)
 
 
 class FeedQuerySerializer(serializers.Serializer):

@@ -5,6 +5,7 @@ import hashlib
 
 import pytest
 
+from api.models import FeedRead
 from consent.models import PurposeVersion
 from tests.factories import CustomerFactory, publish_version
 
@@ -122,6 +123,20 @@ def test_an_unknown_purpose_or_customer_is_a_404_problem(sanne, checker):
     ):
         assert response.status_code == 404
         assert response["Content-Type"] == "application/problem+json"
+
+
+def test_every_check_is_logged_with_the_system_and_purpose_but_not_the_customer(
+    sanne, checker, crm
+):
+    may_use(checker, "820001", "offers_spending")
+    may_use(checker, "999999", "offers_income")  # a probe for a customer is a read too
+    may_use(checker, "820001", "no_such_purpose")  # nothing read
+    reads = FeedRead.objects.order_by("id")
+    assert [(r.client_name, r.endpoint, r.purpose, r.rows) for r in reads] == [
+        ("CRM", "may-use", "offers_spending", 1),
+        ("CRM", "may-use", "offers_income", 0),
+    ]
+    assert all(r.client_id == crm.client_id for r in reads)
 
 
 def test_a_customers_token_cannot_check_anyone_not_even_themselves(sanne, app_for):
