@@ -11,6 +11,7 @@ from consent import validity
 from consent.catalogue import statement_sha256
 from consent.choices import CHOICES
 from consent.models import LegalBasis
+from consent.receipts import STATEMENT_OF
 from consent.renewals import is_renewal
 from ledger.models import Action, Channel
 from offers.customer import ANSWERS
@@ -199,6 +200,87 @@ class EventSerializer(serializers.Serializer):
 
     def get_renewal(self, event) -> bool:
         return is_renewal(event)
+
+
+# --- The receipt (documentation: the body is `consent.receipts.consent_receipt`) ---------------
+class ReceiptControllerSerializer(serializers.Serializer):
+    piiController = serializers.CharField()
+    contact = serializers.CharField()
+    address = serializers.CharField()
+    email = serializers.CharField()
+    phone = serializers.CharField(allow_blank=True)
+
+
+class ReceiptPurposeSerializer(serializers.Serializer):
+    purpose = serializers.CharField(help_text="The purpose's title, in the notice's language.")
+    purposeCategory = serializers.ListField(child=serializers.CharField())
+    consentType = serializers.CharField()
+    piiCategory = serializers.ListField(child=serializers.CharField())
+    primaryPurpose = serializers.BooleanField()
+    termination = serializers.CharField(allow_blank=True)
+    thirdPartyDisclosure = serializers.BooleanField()
+    recipients = serializers.CharField(required=False)
+
+
+class ReceiptServiceSerializer(serializers.Serializer):
+    service = serializers.CharField()
+    purposes = ReceiptPurposeSerializer(many=True)
+
+
+class ProofSerializer(serializers.Serializer):
+    """Where the event is in the transparency log (`python -m ledger.verify receipt`)."""
+
+    status = serializers.ChoiceField(
+        choices=["included", "pending"],
+        help_text="`pending`: not yet in a signed checkpoint (minutes); ask again later.",
+    )
+    entry = serializers.CharField(help_text="The event as the log's leaf holds it (RFC 8785).")
+    leafIndex = serializers.IntegerField(required=False)
+    treeSize = serializers.IntegerField(required=False)
+    inclusionProof = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text="Base64 hashes, RFC 9162."
+    )
+    checkpoint = serializers.CharField(
+        required=False, help_text="The signed, cosigned checkpoint (a C2SP signed note)."
+    )
+
+
+class ReceiptSerializer(serializers.Serializer):
+    """A consent receipt: the Kantara Consent Receipt 1.1 fields, then what the ledger
+    proves (action, text, chain) and the proof in the transparency log."""
+
+    version = serializers.CharField()
+    jurisdiction = serializers.CharField()
+    consentTimestamp = serializers.IntegerField(help_text="Seconds since 1970, UTC.")
+    collectionMethod = serializers.ChoiceField(choices=Channel.values)
+    consentReceiptID = serializers.UUIDField()
+    language = serializers.CharField()
+    piiPrincipalId = serializers.CharField(help_text="The customer number.")
+    piiControllers = ReceiptControllerSerializer(many=True)
+    policyUrl = serializers.URLField()
+    services = ReceiptServiceSerializer(many=True)
+    sensitive = serializers.BooleanField()
+    spiCat = serializers.ListField(child=serializers.CharField())
+    action = serializers.ChoiceField(choices=Action.values)
+    consentGiven = serializers.BooleanField()
+    noticeSha256 = serializers.CharField()
+    ledgerSequence = serializers.IntegerField()
+    ledgerPreviousHash = serializers.CharField()
+    ledgerHash = serializers.CharField()
+    legalBasis = serializers.ChoiceField(
+        choices=[*LegalBasis.values, *sorted({s.legal_basis for s in STATEMENT_OF.values()})]
+    )
+    legalBasisText = serializers.CharField(
+        required=False, help_text="About a purpose: the basis in words."
+    )
+    noticeVersion = serializers.IntegerField(required=False, help_text="About a purpose.")
+    notice = serializers.CharField(
+        required=False,
+        allow_null=True,
+        help_text="About no purpose (an objection, leaving): the statement read, whose hash is"
+        " `noticeSha256`.",
+    )
+    proof = ProofSerializer()
 
 
 class HistorySerializer(serializers.Serializer):

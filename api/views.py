@@ -14,7 +14,6 @@ from django.http import Http404, StreamingHttpResponse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation.trans_real import parse_accept_lang_header
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -206,7 +205,7 @@ class ReceiptView(CustomerView):
         operation_id="me_receipt",
         summary="The consent receipt of one event (Kantara Consent Receipt 1.1 fields)",
         responses={
-            200: OpenApiResponse(OpenApiTypes.OBJECT, description="The receipt."),
+            200: s.ReceiptSerializer,
             **errors(404),
         },
     )

@@ -338,6 +338,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "RefusalReasonEnum": "api.serializers.REFUSAL_REASONS",
         "OfferReasonEnum": "api.serializers.OFFER_REASONS",
+        "ChannelEnum": "ledger.models.Channel.values",
     },
     "OAUTH2_FLOWS": ["authorizationCode", "clientCredentials"],
     "OAUTH2_AUTHORIZATION_URL": "/api/v1/oauth/authorize/",

@@ -73,11 +73,15 @@ def test_every_error_is_documented_as_a_problem_with_an_example():
                 ], (path, status)
 
 
-def test_ids_in_paths_are_integers_and_pkce_is_stated():
+def test_ids_in_paths_are_integers_the_receipt_is_typed_and_pkce_is_stated():
     schema = yaml.safe_load(SCHEMA_FILE.read_text())
     receipt = schema["paths"]["/api/v1/me/history/{event_id}/receipt"]["get"]
     (event_id,) = receipt["parameters"]
     assert event_id["schema"]["type"] == "integer"
+    typed = receipt["responses"]["200"]["content"]["application/json"]["schema"]
+    assert typed == {"$ref": "#/components/schemas/Receipt"}
+    receipt_fields = schema["components"]["schemas"]["Receipt"]["properties"]
+    assert {"consentReceiptID", "ledgerHash", "proof"} <= set(receipt_fields)
     scheme = schema["components"]["securitySchemes"]["oauth2"]
     assert scheme["flows"]["authorizationCode"]["x-pkce-methods"] == ["S256"]
     assert "PKCE" in scheme["description"]
