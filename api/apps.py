@@ -10,6 +10,8 @@ class ApiConfig(AppConfig):
 
     def ready(self):
         # api depends on the apps below it, never the reverse: it listens to them.
+        from oauth2_provider.signals import app_authorized
+
         from consent import signals as consent
         from ledger import signals as ledger
         from lifecycle import signals as lifecycle
@@ -17,8 +19,14 @@ class ApiConfig(AppConfig):
         from . import (
             authentication,  # noqa: F401 (registers its OpenAPI scheme)
             changes,
+            linked_apps,
             oauth,
         )
+
+        app_authorized.connect(linked_apps.on_app_authorized, dispatch_uid="api.linked_apps")
+        consent.history_entries.connect(linked_apps.history_entries)
+        consent.export_sections.connect(linked_apps.export_sections)
+        lifecycle.proof_removed.connect(linked_apps.remove_links)
 
         consent.event_recorded.connect(changes.record_event)
         lifecycle.customer_closed.connect(oauth.revoke_customer_tokens)
