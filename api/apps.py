@@ -26,10 +26,10 @@ class ApiConfig(AppConfig):
         app_authorized.connect(linked_apps.on_app_authorized, dispatch_uid="api.linked_apps")
         consent.history_entries.connect(linked_apps.history_entries)
         consent.export_sections.connect(linked_apps.export_sections)
-        lifecycle.proof_removed.connect(linked_apps.remove_links)
 
         consent.event_recorded.connect(changes.record_event)
         lifecycle.customer_closed.connect(oauth.revoke_customer_tokens)
         lifecycle.proof_removed.connect(changes.remove_customer_changes)
+        lifecycle.proof_removed.connect(linked_apps.remove_links)
         ledger.checkpointed.connect(changes.feed_at_checkpoint)
         ledger.restoring.connect(changes.feed_after_restore)

@@ -112,7 +112,10 @@ class AlreadyRevoked(Exception):
 def revoke_tokens(*, user_id: int, application_id: int) -> int:
     """Every token and code the app holds for this login, revoked with django-oauth-toolkit's
     own `revoke` (a refresh token is marked revoked and its access token deleted; an access
-    token is deleted). Returns how many tokens went."""
+    token is deleted). Returns how many tokens went.
+
+    Round after round until none is left: a refresh that holds a refresh token's lock when
+    we ask for it commits a new pair first (we wait for it), which the next round sees."""
     refresh_tokens = get_refresh_token_model().objects.filter(
         user_id=user_id, application_id=application_id, revoked__isnull=True
     )
@@ -120,13 +123,21 @@ def revoke_tokens(*, user_id: int, application_id: int) -> int:
         user_id=user_id, application_id=application_id
     )
     revoked = 0
-    for refresh_token in refresh_tokens:
-        refresh_token.revoke()
-        revoked += 1
-    for access_token in access_tokens:  # those without a refresh token, or left over
-        access_token.revoke()
-        revoked += 1
-    get_grant_model().objects.filter(user_id=user_id, application_id=application_id).delete()
+    with transaction.atomic():
+        for _round in range(10):
+            get_grant_model().objects.filter(
+                user_id=user_id, application_id=application_id
+            ).delete()
+            # Refresh tokens first: each takes its access token along.
+            found = list(refresh_tokens.select_for_update())
+            for refresh_token in found:
+                refresh_token.revoke()
+            for access_token in access_tokens:  # without a refresh token, or left over
+                access_token.revoke()
+                found.append(access_token)
+            if not found:
+                break
+            revoked += len(found)
     return revoked
 
 

@@ -418,3 +418,19 @@ def test_the_export_holds_the_apps_ended_ones_too(sanne, browser, tokens):
     assert item["revoked_by"] == "customer" and item["revoked_at"]
     readable = browser.get("/export/read/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert f'id="export-app-{link.pk}"' in readable and "revoked by you" in readable
+
+
+def test_the_erasure_page_says_the_apps_keep_their_access(sanne, browser, tokens):
+    html = browser.get("/erasure/").content.decode()
+    assert 'id="erasure-apps"' in html and 'href="/apps/"' in html
+
+
+def test_revoking_one_app_leaves_her_other_apps_alone(sanne, browser, tokens):
+    other = App(register_app("Spaardoel"))
+    other_tokens = other.authorise(browser, scope="consent:read")
+    budget = LinkedApp.objects.get(customer=sanne, application__name="Budgetcoach")
+    browser.post(f"/apps/{budget.pk}/revoke/")
+    assert api_status(tokens["access_token"]) == 401
+    assert api_status(other_tokens["access_token"]) == 200
+    html = page(browser)
+    assert "Spaardoel" in html and f'id="app-{budget.pk}"' not in html
