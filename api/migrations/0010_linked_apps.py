@@ -1,7 +1,6 @@
 """The customer's linked apps (`api.linked_apps`): one row per customer and app from the
 first token until the access is revoked. The customer's foreign key cascades in the
-database too, so a customer removed by SQL takes their rows along. Rows for the tokens
-already out: an app that holds a live token of a customer is linked since its first one."""
+database too, so a customer removed by SQL takes their rows along."""
 
 import django.db.models.deletion
 from django.db import migrations, models
@@ -13,23 +12,6 @@ ALTER TABLE api_linkedapp ADD CONSTRAINT api_linkedapp_customer_cascades
     ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED
 """
 DROP_CASCADE = "ALTER TABLE api_linkedapp DROP CONSTRAINT api_linkedapp_customer_cascades"
-
-LINK_TOKENS_ALREADY_OUT = """
-INSERT INTO api_linkedapp (customer_id, application_id, authorised_at, scope, revoked_by)
-SELECT customer.id, token.application_id, min(token.created),
-       coalesce(max(token.scope), ''), ''
-  FROM (SELECT user_id, application_id, created, scope FROM oauth2_provider_accesstoken
-         WHERE user_id IS NOT NULL AND application_id IS NOT NULL AND expires > now()
-        UNION ALL
-        SELECT refresh.user_id, refresh.application_id, refresh.created, access.scope
-          FROM oauth2_provider_refreshtoken AS refresh
-          LEFT JOIN oauth2_provider_accesstoken AS access ON access.id = refresh.access_token_id
-         WHERE refresh.user_id IS NOT NULL AND refresh.revoked IS NULL) AS token
-  JOIN oauth2_provider_application AS app ON app.id = token.application_id
-  JOIN consent_customer AS customer ON customer.user_id = token.user_id
- WHERE app.authorization_grant_type = 'authorization-code' AND customer.closed_on IS NULL
- GROUP BY customer.id, token.application_id
-"""
 
 
 class Migration(migrations.Migration):
@@ -110,5 +92,4 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.RunSQL(CASCADE_IN_DATABASE, DROP_CASCADE),
-        migrations.RunSQL(LINK_TOKENS_ALREADY_OUT, migrations.RunSQL.noop),
     ]
