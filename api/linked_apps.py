@@ -25,7 +25,8 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Exists, F, OuterRef, Q, Value
+from django.db.models.functions import Greatest
 from django.shortcuts import get_object_or_404
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -147,7 +148,8 @@ def revoke_app(*, customer: Customer, link_id: int, at: dt.datetime) -> LinkedAp
     ends (the history shows it). Another customer's link is a 404; a link already ended
     (a second tab, a second click) raises `AlreadyRevoked` and changes nothing."""
     link = get_object_or_404(
-        LinkedApp.objects.select_for_update().select_related("application"),
+        # Only this row: not the app's, which every customer's revocation would wait on.
+        LinkedApp.objects.select_for_update(of=("self",)).select_related("application"),
         pk=link_id,
         customer=customer,
     )
@@ -163,7 +165,7 @@ def revoke_app(*, customer: Customer, link_id: int, at: dt.datetime) -> LinkedAp
 def end_links_of_leaver(*, customer_id: int, at: dt.datetime) -> int:
     """The customer left: every open link ends (their tokens are revoked by the caller)."""
     return LinkedApp.objects.filter(customer_id=customer_id, revoked_at__isnull=True).update(
-        revoked_at=at, revoked_by=RevokedBy.LEFT_BANK
+        revoked_at=Greatest(Value(at), F("authorised_at")), revoked_by=RevokedBy.LEFT_BANK
     )
 
 
@@ -190,20 +192,34 @@ def scope_texts(scope: str) -> list[str]:
 class LinkedAppCard:
     link: LinkedApp
     scopes: list[str]  # what it may do, in plain words, in the page's language
+    # It still holds a token that works (the app may have signed out by revoking its own,
+    # RFC 7009, or not been used for longer than a refresh token lasts).
+    holds_token: bool
 
     @property
     def name(self) -> str:
         return self.link.application.name
 
 
-def linked_apps(customer: Customer) -> list[LinkedAppCard]:
-    """The customer's open links, newest first. One query."""
+def linked_apps(customer: Customer, *, at: dt.datetime) -> list[LinkedAppCard]:
+    """The customer's open links, newest first, and whether each still holds a token that
+    works at `at`. One query."""
+    same_holder = {"user_id": customer.user_id, "application_id": OuterRef("application_id")}
+    access = get_access_token_model().objects.filter(**same_holder, expires__gt=at)
+    refresh = get_refresh_token_model().objects.filter(**same_holder, revoked__isnull=True)
+    if oauth2_settings.REFRESH_TOKEN_EXPIRE_SECONDS:
+        lasts = dt.timedelta(seconds=oauth2_settings.REFRESH_TOKEN_EXPIRE_SECONDS)
+        refresh = refresh.filter(created__gt=at - lasts)
     links = (
         LinkedApp.objects.filter(customer=customer, revoked_at__isnull=True)
         .select_related("application")
+        .annotate(holds_token=Exists(access) | Exists(refresh))
         .order_by("-authorised_at", "-pk")
     )
-    return [LinkedAppCard(link=link, scopes=scope_texts(link.scope)) for link in links]
+    return [
+        LinkedAppCard(link=link, scopes=scope_texts(link.scope), holds_token=link.holds_token)
+        for link in links
+    ]
 
 
 def get_link_for_customer(customer: Customer, link_id: int) -> LinkedApp:

@@ -22,7 +22,8 @@ TEMPLATE = "api/linked_apps.html"
 
 @customer_page()
 def apps_page(request):
-    return render(request, TEMPLATE, {"apps": linked_apps(request.customer)})
+    apps = linked_apps(request.customer, at=timezone.now())
+    return render(request, TEMPLATE, {"apps": apps})
 
 
 @customer_page("GET", "HEAD", "POST")
@@ -34,7 +35,7 @@ def revoke(request, link_id):
             return _already_revoked(request, link)
         if request.htmx:
             return render(request, f"{TEMPLATE}#confirm", {"link": link})
-        context = {"apps": linked_apps(request.customer), "confirming": link}
+        context = {"apps": linked_apps(request.customer, at=timezone.now()), "confirming": link}
         return render(request, TEMPLATE, context)
     try:
         revoked = revoke_app(customer=request.customer, link_id=link.pk, at=timezone.now())
@@ -67,5 +68,5 @@ def _already_revoked(request, link, *, status=200):
         response = HttpResponse(status=status)
         response["HX-Refresh"] = "true"
         return response
-    context = {"apps": linked_apps(request.customer), "refusal": message}
+    context = {"apps": linked_apps(request.customer, at=timezone.now()), "refusal": message}
     return render(request, TEMPLATE, context, status=status)

@@ -434,3 +434,18 @@ def test_revoking_one_app_leaves_her_other_apps_alone(sanne, browser, tokens):
     assert api_status(other_tokens["access_token"]) == 200
     html = page(browser)
     assert "Spaardoel" in html and f'id="app-{budget.pk}"' not in html
+
+
+def test_an_app_that_signed_out_is_listed_as_holding_no_token(sanne, browser, app, tokens):
+    """The app revoked its own tokens (RFC 7009, signing out): still linked, until the
+    customer revokes it, and the card says it can do nothing now."""
+    link = link_of(sanne)
+    assert f'id="signed-out-{link.pk}"' not in page(browser)
+    for token in (tokens["refresh_token"], tokens["access_token"]):
+        response = Client().post(
+            "/api/v1/oauth/revoke_token/",
+            {"token": token, "client_id": app.application.client_id},
+        )
+        assert response.status_code == 200
+    assert api_status(tokens["access_token"]) == 401
+    assert f'id="signed-out-{link.pk}"' in page(browser)
