@@ -9,9 +9,12 @@ authentication never touches what the client sent after the headers."""
 import copy
 
 from django.http import QueryDict
+from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
 from drf_spectacular.contrib.django_oauth_toolkit import DjangoOAuthToolkitScheme
 from oauth2_provider.contrib.rest_framework import OAuth2Authentication
+
+from .linked_apps import note_use
 
 
 class BearerTokenAuthentication(OAuth2Authentication):
@@ -21,6 +24,11 @@ class BearerTokenAuthentication(OAuth2Authentication):
         result = super().authenticate(headers_only)
         if result is None:  # for the WWW-Authenticate header
             request._request.oauth2_error = getattr(headers_only, "oauth2_error", {})
+            return result
+        user, token = result
+        if user is not None and token.application_id is not None:
+            # The customer's "Gekoppelde apps" page: last used (at most once a minute).
+            note_use(user_id=user.pk, application_id=token.application_id, at=timezone.now())
         return result
 
 

@@ -304,6 +304,63 @@ class IdempotentRequest(models.Model):
         return f"{self.method} {self.path} ({self.key})"
 
 
+class RevokedBy(models.TextChoices):
+    CUSTOMER = "customer", _("door u ingetrokken")
+    LEFT_BANK = "left_bank", _("ingetrokken toen u klant af was")
+
+
+class LinkedApp(models.Model):
+    """One customer's access for one app (an authorization-code client), from the first
+    token it got until the access was revoked (`api.linked_apps`). The customer's
+    "Gekoppelde apps" page lists the open ones; the history shows both ends of each row.
+    Authorising the app again after a revocation is a new row.
+
+    Customer data: the database removes the rows with the customer (ON DELETE CASCADE),
+    and retention removes them with the customer's consent chain (`proof_removed`)."""
+
+    # CASCADE here and in the database too: the constraint is migration 0013's own, ON
+    # DELETE CASCADE, so a customer's row removed by SQL takes these rows with it. (Django's
+    # DB_CASCADE cannot be mixed with the Python-level deletes of the models it points to.)
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    application = models.ForeignKey(
+        "oauth2_provider.Application", on_delete=models.CASCADE, related_name="+"
+    )
+    authorised_at = models.DateTimeField()
+    # What the app may do: the scopes of its newest token (space-separated, as OAuth says).
+    scope = models.TextField(blank=True)
+    # The last API request with one of its tokens, written at most once a minute.
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.CharField(max_length=10, choices=RevokedBy.choices, blank=True)
+
+    class Meta:
+        verbose_name = _("gekoppelde app")
+        verbose_name_plural = _("gekoppelde apps")
+        constraints = [
+            # One open access per customer and app: a second token adds nothing.
+            models.UniqueConstraint(
+                fields=["customer", "application"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="one_open_link_per_customer_and_app",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(revoked_at__isnull=True, revoked_by="")
+                | models.Q(
+                    revoked_at__isnull=False,
+                    revoked_by__in=RevokedBy.values,
+                    revoked_at__gte=models.F("authorised_at"),
+                ),
+                name="link_revoked_by_someone_after_it_began",
+            ),
+        ]
+        indexes = [models.Index(fields=["customer", "-authorised_at"], name="link_per_customer")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} → {self.application_id} ({self.authorised_at:%Y-%m-%d})"
+
+
 # Signed webhooks: their own module, part of this app's models.
 from .webhook_models import (  # noqa: E402
     DeliveryStatus,
@@ -322,6 +379,8 @@ __all__ = [
     "FeedEndpoint",
     "FeedRead",
     "IdempotentRequest",
+    "LinkedApp",
+    "RevokedBy",
     "WebhookAttempt",
     "WebhookDelivery",
     "WebhookEndpoint",

@@ -76,10 +76,11 @@ TOKENS_REVOKED = EffectKind(
 )
 
 
-def revoke_customer_tokens(*, customer_id: int, **_signal: Any) -> list[Effect]:
+def revoke_customer_tokens(*, customer_id: int, at: Any, **_signal: Any) -> list[Effect]:
     """`lifecycle.signals.customer_closed`: a customer who left has no app any more. Their
     grants and tokens are revoked at once (django-oauth-toolkit does not look at the
-    login being disabled when it checks a bearer token)."""
+    login being disabled when it checks a bearer token), and their linked apps end (the
+    history says the bank revoked them when they left)."""
     from oauth2_provider.models import (
         get_access_token_model,
         get_grant_model,
@@ -88,8 +89,11 @@ def revoke_customer_tokens(*, customer_id: int, **_signal: Any) -> list[Effect]:
 
     from consent.models import Customer
 
+    from .linked_apps import end_links_of_leaver
+
     user_id = Customer.objects.filter(pk=customer_id).values_list("user_id", flat=True)[0]
     get_grant_model().objects.filter(user_id=user_id).delete()
     get_refresh_token_model().objects.filter(user_id=user_id).delete()
     revoked, _ = get_access_token_model().objects.filter(user_id=user_id).delete()
+    end_links_of_leaver(customer_id=customer_id, at=at)
     return [TOKENS_REVOKED(revoked)]

@@ -121,7 +121,7 @@ class WebhookDelivery(models.Model):
     """One feed row for one endpoint: sent until the receiver answers 2xx, or given up
     after the last retry (`api.webhooks.RETRY_AFTER`)."""
 
-    # Both go with the database's ON DELETE CASCADE (migration 0010, `CASCADES`): a
+    # Both go with the database's ON DELETE CASCADE (migration 0011, `CASCADES`): a
     # delivery goes when the feed's row goes (retention, through the owner's function,
     # which Django's collector never sees), and with its endpoint. Django itself may not
     # declare a database cascade towards models with Python-level ones.

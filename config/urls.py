@@ -13,6 +13,8 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("api.urls")),
+    # The customer's linked apps (the API's OAuth clients): a customer page of api.
+    path("apps/", include("api.page_urls")),
     path("", include("ledger.urls")),
     path("offers/", include("offers.urls")),
     path("", include("lifecycle.urls")),

@@ -6,6 +6,7 @@ and decides validity only through `consent.validity`.
 
 import datetime as dt
 import functools
+import heapq
 import itertools
 from dataclasses import dataclass
 from typing import Any
@@ -16,9 +17,11 @@ from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from infra.effects import answers
 from infra.precompiled import Precompiled, columns, instance, precompile, sample_moments, width
 from ledger.models import Action, ConsentEvent
 
+from . import signals
 from .catalogue import statement_sha256, statement_text
 from .models import LEGAL_BASIS_TEXT, ConsentState, Customer, Purpose, PurposeVersion
 from .notices import readable_notice, readable_retention
@@ -433,14 +436,46 @@ def get_published_version(code: str, version: int, *, at: dt.datetime) -> Purpos
 
 
 @dataclass(frozen=True)
+class HistoryEntry:
+    """A line another app adds to the customer's history (`signals.history_entries`),
+    in the page's language: something that happened to the customer's data that is not a
+    choice in the ledger (e.g. an app given access, or that access revoked), so it has no
+    receipt."""
+
+    at: dt.datetime
+    anchor: str  # the line's id on the page, unique among the entries
+    title: str  # what it is about, e.g. the app's name
+    what: str  # what happened, e.g. "toegang ingetrokken"
+    how: str  # by whom or how
+    ended: bool  # something stopped (shown like a withdrawal)
+
+
+@dataclass(frozen=True)
 class HistoryPage:
-    events: QuerySet  # every event of the customer, newest first
+    events: list[ConsentEvent]  # every event of the customer, newest first
     proof_kept: str  # how long the proof of consent is kept, as the notices say it
+    # The events and the other apps' entries, newest first: (event, None) or (None, entry).
+    lines: list[tuple[ConsentEvent | None, HistoryEntry | None]]
 
 
 def history_page(customer: Customer, *, language: str, at: dt.datetime) -> HistoryPage:
-    """The history, and how long it is kept (the notices in effect: one query more)."""
+    """The history, with what other apps add to it, and how long it is kept (the notices
+    in effect: one query more)."""
     proof = periods(on=timezone.localdate(at)).get("consent_proof")
+    events = list(customer_history(customer))
+    entries = sorted(
+        answers(signals.history_entries, customer=customer, language=language),
+        key=lambda entry: entry.at,
+        reverse=True,
+    )
+    lines = heapq.merge(
+        [(event.occurred_at, event, None) for event in events],
+        [(entry.at, None, entry) for entry in entries],
+        key=lambda line: line[0],
+        reverse=True,
+    )
     return HistoryPage(
-        events=customer_history(customer), proof_kept=proof.text(language) if proof else ""
+        events=events,
+        proof_kept=proof.text(language) if proof else "",
+        lines=[(event, entry) for _at, event, entry in lines],
     )

@@ -41,7 +41,14 @@ OWN_KEYS = (
     "receipts",
 )
 # Keys the format promises even before any app fills them.
-PROMISED_SECTIONS = ("offers", "accounts", "holdings", "transactions", "data_use")
+PROMISED_SECTIONS = (
+    "offers",
+    "accounts",
+    "holdings",
+    "transactions",
+    "data_use",
+    "linked_apps",
+)
 # The streamed file is written in pieces of about this many characters.
 STREAM_BUFFER = 64 * 1024
 # A section's value: a JSON object, a string, null, or any other iterable (an array).

@@ -21,6 +21,9 @@ whole choice back: the customer is told it was not saved.
   names next to codes).
 - `staff_sections(customer, at, language)`: the parts an app adds to the contact centre's
   customer page, as `[consent.staff.StaffSection, …]`; never banking data.
+- `history_entries(customer, language)`: lines an app adds to the customer's history
+  (`/history/`) that are not ledger events, as `[consent.dashboard.HistoryEntry, …]` in
+  `language`; e.g. the API's apps given access and access revoked.
 """
 
 from django.dispatch import Signal
@@ -32,3 +35,4 @@ material_change_preview = Signal()
 event_recorded = Signal()
 export_sections = Signal()
 staff_sections = Signal()
+history_entries = Signal()

@@ -160,9 +160,8 @@ def lift_objection_view(request):
 @customer_page()
 def history(request):
     page = history_page(request.customer, language=request.LANGUAGE_CODE, at=timezone.now())
-    return render(
-        request, "consent/history.html", {"events": page.events, "proof_kept": page.proof_kept}
-    )
+    context = {"events": page.events, "lines": page.lines, "proof_kept": page.proof_kept}
+    return render(request, "consent/history.html", context)
 
 
 @customer_page()

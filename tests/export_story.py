@@ -1,12 +1,15 @@
 """A customer about whom the bank holds every kind of data, made by the real code: the
 demo's records and consents, an engine run, a consent a staff member recorded for them
-by phone, their offer approved, answered "interessant", called and closed. Used by the
+by phone, their offer approved, answered "interessant", called and closed, and an app
+they let in (the token endpoint's receiver, as a token issued would). Used by the
 export's tests (tests/consent/test_export_completeness.py, tests/browser)."""
 
 import datetime as dt
 
 from django.contrib.auth import get_user_model
+from oauth2_provider.models import Application
 
+from api.linked_apps import record_authorisation
 from consent.models import Customer
 from consent.staff import act_for_customer, notice_for
 from ledger.models import Action, Channel
@@ -63,5 +66,18 @@ def called_back_story(number: str, *, at: dt.datetime) -> Customer:
         actor=agent,
         at=minutes(25),
         outcome=FollowUpOutcome.TAKEN,
+    )
+    budget_app = Application.objects.create(
+        name="Budgetcoach",
+        client_type=Application.CLIENT_PUBLIC,
+        authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
+        redirect_uris="nl.voorbeeldbank.app:/oauth/callback",
+        algorithm="",
+    )
+    record_authorisation(
+        customer_id=customer.pk,
+        application_id=budget_app.pk,
+        scope="consent:read",
+        at=minutes(30),
     )
     return Customer.objects.get(pk=customer.pk)

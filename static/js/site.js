@@ -19,10 +19,11 @@ document.addEventListener("htmx:afterSettle", function (event) {
 });
 
 // An answered offer is replaced by a short confirmation; its buttons are gone, so move
-// focus to the confirmation instead of leaving it on the page body.
+// focus to the confirmation instead of leaving it on the page body. So is a linked app's
+// card by the question "Toegang intrekken?", and that by the answer.
 document.addEventListener("htmx:afterSettle", function (event) {
   const card = event.detail.elt;
-  if (card.classList && card.classList.contains("answered")) {
+  if (card.classList && (card.classList.contains("answered") || card.classList.contains("app-card"))) {
     card.focus();
   }
 });
@@ -46,7 +47,7 @@ const QUESTION_TIMEOUT_MS = 10000;
 const questions = new WeakMap();
 
 function cardOf(element) {
-  return element && element.closest ? element.closest(".purpose-card, .offer-card") : null;
+  return element && element.closest ? element.closest(".purpose-card, .offer-card, .app-card") : null;
 }
 
 function announce(text) {

@@ -101,6 +101,33 @@ def shopper(transactional_db):
     return CustomerFactory(customer_number="600001", first_name="Sanne", last_name="de Vries")
 
 
+def linked_app(customer):
+    """The customer's open link to an app, as the token endpoint makes it."""
+    from django.utils import timezone
+    from oauth2_provider.models import Application
+
+    from api.linked_apps import record_authorisation
+    from api.models import LinkedApp
+
+    link = LinkedApp.objects.filter(customer=customer, revoked_at__isnull=True).first()
+    if link is not None:
+        return link
+    application = Application.objects.create(
+        name="Budgetcoach",
+        client_type=Application.CLIENT_PUBLIC,
+        authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
+        redirect_uris="nl.voorbeeldbank.app:/oauth/callback",
+        algorithm="",
+    )
+    record_authorisation(
+        customer_id=customer.pk,
+        application_id=application.pk,
+        scope="consent:read consent:choose",
+        at=timezone.now(),
+    )
+    return LinkedApp.objects.get(customer=customer, revoked_at__isnull=True)
+
+
 def log_in(page, username, password=PASSWORD):
     page.goto("/accounts/login/")
     page.locator("#id_username").fill(username)
@@ -115,8 +142,9 @@ def wait_for_dashboard(page):
 
 def customer_pages(customer):
     """Every page a customer can reach, with content on it (the receipt: of their first
-    choice)."""
+    choice; the linked apps: an app they let in, made here if they have none)."""
     event = ConsentEvent.objects.filter(customer=customer).earliest("sequence")
+    link = linked_app(customer)
     return [
         "/",
         "/offers/",
@@ -126,6 +154,8 @@ def customer_pages(customer):
         "/export/",
         "/export/read/",
         "/erasure/",
+        "/apps/",
+        f"/apps/{link.pk}/revoke/",
         "/settings/language/",
         "/purposes/offers_spending/v1/",
     ]

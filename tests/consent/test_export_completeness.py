@@ -32,6 +32,7 @@ EXPORTED = {
     "offers.OfferEvent": ("offers", "events"),
     "offers.FollowUp": ("offers", "follow_up"),
     "offers.DataUse": ("data_use", None),
+    "api.LinkedApp": ("linked_apps", None),
 }
 NOT_EXPORTED = {
     # Written when retention removed the customer's whole chain, years after they left:

@@ -32,6 +32,7 @@ def test_the_export_follows_the_documented_format(customer_client, customer, cho
         "holdings",
         "transactions",
         "data_use",
+        "linked_apps",
     }
     assert data["objection"] == {"active": False}
     assert data["customer_number"] == customer.customer_number
@@ -109,8 +110,8 @@ def test_the_export_runs_a_constant_number_of_queries(
     # session, user with customer, the cards (current versions and states), events
     # (history), the staff's actions for the customer, events (receipts), the receipts'
     # proofs (leaves, the newest checkpoint, the tree's nodes), and one each for offers,
-    # accounts, holdings, transactions, data use.
-    with django_assert_num_queries(14):
+    # accounts, holdings, transactions, data use, linked apps.
+    with django_assert_num_queries(15):
         data = download(customer_client)
     assert len(data["history"]) == 1 + extra
 

@@ -52,9 +52,9 @@ def test_history_runs_a_constant_number_of_queries(
 ):
     for n in range(extra):
         choose_now(customer, "offers_income", Action.WITHDRAWN if n % 2 else Action.GRANTED)
-    # session, user with customer, events with their purpose and version, and the notices
-    # in effect (how long the proof is kept).
-    with django_assert_num_queries(4):
+    # session, user with customer, events with their purpose and version, the notices
+    # in effect (how long the proof is kept), and the apps given access (api).
+    with django_assert_num_queries(5):
         response = customer_client.get("/history/")
     assert len(response.context["events"]) == 1 + extra
 

@@ -13,8 +13,10 @@ from django.apps import apps
 from django.core.management import call_command
 from django.db import models
 from django.utils import timezone
+from oauth2_provider.models import Application
 
-from api.models import ConsentChange
+from api.linked_apps import record_authorisation
+from api.models import ConsentChange, LinkedApp
 from banking.models import Account, Holding, Transaction
 from consent.choices import notice_on_screen
 from consent.models import ConsentState, Customer
@@ -52,10 +54,11 @@ def held(customer) -> dict[str, int]:
         "holdings": Holding.objects.filter(customer=customer).count(),
         "transactions": Transaction.objects.filter(account__customer=customer).count(),
         "tombstones": LedgerTombstone.objects.filter(customer=customer).count(),
+        "linked_apps": LinkedApp.objects.filter(customer=customer).count(),
     }
     # Nothing else in the schema points at a customer without being counted above.
     counted = {ConsentEvent, ConsentState, ConsentChange, Offer, DataUse, Account, Holding}
-    counted |= {LedgerTombstone}
+    counted |= {LedgerTombstone, LinkedApp}
     for model in apps.get_models():
         for field in model._meta.concrete_fields:
             if isinstance(field, models.ForeignKey) and field.related_model is Customer:
@@ -95,6 +98,17 @@ def test_a_customer_joins_consents_gets_an_offer_leaves_and_is_removed_on_the_pr
     response = client.post("/choices/offers_balance/", {"choice": "grant", **shown})
     assert response.status_code == 302
     checkpoints()
+    # Lets the bank's app act for her (the token endpoint links it).
+    app = Application.objects.create(
+        name="Voorbeeldbank app",
+        client_type=Application.CLIENT_PUBLIC,
+        authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
+        redirect_uris="nl.voorbeeldbank.app:/oauth/callback",
+        algorithm="",
+    )
+    record_authorisation(
+        customer_id=fleur.pk, application_id=app.pk, scope="consent:read", at=timezone.now()
+    )
 
     # The engine offers a savings account; a reviewer approves; she is interested.
     run("generate_offers", "--as-of", JOINED.isoformat())
@@ -111,6 +125,7 @@ def test_a_customer_joins_consents_gets_an_offer_leaves_and_is_removed_on_the_pr
         "data_use": 1,
         "accounts": 1,
         "transactions": 1,
+        "linked_apps": 1,
     }
 
     # Leaves a week later: her consent is withdrawn by the system, she cannot log in.
@@ -127,6 +142,7 @@ def test_a_customer_joins_consents_gets_an_offer_leaves_and_is_removed_on_the_pr
     after_leaving = {**held(fleur), "events": 3, "states": 1, "feed": 2, "offer_events": 5}
     assert held(fleur) == after_leaving
     assert FollowUp.objects.get(offer=offer).outcome == "withdrawn"
+    assert LinkedApp.objects.get(customer=fleur).revoked_by == "left_bank"
 
     # The data-use log: one year after the read (2 Nov). Offers: one year after the offer
     # closed (its last event: the call closed when she left, 9 Nov).
@@ -144,7 +160,14 @@ def test_a_customer_joins_consents_gets_an_offer_leaves_and_is_removed_on_the_pr
     travel(dt.date(2027, 11, 9))
     out = run("enforce_retention")
     assert "offers (offers and your answers to them): 1 offers, 5 offer events, 1 follow ups" in out
-    after_a_year = {"events": 3, "states": 1, "feed": 2, "accounts": 1, "transactions": 1}
+    after_a_year = {
+        "events": 3,
+        "states": 1,
+        "feed": 2,
+        "accounts": 1,
+        "transactions": 1,
+        "linked_apps": 1,
+    }
     assert held(fleur) == after_a_year
     checkpoints()
 
@@ -154,7 +177,7 @@ def test_a_customer_joins_consents_gets_an_offer_leaves_and_is_removed_on_the_pr
     assert held(fleur) == after_a_year
     travel(dt.date(2031, 11, 9))
     out = run("enforce_retention")
-    assert "consent_proof" in out and "1 customers, 3 events, 2 feed rows" in out
+    assert "consent_proof" in out and "1 customers, 3 events, 2 feed rows, 1 linked apps" in out
     # Transactions are kept by fraud detection (5 years after the transaction) and by
     # payments (7 years after the relationship ends): the longest wins.
     after_five_years = {"accounts": 1, "transactions": 1, "tombstones": 1}

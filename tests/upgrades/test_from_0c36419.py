@@ -218,6 +218,14 @@ def test_a_database_made_at_0c36419_migrates_with_every_row_kept(scratch):
         # No id is handed out twice: no sequence went back.
         ids_after = sequences(conn)
         assert [s for s, value in ids_before.items() if ids_after.get(s, -1) < value] == []
+        # The app that held a customer's live refresh token is linked to them (api 0014).
+        links = conn.execute(
+            "SELECT customer.customer_number, app.name, link.scope, link.revoked_at"
+            " FROM api_linkedapp AS link"
+            " JOIN consent_customer AS customer ON customer.id = link.customer_id"
+            " JOIN oauth2_provider_application AS app ON app.id = link.application_id"
+        ).fetchall()
+        assert links == [("100001", "Voorbeeldbank app", "consent:read consent:choose", None)]
 
         # And the comparison does name a changed row.
         conn.execute(
