@@ -562,11 +562,19 @@ class ConsentChangesView(FeedView):
         operation_id="consent_changes",
         summary="Every change in whether a customer may be used for a purpose, in order",
         description=(
-            "Grants, withdrawals and objections as they are recorded, and the changes that"
-            " are not events (expiry, a material version, age) once they took effect."
-            " Replay the changes in order and keep the last `may_use` per customer and"
-            " purpose. The cursor is stable: a change once behind `next` is never"
-            " inserted before it."
+            "Grants, renewals, withdrawals and objections as they are recorded (in the same"
+            " transaction), and the changes that are not events (expiry, a material"
+            " version, age) once they took effect: those are written by the bank's"
+            " schedule every minute, so they appear at most 1 min 21 s after their"
+            " `effective_at` (stop on `valid_until` regardless). Replay the changes in order"
+            " and keep the last `may_use` per customer and purpose.\n\n"
+            "**Order:** the cursor is stable: a change once behind `next` is never inserted"
+            " before it. **Gaps:** ids are not dense (a rolled-back write leaves one; after a"
+            " restore ids jump ten million); never infer a missing change from a gap."
+            " **At least once:** a retried page, or a snapshot followed from its cursor,"
+            " gives a change again; applying it twice does no harm (dedupe by `id`)."
+            " `resnapshot` (no customer): take the snapshots again. See"
+            " docs/integrators.md."
         ),
         parameters=[FeedQuerySerializer],
         responses={200: s.ChangePageSerializer, **errors(400)},
