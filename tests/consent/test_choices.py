@@ -14,6 +14,7 @@ from consent.choices import (
     stop_all_offers,
 )
 from consent.models import ConsentState
+from consent.renewals import is_renewal
 from consent.signals import consent_ended
 from infra.effects import EffectKind
 from ledger.models import Action, Channel, ConsentEvent
@@ -161,14 +162,17 @@ def test_concurrent_choices_for_one_customer_serialise_into_one_chain(now):
 
     assert failures == []
     events = list(ConsentEvent.objects.filter(customer=customer).order_by("sequence"))
-    # Whichever order they came in, the chain never forks; a choice that found itself
-    # already stored wrote nothing, so no purpose has the same action twice in a row.
+    # Whichever order they came in, the chain never forks; a withdrawal that found the
+    # purpose already off wrote nothing, and a grant that found it on is a renewal: no
+    # purpose has two withdrawals in a row, and every grant after a grant is a renewal.
     assert [e.sequence for e in events] == list(range(1, len(events) + 1))
     assert events
     for purpose_code in purposes:
-        actions = [e.action for e in events if e.purpose.code == purpose_code]
-        assert actions[0] == Action.GRANTED
-        assert all(a != b for a, b in itertools.pairwise(actions))
+        about = [e for e in events if e.purpose.code == purpose_code]
+        assert about[0].action == Action.GRANTED
+        for before, after in itertools.pairwise(about):
+            assert not before.action == after.action == Action.WITHDRAWN
+            assert is_renewal(after) == (before.action == after.action == Action.GRANTED)
     for purpose_code in purposes:
         last = [e for e in events if e.purpose.code == purpose_code][-1]
         state = ConsentState.objects.get(customer=customer, purpose__code=purpose_code)
