@@ -52,11 +52,17 @@ def done_by_staff(channel: str) -> str:
 def how_recorded(event: ConsentEvent, *, customer_user_id: int | None) -> str:
     """How an event came about, as the customer reads it: their own choice (the channel),
     the bank's system, or a staff member for them (`done_by_staff`)."""
+    # The channel's label as `get_channel_display()` gives it, without building the
+    # field's choices anew for every line of a history.
+    try:
+        channel = str(Channel(event.channel).label)
+    except ValueError:
+        channel = event.channel
     if not event.actor_id:
-        return str(_("%(channel)s, automatisch") % {"channel": event.get_channel_display()})
+        return str(_("%(channel)s, automatisch") % {"channel": channel})
     if event.actor_id != customer_user_id:
         return done_by_staff(event.channel)
-    return str(event.get_channel_display())
+    return channel
 
 
 PERMISSION = "consent.act_for_customer"
