@@ -19,6 +19,7 @@ Prints `bench <name> <value>` lines; never part of `make test`.
 import argparse
 import asyncio
 import csv
+import datetime as dt
 import os
 import random
 import re
@@ -104,7 +105,8 @@ def seed(*, clients: int) -> None:
     from django.db.models.functions import Mod
     from django.utils import timezone
 
-    from bench.consents import grant_in_bulk
+    from banking.synthetic import PlannedChoice, Step
+    from bench.consents import current_texts_from, grant_in_bulk
     from consent.models import Customer
 
     numbers = [f"{700000 + n}" for n in range(clients)]
@@ -114,14 +116,17 @@ def seed(*, clients: int) -> None:
     customers = {
         c.customer_number: c for c in Customer.objects.alias(third=Mod("id", 3)).filter(third=0)
     }
+    now, texts_from = timezone.now(), current_texts_from()
     grant_in_bulk(
         [
-            (number, code, days_ago)
+            # Never before the text it grants on was published.
+            PlannedChoice(
+                number, Step.GRANT, max(now - dt.timedelta(days=days), texts_from[code]), code
+            )
             for number in customers
-            for days_ago, code in ((200, "offers_spending"), (100, "offers_balance"))
+            for days, code in ((200, "offers_spending"), (100, "offers_balance"))
         ],
         customers_by_number=customers,
-        now=timezone.now(),
     )
     print(f"seeded {clients} logins", flush=True)
 
