@@ -12,6 +12,7 @@ own CPU not included. Then the cost of each page against the floor, `/healthz` t
 the same middleware in the same run, asked once per visit:
 
     bench dashboard_cpu_vs_floor N   median CPU of the dashboard / median CPU of /healthz
+                                     (target ≤ 2.0)
     bench choice_cpu_vs_floor N      the same for an htmx choice (target ≤ 3.0)
     bench history_cpu_vs_floor N     the history page (target ≤ 2.5)
     bench export_cpu_vs_floor N      the JSON export (target ≤ 4.0)
@@ -186,6 +187,7 @@ def main(argv=None):
     from bench.web import PASSWORD
 
     app = get_wsgi_application()
+    print(f"bench load_average_start {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     rng = random.Random(13)
     people = [WsgiCustomer(app, f"{700000 + n}") for n in range(args.clients)]
     spent: dict[str, list[float]] = {}
@@ -254,6 +256,7 @@ def main(argv=None):
         if spent.get(name) and spent.get("healthz"):
             ratio = median_ratio(spent[name], spent["healthz"])
             print(figure_line(f"{name}_cpu_vs_floor", ratio, target=target), flush=True)
+    print(f"bench load_average_end {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     if profiler is not None:
         if args.pyinstrument:
             print(profiler.output_text(unicode=False, color=False, show_all=False))
