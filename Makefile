@@ -49,7 +49,7 @@ test: lint typecheck layers
 	# Far from UTC (Chatham Islands, UTC+13:45 in summer): a naive date or hour shows.
 	TZ=Pacific/Chatham $(BIN)/pytest
 
-# About 12 minutes on 2 cores (README, Benchmarks): the engine at three scales, the web
+# About 15 minutes on 2 cores (README, Benchmarks): the engine at three scales, the web
 # tier under load, CPU per page against the floor, choices at saturation.
 bench: $(STAMP)
 	$(PY) -m bench
