@@ -49,9 +49,13 @@ test: lint typecheck layers
 	# Far from UTC (Chatham Islands, UTC+13:45 in summer): a naive date or hour shows.
 	TZ=Pacific/Chatham $(BIN)/pytest
 
+# About 15 minutes on 2 cores (README, Benchmarks): the engine at three scales, the web
+# tier under load, CPU per page against the floor, choices at saturation.
 bench: $(STAMP)
 	$(PY) -m bench
 	$(PY) -m bench.web
+	$(PY) -m bench.cpu --prepare
+	$(PY) -m bench.choices
 
 bench-web: $(STAMP)
 	$(PY) -m bench.web

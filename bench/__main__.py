@@ -20,6 +20,23 @@ one run, it measures and prints one line per figure (README, Benchmarks; README,
     bench engine_2workers_s N    the same run as tasks on two offers_worker processes
     bench workers_speedup N      a one-process run / engine_2workers_s (target ≥ 1.5 on 2 cores)
     bench naive_vs_engine N      per-customer ORM loop on a 1% sample, scaled, / engine_s
+    bench transaction_bytes N    pg_total_relation_size of the transactions / their rows
+    bench customer_bytes N       the same for every table that grows with customers
+    bench database_mb N          the whole bench database
+    bench engine_scaling_exponent N
+                                 slope of log(engine time) over log(transactions), least
+                                 squares over three scales (target ≤ 1.1, 1.0 is linear)
+    bench engine_cpu_scaling_exponent N   the same over engine_cpu_s
+
+How the engine's cost grows: first, each in a process and a fresh database of its own,
+the data at a quarter and at half of `--scale` (`--scaling-points 0.25,0.5`, customers
+and transactions alike) and the engine run on it (`--engine-only`); then the full data.
+At each scale the engine runs twice (`engine_s`, then for the next as-of date) and the
+faster run counts: on a shared machine the slower one mostly measures the neighbours.
+The CPU exponent takes the smaller CPU seconds of the two runs, Django's start-up
+included (which pulls it a little under the wall-clock one), and the whole PostgreSQL
+server's, autovacuum included (a run that finds autovacuum at work on the fresh data
+costs more: its twin usually does not).
 
 Before the figures it prints what they were measured on (commit, cores, load average,
 PostgreSQL), after them the load average again; the machine may be shared, so read the
@@ -41,6 +58,7 @@ import time
 from pathlib import Path
 
 from bench import log
+from bench.figures import figure_line, loglog_slope
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / "data"
@@ -48,6 +66,99 @@ RESULTS = ROOT / "bench" / "results"
 DATABASE = "consent_bench"
 MCC_FILE = ROOT / "offers" / "data" / "mcc_codes.csv"  # public domain; see its README
 MONTHS_KEPT = 13
+# The engine also runs on a quarter and a half of the data (customers and transactions
+# alike) for `engine_scaling_exponent`, the slope of log(engine_s) over log(transactions).
+SCALING_POINTS = (0.25, 0.5)
+TARGETS = {
+    "import_rows_per_s": "≥ 200000",
+    "engine_vs_scan": "≤ 1.5",
+    "engine_peak_rss_mb": "< 500",
+    "workers_speedup": "≥ 1.5",
+    "engine_scaling_exponent": "≤ 1.1",
+}
+
+
+def scaling_point(scale: float) -> dict:
+    """`python -m bench --scale S --engine-only` in a process of its own: its figures."""
+    log(f"scaling point: scale {scale:g}, in a process of its own")
+    answer = subprocess.run(
+        [sys.executable, "-m", "bench", "--scale", str(scale), "--engine-only"],
+        cwd=ROOT,
+        check=True,
+        capture_output=False,
+        stdout=subprocess.PIPE,
+        text=True,
+    ).stdout
+    figures = {}
+    for line in answer.splitlines():
+        parts = line.split()
+        if len(parts) >= 3 and parts[0] == "bench":
+            figures[parts[1]] = parts[2]
+    return {
+        "scale": scale,
+        "transactions": int(figures["transactions"]),
+        "engine_s": float(figures["engine_s"]),
+        "engine_best_s": float(figures["engine_best_s"]),
+        "engine_cpu_s": number(figures["engine_cpu_s"]),
+        "engine_best_cpu_s": number(figures["engine_best_cpu_s"]),
+    }
+
+
+def number(text: str) -> float | None:
+    return None if text == "n/a" else float(text)
+
+
+def least(*values: float | None) -> float | None:
+    """The smallest of the values measured (None when one was not: no /proc, a remote server)."""
+    return None if None in values else min(v for v in values if v is not None)
+
+
+def inline_with_cpu(measure_inline, as_of: dt.date) -> tuple[float, float | None]:
+    """A run in one process (`bench.workers.measure_inline`): its seconds and CPU seconds."""
+    cpu0 = (server_cpu_s(), own_cpu_s(resource.RUSAGE_CHILDREN))
+    seconds = measure_inline(as_of=as_of)
+    return seconds, cpu_used(*cpu0, who=resource.RUSAGE_CHILDREN)
+
+
+# The tables that grow with customers (everything a customer has but transactions) and
+# the one that grows with transactions; sizes with indexes and TOAST
+# (pg_total_relation_size), summed over partitions.
+PER_CUSTOMER_TABLES = (
+    "consent_customer", "auth_user", "offers_account", "offers_holding",
+    "consent_consentevent", "consent_consentstate", "api_consentchange", "ledger_logleaf",
+    "ledger_treenode", "offers_offer", "offers_offerevent",
+)  # fmt: skip
+TRANSACTIONS_TABLE = "offers_transaction"
+
+
+def table_sizes(*, customers: int, transactions: int) -> dict:
+    """Bytes per transaction and per customer on the bench database, and its whole size."""
+    from django.db import connection
+
+    def total(table: str) -> int:
+        with connection.cursor() as cursor:
+            # A partitioned table's own size is 0: its partitions hold the rows.
+            cursor.execute(
+                "SELECT pg_total_relation_size(t) + coalesce((SELECT sum("
+                "       pg_total_relation_size(relid)) FROM pg_partition_tree(t)"
+                "        WHERE relid <> t), 0)"
+                "  FROM to_regclass(%s) t",
+                [table],
+            )
+            return int(cursor.fetchone()[0])
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_database_size(current_database())")
+        database = int(cursor.fetchone()[0])
+    per_customer = {table: total(table) for table in PER_CUSTOMER_TABLES}
+    log("bytes per customer, by table: " + ", ".join(
+        f"{table} {size / customers:.0f}" for table, size in per_customer.items()
+    ))  # fmt: skip
+    return {
+        "transaction_bytes": round(total(TRANSACTIONS_TABLE) / transactions),
+        "customer_bytes": round(sum(per_customer.values()) / customers),
+        "database_mb": round(database / 1e6),
+    }
 
 
 class ImportSteps(io.TextIOBase):
@@ -175,6 +286,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--scale", type=float, default=1.0, help="1.0 = 100k customers, 10M rows")
     parser.add_argument("--sample", type=float, default=0.01, help="share of customers, naive")
+    parser.add_argument(
+        "--scaling-points",
+        type=lambda text: [float(share) for share in text.split(",") if share],
+        default=list(SCALING_POINTS),
+        help="the smaller scales the engine also runs at, as shares of --scale"
+        " (comma-separated; '' for none, then no engine_scaling_exponent)",
+    )
+    parser.add_argument(
+        "--engine-only",
+        action="store_true",
+        help="make the data and run the engine once, print engine_s and stop (what each"
+        " scaling point runs)",
+    )
     args = parser.parse_args()
     customers_n = int(100_000 * args.scale)
     transactions_n = int(10_000_000 * args.scale)
@@ -183,19 +307,25 @@ def main() -> None:
     for name in ("commit", "uncommitted_changes", "cpus"):
         print(f"bench {name} {context[name]}")
     print(f"bench load_average_start {' '.join(map(str, context['load_average_start']))}")
+    # The smaller scales first, each in a process and a fresh database of its own (the
+    # same name: the full-scale data made last is what `bench.workers` finds after).
+    points = (
+        [] if args.engine_only else [scaling_point(args.scale * s) for s in args.scaling_points]
+    )
     setup_database()
 
     from django.core.management import call_command
     from django.db import connection
     from django.utils import timezone
 
+    from banking import synthetic
     from banking.customer_imports import CustomerImport
     from banking.imports import AccountImport, HoldingImport
     from banking.models import transaction_partitions
     from bench.consents import current_texts_from, grant_in_bulk
     from bench.naive import naive_offers
     from consent.models import Customer
-    from offers import gate, synthetic
+    from offers import gate
     from offers.models import OfferRun
     from offers.rules import RULES
 
@@ -292,13 +422,29 @@ def main() -> None:
     run = OfferRun.objects.order_by("-pk").first()
     engine_s = (run.finished_at - run.started_at).total_seconds()
     log(f"engine process wall time incl. Django start-up: {wall:.2f} s")
+    if args.engine_only:
+        from bench.workers import measure_inline
+
+        # Best of two, as at full scale (engine_s and the run in one process after it).
+        again_s, again_cpu_s = inline_with_cpu(measure_inline, as_of + dt.timedelta(days=1))
+        for name, value in (
+            ("transactions", transactions_n),
+            ("customers", customers_n),
+            ("engine_s", f"{engine_s:.3f}"),
+            ("engine_best_s", f"{min(engine_s, again_s):.3f}"),
+            ("engine_cpu_s", engine_cpu_s),
+            ("engine_best_cpu_s", least(engine_cpu_s, again_cpu_s)),
+        ):
+            print(figure_line(name, value), flush=True)
+        return
+    sizes = table_sizes(customers=customers_n, transactions=transactions_n)
     scan_s, scan_cpu_s = min(run_scan(), run_scan())
 
     # The same run as tasks on two offers_worker processes (README, Runs and workers), against
     # a run in one process timed the same way, each on a fresh as-of date of its own.
     from bench.workers import measure_inline, measure_two_workers
 
-    inline_s = measure_inline(as_of=as_of + dt.timedelta(days=1))
+    inline_s, inline_cpu_s = inline_with_cpu(measure_inline, as_of + dt.timedelta(days=1))
     engine_2workers_s = round(measure_two_workers(as_of=as_of + dt.timedelta(days=2)), 2)
 
     sample = random.Random(5).sample(
@@ -323,9 +469,30 @@ def main() -> None:
         "engine_2workers_s": engine_2workers_s,
         "workers_speedup": round(inline_s / engine_2workers_s, 2),
         "naive_vs_engine": round(naive_s / engine_s),
+        **sizes,
     }
+    # How the engine's time grows with the data: the smaller scales and this one.
+    scaling = [*points, {"scale": args.scale, "transactions": transactions_n,
+                         "engine_s": engine_s, "engine_best_s": min(engine_s, inline_s),
+                         "engine_cpu_s": engine_cpu_s,
+                         "engine_best_cpu_s": least(engine_cpu_s, inline_cpu_s)}]  # fmt: skip
+    if len(scaling) >= 2:
+        sizes_n = [point["transactions"] for point in scaling]
+        figures["engine_scaling_exponent"] = round(
+            loglog_slope(sizes_n, [point["engine_best_s"] for point in scaling]), 3
+        )
+        if all(point["engine_best_cpu_s"] for point in scaling):
+            figures["engine_cpu_scaling_exponent"] = round(
+                loglog_slope(sizes_n, [point["engine_best_cpu_s"] for point in scaling]), 3
+            )
+        for point in scaling:
+            log(
+                f"scaling point: {point['transactions']:,} transactions, engine"
+                f" {point['engine_s']:.2f} s (best of two {point['engine_best_s']:.2f} s),"
+                f" CPU {point['engine_cpu_s']} s (best of two {point['engine_best_cpu_s']} s)"
+            )
     for name, value in figures.items():
-        print(f"bench {name} {'n/a' if value is None else value}")
+        print(figure_line(name, value, target=TARGETS.get(name, "")))
     context["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
     print(f"bench load_average_end {' '.join(map(str, context['load_average_end']))}")
     record = {
@@ -337,6 +504,7 @@ def main() -> None:
         "months": len(months),
         **context,
         **figures,
+        "scaling_points": scaling,
         "total_s": round(time.monotonic() - started),
     }
     RESULTS.mkdir(exist_ok=True)
