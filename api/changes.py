@@ -7,7 +7,7 @@ Two writers, and nothing else writes the table:
   that records it. A grant or withdrawal is about its purpose; an objection, or lifting
   it, is about every direct-marketing purpose. Each row says whether the consent counts
   right after the event, as `consent.validity` judges it.
-- `record_consent_changes` (the management command of the same name, run by cron every
+- `record_consent_changes` (the management command of the same name, run by the schedule every
   few minutes): the changes that are not events. It compares what the feed says now with
   `valid_consents(at=now)` and appends a row for every pair where they differ, naming why
   from `DERIVED_CHANGES`. Rerunning it writes nothing: after a run the two agree.
@@ -38,6 +38,7 @@ it alone instead of judging a consent given after its moment.
 """
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -261,6 +262,13 @@ def classify(judged: Judged) -> DerivedChange:
 
 
 @transaction.atomic
+def changes_recorded(rows: list[ConsentChange]) -> str:
+    """What `record_consent_changes` did, in numbers (its command and the schedule say it)."""
+    by_kind = Counter(row.kind for row in rows)
+    summary = ", ".join(f"{kind} {count}" for kind, count in sorted(by_kind.items()))
+    return f"{len(rows)} changes recorded" + (f" ({summary})" if summary else "")
+
+
 def record_consent_changes(
     *, now: dt.datetime, purpose_code: str | None = None
 ) -> list[ConsentChange]:

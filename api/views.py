@@ -541,9 +541,6 @@ class FeedView(ApiView):
     required_scopes = [FEED]
     throttle_scope = "feed"
 
-    def log_read(self, request, **what):
-        log_read(request, **what)
-
 
 class FeedQuerySerializer(serializers.Serializer):
     after = serializers.IntegerField(
@@ -586,7 +583,7 @@ class ConsentChangesView(FeedView):
         rows = changes.changes_after(after, limit=limit + 1)
         page, has_more = rows[:limit], len(rows) > limit
         last = page[-1].id if page else after
-        self.log_read(
+        log_read(
             request, endpoint=FeedEndpoint.CHANGES, after_id=after, last_id=last, rows=len(page)
         )
         return Response(
@@ -660,7 +657,7 @@ class ValidCustomersView(FeedView):
         # The position first, then the rows: every change up to it is in the snapshot. A
         # resumed snapshot keeps its first part's position (older, so nothing is missed).
         cursor, now = query.validated_data.get("cursor", changes.feed_position()), timezone.now()
-        self.log_read(
+        log_read(
             request, endpoint=FeedEndpoint.VALID_CUSTOMERS, purpose=purpose.code, last_id=cursor
         )
         rows = changes.valid_customers(purpose_code=purpose.code, at=now, after=after)

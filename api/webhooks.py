@@ -291,6 +291,13 @@ def _check_url(url: str) -> None:
 
 
 # --- Delivering ------------------------------------------------------------------------------
+def round_said(counts: dict[str, int]) -> str:
+    """A round of `deliver_due`, in numbers (its command and the schedule say it)."""
+    return "{queued} queued, {delivered} delivered, {retrying} to retry, {failed} failed".format(
+        **counts
+    )
+
+
 def deliver_due(*, now: dt.datetime, limit: int = 100) -> dict[str, int]:
     """Queue new feed rows, then send at most `limit` due deliveries, one at a time. The
     counts: `queued` (new deliveries), `delivered`, `retrying` (failed, sent again later)

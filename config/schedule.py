@@ -13,16 +13,16 @@ attempts, 1 minute doubling) do not fit.
 """
 
 import datetime as dt
-from collections import Counter
 
 from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from api.changes import changes_recorded
 from api.changes import record_consent_changes as record_changes
 from api.idempotency import prune_idempotency_keys as prune_keys
-from api.webhooks import deliver_due
+from api.webhooks import deliver_due, round_said
 from infra.database import SHARED_CACHE_TABLE
 from ledger.checkpoints import write_checkpoint
 from lifecycle.retention import enforce_retention as enforce
@@ -46,10 +46,7 @@ class CheckpointNotCosigned(Exception):
 
 
 def record_consent_changes(*, now: dt.datetime) -> str:
-    rows = record_changes(now=now)
-    by_kind = Counter(row.kind for row in rows)
-    kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(by_kind.items()))
-    return f"{len(rows)} changes recorded" + (f" ({kinds})" if kinds else "")
+    return changes_recorded(record_changes(now=now))
 
 
 def checkpoint_ledger(*, now: dt.datetime) -> str:
@@ -95,11 +92,7 @@ def prune_task_results(*, now: dt.datetime) -> str:
 def deliver_webhooks(*, now: dt.datetime) -> str:
     """One round of `deliver_webhooks --once`: new feed rows become deliveries, the due
     ones are sent (a delivery's own retries and back-off are in `api.webhooks`)."""
-    done = deliver_due(now=now, limit=WEBHOOKS_PER_ROUND)
-    return (
-        f"{done['queued']} queued, {done['delivered']} delivered,"
-        f" {done['retrying']} to retry, {done['failed']} failed"
-    )
+    return round_said(deliver_due(now=now, limit=WEBHOOKS_PER_ROUND))
 
 
 def prune_idempotency_keys(*, now: dt.datetime) -> str:

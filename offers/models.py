@@ -63,7 +63,7 @@ class OfferRun(models.Model):
     # When the run's supervisor task is next due (workers only). One supervisor per run: a
     # supervisor due at another moment was replaced, after an outage or a rerun, and stops.
     supervisor_due_at = models.DateTimeField(_("volgende controle om"), null=True, blank=True)
-    # Who started it from the admin (empty: a command, e.g. the nightly cron job).
+    # Who started it from the admin (empty: a command, e.g. the nightly scheduled job).
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

@@ -278,7 +278,7 @@ def test_a_feed_client_catches_up_after_a_withdrawal_and_after_an_expiry(
     crm_system.catch_up()
     assert crm_system.holds(at=timezone.now()) == {("950002", "offers_income")}
 
-    # Midnight: Daan's consent has expired. The cron records it; the CRM catches up.
+    # Midnight: Daan's consent has expired. The schedule records it; the CRM catches up.
     _frozen_clock.move_to(timezone.now() + dt.timedelta(days=1))
     call_command("record_consent_changes")
     crm_system.catch_up()

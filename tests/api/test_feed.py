@@ -182,7 +182,7 @@ def test_consents_recorded_before_the_feed_existed_are_put_right(db, choose):
 # --- The downstream system's guarantee ----------------------------------------------------------
 def test_a_follower_never_holds_a_consent_that_has_ended(db, choose, now, _frozen_clock, crm):
     """Withdrawal, objection, a material version, turning 16 and expiry, one after the
-    other; after each (and the cron run that follows it) the follower holds exactly the
+    other; after each (and the scheduled run that follows it) the follower holds exactly the
     consents that count."""
     follower = Follower(lambda: bearer(issue_token(crm, scope="consent:feed")), page_size=2)
     sanne = CustomerFactory(customer_number="700001")
@@ -190,7 +190,7 @@ def test_a_follower_never_holds_a_consent_that_has_ended(db, choose, now, _froze
     teen = CustomerFactory(customer_number="700003", birth_date=dt.date(2010, 11, 20))
 
     def step():
-        record_consent_changes(now=timezone.now())  # the cron
+        record_consent_changes(now=timezone.now())  # the schedule's job
         follower.catch_up()
         assert follower.holds(at=timezone.now()) == truth(at=timezone.now())
 
@@ -227,7 +227,7 @@ def test_a_follower_never_holds_a_consent_that_has_ended(db, choose, now, _froze
     assert ("700003", "offers_income") in follower.holds(at=timezone.now())
 
     # Two years on: every consent has expired. `valid_until` already says so before the
-    # cron has run; the cron's rows then say it in the feed.
+    # scheduled job has run; its rows then say it in the feed.
     _frozen_clock.move_to(timezone.now() + dt.timedelta(days=800))
     assert follower.holds(at=timezone.now()) == truth(at=timezone.now()) == set()
     step()

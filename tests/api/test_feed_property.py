@@ -1,5 +1,5 @@
 """Property: whatever customers choose and however time passes, a system that follows the
-feed (after each cron run) holds exactly the consents that count, never one that ended."""
+feed (after each run of the scheduled job) holds exactly the consents that count, never one that ended."""
 
 import datetime as dt
 
@@ -45,7 +45,7 @@ def test_a_follower_holds_exactly_what_counts_after_any_steps(
             apply_step(
                 kind, who, code, customers, at=timezone.now(), clock=clock, channel=Channel.APP
             )
-            record_consent_changes(now=timezone.now())  # the cron
+            record_consent_changes(now=timezone.now())  # the schedule's job
             follower.catch_up()
             assert follower.holds(at=timezone.now()) == truth(at=timezone.now()), steps
         transaction.set_rollback(True)  # the next example starts from nothing

@@ -154,17 +154,12 @@ def test_every_example_is_valid_against_its_schema():
 
 
 def _resolved_against(schema, base):
-    """`#/components/...` references pointed at the whole document in the registry, and
-    OpenAPI 3.0's `nullable` said as JSON Schema says it."""
+    """`#/components/...` references, pointed at the whole document in the registry."""
     if isinstance(schema, dict):
-        resolved = {
+        return {
             key: (f"{base}{value}" if key == "$ref" else _resolved_against(value, base))
             for key, value in schema.items()
-            if key != "nullable"
         }
-        if schema.get("nullable"):
-            return {"anyOf": [resolved, {"type": "null"}]}
-        return resolved
     if isinstance(schema, list):
         return [_resolved_against(item, base) for item in schema]
     return schema

@@ -9,7 +9,7 @@ import time
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from api.webhooks import deliver_due
+from api.webhooks import deliver_due, round_said
 
 
 class Command(BaseCommand):
@@ -26,10 +26,7 @@ class Command(BaseCommand):
         while True:
             counts = deliver_due(now=timezone.now(), limit=limit)
             if once or any(counts.values()):
-                self.stdout.write(
-                    "{queued} queued, {delivered} delivered, {retrying} to retry,"
-                    " {failed} failed".format(**counts)
-                )
+                self.stdout.write(round_said(counts))
             if once:
                 return
             sent = counts["delivered"] + counts["retrying"] + counts["failed"]

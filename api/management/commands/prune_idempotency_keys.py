@@ -1,5 +1,5 @@
 """Forget the API's Idempotency-Keys older than IDEMPOTENCY_KEYS_KEPT_HOURS (24 by
-default). Run it hourly (cron); a rerun removes nothing twice."""
+default). The schedule runs it hourly; a rerun removes nothing twice."""
 
 from django.core.management.base import BaseCommand
 from django.utils import timezone
