@@ -656,7 +656,10 @@ class ValidCustomersView(FeedView):
         after = query.validated_data.get("after")
         # The position first, then the rows: every change up to it is in the snapshot. A
         # resumed snapshot keeps its first part's position (older, so nothing is missed).
-        cursor, now = query.validated_data.get("cursor", changes.feed_position()), timezone.now()
+        cursor = query.validated_data.get("cursor")
+        if cursor is None:
+            cursor = changes.feed_position()
+        now = timezone.now()
         log_read(
             request, endpoint=FeedEndpoint.VALID_CUSTOMERS, purpose=purpose.code, last_id=cursor
         )

@@ -53,7 +53,6 @@ Prints `bench <name> <value>` lines; never part of `make test`.
 import argparse
 import asyncio
 import os
-import subprocess
 import sys
 import threading
 import time
@@ -238,17 +237,8 @@ def main(argv=None):
     django.setup()
     from api.changes import FEED_LOCK
 
-    serve_env = {**env, "BIND": f"127.0.0.1:{args.port}"}
-    serve_env.pop("DJANGO_SETTINGS_MODULE")
     print(f"bench load_average_start {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    server = subprocess.Popen(
-        [str(ROOT / "bin" / "serve")],
-        cwd=ROOT,
-        env=serve_env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{args.port}"
+    server, base = web.serve(env=env, port=args.port)
     sampler = LockSampler(env["DATABASE_URL"], FEED_LOCK, args.sample_ms / 1000)
     try:
         web.wait_for(base + "/healthz")

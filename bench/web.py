@@ -396,16 +396,7 @@ def main(argv=None):
         print(f"preparing {args.customers} customers ...", file=sys.stderr, flush=True)
         prepare(customers=args.customers, clients=args.clients, env=env)
 
-    serve_env = {**env, "BIND": f"127.0.0.1:{args.port}"}
-    serve_env.pop("DJANGO_SETTINGS_MODULE")
-    server = subprocess.Popen(
-        [str(ROOT / "bin" / "serve")],
-        cwd=ROOT,
-        env=serve_env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{args.port}"
+    server, base = serve(env=env, port=args.port)
     try:
         wait_for(base + "/healthz")
         samples, rate, people, saturated = asyncio.run(
@@ -447,6 +438,21 @@ def main(argv=None):
         figures["p99_ms_at_saturation"] = saturated[1]
     for name, value in figures.items():
         print(f"bench {name} {value:.1f}" if isinstance(value, float) else f"bench {name} {value}")
+
+
+def serve(*, env, port):
+    """`bin/serve` (production settings under gunicorn) on the bench's database, at `port`:
+    the process, and its base URL."""
+    serve_env = {**env, "BIND": f"127.0.0.1:{port}"}
+    serve_env.pop("DJANGO_SETTINGS_MODULE")
+    server = subprocess.Popen(
+        [str(ROOT / "bin" / "serve")],
+        cwd=ROOT,
+        env=serve_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    return server, f"http://127.0.0.1:{port}"
 
 
 def wait_for(url, timeout=120):

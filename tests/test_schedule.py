@@ -32,6 +32,7 @@ from tests.offers.test_workers import (
     wait_for,
 )
 from tests.paused_jobs import PAUSED_JOB
+from tests.processes import stop_all
 
 HOUR = dt.timedelta(hours=1)
 
@@ -320,15 +321,7 @@ def schedule_workers(tmp_path):
         return process
 
     yield start
-    for process in started:
-        if process.poll() is None:
-            process.terminate()
-    for process in started:
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    stop_all(started)
 
 
 @pytest.mark.slow

@@ -41,6 +41,7 @@ from tests.api.conftest import (
 from tests.factories import CustomerFactory, UserFactory
 from tests.offers.test_workers import database_url
 from tests.pages import form_fields
+from tests.processes import stop_all
 from tests.proof import checkpoint_and_verify
 from tests.test_faults import free_port
 
@@ -131,14 +132,7 @@ def hosts(django_db_setup, tmp_path_factory):
             wait_for(lambda url=url: healthy(url), f"{url}/healthz", started)
         yield started
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_all(processes)
 
 
 def healthy(url) -> bool:

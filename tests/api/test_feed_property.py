@@ -1,5 +1,6 @@
 """Property: whatever customers choose and however time passes, a system that follows the
-feed (after each run of the scheduled job) holds exactly the consents that count, never one that ended."""
+feed (after each run of the scheduled job) holds exactly the consents that count, never
+one that ended."""
 
 import datetime as dt
 

@@ -27,6 +27,7 @@ from infra.database import embedded_url
 from offers import engine, tasks
 from offers.models import Offer, OfferEvent, OfferRun, OfferRunChunk
 from tests.connections import runtime_connection
+from tests.processes import stop_all
 
 from . import population
 from .conftest import AS_OF
@@ -87,15 +88,7 @@ def workers(tmp_path):
         return started[-count:]
 
     yield start
-    for process in started:
-        if process.poll() is None:
-            process.terminate()
-    for process in started:
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    stop_all(started)
 
 
 @pytest.fixture
