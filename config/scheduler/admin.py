@@ -5,11 +5,13 @@ what it said. Nobody adds, changes or deletes a run here: the schedule writes th
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from ledger.admin import ReadOnlyAdmin
+
 from .models import ScheduledRun
 
 
 @admin.register(ScheduledRun)
-class ScheduledRunAdmin(admin.ModelAdmin):
+class ScheduledRunAdmin(ReadOnlyAdmin):
     list_display = ("job", "slot_at", "status", "attempt", "started_at", "took", "outcome")
     list_filter = ("job", "status")
     date_hierarchy = "slot_at"
@@ -32,12 +34,3 @@ class ScheduledRunAdmin(admin.ModelAdmin):
     def took(self, run):
         duration = run.duration
         return f"{duration.total_seconds():.1f} s" if duration is not None else "–"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
