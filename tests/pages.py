@@ -1,5 +1,7 @@
 """Reading pages as a browser would: the fields a form on the page would send."""
 
+import re
+from html import unescape
 from html.parser import HTMLParser
 
 
@@ -32,6 +34,18 @@ def form_fields(html: str, action: str, **overrides) -> dict:
             fields = {k: v for k, v in form["fields"].items() if k != "csrfmiddlewaretoken"}
             return {**fields, **overrides}
     raise AssertionError(f"no form posting to {action}")
+
+
+def hidden_fields(html: str) -> dict[str, str]:
+    """Every hidden input of the page (a login's `next`, an OAuth consent form's fields),
+    as a browser posting its form would send them."""
+    fields = {}
+    for tag in re.findall(r"<input[^>]*>", html):
+        name = re.search(r'name="([^"]*)"', tag)
+        value = re.search(r'value="([^"]*)"', tag)
+        if name and 'type="hidden"' in tag:
+            fields[unescape(name.group(1))] = unescape(value.group(1)) if value else ""
+    return fields
 
 
 def choice_form(client, purpose_code: str, choice: str, *, page: str = "/") -> dict:

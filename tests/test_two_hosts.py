@@ -13,7 +13,6 @@ import subprocess
 import sys
 import threading
 import time
-from html import unescape
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -40,7 +39,7 @@ from tests.api.conftest import (
 )
 from tests.factories import CustomerFactory, UserFactory
 from tests.offers.test_workers import database_url
-from tests.pages import form_fields
+from tests.pages import form_fields, hidden_fields
 from tests.processes import stop_all
 from tests.proof import checkpoint_and_verify
 from tests.test_faults import free_port
@@ -359,16 +358,6 @@ def test_an_authorization_started_on_one_host_completes_on_the_other(on_two_host
     assert withdrawn.status_code == 200, withdrawn.text
     assert withdrawn.json()["unchanged"] is True  # it was never on: nothing to write
     assert recorded(customer) == []
-
-
-def hidden_fields(html) -> dict[str, str]:
-    fields = {}
-    for tag in re.findall(r"<input[^>]*>", html):
-        name = re.search(r'name="([^"]*)"', tag)
-        value = re.search(r'value="([^"]*)"', tag)
-        if name and 'type="hidden"' in tag:
-            fields[unescape(name.group(1))] = unescape(value.group(1)) if value else ""
-    return fields
 
 
 # --- The feed --------------------------------------------------------------------------------

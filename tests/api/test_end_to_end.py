@@ -3,8 +3,6 @@ app doing OAuth 2.0 authorization code with PKCE (the customer logs in on our lo
 page), and a system of the bank following the feed with client credentials."""
 
 import datetime as dt
-import re
-from html import unescape
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -15,6 +13,7 @@ from oauthlib.oauth2 import WebApplicationClient
 
 from ledger.models import ConsentEvent
 from tests.factories import CustomerFactory
+from tests.pages import hidden_fields
 
 from .conftest import APP_REDIRECT, FEED_SECRET, register_app, register_system
 from .follower import Follower, truth
@@ -119,16 +118,6 @@ class App:
             data={"token": token, "client_id": self.client_id},
             timeout=30,
         )
-
-
-def hidden_fields(html):
-    fields = {}
-    for tag in re.findall(r"<input[^>]*>", html):
-        name = re.search(r'name="([^"]*)"', tag)
-        value = re.search(r'value="([^"]*)"', tag)
-        if name and 'type="hidden"' in tag:
-            fields[unescape(name.group(1))] = unescape(value.group(1)) if value else ""
-    return fields
 
 
 def system_token(base_url, client_id, secret=FEED_SECRET, scope="consent:feed"):

@@ -7,7 +7,6 @@ tab changes nothing and says so."""
 import datetime as dt
 import io
 import re
-from html import unescape
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -22,7 +21,7 @@ from api.models import LinkedApp
 from lifecycle.erasure import request_erasure
 from lifecycle.leaving import close_customer
 from tests.factories import CustomerFactory
-from tests.pages import downloaded_json
+from tests.pages import downloaded_json, hidden_fields
 from tests.proof import checkpoint
 
 from .conftest import APP_REDIRECT, bearer, register_app
@@ -37,16 +36,6 @@ def _plain_http(monkeypatch):
     """The test client speaks plain HTTP; oauthlib refuses it unless told (production is
     behind TLS)."""
     monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
-
-
-def hidden_fields(html):
-    fields = {}
-    for tag in re.findall(r"<input[^>]*>", html):
-        name = re.search(r'name="([^"]*)"', tag)
-        value = re.search(r'value="([^"]*)"', tag)
-        if name and 'type="hidden"' in tag:
-            fields[unescape(name.group(1))] = unescape(value.group(1)) if value else ""
-    return fields
 
 
 class App:

@@ -13,8 +13,8 @@ import requests
 
 from ledger import keys
 from ledger.models import ConsentEvent
-from tests.api.test_end_to_end import hidden_fields
 from tests.factories import CustomerFactory
+from tests.pages import hidden_fields
 from tests.proof import checkpoint
 
 ROOT = Path(__file__).resolve().parents[2]
