@@ -39,11 +39,13 @@ def wait_share(waited: float, total: float) -> float:
 def figure_line(
     name: str, value: float | int | str | None, *, target: str = "", digits: int = 2
 ) -> str:
-    """`bench name value`, floats with `digits` decimals, `  (target …)` when one is given."""
+    """`bench name value` (the benchmarks' contract: exactly those three fields), floats
+    with `digits` decimals; a target, when given, on a line of its own after it
+    (`# target name …`), so a reader of `bench` lines never sees it."""
     if value is None:
         shown = "n/a"
     elif isinstance(value, float):
         shown = f"{value:.{digits}f}"
     else:
         shown = str(value)
-    return f"bench {name} {shown}" + (f"  (target {target})" if target else "")
+    return f"bench {name} {shown}" + (f"\n# target {name} {target}" if target else "")

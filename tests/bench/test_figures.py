@@ -47,7 +47,9 @@ def test_figure_lines():
     assert figure_line("engine_s", 9.6234) == "bench engine_s 9.62"
     assert figure_line("choices_not_ok", 0) == "bench choices_not_ok 0"
     assert figure_line("workers_speedup", None) == "bench workers_speedup n/a"
-    assert (
-        figure_line("feed_lock_wait_share", 0.0314, target="< 0.10", digits=3)
-        == "bench feed_lock_wait_share 0.031  (target < 0.10)"
-    )
+    with_target = figure_line("feed_lock_wait_share", 0.0314, target="< 0.10", digits=3)
+    assert with_target == "bench feed_lock_wait_share 0.031\n# target feed_lock_wait_share < 0.10"
+    # Every `bench` line is exactly `bench <name> <value>`, target or not.
+    assert [line.split() for line in with_target.splitlines() if line.startswith("bench ")] == [
+        ["bench", "feed_lock_wait_share", "0.031"]
+    ]
