@@ -274,7 +274,7 @@ def _card_response(request, purpose_code, *, at, message=None, refused=None, sta
     if not request.htmx:
         return _dashboard_page(request, page=page, refusal=message, status=status)
     html = _card_html(request, card, page, message, failed=refused is not None) + render_to_string(
-        "base.html#announcement", {"announcement": message}
+        "announcement.html", {"announcement": message}
     )
     return HttpResponse(html, status=status)
 
@@ -283,8 +283,8 @@ def _card_html(request, card, page, message=None, *, failed=False):
     """The card, with `message` in it (`failed`: a refusal, shown as one), and the summary
     at the top of the page (htmx swaps it out of band: the count of choices that are on)."""
     return render_to_string(
-        "consent/dashboard.html#card", {"card": card, "result": message, "failed": failed}, request
-    ) + render_to_string("consent/dashboard.html#summary", {"dashboard": page, "oob": True})
+        "consent/card.html", {"card": card, "result": message, "failed": failed}, request
+    ) + render_to_string("consent/summary.html", {"dashboard": page, "oob": True}, request)
 
 
 def _refusal_text(error, card):

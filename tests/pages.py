@@ -64,3 +64,9 @@ def downloaded_json(response):
         else response.content
     )
     return json.loads(body)
+
+
+def card_html(html: str, code: str) -> str:
+    """The dashboard's card of purpose `code` (an optional purpose's <article>), as sent."""
+    start = html.index(f'id="purpose-{code}"')
+    return html[html.rindex("<article", 0, start) : html.index("</article>", start)]

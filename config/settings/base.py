@@ -75,12 +75,17 @@ CONTEXT_PROCESSORS = [
 ]
 TEMPLATES = [
     {
-        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "BACKEND": "config.jinja2.Jinja2",
         "DIRS": [BASE_DIR / "jinja"],
         "APP_DIRS": True,
         "OPTIONS": {
             "environment": "config.jinja2.environment",
-            "context_processors": CONTEXT_PROCESSORS,
+            # Not the messages processor: Jinja2's backend would put it over the view's
+            # own `messages` (the dashboard shows a card's message in that card).
+            "context_processors": [
+                *(p for p in CONTEXT_PROCESSORS if not p.startswith("django.contrib.messages")),
+                "config.jinja2.csrf",
+            ],
         },
     },
     {

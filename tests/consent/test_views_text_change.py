@@ -10,6 +10,7 @@ from pytest_django.asserts import assertContains, assertNotContains
 
 from consent.validity import is_consent_valid, last_valid_day, start_of_day
 from tests.factories import CustomerFactory, publish_version_for_later
+from tests.pages import card_html, form_fields
 
 
 @pytest.fixture
@@ -28,7 +29,7 @@ def change_on(now, days=30):
 
 
 def card(client, code="offers_spending"):
-    return next(c for c in client.get("/").context["cards"] if c.code == code)
+    return card_html(client.get("/").content.decode(), code)
 
 
 def test_before_any_change_the_card_says_two_years(client, sanne, now):
@@ -44,8 +45,10 @@ def test_a_material_change_for_later_ends_the_consent_on_its_day(client, sanne, 
     assert "23 juli 2028" not in page
     day = monday.strftime("%-d")
     assert f"Geldig tot {day} december 2026, 09:00 uur" in page
+    # Still on, on version 1 (what a choice on this card would be bound to), until Monday.
     shown = card(client)
-    assert (shown.version.version, shown.is_valid, shown.valid_until) == (1, True, monday.date())
+    assert form_fields(shown, "/choices/offers_spending/")["version"] == "1"
+    assert 'aria-checked="true"' in shown and f"Geldig tot {day} december 2026" in shown
     # The day the card names is the day validity says: valid just before, not after.
     assert is_consent_valid(
         customer=sanne, purpose_code="offers_spending", at=monday - dt.timedelta(minutes=1)
@@ -69,7 +72,7 @@ def test_a_change_at_midnight_ends_the_day_before(sanne, now):
 def test_a_change_after_the_consent_expires_changes_nothing_of_its_last_day(client, sanne, now):
     publish_version_for_later("offers_spending", at=change_on(now, days=800), now=now)
     assertContains(client.get("/"), "Geldig tot en met 23 juli 2028")
-    assert card(client).ends_by_change is False
+    assert "dan verandert de tekst" not in card(client)
 
 
 def test_a_minor_change_for_later_is_announced_and_the_consent_keeps(client, sanne, now):

@@ -1,34 +1,25 @@
-"""The dashboard caches fragments that are the same for everyone (per purpose version and
-language, the header per language and page): never a customer's state, never another
-customer's data, never a text that has been replaced, never a per-request value."""
+"""Nothing on a page comes from another request: each customer sees their own state, a
+choice or a new text shows at once, each language its own words, and the per-request values
+(CSRF token, CSP nonce) are new each time. (The pages once cached fragments shared between
+customers; since the move to Jinja2 they render whole, and these tests keep it honest.)"""
 
 import re
 
 import pytest
-from django.core.cache import caches
 from pytest_django.asserts import assertContains, assertNotContains
 
 from ledger.models import Action
 from tests.factories import CustomerFactory, publish_version
 
 
-@pytest.fixture(autouse=True)
-def _warm_and_shared_cache():
-    """Each test starts from an empty cache and fills it itself: what a process that has
-    served other customers before holds."""
-    caches["fragments"].clear()
-    yield
-    caches["fragments"].clear()
-
-
 def switch(html, code):
     return html[html.index(f'id="switch-{code}"') :][:200]
 
 
-def test_each_customer_sees_their_own_state_from_a_warm_cache(client, db, choose_now):
+def test_each_customer_sees_their_own_state_one_after_the_other(client, db, choose_now):
     on, off = CustomerFactory(first_name="Aan"), CustomerFactory(first_name="Uit")
     choose_now(on, "offers_spending")
-    for _ in range(2):  # the second round is served from a warm cache
+    for _ in range(2):  # the same process serves both, twice
         client.force_login(on.user)
         html = client.get("/").content.decode()
         assert 'aria-checked="true"' in switch(html, "offers_spending")
@@ -39,7 +30,7 @@ def test_each_customer_sees_their_own_state_from_a_warm_cache(client, db, choose
         assert "0 van 3 keuzes aan" in html
 
 
-def test_a_choice_shows_at_once_on_a_warm_cache(customer_client, customer, choose_now):
+def test_a_choice_shows_at_once(customer_client, customer, choose_now):
     assert 'aria-checked="true"' in switch(
         customer_client.get("/").content.decode(), "offers_spending"
     )
@@ -50,7 +41,7 @@ def test_a_choice_shows_at_once_on_a_warm_cache(customer_client, customer, choos
 
 
 @pytest.mark.parametrize("code", ["payments", "offers_spending"])
-def test_a_new_version_shows_at_once_on_a_warm_cache(customer_client, code):
+def test_a_new_version_shows_at_once(customer_client, code):
     assertContains(customer_client.get("/"), f'href="/purposes/{code}/v1/"')
     publish_version(code, material=False, description_nl="Een geheel nieuwe beschrijving.")
     response = customer_client.get("/")
@@ -59,7 +50,7 @@ def test_a_new_version_shows_at_once_on_a_warm_cache(customer_client, code):
     assertNotContains(response, f'href="/purposes/{code}/v1/"')
 
 
-def test_each_language_gets_its_own_fragments(customer_client):
+def test_each_language_gets_its_own_words(customer_client):
     dutch = customer_client.get("/")
     assertContains(dutch, "Wij verkopen uw gegevens nooit")
     assertContains(dutch, "Mijn aanbiedingen")
@@ -91,19 +82,11 @@ def test_per_request_values_are_never_cached(customer_client):
     assert set(tokens[0]).isdisjoint(tokens[1])
 
 
-def test_a_card_result_for_a_required_purpose_is_never_cached(customer_client):
-    customer_client.get("/")  # the required cards are in the cache now
+def test_a_card_result_for_a_required_purpose_is_shown_once(customer_client):
+    customer_client.get("/")
     refused = customer_client.post(
         "/choices/payments/", {"choice": "withdraw"}, headers={"HX-Request": "true"}
     )
     assertContains(refused, "kan niet worden uitgezet", status_code=409)
     assertContains(refused, 'id="purpose-payments"', status_code=409)
     assertNotContains(customer_client.get("/"), "kan niet worden uitgezet")
-
-
-def test_fragments_go_to_this_process_cache_never_the_shared_one(customer_client):
-    """Production's shared cache (the database) would cost a query per fragment, and serve
-    a fragment (the static files' hashed names) to hosts running another release."""
-    caches["default"].clear()
-    customer_client.get("/")
-    assert caches["fragments"]._cache and not caches["default"]._cache  # both memory here

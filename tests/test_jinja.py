@@ -1,0 +1,45 @@
+"""The customers' pages are Jinja2 (config/jinja2.py): translated when compiled, one
+environment per language, always escaped, one CSRF token per page."""
+
+import re
+
+from django.template import engines
+from django.test import RequestFactory
+from django.utils import translation
+
+
+def render(source, language, **context):
+    with translation.override(language):
+        return engines["jinja2"].from_string(source).render(context)
+
+
+def test_a_literal_is_translated_when_the_template_is_compiled_for_each_language():
+    source = '{{ _("Mijn privacykeuzes") }}'
+    assert render(source, "nl") == "Mijn privacykeuzes"
+    assert render(source, "en") == "My privacy choices"
+    # Compiled in English, it holds the English text as a constant: no call is left.
+    with translation.override("en"):
+        code = engines["jinja2"].env.compile(source, raw=True)
+    assert "My privacy choices" in code and "gettext" not in code
+
+
+def test_a_text_that_is_not_a_literal_is_translated_when_rendered():
+    assert render("{{ _(text) }}", "en", text="Mijn privacykeuzes") == "My privacy choices"
+
+
+def test_a_translation_is_escaped_and_so_are_the_values_put_into_it():
+    html = render('{{ _("Uit sinds %(date)s.") % {"date": when} }}', "nl", when="<b>")
+    assert html == "Uit sinds &lt;b&gt;."
+    assert render('{{ "<script>" }}', "en") == "&lt;script&gt;"
+
+
+def test_every_form_of_a_page_carries_the_same_token_and_the_next_page_another():
+    request = RequestFactory().get("/")
+    template = engines["jinja2"].from_string("{{ csrf_input }}{{ csrf_input }}{{ csrf_token }}")
+
+    def tokens():
+        return re.findall(r'value="([^"]+)"', template.render({}, request))
+
+    first, second = tokens(), tokens()
+    assert len(first) == 2 and first[0] == first[1]
+    assert first[0] != second[0]  # masked anew for each page
