@@ -27,7 +27,7 @@ from django.template import defaultfilters
 from django.template.backends import jinja2 as jinja2_backend
 from django.templatetags.static import static
 from django.urls import get_script_prefix, reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.functional import SimpleLazyObject
 from django.utils.html import format_html
 from django.utils.text import capfirst
@@ -69,11 +69,22 @@ def csrf(request):
 
 def date(value, format_string=None):
     """Django's `date` filter on the moment in the current time zone (as `{{ x|date }}`)."""
-    return defaultfilters.date(template_localtime(value), format_string)
+    return _formatted(defaultfilters.date, value, format_string, *_locale())
 
 
 def time(value, format_string=None):
-    return defaultfilters.time(template_localtime(value), format_string)
+    return _formatted(defaultfilters.time, value, format_string, *_locale())
+
+
+def _locale():
+    return translation.get_language(), timezone.get_current_timezone_name()
+
+
+# ~15 µs each, about 25 on a dashboard, most of them the same few days (a text's date,
+# today's); the language and the time zone are part of the key.
+@functools.lru_cache(maxsize=4096)
+def _formatted(how, value, format_string, language, zone):
+    return how(template_localtime(value), format_string)
 
 
 @pass_context

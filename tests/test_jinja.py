@@ -43,3 +43,16 @@ def test_every_form_of_a_page_carries_the_same_token_and_the_next_page_another()
     first, second = tokens(), tokens()
     assert len(first) == 2 and first[0] == first[1]
     assert first[0] != second[0]  # masked anew for each page
+
+
+def test_a_date_is_shown_in_the_language_and_time_zone_of_the_page():
+    import datetime as dt
+
+    from django.utils import timezone
+
+    moment = dt.datetime(2026, 12, 31, 23, 30, tzinfo=dt.UTC)  # 1 January in Amsterdam
+    source = '{{ when|date("j F Y, H:i") }}'
+    assert render(source, "nl", when=moment) == "1 januari 2027, 00:30"
+    assert render(source, "en", when=moment) == "1 January 2027, 00:30"
+    with timezone.override("Europe/London"):
+        assert render(source, "en", when=moment) == "31 December 2026, 23:30"
