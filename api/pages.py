@@ -34,7 +34,7 @@ def revoke(request, link_id):
         if link.revoked_at is not None:
             return _already_revoked(request, link)
         if request.htmx:
-            return render(request, f"{TEMPLATE}#confirm", {"link": link})
+            return render(request, "api/confirm.html", {"link": link})
         context = {"apps": linked_apps(request.customer, at=timezone.now()), "confirming": link}
         return render(request, TEMPLATE, context)
     try:
@@ -49,8 +49,8 @@ def revoke(request, link_id):
         messages.success(request, message)
         return redirect("linked_apps")
     html = render_to_string(
-        f"{TEMPLATE}#revoked", {"link": revoked, "message": message}, request
-    ) + render_to_string("base.html#announcement", {"announcement": message})
+        "api/revoked.html", {"link": revoked, "message": message}, request
+    ) + render_to_string("announcement.html", {"announcement": message})
     return HttpResponse(html)
 
 

@@ -4,7 +4,7 @@ OAuth 2.0 endpoints, the schema and its documentation page."""
 from django.urls import include, path, re_path, register_converter
 from oauth2_provider import urls as oauth2_urls
 
-from . import docs, problems, views
+from . import authorize, docs, problems, views
 
 
 class IdConverter:
@@ -24,10 +24,14 @@ register_converter(IdConverter, "id")
 # Authorize, token and revoke only. No introspection (RFC 7662): it would tell any client
 # holding a secret whose token it is (the customer number); our API is the only server
 # that reads these tokens, and it needs no endpoint to ask. No device flow, no
-# self-service application pages.
-OAUTH_ENDPOINTS = ("authorize", "token", "revoke-token")
+# self-service application pages. Authorize is the toolkit's view with our page's context
+# (api.authorize).
+OAUTH_ENDPOINTS = ("token", "revoke-token")
 oauth_patterns = (
-    [url for url in oauth2_urls.base_urlpatterns if url.name in OAUTH_ENDPOINTS],
+    [
+        path("authorize/", authorize.AuthorizationView.as_view(), name="authorize"),
+        *[url for url in oauth2_urls.base_urlpatterns if url.name in OAUTH_ENDPOINTS],
+    ],
     "oauth2_provider",
 )
 

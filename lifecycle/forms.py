@@ -1,8 +1,10 @@
 """The erasure page's form."""
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 
 class ErasureForm(forms.Form):
@@ -27,6 +29,19 @@ class ErasureForm(forms.Form):
     @property
     def asks_password(self) -> bool:
         return "password" in self.fields
+
+    @property
+    def password_help(self) -> str:
+        """Why the password is asked again. In Python, not in the page: the page is a
+        Jinja2 template, where makemessages cannot read a plural."""
+        minutes = settings.RECENT_LOGIN_SECONDS // 60
+        return ngettext(
+            "Omdat u meer dan %(minutes)s minuut geleden inlogde, vragen wij het nog eens: zo"
+            " kan niemand anders die uw scherm vindt dit laten verwijderen.",
+            "Omdat u meer dan %(minutes)s minuten geleden inlogde, vragen wij het nog eens: zo"
+            " kan niemand anders die uw scherm vindt dit laten verwijderen.",
+            minutes,
+        ) % {"minutes": minutes}
 
     def clean_password(self):
         password = self.cleaned_data["password"]

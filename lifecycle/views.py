@@ -1,6 +1,5 @@
 """The erasure page (GDPR Art. 17). One call into the domain per request."""
 
-from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -30,12 +29,7 @@ def erasure(request):
         ask_password=not logged_in_recently(request.session, at=now),
     )
     if preview.nothing_to_erase or not form.is_valid():
-        context = {
-            "preview": preview,
-            "form": form,
-            "recent_login_minutes": settings.RECENT_LOGIN_SECONDS // 60,
-        }
-        return render(request, "lifecycle/erasure.html", context)
+        return render(request, "lifecycle/erasure.html", {"preview": preview, "form": form})
     erased = request_erasure(
         customer=request.customer,
         channel=Channel.WEB,

@@ -77,6 +77,6 @@ def _answer(request, offer_id, answer):
         return redirect("offers")
     # htmx: the offer's article becomes the answer, read out in the live region.
     html = render_to_string(
-        "offers/offers.html#answered", {"offer_id": offer.pk, "message": message}, request
-    ) + render_to_string("base.html#announcement", {"announcement": message})
+        "offers/answered.html", {"offer_id": offer.pk, "message": message}, request
+    ) + render_to_string("announcement.html", {"announcement": message})
     return HttpResponse(html)

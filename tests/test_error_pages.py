@@ -82,3 +82,17 @@ def test_a_get_on_the_logout_url_logs_nobody_out_and_is_no_405(customer_client):
     assert customer_client.get("/").status_code == 200  # still logged in
     assert customer_client.post("/accounts/logout/").status_code == 302
     assert customer_client.get("/").status_code == 302  # now logged out
+
+
+ERROR_PAGES = ["400", "403", "403_csrf", "404", "405", "500", "503"]
+
+
+@pytest.mark.parametrize("name", [f"{page}.html" for page in ERROR_PAGES])
+def test_every_error_page_renders_without_the_database_and_without_a_session(rf, name):
+    """No `db` fixture: a query would fail the test. The request never went through the
+    session and authentication middleware (as when the session store is down)."""
+    from django.template import loader
+
+    html = loader.get_template(name).render({}, rf.get("/offers/"))
+    assert 'class="site-header"' in html and 'id="not-saved"' in html and 'href="/"' in html
+    assert "Traceback" not in html
