@@ -22,6 +22,7 @@ SOURCES = (
     "offers",
     "api",
     "templates",
+    "jinja",
     "manage.py",
     "locale",
 )
