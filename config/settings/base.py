@@ -175,21 +175,13 @@ SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, never from the cookie
 
-# Two caches. `default` is what every host shares in production (config/settings/
-# production.py: the database), so that what it counts (the API's rate limits) counts
-# every host's requests; here, one process's memory. `fragments` is always this process's
-# memory: the template fragments that are the same for everyone and for one release (the
-# static files' hashed names, published texts keyed by version), read on every page
-# without a query, and never served by a host running another release.
+# `default` is what every host shares in production (config/settings/production.py: the
+# database), so that what it counts (the API's rate limits) counts every host's requests;
+# here, one process's memory. The pages cache nothing (Jinja2 renders them whole).
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "shared",
-    },
-    "fragments": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "consent-fragments",
-        "OPTIONS": {"MAX_ENTRIES": 2000},
     },
 }
 

@@ -8,7 +8,7 @@ from config.env import env_bool, env_int
 from infra.database import SHARED_CACHE_TABLE, database_settings
 
 from .base import *  # noqa: F403
-from .base import CACHES, MIDDLEWARE, OAUTH_REDIRECT_URI_ALLOWLIST
+from .base import MIDDLEWARE, OAUTH_REDIRECT_URI_ALLOWLIST
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
@@ -51,11 +51,9 @@ DATABASES = {
 # API's rate limits in the same rows, where one memory per process let each of N processes
 # allow the whole limit. It holds only those counts: per token holder (the client's id and
 # the customer's user id, never a customer number) the times of their requests in the last
-# window, a minute. Never sessions (those are rows of their own). Template fragments stay
-# in each process's memory (`fragments`, from base.py). Past MAX_ENTRIES a write first
-# deletes the expired rows.
+# window, a minute. Never sessions (those are rows of their own). Past MAX_ENTRIES a write
+# first deletes the expired rows.
 CACHES = {
-    **CACHES,
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": SHARED_CACHE_TABLE,

@@ -1,6 +1,6 @@
 """The shared cache: production's `default` cache is a table every host reads and writes
-(infra/migrations/0001_shared_cache.py), made by `migrate`; template fragments stay in each
-process's memory. tests/test_two_hosts.py shows a rate limit counted across two hosts."""
+(infra/migrations/0001_shared_cache.py), made by `migrate`. tests/test_two_hosts.py shows
+a rate limit counted across two hosts."""
 
 import io
 import json
@@ -73,13 +73,13 @@ def test_counts_written_through_one_cache_are_read_through_another():
     assert one.get("throttle_choose_1-2") is None
 
 
-def test_production_shares_the_default_cache_and_keeps_fragments_in_each_process():
+def test_production_shares_the_default_cache():
     shown = run_python(SETUP + "import json; print(json.dumps(s.CACHES))", **PRODUCTION)
     assert shown.returncode == 0, shown.stderr
     caches_ = json.loads(shown.stdout.strip().splitlines()[-1])
     assert caches_["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
     assert caches_["default"]["LOCATION"] == SHARED_CACHE_TABLE
-    assert caches_["fragments"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
+    assert set(caches_) == {"default"}  # nothing else is kept per process
 
 
 @pytest.mark.django_db(transaction=True)
