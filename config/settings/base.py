@@ -3,6 +3,7 @@
 import ipaddress
 import os
 from pathlib import Path
+from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
@@ -178,7 +179,7 @@ CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, never from t
 # `default` is what every host shares in production (config/settings/production.py: the
 # database), so that what it counts (the API's rate limits) counts every host's requests;
 # here, one process's memory. The pages cache nothing (Jinja2 renders them whole).
-CACHES = {
+CACHES: dict[str, dict[str, Any]] = {
     "default": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "shared",

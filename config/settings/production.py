@@ -8,7 +8,7 @@ from config.env import env_bool, env_int
 from infra.database import SHARED_CACHE_TABLE, database_settings
 
 from .base import *  # noqa: F403
-from .base import MIDDLEWARE, OAUTH_REDIRECT_URI_ALLOWLIST
+from .base import CACHES, MIDDLEWARE, OAUTH_REDIRECT_URI_ALLOWLIST
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
@@ -54,6 +54,7 @@ DATABASES = {
 # window, a minute. Never sessions (those are rows of their own). Past MAX_ENTRIES a write
 # first deletes the expired rows.
 CACHES = {
+    **CACHES,
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": SHARED_CACHE_TABLE,
