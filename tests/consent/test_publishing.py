@@ -17,7 +17,7 @@ from offers import engine
 from offers.models import Offer
 from tests.factories import CustomerFactory, UserFactory
 from tests.offers.factories import make_offer
-from tests.pages import form_fields
+from tests.pages import card_html, form_fields
 
 ADD = "/admin/consent/purposeversion/add/"
 
@@ -166,8 +166,10 @@ def test_a_version_for_a_future_date_takes_effect_on_that_date(
     assert is_consent_valid(customer=first, purpose_code="offers_spending", at=timezone.now())
     assert Offer.objects.get(customer=first).status == "approved"
     client.force_login(second.user)
-    card = next(c for c in client.get("/").context["cards"] if c.code == "offers_spending")
-    assert card.version.version == 1 and card.is_valid
+    card = card_html(client.get("/").content.decode(), "offers_spending")
+    # On, counting, and a choice on it is bound to version 1.
+    assert 'aria-checked="true"' in card and "Kies opnieuw" not in card
+    assert form_fields(card, "/choices/offers_spending/")["version"] == "1"
 
     with time_machine.travel(monday + dt.timedelta(minutes=1), tick=False):
         assert not is_consent_valid(
@@ -178,8 +180,9 @@ def test_a_version_for_a_future_date_takes_effect_on_that_date(
         assert (run.retracted, offer.status) == (1, "retracted")
         assert offer.events.get(to_state="retracted").run == run
         client.force_login(second.user)  # a week later: a new session
-        card = next(c for c in client.get("/").context["cards"] if c.code == "offers_spending")
-        assert card.version.version == 2 and card.invalid_because == "material_change"
+        card = card_html(client.get("/").content.decode(), "offers_spending")
+        assert "Kies opnieuw: de tekst is veranderd." in card
+        assert form_fields(card, "/choices/offers_spending/")["version"] == "2"
 
 
 def test_a_version_cannot_take_effect_in_the_past_or_before_the_newest_one(client, officer, now):

@@ -23,6 +23,7 @@ from consent.validity import is_consent_valid
 from ledger.models import ConsentEvent
 from offers.features import FEATURE_CATEGORIES, FEATURE_PURPOSES
 from offers.rules import RULES
+from tests.pages import card_html, form_fields
 
 # What customers consent to, pinned: the demo's new texts (nothing may change them).
 NOTICE_SHA256 = {
@@ -161,10 +162,11 @@ def test_the_dashboard_announces_the_income_change_with_its_date(client, income_
     new_text = announcement[: announcement.index("</details>")]
     assert "uw leeftijd (uit uw geboortedatum)" in new_text
     assert "met één klik op de pagina Mijn privacykeuzes" in new_text
-    cards = {card.code: card for card in client.get("/").context["cards"]}
-    income = cards["offers_income"]
-    assert income.is_on and income.ends_by_change
-    assert income.version.version == 1 and income.upcoming == income_v2
+    income = card_html(client.get("/").content.decode(), "offers_income")
+    # Still on, on version 1, until the day version 2 takes effect, which it announces.
+    assert 'aria-checked="true"' in income and "dan verandert de tekst" in income
+    assert form_fields(income, "/choices/offers_income/")["version"] == "1"
+    assert f"Op {day} om {hour} uur verandert deze tekst." in income
 
 
 def test_the_new_texts_are_on_an_english_customers_dashboard(demo, client):

@@ -14,6 +14,7 @@ from ledger.models import Action
 from offers import engine, review
 from offers.models import Offer
 from offers.receivers import retract_on_material_change
+from tests.pages import card_html
 
 from .conftest import AS_OF
 from .factories import make_offer
@@ -136,8 +137,8 @@ def test_a_material_version_retracts_the_offers_that_relied_on_the_old_one(
     assert Offer.objects.filter(customer=offered).count() == 1
     # And her dashboard asks her to choose again.
     client.force_login(offered.user)
-    card = next(c for c in client.get("/").context["cards"] if c.code == "offers_spending")
-    assert card.needs_choice and card.invalid_because == "material_change"
+    card = card_html(client.get("/").content.decode(), "offers_spending")
+    assert "needs-choice" in card and "Kies opnieuw: de tekst is veranderd." in card
 
 
 def test_a_non_material_version_retracts_nothing(offered, now):
