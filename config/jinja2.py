@@ -5,10 +5,9 @@ Why: a customer's dashboard is about 200 template nodes and 30 translations, and
 template engine spent about 85% of the page's CPU interpreting them; Jinja2 compiles each
 template to Python once (issue #24, `python -m bench.cpu`, figures in docs/scaling.md).
 
-What the pages may use is listed here, nothing else: Django's `url`, `static`, the CSP
-nonce'd htmx script, `_` for Django's translations, and the date, time and money filters
-the old templates had. Dates are shown in the current time zone, as Django's `date`
-filter does in its own templates.
+What the pages may use is listed here, nothing else: Django's `url` and `static`, `_` for
+Django's translations, and the date, time and money filters the old templates had. Dates
+are shown in the current time zone, as Django's `date` filter does in its own templates.
 
 Translations are made when a template is compiled, once per language: each language has
 its own environment (`Jinja2.env`), whose `TranslatedLiterals` turns `_("…")` of a literal
@@ -32,7 +31,6 @@ from django.utils.functional import SimpleLazyObject
 from django.utils.html import format_html
 from django.utils.text import capfirst
 from django.utils.timezone import template_localtime  # type: ignore[attr-defined]
-from django_htmx.jinja import htmx_script
 from jinja2 import Environment, pass_context
 from jinja2.ext import Extension
 from jinja2.lexer import TOKEN_LPAREN, TOKEN_NAME, TOKEN_RPAREN, TOKEN_STRING, Token
@@ -105,9 +103,9 @@ FILTERS = {
 
 GLOBALS = {
     "url": url,
-    "static": static,
+    # The hashed names are fixed for a deployment (the manifest): looked up once each.
+    "static": functools.cache(static),
     "get_messages": get_messages,
-    "htmx_script": htmx_script,
     "how_recorded": how_recorded,
     "notice_text": consent_tags.notice_text,
     "in_language": consent_tags.in_active_language,
