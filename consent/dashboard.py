@@ -217,16 +217,23 @@ class Dashboard:
 
 
 def current_versions(*, at: dt.datetime, code: str | None = None) -> QuerySet:
-    """The newest published version of every purpose (one query, purposes joined)."""
-    versions = (
+    """The newest published version of every purpose (one query, purposes joined).
+
+    The newest is chosen in a subquery of its own, so a caller that orders the result
+    differently (or clears its order, as the API's purpose list does) still gets the
+    newest version: a DISTINCT ON whose ORDER BY was cleared picks any row."""
+    newest = (
         PurposeVersion.objects.filter(published_at__lte=at)
-        .select_related("purpose")
         .order_by("purpose_id", "-version")
         .distinct("purpose_id")
     )
     if code is not None:
-        versions = versions.filter(purpose__code=code)
-    return versions
+        newest = newest.filter(purpose__code=code)
+    return (
+        PurposeVersion.objects.filter(pk__in=newest.values("pk"))
+        .select_related("purpose")
+        .order_by("purpose_id")
+    )
 
 
 # --- The dashboard's one query -----------------------------------------------------------
