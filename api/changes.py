@@ -38,13 +38,14 @@ it alone instead of judging a consent given after its moment.
 """
 
 import datetime as dt
+import functools
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from consent import validity
@@ -61,6 +62,7 @@ from consent.validity import (
     why_not_valid,
 )
 from infra.effects import Effect, EffectKind
+from infra.precompiled import Inputs, Precompiled, precompile
 from ledger.models import Action, Channel, ConsentEvent
 
 from .models import ChangeKind, ConsentChange
@@ -86,11 +88,8 @@ def record_event(*, event: ConsentEvent, at: dt.datetime, **_signal: Any) -> Non
     """
     if event.action not in ChangeKind.values:
         return  # an erasure request changes no consent
-    if event.purpose_id is not None:
-        about = Purpose.objects.filter(pk=event.purpose_id)
-    else:  # an objection, or lifting it: about direct marketing as a whole
-        about = Purpose.objects.filter(direct_marketing=True, legal_basis=LegalBasis.CONSENT)
-    about_sql, about_params = about.values("pk").query.sql_with_params()
+    about = _about_query(event.purpose_id is not None)
+    about_sql, about_params = about.sql, about.params({"purpose_id": event.purpose_id})
     # valid_consents(at).filter(customer_id=…).values("purpose_id"), compiled once per process.
     counting_sql, counting_params = valid_purposes_sql(customer_id=event.customer_id, at=at)
     # A grant that counts holds until its last valid day (the event's own purpose: its
@@ -126,6 +125,23 @@ def record_event(*, event: ConsentEvent, at: dt.datetime, **_signal: Any) -> Non
                 event.pk,
             ],
         )
+
+
+@functools.cache
+def _about_query(one_purpose: bool) -> Precompiled:
+    """The purposes an event is about (`record_event`), compiled once per process."""
+
+    def about(inputs: Inputs) -> QuerySet[Purpose, Any]:
+        if one_purpose:
+            return Purpose.objects.filter(pk=inputs["purpose_id"]).values("pk")
+        # An objection, or lifting it: about direct marketing as a whole.
+        return Purpose.objects.filter(direct_marketing=True, legal_basis=LegalBasis.CONSENT).values(
+            "pk"
+        )
+
+    if one_purpose:
+        return precompile(about, ({"purpose_id": -8_000_001}, {"purpose_id": -8_000_002}))
+    return precompile(about, ({}, {}))
 
 
 def _event_kind(event: ConsentEvent) -> str:

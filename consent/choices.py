@@ -18,11 +18,13 @@ write nothing at all.)
 """
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.functional import Promise
@@ -31,6 +33,15 @@ from django.utils.translation import ngettext_lazy
 
 from infra.effects import EffectKind, Effects, collect
 from infra.languages import text_language
+from infra.precompiled import (
+    Inputs,
+    Precompiled,
+    columns,
+    instance,
+    precompile,
+    sample_moments,
+    width,
+)
 from ledger import chain
 from ledger.models import Action, Channel, ConsentEvent
 
@@ -38,7 +49,7 @@ from . import signals
 from .catalogue import statement_sha256
 from .models import ConsentState, Customer, Purpose, PurposeVersion
 from .renewals import renews
-from .validity import is_consent_valid, sixteenth_birthday
+from .validity import compile_key, moments, sixteenth_birthday, valid_consents
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -164,7 +175,7 @@ def record_choice(
     """
     if action not in (Action.GRANTED, Action.WITHDRAWN):
         raise ChoiceError(_("Onbekende keuze: %(action)s") % {"action": action})
-    purpose = get_purpose(purpose_code)
+    purpose, current = _purpose_and_current_version(purpose_code, at=at)
     if purpose.required:
         raise RequiredPurpose(
             _("Dit is nodig om uw rekening te kunnen aanbieden en kan niet worden uitgezet.")
@@ -173,20 +184,23 @@ def record_choice(
         locked = lock_customer(customer)
         shown, language = _notice_shown(
             purpose=purpose,
+            current=current,
             action=action,
             at=at,
             version=version,
             notice_sha256=notice_sha256,
             language=language,
         )
+        # Everything else the choice decides on, read at once now that the lock is held.
+        stored = _stored_choice(customer_id=locked.pk, purpose_id=purpose.pk, at=at)
         if action == Action.GRANTED:
-            _check_may_grant(customer=locked, purpose=purpose, at=at)
-        if action == Action.WITHDRAWN and not _granted(customer=locked, purpose=purpose):
+            _check_may_grant(
+                customer=locked, purpose=purpose, at=at, objection_stands=stored.objected
+            )
+        if action == Action.WITHDRAWN and stored.state != Action.GRANTED:
             customer.choices_lost_since = locked.choices_lost_since
             return RecordedChoice(events=[], unchanged=True)
-        renewed = action == Action.GRANTED and _renews(
-            customer=locked, purpose=purpose, shown=shown, at=at
-        )
+        renewed = action == Action.GRANTED and _renews(stored, shown=shown, at=at)
         event, effects = append_event(
             customer=locked,
             purpose=purpose,
@@ -197,6 +211,7 @@ def record_choice(
             at=at,
             language=language,
             notice_sha256=shown.notice_sha256(language),
+            stored=stored,
         )
     customer.choices_lost_since = locked.choices_lost_since  # the caller's copy too
     return RecordedChoice(events=[event], effects=effects, renewed=renewed)
@@ -259,9 +274,13 @@ def lift_objection(
 
 def objection(customer: Customer) -> ConsentState | None:
     """The customer's standing objection to direct marketing, if any."""
+    return _objection_states(customer.pk).first()
+
+
+def _objection_states(customer_id: Any) -> QuerySet[ConsentState]:
     return ConsentState.objects.filter(
-        customer=customer, purpose__isnull=True, state=Action.OBJECTED
-    ).first()
+        customer_id=customer_id, purpose__isnull=True, state=Action.OBJECTED
+    )
 
 
 def withdraw_granted(
@@ -307,20 +326,36 @@ def lock_customer(customer: Customer) -> Customer:
     that the foreign-key checks of other transactions' rows about the customer (FOR KEY
     SHARE, e.g. the feed job's rows at its commit) never wait for it: waiting on each
     other's locks in opposite orders is how two transactions deadlock."""
-    return Customer.objects.select_for_update(no_key=True).get(pk=customer.pk)
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.execute(_LOCK_CUSTOMER_SQL, [customer.pk])
+        row = cursor.fetchone()
+    if row is None:
+        raise Customer.DoesNotExist(f"no customer {customer.pk}")
+    locked = instance(Customer, row)
+    assert locked is not None
+    return locked
+
+
+# What `Customer.objects.select_for_update(no_key=True).get(pk=…)` runs, written once: the
+# ORM would build and compile it again on every choice.
+_LOCK_CUSTOMER_SQL = (
+    f"SELECT {columns(Customer, 'customer')} FROM {Customer._meta.db_table} customer"
+    f' WHERE customer."{Customer._meta.pk.column}" = %s FOR NO KEY UPDATE'
+)
 
 
 def _notice_shown(
     *,
     purpose: Purpose,
+    current: PurposeVersion | None,
     action: str,
     at: dt.datetime,
     version: int | None,
     notice_sha256: str | None,
     language: str,
 ) -> tuple[PurposeVersion, str]:
-    """The version the customer read and its language, or StaleNotice for a grant."""
-    current = current_version(purpose, at=at)
+    """The version the customer read and its language, or StaleNotice for a grant.
+    `current`: the purpose's current text at `at` (`current_version`)."""
     if current is None:
         raise ChoiceError(
             _("Er is nog geen tekst gepubliceerd voor dit doel (%(code)s).")
@@ -343,34 +378,166 @@ def _notice_shown(
     return current, text_language(language)
 
 
-def _granted(*, customer: Customer, purpose: Purpose) -> bool:
-    """Whether the (locked) customer's stored choice for the purpose is a grant."""
-    return ConsentState.objects.filter(
-        customer=customer, purpose=purpose, state=Action.GRANTED
-    ).exists()
+# --- What a choice reads: two statements ---------------------------------------------------
+# A choice read what it decides on in a query each (the purpose, its current text, the
+# stored choice, the objection, whether the consent counts, the chain's newest event, the
+# ledger's previous event about the purpose), each built and compiled by the ORM on every
+# choice: most of a choice's CPU (issue #24). The querysets below stay the definitions;
+# their SQL is compiled once per process (`infra.precompiled`) and runs as two statements:
+# the purpose and its current text before the customer's lock, the customer's own rows
+# after it (a statement of their own, so that a choice that waited for the lock sees
+# what the choice before it wrote).
+def _purpose_and_current_version(
+    code: str, *, at: dt.datetime
+) -> tuple[Purpose, PurposeVersion | None]:
+    """`get_purpose(code)` and `current_version(purpose, at=at)`, in one query."""
+    query = _purpose_query(compile_key())
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.execute(query.sql, query.params({"code": code, "at": at}))
+        row = cursor.fetchone()
+    if row is None:
+        raise UnknownPurpose(_("Onbekend doel: %(code)s") % {"code": code})
+    purpose = instance(Purpose, row[: width(Purpose)])
+    assert purpose is not None
+    current = instance(PurposeVersion, row[width(Purpose) :])
+    if current is not None:
+        current.purpose = purpose
+    return purpose, current
 
 
-def _renews(
-    *, customer: Customer, purpose: Purpose, shown: PurposeVersion, at: dt.datetime
-) -> bool:
-    """Whether a grant on `shown` renews the (locked) customer's stored grant: on the same
-    version, and still counting at `at` (`consent.renewals` recognises it the same way
-    in the ledger afterwards)."""
-    state = ConsentState.objects.filter(customer=customer, purpose=purpose).first()
-    return (
-        state is not None
-        and renews(
-            previous_action=state.state,
-            previous_version_id=state.purpose_version_id,
-            previous_at=state.changed_at,
-            version_id=shown.pk,
-            at=at,
+@functools.lru_cache(maxsize=8)
+def _purpose_query(_compile_key: tuple[object, ...]) -> Precompiled:
+    def current(inputs: Inputs) -> QuerySet[Any, Any]:
+        # `current_version`, of the purpose with this code.
+        return (
+            PurposeVersion.objects.filter(
+                purpose__code=inputs["code"], published_at__lte=inputs["at"]
+            )
+            .order_by("-version")
+            .values("pk")[:1]
         )
-        and is_consent_valid(customer=customer, purpose_code=purpose.code, at=at)
+
+    first, second = sample_moments()
+    version = precompile(
+        current, ({"code": "-sample-a-", "at": first}, {"code": "-sample-b-", "at": second})
+    )
+    sql = f"""
+        SELECT {columns(Purpose, "purpose")}, {columns(PurposeVersion, "version")}
+          FROM {Purpose._meta.db_table} purpose
+          LEFT JOIN {PurposeVersion._meta.db_table} version ON version.id = ({version.sql})
+         WHERE purpose.code = %s
+    """
+    return Precompiled(sql=sql, slots=(*version.slots, ("code", None)))
+
+
+@dataclass(frozen=True)
+class StoredChoice:
+    """What the (locked) customer's rows say about one purpose, read in one statement."""
+
+    # The stored choice (`ConsentState`): its state, version and time; None: never chosen.
+    state: str | None
+    version_id: int | None
+    changed_at: dt.datetime | None
+    objected: bool  # an objection to direct marketing stands (`objection`)
+    counts: bool  # the consent counts at the moment of the choice (`is_consent_valid`)
+    # The chain's newest event (`ledger.chain.newest_of_chain`), None for an empty chain.
+    tail: chain.Tail | None
+    # The ledger's previous event about the purpose (action, version id, occurred_at),
+    # as `consent.renewals.with_previous` annotates an event; all None for none.
+    previous: tuple[str | None, int | None, dt.datetime | None]
+
+
+def _stored_choice(*, customer_id: int, purpose_id: int, at: dt.datetime) -> StoredChoice:
+    query = _stored_query(compile_key())
+    inputs = {"customer_id": customer_id, "purpose_id": purpose_id, **moments(at)}
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.execute(query.sql, query.params(inputs))
+        row = cursor.fetchone()
+    state, version_id, changed_at, objected, counts, sequence, hash_, newest_at, *previous = row
+    return StoredChoice(
+        state=state,
+        version_id=version_id,
+        changed_at=changed_at,
+        objected=objected,
+        counts=counts,
+        tail=None if sequence is None else (sequence, hash_, newest_at),
+        previous=(previous[0], previous[1], previous[2]),
     )
 
 
-def _check_may_grant(*, customer: Customer, purpose: Purpose, at: dt.datetime) -> None:
+@functools.lru_cache(maxsize=8)
+def _stored_query(_compile_key: tuple[object, ...]) -> Precompiled:
+    def stored(inputs: Inputs) -> QuerySet[Any, Any]:
+        return ConsentState.objects.filter(
+            customer_id=inputs["customer_id"], purpose_id=inputs["purpose_id"]
+        ).values_list("state", "purpose_version_id", "changed_at")
+
+    def objected(inputs: Inputs) -> QuerySet[Any, Any]:
+        return _objection_states(inputs["customer_id"]).values("pk")
+
+    def counting(inputs: Inputs) -> QuerySet[Any, Any]:
+        # `is_consent_valid`, for the purpose.
+        return (
+            valid_consents(at=inputs["at"])
+            .filter(customer_id=inputs["customer_id"], purpose_id=inputs["purpose_id"])
+            .values("pk")
+        )
+
+    def newest(inputs: Inputs) -> QuerySet[Any, Any]:
+        return chain.newest_of_chain_query(inputs["customer_id"])
+
+    def previous(inputs: Inputs) -> QuerySet[Any, Any]:
+        # The previous event about the purpose: what `is_renewal` reads from the ledger.
+        return (
+            ConsentEvent.objects.filter(
+                customer_id=inputs["customer_id"], purpose_id=inputs["purpose_id"]
+            )
+            .order_by("-sequence")
+            .values_list("action", "purpose_version_id", "occurred_at")[:1]
+        )
+
+    first, second = sample_moments()
+    samples: tuple[Inputs, Inputs] = (
+        {"customer_id": -7_000_001, "purpose_id": -8_000_001, **moments(first)},
+        {"customer_id": -7_000_002, "purpose_id": -8_000_002, **moments(second)},
+    )
+    stored_q, objected_q, counting_q, newest_q, previous_q = (
+        precompile(build, samples) for build in (stored, objected, counting, newest, previous)
+    )
+    sql = f"""
+        SELECT stored.state, stored.version_id, stored.changed_at,
+               EXISTS ({objected_q.sql}), EXISTS ({counting_q.sql}),
+               newest.sequence, newest.hash, newest.occurred_at,
+               previous.action, previous.version_id, previous.occurred_at
+          FROM (SELECT 1) one
+          LEFT JOIN ({stored_q.sql}) stored (state, version_id, changed_at) ON true
+          LEFT JOIN ({newest_q.sql}) newest (sequence, hash, occurred_at) ON true
+          LEFT JOIN ({previous_q.sql}) previous (action, version_id, occurred_at) ON true
+    """
+    slots = objected_q.slots + counting_q.slots + stored_q.slots + newest_q.slots
+    return Precompiled(sql=sql, slots=slots + previous_q.slots)
+
+
+def _renews(stored: StoredChoice, *, shown: PurposeVersion, at: dt.datetime) -> bool:
+    """Whether a grant on `shown` renews the (locked) customer's stored grant: on the same
+    version, and still counting at `at` (`consent.renewals` recognises it the same way
+    in the ledger afterwards)."""
+    return (
+        stored.state is not None
+        and renews(
+            previous_action=stored.state,
+            previous_version_id=stored.version_id,
+            previous_at=stored.changed_at,
+            version_id=shown.pk,
+            at=at,
+        )
+        and stored.counts
+    )
+
+
+def _check_may_grant(
+    *, customer: Customer, purpose: Purpose, at: dt.datetime, objection_stands: bool
+) -> None:
     if customer.closed_on is not None:
         raise CustomerClosed(
             _("U bent sinds %(date)s geen klant meer; wij gebruiken uw gegevens hier niet voor.")
@@ -389,7 +556,7 @@ def _check_may_grant(*, customer: Customer, purpose: Purpose, at: dt.datetime) -
             % {"date": date_format(from_date, "j F Y")},
             from_date=from_date,
         )
-    if purpose.direct_marketing and objection(customer) is not None:
+    if purpose.direct_marketing and objection_stands:
         raise ObjectionStands(
             _(
                 "U heeft bezwaar gemaakt tegen direct marketing, dus wij doen u geen"
@@ -411,7 +578,12 @@ def append_event(
     language: str,
     notice_sha256: str,
     left_on: dt.date | None = None,
+    stored: "StoredChoice | None" = None,
 ) -> tuple[ConsentEvent, Effects]:
+    """Append the event to the (locked) customer's chain and mirror it in their state.
+    `stored`: what `record_choice` read about the purpose under the lock, so that
+    neither the chain's newest event nor the previous event about the purpose is read
+    again."""
     if purpose is not None and purpose.required:
         raise RequiredPurpose(
             _("Dit is nodig om uw rekening te kunnen aanbieden en kan niet worden uitgezet.")
@@ -427,7 +599,21 @@ def append_event(
         notice_language=language,
         notice_sha256=notice_sha256,
         left_on=left_on,
+        tail=chain.UNREAD if stored is None else stored.tail,
     )
+    # What the event is about, as the caller holds it: the signal's receivers and the
+    # caller's message read them without a query each.
+    event.customer = customer
+    event.purpose = purpose
+    event.purpose_version = version
+    if stored is not None:
+        # The previous event about the purpose, as `consent.renewals.with_previous`
+        # annotates it: `is_renewal` (the feed's kind) decides from the ledger's own rows,
+        # read under the lock just before this event.
+        annotated: Any = event  # what `with_previous` annotates is not in the model's type
+        annotated.previous_action, annotated.previous_version_id, annotated.previous_occurred_at = (
+            stored.previous
+        )
     at = event.occurred_at  # later than asked if this choice waited behind another one
     if channel != Channel.SYSTEM and customer.choices_lost_since is not None:
         # They chose again after a restore lost choices: the notice has done its work.
@@ -438,21 +624,20 @@ def append_event(
         # mirroring the latest objection event).
         signals.event_recorded.send(sender=None, event=event, at=at)
         return event, Effects()
-    ConsentState.objects.bulk_create(
-        [
-            ConsentState(
-                customer=customer,
-                purpose=purpose,
-                state=action,
-                purpose_version=version,
-                changed_at=at,
-                event=event,
-            )
-        ],
-        update_conflicts=True,
-        unique_fields=["customer", "purpose"],
-        update_fields=["state", "purpose_version", "changed_at", "event"],
-    )
+    # The state mirrors the event: its row for the purpose (the objection's: no purpose)
+    # inserted or replaced.
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.execute(
+            _UPSERT_STATE_SQL,
+            [
+                customer.pk,
+                purpose.pk if purpose else None,
+                action,
+                version.pk if version else None,
+                at,
+                event.pk,
+            ],
+        )
     effects = Effects()
     if action == Action.WITHDRAWN and purpose is not None:  # a withdrawal names its purpose
         effects = collect(
@@ -466,6 +651,19 @@ def append_event(
         effects = collect(signals.objected, customer_id=customer.pk, event=event, at=at)
     signals.event_recorded.send(sender=None, event=event, at=at)
     return event, effects
+
+
+# What `ConsentState.objects.bulk_create([state], update_conflicts=True, unique_fields=
+# ["customer", "purpose"], update_fields=[…])` runs, written once instead of compiled on
+# every choice (the unique constraint treats the objection's NULL purpose as one value).
+_UPSERT_STATE_SQL = f"""
+    INSERT INTO {ConsentState._meta.db_table}
+           (customer_id, purpose_id, state, purpose_version_id, changed_at, event_id)
+    VALUES (%s, %s, %s, %s, %s, %s)
+    ON CONFLICT (customer_id, purpose_id) DO UPDATE
+       SET state = EXCLUDED.state, purpose_version_id = EXCLUDED.purpose_version_id,
+           changed_at = EXCLUDED.changed_at, event_id = EXCLUDED.event_id
+"""
 
 
 def stop_after_lost_choices(

@@ -15,18 +15,23 @@ amounts for the language (`consent_tags`: `moment`, `day`, `money`).
 """
 
 import datetime as dt
+import functools
 import json
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from infra.effects import answers
+from infra.precompiled import Inputs, Precompiled, precompile
+from ledger.models import ConsentEvent
 from ledger.proofs import prove_many
 
 from . import signals
-from .dashboard import Dashboard, customer_dashboard, customer_history
+from .dashboard import Dashboard, customer_dashboard, customer_events
 from .models import StaffAction
 from .receipts import consent_receipt
 
@@ -130,8 +135,16 @@ def export_sections(
             for card in page.choices
         ],
     )
-    yield "history", _history(customer)
-    yield "receipts", _receipts(customer, policy_url)
+    # The history and the receipts are of the same events: read once, when first needed.
+    read: list[list[ConsentEvent]] = []
+
+    def events() -> list[ConsentEvent]:
+        if not read:
+            read.append(customer_events(customer))
+        return read[0]
+
+    yield "history", _history(customer, events)
+    yield "receipts", _receipts(events, policy_url)
     added = app_sections(customer, language=language)
     for name in PROMISED_SECTIONS:
         if name not in added:
@@ -139,12 +152,13 @@ def export_sections(
     yield from added.items()
 
 
-def _history(customer) -> Iterator[dict]:
+def _history(customer, events: Callable[[], list[ConsentEvent]]) -> Iterator[dict]:
     # The ledger's own order: oldest first, as the chain runs.
     staff_actions = {
-        action.event_id: action for action in StaffAction.objects.filter(event__customer=customer)
+        event_id: (channel, identity_checked, note, recorded_at)
+        for event_id, channel, identity_checked, note, recorded_at in _staff_actions(customer)
     }
-    for event in customer_history(customer).reverse():
+    for event in events():
         action = staff_actions.get(event.pk)
         yield {
             "id": event.pk,
@@ -157,22 +171,47 @@ def _history(customer) -> Iterator[dict]:
             # A choice a staff member recorded at the customer's request (by phone or in a
             # branch): what the ledger has no field for. Staff are not named: the bank is.
             "staff_action": {
-                "channel": action.channel,
-                "identity_checked": action.identity_checked,
-                "note": action.note,
-                "recorded_at": iso_utc(action.recorded_at),
+                "channel": action[0],
+                "identity_checked": action[1],
+                "note": action[2],
+                "recorded_at": iso_utc(action[3]),
             }
             if action
             else None,
         }
 
 
-def _receipts(customer, policy_url) -> Iterator[dict]:
-    events = list(customer_history(customer).reverse())
-    proofs = prove_many(events)
-    for event in events:
-        event.customer = customer
-        yield consent_receipt(event, policy_url=policy_url(event), proof=proofs[event.pk])
+def _staff_actions(customer) -> list[tuple[Any, ...]]:
+    """(event id, channel, identity checked, note, recorded at) of every staff action on
+    the customer's events: `StaffAction.objects.filter(event__customer=customer)`, its
+    SQL compiled once per process."""
+    query = _staff_actions_query()
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.execute(query.sql, query.params({"customer_id": customer.pk}))
+        return cursor.fetchall()
+
+
+@functools.cache
+def _staff_actions_query() -> Precompiled:
+    def build(inputs: Inputs) -> QuerySet[StaffAction, Any]:
+        return StaffAction.objects.filter(event__customer_id=inputs["customer_id"]).values_list(
+            "event_id", "channel", "identity_checked", "note", "recorded_at"
+        )
+
+    return precompile(build, ({"customer_id": -7_000_001}, {"customer_id": -7_000_002}))
+
+
+def _receipts(events: Callable[[], list[ConsentEvent]], policy_url: Callable) -> Iterator[dict]:
+    chain = events()
+    proofs = prove_many(chain)
+    # The link to an event's text depends on the text alone (`receipts.policy_url`):
+    # made once per version in this export, not once per event.
+    urls: dict[tuple[Any, Any], str] = {}
+    for event in chain:
+        text = (event.purpose_id, event.purpose_version_id)
+        if text not in urls:
+            urls[text] = policy_url(event)
+        yield consent_receipt(event, policy_url=urls[text], proof=proofs[event.pk])
 
 
 def customer_export(

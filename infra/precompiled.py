@@ -21,12 +21,17 @@ that must change, so the caller has to name it first.
 
 import datetime as dt
 import functools
+import inspect
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model, QuerySet
+from django.db.models.base import ModelState
+from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
+from django.db.models.query_utils import DeferredAttribute
+from django.db.models.signals import post_init, pre_init
 
 Inputs = Mapping[str, Any]
 
@@ -124,4 +129,28 @@ def instance[M: Model](model: type[M], values: Sequence[Any]) -> M | None:
         for position, field, functions in converters:
             for convert in functions:
                 values[position] = convert(values[position], field, connection)
-    return model.from_db(DEFAULT_DB_ALIAS, attnames, values)
+    if pre_init.receivers or post_init.receivers or not _plain(model):
+        return model.from_db(DEFAULT_DB_ALIAS, attnames, values)
+    # What `from_db` ends up with for a plain model, without `Model.__init__`'s work per
+    # field (a dashboard makes some thirty instances per request): its state, and each
+    # value in the instance's dict, where `__init__`'s setattr puts it.
+    new = object.__new__(model)
+    state = new._state = ModelState()
+    state.adding, state.db = False, DEFAULT_DB_ALIAS
+    new.__dict__.update(zip(attnames, values, strict=True))
+    return new
+
+
+@functools.cache
+def _plain(model: type[Model]) -> bool:
+    """Whether `instance` may fill the instance's dict itself: the model has Django's own
+    `__init__` and `from_db`, and every field's attribute is one whose setattr on a new
+    instance only stores the value (no signal receivers: checked on each call)."""
+    own = inspect.getattr_static(model, "from_db") is inspect.getattr_static(Model, "from_db")
+    if model.__init__ is not Model.__init__ or not own:
+        return False
+    return all(
+        type(inspect.getattr_static(model, field.attname, None))
+        in (DeferredAttribute, ForeignKeyDeferredAttribute)
+        for field in model._meta.concrete_fields
+    )

@@ -22,6 +22,8 @@ Lone surrogates cannot be encoded in UTF-8 and I-JSON (RFC 7493) forbids them: r
 No Django, no third-party imports: an auditor runs this with the standard library alone.
 """
 
+import re
+
 __all__ = ["MAX_SAFE_INTEGER", "canonical"]
 
 MAX_SAFE_INTEGER = 2**53 - 1
@@ -92,7 +94,13 @@ def _utf16_units(key: str) -> bytes:
     return key.encode("utf-16-be", "surrogatepass")
 
 
+# A character `_string` does more with than copy: escaped, or refused (a lone surrogate).
+_NOT_PLAIN = re.compile(r'[\x00-\x1f"\\\ud800-\udfff]')
+
+
 def _string(text: str) -> str:
+    if _NOT_PLAIN.search(text) is None:
+        return f'"{text}"'  # nearly every string: nothing to escape, copied as it is
     out = ['"']
     for char in text:
         code = ord(char)

@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TypedDict
 
+from django.db import connection
+
 from . import checkpoints, log, merkle, note
 from .models import ConsentEvent, LogLeaf
 
@@ -33,37 +35,45 @@ def prove(event: ConsentEvent) -> Proof:
 
 def prove_many(events: Iterable[ConsentEvent]) -> dict[int, Proof]:
     events = list(events)
-    leaves = dict(
-        LogLeaf.objects.filter(event_id__in=[e.pk for e in events]).values_list("event_id", "index")
-    )
+    leaves = _leaf_indexes([e.pk for e in events])
     newest = checkpoints.newest()
     size = newest.size if newest else 0
     included = {e.pk: leaves[e.pk] for e in events if leaves.get(e.pk, size) < size}
-    # Every node any of the proofs needs, read at once.
+    # Every node any of the proofs needs, read at once. The proofs are into one tree, so
+    # they share most of their subtrees (a history's leaves are near each other): each
+    # subtree is worked out once for all of them, not once per event.
     reader = log.NodeReader()
     needed: list[tuple[int, int]] = []
+    asked: set[tuple[int, int]] = set()
 
     def record(level: int, index: int) -> bytes:
         needed.append((level, index))
         return bytes(32)
 
+    def first_pass(start: int, end: int) -> bytes:
+        if (start, end) not in asked:
+            asked.add((start, end))
+            merkle.subtree_from_nodes(start, end, record)
+        return bytes(32)
+
     for index in included.values():
-        merkle.inclusion_proof(
-            index, size, lambda start, end: merkle.subtree_from_nodes(start, end, record)
-        )
+        merkle.inclusion_proof(index, size, first_pass)
     # The leaves themselves too: one query whatever the proofs need (a one-leaf tree
     # needs no node), so a page costs the same for every history.
     reader.fetch([*needed, *((0, index) for index in included.values())])
+    nodes: dict[tuple[int, int], bytes] = {}
+
+    def subtree(start: int, end: int) -> bytes:
+        if (start, end) not in nodes:
+            nodes[(start, end)] = merkle.subtree_from_nodes(start, end, reader.get)
+        return nodes[(start, end)]
+
     proofs: dict[int, Proof] = {}
     for event in events:
         if event.pk not in included or newest is None:
             proofs[event.pk] = {"status": "pending", "entry": event.entry}
             continue
-        path = merkle.inclusion_proof(
-            included[event.pk],
-            size,
-            lambda start, end: merkle.subtree_from_nodes(start, end, reader.get),
-        )
+        path = merkle.inclusion_proof(included[event.pk], size, subtree)
         proofs[event.pk] = {
             "status": "included",
             "entry": event.entry,
@@ -73,6 +83,16 @@ def prove_many(events: Iterable[ConsentEvent]) -> dict[int, Proof]:
             "checkpoint": newest.note,
         }
     return proofs
+
+
+def _leaf_indexes(event_ids: list[int]) -> dict[int, int]:
+    """The log's leaf index of each event that has one (one statement, however many)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT event_id, index FROM {LogLeaf._meta.db_table} WHERE event_id = ANY(%s)",
+            [event_ids],
+        )
+        return dict(cursor.fetchall())
 
 
 @dataclass(frozen=True)

@@ -1,3 +1,4 @@
+import datetime as dt
 import itertools
 import threading
 
@@ -178,3 +179,39 @@ def test_concurrent_choices_for_one_customer_serialise_into_one_chain(now):
         state = ConsentState.objects.get(customer=customer, purpose__code=purpose_code)
         assert (state.state, state.event_id) == (last.action, last.pk)
     checkpoint_and_verify()
+
+
+def test_a_choice_reads_what_it_decides_on_in_two_statements(
+    customer_who_did_not, now, django_assert_num_queries
+):
+    """Issue #24: the purpose with its current text; after the customer's lock, what is
+    stored (the choice, the objection, whether it counts, the chain's newest event, the
+    ledger's previous event about the purpose); then the event, the state and the feed
+    row. The savepoint of `transaction.atomic` and its release make eight."""
+    daan = customer_who_did_not
+    screen = notice_on_screen(purpose_code="offers_balance", at=now)
+
+    def choose(action, *, days_ago):
+        return record_choice(
+            customer=daan,
+            purpose_code="offers_balance",
+            action=action,
+            channel=Channel.WEB,
+            actor=daan.user,
+            at=now - dt.timedelta(days=days_ago),
+            **screen,
+        )
+
+    choose(Action.GRANTED, days_ago=4)  # the first: a new chain
+    with django_assert_num_queries(8):
+        renewed = choose(Action.GRANTED, days_ago=3)
+    assert renewed.renewed and is_renewal(renewed.events[0])
+    choose(Action.WITHDRAWN, days_ago=2)
+    with django_assert_num_queries(5):  # nothing to withdraw: nothing written
+        assert choose(Action.WITHDRAWN, days_ago=1).unchanged
+    with django_assert_num_queries(8):
+        granted = choose(Action.GRANTED, days_ago=0)
+    assert not granted.renewed and not is_renewal(granted.events[0])
+    # The ledger alone says the same of both.
+    stored = ConsentEvent.objects.filter(pk__in=[renewed.events[0].pk, granted.events[0].pk])
+    assert [is_renewal(event) for event in stored.order_by("sequence")] == [True, False]

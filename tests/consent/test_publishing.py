@@ -10,12 +10,13 @@ import time_machine
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from consent.dashboard import current_versions
 from consent.models import PurposeVersion
 from consent.textdiff import Piece, word_diff
 from consent.validity import is_consent_valid
 from offers import engine
 from offers.models import Offer
-from tests.factories import CustomerFactory, UserFactory
+from tests.factories import CustomerFactory, UserFactory, publish_version
 from tests.offers.factories import make_offer
 from tests.pages import card_html, form_fields
 
@@ -282,3 +283,14 @@ def test_publishing_refuses_a_material_version_of_a_required_purpose(db, officer
             at=timezone.now(),
         )
     assert PurposeVersion.objects.filter(purpose=version.purpose).count() == 1
+
+
+@pytest.mark.parametrize("order", [(), ("-purpose__position",), ("version",)])
+def test_the_current_versions_are_the_newest_whatever_order_the_caller_asks(db, order):
+    publish_version("offers_income", material=True)
+    # A DISTINCT ON whose ORDER BY a caller cleared (the API's purpose list) picks any row.
+    versions = {
+        v.purpose.code: v.version for v in current_versions(at=timezone.now()).order_by(*order)
+    }
+    assert versions["offers_income"] == 2
+    assert versions["offers_spending"] == 1
