@@ -349,11 +349,51 @@ def _entries(sent: Iterable[AdvanceNotice], language: str) -> Iterable[HistoryEn
 
 
 # --- Retention ---------------------------------------------------------------------------
-NOTICES_REMOVED = EffectKind("advance_notices_removed")
+NOTICES_REMOVED = EffectKind("advance_notices")
 
 
 def remove_customer_notices(*, customer_id: int, **_signal: Any) -> list[Effect]:
     """`lifecycle.signals.proof_removed`: the customer's history went with their proof of
     consent (retention, after they left), and the log of what they were told goes with it."""
     removed, _by_model = AdvanceNotice.objects.filter(customer_id=customer_id).delete()
-    return [NOTICES_REMOVED(removed)]
+    return [NOTICES_REMOVED(removed)] if removed else []
+
+
+# --- The export ----------------------------------------------------------------------------
+def export_sections(
+    *, customer: Customer, language: str | None = None, **_signal: Any
+) -> list[tuple[str, object]]:
+    """`consent.signals.export_sections`: every advance notice, sent or not (GDPR Art. 15)."""
+    return [("advance_notices", _notices_for_export(customer, language))]
+
+
+def _notices_for_export(customer: Customer, language: str | None) -> Iterable[dict[str, Any]]:
+    notices = (
+        AdvanceNotice.objects.filter(customer=customer)
+        .select_related("purpose", "version")
+        .order_by("claimed_at", "pk")
+    )
+    for notice in notices:
+        item: dict[str, Any] = {
+            "id": notice.pk,
+            "purpose": notice.purpose.code,
+            "version": notice.version.version,
+            "reason": notice.reason,
+            "about": notice.key,
+            "about_day": notice.about_day.isoformat(),
+            "language": notice.language,
+            "status": notice.status,
+            "not_sent_because": notice.not_sent_because or None,
+            "claimed_at": notice.claimed_at.isoformat(),
+            "sent_at": notice.sent_at.isoformat() if notice.sent_at else None,
+        }
+        if language:
+            with translation.override(language):
+                title = notice.version.text("title", language)
+                day = date_format(notice.about_day, "j F Y")
+                item["text"] = (
+                    expiry_sentence(title, day)
+                    if notice.reason == EXPIRY
+                    else text_change_sentence(title, day)
+                )
+        yield item

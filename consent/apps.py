@@ -20,3 +20,4 @@ class ConsentConfig(AppConfig):
         ledger.restored.connect(restore.stop_processing_after_restore)
         # The notices sent are lines of the history, like other apps' lines.
         signals.history_entries.connect(advance_notices.history_entries)
+        signals.export_sections.connect(advance_notices.export_sections)

@@ -265,5 +265,5 @@ def test_the_notices_go_with_the_proof_of_consent(sanne, now):
     live, _async = lifecycle_signals.proof_removed._live_receivers(None)
     assert remove_customer_notices in live
     (effect,) = remove_customer_notices(customer_id=sanne.pk, at=now)
-    assert (effect.kind, effect.count) == ("advance_notices_removed", 1)
+    assert (effect.kind, effect.count) == ("advance_notices", 1)
     assert not AdvanceNotice.objects.filter(customer=sanne).exists()
