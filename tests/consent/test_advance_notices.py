@@ -114,6 +114,15 @@ def test_the_summary_swapped_after_a_choice_keeps_the_notice(client, sanne, now)
     assert 'id="coming-ends"' in swapped.content.decode()
 
 
+@pytest.mark.any_hour
+def test_an_expiry_is_due_from_the_local_day_thirty_days_before_the_last_valid_day(sanne, now):
+    end = last_day(now)
+    day_before = start_of_day(end - dt.timedelta(days=30)) - dt.timedelta(microseconds=1)
+    assert due_notices(at=day_before) == []
+    (due,) = due_notices(at=start_of_day(end - dt.timedelta(days=30)))
+    assert (due.reason, due.key, due.about_day) == ("expiry", end.isoformat(), end)
+
+
 # --- The e-mail ----------------------------------------------------------------------------
 def test_the_e_mail_is_in_dutch_from_the_bank_with_the_link_to_the_card(sanne, now, settings):
     at = start_of_day(last_day(now) - dt.timedelta(days=30))
@@ -190,6 +199,27 @@ def test_a_failed_send_keeps_the_log_and_is_sent_once_by_the_next_run(sanne, now
     assert (row.status, row.attempts, row.not_sent_because) == ("sent", 2, "")
     assert send_advance_notices(at=now + dt.timedelta(hours=2)).sent == 0
     assert len(mail.outbox) == 1
+
+
+def test_a_notice_a_dead_run_left_unconfirmed_is_counted_and_not_sent_again(sanne, now):
+    """At most once: a run that died between claiming (or sending) and marking leaves the
+    row `sending`; nobody knows whether the e-mail went, so it is not sent again."""
+    version = publish_version_for_later("offers_spending", at=now + dt.timedelta(days=20), now=now)
+    (due,) = due_notices(at=now)
+    AdvanceNotice.objects.create(
+        customer=sanne,
+        purpose_id=due.purpose_id,
+        version_id=due.version_id,
+        reason=due.reason,
+        key=str(version.pk),
+        about_day=due.about_day,
+        language="nl",
+        status="sending",
+        claimed_at=now - dt.timedelta(hours=2),
+    )
+    done = send_advance_notices(at=now)
+    assert (done.sent, done.already_told, done.stuck) == (0, 1, 1)
+    assert mail.outbox == []
 
 
 @pytest.mark.django_db(transaction=True)
