@@ -222,6 +222,33 @@ def test_a_notice_a_dead_run_left_unconfirmed_is_counted_and_not_sent_again(sann
     assert mail.outbox == []
 
 
+class PeekingBackend(BaseEmailBackend):
+    """Looks, at the moment of sending, at what another connection sees committed."""
+
+    other = None
+    seen: list = []
+
+    def send_messages(self, email_messages):
+        rows = PeekingBackend.other.execute(
+            "SELECT status FROM consent_advancenotice ORDER BY id"
+        ).fetchall()
+        PeekingBackend.seen.append([status for (status,) in rows])
+        mail.outbox.extend(email_messages)
+        return len(email_messages)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_claim_is_committed_before_the_e_mail_goes(now, owner_connection, settings):
+    sanne = CustomerFactory(customer_number="330007")
+    choose_on_screen(sanne, "offers_spending", at=now)
+    publish_version_for_later("offers_spending", at=now + dt.timedelta(days=20), now=now)
+    PeekingBackend.other, PeekingBackend.seen = owner_connection, []
+    settings.MAILERS = {"default": {"BACKEND": f"{__name__}.PeekingBackend"}}
+    assert send_advance_notices(at=now).sent == 1
+    assert PeekingBackend.seen == [["sending"]]
+    assert sent_rows(sanne)[0][2] == "sent"
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_runs_at_once_send_one_e_mail(now):
     sanne = CustomerFactory(customer_number="330005", first_name="Sanne")
@@ -247,6 +274,47 @@ def test_two_runs_at_once_send_one_e_mail(now):
     assert sorted(result.sent for result in results) == [0, 1]
     assert len(mail.outbox) == 1
     assert sent_rows(sanne) == [("text_change", sent_rows(sanne)[0][1], "sent")]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("other_sender", ["commits", "rolls back"])
+def test_a_run_waits_for_another_senders_claim_and_sends_only_if_that_one_did_not(
+    now, owner_connection, other_sender
+):
+    """Deterministic: another sender has inserted the row and not committed yet (it is
+    sending). Our run's INSERT waits for it; when it commits, ours sends nothing; when it
+    rolls back (its run failed before sending), ours sends."""
+    sanne = CustomerFactory(customer_number="330008")
+    choose_on_screen(sanne, "offers_spending", at=now)
+    publish_version_for_later("offers_spending", at=now + dt.timedelta(days=20), now=now)
+    (due,) = due_notices(at=now)
+    claim = [*(due.customer_id, due.purpose_id, due.version_id), due.reason, due.key]
+    other = owner_connection
+    other.execute("BEGIN")
+    other.execute(
+        "INSERT INTO consent_advancenotice (customer_id, purpose_id, version_id, reason, key,"
+        " about_day, language, status, not_sent_because, attempts, claimed_at, sent_at)"
+        " VALUES (%s, %s, %s, %s, %s, %s, 'nl', 'sent', '', 1, %s, %s)",
+        [*claim, due.about_day, now, now],
+    )
+    results = []
+
+    def run():
+        try:
+            results.append(send_advance_notices(at=now))
+        finally:
+            connection.close()
+
+    ours = threading.Thread(target=run)
+    ours.start()
+    ours.join(timeout=2)
+    assert ours.is_alive(), "our run did not wait for the other sender's claim"
+    other.execute("COMMIT" if other_sender == "commits" else "ROLLBACK")
+    ours.join(timeout=30)
+    (result,) = results
+    expected = 0 if other_sender == "commits" else 1
+    assert (result.sent, len(mail.outbox)) == (expected, expected)
+    assert AdvanceNotice.objects.filter(customer=sanne).count() == 1
 
 
 def test_choosing_who_is_due_takes_the_same_queries_for_one_customer_or_many(
