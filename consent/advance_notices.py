@@ -23,15 +23,17 @@ counts such rows so an operator can look.
 """
 
 import datetime as dt
+import itertools
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage, mailers
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import DateField, Exists, ExpressionWrapper, OuterRef, Q, Value
+from django.db.models.functions import TruncDate
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
@@ -113,9 +115,18 @@ class Due:
 
 
 def due_notices(*, at: dt.datetime) -> list[Due]:
-    """Every notice due at `at`, told or not: two queries, whatever the number of
-    customers (the consents that count now, by `consent.validity`, near their end or on a
-    purpose with a material version scheduled; and those versions)."""
+    """Every notice due at `at`, told or not (what the dashboards say): two queries,
+    whatever the number of customers."""
+    return list(_due(at=at, untold_only=False))
+
+
+def _due(*, at: dt.datetime, untold_only: bool) -> Iterator[Due]:
+    """The notices due at `at`, streamed: the consents that count now (`consent.validity`)
+    near their end or on a purpose with a material version scheduled, in one query after
+    the query for those versions. `untold_only`: without those already told (sent, sending
+    or without an address; a failed one is due again), so a daily run does not go through
+    every customer of a purpose again until its change takes effect. The UNIQUE row is
+    still what makes a notice once; this only spares the work."""
     today = timezone.localdate(at)
     # Given before this moment: the last valid day is at most DAYS_BEFORE days away
     # (last_valid_day = given + MAX_AGE - 1 <= today + DAYS_BEFORE).
@@ -132,16 +143,37 @@ def due_notices(*, at: dt.datetime) -> list[Due]:
         .distinct("purpose_id")
         .values_list("purpose_id", "pk", "published_at")
     }
+    near = Q(changed_at__lt=near_end)
+    changing = Q(purpose_id__in=list(changes))
+    states = valid_consents(at=at)
+    if untold_only:
+        told = AdvanceNotice.objects.filter(
+            customer=OuterRef("customer"), purpose=OuterRef("purpose")
+        ).exclude(status=AdvanceNotice.Status.FAILED)
+        # The same day as `last_valid_day` (TruncDate is in the current time zone).
+        states = states.alias(
+            _last_day=ExpressionWrapper(
+                TruncDate("changed_at")
+                + Value(dt.timedelta(days=settings.CONSENT_MAX_AGE_DAYS - 1)),
+                output_field=DateField(),
+            )
+        )
+        expiry_told = Exists(told.filter(reason=EXPIRY, about_day=OuterRef("_last_day")))
+        change_told = Exists(
+            told.filter(reason=TEXT_CHANGE, key__in=[str(v) for v, _at in changes.values()])
+        )
+        near = Q(near, ~expiry_told)
+        changing = Q(changing, ~change_told)
     rows = (
-        valid_consents(at=at)
-        .filter(Q(changed_at__lt=near_end) | Q(purpose_id__in=list(changes)))
+        states.filter(near | changing)
         .values_list(
             "customer_id", "purpose_id", "purpose_version_id", "changed_at", "customer__language"
         )
         .order_by("customer_id", "purpose_id")
     )
-    due = []
-    for customer_id, purpose_id, version_id, changed_at, language in rows:
+    for customer_id, purpose_id, version_id, changed_at, language in rows.iterator(
+        chunk_size=BATCH
+    ):
         change = changes.get(purpose_id)
         if change is not None and ends_by_material_change(changed_at, material_change_at=change[1]):
             version, change_at = change
@@ -151,27 +183,26 @@ def due_notices(*, at: dt.datetime) -> list[Due]:
             if not expiry_is_due(day, today=today):
                 continue
             reason, key = EXPIRY, day.isoformat()
-        due.append(Due(customer_id, purpose_id, version_id, reason, key, day, language))
-    return due
+        yield Due(customer_id, purpose_id, version_id, reason, key, day, language)
 
 
 # --- Sending -------------------------------------------------------------------------------
 @dataclass
 class Sent:
-    """What a run did, in numbers."""
+    """What a run did, in numbers (`due`: not told before, or failed before)."""
 
     due: int = 0
     sent: int = 0
     failed: int = 0
     no_address: int = 0
-    already_told: int = 0
+    already_told: int = 0  # claimed by another run in the meantime
     stuck: int = 0  # rows left `sending` by a run that died: not sent again
 
     def __str__(self) -> str:
         return (
             f"{self.due} notices due: {self.sent} sent, {self.failed} failed (retried next run),"
-            f" {self.no_address} not sent (no e-mail address), {self.already_told} sent"
-            f" before; {self.stuck} left unconfirmed by an interrupted run"
+            f" {self.no_address} not sent (no e-mail address), {self.already_told} taken by"
+            f" another run; {self.stuck} left unconfirmed by an interrupted run"
         )
 
 
@@ -215,40 +246,45 @@ def _claim(due: list[Due], *, at: dt.datetime) -> list[int]:
 
 
 def send_advance_notices(*, at: dt.datetime) -> Sent:
-    """Tell every customer who is due (`due_notices`) and has not been told, by e-mail,
-    once. Must run outside a transaction: each claim commits before its e-mail goes."""
-    due = due_notices(at=at)
-    claimed = _claim(due, at=at)
-    result = Sent(due=len(due), already_told=len(due) - len(claimed))
-    notices = (
-        AdvanceNotice.objects.filter(pk__in=claimed)
-        .select_related("customer", "purpose", "version")
-        .order_by("pk")
-    )
+    """Tell every customer who is due and has not been told, by e-mail, once, a batch at
+    a time (claimed, committed, then sent). Must run outside a transaction: each claim
+    commits before its e-mails go."""
+    result = Sent()
     mail = mailers.default
-    for notice in notices:
-        if not notice.customer.email:
-            _finish(notice, status=AdvanceNotice.Status.NO_ADDRESS, why="no e-mail address")
-            logger.info("advance notice %s not sent: the customer has no e-mail address", notice.pk)
-            result.no_address += 1
-            continue
-        try:
-            sent = mail.send_messages([message(notice)])
-            if sent != 1:
-                raise RuntimeError("the e-mail backend sent nothing")
-        except Exception as error:  # whatever the backend raises: nothing was sent
-            _finish(
-                notice, status=AdvanceNotice.Status.FAILED, why=f"{type(error).__name__}: {error}"
-            )
-            logger.warning("advance notice %s not sent, retried next run: %r", notice.pk, error)
-            result.failed += 1
-            continue
-        _finish(notice, status=AdvanceNotice.Status.SENT, sent_at=at)
-        result.sent += 1
+    for batch in itertools.batched(_due(at=at, untold_only=True), BATCH):
+        claimed = _claim(list(batch), at=at)
+        result.due += len(batch)
+        result.already_told += len(batch) - len(claimed)
+        notices = (
+            AdvanceNotice.objects.filter(pk__in=claimed)
+            .select_related("customer", "purpose", "version")
+            .order_by("pk")
+        )
+        for notice in notices:
+            _send(notice, mail=mail, at=at, result=result)
     result.stuck = AdvanceNotice.objects.filter(
         status=AdvanceNotice.Status.SENDING, claimed_at__lt=at - SENDING_STUCK_AFTER
     ).count()
     return result
+
+
+def _send(notice: AdvanceNotice, *, mail: Any, at: dt.datetime, result: Sent) -> None:
+    if not notice.customer.email:
+        _finish(notice, status=AdvanceNotice.Status.NO_ADDRESS, why="no e-mail address")
+        logger.info("advance notice %s not sent: the customer has no e-mail address", notice.pk)
+        result.no_address += 1
+        return
+    try:
+        if mail.send_messages([message(notice)]) != 1:
+            raise RuntimeError("the e-mail backend sent nothing")
+    except Exception as error:  # whatever the backend raises: nothing was sent
+        why = f"{type(error).__name__}: {error}"
+        _finish(notice, status=AdvanceNotice.Status.FAILED, why=why)
+        logger.warning("advance notice %s not sent, retried next run: %r", notice.pk, error)
+        result.failed += 1
+        return
+    _finish(notice, status=AdvanceNotice.Status.SENT, sent_at=at)
+    result.sent += 1
 
 
 def _finish(

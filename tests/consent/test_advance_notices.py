@@ -137,6 +137,7 @@ def test_the_e_mail_is_in_dutch_from_the_bank_with_the_link_to_the_card(sanne, n
     assert f"{EXPIRY_NL} {date_format(last_day(now), 'j F Y')}" in message.body
     assert f"{settings.CUSTOMER_SITE_URL}/#purpose-offers_spending" in message.body
     assert sent_rows(sanne) == [("expiry", last_day(now).isoformat(), "sent")]
+    assert send_advance_notices(at=at + dt.timedelta(days=1)).due == 0
 
 
 def test_the_e_mail_is_in_english_for_a_customer_who_reads_english(db, now):
@@ -159,7 +160,7 @@ def test_a_second_run_sends_nothing(sanne, now):
     publish_version_for_later("offers_spending", at=now + dt.timedelta(days=20), now=now)
     assert send_advance_notices(at=now).sent == 1
     again = send_advance_notices(at=now + dt.timedelta(days=1))
-    assert (again.due, again.sent, again.already_told) == (1, 0, 1)
+    assert (again.due, again.sent, again.already_told) == (0, 0, 0)
     assert len(mail.outbox) == 1
 
 
@@ -218,7 +219,7 @@ def test_a_notice_a_dead_run_left_unconfirmed_is_counted_and_not_sent_again(sann
         claimed_at=now - dt.timedelta(hours=2),
     )
     done = send_advance_notices(at=now)
-    assert (done.sent, done.already_told, done.stuck) == (0, 1, 1)
+    assert (done.due, done.sent, done.stuck) == (0, 0, 1)
     assert mail.outbox == []
 
 
