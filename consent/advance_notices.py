@@ -30,13 +30,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMessage, mailers
+from django.core.mail import EmailMultiAlternatives, mailers
 from django.db import connection, transaction
 from django.db.models import DateField, Exists, ExpressionWrapper, OuterRef, Q, Value
 from django.db.models.functions import TruncDate
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from infra.effects import Effect, EffectKind
@@ -301,10 +302,12 @@ def dashboard_url(code: str) -> str:
     return f"{settings.CUSTOMER_SITE_URL.rstrip('/')}{reverse('dashboard')}#purpose-{code}"
 
 
-def message(notice: AdvanceNotice) -> EmailMessage:
-    """The e-mail, plain text, in the language stored with the notice (the customer's)."""
+def message(notice: AdvanceNotice) -> EmailMultiAlternatives:
+    """The e-mail in the language stored with the notice (the customer's): plain text,
+    and the same paragraphs as simple HTML (every text escaped), with the link to the card."""
     language = notice.language
     customer: Customer = notice.customer
+    url = dashboard_url(notice.purpose.code)
     with translation.override(language):
         title = notice.version.text("title", language)
         day = date_format(notice.about_day, "j F Y")
@@ -314,27 +317,35 @@ def message(notice: AdvanceNotice) -> EmailMessage:
         else:
             subject = _("De tekst van ‘%(title)s’ verandert") % {"title": title}
             what = text_change_sentence(title, day)
-        body = "\n\n".join(
-            [
-                _("Beste %(name)s,") % {"name": customer.first_name or customer.customer_number},
-                what,
-                _("Kies opnieuw of bekijk wat er verandert op uw overzicht:")
-                + "\n"
-                + dashboard_url(notice.purpose.code),
-                _(
-                    "Dit is een servicebericht over uw privacykeuzes, geen reclame. U krijgt"
-                    " het één keer."
-                ),
-                _("Met vriendelijke groet,") + "\n" + _("Voorbeeldbank"),
-            ]
+        greeting = _("Beste %(name)s,") % {"name": customer.first_name or customer.customer_number}
+        choose = _("Kies opnieuw of bekijk wat er verandert op uw overzicht:")
+        service = _(
+            "Dit is een servicebericht over uw privacykeuzes, geen reclame. U krijgt het één keer."
         )
-    return EmailMessage(
+        regards, bank = _("Met vriendelijke groet,"), _("Voorbeeldbank")
+    body = "\n\n".join([greeting, what, f"{choose}\n{url}", service, f"{regards}\n{bank}"])
+    html = format_html(
+        '<html lang="{}"><body><p>{}</p><p>{}</p><p>{}<br><a href="{}">{}</a></p><p>{}</p>'
+        "<p>{}<br>{}</p></body></html>",
+        language,
+        greeting,
+        what,
+        choose,
+        url,
+        url,
+        service,
+        regards,
+        bank,
+    )
+    email = EmailMultiAlternatives(
         subject=subject,
         body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[customer.email],
         headers={"Content-Language": language},
     )
+    email.attach_alternative(html, "text/html")
+    return email
 
 
 def expiry_sentence(title: str, day: str) -> str:

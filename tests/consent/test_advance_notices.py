@@ -136,6 +136,10 @@ def test_the_e_mail_is_in_dutch_from_the_bank_with_the_link_to_the_card(sanne, n
     assert "Beste Sanne," in message.body
     assert f"{EXPIRY_NL} {date_format(last_day(now), 'j F Y')}" in message.body
     assert f"{settings.CUSTOMER_SITE_URL}/#purpose-offers_spending" in message.body
+    ((html, kind),) = message.alternatives
+    assert kind == "text/html" and html.startswith('<html lang="nl">')
+    assert f'<a href="{settings.CUSTOMER_SITE_URL}/#purpose-offers_spending">' in html
+    assert "Uw toestemming voor &lsquo;" in html or "Uw toestemming voor ‘" in html
     assert sent_rows(sanne) == [("expiry", last_day(now).isoformat(), "sent")]
     assert send_advance_notices(at=at + dt.timedelta(days=1)).due == 0
 
