@@ -23,6 +23,7 @@ from api.changes import changes_recorded
 from api.changes import record_consent_changes as record_changes
 from api.idempotency import prune_idempotency_keys as prune_keys
 from api.webhooks import deliver_due, round_said
+from consent.advance_notices import send_advance_notices as send_notices
 from infra.database import SHARED_CACHE_TABLE
 from ledger.checkpoints import write_checkpoint
 from lifecycle.retention import enforce_retention as enforce
@@ -77,6 +78,11 @@ def generate_offers(*, now: dt.datetime) -> str:
     return f"run {run.pk} as of {run.as_of} {verb}: {left} of {chunks} chunks for the workers"
 
 
+def send_advance_notices(*, now: dt.datetime) -> str:
+    """`send_advance_notices`: e-mails to customers whose consent stops counting soon."""
+    return str(send_notices(at=now))
+
+
 def prune_task_results(*, now: dt.datetime) -> str:
     """`prune_db_task_results --queue-name offers,schedule,checkpoint`: finished task
     results older than TASK_RESULTS_KEPT."""
@@ -124,6 +130,8 @@ JOBS: tuple[Job, ...] = (
     Job("enforce_retention", Daily("02:03"), enforce_retention, queue=CHECKPOINT_QUEUE),
     Job("generate_offers", Daily("02:30"), generate_offers),
     Job("prune_task_results", Daily("04:00"), prune_task_results),
+    # In the morning, when a customer reads mail, after the night's retention.
+    Job("send_advance_notices", Daily("09:00"), send_advance_notices),
     Job("prune_idempotency_keys", Every(minutes=60), prune_idempotency_keys),
     Job("prune_scheduled_runs", Daily("04:10"), prune_scheduled_runs),
     Job("prune_shared_cache", Daily("04:20"), prune_shared_cache),

@@ -425,3 +425,63 @@ class StaffAction(models.Model):
 
     def __str__(self):
         return f"{self.event_id}: {self.staff_id} ({self.channel})"
+
+
+class AdvanceNotice(models.Model):
+    """A service message the customer gets before a consent stops counting: thirty days
+    before its last valid day, or as soon as a material text version is scheduled
+    (`consent.advance_notices`). One row per customer, purpose, reason and what it is
+    about (`key`: the last valid day, or the new version's id), UNIQUE: the row is
+    inserted before the e-mail goes out, and only the sender whose insert won sends, so
+    no notice goes out twice, however many senders run at once."""
+
+    class Reason(models.TextChoices):
+        EXPIRY = "expiry", _("toestemming verloopt")
+        TEXT_CHANGE = "text_change", _("tekst verandert")
+
+    class Status(models.TextChoices):
+        # Claimed and being sent. A row that stays here (the process died between the
+        # send and the update) is never sent again: at most once, never twice.
+        SENDING = "sending", _("wordt verstuurd")
+        SENT = "sent", _("verstuurd")
+        # The mail server refused or was not reached: the next run tries again.
+        FAILED = "failed", _("mislukt, wordt opnieuw geprobeerd")
+        NO_ADDRESS = "no_address", _("niet verstuurd: geen e-mailadres")
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="+", verbose_name=_("klant")
+    )
+    purpose = models.ForeignKey(
+        Purpose, on_delete=models.PROTECT, related_name="+", verbose_name=_("doel")
+    )
+    # The text the customer consented to: the title the message names.
+    version = models.ForeignKey(
+        PurposeVersion, on_delete=models.PROTECT, related_name="+", verbose_name=_("tekstversie")
+    )
+    reason = models.CharField(_("reden"), max_length=20, choices=Reason.choices)
+    key = models.CharField(_("waarover"), max_length=40)
+    # The day the message names: the last valid day, or the day the new text takes effect.
+    about_day = models.DateField(_("datum in het bericht"))
+    language = models.CharField(_("taal"), max_length=2, choices=Language.choices)
+    status = models.CharField(_("stand"), max_length=20, choices=Status.choices)
+    not_sent_because = models.CharField(_("niet verstuurd omdat"), max_length=200, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("pogingen"), default=1)
+    claimed_at = models.DateTimeField(_("klaargezet op"))
+    sent_at = models.DateTimeField(_("verstuurd op"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("vooraankondiging")
+        verbose_name_plural = _("vooraankondigingen")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "purpose", "reason", "key"], name="advance_notice_once"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="sent", sent_at__isnull=False)
+                | (~models.Q(status="sent") & models.Q(sent_at__isnull=True)),
+                name="advance_notice_sent_at_iff_sent",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.customer_id}/{self.purpose_id}: {self.reason} {self.key} ({self.status})"

@@ -31,6 +31,7 @@ from consent.choices import (
 from ledger.models import Action, Channel
 from ledger.proofs import prove, summary
 
+from .advance_notices import coming_ends
 from .catalogue import statement_with_hash
 from .dashboard import (
     customer_dashboard,
@@ -254,10 +255,9 @@ def purpose_version(request, purpose_code, version):
 
 def _dashboard_page(request, *, page=None, refusal=None, status=200):
     """The whole dashboard; `page`: its cards, when the caller has read them already."""
+    now = timezone.now()
     if page is None:
-        page = customer_dashboard(
-            request.customer, language=request.LANGUAGE_CODE, at=timezone.now()
-        )
+        page = customer_dashboard(request.customer, language=request.LANGUAGE_CODE, at=now)
     # Messages for one card go into that card (the page opens there, at its #anchor);
     # the rest stay at the top of the page.
     results, top = {}, []
@@ -270,6 +270,8 @@ def _dashboard_page(request, *, page=None, refusal=None, status=200):
     lines = [(card, results.pop(f"purpose-{card.code}", None)) for card in page.cards]
     context = {
         "dashboard": page,
+        # Consents that stop counting soon, told at the top (`consent.advance_notices`).
+        "coming": coming_ends(page, at=now),
         "cards": page.cards,
         "lines": lines,
         "refusal": refusal,
@@ -307,7 +309,11 @@ def _card_html(request, card, page, message=None, *, failed=False):
     at the top of the page (htmx swaps it out of band: the count of choices that are on)."""
     return render_to_string(
         "consent/card.html", {"card": card, "result": message, "failed": failed}, request
-    ) + render_to_string("consent/summary.html", {"dashboard": page, "oob": True}, request)
+    ) + render_to_string(
+        "consent/summary.html",
+        {"dashboard": page, "coming": coming_ends(page, at=timezone.now()), "oob": True},
+        request,
+    )
 
 
 def _refusal_text(error, card):

@@ -10,7 +10,7 @@ from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 from config.clientip import trusted_proxy_count
-from config.env import env_int, env_list
+from config.env import env_bool, env_int, env_list
 from infra.database import database_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -413,3 +413,26 @@ OFFERS_CHUNK_MAX_ATTEMPTS = env_int("OFFERS_CHUNK_MAX_ATTEMPTS", default=3, mini
 # How often a run on workers is looked after: chunks whose worker died are queued again,
 # and the run is finished or failed when its last chunk ends.
 OFFERS_RUN_SUPERVISE_SECONDS = env_int("OFFERS_RUN_SUPERVISE_SECONDS", default=30, minimum=1)
+
+# --- E-mail: service messages to customers (consent.advance_notices) ---
+# Django's mailers (MAILERS, which replaces EMAIL_BACKEND from Django 6.1 on): the bank's
+# SMTP relay here; a folder under `make run` (dev.py); tests get Django's locmem outbox.
+MAILERS = {
+    "default": {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": os.environ.get("EMAIL_HOST", "localhost"),
+            "port": env_int("EMAIL_PORT", default=25, minimum=1),
+            "username": os.environ.get("EMAIL_HOST_USER", ""),
+            "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+            "use_tls": env_bool("EMAIL_USE_TLS", default=False),
+            "timeout": 30,
+        },
+    }
+}
+# The sender of every service message.
+DEFAULT_FROM_EMAIL = os.environ.get(
+    "DEFAULT_FROM_EMAIL", "Voorbeeldbank <privacy@voorbeeldbank.example>"
+)
+# Where the customer's pages are, for links in e-mails (no request to build them from).
+CUSTOMER_SITE_URL = os.environ.get("CUSTOMER_SITE_URL", "http://localhost:8000")

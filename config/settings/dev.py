@@ -3,7 +3,7 @@ designed 404, 403 and CSRF answers, no debug toolbar of django-htmx), with the d
 conveniences stated one by one below instead of riding on DEBUG."""
 
 from .base import *  # noqa: F403
-from .base import MIDDLEWARE, OAUTH_REDIRECT_URI_ALLOWLIST, SECRET_KEY
+from .base import BASE_DIR, MIDDLEWARE, OAUTH_REDIRECT_URI_ALLOWLIST, SECRET_KEY
 
 # Off, as in production: a newcomer sees the designed pages and failure handling. Turn it
 # on by hand (DEBUG = True here) only to read a traceback in the browser.
@@ -25,3 +25,11 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 # Webhooks may go to a receiver on this machine over plain http (never in production).
 WEBHOOK_ALLOW_LOCAL_HTTP = True
+# E-mails to customers (advance notices) are written as files into .sent_mail/, one per
+# message, never sent.
+MAILERS = {
+    "default": {
+        "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "OPTIONS": {"file_path": str(BASE_DIR / ".sent_mail")},
+    }
+}

@@ -6,6 +6,7 @@ with a foreign key to the customer, and every table with a foreign key to one of
 section, and the key of an item that carries it) or named here with the reason it is
 not. A new kind of data about customers fails this test until the export has it."""
 
+import datetime as dt
 import io
 
 import pytest
@@ -14,9 +15,11 @@ from django.core.management import call_command
 from django.db import models
 from django.utils import timezone
 
+from consent.advance_notices import send_advance_notices
 from consent.export import customer_export
-from consent.models import Customer
+from consent.models import ConsentState, Customer
 from tests.export_story import CALL_NOTE, PHONE, STAFF_NOTE, called_back_story
+from tests.factories import publish_version_for_later
 
 # table -> (export section, key of an item that holds it; None: the item itself)
 EXPORTED = {
@@ -33,6 +36,7 @@ EXPORTED = {
     "offers.FollowUp": ("offers", "follow_up"),
     "offers.DataUse": ("data_use", None),
     "api.LinkedApp": ("linked_apps", None),
+    "consent.AdvanceNotice": ("advance_notices", None),
 }
 NOT_EXPORTED = {
     # Written when retention removed the customer's whole chain, years after they left:
@@ -107,7 +111,14 @@ def lived(db):
     """Demo customer 100001 with every kind of data, all made by the real code."""
     call_command("load_demo", stdout=io.StringIO())
     call_command("generate_offers", stdout=io.StringIO())
-    return called_back_story("100001", at=timezone.now())
+    customer = called_back_story("100001", at=timezone.now())
+    # Told that the text of a purpose the customer consented to will change.
+    counting = ConsentState.objects.filter(customer=customer, state="granted").first()
+    assert counting is not None
+    now = timezone.now()
+    publish_version_for_later(counting.purpose.code, at=now + dt.timedelta(days=20), now=now)
+    assert send_advance_notices(at=now).sent >= 1
+    return customer
 
 
 def test_a_customer_with_every_kind_of_data_finds_each_in_the_export(lived):

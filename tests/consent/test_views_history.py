@@ -71,8 +71,9 @@ def test_history_runs_a_constant_number_of_queries(
     for n in range(extra):
         choose_now(customer, "offers_income", Action.WITHDRAWN if n % 2 else Action.GRANTED)
     # session, user with customer, events with their purpose and version, the notices
-    # in effect (how long the proof is kept), and the apps given access (api).
-    with django_assert_num_queries(5):
+    # in effect (how long the proof is kept), the apps given access (api) and the advance
+    # notices sent (consent.advance_notices).
+    with django_assert_num_queries(6):
         response = customer_client.get("/history/")
     assert len(listed_events(response)) == 1 + extra
 

@@ -19,7 +19,7 @@ from api.linked_apps import record_authorisation
 from api.models import ConsentChange, LinkedApp
 from banking.models import Account, Holding, Transaction
 from consent.choices import notice_on_screen
-from consent.models import ConsentState, Customer
+from consent.models import AdvanceNotice, ConsentState, Customer
 from ledger.models import ConsentEvent, LedgerTombstone
 from offers.models import DataUse, FollowUp, Offer, OfferEvent
 from offers.review import approve
@@ -55,10 +55,11 @@ def held(customer) -> dict[str, int]:
         "transactions": Transaction.objects.filter(account__customer=customer).count(),
         "tombstones": LedgerTombstone.objects.filter(customer=customer).count(),
         "linked_apps": LinkedApp.objects.filter(customer=customer).count(),
+        "advance_notices": AdvanceNotice.objects.filter(customer=customer).count(),
     }
     # Nothing else in the schema points at a customer without being counted above.
     counted = {ConsentEvent, ConsentState, ConsentChange, Offer, DataUse, Account, Holding}
-    counted |= {LedgerTombstone, LinkedApp}
+    counted |= {LedgerTombstone, LinkedApp, AdvanceNotice}
     for model in apps.get_models():
         for field in model._meta.concrete_fields:
             if isinstance(field, models.ForeignKey) and field.related_model is Customer:
