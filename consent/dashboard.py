@@ -453,6 +453,23 @@ def customer_events(customer: Customer) -> list[ConsentEvent]:
     return events
 
 
+def events_with_previous(customer: Customer) -> list[ConsentEvent]:
+    """`customer_events`, newest first, each with the previous event about its purpose as
+    `consent.renewals.with_previous` annotates it (its window, done in one pass over the
+    chain's order instead of in SQL the ORM would build on every request)."""
+    events = customer_events(customer)
+    last: dict[Any, ConsentEvent] = {}
+    for event in events:
+        previous = last.get(event.purpose_id)
+        annotated: Any = event  # what `with_previous` annotates is not in the model's type
+        annotated.previous_action = previous.action if previous else None
+        annotated.previous_version_id = previous.purpose_version_id if previous else None
+        annotated.previous_occurred_at = previous.occurred_at if previous else None
+        last[event.purpose_id] = event
+    events.reverse()
+    return events
+
+
 _EVENTS_SQL = f"""
     SELECT {columns(ConsentEvent, "event")}, {columns(Purpose, "purpose")},
            {columns(PurposeVersion, "version")}
@@ -510,7 +527,7 @@ def history_page(customer: Customer, *, language: str, at: dt.datetime) -> Histo
     """The history, with what other apps add to it, and how long it is kept (the notices
     in effect: one query more)."""
     proof = periods(on=timezone.localdate(at)).get("consent_proof")
-    events = list(customer_history(customer))
+    events = events_with_previous(customer)
     entries = sorted(
         answers(signals.history_entries, customer=customer, language=language),
         key=lambda entry: entry.at,

@@ -22,6 +22,7 @@ run out, so the longest wins. Removing what is past them is `lifecycle.retention
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.utils.text import capfirst
 
@@ -280,11 +281,23 @@ def periods(*, on: dt.date) -> dict[str, Period]:
     )
     stated: dict[str, list[StatedRule]] = {}
     for version in versions:
-        for rule in parse_rules(version.retention_rules):
+        for rule in _version_rules(version.pk, version.retention_rules):
             stated.setdefault(rule.data, []).append(
                 StatedRule(rule, version.purpose.code, version.version)
             )
     return {kind: Period(kind, tuple(rules)) for kind, rules in stated.items()}
+
+
+def _version_rules(version_id: int, stored: Any) -> tuple[Rule, ...]:
+    # A published version never changes (a trigger refuses it): its rules are parsed once
+    # per process (the stored rules are compared, not trusted to match the id).
+    cached = _PARSED.get(version_id)
+    if cached is None or cached[0] != stored:
+        cached = _PARSED[version_id] = (stored, parse_rules(stored))
+    return cached[1]
+
+
+_PARSED: dict[int, tuple[Any, tuple[Rule, ...]]] = {}
 
 
 # --- consent's own kinds: the proof of consent and the profile -------------------------------
