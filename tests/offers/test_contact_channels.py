@@ -8,10 +8,12 @@ import datetime as dt
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from consent.channels import channel_counts
-from ledger.models import ConsentEvent
+from ledger.models import Action, ConsentEvent
 from offers.mailing import send_offer_email
 from offers.models import FollowUp, Offer, OfferEvent
 from offers.transitions import NO_CALLS, TransitionError, change_follow_up
@@ -180,3 +182,25 @@ def test_an_offer_email_goes_only_under_a_counting_email_choice(sanne, approved,
     choose_on_screen(sanne, "contact_email", at=now)
     assert send_offer_email(offer=approved, subject="Uw aanbod", body="…", at=at) is True
     assert [message.to for message in mail.outbox] == [[sanne.email]]
+
+
+def test_the_list_judges_the_phone_choice_in_its_own_query(
+    client, waiting, contact_centre, allow_calls, daan, student
+):
+    """Set-based: more customers on the list, with and without calls allowed, and the
+    list runs the same number of queries."""
+    client.force_login(contact_centre)
+    client.get(LIST)
+    with CaptureQueriesContext(connection) as before:
+        client.get(LIST)
+    allow_calls(daan)
+    make_offer(daan, rule="savings_account", status="accepted")
+    allow_calls(student)
+    make_offer(student, rule="student_account", status="accepted")
+    # Lucas then switches calls off: his (closed) follow-up is not listed.
+    choose_on_screen(student, "contact_phone", Action.WITHDRAWN, at=timezone.now())
+    assert FollowUp.objects.filter(offer__customer=student).exists()
+    with CaptureQueriesContext(connection) as after:
+        shown = list(client.get(LIST).context["cl"].result_list)
+    assert len(after) == len(before)
+    assert {follow_up.offer.customer for follow_up in shown} == {waiting.offer.customer, daan}
