@@ -36,6 +36,7 @@ from jinja2.ext import Extension
 from jinja2.lexer import TOKEN_LPAREN, TOKEN_NAME, TOKEN_RPAREN, TOKEN_STRING, Token
 
 from consent import wording
+from consent.channels import CHANNEL_PURPOSES
 from consent.templatetags import consent_tags
 
 
@@ -113,6 +114,8 @@ GLOBALS = {
     "bank_phone": consent_tags.bank_phone,
     "choices_on": wording.choices_on,
     "expired_by_age": wording.expired_by_age,
+    # Which purposes are contact channels: the dashboard shows them in a section of their own.
+    "channel_purposes": CHANNEL_PURPOSES,
 }
 
 

@@ -84,6 +84,9 @@ DATA_CATEGORIES = {
     "profile.name": {"nl": "uw naam", "en": "your name"},
     "profile.email": {"nl": "uw e-mailadres", "en": "your e-mail address"},
     "profile.language": {"nl": "de taal waarin u ons leest", "en": "the language you read us in"},
+    # The contact channels (consent 0013): how we may reach the customer about offers.
+    "profile.phone": {"nl": "uw telefoonnummer", "en": "your phone number"},
+    "profile.address": {"nl": "uw adres", "en": "your address"},
 }
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from consent.choices import current_version
 
+from .channels import CHANNELS
 from .models import LEGAL_BASIS_TEXT, Purpose
 
 # Art. 30(1)(g): a general description of the technical and organisational measures.
@@ -29,6 +30,7 @@ FIELDS = (
     "name_en",
     "legal_basis",
     "required",
+    "contact_channel",
     "data_subjects",
     "data_categories",
     "recipients",
@@ -48,6 +50,7 @@ def processing_record(*, at: dt.datetime | None = None) -> list[dict]:
     fields as the card and the receipt."""
     at = at or timezone.now()
     rows = []
+    channel_of = {code: channel for channel, code in CHANNELS.items()}
     for purpose in Purpose.objects.all():
         current = current_version(purpose, at=at)
         if current is None:
@@ -59,6 +62,9 @@ def processing_record(*, at: dt.datetime | None = None) -> list[dict]:
                 "name_en": current.title_en,
                 "legal_basis": LEGAL_BASIS_TEXT[purpose.legal_basis]["en"],
                 "required": purpose.required,
+                # The channel by which the bank may contact customers about offers under
+                # this purpose (`consent.channels`); empty for every other purpose.
+                "contact_channel": channel_of.get(purpose.code, ""),
                 "data_subjects": "customers (account holders)",
                 "data_categories": list(current.data_categories),
                 "recipients": current.recipients_en,
@@ -73,6 +79,21 @@ def processing_record(*, at: dt.datetime | None = None) -> list[dict]:
             }
         )
     return rows
+
+
+def contact_channels() -> list[dict]:
+    """The channels by which the bank contacts customers about offers, and what allows
+    each: a purpose on consent (Telecommunicatiewet art. 11.7), or none for the bank's own
+    app and website, where offers are shown under the offers' own consents."""
+    return [
+        *({"channel": channel, "purpose": code} for channel, code in CHANNELS.items()),
+        {
+            "channel": "app",
+            "purpose": None,
+            "note": "The bank's own app and website: offers are shown there under the"
+            " offers' own consents; no separate consent.",
+        },
+    ]
 
 
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).

@@ -25,6 +25,7 @@ from ledger.models import Action, Channel, ConsentEvent
 
 from . import signals
 from .catalogue import statement_sha256, statement_text
+from .channels import is_channel
 from .choices import (
     ChoiceError,
     RecordedChoice,
@@ -88,6 +89,17 @@ class CustomerFile:
     @property
     def cards(self):
         return self.dashboard.cards
+
+    @property
+    def purpose_cards(self):
+        """Every purpose but the contact channels."""
+        return [card for card in self.cards if not is_channel(card.code)]
+
+    @property
+    def channel_cards(self):
+        """The contact channels (`consent.channels`): how the bank may contact the
+        customer about offers."""
+        return [card for card in self.cards if is_channel(card.code)]
 
     @property
     def objection(self):

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from banking.models import Product
 from consent.admin import ReadOnlyAdmin
+from consent.channels import customers_reachable_by
 from infra.languages import in_language
 
 from .engine import run_progress, sum_counts
@@ -410,8 +411,17 @@ class FollowUpAdmin(ReadOnlyAdmin):
         return False
 
     def get_queryset(self, request):
-        # Nobody calls a customer who left the bank.
-        return super().get_queryset(request).filter(offer__customer__closed_on__isnull=True)
+        # Nobody calls a customer who left the bank, nor one whose choice for calls about
+        # offers does not count now (off, withdrawn, expired, an objection: the
+        # Telecommunicatiewet, art. 11.7): judged in the list's own query.
+        return (
+            super()
+            .get_queryset(request)
+            .filter(
+                offer__customer__closed_on__isnull=True,
+                offer__customer_id__in=customers_reachable_by(channel="phone", at=timezone.now()),
+            )
+        )
 
     @admin.display(description=_("klantnummer"), ordering="offer__customer__customer_number")
     def customer_number(self, follow_up):

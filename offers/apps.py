@@ -17,6 +17,7 @@ class OffersConfig(AppConfig):
         from . import export, receivers, retention, staff
 
         consent.consent_ended.connect(receivers.retract_on_withdrawal)
+        consent.consent_ended.connect(receivers.close_follow_ups_on_phone_withdrawal)
         consent.objected.connect(receivers.close_follow_ups_on_objection)
         consent.material_change.connect(receivers.retract_on_material_change)
         consent.material_change_preview.connect(receivers.offers_retracted_by_material_change)

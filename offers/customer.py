@@ -18,6 +18,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from consent.channels import channel_counts
 from consent.models import Customer
 from infra.languages import text_language
 from ledger.models import ConsentEvent
@@ -82,6 +83,12 @@ class ShownOffer:
         return self.offer.evidence(self.language)
 
     @property
+    def called(self) -> bool:
+        """Whether the customer's "interessant" asked for a call (a follow-up was opened);
+        False when phone calls about offers were off then."""
+        return hasattr(self.offer, "follow_up")
+
+    @property
     def choices(self) -> list[dict]:
         """The consents it relied on: which choice, given when, to which text."""
         choices = []
@@ -126,7 +133,7 @@ def answered_offers(customer: Customer, *, language: str) -> list[ShownOffer]:
     what they said stays visible. One query."""
     offers = (
         Offer.objects.filter(customer=customer, status__in=ANSWERED)
-        .select_related("product")
+        .select_related("product", "follow_up")
         .order_by("-status_changed_at", "-pk")
     )
     return [ShownOffer(offer=offer, language=language) for offer in offers]
@@ -147,10 +154,13 @@ def answer_offer(customer: Customer, offer_id: int, *, answer: str, at: dt.datet
     consent still valid. The update is conditional on that, so a withdrawal or a second
     click racing with this one cannot make an answered or retracted offer change again.
     "Interessant" also puts the offer on the contact centre's follow-up list
-    (`offers.transitions`): the customer was promised a call.
+    (`offers.transitions`), the customer was promised a call, but only while their choice
+    for calls about offers counts (`consent.channels`, Telecommunicatiewet art. 11.7):
+    otherwise the answer is recorded without a call.
     """
     status = ANSWERS[answer]
     offer = get_offer_for_customer(customer, offer_id)
+    call = answer == "interested" and channel_counts(customer=customer, channel="phone", at=at)
     changed = transitions.change_status(
         offers=Offer.objects.shown_to_customers(at=at).filter(pk=offer.pk),
         to=status,
@@ -158,6 +168,7 @@ def answer_offer(customer: Customer, offer_id: int, *, answer: str, at: dt.datet
         actor_kind=ActorKind.CUSTOMER,
         actor=customer.user,
         at=at,
+        call=call,
     )
     if not changed:
         raise OfferNotOpen(offer)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from banking.models import Product
+from consent.channels import CHANNELS, is_channel
 from consent.charts import weekly_chart_svg
 from consent.dashboard import current_versions
 from consent.stats import (
@@ -95,6 +96,18 @@ class Overview:
     # Per kind of data, the oldest record still held next to the promised period
     # (`consent.retention.oldest_held`): storage limitation at a glance.
     held: list[HeldRow] = field(default_factory=list)
+
+    @property
+    def choice_purposes(self) -> list[PurposeOverview]:
+        """The purposes but the contact channels, which have a table of their own."""
+        return [p for p in self.purposes if not is_channel(p.figures.code)]
+
+    @property
+    def channels(self) -> list[tuple[str, PurposeOverview]]:
+        """Per contact channel (`consent.channels`, in its order), its purpose's figures:
+        how many customers the bank may contact that way about offers now."""
+        by_code = {p.figures.code: p for p in self.purposes}
+        return [(channel, by_code[code]) for channel, code in CHANNELS.items() if code in by_code]
 
 
 def offers_funnel(

@@ -11,6 +11,7 @@ import datetime as dt
 from django.db import connection
 from django.utils.translation import ngettext_lazy
 
+from consent.channels import purpose_of
 from consent.models import PurposeVersion
 from infra.effects import Effect, EffectKind
 from ledger.models import ConsentEvent
@@ -115,6 +116,25 @@ def retract_on_withdrawal(
         at=at,
     )
     return [OFFERS_RETRACTED(len(retracted)), *_follow_ups_closed(closed)]
+
+
+def close_follow_ups_on_phone_withdrawal(
+    *, customer_id: int, purpose_code: str, event: ConsentEvent, at: dt.datetime, **_signal
+) -> list[Effect]:
+    """`consent_ended` of the phone channel: the customer no longer allows calls about
+    offers (Telecommunicatiewet art. 11.7), so every call still to make about any of their
+    offers is closed at once, inside the withdrawal's transaction, whatever consent the
+    offer relied on. The offers keep their answer ("geïnteresseerd")."""
+    if purpose_code != purpose_of("phone"):
+        return []
+    closed = transitions.close_follow_ups(
+        offers=Offer.objects.filter(customer_id=customer_id),
+        outcome=FollowUpOutcome.WITHDRAWN,
+        cause=Cause.CONSENT_WITHDRAWN,
+        reason=f"Toestemming om te bellen ingetrokken ({purpose_code}, gebeurtenis {event.pk}).",
+        at=at,
+    )
+    return _follow_ups_closed(closed)
 
 
 def close_follow_ups_on_objection(

@@ -28,6 +28,7 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from consent.channels import channel_counts
 from consent.models import PurposeVersion
 from ledger.models import ConsentEvent
 
@@ -55,6 +56,13 @@ class TransitionError(Exception):
     """A change that is not allowed as asked. Nothing was written."""
 
 
+# Said to the contact centre when a customer may not be called about offers (now).
+NO_CALLS = _(
+    "Niet bellen: deze klant heeft ‘Telefoon over aanbiedingen’ nu niet aan (uit, ingetrokken,"
+    " verlopen of bezwaar). Het verzoek staat daarom niet op de terugbellijst."
+)
+
+
 def change_status(
     *,
     offers: QuerySet[Offer] | Iterable[int],
@@ -67,6 +75,7 @@ def change_status(
     consent_event: ConsentEvent | None = None,
     purpose_version: PurposeVersion | None = None,
     run: OfferRun | None = None,
+    call: bool = True,
 ) -> list[int]:
     """Move every offer among `offers` (a queryset or ids) that may go to `to` from its
     current status; return the ids of the offers moved.
@@ -78,6 +87,9 @@ def change_status(
 
     A staff member changing an offer's status is reviewing it: `reviewed_by` and
     `reviewed_at` say who and when. A rejection keeps its reason on the offer too.
+
+    An accepted offer ("Interessant") joins the contact centre's call list, unless `call`
+    is False: the customer said "interessant" without allowing calls about offers.
     """
     to = OfferStatus(to)
     froms = [str(s) for s in STATUS_MOVES[to] if s]
@@ -148,7 +160,7 @@ def change_status(
             params,
         )
         moved = sorted(row[0] for row in cursor.fetchall())
-    if to == OfferStatus.ACCEPTED and moved:
+    if to == OfferStatus.ACCEPTED and moved and call:
         _open_follow_ups(moved, actor_kind=actor_kind, actor=actor, at=at)
     return moved
 
@@ -207,7 +219,11 @@ def change_follow_up(
     """A contact-centre employee works a follow-up: takes it (or gives it to a colleague),
     records a call, or closes it with an outcome. One event per change."""
     _check_actor(ActorKind.STAFF, actor)
-    follow_up = FollowUp.objects.select_for_update().get(pk=follow_up_id)
+    follow_up = (
+        FollowUp.objects.select_for_update(of=("self",))
+        .select_related("offer__customer")
+        .get(pk=follow_up_id)
+    )
     to = FollowUpStatus(to)
     if follow_up.status not in FOLLOW_UP_MOVES[to]:
         raise TransitionError(
@@ -215,6 +231,13 @@ def change_follow_up(
             if follow_up.status == FollowUpStatus.CLOSED
             else _("Deze stap kan niet vanuit de huidige status.")
         )
+    if to != FollowUpStatus.CLOSED:
+        # Taking it or recording a call is calling: only while the customer's choice for
+        # calls about offers counts (it may have expired or been withdrawn since they
+        # asked). Closing it stays possible.
+        customer = follow_up.offer.customer
+        if not channel_counts(customer=customer, channel="phone", at=at):
+            raise TransitionError(NO_CALLS)
     outcome = outcome or ""
     if to == FollowUpStatus.CLOSED and outcome not in STAFF_OUTCOMES:
         raise TransitionError(_("Kies de uitkomst om af te sluiten."))

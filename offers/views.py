@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from consent.channels import channel_counts
 from consent.decorators import customer_choice, customer_page
 
 from .customer import OfferNotOpen, answer_offer, answered_offers, data_use_log, shown_offers
@@ -26,9 +27,12 @@ def _to_offer(request, offer_id):
 @customer_page()
 def offers(request):
     language = request.LANGUAGE_CODE
+    now = timezone.now()
     context = {
-        "offers": shown_offers(request.customer, language=language, at=timezone.now()),
+        "offers": shown_offers(request.customer, language=language, at=now),
         "answered": answered_offers(request.customer, language=language),
+        # "Bel mij hierover" only while the customer allows calls about offers.
+        "may_call": channel_counts(customer=request.customer, channel="phone", at=now),
     }
     return render(request, "offers/offers.html", context)
 
@@ -63,9 +67,14 @@ def _answer(request, offer_id, answer):
             response["HX-Refresh"] = "true"
         return response
     product = offer.product.name(request.LANGUAGE_CODE)
-    if answer == "interested":
+    if answer == "interested" and hasattr(offer, "follow_up"):
         message = _(
             "Dank u. Een medewerker van de bank belt u over ‘%(product)s’. U zit nergens aan vast."
+        ) % {"product": product}
+    elif answer == "interested":
+        message = _(
+            "Dank u. Wij weten nu dat u ‘%(product)s’ interessant vindt. Wij bellen u er niet"
+            " over: u heeft niet aangezet dat wij u over aanbiedingen mogen bellen."
         ) % {"product": product}
     else:
         message = _(

@@ -20,6 +20,7 @@ from offers.models import FollowUpOutcome, FollowUpStatus, Offer
 PHONE = "+31 6 1234 5678"
 STAFF_NOTE = "Belde zelf: wil ook aanbiedingen op inkomen."
 CALL_NOTE = "Teruggebeld, wil bedenktijd."
+CALLS_NOTE = "Mag gebeld worden over aanbiedingen."
 
 
 def called_back_story(number: str, *, at: dt.datetime) -> Customer:
@@ -46,6 +47,24 @@ def called_back_story(number: str, *, at: dt.datetime) -> Customer:
         purpose_code="offers_income",
         version=notice.version.version,
         notice_sha256=notice.notice_sha256,
+    )
+    # On the same call: they may be called about offers (consent.channels), so their
+    # "interessant" asks for a call.
+    phone = notice_for(
+        customer=customer, action=Action.GRANTED, purpose_code="contact_phone", at=minutes(6)
+    )
+    assert phone.version is not None
+    act_for_customer(
+        customer=customer,
+        staff=agent,
+        action=Action.GRANTED,
+        channel=Channel.PHONE,
+        identity_checked=True,
+        note=CALLS_NOTE,
+        at=minutes(6),
+        purpose_code="contact_phone",
+        version=phone.version.version,
+        notice_sha256=phone.notice_sha256,
     )
     offer = Offer.objects.get(customer=customer)
     review.approve(offer_ids=[offer.pk], reviewer=reviewer, at=minutes(10))

@@ -15,7 +15,7 @@ from infra.dbroles import GrantTable, RefuseTruncate
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("consent", "0012_immune_to_shadowing_and_deletes"),
+        ("consent", "0013_contact_channels"),
     ]
 
     operations = [

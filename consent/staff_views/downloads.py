@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404
 from consent.dashboard import get_event_for_customer
 from consent.models import Customer
 from consent.receipts import receipt_download
-from consent.records import processing_record, processing_record_csv
+from consent.records import contact_channels, processing_record, processing_record_csv
 from infra.staffsite import staff_view
 
 
@@ -23,7 +23,10 @@ def processing_record_file(request, fmt):
     if fmt == "csv":
         response = HttpResponse(processing_record_csv(), content_type="text/csv; charset=utf-8")
     elif fmt == "json":
-        body = json.dumps({"processing_activities": processing_record()}, indent=2)
+        body = json.dumps(
+            {"processing_activities": processing_record(), "contact_channels": contact_channels()},
+            indent=2,
+        )
         response = HttpResponse(body, content_type="application/json")
     else:
         raise PermissionDenied

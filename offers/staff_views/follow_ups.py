@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
+from consent.channels import channel_counts
 from infra.staffsite import staff_page, staff_view
 from offers import transitions
 from offers.forms import FollowUpForm
@@ -32,6 +33,11 @@ def follow_up(request, follow_up_id):
     )
     customer = follow_up.offer.customer
     status = 200
+    may_call = channel_counts(customer=customer, channel="phone", at=timezone.now())
+    if not may_call and follow_up.status != FollowUpStatus.CLOSED:
+        # Checked again as the call is opened: taking it or recording a call is refused
+        # (`transitions.change_follow_up`); closing it stays possible.
+        messages.warning(request, transitions.NO_CALLS)
     if request.method != "POST":
         form = FollowUpForm(
             initial={"status": follow_up.status, "owner": follow_up.owner or request.user}
@@ -75,5 +81,6 @@ def follow_up(request, follow_up_id):
         "history": history(follow_up.offer.events.all()),
         "form": form,
         "may_work": request.user.has_perm(WORK) and follow_up.status != FollowUpStatus.CLOSED,
+        "may_call": may_call,
     }
     return staff_page(request, "admin/offers/followup/follow_up.html", context, status=status)

@@ -58,6 +58,10 @@ def test_the_cards_carry_texts_versions_and_hashes_of_what_the_customer_reads(ap
         "offers_spending",
         "offers_income",
         "offers_balance",
+        # The contact channels (consent 0013): purposes like the others.
+        "contact_email",
+        "contact_phone",
+        "contact_post",
     ]
     spending = by_code["offers_spending"]
     assert spending["title"] == "Aanbiedingen op basis van waar en hoe u betaalt"

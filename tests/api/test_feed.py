@@ -29,6 +29,8 @@ from .follower import Follower, ndjson_lines, truth
 from .follower import snapshot as snapshot_of
 
 OFFERS = ("offers_spending", "offers_income", "offers_balance")
+# Every direct-marketing purpose: the offers and the contact channels (consent 0013).
+DIRECT_MARKETING = (*OFFERS, "contact_email", "contact_phone", "contact_post")
 
 
 def feed(customer=None):
@@ -65,7 +67,7 @@ def test_an_objection_ends_every_offers_purpose_in_the_feed(db, choose, now):
     assert feed(daan) == [
         ("offers_balance", "granted", True),
         ("offers_balance", "withdrawn", False),
-        *((code, "objected", False) for code in OFFERS),
+        *((code, "objected", False) for code in DIRECT_MARKETING),
     ]
 
 
@@ -73,7 +75,7 @@ def test_lifting_the_objection_switches_nothing_on_in_the_feed(db, now):
     daan = CustomerFactory()
     stop_all_offers(customer=daan, channel=Channel.APP, actor=daan.user, at=now)
     lift_objection(customer=daan, channel=Channel.APP, actor=daan.user, at=now)
-    assert feed(daan)[-3:] == [(code, "objection_lifted", False) for code in OFFERS]
+    assert feed(daan)[-6:] == [(code, "objection_lifted", False) for code in DIRECT_MARKETING]
 
 
 def test_a_refused_choice_writes_nothing_to_the_feed(db, choose, now):

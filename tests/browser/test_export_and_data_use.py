@@ -24,7 +24,7 @@ from ledger.models import Action, Channel, ConsentEvent
 from lifecycle.erasure import request_erasure
 from offers.models import Offer
 from tests.browser.conftest import wait_for_dashboard
-from tests.export_story import CALL_NOTE, PHONE, STAFF_NOTE, called_back_story
+from tests.export_story import CALL_NOTE, CALLS_NOTE, PHONE, STAFF_NOTE, called_back_story
 
 pytestmark = pytest.mark.browser
 
@@ -181,7 +181,12 @@ def test_the_export_holds_the_phone_the_staffs_actions_offer_events_and_calls(
     # The download holds the same, in machine formats.
     data = json.loads(page.request.get("/export.json").body())
     assert data["profile"]["phone"] == PHONE
-    (by_phone,) = [e for e in data["history"] if e["staff_action"]]
+    # Recorded on the phone: offers on income, and (a minute later) calls about offers.
+    by_phone, calls = sorted(
+        (e for e in data["history"] if e["staff_action"]),
+        key=lambda e: e["staff_action"]["recorded_at"],
+    )
+    assert calls["staff_action"]["note"] == CALLS_NOTE
     assert by_phone["staff_action"] == {
         "channel": "phone",
         "identity_checked": True,

@@ -67,7 +67,7 @@ def test_a_choice_saved_before_its_answer_was_lost_says_saved_after_all(page, sh
     expect(card.locator(".since")).to_contain_text("Aan sinds")
     expect(page.locator("#announcer")).to_contain_text(SAVED_AFTER_ALL)
     expect(page.locator("#announcer")).to_contain_text("Aan sinds")
-    expect(page.locator("#summary-count")).to_have_text("1 van 3 keuzes aan")
+    expect(page.locator("#summary-count")).to_have_text("1 van 6 keuzes aan")
     expect(page.get_by_text("NIET opgeslagen")).to_have_count(0)
     expect(switch).to_be_focused()  # the switch in the stored card, where it was
     assert answers == [200]

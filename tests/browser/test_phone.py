@@ -56,7 +56,7 @@ def test_the_header_is_one_row_on_a_phone_and_its_menu_opens(page, shopper):
 def test_the_first_switch_is_on_a_phones_first_screen(page, busy_shopper):
     page.set_viewport_size(PHONE)
     log_in(page, busy_shopper.customer_number)
-    expect(page.locator(".summary-count")).to_have_text("2 van 3 keuzes aan")
+    expect(page.locator(".summary-count")).to_have_text("2 van 6 keuzes aan")
     first = page.get_by_role("switch").first
     assert first.bounding_box()["y"] + first.bounding_box()["height"] <= PHONE["height"]
     # Title and switch side by side.

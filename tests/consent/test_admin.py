@@ -158,6 +158,9 @@ def test_the_record_of_processing_comes_from_the_catalogue_as_csv_and_json(clien
         "offers_spending",
         "offers_income",
         "offers_balance",
+        "contact_email",
+        "contact_phone",
+        "contact_post",
     }
     spending = rows["offers_spending"]
     assert spending["legal_basis"] == "your consent (GDPR Article 6(1)(a))"

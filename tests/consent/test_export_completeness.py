@@ -18,7 +18,7 @@ from django.utils import timezone
 from consent.advance_notices import send_advance_notices
 from consent.export import customer_export
 from consent.models import ConsentState, Customer
-from tests.export_story import CALL_NOTE, PHONE, STAFF_NOTE, called_back_story
+from tests.export_story import CALL_NOTE, CALLS_NOTE, PHONE, STAFF_NOTE, called_back_story
 from tests.factories import publish_version_for_later
 
 # table -> (export section, key of an item that holds it; None: the item itself)
@@ -131,7 +131,12 @@ def test_a_customer_with_every_kind_of_data_finds_each_in_the_export(lived):
         if key is not None:
             assert any(item.get(key) for item in items), f"{table}: no {section}[].{key}"
     assert data["profile"]["phone"] == PHONE
-    (by_phone,) = [e for e in data["history"] if e["staff_action"]]
+    # Two choices a staff member recorded on the phone: offers on income, and calls.
+    by_phone, calls = sorted(
+        (e for e in data["history"] if e["staff_action"]),
+        key=lambda e: e["staff_action"]["note"] != STAFF_NOTE,
+    )
+    assert calls["staff_action"]["note"] == CALLS_NOTE
     assert by_phone["staff_action"]["note"] == STAFF_NOTE
     assert by_phone["staff_action"]["channel"] == "phone"
     assert by_phone["staff_action"]["identity_checked"] is True

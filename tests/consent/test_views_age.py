@@ -30,7 +30,8 @@ def test_the_dashboard_offers_no_grant_button_under_16_and_says_from_when(client
     lotte = CustomerFactory(birth_date=FIFTEEN)
     client.force_login(lotte.user)
     response = client.get("/")
-    assertContains(response, "Vanaf 15 januari 2027 kunt u hier zelf voor kiezen", count=3)
+    # The three offers purposes and the three contact channels.
+    assertContains(response, "Vanaf 15 januari 2027 kunt u hier zelf voor kiezen", count=6)
     assertNotContains(response, 'value="grant"')
     assertNotContains(response, 'role="switch"')
 

@@ -96,7 +96,7 @@ def test_the_card_state_brings_the_summary_along_and_changes_nothing(customer_cl
     for _ in range(2):
         html = customer_client.get("/cards/offers_spending/", headers=HTMX).content.decode()
     assert 'id="summary"' in html and 'hx-swap-oob="outerHTML"' in html
-    assert "1 van 3 keuzes aan" in html
+    assert "1 van 6 keuzes aan" in html
     # No live region: site.js says what the outcome was, once.
     assert 'id="announcer"' not in html
     assert ConsentEvent.objects.count() == before

@@ -20,9 +20,9 @@ def text_of(html: str) -> str:
 # --- Point 4: phone first -------------------------------------------------------------------
 def test_the_summary_counts_the_choices_that_are_on(customer_client, customer, choose_now):
     page = text_of(customer_client.get("/").content.decode())
-    assert "1 van 3 keuzes aan" in page
+    assert "1 van 6 keuzes aan" in page
     choose_now(customer, "offers_income")
-    assert "2 van 3 keuzes aan" in text_of(customer_client.get("/").content.decode())
+    assert "2 van 6 keuzes aan" in text_of(customer_client.get("/").content.decode())
 
 
 def test_what_needs_a_choice_comes_at_the_top_with_its_buttons(customer_client):
@@ -31,7 +31,7 @@ def test_what_needs_a_choice_comes_at_the_top_with_its_buttons(customer_client):
     top = html[html.index('id="summary"') : html.index('id="choices-title"')]
     assert 'id="purpose-offers_spending"' in top and 'id="grant-offers_spending"' in top
     assert "Kies opnieuw: de tekst is veranderd." in top
-    assert "0 van 3 keuzes aan" in text_of(top)
+    assert "0 van 6 keuzes aan" in text_of(top)
 
 
 def test_the_objection_is_at_the_top_before_the_choices(customer_client):
@@ -93,7 +93,7 @@ def test_an_htmx_choice_also_updates_the_summary(customer_client):
     response = customer_client.post("/choices/offers_income/", form, headers={"HX-Request": "true"})
     html = response.content.decode()
     assert 'id="summary"' in html and 'hx-swap-oob="outerHTML"' in html
-    assert "2 van 3 keuzes aan" in text_of(html)
+    assert "2 van 6 keuzes aan" in text_of(html)
 
 
 # --- Point 5: readable proof ---------------------------------------------------------------

@@ -34,7 +34,8 @@ def test_the_dashboard_shows_every_purpose_as_a_card(customer_client):
         assertContains(response, f'id="purpose-{code}"')
     # Required purposes say so, and have no switch.
     assertContains(response, "Altijd aan", count=2)
-    assertContains(response, 'role="switch"', count=3)
+    # The three offers purposes and the three contact channels (consent 0013).
+    assertContains(response, 'role="switch"', count=6)
     assertNotContains(response, 'id="switch-payments"')
 
 
@@ -132,7 +133,7 @@ def test_the_dashboard_runs_a_constant_number_of_queries(
     # customer's states with their validity.
     with django_assert_num_queries(3):
         response = client.get("/")
-    assert response.content.decode().count('id="purpose-') == 5 + extra
+    assert response.content.decode().count('id="purpose-') == 8 + extra
 
 
 def test_the_page_sets_the_security_headers(customer_client):

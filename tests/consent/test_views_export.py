@@ -37,7 +37,14 @@ def test_the_export_follows_the_documented_format(customer_client, customer, cho
     assert data["objection"] == {"active": False}
     assert data["customer_number"] == customer.customer_number
     choices = {c["purpose"]: c for c in data["choices"]}
-    assert set(choices) == {"offers_spending", "offers_income", "offers_balance"}
+    assert set(choices) == {
+        "offers_spending",
+        "offers_income",
+        "offers_balance",
+        "contact_email",
+        "contact_phone",
+        "contact_post",
+    }
     assert choices["offers_spending"]["state"] == "withdrawn"
     assert choices["offers_spending"]["valid"] is False
     assert choices["offers_spending"]["version"] == 1

@@ -48,7 +48,8 @@ def test_the_dashboard_shows_the_objection_with_its_date_and_a_lift_button(custo
     assertNotContains(response, 'id="stop-all"')
     # Offers purposes show why they are off, and no switch to grant them.
     assertNotContains(response, 'value="grant"')
-    assertContains(response, "omdat u alle persoonlijke aanbiedingen heeft gestopt", count=3)
+    # The three offers purposes and the three contact channels: all direct marketing.
+    assertContains(response, "omdat u alle persoonlijke aanbiedingen heeft gestopt", count=6)
 
 
 def test_lifting_the_objection_is_recorded_and_switches_nothing_on(customer_client, customer):

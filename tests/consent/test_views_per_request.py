@@ -23,11 +23,11 @@ def test_each_customer_sees_their_own_state_one_after_the_other(client, db, choo
         client.force_login(on.user)
         html = client.get("/").content.decode()
         assert 'aria-checked="true"' in switch(html, "offers_spending")
-        assert "1 van 3 keuzes aan" in html
+        assert "1 van 6 keuzes aan" in html
         client.force_login(off.user)
         html = client.get("/").content.decode()
         assert 'aria-checked="false"' in switch(html, "offers_spending")
-        assert "0 van 3 keuzes aan" in html
+        assert "0 van 6 keuzes aan" in html
 
 
 def test_a_choice_shows_at_once(customer_client, customer, choose_now):

@@ -86,8 +86,8 @@ def test_the_request_is_in_the_ledger_with_the_statement_confirmed(noor):
     )
     assert event.notice_sha256 == statement_sha256(Action.ERASURE_REQUESTED, "en")
     assert erased.effects["offers_erased"] == 2
-    # The choices stay as they were.
-    assert ConsentState.objects.filter(customer=noor, state=Action.GRANTED).count() == 2
+    # The choices stay as they were (her two offers consents, and calls about offers).
+    assert ConsentState.objects.filter(customer=noor, state=Action.GRANTED).count() == 3
     checkpoint_and_verify()
 
 

@@ -30,8 +30,9 @@ RETENTION_RULES = importlib.import_module("consent.migrations.0008_retention").R
 
 
 def test_the_published_versions_keep_their_text_and_hash(customer_who_consented):
-    """Format 1: no rules line, so every hash the ledger stored still verifies."""
-    for version in PurposeVersion.objects.all():
+    """Format 1: no rules line, so every hash the ledger stored still verifies. (Purposes
+    added later, such as the contact channels of consent 0013, are published in format 2.)"""
+    for version in PurposeVersion.objects.filter(purpose__code__in=RETENTION_RULES):
         assert version.notice_format == 1
         assert "Bewaarregels" not in version.notice_text("nl")
         assert "Retention rules" not in version.notice_text("en")
@@ -41,7 +42,8 @@ def test_the_published_versions_keep_their_text_and_hash(customer_who_consented)
 
 
 def test_the_first_versions_rules_say_what_their_sentences_say(db):
-    for version in PurposeVersion.objects.select_related("purpose"):
+    first = PurposeVersion.objects.filter(purpose__code__in=RETENTION_RULES)
+    for version in first.select_related("purpose"):
         rules = parse_rules(version.retention_rules)
         assert version.retention_rules == RETENTION_RULES[version.purpose.code]
         # What the sentence states, the rules state: every period of every rule but one.

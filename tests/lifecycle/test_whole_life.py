@@ -98,6 +98,10 @@ def test_a_customer_joins_consents_gets_an_offer_leaves_and_is_removed_on_the_pr
     shown = notice_on_screen(purpose_code="offers_balance", at=timezone.now())
     response = client.post("/choices/offers_balance/", {"choice": "grant", **shown})
     assert response.status_code == 302
+    # And to calls about offers (consent.channels): her "interessant" asks for a call.
+    shown = notice_on_screen(purpose_code="contact_phone", at=timezone.now())
+    response = client.post("/choices/contact_phone/", {"choice": "grant", **shown})
+    assert response.status_code == 302
     checkpoints()
     # Lets the bank's app act for her (the token endpoint links it).
     app = Application.objects.create(
@@ -117,9 +121,9 @@ def test_a_customer_joins_consents_gets_an_offer_leaves_and_is_removed_on_the_pr
     approve(offer_ids=[offer.pk], reviewer=UserFactory(is_staff=True), at=timezone.now())
     assert client.post(f"/offers/{offer.pk}/interested/").status_code == 302
     assert held(fleur) == {
-        "events": 1,
-        "states": 1,
-        "feed": 1,
+        "events": 2,
+        "states": 2,
+        "feed": 2,
         "offers": 1,
         "offer_events": 4,  # proposed, approved, accepted, follow-up opened
         "follow_ups": 1,
@@ -129,9 +133,9 @@ def test_a_customer_joins_consents_gets_an_offer_leaves_and_is_removed_on_the_pr
         "linked_apps": 1,
     }
 
-    # Leaves a week later: her consent is withdrawn by the system, she cannot log in.
+    # Leaves a week later: her consents are withdrawn by the system, she cannot log in.
     travel(LEFT)
-    assert "customer 810001 closed on 2026-11-09: 1 consent(s) withdrawn" in run(
+    assert "customer 810001 closed on 2026-11-09: 2 consent(s) withdrawn" in run(
         "close_customer", "810001", "--on", LEFT.isoformat()
     )
     assert client.get("/").status_code in (302, 403)
@@ -140,7 +144,7 @@ def test_a_customer_joins_consents_gets_an_offer_leaves_and_is_removed_on_the_pr
     checkpoints()
     # The system's withdrawal and her departure, both in the ledger; the withdrawal closed
     # the call she had asked for (nobody calls a customer who left).
-    after_leaving = {**held(fleur), "events": 3, "states": 1, "feed": 2, "offer_events": 5}
+    after_leaving = {**held(fleur), "events": 5, "states": 2, "feed": 4, "offer_events": 5}
     assert held(fleur) == after_leaving
     assert FollowUp.objects.get(offer=offer).outcome == "withdrawn"
     assert LinkedApp.objects.get(customer=fleur).revoked_by == "left_bank"
@@ -162,9 +166,9 @@ def test_a_customer_joins_consents_gets_an_offer_leaves_and_is_removed_on_the_pr
     out = run("enforce_retention")
     assert "offers (offers and your answers to them): 1 offers, 5 offer events, 1 follow ups" in out
     after_a_year = {
-        "events": 3,
-        "states": 1,
-        "feed": 2,
+        "events": 5,
+        "states": 2,
+        "feed": 4,
         "accounts": 1,
         "transactions": 1,
         "linked_apps": 1,
@@ -178,7 +182,7 @@ def test_a_customer_joins_consents_gets_an_offer_leaves_and_is_removed_on_the_pr
     assert held(fleur) == after_a_year
     travel(dt.date(2031, 11, 9))
     out = run("enforce_retention")
-    assert "consent_proof" in out and "1 customers, 3 events, 2 feed rows, 1 linked apps" in out
+    assert "consent_proof" in out and "1 customers, 5 events, 4 feed rows, 1 linked apps" in out
     # Transactions are kept by fraud detection (5 years after the transaction) and by
     # payments (7 years after the relationship ends): the longest wins.
     after_five_years = {"accounts": 1, "transactions": 1, "tombstones": 1}

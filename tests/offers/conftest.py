@@ -4,6 +4,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from tests.choices import choose_on_screen
 from tests.factories import CustomerFactory, UserFactory
 
 from .factories import AccountFactory, TransactionFactory, hold
@@ -98,3 +99,15 @@ def daan(db, choose):
     daan = CustomerFactory(customer_number="510002", first_name="Daan")
     choose(daan, "offers_balance", at=timezone.now() - dt.timedelta(days=10))
     return daan
+
+
+@pytest.fixture
+def allow_calls(db, now):
+    """A customer switches on "Telefoon over aanbiedingen" on their dashboard, when the
+    test's clock started: only then does "Interessant" put them on the contact centre's
+    list (consent.channels)."""
+
+    def allow_calls(customer, *, at=None):
+        return choose_on_screen(customer, "contact_phone", at=at or now)
+
+    return allow_calls

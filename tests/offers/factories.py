@@ -79,11 +79,17 @@ def give_reason_for(customer, rule: str, *, as_of: dt.date) -> None:
         raise ValueError(rule)
 
 
-def make_offer(customer, *, rule="travel_world_cover", status="proposed", now=None):
+def make_offer(
+    customer, *, rule="travel_world_cover", status="proposed", now=None, allow_calls=True
+):
     """The offer the real engine makes for `customer` at `now` (default: now), from banking
     data that makes `rule` fire, taken to `status` the way it happens in the bank: a
     reviewer approves or rejects, the customer answers, the offer's date passes, or the
-    customer withdraws the consent it relied on. The customer must have consented."""
+    customer withdraws the consent it relied on. The customer must have consented.
+
+    "accepted" is "Bel mij hierover": unless `allow_calls` is False, the customer first
+    switches on calls about offers on their dashboard (if that does not count already),
+    so the answer opens a follow-up as it does in the bank (consent.channels)."""
     from django.contrib.auth import get_user_model
     from django.utils import timezone
 
@@ -112,6 +118,12 @@ def make_offer(customer, *, rule="travel_world_cover", status="proposed", now=No
         review.approve(offer_ids=[offer.pk], reviewer=reviewer, at=now)
     if status == "rejected":
         review.reject(offer_ids=[offer.pk], reviewer=reviewer, reason="niet passend", at=now)
+    if status == "accepted" and allow_calls:
+        from consent.channels import channel_counts
+        from tests.choices import choose_on_screen
+
+        if not channel_counts(customer=customer, channel="phone", at=now):
+            choose_on_screen(customer, "contact_phone", at=now)
     if status in ("dismissed", "accepted"):
         answer = "dismiss" if status == "dismissed" else "interested"
         answer_offer(customer, offer.pk, answer=answer, at=now)

@@ -120,7 +120,10 @@ def test_a_receipt_of_another_customer_is_not_found_under_this_one(
     assert client.get(url).status_code == 404
 
 
-def test_the_page_shows_the_offers_with_their_history(client, contact_centre, sanne, daan):
+def test_the_page_shows_the_offers_with_their_history(
+    client, contact_centre, sanne, daan, allow_calls
+):
+    allow_calls(sanne)
     travel = make_offer(sanne, status="accepted")
     make_offer(daan, rule="savings_account")
     client.force_login(contact_centre)

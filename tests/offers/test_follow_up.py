@@ -19,8 +19,9 @@ def page(follow_up):
 
 
 @pytest.fixture
-def interested(sanne):
-    """Sanne said "Interessant" to world-wide travel cover."""
+def interested(sanne, allow_calls):
+    """Sanne allows calls about offers and said "Interessant" to world-wide travel cover."""
+    allow_calls(sanne)
     return make_offer(sanne, status="accepted").follow_up
 
 
@@ -108,8 +109,10 @@ def test_only_the_contact_centre_sees_and_works_the_list(client, request, intere
 
 
 def test_the_funnel_ends_with_the_customers_the_contact_centre_reached(
-    contact_centre, interested, daan, student
+    contact_centre, interested, daan, student, allow_calls
 ):
+    allow_calls(daan)
+    allow_calls(student)
     unreachable = make_offer(daan, rule="savings_account", status="accepted").follow_up
     make_offer(student, rule="student_account", status="accepted")  # not called yet
     at = timezone.now()

@@ -9,7 +9,7 @@ from consent.choices import stop_all_offers
 from consent.signals import consent_ended
 from ledger.models import Channel, ConsentEvent
 from offers.models import FollowUp, OfferEvent
-from offers.receivers import retract_on_withdrawal
+from offers.receivers import close_follow_ups_on_phone_withdrawal, retract_on_withdrawal
 from offers.transitions import change_follow_up
 from tests.pages import choice_form
 
@@ -24,8 +24,10 @@ def on_the_list(client, contact_centre):
 
 
 @pytest.fixture
-def approved(sanne):
-    """Sanne's world-wide travel cover, approved and on her offers page."""
+def approved(sanne, allow_calls):
+    """Sanne's world-wide travel cover, approved and on her offers page; she allows calls
+    about offers."""
+    allow_calls(sanne)
     return make_offer(sanne, status="approved")
 
 
@@ -48,7 +50,9 @@ def test_interested_then_stop_all_takes_the_call_off_the_list(
     # Stopping everything first withdrew the consent the offer relied on: that closed it.
     assert (follow_up.status, follow_up.outcome) == ("closed", "withdrawn")
     closing = OfferEvent.objects.filter(offer=approved, kind="follow_up").latest("pk")
-    withdrawal = ConsentEvent.objects.get(customer=sanne, action="withdrawn")
+    withdrawal = ConsentEvent.objects.get(
+        customer=sanne, action="withdrawn", purpose__code="offers_spending"
+    )
     objection = ConsentEvent.objects.get(customer=sanne, action="objected")
     assert (closing.from_state, closing.to_state, closing.actor_kind, closing.cause) == (
         "open",
@@ -78,7 +82,13 @@ def test_an_objection_closes_a_call_a_withdrawal_did_not(client, sanne, approved
     assert on_the_list(client, contact_centre) == [FollowUp.objects.get(offer=approved)]
 
     client.force_login(sanne.user)
-    client.post("/choices/stop-all/")
+    # Recorded before withdrawing calls closed them, too: stop-all's withdrawal of the
+    # phone channel would close it first (tests/offers/test_contact_channels.py).
+    consent_ended.disconnect(close_follow_ups_on_phone_withdrawal)
+    try:
+        client.post("/choices/stop-all/")
+    finally:
+        consent_ended.connect(close_follow_ups_on_phone_withdrawal)
 
     assert on_the_list(client, contact_centre) == []
     follow_up = FollowUp.objects.get(offer=approved)

@@ -57,7 +57,16 @@ def known_data(db, choose):
 def test_the_overview_counts_consent_per_purpose(known_data):
     overview = privacy_overview(at=known_data, language="nl")
     figures = {p.figures.code: p.figures for p in overview.purposes}
-    assert set(figures) == {"offers_spending", "offers_income", "offers_balance"}
+    assert set(figures) == {
+        "offers_spending",
+        "offers_income",
+        "offers_balance",
+        "contact_email",
+        "contact_phone",
+        "contact_post",
+    }
+    # The contact channels have a table of their own (tests/consent/test_contact_channels.py).
+    assert [channel for channel, _purpose in overview.channels] == ["email", "phone", "post"]
     spending = figures["offers_spending"]
     assert (spending.granted, spending.withdrawn, spending.never_chosen) == (1, 1, 2)
     assert spending.needs_renewal == 1
@@ -104,7 +113,7 @@ def test_a_privacy_officer_sees_the_overview_with_charts_and_tables(
     response = client.get(OVERVIEW)
     page = response.content.decode()
     assert response.status_code == 200
-    assert page.count('class="chart"') == 3
+    assert page.count('class="chart"') == 6  # the offers purposes and the contact channels
     assert '<tr id="funnel-travel_insurance_world">' in page
     assert '<td class="number never-chosen">2</td>' in page
     assert 'href="/admin/consent/purpose/record-of-processing.csv"' in page
@@ -130,7 +139,7 @@ def test_the_overview_runs_a_fixed_number_of_queries(client, privacy_officer, kn
         make_offer(customer)
     with CaptureQueriesContext(connection) as after:
         page = client.get(OVERVIEW).content.decode()
-    assert page.count('class="chart"') == 4
+    assert page.count('class="chart"') == 7
     assert len(after) == len(before)
 
 
@@ -175,6 +184,9 @@ def test_a_privacy_officer_downloads_the_art_30_record_from_the_catalogue(client
         "offers_spending",
         "offers_income",
         "offers_balance",
+        "contact_email",
+        "contact_phone",
+        "contact_post",
     }
     for row in rows.values():
         for field in ("legal_basis", "data_categories", "recipients", "retention_nl"):

@@ -12,7 +12,9 @@ pytestmark = pytest.mark.any_hour
 
 
 @pytest.fixture
-def approved(sanne):
+def approved(sanne, allow_calls):
+    """Sanne allows calls about offers; her travel cover is on her offers page."""
+    allow_calls(sanne)
     return make_offer(sanne, status="approved")
 
 
@@ -65,7 +67,8 @@ def test_the_page_runs_a_constant_number_of_queries(
     client.force_login(sanne.user)
     client.get("/offers/")
     Offer.objects.filter(pk=approved.pk).update(status="accepted")
-    # session, user with customer, shown offers (none: no consents to prefetch), answered.
-    with django_assert_num_queries(4):
+    # session, user with customer, shown offers (none: no consents to prefetch), answered,
+    # and whether phone calls about offers count (consent.channels).
+    with django_assert_num_queries(5):
         page = client.get("/offers/").content.decode()
     assert 'id="answered-title"' in page
