@@ -32,40 +32,29 @@ def called_back_story(number: str, *, at: dt.datetime) -> Customer:
     users = get_user_model().objects
     agent, reviewer = users.get(username="klantenservice"), users.get(username="reviewer")
     minutes = lambda n: at + dt.timedelta(minutes=n)  # noqa: E731
-    notice = notice_for(
-        customer=customer, action=Action.GRANTED, purpose_code="offers_income", at=minutes(5)
-    )
-    assert notice.version is not None
-    act_for_customer(
-        customer=customer,
-        staff=agent,
-        action=Action.GRANTED,
-        channel=Channel.PHONE,
-        identity_checked=True,
-        note=STAFF_NOTE,
-        at=minutes(5),
-        purpose_code="offers_income",
-        version=notice.version.version,
-        notice_sha256=notice.notice_sha256,
-    )
+
+    def granted_on_the_phone(purpose_code, note, at):
+        notice = notice_for(
+            customer=customer, action=Action.GRANTED, purpose_code=purpose_code, at=at
+        )
+        assert notice.version is not None
+        act_for_customer(
+            customer=customer,
+            staff=agent,
+            action=Action.GRANTED,
+            channel=Channel.PHONE,
+            identity_checked=True,
+            note=note,
+            at=at,
+            purpose_code=purpose_code,
+            version=notice.version.version,
+            notice_sha256=notice.notice_sha256,
+        )
+
+    granted_on_the_phone("offers_income", STAFF_NOTE, minutes(5))
     # On the same call: they may be called about offers (consent.channels), so their
     # "interessant" asks for a call.
-    phone = notice_for(
-        customer=customer, action=Action.GRANTED, purpose_code="contact_phone", at=minutes(6)
-    )
-    assert phone.version is not None
-    act_for_customer(
-        customer=customer,
-        staff=agent,
-        action=Action.GRANTED,
-        channel=Channel.PHONE,
-        identity_checked=True,
-        note=CALLS_NOTE,
-        at=minutes(6),
-        purpose_code="contact_phone",
-        version=phone.version.version,
-        notice_sha256=phone.notice_sha256,
-    )
+    granted_on_the_phone("contact_phone", CALLS_NOTE, minutes(6))
     offer = Offer.objects.get(customer=customer)
     review.approve(offer_ids=[offer.pk], reviewer=reviewer, at=minutes(10))
     offers_customer.answer_offer(customer, offer.pk, answer="interested", at=minutes(15))
