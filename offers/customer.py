@@ -8,19 +8,22 @@ was approved is simply not there, whatever the engine's next run will do with it
 """
 
 import datetime as dt
+import functools
+import itertools
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db import transaction
-from django.db.models import OuterRef, Prefetch, Subquery
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from consent.channels import channel_counts
-from consent.models import Customer
+from consent.models import Customer, Purpose, PurposeVersion
 from infra.languages import text_language
+from infra.precompiled import Inputs, Precompiled, instance, precompile, width
 from ledger.models import ConsentEvent
 from lifecycle.erasure import erasures
 
@@ -303,46 +306,72 @@ def data_uses(customer: Customer, *, language: str) -> list[UseShown]:
     """Every time the offers engine read this customer's data, newest first, with the
     products it proposed relying on that consent, and the offers on the same purpose that
     were already open then, or answered (which the contact policy does not propose
-    again: the read left them standing, it did not find "nothing"). One query."""
-    name = f"product__name_{text_language(language)}"
-    proposed = Offer.objects.filter(
-        run_id=OuterRef("run_id"),
-        customer_id=OuterRef("customer_id"),
-        relied_on=OuterRef("consent_event_id"),
-    ).values(name)
-    # An offer's status at the moment of the read: its last status event by then.
-    status_then = (
-        OfferEvent.objects.filter(
-            offer_id=OuterRef("pk"),
-            kind=EventKind.STATUS,
-            occurred_at__lte=OuterRef(OuterRef("read_at")),
-        )
-        .order_by("-occurred_at", "-pk")
-        .values("to_state")[:1]
-    )
-    earlier = (
-        Offer.objects.filter(
+    again: the read left them standing, it did not find "nothing"). One query, its SQL
+    compiled once per process and language (`_data_uses_query`: the ORM's query; building
+    it was about 40% of an export's CPU)."""
+    query = _data_uses_query(text_language(language))
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.execute(query.sql, query.params({"customer_id": customer.pk}))
+        rows = cursor.fetchall()
+    # The columns as the ORM selects them: the read's own, the three annotations, then
+    # what select_related joins, each model's in its field order.
+    ends = itertools.accumulate((width(DataUse), 3, width(Purpose), width(ConsentEvent)))
+    use_end, annotations_end, purpose_end, event_end = ends
+    shown = []
+    for row in rows:
+        use: Any = instance(DataUse, row[:use_end])
+        use.offered, use.kept, use.answered = row[use_end:annotations_end]
+        use.purpose = instance(Purpose, row[annotations_end:purpose_end])
+        use.consent_event = instance(ConsentEvent, row[purpose_end:event_end])
+        use.consent_event.purpose_version = instance(PurposeVersion, row[event_end:])
+        shown.append(UseShown(use=use, language=language))
+    return shown
+
+
+@functools.cache
+def _data_uses_query(language: str) -> Precompiled:
+    name = f"product__name_{language}"
+
+    def build(inputs: Inputs) -> QuerySet:
+        proposed = Offer.objects.filter(
+            run_id=OuterRef("run_id"),
             customer_id=OuterRef("customer_id"),
-            relied_on__purpose_id=OuterRef("purpose_id"),
-            created_at__lte=OuterRef("read_at"),
+            relied_on=OuterRef("consent_event_id"),
+        ).values(name)
+        # An offer's status at the moment of the read: its last status event by then.
+        status_then = (
+            OfferEvent.objects.filter(
+                offer_id=OuterRef("pk"),
+                kind=EventKind.STATUS,
+                occurred_at__lte=OuterRef(OuterRef("read_at")),
+            )
+            .order_by("-occurred_at", "-pk")
+            .values("to_state")[:1]
         )
-        .exclude(run_id=OuterRef("run_id"))
-        .annotate(status_then=Subquery(status_then))
-        .order_by("created_at", "pk")
-    )
-    standing = earlier.filter(status_then__in=OPEN_STATUSES).values(name)
-    answered = earlier.filter(status_then__in=ANSWERED).values(name)
-    uses = (
-        DataUse.objects.filter(customer=customer)
-        .select_related("purpose", "consent_event__purpose_version")
-        .annotate(
-            offered=ArraySubquery(proposed),
-            kept=ArraySubquery(standing),
-            answered=ArraySubquery(answered),
+        earlier = (
+            Offer.objects.filter(
+                customer_id=OuterRef("customer_id"),
+                relied_on__purpose_id=OuterRef("purpose_id"),
+                created_at__lte=OuterRef("read_at"),
+            )
+            .exclude(run_id=OuterRef("run_id"))
+            .annotate(status_then=Subquery(status_then))
+            .order_by("created_at", "pk")
         )
-        .order_by("-read_at", "purpose__position")
-    )
-    return [UseShown(use=use, language=language) for use in uses]
+        standing = earlier.filter(status_then__in=OPEN_STATUSES).values(name)
+        answered = earlier.filter(status_then__in=ANSWERED).values(name)
+        return (
+            DataUse.objects.filter(customer_id=inputs["customer_id"])
+            .select_related("purpose", "consent_event__purpose_version")
+            .annotate(
+                offered=ArraySubquery(proposed),
+                kept=ArraySubquery(standing),
+                answered=ArraySubquery(answered),
+            )
+            .order_by("-read_at", "purpose__position")
+        )
+
+    return precompile(build, ({"customer_id": -7_000_001}, {"customer_id": -7_000_002}))
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ def test_the_export_follows_the_documented_format(customer_client, customer, cho
         "transactions",
         "data_use",
         "linked_apps",
+        "advance_notices",
     }
     assert data["objection"] == {"active": False}
     assert data["customer_number"] == customer.customer_number
@@ -117,8 +118,8 @@ def test_the_export_runs_a_constant_number_of_queries(
     # session, user with customer, the cards (current versions and states), the staff's
     # actions for the customer, the events (read once, for the history and the receipts),
     # the receipts' proofs (leaves, the newest checkpoint, the tree's nodes), and one each
-    # for offers, accounts, holdings, transactions, data use, linked apps.
-    with django_assert_num_queries(14):
+    # for offers, accounts, holdings, transactions, data use, linked apps, advance notices.
+    with django_assert_num_queries(15):
         data = download(customer_client)
     assert len(data["history"]) == 1 + extra
 
