@@ -34,7 +34,8 @@ def test_a_customer_logs_in_and_sees_the_dashboard_in_dutch(page, shopper):
     expect(page.get_by_role("heading", level=1)).to_have_text("Mijn privacykeuzes")
     expect(page.locator("html")).to_have_attribute("lang", "nl")
     expect(page.get_by_text("Wij verkopen uw gegevens nooit, en wij delen")).to_be_visible()
-    expect(page.get_by_role("switch")).to_have_count(3)
+    # Three offers purposes and three ways to contact the customer (e-mail, phone, post).
+    expect(page.get_by_role("switch")).to_have_count(6)
 
 
 def test_flipping_a_switch_changes_it_in_place_and_the_choice_is_kept(page, shopper):
