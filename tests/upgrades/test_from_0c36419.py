@@ -156,6 +156,23 @@ def new_models(expected: Rows, after: Rows, layout) -> dict[str, tuple[int, set]
     }
 
 
+# Purposes a data migration since adds, with their first texts (consent 0013).
+ADDED_PURPOSES = {"contact_email", "contact_phone", "contact_post"}
+
+
+def added_purposes(after: Rows, layout) -> dict[str, tuple[int, set]]:
+    """The purposes data migrations added since, and their versions: rows that may be new
+    in those two tables (each new row must be one of them)."""
+    purposes = layout["public.consent_purpose"]
+    code, key = purposes.index("code"), purposes.index("id")
+    ids = {row[key] for row in after["public.consent_purpose"] if row[code] in ADDED_PURPOSES}
+    versions = layout["public.consent_purposeversion"]
+    return {
+        "public.consent_purpose": (code, ADDED_PURPOSES),
+        "public.consent_purposeversion": (versions.index("purpose_id"), ids),
+    }
+
+
 def differences(
     expected: Rows,
     after: Rows,
@@ -166,7 +183,8 @@ def differences(
     """Each table whose rows are not the expected ones, with what went and what came.
     Rows may only be added: to `django_migrations`, one per migration applied now; and, in
     `new_models` (table: (column, values)), the content types and permissions of models
-    that did not exist before, and groups given those permissions."""
+    that did not exist before, groups given those permissions, and the purposes (with
+    their texts) that data migrations added."""
     problems = []
     for table, wanted in expected.items():
         if table not in after:
@@ -212,7 +230,13 @@ def test_a_database_made_at_0c36419_migrates_with_every_row_kept(scratch):
         after = rows(conn, layout)
         expected = expected_after(before, layout)
         problems = differences(
-            expected, after, applied=applied_now, new_models=new_models(expected, after, layout)
+            expected,
+            after,
+            applied=applied_now,
+            new_models={
+                **new_models(expected, after, layout),
+                **added_purposes(after, layout),
+            },
         )
         assert not problems, "\n".join(problems)
         # No id is handed out twice: no sequence went back.
