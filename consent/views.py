@@ -4,8 +4,6 @@ Who may open them, and how, is in `consent.decorators`: `customer_page` and
 `customer_choice`.
 """
 
-import functools
-
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse, StreamingHttpResponse
@@ -102,13 +100,14 @@ def card_state(request, purpose_code):
     """What is stored for this purpose now, as the customer's card: site.js asks this when
     a choice's answer got lost, before it says whether the choice was saved. Safe to
     repeat; without JavaScript it is the dashboard at that card."""
-    page = customer_dashboard(request.customer, language=request.LANGUAGE_CODE, at=timezone.now())
+    now = timezone.now()
+    page = customer_dashboard(request.customer, language=request.LANGUAGE_CODE, at=now)
     found = next((card for card in page.cards if card.code == purpose_code), None)
     if found is None:  # no such purpose, or no published text yet
         raise Http404(purpose_code)
     if not request.htmx:
         return redirect(f"{reverse('dashboard')}#purpose-{purpose_code}")
-    return HttpResponse(_card_html(request, found, page))
+    return HttpResponse(_card_html(request, found, page, at=now))
 
 
 @customer_choice(_to_stop_all)
@@ -167,12 +166,10 @@ def history(request):
         "events": page.events,
         "lines": page.lines,
         "proof_kept": page.proof_kept,
-        # Three links a line: `reverse` (some 10-30 µs each) once per page, not per line.
+        # Two links a line, each to a path of its own: `reverse` (some 10-30 µs each) once
+        # per page, not per line. (A text's link is `url()`'s, made once per process.)
         "receipt_page_url": _by_event("receipt_page"),
         "receipt_url": _by_event("receipt"),
-        "version_url": functools.cache(
-            lambda code, version: reverse("purpose_version", args=[code, version])
-        ),
     }
     return render(request, "consent/history.html", context)
 
@@ -298,20 +295,20 @@ def _card_response(request, purpose_code, *, at, message=None, refused=None, sta
         message = _refusal_text(refused, card)
     if not request.htmx:
         return _dashboard_page(request, page=page, refusal=message, status=status)
-    html = _card_html(request, card, page, message, failed=refused is not None) + render_to_string(
-        "announcement.html", {"announcement": message}
-    )
+    card_html = _card_html(request, card, page, message, at=at, failed=refused is not None)
+    html = card_html + render_to_string("announcement.html", {"announcement": message})
     return HttpResponse(html, status=status)
 
 
-def _card_html(request, card, page, message=None, *, failed=False):
+def _card_html(request, card, page, message=None, *, at, failed=False):
     """The card, with `message` in it (`failed`: a refusal, shown as one), and the summary
-    at the top of the page (htmx swaps it out of band: the count of choices that are on)."""
+    at the top of the page as of `at`, the moment the cards were read (htmx swaps it out
+    of band: the count of choices that are on, what stops counting soon)."""
     return render_to_string(
         "consent/card.html", {"card": card, "result": message, "failed": failed}, request
     ) + render_to_string(
         "consent/summary.html",
-        {"dashboard": page, "coming": coming_ends(page, at=timezone.now()), "oob": True},
+        {"dashboard": page, "coming": coming_ends(page, at=at), "oob": True},
         request,
     )
 
