@@ -12,7 +12,6 @@ offers' own consents, and the dashboard says so without a switch.
 """
 
 import datetime as dt
-from collections.abc import Iterable
 
 from django.db.models import QuerySet
 
@@ -45,14 +44,3 @@ def customers_reachable_by(*, channel: str, at: dt.datetime) -> QuerySet:
     (`.filter(customer_id__in=customers_reachable_by(…))`): set-based, judged inside the
     SQL that lists them."""
     return valid_consents(purpose_code=purpose_of(channel), at=at).values("customer_id")
-
-
-def reachable_customer_ids(
-    *, customer_ids: Iterable[int], channel: str, at: dt.datetime
-) -> set[int]:
-    """Of `customer_ids`, those whose choice for `channel` counts at `at`. One query."""
-    return set(
-        customers_reachable_by(channel=channel, at=at)
-        .filter(customer_id__in=list(customer_ids))
-        .values_list("customer_id", flat=True)
-    )

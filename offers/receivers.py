@@ -127,14 +127,13 @@ def close_follow_ups_on_phone_withdrawal(
     offer relied on. The offers keep their answer ("geïnteresseerd")."""
     if purpose_code != purpose_of("phone"):
         return []
-    closed = transitions.close_follow_ups(
-        offers=Offer.objects.filter(customer_id=customer_id),
+    return _close_every_call(
+        customer_id=customer_id,
         outcome=FollowUpOutcome.WITHDRAWN,
         cause=Cause.CONSENT_WITHDRAWN,
         reason=f"Toestemming om te bellen ingetrokken ({purpose_code}, gebeurtenis {event.pk}).",
         at=at,
     )
-    return _follow_ups_closed(closed)
 
 
 def close_follow_ups_on_objection(
@@ -144,11 +143,25 @@ def close_follow_ups_on_objection(
     aanbiedingen"); runs inside that transaction. Every call still to make about any of
     their offers is closed, whatever consent it relied on: an objection stops all direct
     marketing, a phone call about a product included (GDPR Art. 21(3))."""
-    closed = transitions.close_follow_ups(
-        offers=Offer.objects.filter(customer_id=customer_id),
+    return _close_every_call(
+        customer_id=customer_id,
         outcome=FollowUpOutcome.OBJECTED,
         cause=Cause.OBJECTION,
         reason=f"Bezwaar tegen direct marketing (gebeurtenis {event.pk}).",
+        at=at,
+    )
+
+
+def _close_every_call(
+    *, customer_id: int, outcome: str, cause: str, reason: str, at: dt.datetime
+) -> list[Effect]:
+    """Close every call still to make about any of the customer's offers, whatever
+    consent the offer relied on."""
+    closed = transitions.close_follow_ups(
+        offers=Offer.objects.filter(customer_id=customer_id),
+        outcome=outcome,
+        cause=cause,
+        reason=reason,
         at=at,
     )
     return _follow_ups_closed(closed)
