@@ -391,12 +391,10 @@ def _purpose_and_current_version(
     code: str, *, at: dt.datetime
 ) -> tuple[Purpose, PurposeVersion | None]:
     """`get_purpose(code)` and `current_version(purpose, at=at)`, in one query."""
-    query = _purpose_query(compile_key())
-    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
-        cursor.execute(query.sql, query.params({"code": code, "at": at}))
-        row = cursor.fetchone()
-    if row is None:
+    rows = _purpose_query(compile_key()).rows({"code": code, "at": at})
+    if not rows:
         raise UnknownPurpose(_("Onbekend doel: %(code)s") % {"code": code})
+    (row,) = rows  # purposes' codes are unique
     purpose = instance(Purpose, row[: width(Purpose)])
     assert purpose is not None
     current = instance(PurposeVersion, row[width(Purpose) :])
@@ -448,11 +446,8 @@ class StoredChoice:
 
 
 def _stored_choice(*, customer_id: int, purpose_id: int, at: dt.datetime) -> StoredChoice:
-    query = _stored_query(compile_key())
     inputs = {"customer_id": customer_id, "purpose_id": purpose_id, **moments(at)}
-    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
-        cursor.execute(query.sql, query.params(inputs))
-        row = cursor.fetchone()
+    (row,) = _stored_query(compile_key()).rows(inputs)  # one row, whatever is stored
     state, version_id, changed_at, objected, counts, sequence, hash_, newest_at, *previous = row
     return StoredChoice(
         state=state,

@@ -330,10 +330,7 @@ def _card_rows(customer: Customer, *, at: dt.datetime, code: str | None):
     and the state's chosen version joined, the state annotated as by `annotate_validity`;
     and the objection's state as (None, state). One query."""
     query = _cards_query(code is not None, compile_key())
-    params = query.params(_card_inputs(customer_id=customer.pk, at=at, code=code))
-    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
-        cursor.execute(query.sql, params)
-        rows = cursor.fetchall()
+    rows = query.rows(_card_inputs(customer_id=customer.pk, at=at, code=code))
     for row in rows:
         purpose, version, state, annotations, chosen, upcoming, (material_change_at,) = (
             row[start:end] for start, end in _ROW_PARTS

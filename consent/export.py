@@ -21,7 +21,6 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -185,10 +184,7 @@ def _staff_actions(customer) -> list[tuple[Any, ...]]:
     """(event id, channel, identity checked, note, recorded at) of every staff action on
     the customer's events: `StaffAction.objects.filter(event__customer=customer)`, its
     SQL compiled once per process."""
-    query = _staff_actions_query()
-    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
-        cursor.execute(query.sql, query.params({"customer_id": customer.pk}))
-        return cursor.fetchall()
+    return _staff_actions_query().rows({"customer_id": customer.pk})
 
 
 @functools.cache
