@@ -156,6 +156,10 @@ class Purpose(models.Model):
         return self.legal_basis == LegalBasis.CONSENT
 
 
+# (version id, published_at, legal basis, language) -> the notice's SHA-256; see below.
+_NOTICE_HASHES: dict[tuple, str] = {}
+
+
 @pgtrigger.register(
     pgtrigger.Protect(
         name="published_versions_are_immutable", operation=pgtrigger.Update | pgtrigger.Delete
@@ -259,7 +263,18 @@ class PurposeVersion(models.Model):
         return "\n".join(lines)
 
     def notice_sha256(self, language: str) -> str:
-        return hashlib.sha256(self.notice_text(language).encode()).hexdigest()
+        if self.pk is None:
+            return hashlib.sha256(self.notice_text(language).encode()).hexdigest()
+        # A stored version never changes (the `published_versions_are_immutable` trigger),
+        # so its hash is computed once per process: every card and every choice asks it.
+        key = (self.pk, self.published_at, self.purpose.legal_basis, language)
+        found = _NOTICE_HASHES.get(key)
+        if found is None:
+            found = hashlib.sha256(self.notice_text(language).encode()).hexdigest()
+            if len(_NOTICE_HASHES) >= 1024:
+                _NOTICE_HASHES.clear()
+            _NOTICE_HASHES[key] = found
+        return found
 
     def language_of(self, notice_sha256: str) -> str | None:
         """The language whose text has this hash: which text the customer had on screen."""

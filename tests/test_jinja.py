@@ -56,3 +56,35 @@ def test_a_date_is_shown_in_the_language_and_time_zone_of_the_page():
     assert render(source, "en", when=moment) == "1 January 2027, 00:30"
     with timezone.override("Europe/London"):
         assert render(source, "en", when=moment) == "31 December 2026, 23:30"
+
+
+def test_the_written_out_day_formats_print_what_djangos_date_filter_prints():
+    import datetime as dt
+
+    from django.template import defaultfilters
+    from django.utils import timezone
+
+    # Every month, either side of midnight in Amsterdam and of the changes of summer time,
+    # plain days and naive moments too.
+    moments = [
+        dt.datetime(2026, month, day, hour, minute, tzinfo=dt.UTC)
+        for month in range(1, 13)
+        for day in (1, 28)
+        for hour, minute in ((0, 5), (22, 59), (23, 0), (23, 30))
+    ]
+    moments += [dt.datetime(2026, 3, 29, 0, 59, tzinfo=dt.UTC), dt.datetime(2026, 10, 25, 1, 0)]
+    for zone in ("Europe/Amsterdam", "UTC", "America/New_York"):
+        with timezone.override(zone):
+            for language in ("nl", "en"):
+                for value in [*moments, *(moment.date() for moment in moments)]:
+                    formats = ["j F Y"] if type(value) is dt.date else ["j F Y", "j F Y, H:i"]
+                    with translation.override(language):
+                        django_text = [
+                            defaultfilters.date(timezone.template_localtime(value), format_string)
+                            for format_string in formats
+                        ]
+                    ours = [
+                        render(f'{{{{ when|date("{format_string}") }}}}', language, when=value)
+                        for format_string in formats
+                    ]
+                    assert ours == django_text, (zone, value)
