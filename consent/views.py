@@ -295,22 +295,27 @@ def _card_response(request, purpose_code, *, at, message=None, refused=None, sta
         message = _refusal_text(refused, card)
     if not request.htmx:
         return _dashboard_page(request, page=page, refusal=message, status=status)
-    card_html = _card_html(request, card, page, message, at=at, failed=refused is not None)
-    html = card_html + render_to_string("announcement.html", {"announcement": message})
+    html = _card_html(
+        request, card, page, message, at=at, failed=refused is not None, announce=True
+    )
     return HttpResponse(html, status=status)
 
 
-def _card_html(request, card, page, message=None, *, at, failed=False):
+def _card_html(request, card, page, message=None, *, at, failed=False, announce=False):
     """The card, with `message` in it (`failed`: a refusal, shown as one), and the summary
     at the top of the page as of `at`, the moment the cards were read (htmx swaps it out
-    of band: the count of choices that are on, what stops counting soon)."""
-    return render_to_string(
-        "consent/card.html", {"card": card, "result": message, "failed": failed}, request
-    ) + render_to_string(
-        "consent/summary.html",
-        {"dashboard": page, "coming": coming_ends(page, at=at), "oob": True},
-        request,
-    )
+    of band: the count of choices that are on, what stops counting soon); `announce`: the
+    live region too, reading `message` out."""
+    context = {
+        "card": card,
+        "result": message,
+        "failed": failed,
+        "dashboard": page,
+        "coming": coming_ends(page, at=at),
+        "announce": announce,
+        "announcement": message,
+    }
+    return render_to_string("consent/card_answer.html", context, request)
 
 
 def _refusal_text(error, card):
