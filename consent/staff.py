@@ -13,10 +13,12 @@ to each event keeps what the ledger has no field for: the identity check and the
 """
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from infra.effects import answers
@@ -53,16 +55,28 @@ def done_by_staff(channel: str) -> str:
 def how_recorded(event: ConsentEvent, *, customer_user_id: int | None) -> str:
     """How an event came about, as the customer reads it: their own choice (the channel),
     the bank's system, or a staff member for them (`done_by_staff`)."""
-    # The channel's label as `get_channel_display()` gives it, without building the
-    # field's choices anew for every line of a history.
-    try:
-        channel = str(Channel(event.channel).label)
-    except ValueError:
-        channel = event.channel
     if not event.actor_id:
+        who = "system"
+    elif event.actor_id != customer_user_id:
+        who = "staff"
+    else:
+        who = "customer"
+    return _how_recorded(event.channel, who, translation.get_language())
+
+
+# A history prints this on every line, from a handful of (channel, who) pairs: worded once
+# per language (`language` is the key; the words are the active language's).
+@functools.lru_cache(maxsize=256)
+def _how_recorded(channel_code: str, who: str, language: str | None) -> str:
+    # The channel's label as `get_channel_display()` gives it.
+    try:
+        channel = str(Channel(channel_code).label)
+    except ValueError:
+        channel = channel_code
+    if who == "system":
         return str(_("%(channel)s, automatisch") % {"channel": channel})
-    if event.actor_id != customer_user_id:
-        return done_by_staff(event.channel)
+    if who == "staff":
+        return done_by_staff(channel_code)
     return channel
 
 
