@@ -10,3 +10,6 @@ class InfraConfig(AppConfig):
 
     def ready(self):
         from . import sessions  # noqa: F401  (connects the login clock)
+        from .precompiled import keep_long_statements_converted
+
+        keep_long_statements_converted()
