@@ -4,6 +4,7 @@ asked by, what it may read or might have, the text they approved, and every read
 import datetime as dt
 from typing import Any
 
+from django.db.models import Prefetch
 from django.utils import translation
 
 from consent.models import Customer
@@ -23,11 +24,17 @@ def _permissions(customer: Customer, language: str | None):
     permissions = (
         Permission.objects.filter(customer=customer)
         .select_related("data_user")
-        .prefetch_related("accounts__account")
+        .prefetch_related(
+            "accounts__account",
+            Prefetch(
+                "reads",
+                queryset=Read.objects.select_related("account__account").order_by("read_at", "pk"),
+            ),
+        )
         .order_by("requested_at", "pk")
     )
+    # One query, and two more when there is anything: the accounts and the reads.
     for permission in permissions:
-        reads = Read.objects.filter(permission=permission).select_related("account__account")
         item: dict[str, object] = {
             "consent_id": str(permission.consent_id),
             "data_user": {
@@ -58,7 +65,7 @@ def _permissions(customer: Customer, language: str | None):
                     "date_to": read.date_to.isoformat() if read.date_to else None,
                     "rows": read.rows,
                 }
-                for read in reads.order_by("read_at", "pk")
+                for read in permission.reads.all()
             ],
         }
         if language:

@@ -15,21 +15,38 @@
 import datetime as dt
 from typing import Any
 
+from django.utils.translation import ngettext_lazy
+
 from infra.effects import Effect, EffectKind
 
 from .actions import end_for_leaver
-from .models import Permission, Read
+from .models import Permission
 
-ACCESS_ENDED = EffectKind("third_party_access_ended")
-ACCESS_REMOVED = EffectKind("third_party_access_removed")
+ACCESS_ENDED = EffectKind(
+    "third_party_access_ended",
+    ngettext_lazy(
+        "%(count)d toegang van een andere partij beëindigd",
+        "%(count)d keer toegang van andere partijen beëindigd",
+        "count",
+    ),
+)
+ACCESS_REMOVED = EffectKind(
+    "third_party_access_removed",
+    ngettext_lazy(
+        "%(count)d toegang van een andere partij verwijderd",
+        "%(count)d keer toegang van andere partijen verwijderd",
+        "count",
+    ),
+)
 
 
 def end_on_closure(*, customer_id: int, at: dt.datetime, **_signal: Any) -> list[Effect]:
-    return [ACCESS_ENDED(end_for_leaver(customer_id=customer_id, at=at))]
+    ended = end_for_leaver(customer_id=customer_id, at=at)
+    return [ACCESS_ENDED(ended)] if ended else []
 
 
 def remove_on_proof_removed(*, customer_id: int, **_signal: Any) -> list[Effect]:
     permissions = Permission.objects.filter(customer_id=customer_id)
-    Read.objects.filter(permission__in=permissions).delete()
-    removed, _ = permissions.delete()
-    return [ACCESS_REMOVED(removed)]
+    removed = permissions.count()
+    permissions.delete()  # their accounts and reads go along (CASCADE)
+    return [ACCESS_REMOVED(removed)] if removed else []

@@ -364,6 +364,10 @@ SPECTACULAR_SETTINGS = {
             "Ask, per customer, whether a purpose may be used now"
             " (the bank's systems; client credentials)"
         ),
+        "psd2:ais": (
+            "Read the payment accounts a customer approved, under their consent"
+            " (data users, third parties; client credentials)"
+        ),
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -18,6 +18,8 @@ from django.utils import timezone
 from consent.advance_notices import send_advance_notices
 from consent.export import customer_export
 from consent.models import ConsentState, Customer
+from ledger.models import ConsentEvent
+from tests.access.stories import approved_and_read
 from tests.export_story import CALL_NOTE, CALLS_NOTE, PHONE, STAFF_NOTE, called_back_story
 from tests.factories import publish_version_for_later
 
@@ -37,6 +39,9 @@ EXPORTED = {
     "offers.DataUse": ("data_use", None),
     "api.LinkedApp": ("linked_apps", None),
     "consent.AdvanceNotice": ("advance_notices", None),
+    "access.Permission": ("third_party_access", None),
+    "access.PermittedAccount": ("third_party_access", "accounts"),
+    "access.Read": ("third_party_access", "reads"),
 }
 NOT_EXPORTED = {
     # Written when retention removed the customer's whole chain, years after they left:
@@ -118,6 +123,10 @@ def lived(db):
     now = timezone.now()
     publish_version_for_later(counting.purpose.code, at=now + dt.timedelta(days=20), now=now)
     assert send_advance_notices(at=now).sent >= 1
+    # Let a budgeting app read the account, which it did (access, issue 26).
+    # After the story's last event (it ran ahead of the clock).
+    newest = ConsentEvent.objects.filter(customer=customer).order_by("-sequence").first()
+    approved_and_read(customer, at=max(now, newest.occurred_at) + dt.timedelta(minutes=1))
     return customer
 
 
