@@ -16,6 +16,7 @@ import uuid
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     extend_schema,
@@ -46,11 +47,29 @@ PROBLEM_OF = {
 }
 CONSENT_ID = OpenApiParameter(
     "Consent-ID",
-    str,
+    OpenApiTypes.UUID,
     OpenApiParameter.HEADER,
     required=True,
     description="The consentId the customer approved.",
 )
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """JSON's true or false, nothing else (DRF also takes 0, 1, "yes", …)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer, not a string or a float that looks like one."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
 class IbanSerializer(serializers.Serializer):
@@ -84,10 +103,10 @@ class AccessSerializer(serializers.Serializer):
 
 class ConsentRequestSerializer(serializers.Serializer):
     access = AccessSerializer()
-    recurringIndicator = serializers.BooleanField()
+    recurringIndicator = StrictBooleanField()
     validUntil = serializers.DateField()
-    frequencyPerDay = serializers.IntegerField(min_value=1, max_value=MAX_FREQUENCY_PER_DAY)
-    combinedServiceIndicator = serializers.BooleanField(default=False)
+    frequencyPerDay = StrictIntegerField(min_value=1, max_value=MAX_FREQUENCY_PER_DAY)
+    combinedServiceIndicator = StrictBooleanField(default=False)
     # Beyond the Berlin Group: why, in the data user's words, shown to the customer.
     purpose = serializers.CharField(min_length=3, max_length=300)
 

@@ -85,7 +85,8 @@ def examples(result, generator, request, public):
         for operation in path_item.values():
             operation_id = operation["operationId"]
             for parameter in operation.get("parameters", []):
-                if parameter["in"] == "path" and parameter["name"] in known["parameters"]:
+                # Path parameters, and a data user's Consent-ID header and period.
+                if parameter["name"] in known["parameters"] and parameter["in"] != "cookie":
                     parameter["example"] = known["parameters"][parameter["name"]]
             if operation_id in known["requests"]:
                 for content in operation["requestBody"]["content"].values():

@@ -243,3 +243,23 @@ def test_the_export_holds_the_permission_its_text_and_its_reads(tpp, client, app
     assert item["status"] == "valid"
     assert item["text_sha256"] == hashlib.sha256(item["text"].encode()).hexdigest()
     assert [read["what"] for read in item["reads"]] == ["accounts"]
+
+
+@pytest.mark.parametrize("data_users", [1, 3])
+def test_the_section_costs_one_query_however_many_data_users(
+    tpp, client, sanne, data_users, django_assert_num_queries
+):
+    from tests.access.conftest import register_data_user
+    from tests.api.conftest import bearer, issue_token
+
+    for n in range(data_users):
+        data_user = register_data_user(f"Budgetapp {n}", number=f"PSD2-NL-{n:04d}")
+        app = bearer(issue_token(data_user.application, scope="psd2:ais"))
+        asked = ask(app)
+        approve_on_site(client, sanne, asked["consentId"])
+        accounts(app, asked["consentId"])
+    # session, user with customer, the cards, and the section (permissions, data users,
+    # their accounts and last read, in one statement).
+    with django_assert_num_queries(4):
+        html = client.get("/").content.decode()
+    assert html.count('class="app-card" id="access-') == data_users
