@@ -263,3 +263,19 @@ def test_the_section_costs_one_query_however_many_data_users(
     with django_assert_num_queries(4):
         html = client.get("/").content.decode()
     assert html.count('class="app-card" id="access-') == data_users
+
+
+def test_the_history_and_the_receipt_show_the_access_given_and_ended(tpp, client, approved):
+    permission = Permission.objects.get(consent_id=approved)
+    client.post(f"/access/{approved}/withdraw/")
+    permission.refresh_from_db()
+    history = client.get("/history/").content.decode()
+    assert "Toegang van een andere partij tot uw betaalrekeningen" in history
+    assert "toegang gegeven" in history and "toegang beëindigd" in history
+    page = client.get(f"/history/{permission.granted_event_id}/receipt/")
+    assert page.status_code == 200
+    assert "U gaf een andere partij toegang" in page.content.decode()
+    receipt = client.get(f"/history/{permission.granted_event_id}/receipt.json").json()
+    assert receipt["noticeSha256"] == permission.text_sha256
+    assert receipt["services"][0]["purposes"][0]["thirdPartyDisclosure"] is True
+    assert "None" not in page.content.decode()
