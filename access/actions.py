@@ -23,7 +23,7 @@ import uuid
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
@@ -37,6 +37,8 @@ from ledger.models import Action, Channel, ConsentEvent
 from .models import (
     MAX_FREQUENCY_PER_DAY,
     MAX_VALID_DAYS,
+    AccessChange,
+    ChangeEvent,
     DataUser,
     DataUserStatus,
     EndedBy,
@@ -68,6 +70,28 @@ class DataUserSuspended(AccessError):
 
 class NotYourAccounts(AccessError):
     pass
+
+
+# The data user's feed (`AccessChange`): pg_advisory_xact_lock key, any constant.
+FEED_LOCK = 0x26_AC_CE_55
+
+
+def _tell(permissions: list[Permission], *, event: str, at: dt.datetime) -> None:
+    """Rows of the data user's feed, in the caller's transaction; ids visible in order."""
+    if not permissions:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [FEED_LOCK])
+    AccessChange.objects.bulk_create(
+        AccessChange(
+            data_user_id=permission.data_user_id,
+            permission=permission,
+            event=event,
+            consent_status=permission.status,
+            effective_at=at,
+        )
+        for permission in permissions
+    )
 
 
 # --- The data user asks ------------------------------------------------------------------
@@ -208,6 +232,7 @@ def approve(
             )
             for account in accounts
         )
+        _tell([locked], event=ChangeEvent.APPROVED, at=event.occurred_at)
     return locked
 
 
@@ -224,6 +249,7 @@ def refuse(*, permission: Permission, customer: Customer, at: dt.datetime) -> Pe
         locked.status = PermissionStatus.REJECTED
         locked.decided_at = at
         locked.save(update_fields=["customer", "status", "decided_at"])
+        _tell([locked], event=ChangeEvent.REJECTED, at=at)
     return locked
 
 
@@ -268,6 +294,7 @@ def _end(
         locked.ended_by = ended_by
         locked.ended_event = event
         locked.save(update_fields=["status", "ended_at", "ended_by", "ended_event"])
+        _tell([locked], event=status, at=at)
     return locked, event
 
 
@@ -379,13 +406,20 @@ def suspend_data_user(
         )
         if not updated:
             raise AccessError(_("Deze partij was al geschorst."))
+        # Its data user learns it too, per permission that counted.
+        valid = Permission.objects.filter(data_user=data_user, status=PermissionStatus.VALID)
+        _tell(list(valid), event=ChangeEvent.SUSPENDED, at=at)
     data_user.refresh_from_db()
     return data_user
 
 
 def reinstate_data_user(*, data_user: DataUser, actor: "User", at: dt.datetime) -> DataUser:
-    DataUser.objects.filter(pk=data_user.pk).update(
-        status=DataUserStatus.ACTIVE, suspended_reason="", suspended_at=None
-    )
+    with transaction.atomic():
+        reinstated = DataUser.objects.filter(
+            pk=data_user.pk, status=DataUserStatus.SUSPENDED
+        ).update(status=DataUserStatus.ACTIVE, suspended_reason="", suspended_at=None)
+        if reinstated:
+            valid = Permission.objects.filter(data_user=data_user, status=PermissionStatus.VALID)
+            _tell(list(valid), event=ChangeEvent.REINSTATED, at=at)
     data_user.refresh_from_db()
     return data_user

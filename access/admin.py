@@ -23,7 +23,7 @@ from ledger.admin import ReadOnlyAdmin
 
 from . import actions
 from .forms import SuspendForm, WithdrawForCustomerForm
-from .models import DataUser, DataUserStatus, Permission, PermissionStatus, Read
+from .models import AccessChange, DataUser, DataUserStatus, Permission, PermissionStatus, Read
 
 WITHDRAW_PERMISSION = "access.withdraw_permission"
 SUSPEND_PERMISSION = "access.suspend_datauser"
@@ -257,4 +257,14 @@ class ReadAdmin(ReadOnlyAdmin):
     list_filter = ("kind", "permission__data_user")
     list_select_related = ("permission",)
     date_hierarchy = "read_at"
+    show_full_result_count = False
+
+
+@admin.register(AccessChange)
+class AccessChangeAdmin(ReadOnlyAdmin):
+    """The data users' feed: what each was told, and when."""
+
+    list_display = ("id", "data_user", "permission", "event", "consent_status", "effective_at")
+    list_filter = ("event", "data_user")
+    list_select_related = ("data_user", "permission")
     show_full_result_count = False

@@ -263,3 +263,44 @@ class Read(models.Model):
 
     def __str__(self) -> str:
         return f"{self.permission_id} {self.kind} {self.read_at:%Y-%m-%d %H:%M}"
+
+
+class ChangeEvent(models.TextChoices):
+    APPROVED = "approved", _("goedgekeurd")
+    REJECTED = "rejected", _("geweigerd")
+    REVOKED_BY_PSU = "revokedByPsu", _("ingetrokken door de klant")
+    TERMINATED_BY_TPP = "terminatedByTpp", _("beëindigd door de andere partij")
+    SUSPENDED = "dataUserSuspended", _("partij geschorst")
+    REINSTATED = "dataUserReinstated", _("schorsing opgeheven")
+
+
+class AccessChange(models.Model):
+    """The data user's feed: every change to one of its permissions, in order, written in
+    the transaction that makes it (`access.actions`). The id is the cursor; every writer
+    takes one advisory lock just before inserting, held until commit, so ids become
+    visible in the order they were given (as the bank's own feed, `api.changes`)."""
+
+    id = models.BigAutoField(primary_key=True)
+    data_user = models.ForeignKey(
+        DataUser, on_delete=models.CASCADE, related_name="+", verbose_name=_("partij")
+    )
+    permission = models.ForeignKey(
+        Permission, on_delete=models.CASCADE, related_name="changes", verbose_name=_("toegang")
+    )
+    event = models.CharField(_("wat"), max_length=20, choices=ChangeEvent.choices)
+    consent_status = models.CharField(_("status"), max_length=20)
+    effective_at = models.DateTimeField(_("wanneer"))
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("wijziging voor een andere partij")
+        verbose_name_plural = _("wijzigingen voor andere partijen")
+        indexes = [models.Index(fields=["data_user", "id"], name="access_change_per_data_user")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(event__in=ChangeEvent.values), name="access_change_event_known"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.id} {self.event}"

@@ -26,7 +26,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from access import actions, gate
-from access.models import MAX_FREQUENCY_PER_DAY, MAX_VALID_DAYS, Permission
+from access.models import MAX_FREQUENCY_PER_DAY, MAX_VALID_DAYS, AccessChange, Permission
 
 from . import problems
 from .clients import redirect_uri_allowed
@@ -243,6 +243,69 @@ class ConsentsView(DataUserView):
         except actions.AccessError as error:
             return problems.problem_response(request, "forbidden", detail=str(error))
         return Response(_consent_json(request, permission), status=201)
+
+
+class ChangesQuerySerializer(serializers.Serializer):
+    after = serializers.IntegerField(
+        min_value=0,
+        max_value=2**63 - 1,
+        default=0,
+        help_text="The cursor: the `next` of the previous page, or 0 from the beginning.",
+    )
+    limit = serializers.IntegerField(min_value=1, max_value=500, default=500)
+
+
+class ConsentChangesView(DataUserView):
+    @extend_schema(
+        operation_id="third_party_consent_changes",
+        summary="Every change to the data user's consents, in order (its feed)",
+        description=(
+            "Approved, rejected, revoked by the customer (or for them by the contact"
+            " centre, or when they left the bank), terminated by the data user, the data"
+            " user suspended or reinstated by the bank. Follow it with `after=<next>`; ids"
+            " only grow, and a reader that has seen id N has seen every id below it."
+        ),
+        parameters=[ChangesQuerySerializer],
+        responses={
+            200: inline_serializer(
+                "ThirdPartyConsentChanges",
+                {
+                    "changes": serializers.ListField(),
+                    "next": serializers.IntegerField(),
+                    "has_more": serializers.BooleanField(),
+                },
+            ),
+            **errors(400),
+        },
+    )
+    def get(self, request):
+        query = ChangesQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        after, limit = query.validated_data["after"], query.validated_data["limit"]
+        rows = list(
+            AccessChange.objects.filter(data_user=request.data_user, id__gt=after)
+            .select_related("permission")
+            .order_by("id")[: limit + 1]
+        )
+        page = rows[:limit]
+        return Response(
+            {
+                "changes": [
+                    {
+                        "id": change.id,
+                        "consentId": str(change.permission.consent_id),
+                        "event": change.event,
+                        "consentStatus": change.consent_status,
+                        "effectiveAt": change.effective_at.astimezone(dt.UTC)
+                        .isoformat()
+                        .replace("+00:00", "Z"),
+                    }
+                    for change in page
+                ],
+                "next": page[-1].id if page else after,
+                "has_more": len(rows) > limit,
+            }
+        )
 
 
 class ConsentView(DataUserView):

@@ -67,6 +67,11 @@ urlpatterns = [
     # Data users (third parties): Berlin Group consents and reads (api/access_views.py).
     path("consents", access_views.ConsentsView.as_view(), name="api_access_consents"),
     path(
+        "consents/changes",
+        access_views.ConsentChangesView.as_view(),
+        name="api_access_consent_changes",
+    ),
+    path(
         "consents/<uuid:consent_id>",
         access_views.ConsentView.as_view(),
         name="api_access_consent",

@@ -166,6 +166,13 @@ def test_the_customer_withdraws_in_one_click_and_the_next_read_is_refused(tpp, c
     assert permission.ended_event.action == Action.ACCESS_WITHDRAWN
     assert permission.ended_event.notice_sha256 == permission.text_sha256
     assert state_mismatches() == [] and unknown_notices() == {}
+    # The data user's feed says so, after the approval.
+    feed = tpp.get("/api/v1/consents/changes").json()
+    assert [(c["consentId"], c["event"]) for c in feed["changes"]] == [
+        (approved, "approved"),
+        (approved, "revokedByPsu"),
+    ]
+    assert tpp.get("/api/v1/consents/changes", {"after": feed["next"]}).json()["changes"] == []
 
 
 def test_the_data_user_ends_its_own_permission(tpp, approved):

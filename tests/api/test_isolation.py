@@ -38,6 +38,7 @@ ENDPOINTS = {
     "api_access_consent": ("get", f"/api/v1/consents/{A_UUID}", None),
     "api_access_consent_status": ("get", f"/api/v1/consents/{A_UUID}/status", None),
     "api_access_accounts": ("get", "/api/v1/accounts", None),
+    "api_access_consent_changes": ("get", "/api/v1/consents/changes", None),
     "api_access_balances": ("get", f"/api/v1/accounts/{A_UUID}/balances", None),
     "api_access_transactions": ("get", f"/api/v1/accounts/{A_UUID}/transactions", None),
 }

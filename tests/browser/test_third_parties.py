@@ -122,6 +122,8 @@ def test_a_data_user_asks_the_customer_approves_it_reads_the_customer_withdraws(
     assert refused.json()["code"] == "CONSENT_INVALID"
     status = app.call("GET", f"/api/v1/consents/{consent_id}/status").json()
     assert status == {"consentStatus": "revokedByPsu"}
+    feed = app.call("GET", "/api/v1/consents/changes").json()["changes"]
+    assert [change["event"] for change in feed] == ["approved", "revokedByPsu"]
     permission = Permission.objects.get(consent_id=consent_id)
     assert permission.ended_event.action == Action.ACCESS_WITHDRAWN
     page.goto("/")

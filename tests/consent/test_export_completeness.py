@@ -54,6 +54,9 @@ NOT_EXPORTED = {
     # attempt went: about the bank's systems' receivers, nothing of the customer's own.
     "api.WebhookDelivery": "a feed row's delivery to one of the bank's systems",
     "api.WebhookAttempt": "how a receiver of the bank's systems answered",
+    # The data user's feed: what it was told about a permission whose every change the
+    # export holds (status, decided_at, ended_at, ended_by).
+    "access.AccessChange": "a copy, for the data user, of third_party_access's changes",
 }
 # Fields of the customer's own row that the profile does not carry, and why.
 CUSTOMER_FIELDS_NOT_IN_PROFILE = {
