@@ -286,3 +286,18 @@ def test_the_history_and_the_receipt_show_the_access_given_and_ended(tpp, client
     assert receipt["noticeSha256"] == permission.text_sha256
     assert receipt["services"][0]["purposes"][0]["thirdPartyDisclosure"] is True
     assert "None" not in page.content.decode()
+
+
+def test_the_demo_has_a_budgeting_app_whose_request_waits_for_100001(db, client, capsys):
+    from django.core.management import call_command
+
+    call_command("load_demo")
+    call_command("load_demo_access")
+    out = capsys.readouterr().out
+    permission = Permission.objects.get()
+    assert f"/access/{permission.consent_id}/" in out
+    client.post("/accounts/login/", {"username": "100001", "password": "demo-privacy-2026"})
+    html = client.get(f"/access/{permission.consent_id}/").content.decode()
+    assert "Budgetkompas" in html and 'id="access-approve"' in html
+    call_command("load_demo_access", "--if-empty")
+    assert Permission.objects.count() == 1
