@@ -128,3 +128,36 @@ def test_a_data_user_asks_the_customer_approves_it_reads_the_customer_withdraws(
     assert permission.ended_event.action == Action.ACCESS_WITHDRAWN
     page.goto("/")
     expect(page.locator("#third-parties")).to_have_count(0)
+
+
+def test_the_third_party_pages_pass_axe_and_fit_a_phone(page, live_server, customer):
+    from tests.access.stories import approved_and_read
+    from tests.browser.test_accessibility import serious_violations
+
+    permission = approved_and_read(customer, at=timezone.now())
+    data_user = register_data_user("Kasboek Online", number="PSD2-BE-0077")
+    waiting = Permission.objects.create(
+        data_user=data_user,
+        all_accounts=True,
+        balances=True,
+        transactions=True,
+        valid_until=timezone.localdate() + dt.timedelta(days=30),
+        frequency_per_day=2,
+        reason="Uw boekhouding bijhouden",
+        requested_at=timezone.now(),
+    )
+    page.set_viewport_size({"width": 320, "height": 700})
+    log_in(page, customer.customer_number)
+    for url in ("/", f"/access/{permission.consent_id}/reads/", f"/access/{waiting.consent_id}/"):
+        page.goto(url)
+        assert serious_violations(page) == [], url
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 320, f"{url} is {width} px wide"
+    # Keyboard only: the approval button is reachable with Tab and focus is visible.
+    approve = page.locator("#access-approve")
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if approve.evaluate("e => e === document.activeElement"):
+            break
+    else:
+        pytest.fail("Toegang geven cannot be reached with Tab")
