@@ -189,3 +189,24 @@ def test_a_decided_request_cannot_be_decided_by_another_customer(tpp, client, ap
     assert client.get(f"/access/{approved}/reads/").status_code == 404
     assert client.post(f"/access/{approved}/withdraw/").status_code == 404
     assert Permission.objects.get(consent_id=approved).status == "valid"
+
+
+def test_scopes_never_cross_between_data_users_and_the_banks_systems(approved, data_user, db):
+    """Even a token that somehow carries the other kind's scope is refused: the client's
+    kind decides, not the token's scope."""
+    from tests.api.conftest import FEED, register_system
+
+    crm_with_ais = bearer(issue_token(register_system("CRM-2"), scope=AIS))
+    response = crm_with_ais.get("/api/v1/accounts", HTTP_CONSENT_ID=approved)
+    refused(response, 403, None)
+    data_user_with_feed = bearer(issue_token(data_user.application, scope=FEED))
+    refused(data_user_with_feed.get("/api/v1/consent-changes"), 403, None)
+    refused(data_user_with_feed.get("/api/v1/purposes/offers_balance/valid-customers"), 403, None)
+
+
+def test_a_data_users_client_is_offered_only_its_own_scope(data_user):
+    from api.oauth import ScopesByClientKind
+
+    scopes = ScopesByClientKind()
+    assert scopes.get_available_scopes(application=data_user.application) == [AIS]
+    assert scopes.get_default_scopes(application=data_user.application) == [AIS]
