@@ -72,7 +72,8 @@ def request_page(request, consent_id):
                     _("U weigerde. %(name)s krijgt geen toegang.")
                     % {"name": permission.data_user.name},
                 )
-                return redirect("dashboard")
+                # The page says so, with the way back to the data user (its redirect URI).
+                return redirect("access_request", permission.consent_id)
             refusal = _("Kies ‘Toegang geven’ of ‘Weigeren’.")
         except actions.AccessError as error:
             refusal = str(error)

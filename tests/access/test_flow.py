@@ -301,3 +301,17 @@ def test_the_demo_has_a_budgeting_app_whose_request_waits_for_100001(db, client,
     assert "Budgetkompas" in html and 'id="access-approve"' in html
     call_command("load_demo_access", "--if-empty")
     assert Permission.objects.count() == 1
+
+
+def test_after_deciding_the_customer_finds_the_way_back_to_the_data_user(tpp, client, sanne):
+    back = "nl.voorbeeldbank.app:/oauth/callback"
+    response = tpp.post(
+        "/api/v1/consents", consent_body(), format="json", HTTP_TPP_REDIRECT_URI=back
+    )
+    assert response.status_code == 201, response.content
+    consent_id = response.json()["consentId"]
+    client.force_login(sanne.user)
+    refused = client.post(f"/access/{consent_id}/", {"choice": "refuse"}, follow=True)
+    html = refused.content.decode()
+    assert "U weigerde dit verzoek" in html
+    assert 'id="access-back-to-data-user"' in html and back in html
