@@ -12,9 +12,10 @@ class AccessConfig(AppConfig):
         from ledger import signals as ledger
         from lifecycle import signals as lifecycle
 
-        from . import audit, export, retention
+        from . import audit, export, retention, staff
 
         ledger.audit.connect(audit.check_texts)
         consent.export_sections.connect(export.export_sections)
+        consent.staff_sections.connect(staff.staff_sections)
         lifecycle.customer_closed.connect(retention.end_on_closure)
         lifecycle.proof_removed.connect(retention.remove_on_proof_removed)

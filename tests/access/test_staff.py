@@ -83,3 +83,12 @@ def test_only_klantenservice_withdraws_for_a_customer(approved, group):
     assert client.post(url, data).status_code in (403, 302)
     approved.refresh_from_db()
     assert approved.status == "valid"
+
+
+def test_the_contact_centres_customer_page_shows_who_can_see_the_data(approved, sanne):
+    client = logged_in(KLANTENSERVICE)
+    page = client.get(f"/admin/consent/customer/{sanne.customer_number}/change/").content.decode()
+    assert "Wie kan de gegevens van de klant zien" in page
+    assert "Budgetkompas" in page
+    assert f"/admin/access/permission/{approved.pk}/withdraw/" in page
+    assert "1500" not in page
