@@ -60,8 +60,10 @@ class DataUserAdmin(admin.ModelAdmin):
         "suspended_at",
         "registered_at",
         "permissions_link",
+        "suspend_link",
     )
     readonly_fields = (
+        "suspend_link",
         "status",
         "suspended_reason",
         "suspended_at",
@@ -88,6 +90,13 @@ class DataUserAdmin(admin.ModelAdmin):
             reverse("admin:access_permission_changelist") + f"?data_user__id__exact={data_user.pk}"
         )
         return format_html('<a href="{}">{}</a>', url, _("Alle toegang van deze partij"))
+
+    @admin.display(description=_("schorsen"))
+    def suspend_link(self, data_user):
+        if data_user.pk is None or data_user.status != DataUserStatus.ACTIVE:
+            return "—"
+        url = reverse("admin:access_datauser_suspend", args=[data_user.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Deze partij schorsen"))
 
     def get_urls(self):
         view = self.admin_site.admin_view

@@ -92,3 +92,10 @@ def test_the_contact_centres_customer_page_shows_who_can_see_the_data(approved, 
     assert "Budgetkompas" in page
     assert f"/admin/access/permission/{approved.pk}/withdraw/" in page
     assert "1500" not in page
+
+
+def test_the_data_users_page_links_its_suspension_and_its_permissions(approved):
+    client = logged_in(PRIVACY)
+    page = client.get(f"/admin/access/datauser/{approved.data_user_id}/change/").content.decode()
+    assert f"/admin/access/datauser/{approved.data_user_id}/suspend/" in page
+    assert f"data_user__id__exact={approved.data_user_id}" in page
