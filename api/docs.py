@@ -18,7 +18,7 @@ from drf_spectacular.utils import (
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from oauth2_provider.models import AbstractApplication
 
-from .oauth import SCOPES_BY_GRANT
+from .oauth import AIS, SCOPES_BY_GRANT
 from .serializers import WebhookPayloadSerializer
 
 
@@ -85,13 +85,15 @@ def examples(result, generator, request, public):
         for operation in path_item.values():
             operation_id = operation["operationId"]
             for parameter in operation.get("parameters", []):
-                if parameter["in"] == "path" and parameter["name"] in known["parameters"]:
+                # Path parameters, and a data user's Consent-ID header and period.
+                if parameter["name"] in known["parameters"] and parameter["in"] != "cookie":
                     parameter["example"] = known["parameters"][parameter["name"]]
             if operation_id in known["requests"]:
                 for content in operation["requestBody"]["content"].values():
                     content["examples"] = {EXAMPLE: {"value": known["requests"][operation_id]}}
             if operation_id in known["responses"]:
-                content = operation["responses"]["200"]["content"]["application/json"]
+                success = min(status for status in operation["responses"] if status < "300")
+                content = operation["responses"][success]["content"]["application/json"]
                 content["examples"] = {EXAMPLE: {"value": known["responses"][operation_id]}}
     return result
 
@@ -100,7 +102,8 @@ def examples(result, generator, request, public):
 # never gets a system's scope, client credentials never a customer's, nor a refresh token.
 FLOW_SCOPES = {
     "authorizationCode": SCOPES_BY_GRANT[AbstractApplication.GRANT_AUTHORIZATION_CODE],
-    "clientCredentials": SCOPES_BY_GRANT[AbstractApplication.GRANT_CLIENT_CREDENTIALS],
+    # The bank's systems, and data users (third parties: `psd2:ais` only, api/oauth.py).
+    "clientCredentials": (*SCOPES_BY_GRANT[AbstractApplication.GRANT_CLIENT_CREDENTIALS], AIS),
 }
 
 

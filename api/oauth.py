@@ -6,7 +6,9 @@ Two kinds of client, registered by a privacy officer in the admin:
   our login page and allows it to read (`consent:read`) and to choose (`consent:choose`)
   for them;
 - the bank's other systems: client credentials, scopes `consent:feed` (the change feed)
-  and `consent:check` (may this customer be used for this purpose now).
+  and `consent:check` (may this customer be used for this purpose now);
+- data users (third parties, `access.DataUser`): client credentials, scope `psd2:ais`
+  only: their own permissions and what the customers let them read (`api.access_views`).
 
 No client gets a scope of the other kind, and the other grant types (implicit, password,
 device) get no token at all. A redirect URI counts only while it is on the allow-list of
@@ -21,6 +23,7 @@ from oauth2_provider.models import AbstractApplication
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.scopes import SettingsScopes
 
+from access.models import DataUser
 from infra.effects import Effect, EffectKind
 
 from .clients import redirect_uri_allowed
@@ -29,6 +32,8 @@ READ = "consent:read"
 CHOOSE = "consent:choose"
 FEED = "consent:feed"
 CHECK = "consent:check"
+# A data user's client (access.DataUser, client credentials): its permissions only.
+AIS = "psd2:ais"
 
 SCOPES_BY_GRANT = {
     AbstractApplication.GRANT_AUTHORIZATION_CODE: (READ, CHOOSE),
@@ -42,12 +47,22 @@ DEFAULT_SCOPES_BY_GRANT = {
 ALLOWED_GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
 
 
+def is_data_user(application) -> bool:
+    """Whether this client is a data user's (a third party's): it gets `psd2:ais` and
+    nothing of the bank's own systems' scopes (the feed, checks)."""
+    return application is not None and DataUser.objects.filter(application=application).exists()
+
+
 class ScopesByClientKind(SettingsScopes):
     def get_available_scopes(self, application=None, request=None, *args, **kwargs):
+        if is_data_user(application):
+            return [AIS]
         grant = getattr(application, "authorization_grant_type", None)
         return list(SCOPES_BY_GRANT.get(grant, ()))
 
     def get_default_scopes(self, application=None, request=None, *args, **kwargs):
+        if is_data_user(application):
+            return [AIS]
         grant = getattr(application, "authorization_grant_type", None)
         return list(DEFAULT_SCOPES_BY_GRANT.get(grant, ()))
 

@@ -6,7 +6,10 @@ from oauth2_provider.contrib.rest_framework import TokenHasScope
 from oauth2_provider.models import AbstractApplication
 from rest_framework.permissions import BasePermission
 
+from access.models import DataUser
 from consent.models import Customer
+
+from .oauth import is_data_user
 
 
 def _scope_message(view):
@@ -54,7 +57,25 @@ def sees_feed(application) -> bool:
     """Whether this client may follow the feed: one of the bank's systems (client
     credentials). The feed, its snapshots and its webhooks (`api.webhooks`) all ask this;
     such a client sees every row."""
-    return application.authorization_grant_type == AbstractApplication.GRANT_CLIENT_CREDENTIALS
+    return application.authorization_grant_type == (
+        AbstractApplication.GRANT_CLIENT_CREDENTIALS
+    ) and not is_data_user(application)
+
+
+class DataUserToken(TokenHasScope):
+    """A token of a data user's client (client credentials, scope `psd2:ais`). Sets
+    `request.data_user`: every view reads only that data user's permissions."""
+
+    def has_permission(self, request, view):
+        if not super().has_permission(request, view):
+            self.message = _scope_message(view)
+            return False
+        self.message = _("Dit token hoort niet bij een geregistreerde andere partij.")
+        token = request.auth
+        if token.user_id is not None:
+            return False
+        request.data_user = DataUser.objects.filter(application_id=token.application_id).first()
+        return request.data_user is not None
 
 
 class FeedClientToken(TokenHasScope):

@@ -181,6 +181,56 @@ PROBLEMS = _types(
             " limiet."
         ),
     ),
+    # A data user's read (api.access_views), with the Berlin Group's message code in `code`.
+    ProblemType(
+        "consent-unknown",
+        403,
+        gettext_lazy("Onbekende toestemming"),
+        gettext_lazy(
+            "Deze consentId is niet van deze partij, of bestaat niet. Er is niets gelezen."
+        ),
+    ),
+    ProblemType(
+        "consent-invalid",
+        401,
+        gettext_lazy("Toestemming geldt niet"),
+        gettext_lazy(
+            "De klant heeft (nog) geen toegang gegeven, of die is ingetrokken of beëindigd,"
+            " of de partij is geschorst. `consentStatus` zegt welke. Er is niets gelezen."
+        ),
+    ),
+    ProblemType(
+        "consent-expired",
+        401,
+        gettext_lazy("Toestemming verlopen"),
+        gettext_lazy("validUntil is voorbij. Vraag de klant opnieuw. Er is niets gelezen."),
+    ),
+    ProblemType(
+        "resource-unknown",
+        404,
+        gettext_lazy("Onbekende rekening"),
+        gettext_lazy(
+            "Deze rekening (resourceId) valt niet onder de toestemming, of niet voor deze"
+            " gegevens. Er is niets gelezen."
+        ),
+    ),
+    ProblemType(
+        "period-invalid",
+        400,
+        gettext_lazy("Periode buiten de toestemming"),
+        gettext_lazy(
+            "dateFrom ligt vóór wat de toestemming toelaat, of na dateTo. Er is niets gelezen."
+        ),
+    ),
+    ProblemType(
+        "access-exceeded",
+        429,
+        gettext_lazy("Vaker gelezen dan afgesproken"),
+        gettext_lazy(
+            "Vandaag (Europe/Amsterdam) is al frequencyPerDay keer gelezen onder deze"
+            " toestemming. Morgen weer. Er is niets gelezen."
+        ),
+    ),
     ProblemType(
         "server-error",
         500,

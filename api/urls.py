@@ -4,7 +4,7 @@ OAuth 2.0 endpoints, the schema and its documentation page."""
 from django.urls import include, path, re_path, register_converter
 from oauth2_provider import urls as oauth2_urls
 
-from . import authorize, docs, problems, views
+from . import access_views, authorize, docs, problems, views
 
 
 class IdConverter:
@@ -63,6 +63,34 @@ urlpatterns = [
         "purposes/<str:code>/valid-customers",
         views.ValidCustomersView.as_view(),
         name="api_valid_customers",
+    ),
+    # Data users (third parties): Berlin Group consents and reads (api/access_views.py).
+    path("consents", access_views.ConsentsView.as_view(), name="api_access_consents"),
+    path(
+        "consents/changes",
+        access_views.ConsentChangesView.as_view(),
+        name="api_access_consent_changes",
+    ),
+    path(
+        "consents/<uuid:consent_id>",
+        access_views.ConsentView.as_view(),
+        name="api_access_consent",
+    ),
+    path(
+        "consents/<uuid:consent_id>/status",
+        access_views.ConsentStatusView.as_view(),
+        name="api_access_consent_status",
+    ),
+    path("accounts", access_views.AccountsView.as_view(), name="api_access_accounts"),
+    path(
+        "accounts/<uuid:resource_id>/balances",
+        access_views.BalancesView.as_view(),
+        name="api_access_balances",
+    ),
+    path(
+        "accounts/<uuid:resource_id>/transactions",
+        access_views.TransactionsView.as_view(),
+        name="api_access_transactions",
     ),
     path("problems/", problems.problem_types, name="api_problems"),
     path("problems/<str:slug>", problems.problem_type, name="api_problem"),

@@ -131,8 +131,23 @@ class WebhookDelivery(models.Model):
         db_constraint=False,
         related_name="deliveries",
     )
+    # A row of the bank's feed, or, for a data user's endpoint, of its own feed
+    # (`access.AccessChange`): exactly one (migration 0015; cascades in the database too).
     change = models.ForeignKey(
-        ConsentChange, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+        ConsentChange,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    access_change = models.ForeignKey(
+        "access.AccessChange",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+        null=True,
+        blank=True,
     )
     status = models.CharField(
         _("status"),
@@ -153,6 +168,14 @@ class WebhookDelivery(models.Model):
         verbose_name_plural = _("webhook-afleveringen")
         constraints = [
             models.UniqueConstraint(fields=["endpoint", "change"], name="one_delivery_per_row"),
+            models.UniqueConstraint(
+                fields=["endpoint", "access_change"], name="one_delivery_per_access_row"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(change__isnull=False, access_change__isnull=True)
+                | models.Q(change__isnull=True, access_change__isnull=False),
+                name="webhook_delivery_of_one_row",
+            ),
             models.CheckConstraint(
                 condition=models.Q(status=DeliveryStatus.PENDING, due_at__isnull=False)
                 | models.Q(
@@ -172,7 +195,7 @@ class WebhookDelivery(models.Model):
         ]
 
     def __str__(self):
-        return f"#{self.change_id} → {self.endpoint_id} ({self.status})"
+        return f"#{self.change_id or self.access_change_id} → {self.endpoint_id} ({self.status})"
 
 
 class WebhookAttempt(models.Model):

@@ -16,7 +16,10 @@ send. Redirects are not followed. (The window between resolving and connecting r
 route the workers' egress through a firewall that allows only the receivers.)
 
 **Delivering.** An approved endpoint follows the feed like any client (`after_id`, from
-its approval on; it sees what `permissions.sees_feed` lets its client see). `deliver_due`
+its approval on; it sees what `permissions.sees_feed` lets its client see). A data
+user's endpoint (a third party's, `access`) follows that data user's own feed instead
+(`access.AccessChange`: its consents approved, refused, revoked, terminated, its
+suspension), never the bank's. `deliver_due`
 turns new feed rows into deliveries, takes the due ones one by one with SELECT … FOR
 UPDATE SKIP LOCKED and moves each on by a lease before it commits, so that any number of
 workers send each delivery once per due time, sends it (`TIMEOUT`, no redirects), writes the
@@ -51,6 +54,8 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from oauth2_provider.models import get_application_model
 
+from access.models import AccessChange
+
 from . import changes
 from .models import (
     ChangeKind,
@@ -60,6 +65,7 @@ from .models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from .oauth import is_data_user
 from .permissions import sees_feed
 from .serializers import ChangeSerializer
 
@@ -206,7 +212,8 @@ def register_endpoint(*, application_id: int, url: str, by: "User", at: dt.datet
     if not by.has_perm(REGISTER_PERMISSION):
         raise WebhookRefused(_("U mag geen webhooks registreren."))
     application = get_application_model().objects.filter(pk=application_id).first()
-    if application is None or not sees_feed(application):
+    # The bank's systems get the bank's feed; a data user (a third party) its own.
+    if application is None or not (sees_feed(application) or is_data_user(application)):
         raise WebhookRefused(
             _("Alleen een systeem van de bank (client credentials) krijgt webhooks.")
         )
@@ -233,7 +240,10 @@ def approve_endpoint(*, endpoint_id: int, by: "User", at: dt.datetime) -> Webhoo
     _check_url(endpoint.url)  # the settings of now count
     endpoint.approved_by, endpoint.approved_at = by, at
     # It follows the feed from here; what came before is in a snapshot (`valid-customers`).
-    endpoint.after_id = changes.feed_position()
+    # A data user's endpoint follows its own feed (`access.AccessChange`), from here too.
+    endpoint.after_id = (
+        _access_feed_position() if is_data_user(endpoint.application) else changes.feed_position()
+    )
     endpoint.save(update_fields=["approved_by", "approved_at", "after_id"])
     return endpoint
 
@@ -329,6 +339,9 @@ def queue_new_rows(*, now: dt.datetime) -> int:
         .order_by("pk")
     )
     for endpoint in endpoints:
+        if is_data_user(endpoint.application):
+            queued += _queue_access_rows(endpoint, now=now)
+            continue
         if not sees_feed(endpoint.application):
             continue
         # Ids become visible in order (`api.changes`): nothing below the last is missed.
@@ -348,6 +361,32 @@ def queue_new_rows(*, now: dt.datetime) -> int:
         WebhookEndpoint.objects.filter(pk=endpoint.pk).update(after_id=ids[-1])
         queued += len(ids)
     return queued
+
+
+def _access_feed_position() -> int:
+    return AccessChange.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+
+def _queue_access_rows(endpoint: WebhookEndpoint, *, now: dt.datetime) -> int:
+    """A data user's endpoint: its own feed's new rows (`access.AccessChange`, ids visible
+    in order like the bank's feed), never the bank's feed."""
+    ids = list(
+        AccessChange.objects.filter(
+            data_user__application_id=endpoint.application_id, id__gt=endpoint.after_id
+        )
+        .order_by("id")
+        .values_list("id", flat=True)[:QUEUE_BATCH]
+    )
+    if not ids:
+        return 0
+    WebhookDelivery.objects.bulk_create(
+        [
+            WebhookDelivery(endpoint=endpoint, access_change_id=pk, due_at=now, created_at=now)
+            for pk in ids
+        ]
+    )
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(after_id=ids[-1])
+    return len(ids)
 
 
 @transaction.atomic
@@ -400,18 +439,44 @@ def message_id(change: ConsentChange) -> str:
     return f"consent-change-{change.pk}"
 
 
+def access_payload(change: AccessChange) -> bytes:
+    """The body for a data user: its feed's row as `GET /api/v1/consents/changes` gives it."""
+    effective_at = change.effective_at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+    document = {
+        "type": "consent.third_party.changed",
+        "timestamp": effective_at,
+        "data": {
+            "id": change.id,
+            "consentId": str(change.permission.consent_id),
+            "event": change.event,
+            "consentStatus": change.consent_status,
+            "effectiveAt": effective_at,
+        },
+    }
+    return json.dumps(document, separators=(",", ":")).encode()
+
+
 def _attempt(delivery: WebhookDelivery, *, now: dt.datetime) -> str:
     endpoint = WebhookEndpoint.objects.get(pk=delivery.endpoint_id)
-    change = (
-        ConsentChange.objects.select_related("customer", "purpose")
-        .filter(pk=delivery.change_id)
-        .first()
-    )
-    if change is None:  # removed by retention meanwhile (the delivery went with it)
-        return "removed"
-    body = payload(change)
+    if delivery.access_change_id is not None:
+        access_change = (
+            AccessChange.objects.select_related("permission")
+            .filter(pk=delivery.access_change_id)
+            .first()
+        )
+        if access_change is None:  # removed with its permission (retention)
+            return "removed"
+        body, mid = access_payload(access_change), f"access-change-{access_change.pk}"
+    else:
+        change = (
+            ConsentChange.objects.select_related("customer", "purpose")
+            .filter(pk=delivery.change_id)
+            .first()
+        )
+        if change is None:  # removed by retention meanwhile (the delivery went with it)
+            return "removed"
+        body, mid = payload(change), message_id(change)
     timestamp = int(now.timestamp())
-    mid = message_id(change)
     headers = {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,

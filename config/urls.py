@@ -15,6 +15,8 @@ urlpatterns = [
     path("api/v1/", include("api.urls")),
     # The customer's linked apps (the API's OAuth clients): a customer page of api.
     path("apps/", include("api.page_urls")),
+    # Third parties' access: the customer's approval and per-party pages (access app).
+    path("access/", include("access.urls")),
     path("", include("ledger.urls")),
     path("offers/", include("offers.urls")),
     path("", include("lifecycle.urls")),

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db import connection
 
-from ledger.models import Action, ConsentEvent
+from ledger.models import ACCESS_ACTIONS, STATELESS_ACTIONS, ConsentEvent
 
 from .catalogue import statement_with_hash
 from .models import ConsentState, Customer, PurposeVersion
@@ -24,13 +24,14 @@ def check_ledger(**_kwargs: Any) -> dict[str, list[str]]:
 
 
 # The latest event per customer and purpose (the objection: purpose NULL), leaving out
-# erasure requests and departures, which change no choice (as the state-mirror trigger does).
+# erasure requests, departures and third parties' access, which change no choice (as the
+# state-mirror trigger does).
 STATE_MISMATCH_SQL = """
 WITH last AS (
     SELECT DISTINCT ON (customer_id, purpose_id)
            id, customer_id, purpose_id, action, purpose_version_id, occurred_at
       FROM {event}
-     WHERE action NOT IN ('{erasure}', '{left}')
+     WHERE action NOT IN ({stateless})
   ORDER BY customer_id, purpose_id, sequence DESC
 )
 SELECT c.customer_number
@@ -52,8 +53,7 @@ def state_mismatches() -> list[str]:
         event=ConsentEvent._meta.db_table,
         state=ConsentState._meta.db_table,
         customer=Customer._meta.db_table,
-        erasure=Action.ERASURE_REQUESTED.value,
-        left=Action.LEFT.value,
+        stateless=", ".join(f"'{action.value}'" for action in STATELESS_ACTIONS),
     )
     with connection.cursor() as cursor:
         cursor.execute(sql)
@@ -65,9 +65,9 @@ def unknown_notices() -> dict[str, str]:
     names. Set-based: the distinct (version, language, hash) triples are few, so each is
     recomputed once and only the events of a wrong one are looked up."""
     triples = (
-        ConsentEvent.objects.values_list(
-            "purpose_version_id", "notice_language", "notice_sha256", "action"
-        )
+        # A third party's access names its permission's own text: `access.audit` checks it.
+        ConsentEvent.objects.exclude(action__in=ACCESS_ACTIONS)
+        .values_list("purpose_version_id", "notice_language", "notice_sha256", "action")
         .order_by()
         .distinct()
     )

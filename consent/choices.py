@@ -43,7 +43,7 @@ from infra.precompiled import (
     width,
 )
 from ledger import chain
-from ledger.models import Action, Channel, ConsentEvent
+from ledger.models import STATELESS_ACTIONS, Action, Channel, ConsentEvent
 
 from . import signals
 from .catalogue import statement_sha256
@@ -614,9 +614,10 @@ def append_event(
         # They chose again after a restore lost choices: the notice has done its work.
         Customer.objects.filter(pk=customer.pk).update(choices_lost_since=None)
         customer.choices_lost_since = None
-    if action in (Action.ERASURE_REQUESTED, Action.LEFT):
-        # A request or a fact, not a choice: no state changes (the objection row keeps
-        # mirroring the latest objection event).
+    if action in STATELESS_ACTIONS:
+        # A request or a fact, not a choice about a purpose: no state changes (the
+        # objection row keeps mirroring the latest objection event). A third party's
+        # access has its own state, the permission (written by its caller).
         signals.event_recorded.send(sender=None, event=event, at=at)
         return event, Effects()
     # The state mirrors the event: its row for the purpose (the objection's: no purpose)

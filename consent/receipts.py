@@ -132,6 +132,9 @@ class Statement:
     purpose: dict[str, str]  # per language
     pii_categories: tuple[str, ...]
     legal_basis: str
+    category: str = "direct_marketing"
+    # The data goes to another party (a third party's access).
+    disclosed: bool = False
 
 
 # The objection (and its lifting): GDPR Art. 21(2).
@@ -158,7 +161,23 @@ LEFT = Statement(
     pii_categories=(),
     legal_basis="relationship_end",
 )
+# A data user (PSD2 account information, FiDA) may read the customer's payment accounts,
+# or no longer: the exact text approved is the permission's (`access.receipts` puts it in
+# the receipt as `notice`); its SHA-256 is the event's.
+THIRD_PARTY_ACCESS = Statement(
+    service="third_party_access",
+    purpose={
+        "nl": "Toegang van een andere partij tot uw betaalrekeningen",
+        "en": "Access by another party to your payment accounts",
+    },
+    pii_categories=("account_details", "balances", "transactions"),
+    legal_basis="psd2_art_67_explicit_consent",
+    category="third_party_access",
+    disclosed=True,
+)
 STATEMENT_OF: dict[str, Statement] = {
+    Action.ACCESS_GRANTED: THIRD_PARTY_ACCESS,
+    Action.ACCESS_WITHDRAWN: THIRD_PARTY_ACCESS,
     Action.OBJECTED: OBJECTION,
     Action.OBJECTION_LIFTED: OBJECTION,
     Action.ERASURE_REQUESTED: ERASURE,
@@ -172,12 +191,12 @@ def _statement_service(statement: Statement, language: str) -> dict:
         "purposes": [
             {
                 "purpose": statement.purpose[text_language(language)],
-                "purposeCategory": ["direct_marketing"],
+                "purposeCategory": [statement.category],
                 "consentType": "EXPLICIT",
                 "piiCategory": list(statement.pii_categories),
                 "primaryPurpose": False,
                 "termination": "",
-                "thirdPartyDisclosure": False,
+                "thirdPartyDisclosure": statement.disclosed,
             }
         ],
     }

@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.vary import vary_on_headers
@@ -275,6 +276,12 @@ def _dashboard_page(request, *, page=None, refusal=None, status=200):
         "stop_all_result": results.pop("stop-all-section", None),
         # Messages for a card that is not there (an unknown code) are shown at the top.
         "messages": top + list(results.values()),
+        # Other apps' sections (settings.DASHBOARD_SECTIONS): consent imports none of them.
+        "sections": [
+            s
+            for n in settings.DASHBOARD_SECTIONS
+            if (s := import_string(n)(request.customer, at=now))
+        ],
     }
     return render(request, "consent/dashboard.html", context, status=status)
 

@@ -53,6 +53,12 @@ class Action(models.TextChoices):
     # event. Retention counts "after the relationship ends" from this event, never from a
     # column anyone can write.
     LEFT = "left", _("klant vertrokken")
+    # A data user (a PSD2 account information service, a FiDA data user) may read the
+    # customer's payment accounts, or may no longer: the `access` app's permission, whose
+    # exact approval text (who, what, how long, why) the event's notice hash identifies.
+    # About no purpose of the bank's own, and no state row: the permission is the state.
+    ACCESS_GRANTED = "access_granted", _("toegang gegeven aan een andere partij")
+    ACCESS_WITHDRAWN = "access_withdrawn", _("toegang van een andere partij beëindigd")
 
 
 # Events about a purpose, and events about the customer's objection (purpose empty).
@@ -62,7 +68,10 @@ OBJECTION_ACTIONS = (Action.OBJECTED, Action.OBJECTION_LIFTED)
 # objection has a state row (ConsentState with an empty purpose); an erasure request and
 # leaving change no choice, so the state mirrors the latest event per purpose *leaving
 # them out* (the state-mirror trigger and `consent.audit.STATE_MISMATCH_SQL`).
-PURPOSE_LESS_ACTIONS = (*OBJECTION_ACTIONS, Action.ERASURE_REQUESTED, Action.LEFT)
+ACCESS_ACTIONS = (Action.ACCESS_GRANTED, Action.ACCESS_WITHDRAWN)
+# Events that change no consent state row (the state mirrors the rest).
+STATELESS_ACTIONS = (Action.ERASURE_REQUESTED, Action.LEFT, *ACCESS_ACTIONS)
+PURPOSE_LESS_ACTIONS = (*OBJECTION_ACTIONS, *STATELESS_ACTIONS)
 STATE_ACTIONS = (*PURPOSE_ACTIONS, *OBJECTION_ACTIONS)
 
 

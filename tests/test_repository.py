@@ -20,6 +20,7 @@ SOURCES = (
     "lifecycle",
     "banking",
     "offers",
+    "access",
     "api",
     "templates",
     "jinja",

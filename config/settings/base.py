@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "lifecycle",
     "banking",
     "offers",
+    "access",
 ]
 
 MIDDLEWARE = [
@@ -264,6 +265,8 @@ API_SCOPES = {
     "consent:choose": _("Namens u kiezen: toestemming geven of intrekken, bezwaar maken"),
     "consent:feed": _("Wijzigingen in toestemmingen volgen (systemen van de bank)"),
     "consent:check": _("Per klant nagaan of een doel nu mag (systemen van de bank)"),
+    # A data user's client (access.DataUser): the customer's permitted accounts only.
+    "psd2:ais": _("Met toestemming van de klant diens betaalrekeningen lezen (andere partijen)"),
 }
 # Where a client may send the customer back to (api/redirects.py): by default only the
 # bank's own app, on its private-use scheme (RFC 8252). Production reads the list from the
@@ -361,6 +364,10 @@ SPECTACULAR_SETTINGS = {
             "Ask, per customer, whether a purpose may be used now"
             " (the bank's systems; client credentials)"
         ),
+        "psd2:ais": (
+            "Read the payment accounts a customer approved, under their consent"
+            " (data users, third parties; client credentials)"
+        ),
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -436,3 +443,8 @@ DEFAULT_FROM_EMAIL = os.environ.get(
 )
 # Where the customer's pages are, for links in e-mails (no request to build them from).
 CUSTOMER_SITE_URL = os.environ.get("CUSTOMER_SITE_URL", "http://localhost:8000")
+
+# Sections other apps add to the customer's dashboard, in order: each a function
+# `section(request, customer, at)` returning (template name, context) or None (nothing to
+# show). The dashboard imports them by name: consent knows none of those apps.
+DASHBOARD_SECTIONS = ("access.dashboard.section",)

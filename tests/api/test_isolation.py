@@ -16,6 +16,7 @@ from tests.offers.factories import make_offer
 PUBLIC = {"api_schema", "api_docs", "api_problems", "api_problem"}
 
 
+A_UUID = "3d9f4c52-6b1e-4c51-9a57-1c0f6d2b7a10"
 ENDPOINTS = {
     "api_purposes": ("get", "/api/v1/me/purposes", None),
     "api_purpose": ("get", "/api/v1/me/purposes/offers_balance", None),
@@ -32,6 +33,14 @@ ENDPOINTS = {
     "api_valid_customers": ("get", "/api/v1/purposes/offers_balance/valid-customers", None),
     "api_purpose_list": ("get", "/api/v1/purposes", None),
     "api_may_use": ("get", "/api/v1/customers/910002/may-use/offers_balance", None),
+    # Data users' endpoints (third parties): a customer's token is not a data user's.
+    "api_access_consents": ("post", "/api/v1/consents", {}),
+    "api_access_consent": ("get", f"/api/v1/consents/{A_UUID}", None),
+    "api_access_consent_status": ("get", f"/api/v1/consents/{A_UUID}/status", None),
+    "api_access_accounts": ("get", "/api/v1/accounts", None),
+    "api_access_consent_changes": ("get", "/api/v1/consents/changes", None),
+    "api_access_balances": ("get", f"/api/v1/accounts/{A_UUID}/balances", None),
+    "api_access_transactions": ("get", f"/api/v1/accounts/{A_UUID}/transactions", None),
 }
 
 

@@ -18,6 +18,8 @@ from django.utils import timezone
 from consent.advance_notices import send_advance_notices
 from consent.export import customer_export
 from consent.models import ConsentState, Customer
+from ledger.models import ConsentEvent
+from tests.access.stories import approved_and_read
 from tests.export_story import CALL_NOTE, CALLS_NOTE, PHONE, STAFF_NOTE, called_back_story
 from tests.factories import publish_version_for_later
 
@@ -37,6 +39,9 @@ EXPORTED = {
     "offers.DataUse": ("data_use", None),
     "api.LinkedApp": ("linked_apps", None),
     "consent.AdvanceNotice": ("advance_notices", None),
+    "access.Permission": ("third_party_access", None),
+    "access.PermittedAccount": ("third_party_access", "accounts"),
+    "access.Read": ("third_party_access", "reads"),
 }
 NOT_EXPORTED = {
     # Written when retention removed the customer's whole chain, years after they left:
@@ -49,6 +54,9 @@ NOT_EXPORTED = {
     # attempt went: about the bank's systems' receivers, nothing of the customer's own.
     "api.WebhookDelivery": "a feed row's delivery to one of the bank's systems",
     "api.WebhookAttempt": "how a receiver of the bank's systems answered",
+    # The data user's feed: what it was told about a permission whose every change the
+    # export holds (status, decided_at, ended_at, ended_by).
+    "access.AccessChange": "a copy, for the data user, of third_party_access's changes",
 }
 # Fields of the customer's own row that the profile does not carry, and why.
 CUSTOMER_FIELDS_NOT_IN_PROFILE = {
@@ -118,6 +126,10 @@ def lived(db):
     now = timezone.now()
     publish_version_for_later(counting.purpose.code, at=now + dt.timedelta(days=20), now=now)
     assert send_advance_notices(at=now).sent >= 1
+    # Let a budgeting app read the account, which it did (access, issue 26).
+    # After the story's last event (it ran ahead of the clock).
+    newest = ConsentEvent.objects.filter(customer=customer).order_by("-sequence").first()
+    approved_and_read(customer, at=max(now, newest.occurred_at) + dt.timedelta(minutes=1))
     return customer
 
 

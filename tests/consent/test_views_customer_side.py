@@ -255,8 +255,9 @@ def test_the_dashboard_still_runs_a_constant_number_of_queries_with_an_objection
 ):
     customer_client.post("/choices/stop-all/")
     customer_client.get("/")
-    # session, user with customer, the cards (the objection is one of the states).
-    with django_assert_num_queries(3):
+    # session, user with customer, the cards (the objection is one of the states), and
+    # other apps' sections (settings.DASHBOARD_SECTIONS: third parties' access).
+    with django_assert_num_queries(4):
         customer_client.get("/")
     assert Action.OBJECTED in ConsentEvent.objects.filter(customer=customer).values_list(
         "action", flat=True

@@ -130,8 +130,9 @@ def test_the_dashboard_runs_a_constant_number_of_queries(
     choose_now(customer_who_did_not, "offers_spending")
     client.force_login(customer_who_did_not.user)
     # session, user with customer, and one for the cards: the current versions and the
-    # customer's states with their validity.
-    with django_assert_num_queries(3):
+    # customer's states with their validity; and one for other apps' sections
+    # (settings.DASHBOARD_SECTIONS: third parties' access).
+    with django_assert_num_queries(4):
         response = client.get("/")
     assert response.content.decode().count('id="purpose-') == 8 + extra
 

@@ -34,6 +34,7 @@ def test_the_export_follows_the_documented_format(customer_client, customer, cho
         "data_use",
         "linked_apps",
         "advance_notices",
+        "third_party_access",
     }
     assert data["objection"] == {"active": False}
     assert data["customer_number"] == customer.customer_number
@@ -118,8 +119,9 @@ def test_the_export_runs_a_constant_number_of_queries(
     # session, user with customer, the cards (current versions and states), the staff's
     # actions for the customer, the events (read once, for the history and the receipts),
     # the receipts' proofs (leaves, the newest checkpoint, the tree's nodes), and one each
-    # for offers, accounts, holdings, transactions, data use, linked apps, advance notices.
-    with django_assert_num_queries(15):
+    # for offers, accounts, holdings, transactions, data use, linked apps, advance notices,
+    # third parties' access.
+    with django_assert_num_queries(16):
         data = download(customer_client)
     assert len(data["history"]) == 1 + extra
 

@@ -15,6 +15,7 @@ from django.db import models
 from django.utils import timezone
 from oauth2_provider.models import Application
 
+from access.models import Permission
 from api.linked_apps import record_authorisation
 from api.models import ConsentChange, LinkedApp
 from banking.models import Account, Holding, Transaction
@@ -56,10 +57,11 @@ def held(customer) -> dict[str, int]:
         "tombstones": LedgerTombstone.objects.filter(customer=customer).count(),
         "linked_apps": LinkedApp.objects.filter(customer=customer).count(),
         "advance_notices": AdvanceNotice.objects.filter(customer=customer).count(),
+        "third_party_access": Permission.objects.filter(customer=customer).count(),
     }
     # Nothing else in the schema points at a customer without being counted above.
     counted = {ConsentEvent, ConsentState, ConsentChange, Offer, DataUse, Account, Holding}
-    counted |= {LedgerTombstone, LinkedApp, AdvanceNotice}
+    counted |= {LedgerTombstone, LinkedApp, AdvanceNotice, Permission}
     for model in apps.get_models():
         for field in model._meta.concrete_fields:
             if isinstance(field, models.ForeignKey) and field.related_model is Customer:
