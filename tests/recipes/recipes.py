@@ -1,5 +1,5 @@
 """Reading the recipes in docs/recipes/ as code: each file a recipe asks for is a fenced
-block whose first line names it (`# consent/migrations/0015_research_panel.py`)."""
+block whose first line names it (`# consent/migrations/0016_research_panel.py`)."""
 
 import functools
 import re
