@@ -128,7 +128,12 @@ def test_the_page_shows_the_offers_with_their_history(
     make_offer(daan, rule="savings_account")
     client.force_login(contact_centre)
     page = client.get(page_of(sanne))
-    (section,) = page.context["file"].sections
+    # The offers' part of the page (other apps add theirs: the third parties').
+    (section,) = [
+        part
+        for part in page.context["file"].sections
+        if part.template == "admin/offers/customer_offers.html"
+    ]
     (shown,) = section.context["offers"]
     assert shown.offer == travel
     assert [e.to_state for e in shown.events] == ["proposed", "approved", "accepted", "open"]
@@ -184,8 +189,15 @@ def test_the_contact_centre_sees_customers_and_follow_ups_and_nothing_else(clien
     client.force_login(contact_centre)
     response = client.get("/admin/")
     models = {m["object_name"] for app in response.context["app_list"] for m in app["models"]}
-    assert models == {"Customer", "FollowUp"}
-    for url in ("/admin/offers/offer/", "/admin/ledger/consentevent/", "/admin/auth/user/"):
+    # Permissions: to withdraw a third party's access for a customer on the phone.
+    assert models == {"Customer", "FollowUp", "Permission"}
+    for url in (
+        "/admin/offers/offer/",
+        "/admin/ledger/consentevent/",
+        "/admin/auth/user/",
+        "/admin/access/read/",
+        "/admin/access/datauser/",
+    ):
         assert client.get(url).status_code == 403, url
 
 
