@@ -22,7 +22,6 @@ import datetime as dt
 import uuid
 from typing import TYPE_CHECKING
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -31,7 +30,7 @@ from django.utils.translation import gettext_lazy as _
 from banking.models import Account
 from consent.choices import ChoiceError, CustomerClosed, TooYoung, append_event, lock_customer
 from consent.models import Customer, StaffAction
-from consent.validity import sixteenth_birthday
+from consent.validity import too_young_until
 from ledger.models import Action, Channel, ConsentEvent
 
 from .models import (
@@ -151,10 +150,8 @@ def check_may_decide(permission: Permission, *, customer: Customer, at: dt.datet
         )
     if customer.closed_on is not None:
         raise CustomerClosed(_("U bent geen klant meer; u kunt geen toegang geven."))
-    today = timezone.localdate(at)
-    if customer.age_on(today) < settings.CONSENT_MIN_AGE_YEARS:
-        assert customer.birth_date is not None
-        from_date = sixteenth_birthday(customer.birth_date)
+    from_date = too_young_until(customer, on=timezone.localdate(at))
+    if from_date is not None:
         raise TooYoung(
             _(
                 "U kunt een andere partij toegang tot uw rekeningen geven vanaf uw 16e"

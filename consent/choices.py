@@ -22,7 +22,6 @@ import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -49,7 +48,7 @@ from . import signals
 from .catalogue import statement_sha256
 from .models import ConsentState, Customer, Purpose, PurposeVersion
 from .renewals import renews
-from .validity import compile_key, moments, sixteenth_birthday, valid_consents
+from .validity import compile_key, moments, too_young_until, valid_consents
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -538,11 +537,8 @@ def _check_may_grant(
             _("U bent sinds %(date)s geen klant meer; wij gebruiken uw gegevens hier niet voor.")
             % {"date": date_format(customer.closed_on, "j F Y")}
         )
-    today = timezone.localdate(at)
-    if customer.age_on(today) < settings.CONSENT_MIN_AGE_YEARS:
-        # Only a pseudonymised profile has no date of birth, and it is closed (above).
-        assert customer.birth_date is not None
-        from_date = sixteenth_birthday(customer.birth_date)
+    from_date = too_young_until(customer, on=timezone.localdate(at))
+    if from_date is not None:
         raise TooYoung(
             _(
                 "U kunt hier toestemming voor geven vanaf uw 16e verjaardag, op %(date)s."

@@ -37,7 +37,7 @@ from .validity import (
     ends_by_material_change,
     last_valid_day,
     moments,
-    sixteenth_birthday,
+    too_young_until,
     why_not_valid,
 )
 
@@ -377,12 +377,7 @@ def customer_dashboard(
         if state is not None:
             by_purpose[version.purpose_id] = state
     today = timezone.localdate(at)
-    too_young_until = (
-        sixteenth_birthday(customer.birth_date)
-        if customer.birth_date is not None
-        and customer.age_on(today) < settings.CONSENT_MIN_AGE_YEARS
-        else None
-    )
+    under_16_until = too_young_until(customer, on=today)
     cards = []
     for version in current:
         state = by_purpose.get(version.purpose_id)
@@ -394,7 +389,7 @@ def customer_dashboard(
                 is_valid=bool(state and state.is_valid),
                 language=language,
                 invalid_because=why_not_valid(state, customer, at=at),
-                too_young_until=too_young_until,
+                too_young_until=under_16_until,
                 objection=objection,
                 upcoming=later[version.purpose_id][0],
                 material_change_at=later[version.purpose_id][1],

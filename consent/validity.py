@@ -83,6 +83,15 @@ def sixteenth_birthday(birth_date: dt.date) -> dt.date:
         return dt.date(birth_date.year + years, 3, 1)
 
 
+def too_young_until(customer: Customer, *, on: dt.date) -> dt.date | None:
+    """The day a customer under 16 on `on` may choose for themselves; None when they may
+    (or have no date of birth: a pseudonymised profile, closed, whose choices the callers
+    refuse first; `why_not_valid` never counts a consent without one)."""
+    if customer.birth_date is None or customer.age_on(on) >= settings.CONSENT_MIN_AGE_YEARS:
+        return None
+    return sixteenth_birthday(customer.birth_date)
+
+
 def last_valid_day(
     changed_at: dt.datetime, *, material_change_at: dt.datetime | None = None
 ) -> dt.date:
