@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from consent.decorators import customer_page
+from consent.decorators import customer_page, posted_version
 from ledger.models import Channel
 
 from . import actions
@@ -49,7 +49,7 @@ def request_page(request, consent_id):
                 permission = actions.approve(
                     permission=permission,
                     customer=customer,
-                    version=_int_or_none(request.POST.get("version")),
+                    version=posted_version(request),
                     text_sha256=request.POST.get("text_sha256", ""),
                     language=request.LANGUAGE_CODE,
                     channel=Channel.WEB,
@@ -140,10 +140,3 @@ def withdraw(request, consent_id):
         % {"name": permission.data_user.name},
     )
     return redirect("access_reads", permission.consent_id)
-
-
-def _int_or_none(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None

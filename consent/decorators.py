@@ -181,3 +181,12 @@ def customer_choice(back):
         return never_cache(customer_required(choice_view(back)(view)))
 
     return decorator
+
+
+def posted_version(request) -> int | None:
+    """The text version a choice form sent back (None when missing or not a number: the
+    choice is then refused as made on a changed text, and nothing is written)."""
+    try:
+        return int(request.POST.get("version"))
+    except (TypeError, ValueError):
+        return None

@@ -38,7 +38,14 @@ from .dashboard import (
     get_published_version,
     history_page,
 )
-from .decorators import CHOSEN_LANGUAGE, IN_CARD, allow, customer_choice, customer_page
+from .decorators import (
+    CHOSEN_LANGUAGE,
+    IN_CARD,
+    allow,
+    customer_choice,
+    customer_page,
+    posted_version,
+)
 from .export import readable_export, stream_export
 from .languages import remember_language
 from .models import Customer
@@ -77,7 +84,7 @@ def choose(request, purpose_code):
             channel=Channel.WEB,
             actor=request.user,
             at=now,
-            version=_int_or_none(request.POST.get("version")),
+            version=posted_version(request),
             notice_sha256=request.POST.get("notice_sha256", ""),
             language=request.LANGUAGE_CODE,
         )
@@ -334,13 +341,6 @@ def _refusal_text(error, card):
             text = _("‘%(title)s’ is nodig voor uw rekening en kan niet worden uitgezet.")
         return text % {"title": card.title}
     return str(error)
-
-
-def _int_or_none(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _refused(request, message, *, status):

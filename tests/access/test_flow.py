@@ -104,6 +104,21 @@ def test_a_text_that_changed_since_the_page_was_shown_writes_nothing(tpp, client
     assert not ConsentEvent.objects.exists()
 
 
+def test_an_approval_with_a_forged_or_missing_version_writes_nothing(tpp, client, sanne):
+    asked = ask(tpp)
+    client.force_login(sanne.user)
+    html = client.get(f"/access/{asked['consentId']}/").content.decode()
+    sha = re.search(r'name="text_sha256" value="([0-9a-f]{64})"', html).group(1)
+    for forged in (
+        {"choice": "approve", "version": "one", "text_sha256": sha},
+        {"choice": "approve", "text_sha256": sha},
+    ):
+        response = client.post(f"/access/{asked['consentId']}/", forged)
+        assert response.status_code == 409, forged
+    assert Permission.objects.get(consent_id=asked["consentId"]).status == "received"
+    assert not ConsentEvent.objects.exists()
+
+
 def test_nobody_under_16_can_give_access(tpp, client, db):
     young = CustomerFactory(birth_date=timezone.localdate() - dt.timedelta(days=15 * 365))
     from tests.offers.factories import AccountFactory
