@@ -445,6 +445,7 @@ DEFAULT_FROM_EMAIL = os.environ.get(
 CUSTOMER_SITE_URL = os.environ.get("CUSTOMER_SITE_URL", "http://localhost:8000")
 
 # Sections other apps add to the customer's dashboard, in order: each a function
-# `section(request, customer, at)` returning (template name, context) or None (nothing to
-# show). The dashboard imports them by name: consent knows none of those apps.
+# `section(customer, *, at)` returning an object with the `template` to include (and what
+# that template reads), or None (nothing to show). The dashboard imports them by name:
+# consent knows none of those apps.
 DASHBOARD_SECTIONS = ("access.dashboard.section",)
