@@ -176,6 +176,7 @@ def main(argv=None):
     )
     parser.add_argument("--pyinstrument", action="store_true")
     parser.add_argument("--top", type=int, default=45)
+    parser.add_argument("--dump", metavar="FILE", help="with --profile: also save the cProfile")
     args = parser.parse_args(argv)
 
     setup(args.prepare, args.clients)
@@ -264,6 +265,8 @@ def main(argv=None):
             import pstats
 
             stats = pstats.Stats(profiler)
+            if args.dump:
+                stats.dump_stats(args.dump)
             stats.sort_stats("cumulative").print_stats(args.top)
             stats.sort_stats("tottime").print_stats(args.top)
 

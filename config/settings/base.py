@@ -136,6 +136,8 @@ AXES_CLIENT_STR_CALLABLE = "config.login.axes_client_str"
 LOGIN_ADDRESS_FAILURE_LIMIT = 30
 
 # Sessions (config/sessions.py): 15 minutes idle, 8 hours at most, a browser-session cookie.
+# Django's database store, its read compiled once per process (infra/sessions.py).
+SESSION_ENGINE = "infra.sessions"
 SESSION_IDLE_SECONDS = 15 * 60
 SESSION_MAX_SECONDS = 8 * 60 * 60
 SESSION_COOKIE_AGE = SESSION_IDLE_SECONDS
