@@ -348,12 +348,13 @@ def _card_rows(customer: Customer, *, at: dt.datetime, code: str | None):
             # The objection has no purpose; a state for a purpose without a published
             # text has no card: neither needs what is joined for a card.
             if state.purpose_id is not None and version is not None:
-                chosen = instance(PurposeVersion, chosen)
-                # A granted or withdrawn state names its version (`state_shape`).
-                assert chosen is not None
-                if chosen.pk == version.pk:
+                # A granted or withdrawn state names its version (`state_shape`); mostly
+                # the current one, already made (its texts decoded once, not twice).
+                if chosen[0] == version.pk:
                     chosen = version
                 else:
+                    chosen = instance(PurposeVersion, chosen)
+                    assert chosen is not None
                     chosen.purpose = version.purpose
                 state.purpose = version.purpose
                 state.purpose_version = chosen
