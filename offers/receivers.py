@@ -7,13 +7,17 @@ told: consent's pages say "2 open aanbiedingen … ingetrokken" without knowing 
 """
 
 import datetime as dt
+import functools
+from typing import Any
 
 from django.db import connection
+from django.db.models import QuerySet
 from django.utils.translation import ngettext_lazy
 
 from consent.channels import purpose_of
 from consent.models import PurposeVersion
 from infra.effects import Effect, EffectKind
+from infra.precompiled import Inputs, Precompiled, precompile
 from ledger.models import ConsentEvent
 
 from . import transitions
@@ -94,12 +98,13 @@ def retract_on_withdrawal(
 ) -> list[Effect]:
     """`consent_ended`: runs inside the withdrawal's transaction, and names the withdrawal
     (`event`) on each retraction."""
+    relying = [
+        pk for (pk,) in _relying_offers().rows({"customer_id": customer_id, "code": purpose_code})
+    ]
+    if not relying:  # most withdrawals: one statement, no more
+        return []
     retracted = transitions.change_status(
-        offers=Offer.objects.filter(
-            customer_id=customer_id,
-            status__in=OPEN_STATUSES,
-            relied_on__purpose__code=purpose_code,
-        ),
+        offers=relying,
         to=OfferStatus.RETRACTED,
         cause=Cause.CONSENT_WITHDRAWN,
         actor_kind=ActorKind.SYSTEM,
@@ -109,13 +114,39 @@ def retract_on_withdrawal(
     # An interested customer waiting for a call: the offer relied on this consent, so the
     # call goes too. The offer keeps its answer ("geïnteresseerd"); its follow-up closes.
     closed = transitions.close_follow_ups(
-        offers=Offer.objects.filter(customer_id=customer_id, relied_on__purpose__code=purpose_code),
+        offers=Offer.objects.filter(pk__in=relying),
         outcome=FollowUpOutcome.WITHDRAWN,
         cause=Cause.CONSENT_WITHDRAWN,
         reason=f"Toestemming ingetrokken ({purpose_code}, gebeurtenis {event.pk}).",
         at=at,
     )
     return [OFFERS_RETRACTED(len(retracted)), *_follow_ups_closed(closed)]
+
+
+@functools.cache
+def _relying_offers() -> Precompiled:
+    """The customer's offers that relied on the purpose, whatever their status (those
+    that may move are chosen under their lock). Compiled once per process: a withdrawal
+    built and compiled two querysets for this, 0.4 ms of its CPU, also when the customer
+    had no offer at all (issue #24)."""
+
+    def relying(inputs: Inputs) -> QuerySet[Offer, Any]:
+        return (
+            Offer.objects.filter(
+                customer_id=inputs["customer_id"], relied_on__purpose__code=inputs["code"]
+            )
+            .order_by()
+            .values_list("pk")
+            .distinct()  # an offer may rely on several versions of the purpose
+        )
+
+    return precompile(
+        relying,
+        (
+            {"customer_id": -7_000_001, "code": "-sample-a-"},
+            {"customer_id": -7_000_002, "code": "-sample-b-"},
+        ),
+    )
 
 
 def close_follow_ups_on_phone_withdrawal(

@@ -206,7 +206,10 @@ def test_a_choice_reads_what_it_decides_on_in_two_statements(
     with django_assert_num_queries(8):
         renewed = choose(Action.GRANTED, days_ago=3)
     assert renewed.renewed and is_renewal(renewed.events[0])
-    choose(Action.WITHDRAWN, days_ago=2)
+    # A withdrawal writes as a grant does; of the customer's offers, those relying on the
+    # purpose are read with one statement, and without any nothing more is asked.
+    with django_assert_num_queries(9):
+        choose(Action.WITHDRAWN, days_ago=2)
     with django_assert_num_queries(5):  # nothing to withdraw: nothing written
         assert choose(Action.WITHDRAWN, days_ago=1).unchanged
     with django_assert_num_queries(8):
