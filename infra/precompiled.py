@@ -212,9 +212,13 @@ class PrecompiledQuerySet:
     converters: tuple[tuple[int, tuple[Callable, ...], Any], ...]  # (column, functions, expr)
     prefetch: tuple  # the queryset's prefetch_related lookups
     fetch_mode: Any
+    # Columns the SQL selects only to order by (DISTINCT): the ORM cuts rows to this many.
+    width: int | None
 
     def _converted(self, rows: Iterable[Sequence[Any]]) -> Iterator[Sequence[Any]]:
         # `SQLCompiler.apply_converters`, with this thread's connection.
+        if self.width is not None:
+            rows = [row[: self.width] for row in rows]
         if not self.converters:
             yield from rows
             return
@@ -246,6 +250,9 @@ class PrecompiledQuerySet:
         instance of `select_related` set as it sets it, then `prefetch_related` done by
         the ORM (its own queries, only when there is anything)."""
         assert self.model is not None, "a values_list queryset: use rows()"
+        rows = self.query.rows(inputs)
+        if not rows:  # most customers' notices, links, offers, permissions: nothing to make
+            return []
         fields = self.klass_info["select_fields"]
         start, end = fields[0], fields[-1] + 1
         attnames = [column[0].target.attname for column in self.select[start:end]]
@@ -254,14 +261,14 @@ class PrecompiledQuerySet:
             self.klass_info, self.select, DEFAULT_DB_ALIAS, self.fetch_mode
         )
         made = []
-        for row in self._converted(self.query.rows(inputs)):
+        for row in self._converted(rows):
             new = from_db(DEFAULT_DB_ALIAS, attnames, row[start:end])
             for populator in related:
                 populator.populate(row, new)
             for name, position in self.annotations:
                 setattr(new, name, row[position])
             made.append(new)
-        if made and self.prefetch:
+        if self.prefetch:
             prefetch_related_objects(made, *self.prefetch)
         return made
 
@@ -300,4 +307,5 @@ def precompile_queryset(
         ),
         prefetch=tuple(queryset._prefetch_related_lookups),
         fetch_mode=queryset._fetch_mode,
+        width=compiler.col_count if compiler.has_extra_select else None,
     )

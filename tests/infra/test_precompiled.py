@@ -144,6 +144,27 @@ def test_a_values_list_reads_the_orms_tuples_converted_whole_or_in_chunks(db, no
     assert all(isinstance(rules, list) for _pk, rules, _data, _at in compiled.rows({"at": now}))
 
 
+def test_columns_selected_only_to_order_by_are_cut_as_the_orm_cuts_them(db, now):
+    publish_version("offers_spending", material=False, at=now - dt.timedelta(hours=1))
+    first, second = sample_moments()
+
+    def build(inputs):
+        # DISTINCT with an ORDER BY on a column not asked for: the ORM selects it too.
+        return (
+            PurposeVersion.objects.filter(published_at__lt=inputs["at"])
+            .order_by("-published_at")
+            .distinct()
+            .values_list("purpose__code", "version")
+        )
+
+    compiled = precompile_queryset(build, ({"at": first}, {"at": second}))
+    assert compiled.width == 2
+    orms = list(build({"at": now}))
+    assert compiled.rows({"at": now}) == orms
+    assert list(compiled.iterator({"at": now}, chunk_size=3)) == orms
+    assert orms
+
+
 def test_what_it_does_not_read_as_the_orm_refuses_to_compile(db):
     def dicts(inputs):
         return Customer.objects.filter(pk=inputs["customer_id"]).values("pk")
