@@ -16,7 +16,6 @@ amounts for the language (`consent_tags`: `moment`, `day`, `money`).
 
 import datetime as dt
 import functools
-import json
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -224,7 +223,12 @@ def customer_export(
 
 
 def _dumps(value) -> str:
-    return json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False)
+    return _ENCODER.encode(value)
+
+
+# What `json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False)` makes anew for each
+# of an export's items (the encoder keeps no state between calls): made once.
+_ENCODER = DjangoJSONEncoder(ensure_ascii=False)
 
 
 def stream_export(customer, *, at: dt.datetime | None = None, **kwargs) -> Iterator[str]:
