@@ -71,6 +71,9 @@ def date(value, format_string=None):
     """Django's `date` filter on the moment in the current time zone (as `{{ x|date }}`)."""
     if isinstance(value, dt.datetime) and format_string in _DAY_FORMATS:
         return _day(template_localtime(value), format_string)
+    if isinstance(value, dt.datetime) and format_string == "c":
+        # A `<time datetime>` per line of the history: Django's `c` is `isoformat()`.
+        return template_localtime(value).isoformat()
     if isinstance(value, dt.date) and format_string == "j F Y":
         return _day(value, format_string)
     return _formatted(defaultfilters.date, value, format_string, *_locale())

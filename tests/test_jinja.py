@@ -58,7 +58,7 @@ def test_a_date_is_shown_in_the_language_and_time_zone_of_the_page():
         assert render(source, "en", when=moment) == "31 December 2026, 23:30"
 
 
-def test_the_written_out_day_formats_print_what_djangos_date_filter_prints():
+def test_the_written_out_formats_print_what_djangos_date_filter_prints():
     import datetime as dt
 
     from django.template import defaultfilters
@@ -77,7 +77,7 @@ def test_the_written_out_day_formats_print_what_djangos_date_filter_prints():
         with timezone.override(zone):
             for language in ("nl", "en"):
                 for value in [*moments, *(moment.date() for moment in moments)]:
-                    formats = ["j F Y"] if type(value) is dt.date else ["j F Y", "j F Y, H:i"]
+                    formats = ["j F Y"] if type(value) is dt.date else ["j F Y", "j F Y, H:i", "c"]
                     with translation.override(language):
                         django_text = [
                             defaultfilters.date(timezone.template_localtime(value), format_string)
