@@ -396,9 +396,24 @@ class TransactionImport(SqlCheckedImport):
 
     # --- In one transaction ---------------------------------------------------------------
     def run(self, path, *, progress_stream=None):
-        if connection.in_atomic_block or os.path.getsize(path) < BULK_LOAD_BYTES:
+        self.months_written: list[str] = []
+        if connection.in_atomic_block:
+            # Not committed yet: autovacuum gathers the statistics once the caller commits.
             return super().run(path, progress_stream=progress_stream)
+        if os.path.getsize(path) < BULK_LOAD_BYTES:
+            result = super().run(path, progress_stream=progress_stream)
+            if result["created"]:
+                self._analyze(self.months_written)
+            return result
         return self._bulk_load(path, Progress.of_file(path, progress_stream), progress_stream)
+
+    def _analyze(self, months):
+        """Fresh statistics for the months that got rows and for the whole table, once the
+        rows are there (autovacuum would get to the months later, and never to the
+        partitioned table itself): the next engine run is planned from what it reads,
+        not from the figures of before the import."""
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT analyze_{self.table}(%s::date[])", [sorted(months)])
 
     def merge(self, cursor):
         account, txn = Account._meta.db_table, self.table
@@ -425,6 +440,7 @@ class TransactionImport(SqlCheckedImport):
         )
         for (month,) in cursor.fetchall():
             cursor.execute(f"SELECT ensure_{txn}_partition(%s)", [month])
+            self.months_written.append(month.isoformat())
         cursor.execute(
             f"""
             INSERT INTO {txn} ({self.stored})
@@ -512,6 +528,10 @@ class TransactionImport(SqlCheckedImport):
                 )
             for month in fresh:
                 cursor.execute(f"SELECT attach_{txn}_load(%s)", [month])
+        # A fresh month came with its statistics (`_index_month`); a grown one and the
+        # table as a whole get theirs now.
+        if total - unchanged:
+            self._analyze(grown)
         return {"created": total - unchanged, "unchanged": unchanged}
 
     def sample(self, chunk: bytes):
@@ -670,8 +690,11 @@ class TransactionImport(SqlCheckedImport):
     def _index_month(self, month):
         with connection.cursor() as cursor:
             # Once, here, rather than by the first reader: visibility settled for every
-            # row (the key check below reads the indexes only), and statistics.
-            cursor.execute(f"VACUUM (ANALYZE) {self._loaded(month)}")
+            # row (the key check below reads the indexes only), and statistics. Frozen
+            # too: the rows are final, and a month frozen while it is being written
+            # anyway is never read and written whole again by an anti-wraparound vacuum
+            # (autovacuum's, at a moment of its choosing, on every month at once).
+            cursor.execute(f"VACUUM (FREEZE, ANALYZE) {self._loaded(month)}")
             with transaction.atomic():
                 # This load is parallel already: one process per month.
                 cursor.execute("SET LOCAL max_parallel_maintenance_workers = 0")

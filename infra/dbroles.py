@@ -321,6 +321,11 @@ class MonthlyPartitions(SqlOperation):
       ACCESS EXCLUSIVE lock for a moment), one with rows never does. In the caller's
       transaction, so several months are attached all at once or not at all.
     - `discard_<table>_load()`: drops what is left of a load.
+    - `analyze_<table>(months date[])`: fresh statistics of those months' partitions and
+      of the table itself (`ANALYZE ONLY`: the planner's figures for the whole table,
+      which autovacuum never gathers for a partitioned one), after an import. The
+      runtime role may not ANALYZE the owner's tables itself (that is MAINTAIN, which
+      would also let it REINDEX or LOCK them).
 
     A new month gets exactly the runtime role's privileges on the table itself
     (`<table>_grant_as_parent(regclass)`), so what the role may not do to the table (say,
@@ -354,6 +359,7 @@ class MonthlyPartitions(SqlOperation):
             "index": f"index_{table}_load(date)",
             "attach": f"attach_{table}_load(date)",
             "discard": f"discard_{table}_load()",
+            "analyze": f"analyze_{table}(date[])",
         }
 
     def forwards_sql(self, app_label, schema_editor, state):
@@ -521,9 +527,25 @@ class MonthlyPartitions(SqlOperation):
             END
             $$
             """,
+            f"""
+            CREATE OR REPLACE FUNCTION analyze_{table}(months date[]) RETURNS void
+            {header} AS $$
+            DECLARE month date; name text;
+            BEGIN
+                FOREACH month IN ARRAY months LOOP
+                    name := '{table}_' || (SELECT suffix FROM public.{table}_month(month));
+                    IF to_regclass(format('public.%I', name)) IS NOT NULL THEN
+                        EXECUTE format('ANALYZE public.%I', name);
+                    END IF;
+                END LOOP;
+                ANALYZE ONLY public.{table};
+            END
+            $$
+            """,
             "REVOKE ALL ON FUNCTION " + ", ".join(f.values()) + " FROM PUBLIC",
             f"GRANT EXECUTE ON FUNCTION {f['month']}, {f['month_of']}, {f['ensure']},"
-            f" {f['prepare']}, {f['index']}, {f['attach']}, {f['discard']} TO {role}",
+            f" {f['prepare']}, {f['index']}, {f['attach']}, {f['discard']}, {f['analyze']}"
+            f" TO {role}",
         ]
 
     def backwards_sql(self, app_label, schema_editor, state):

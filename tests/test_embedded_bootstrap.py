@@ -18,6 +18,7 @@ from infra.database import (
     OWNER_ROLE,
     ROLES,
     RUNTIME_ROLE,
+    SERVER_SETTINGS,
     embedded_password,
     passwords_folder,
     pgserver,
@@ -161,5 +162,29 @@ def test_a_data_folder_from_before_passwords_gets_them_on_its_next_start(pgdata,
                 [OWNER_ROLE],
             ).fetchone()[0]
             assert tables > 0
+    finally:
+        stop(pgdata)
+
+
+def server_settings(pgdata=None):
+    with superuser_connection(host=str(pgdata) if pgdata else None) as conn:
+        return {name: conn.execute(f"SHOW {name}").fetchone()[0] for name in SERVER_SETTINGS}
+
+
+def test_the_running_embedded_server_has_the_memory_of_a_production_server(db):
+    """The suite's own server (the one `make run` uses too): 1 GB of shared buffers, not
+    initdb's 128 MB, so that the engine's window stays in PostgreSQL's buffers."""
+    assert server_settings() == SERVER_SETTINGS
+    assert SERVER_SETTINGS["shared_buffers"] == "1GB"
+
+
+def test_a_fresh_embedded_server_starts_again_with_its_memory_settings(pgdata):
+    """shared_buffers takes effect at a start only: the first `migrate` on a new data
+    folder sets it and, nobody else being connected, restarts the server."""
+    try:
+        migrated = manage("migrate", "--no-input", "-v", "0", pgdata=pgdata)
+        assert migrated.returncode == 0, migrated.stderr
+        assert server_settings(pgdata) == SERVER_SETTINGS
+        assert "shared_buffers = '1GB'" in (pgdata / "postgresql.auto.conf").read_text()
     finally:
         stop(pgdata)

@@ -380,3 +380,77 @@ def test_a_bulk_load_leaves_the_runtime_role_owning_nothing(bulk_load, accounts,
             " has_table_privilege(current_user, 'offers_transaction_y2034m01', 'DELETE')"
         )
         assert cursor.fetchone() == (False, False, False)
+
+
+# --- What an import leaves for the engine's first read after it ---------------------------
+def maintenance(table):
+    """(rows the planner counts, analysed, every page frozen) of one month, as the
+    catalogue says; and whether the partitioned table has statistics of its own."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.reltuples, s.last_analyze IS NOT NULL OR s.last_autoanalyze IS NOT NULL,"
+            "       c.relpages > 0 AND c.relallfrozen = c.relpages"
+            "  FROM pg_class c JOIN pg_stat_user_tables s ON s.relid = c.oid"
+            " WHERE c.oid = %s::regclass",
+            [table],
+        )
+        return cursor.fetchone()
+
+
+def countries_in_table_statistics():
+    """The countries the planner's figures for offers_transaction as a whole (ANALYZE of
+    the partitioned table itself, used for joins and groups over the months) know."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT most_common_vals::text FROM pg_stats WHERE schemaname = 'public'"
+            " AND tablename = 'offers_transaction' AND inherited AND attname = 'country'"
+        )
+        found = cursor.fetchone()
+    return set(found[0].strip("{}").split(",")) if found and found[0] else set()
+
+
+@bulk
+def test_a_bulk_load_leaves_its_months_frozen_and_analysed_and_the_table_analysed(
+    bulk_load, accounts, write, capsys
+):
+    path = write(
+        "tx.csv",
+        TX_HEADER,
+        *(row(f"T{n}", f"2026-10-{1 + n % 28:02d}T09:00:00Z", country="BE") for n in range(200)),
+        *(row(f"U{n}", f"2026-09-{1 + n % 28:02d}T09:00:00Z", country="BE") for n in range(100)),
+    )
+    assert run("import_transactions", path, capsys).strip() == "created: 300, unchanged: 0"
+    # Nothing left for the engine's first read to do: no hint bits to set, no pages to
+    # mark visible, no plan from a table that looks empty; nor for a later vacuum to freeze.
+    assert maintenance("offers_transaction_y2026m10") == (200, True, True)
+    assert maintenance("offers_transaction_y2026m09") == (100, True, True)
+    assert countries_in_table_statistics() == {"BE"}
+
+
+@bulk
+def test_a_bulk_load_into_a_month_with_rows_analyses_it_again(bulk_load, accounts, write, capsys):
+    run("import_transactions", write("a.csv", TX_HEADER, row("T0", "2026-10-05T09:00:00Z")), capsys)
+    assert maintenance("offers_transaction_y2026m10")[0] == 1
+    path = write(
+        "b.csv",
+        TX_HEADER,
+        *(row(f"T{n}", f"2026-10-{1 + n % 28:02d}T09:00:00Z", country="DE") for n in range(1, 151)),
+    )
+    assert run("import_transactions", path, capsys).strip() == "created: 150, unchanged: 0"
+    rows, analysed, _ = maintenance("offers_transaction_y2026m10")
+    assert (rows, analysed) == (151, True)
+    assert "DE" in countries_in_table_statistics()
+
+
+@bulk
+def test_a_small_import_analyses_the_months_it_wrote_and_the_table(accounts, write, capsys):
+    """A file under BULK_LOAD_BYTES (a day's transactions), in one transaction."""
+    path = write(
+        "tx.csv",
+        TX_HEADER,
+        *(row(f"T{n}", f"2026-10-{1 + n % 28:02d}T09:00:00Z", country="LU") for n in range(40)),
+    )
+    assert run("import_transactions", path, capsys).strip() == "created: 40, unchanged: 0"
+    rows, analysed, _ = maintenance("offers_transaction_y2026m10")
+    assert (rows, analysed) == (40, True)
+    assert countries_in_table_statistics() == {"LU"}
