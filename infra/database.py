@@ -160,37 +160,12 @@ SERVER_SETTINGS = {
 
 
 def configure_embedded_server(pgdata: Path) -> bool:
-    """Give the running embedded server `SERVER_SETTINGS` (ALTER SYSTEM, kept in its
-    `postgresql.auto.conf`, then a reload). True when one of them waits for a restart
-    (shared_buffers) and no other client is connected, so that restarting is harmless;
-    with others connected it waits for the next start (`make db-stop`) and says so."""
-    from psycopg import sql
-
+    """Give the running embedded server `SERVER_SETTINGS` (`apply_server_settings`).
+    True when it runs without one that takes a start (shared_buffers) and no other
+    client is connected, so that restarting is harmless; with others connected it waits
+    for the next start (`make db-stop`) and says so."""
     with _setup_lock(pgdata), superuser_connection(host=str(pgdata)) as conn:
-        configured = dict(
-            conn.execute(
-                "SELECT name, setting FROM pg_file_settings"
-                " WHERE sourcefile LIKE '%/postgresql.auto.conf'"
-            ).fetchall()
-        )
-        changed = False
-        for name, value in SERVER_SETTINGS.items():
-            if configured.get(name) != value:
-                conn.execute(
-                    sql.SQL("ALTER SYSTEM SET {} = {}").format(
-                        sql.Identifier(name), sql.Literal(value)
-                    )
-                )
-                changed = True
-        if changed:
-            conn.execute("SELECT pg_reload_conf()")
-        waiting = [
-            name
-            for (name,) in conn.execute(
-                "SELECT name FROM pg_settings WHERE pending_restart AND name = ANY(%s)",
-                [list(SERVER_SETTINGS)],
-            ).fetchall()
-        ]
+        waiting = apply_server_settings(conn)
         if not waiting:
             return False
         (others,) = conn.execute(
@@ -205,6 +180,41 @@ def configure_embedded_server(pgdata: Path) -> bool:
         )
         return False
     return True
+
+
+def apply_server_settings(conn) -> list[str]:
+    """Write `SERVER_SETTINGS` that the server's `postgresql.auto.conf` lacks (ALTER
+    SYSTEM) and have it read them (a reload). Returns those the server runs without that
+    take a start.
+
+    What the server runs with decides, not PostgreSQL's `pending_restart`: that flag is
+    set only once a backend has read the file again, and pg_reload_conf() merely signals
+    the server. On a busy machine this backend answered before the signal reached it,
+    and the server kept initdb's memory."""
+    from psycopg import sql
+
+    configured = dict(
+        conn.execute(
+            "SELECT name, setting FROM pg_file_settings"
+            " WHERE sourcefile LIKE '%/postgresql.auto.conf'"
+        ).fetchall()
+    )
+    for name, value in SERVER_SETTINGS.items():
+        if configured.get(name) != value:
+            conn.execute(
+                sql.SQL("ALTER SYSTEM SET {} = {}").format(sql.Identifier(name), sql.Literal(value))
+            )
+    differing = [
+        (name, context)
+        for name, value, context in conn.execute(
+            "SELECT name, current_setting(name), context FROM pg_settings WHERE name = ANY(%s)",
+            [list(SERVER_SETTINGS)],
+        ).fetchall()
+        if value != SERVER_SETTINGS[name]
+    ]
+    if differing:
+        conn.execute("SELECT pg_reload_conf()")
+    return [name for name, context in differing if context == "postmaster"]
 
 
 def pgserver():

@@ -3,6 +3,7 @@ folder made before passwords gets them on its next start."""
 
 import os
 import shutil
+import signal
 import stat
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from infra.database import (
     ROLES,
     RUNTIME_ROLE,
     SERVER_SETTINGS,
+    apply_server_settings,
     embedded_password,
     passwords_folder,
     pgserver,
@@ -47,15 +49,19 @@ def manage(*args, pgdata):
 
 
 def stop(pgdata):
+    embedded_server_in(pgdata, "embedded_server().stop()", check=False)
+
+
+def start(pgdata):
+    embedded_server_in(pgdata, "embedded_server()", check=True)
+
+
+def embedded_server_in(pgdata, statement, *, check):
     subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "from infra.database import embedded_server; embedded_server().stop()",
-        ],
+        [sys.executable, "-c", f"from infra.database import embedded_server; {statement}"],
         cwd=settings.BASE_DIR,
         env={**os.environ, "PGDATA_DIR": str(pgdata)},
-        check=False,
+        check=check,
         capture_output=True,
     )
 
@@ -185,6 +191,28 @@ def test_a_fresh_embedded_server_starts_again_with_its_memory_settings(pgdata):
         migrated = manage("migrate", "--no-input", "-v", "0", pgdata=pgdata)
         assert migrated.returncode == 0, migrated.stderr
         assert server_settings(pgdata) == SERVER_SETTINGS
+        assert "shared_buffers = '1GB'" in (pgdata / "postgresql.auto.conf").read_text()
+    finally:
+        stop(pgdata)
+
+
+def test_memory_the_server_has_not_read_yet_still_waits_for_a_restart(pgdata):
+    """pg_reload_conf() only signals the server; the backend that asked may answer before
+    the signal reaches it, when PostgreSQL's `pending_restart` flag still says nothing
+    (a busy CI machine was that slow). The postmaster is paused here, so the signal
+    cannot arrive at all: what the server runs with must decide."""
+    try:
+        start(pgdata)  # a fresh server, initdb's memory: not a bootstrap
+        postmaster = int((pgdata / "postmaster.pid").read_text().split()[0])
+        with superuser_connection(host=str(pgdata)) as conn:
+            os.kill(postmaster, signal.SIGSTOP)
+            try:
+                waiting = apply_server_settings(conn)
+                running = conn.execute("SHOW shared_buffers").fetchone()
+            finally:
+                os.kill(postmaster, signal.SIGCONT)
+        assert waiting == ["shared_buffers"]
+        assert running == ("128MB",)
         assert "shared_buffers = '1GB'" in (pgdata / "postgresql.auto.conf").read_text()
     finally:
         stop(pgdata)
