@@ -3,7 +3,11 @@ import re
 from html import unescape
 
 import pytest
+from django.template import defaultfilters
 from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.html import escape
+from django.utils.translation import gettext
 from pytest_django.asserts import assertContains, assertNotContains
 
 from consent.models import PurposeVersion
@@ -76,6 +80,50 @@ def test_history_runs_a_constant_number_of_queries(
     with django_assert_num_queries(6):
         response = customer_client.get("/history/")
     assert len(listed_events(response)) == 1 + extra
+
+
+@pytest.mark.any_hour
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_a_line_shows_its_moment_as_djangos_date_filter_writes_it(
+    customer_client, customer, language
+):
+    # The line's date is written in Python (consent.views.EventLine), not by the filter.
+    event = ConsentEvent.objects.get(customer=customer)
+    html = customer_client.get("/history/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    with translation.override(language):
+        local = timezone.localtime(event.occurred_at)
+        when = defaultfilters.date(local, "j F Y, H:i")
+        of_when = gettext("van %(date)s") % {"date": when}
+    assert f'<time datetime="{local.isoformat()}">{when}</time>' in html
+    assert html.count(f'<span class="visually-hidden"> {of_when}</span>') == 2
+
+
+def test_the_text_read_is_named_in_the_language_of_each_page(customer_client, customer):
+    # What a line says of a version is kept per process: per language, never the first one's.
+    version = PurposeVersion.objects.get(purpose__code="offers_spending", version=1)
+    for language, title, label in [
+        ("en", version.title_en, "Version 1"),
+        ("nl", version.title_nl, "Versie 1"),
+        ("en", version.title_en, "Version 1"),
+    ]:
+        html = customer_client.get("/history/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        assert f"<strong>{escape(title)}</strong>" in html
+        assert f'<a href="/purposes/offers_spending/v1/">{label}</a>' in html
+
+
+def test_one_customers_lines_never_reach_the_next_customers_page(
+    client, customer, customer_who_consented
+):
+    # The lines are made per page: one customer's lines never reach another's page.
+    client.force_login(customer_who_consented.user)
+    theirs = client.get("/history/").content.decode()
+    client.force_login(customer.user)
+    mine = client.get("/history/").content.decode()
+    (event,) = ConsentEvent.objects.filter(customer=customer)
+    (other,) = ConsentEvent.objects.filter(customer=customer_who_consented)
+    assert f'id="event-{event.pk}"' in mine and f'id="event-{other.pk}"' not in mine
+    assert f'id="event-{other.pk}"' in theirs and f'id="event-{event.pk}"' not in theirs
+    assert '<span class="how">website</span>' in mine
 
 
 def test_a_receipt_has_the_kantara_fields(customer_client, customer):
