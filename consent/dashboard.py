@@ -519,7 +519,6 @@ class HistoryEntry:
 
 @dataclass(frozen=True)
 class HistoryPage:
-    events: list[ConsentEvent]  # every event of the customer, newest first
     proof_kept: str  # how long the proof of consent is kept, as the notices say it
     # The events and the other apps' entries, newest first: (event, None) or (None, entry).
     lines: list[tuple[ConsentEvent | None, HistoryEntry | None]]
@@ -542,7 +541,6 @@ def history_page(customer: Customer, *, language: str, at: dt.datetime) -> Histo
         reverse=True,
     )
     return HistoryPage(
-        events=events,
         proof_kept=proof.text(language) if proof else "",
         lines=[(event, entry) for _at, event, entry in lines],
     )
