@@ -27,7 +27,7 @@ from django.template import defaultfilters
 from django.template.backends import jinja2 as jinja2_backend
 from django.templatetags.static import static
 from django.urls import get_script_prefix, reverse
-from django.utils import dates, timezone, translation
+from django.utils import timezone, translation
 from django.utils.functional import SimpleLazyObject
 from django.utils.html import format_html
 from django.utils.text import capfirst
@@ -79,24 +79,14 @@ def date(value, format_string=None):
     return _formatted(defaultfilters.date, value, format_string, *_locale())
 
 
-# The two formats the pages print most, written out: Django's formatter is ~15 µs a
-# date, and a history page prints a moment per line, rarely the same one twice. The
-# same text as Django's (tests/test_jinja.py compares them for every month, both
-# languages, either side of midnight and of a change of summer time).
+# The two formats the pages print most, written out (`consent.wording.day_text`).
 _DAY_FORMATS = ("j F Y", "j F Y, H:i")
 
 
 def _day(value, format_string):
-    text = f"{value.day} {_month_names(translation.get_language())[value.month]} {value.year}"
-    if format_string == "j F Y":
-        return text
-    return f"{text}, {value.hour:02d}:{value.minute:02d}"
-
-
-@functools.cache
-def _month_names(language):
-    with translation.override(language):
-        return {number: str(name) for number, name in dates.MONTHS.items()}
+    return wording.day_text(
+        value, language=translation.get_language(), with_time=format_string != "j F Y"
+    )
 
 
 def time(value, format_string=None):

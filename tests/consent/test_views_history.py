@@ -87,7 +87,7 @@ def test_history_runs_a_constant_number_of_queries(
 def test_a_line_shows_its_moment_as_djangos_date_filter_writes_it(
     customer_client, customer, language
 ):
-    # The line's date is written in Python (consent.views.EventLine), not by the filter.
+    # The line's date is written in Python (consent.history_lines.EventLine), not by the filter.
     event = ConsentEvent.objects.get(customer=customer)
     html = customer_client.get("/history/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
     with translation.override(language):
