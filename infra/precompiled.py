@@ -245,6 +245,23 @@ class PrecompiledQuerySet:
             while chunk := cursor.fetchmany(chunk_size):
                 yield from map(tuple, self._converted(chunk))
 
+    def rows_with(self, *others: "PrecompiledQuerySet", inputs: Inputs) -> list[list[tuple]]:
+        """`rows` of this queryset and of `others`, with the same inputs, in one round
+        trip: one text, the statements separated by semicolons (Django binds values on
+        the client, so psycopg sends it as one simple query), each result in turn.
+        Each statement costs the web process about as much CPU as its rows (issue #24)."""
+        queries = (self, *others)
+        assert all(query.model is None for query in queries), "values_list querysets only"
+        params = [param for query in queries for param in query.query.params(inputs)]
+        with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+            cursor.execute(";\n".join(query.query.sql for query in queries), params)
+            results = []
+            for n, query in enumerate(queries):
+                if n:
+                    cursor.nextset()
+                results.append([tuple(row) for row in query._converted(cursor.fetchall())])
+        return results
+
     def instances(self, inputs: Inputs) -> list[Any]:
         """The model instances `ModelIterable` makes of the same rows, each related
         instance of `select_related` set as it sets it, then `prefetch_related` done by
