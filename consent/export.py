@@ -202,11 +202,14 @@ def _receipts(events: Callable[[], list[ConsentEvent]], policy_url: Callable) ->
     # The link to an event's text depends on the text alone (`receipts.policy_url`):
     # made once per version in this export, not once per event.
     urls: dict[tuple[Any, Any], str] = {}
+    same_text: dict[tuple, tuple] = {}
     for event in chain:
         text = (event.purpose_id, event.purpose_version_id)
         if text not in urls:
             urls[text] = policy_url(event)
-        yield consent_receipt(event, policy_url=urls[text], proof=proofs[event.pk])
+        yield consent_receipt(
+            event, policy_url=urls[text], proof=proofs[event.pk], same_text=same_text
+        )
 
 
 def customer_export(
