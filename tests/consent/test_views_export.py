@@ -120,10 +120,10 @@ def test_the_export_runs_a_constant_number_of_queries(
     checkpoint()  # every receipt carries its inclusion proof
     # session, user with customer, the cards (current versions and states), the staff's
     # actions for the customer, the events (read once, for the history and the receipts),
-    # the receipts' proofs (leaves, the newest checkpoint, the tree's nodes), one each for
-    # offers, data use, linked apps, advance notices, third parties' access, and one for
-    # accounts, holdings and the first chunk of transactions together.
-    with django_assert_num_queries(14):
+    # the receipts' proofs (the leaves with the newest checkpoint, the tree's nodes), one
+    # each for offers, data use, linked apps, advance notices, third parties' access, and
+    # one for accounts, holdings and the first chunk of transactions together.
+    with django_assert_num_queries(13):
         data = download(customer_client)
     assert len(data["history"]) == 1 + extra
 
