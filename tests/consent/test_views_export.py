@@ -121,9 +121,10 @@ def test_the_export_runs_a_constant_number_of_queries(
     # session, user with customer, the cards (current versions and states), the staff's
     # actions for the customer, the events (read once, for the history and the receipts),
     # the receipts' proofs (the leaves with the newest checkpoint, the tree's nodes), one
-    # each for offers, data use, linked apps, advance notices, third parties' access, and
-    # one for accounts, holdings and the first chunk of transactions together.
-    with django_assert_num_queries(13):
+    # each for linked apps, advance notices and third parties' access, one for offers and
+    # data use together, and one for accounts, holdings and the first chunk of
+    # transactions together.
+    with django_assert_num_queries(12):
         data = download(customer_client)
     assert len(data["history"]) == 1 + extra
 
