@@ -156,15 +156,18 @@ def _history(customer, events: Callable[[], list[ConsentEvent]]) -> Iterator[dic
         event_id: (channel, identity_checked, note, recorded_at)
         for event_id, channel, identity_checked, note, recorded_at in _staff_actions(customer)
     }
+    # Each attribute read once: `pk` and a relation are descriptors, and this runs for
+    # every event of the customer (issue #24).
     for event in events():
-        action = staff_actions.get(event.pk)
+        event_id, purpose, version = event.id, event.purpose, event.purpose_version
+        action = staff_actions.get(event_id)
         yield {
-            "id": event.pk,
-            "purpose": event.purpose.code if event.purpose else None,
+            "id": event_id,
+            "purpose": purpose.code if purpose else None,
             "action": event.action,
             "at": iso_utc(event.occurred_at),
             "channel": event.channel,
-            "version": event.purpose_version.version if event.purpose_version else None,
+            "version": version.version if version else None,
             "notice_sha256": event.notice_sha256,
             # A choice a staff member recorded at the customer's request (by phone or in a
             # branch): what the ledger has no field for. Staff are not named: the bank is.
@@ -202,11 +205,14 @@ def _receipts(events: Callable[[], list[ConsentEvent]], policy_url: Callable) ->
     # The link to an event's text depends on the text alone (`receipts.policy_url`):
     # made once per version in this export, not once per event.
     urls: dict[tuple[Any, Any], str] = {}
+    same_text: dict[tuple, tuple] = {}
     for event in chain:
         text = (event.purpose_id, event.purpose_version_id)
         if text not in urls:
             urls[text] = policy_url(event)
-        yield consent_receipt(event, policy_url=urls[text], proof=proofs[event.pk])
+        yield consent_receipt(
+            event, policy_url=urls[text], proof=proofs[event.id], same_text=same_text
+        )
 
 
 def customer_export(
@@ -228,7 +234,9 @@ def _dumps(value) -> str:
 
 # What `json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False)` makes anew for each
 # of an export's items (the encoder keeps no state between calls): made once.
-_ENCODER = DjangoJSONEncoder(ensure_ascii=False)
+# No check for circular references: the items are new dicts and lists each time (receipts
+# share some, never one inside itself), and the check is a tenth of the encoding's time.
+_ENCODER = DjangoJSONEncoder(ensure_ascii=False, check_circular=False)
 
 
 def stream_export(customer, *, at: dt.datetime | None = None, **kwargs) -> Iterator[str]:

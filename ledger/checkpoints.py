@@ -227,12 +227,12 @@ def newest() -> Checkpoint | None:
     """`Checkpoint.objects.order_by("-size", "-pk").first()`, in a statement written once:
     every receipt, export and proof asks it, and the ORM would compile it every time."""
     with connection.cursor() as cursor:
-        cursor.execute(_NEWEST_SQL)
+        cursor.execute(NEWEST_SQL)
         row = cursor.fetchone()
     return None if row is None else instance(Checkpoint, row)
 
 
-_NEWEST_SQL = (
+NEWEST_SQL = (
     f"SELECT {columns(Checkpoint, 'checkpoint')} FROM {Checkpoint._meta.db_table} checkpoint"
     f' ORDER BY checkpoint.size DESC, checkpoint."{Checkpoint._meta.pk.column}" DESC LIMIT 1'
 )

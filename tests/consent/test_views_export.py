@@ -1,8 +1,10 @@
 import pytest
+from django.utils import timezone
 from pytest_django.asserts import assertContains
 
 from consent import export, signals
-from ledger.models import Action, ConsentEvent
+from consent.choices import notice_on_screen, record_choice
+from ledger.models import Action, Channel, ConsentEvent
 from tests.pages import downloaded_json
 from tests.proof import checkpoint
 from tests.receivers import receiving
@@ -118,12 +120,45 @@ def test_the_export_runs_a_constant_number_of_queries(
     checkpoint()  # every receipt carries its inclusion proof
     # session, user with customer, the cards (current versions and states), the staff's
     # actions for the customer, the events (read once, for the history and the receipts),
-    # the receipts' proofs (leaves, the newest checkpoint, the tree's nodes), and one each
-    # for offers, accounts, holdings, transactions, data use, linked apps, advance notices,
-    # third parties' access.
-    with django_assert_num_queries(16):
+    # the receipts' proofs (the leaves with the newest checkpoint, the tree's nodes), one
+    # each for linked apps, advance notices and third parties' access, one for offers and
+    # data use together, and one for accounts, holdings and the first chunk of
+    # transactions together.
+    with django_assert_num_queries(12):
         data = download(customer_client)
     assert len(data["history"]) == 1 + extra
+
+
+def test_each_receipt_is_the_one_its_own_download_gives(customer_client, customer, choose_now):
+    """The export makes what comes from an event's text once per text and language; each
+    receipt is still exactly the one made alone (`/history/<id>/receipt.json`)."""
+    for n in range(3):  # several events on each of two texts
+        choose_now(customer, "offers_income", Action.WITHDRAWN if n % 2 else Action.GRANTED)
+        choose_now(customer, "offers_spending", Action.GRANTED if n % 2 else Action.WITHDRAWN)
+    checkpoint()
+    # The same text read in English, after the checkpoint (its proof is pending).
+    at = timezone.now()
+    record_choice(
+        customer=customer,
+        purpose_code="offers_income",
+        action=Action.WITHDRAWN,
+        channel=Channel.WEB,
+        actor=customer.user,
+        at=at,
+        language="en",
+        **notice_on_screen(purpose_code="offers_income", at=at, language="en"),
+    )
+    customer_client.post("/choices/stop-all/")  # an objection: a statement, no purpose's text
+    receipts = download(customer_client)["receipts"]
+    events = ConsentEvent.objects.filter(customer=customer).order_by("sequence")
+    assert [r["consentReceiptID"] for r in receipts] == [str(e.receipt_id) for e in events]
+    assert {r["action"] for r in receipts} >= {"granted", "withdrawn", "objected"}
+    assert {r["language"] for r in receipts} == {"nl", "en"}
+    assert {r["proof"]["status"] for r in receipts} == {"included", "pending"}
+    for receipt, event in zip(receipts, events, strict=True):
+        alone = downloaded_json(customer_client.get(f"/history/{event.pk}/receipt.json"))
+        assert receipt == alone
+        assert list(receipt) == list(alone)
 
 
 def test_the_export_page_links_the_download(customer_client):

@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 from django.db import connection
 from django.db.models import F, Model, Prefetch
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from psycopg import _queries
 
@@ -142,6 +143,34 @@ def test_a_values_list_reads_the_orms_tuples_converted_whole_or_in_chunks(db, no
         assert list(compiled.iterator({"at": at}, chunk_size=2)) == orms
     assert any(rules for _pk, rules, _data, _at in orms) or not orms
     assert all(isinstance(rules, list) for _pk, rules, _data, _at in compiled.rows({"at": now}))
+
+
+def test_several_values_lists_read_together_give_each_ones_rows(db, now):
+    """`rows_with`: one round trip, each statement's rows converted as its own."""
+    publish_version("offers_spending", material=False, at=now - dt.timedelta(hours=1))
+    samples = tuple({"at": at} for at in sample_moments())
+
+    def versions(inputs):
+        return (
+            PurposeVersion.objects.filter(published_at__lt=inputs["at"])
+            .order_by("purpose_id", "version")
+            .values_list("pk", "retention_rules", "published_at")
+        )
+
+    def codes(inputs):
+        return versions(inputs).values_list("purpose__code", flat=False)
+
+    def none(inputs):
+        return versions(inputs).filter(version__lt=0).values_list("pk")
+
+    compiled = [precompile_queryset(build, samples) for build in (versions, none, codes)]
+    first, *others = compiled
+    together = first.rows_with(*others, inputs={"at": now})
+    assert together == [list(build({"at": now})) for build in (versions, none, codes)]
+    assert together[0] and together[2] and not together[1]
+    with CaptureQueriesContext(connection) as queries:
+        first.rows_with(*others, inputs={"at": now})
+    assert len(queries) == 1
 
 
 def test_columns_selected_only_to_order_by_are_cut_as_the_orm_cuts_them(db, now):
