@@ -309,10 +309,10 @@ def data_uses(
     products it proposed relying on that consent, and the offers on the same purpose that
     were already open then, or answered (which the contact policy does not propose
     again: the read left them standing, it did not find "nothing"). One query, its SQL
-    compiled once per process and language (`_data_uses_query`: the ORM's query; building
+    compiled once per process and language (`data_uses_query`: the ORM's query; building
     it was about 40% of an export's CPU). `rows`: that query's, when read already."""
     if rows is None:
-        rows = _data_uses_query(text_language(language)).rows({"customer_id": customer.pk})
+        rows = data_uses_query(text_language(language)).rows({"customer_id": customer.pk})
     # The columns as the ORM selects them: the read's own, the three annotations, then
     # what select_related joins, each model's in its field order.
     ends = itertools.accumulate((width(DataUse), 3, width(Purpose), width(ConsentEvent)))
@@ -329,7 +329,7 @@ def data_uses(
 
 
 @functools.cache
-def _data_uses_query(language: str) -> Precompiled:
+def data_uses_query(language: str) -> Precompiled:
     name = f"product__name_{language}"
 
     def build(inputs: Inputs) -> QuerySet:

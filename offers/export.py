@@ -17,7 +17,7 @@ from infra.languages import text_language
 from infra.precompiled import CUSTOMER_SAMPLES, Inputs, PrecompiledQuerySet, precompile_queryset
 from ledger.models import ConsentEvent
 
-from .customer import _data_uses_query, data_uses
+from .customer import data_uses, data_uses_query
 from .models import (
     ActorKind,
     Cause,
@@ -130,7 +130,7 @@ def _offer(offer: Offer, texts: str, language: str | None) -> dict:
 def data_use_for_export(customer, rows: list, language: str | None = None):
     """The data-use log: each time the offers engine read the customer's data, and what
     came of it (`outcome`: `offered`, `kept`, `answered` or `nothing`). `rows`:
-    `_data_uses_query`'s, for the same language."""
+    `data_uses_query`'s, for the same language."""
     for shown in data_uses(customer, language=language or customer.language, rows=rows):
         use = shown.use
         item = {
@@ -162,7 +162,7 @@ def export_sections(
 
     def section(n: int, items: Callable[[list], Iterator[dict]]) -> Iterator[dict]:
         if not read:
-            uses = _data_uses_query(text_language(language or customer.language))
+            uses = data_uses_query(text_language(language or customer.language))
             read.append(_offers().query.rows_with(uses, inputs={"customer_id": customer.pk}))
         yield from items(read[0][n])
 

@@ -4,7 +4,7 @@ from consent.export import customer_export
 from infra.languages import text_language
 from ledger.models import ConsentEvent
 from offers import engine, export
-from offers.customer import _data_uses_query, data_uses
+from offers.customer import data_uses, data_uses_query
 from offers.models import Offer, OfferEvent
 
 from .conftest import AS_OF
@@ -56,7 +56,7 @@ def test_offers_and_data_use_read_together_are_what_each_read_alone_gives(travel
         alone = [export._offer(offer, texts, language) for offer in offers]
         assert data["offers"] == alone
         assert [list(item) for item in data["offers"]] == [list(item) for item in alone]
-        rows = _data_uses_query(text_language(texts)).rows({"customer_id": traveller.pk})
+        rows = data_uses_query(text_language(texts)).rows({"customer_id": traveller.pk})
         alone = list(export.data_use_for_export(traveller, rows, language))
         assert data["data_use"] == alone
         assert [list(item) for item in data["data_use"]] == [list(item) for item in alone]
