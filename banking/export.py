@@ -7,7 +7,7 @@ as the one exception to "only the gate reads banking data")."""
 
 import functools
 import itertools
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable
 
 from django.db.models import Q, QuerySet
 from django.utils import translation
@@ -19,6 +19,7 @@ from infra.precompiled import (
     Inputs,
     PrecompiledQuerySet,
     precompile_queryset,
+    read_together,
     sample_moments,
 )
 
@@ -159,18 +160,13 @@ def export_sections(
     (`language`: for the page to read, names next to codes)."""
     # The three are small for most customers: read in one round trip when the first one's
     # turn comes (two statements fewer); only a full chunk of transactions reads on.
-    read: list[list[list[tuple]]] = []
-
-    def section(n: int, items: Callable[[list[tuple]], Iterator[dict]]) -> Iterator[dict]:
-        if not read:
-            read.append(
-                _accounts().rows_with(
-                    _holdings(text_language(language or "nl")),
-                    _first_transactions(TRANSACTION_CHUNK),
-                    inputs={"customer_id": customer.pk},
-                )
-            )
-        yield from items(read[0][n])
+    section = read_together(
+        lambda: _accounts().rows_with(
+            _holdings(text_language(language or "nl")),
+            _first_transactions(TRANSACTION_CHUNK),
+            inputs={"customer_id": customer.pk},
+        )
+    )
 
     return [
         ("accounts", section(0, lambda rows: accounts_for_export(rows, language))),

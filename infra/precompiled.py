@@ -72,6 +72,22 @@ class Precompiled:
         return results
 
 
+def read_together[Item](
+    read: Callable[[], list[list[Any]]],
+) -> Callable[[int, Callable[[list[Any]], Iterable[Item]]], Iterator[Item]]:
+    """Sections (of an export) whose rows one round trip reads (`rows_with`): `read` runs
+    when the first section is iterated, not before (an export streams its sections in
+    turn), and once; `section(n, items)` yields `items` of the n-th statement's rows."""
+    results: list[list[list[Any]]] = []
+
+    def section(n: int, items: Callable[[list[Any]], Iterable[Item]]) -> Iterator[Item]:
+        if not results:
+            results.append(read())
+        yield from items(results[0][n])
+
+    return section
+
+
 def _same(a, b) -> bool:
     # Strict: True == 1 and a date never equals a datetime, but a type must match too.
     return type(a) is type(b) and a == b

@@ -7,14 +7,19 @@ not named: the customer's counterpart is the bank. With `language` (the page to 
 names of products, statuses, causes and outcomes are added next to their codes."""
 
 import functools
-from collections.abc import Callable, Iterator
 
 from django.db.models import Prefetch, QuerySet
 from django.utils import translation
 
 from consent.export import iso_utc
 from infra.languages import text_language
-from infra.precompiled import CUSTOMER_SAMPLES, Inputs, PrecompiledQuerySet, precompile_queryset
+from infra.precompiled import (
+    CUSTOMER_SAMPLES,
+    Inputs,
+    PrecompiledQuerySet,
+    precompile_queryset,
+    read_together,
+)
 from ledger.models import ConsentEvent
 
 from .customer import data_uses, data_uses_query
@@ -158,13 +163,10 @@ def export_sections(
     """`consent.signals.export_sections`: offers' parts of the customer's export."""
     # Both read in one round trip when the first one's turn comes (a statement fewer;
     # most customers have neither).
-    read: list[list[list]] = []
-
-    def section(n: int, items: Callable[[list], Iterator[dict]]) -> Iterator[dict]:
-        if not read:
-            uses = data_uses_query(text_language(language or customer.language))
-            read.append(_offers().query.rows_with(uses, inputs={"customer_id": customer.pk}))
-        yield from items(read[0][n])
+    uses = data_uses_query(text_language(language or customer.language))
+    section = read_together(
+        lambda: _offers().query.rows_with(uses, inputs={"customer_id": customer.pk})
+    )
 
     return [
         ("offers", section(0, lambda rows: offers_for_export(customer, rows, language))),

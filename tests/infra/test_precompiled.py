@@ -20,6 +20,7 @@ from infra.precompiled import (
     LONGEST_STATEMENT_KEPT,
     NotPrecompilable,
     precompile_queryset,
+    read_together,
     sample_moments,
 )
 from ledger.models import Action, Channel, ConsentEvent
@@ -171,6 +172,22 @@ def test_several_values_lists_read_together_give_each_ones_rows(db, now):
     with CaptureQueriesContext(connection) as queries:
         first.rows_with(*others, inputs={"at": now})
     assert len(queries) == 1
+
+
+def test_sections_read_together_read_once_and_only_when_the_first_is_iterated():
+    """`read_together`: an export's sections share one read, made when the first of them
+    is streamed (none when the export is never streamed), each getting its own rows."""
+    reads = []
+
+    def read():
+        reads.append(1)
+        return [[("a",), ("b",)], [], [("c",)]]
+
+    section = read_together(read)
+    sections = [section(n, lambda rows: [row[0] for row in rows]) for n in (2, 0, 1)]
+    assert reads == []
+    assert [list(items) for items in sections] == [["c"], ["a", "b"], []]
+    assert reads == [1]
 
 
 def test_columns_selected_only_to_order_by_are_cut_as_the_orm_cuts_them(db, now):
