@@ -15,9 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TypedDict
 
-from django.db import connection
-
-from infra.precompiled import instance
+from infra.precompiled import Precompiled, instance
 
 from . import checkpoints, log, merkle, note
 from .models import Checkpoint, ConsentEvent, LogLeaf
@@ -94,16 +92,15 @@ def _leaf_indexes_and_newest(
 ) -> tuple[dict[int, int], Checkpoint | None]:
     """The log's leaf index of each event that has one (one statement, however many),
     and the newest checkpoint (`checkpoints.newest`): both in one round trip."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT event_id, index FROM {LogLeaf._meta.db_table} WHERE event_id = ANY(%s);\n"
-            + checkpoints.NEWEST_SQL,
-            [event_ids],
-        )
-        leaves = dict(cursor.fetchall())
-        cursor.nextset()
-        row = cursor.fetchone()
-    return leaves, None if row is None else instance(Checkpoint, row)
+    leaves, newest = _LEAF_INDEXES.rows_with(_NEWEST, inputs={"event_ids": event_ids})
+    return dict(leaves), instance(Checkpoint, newest[0]) if newest else None
+
+
+_LEAF_INDEXES = Precompiled(
+    sql=f"SELECT event_id, index FROM {LogLeaf._meta.db_table} WHERE event_id = ANY(%s)",
+    slots=(("event_ids", None),),
+)
+_NEWEST = Precompiled(sql=checkpoints.NEWEST_SQL, slots=())
 
 
 @dataclass(frozen=True)
