@@ -5,6 +5,7 @@ owner's (`DATABASE_OWNER_URL`), given to that process alone."""
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import quote
@@ -57,6 +58,16 @@ class ScratchDatabase:
 
     def drop(self) -> None:
         with self.connect("postgres") as conn:
+            # The processes that used it have exited, but their sessions end on the server
+            # a moment later, and the owner may not end another role's session (which
+            # FORCE would try, and fail with "permission denied to terminate process").
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and conn.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = %s AND usename <> current_user",
+                [self.name],
+            ).fetchone() != (0,):
+                time.sleep(0.05)
             conn.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(self.name))
             )
