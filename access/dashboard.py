@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from banking.models import Account
 from consent.models import Customer
+from infra import prepared
 
 from .models import DataUser, DataUserStatus, Permission, PermissionStatus, PermittedAccount, Read
 
@@ -68,7 +69,7 @@ def current_permissions(customer: Customer, *, at: dt.datetime) -> list[Permissi
     """Valid, not past `valid_until`: what a data user may read now (or could, but for a
     suspension, which the card says). One query."""
     with connection.cursor() as cursor:
-        cursor.execute(_SECTION_SQL, [customer.pk, timezone.localdate(at)])
+        prepared.execute(cursor, _SECTION_SQL, [customer.pk, timezone.localdate(at)])
         rows = cursor.fetchall()
     return [
         PermissionCard(

@@ -61,6 +61,7 @@ from consent.validity import (
     valid_purposes_sql,
     why_not_valid,
 )
+from infra import prepared
 from infra.effects import Effect, EffectKind
 from infra.precompiled import Inputs, Precompiled, precompile
 from ledger.models import Action, Channel, ConsentEvent
@@ -98,7 +99,8 @@ def record_event(*, event: ConsentEvent, at: dt.datetime, **_signal: Any) -> Non
     valid_until = last_valid_day(event.occurred_at)
     table = ConsentChange._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute(
+        prepared.execute(
+            cursor,
             f"""
             WITH feed_lock(locked) AS MATERIALIZED (SELECT pg_advisory_xact_lock(%s)),
                  about(id) AS ({about_sql}),

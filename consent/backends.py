@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import OneToOneField
 
+from infra import prepared
 from infra.precompiled import columns, instance, width
 
 from .models import Customer
@@ -52,7 +53,7 @@ def user_with_customer(user_id: Any) -> DjangoUser | None:
     except ValidationError:
         return None
     with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
-        cursor.execute(_user_with_customer_sql(), [user_id])
+        prepared.execute(cursor, _user_with_customer_sql(), [user_id])
         row = cursor.fetchone()
     if row is None:
         return None

@@ -34,6 +34,8 @@ from django.db.models.query import ModelIterable, ValuesListIterable, get_relate
 from django.db.models.query_utils import DeferredAttribute
 from django.db.models.signals import post_init, pre_init
 
+from .prepared import statement_text
+
 Inputs = Mapping[str, Any]
 
 
@@ -51,9 +53,11 @@ class Precompiled:
         return [inputs[name] if name is not None else value for name, value in self.slots]
 
     def rows(self, inputs: Inputs) -> list[Any]:
-        """Its rows, run with these inputs."""
+        """Its rows, run with these inputs (prepared on the connection from the second
+        run on it: `infra.prepared`)."""
+        params = self.params(inputs)
         with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
-            cursor.execute(self.sql, self.params(inputs))
+            cursor.execute(statement_text(cursor, self.sql, params), params)
             return cursor.fetchall()
 
     def rows_with(self, *others: "Precompiled", inputs: Inputs) -> list[list[Any]]:
@@ -64,7 +68,11 @@ class Precompiled:
         statements = (self, *others)
         params = [param for statement in statements for param in statement.params(inputs)]
         with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
-            cursor.execute(";\n".join(statement.sql for statement in statements), params)
+            texts = [
+                statement_text(cursor, statement.sql, statement.params(inputs))
+                for statement in statements
+            ]
+            cursor.execute(";\n".join(texts), params)
             results = [cursor.fetchall()]
             for _other in others:
                 cursor.nextset()

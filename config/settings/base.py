@@ -99,6 +99,10 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": database_settings()}
+# Statements run again on a connection are prepared on it, so the server plans them once
+# (infra/prepared.py). Off (`false`) behind a pooler that hands one connection's
+# statements to several server sessions (PgBouncer in transaction mode).
+DATABASE_PREPARED_STATEMENTS = env_bool("DB_PREPARED_STATEMENTS", default=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
