@@ -18,7 +18,8 @@ a date column is still compared as a moment, never cut to a day. An integer (typ
 `integer` or `bigint` by its size) and an integer array (typed by its largest element)
 are declared `bigint` and `bigint[]`: the same comparisons for any value a later request
 brings. Values of other kinds (a moment where a date was, a value where NULL was) get a
-statement of their own: the kinds of the values are part of what is prepared.
+statement of their own, unless one with the same declared types is prepared already: the
+kinds of the values are part of what is prepared.
 
 **Never in the way.** A statement PostgreSQL cannot prepare (a parameter whose type
 nothing decides, as in `SELECT %s IS NULL`) is run as text from then on; inside a
@@ -36,6 +37,7 @@ session, as does a direct connection.
 import datetime as dt
 import hashlib
 import re
+from collections.abc import Iterable
 from typing import Any
 
 import psycopg
@@ -78,7 +80,7 @@ def statement_text(cursor, sql: str, params: list[Any]) -> str:
         known[key] = None  # the first time: as it is
         return sql
     if text is None:
-        text = known[key] = _prepared(cursor, sql, params)
+        text = known[key] = _prepared(cursor, sql, params, known=known.values())
     return text
 
 
@@ -92,7 +94,7 @@ def _kind(value: Any) -> Any:
     return type(value)
 
 
-def _prepared(cursor, sql: str, params: list[Any]) -> str:
+def _prepared(cursor, sql: str, params: list[Any], *, known: Iterable[str | None]) -> str:
     """PREPARE `sql` on the cursor's connection; the text that runs it (`sql` itself when
     the server refuses to prepare it).
 
@@ -106,6 +108,9 @@ def _prepared(cursor, sql: str, params: list[Any]) -> str:
     body = _PLACEHOLDER.sub(lambda m: "%" if m[1] == "%" else f"${next(numbered)}", sql)
     declared = f" ({', '.join(types)})" if types else ""
     prepare = f"PREPARE {name}{declared} AS {body}"
+    run = f"EXECUTE {name}" + (f"({', '.join(['%s'] * len(params))})" if params else "")
+    if run in known:
+        return run  # values of another kind, with the same types: prepared already
     try:
         if connection.autocommit:
             connection.execute(prepare)
@@ -121,7 +126,7 @@ def _prepared(cursor, sql: str, params: list[Any]) -> str:
                 connection.execute("RELEASE SAVEPOINT preparing")
     except psycopg.Error:
         return sql
-    return f"EXECUTE {name}" + (f"({', '.join(['%s'] * len(params))})" if params else "")
+    return run
 
 
 def parameter_type(value: Any, connection) -> str:

@@ -88,6 +88,16 @@ def test_values_of_another_kind_get_a_statement_of_their_own(db):
     ]
 
 
+def test_values_of_another_kind_with_the_same_types_share_one_statement(db):
+    # An empty array and one of NULLs are both written untyped: one statement serves both.
+    statement = fresh("SELECT cardinality(%s::int[])", "ids")
+
+    counts = [statement.rows({"ids": ids})[0][0] for ids in ([], [], [None], [None])]
+
+    assert counts == [0, 0, 1, 1]
+    assert len(prepared(statement)) == 1
+
+
 def test_small_then_large_integers_and_arrays_of_them_are_read_alike(db):
     one = fresh("SELECT %s + 1", "n")
     many = fresh("SELECT array_length(%s, 1), (%s)[2]", "ids", "ids")
