@@ -140,6 +140,11 @@ def pytest_runtest_teardown(item, nextitem):
             ContentType.objects.all().delete()
             ContentType.objects.clear_cache()
             restore(_snapshot["data"])
+            # Closed where it was opened, as Django closes a transactional test's
+            # connections at its end: the one opened here after the first browser test
+            # was never closed, and kept the test database from being dropped at the end
+            # of the run ("being accessed by other users").
+            connection.close()
     return result
 
 
