@@ -66,13 +66,13 @@ class Precompiled:
         the client, so psycopg sends it as one simple query), each result in turn. A
         statement costs the web process about as much CPU as its rows (issue #24)."""
         statements = (self, *others)
-        params = [param for statement in statements for param in statement.params(inputs)]
+        each = [statement.params(inputs) for statement in statements]
         with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
             texts = [
-                statement_text(cursor, statement.sql, statement.params(inputs))
-                for statement in statements
+                statement_text(cursor, statement.sql, params)
+                for statement, params in zip(statements, each, strict=True)
             ]
-            cursor.execute(";\n".join(texts), params)
+            cursor.execute(";\n".join(texts), [param for params in each for param in params])
             results = [cursor.fetchall()]
             for _other in others:
                 cursor.nextset()
