@@ -37,10 +37,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Max
 
-from infra.precompiled import columns, instance
+from infra.precompiled import Precompiled, columns, instance
 
 from . import log, note
 from .keys import signing_key, witness_keys
@@ -226,15 +226,15 @@ def _write(path: Path, text: str) -> None:
 def newest() -> Checkpoint | None:
     """`Checkpoint.objects.order_by("-size", "-pk").first()`, in a statement written once:
     every receipt, export and proof asks it, and the ORM would compile it every time."""
-    with connection.cursor() as cursor:
-        cursor.execute(NEWEST_SQL)
-        row = cursor.fetchone()
-    return None if row is None else instance(Checkpoint, row)
+    rows = NEWEST.rows({})
+    return instance(Checkpoint, rows[0]) if rows else None
 
 
-NEWEST_SQL = (
-    f"SELECT {columns(Checkpoint, 'checkpoint')} FROM {Checkpoint._meta.db_table} checkpoint"
-    f' ORDER BY checkpoint.size DESC, checkpoint."{Checkpoint._meta.pk.column}" DESC LIMIT 1'
+# Also read beside the leaves of a proof, in the same round trip (`ledger.proofs`).
+NEWEST = Precompiled(
+    sql=f"SELECT {columns(Checkpoint, 'checkpoint')} FROM {Checkpoint._meta.db_table} checkpoint"
+    f' ORDER BY checkpoint.size DESC, checkpoint."{Checkpoint._meta.pk.column}" DESC LIMIT 1',
+    slots=(),
 )
 
 

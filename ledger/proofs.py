@@ -92,7 +92,7 @@ def _leaf_indexes_and_newest(
 ) -> tuple[dict[int, int], Checkpoint | None]:
     """The log's leaf index of each event that has one (one statement, however many),
     and the newest checkpoint (`checkpoints.newest`): both in one round trip."""
-    leaves, newest = _LEAF_INDEXES.rows_with(_NEWEST, inputs={"event_ids": event_ids})
+    leaves, newest = _LEAF_INDEXES.rows_with(checkpoints.NEWEST, inputs={"event_ids": event_ids})
     return dict(leaves), instance(Checkpoint, newest[0]) if newest else None
 
 
@@ -100,7 +100,6 @@ _LEAF_INDEXES = Precompiled(
     sql=f"SELECT event_id, index FROM {LogLeaf._meta.db_table} WHERE event_id = ANY(%s)",
     slots=(("event_ids", None),),
 )
-_NEWEST = Precompiled(sql=checkpoints.NEWEST_SQL, slots=())
 
 
 @dataclass(frozen=True)
